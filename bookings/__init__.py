@@ -1,0 +1,1 @@
+"""The multi-member booking engine (holds, checkout saga, payments, settlement)."""

@@ -1,0 +1,1 @@
+"""The One Window application: app factory, accounts, journeys, pages and commands."""

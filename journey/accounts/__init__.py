@@ -1,0 +1,1 @@
+"""Accounts, roles, tokens and the permission helper (foundation: no domain imports)."""

@@ -1,0 +1,52 @@
+"""Who is asking: a session cookie (pages) or a bearer token (API).
+
+The API accepts a session cookie for reading only; anything that changes data
+through the API needs a bearer token, so cookies cannot be abused cross-site there.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from journey.accounts.models import User
+from journey.accounts.services import user_for_token
+from journey.errors import NotAuthenticated
+from journey.extensions import db, login_manager
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def current_actor() -> User | None:
+    """The user acting in this request, or None."""
+    return g.get("actor")
+
+
+def _resolve_actor() -> User | None:
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, raw = header.partition(" ")
+        user = user_for_token(raw.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            raise NotAuthenticated()
+        return user
+    is_api = request.path.startswith("/api/")
+    if is_api and request.method not in SAFE_METHODS:
+        return None
+    if current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def install(app: Flask) -> None:
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    @app.before_request
+    def identify_actor():
+        g.actor = None
+        g.actor = _resolve_actor()

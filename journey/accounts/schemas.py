@@ -1,0 +1,65 @@
+"""Marshmallow schemas for accounts and tokens."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from journey.accounts.models import Role
+from journey.config import LANGUAGES
+from journey.validation import T
+
+
+class RegisterSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(max=200))
+    full_name = fields.String(required=True, validate=validate.Length(
+        min=1, max=200, error=T("Length must be between {min} and {max}.")))
+    locale = fields.String(load_default=None, validate=validate.OneOf(
+        LANGUAGES, error=T("Must be one of: {choices}.")))
+    currency = fields.String(load_default=None, validate=validate.Length(
+        equal=3, error=T("Use a three-letter currency code.")))
+
+
+class CreateUserSchema(RegisterSchema):
+    role = fields.Enum(Role, required=True, by_value=True)
+    provider_id = fields.Integer(load_default=None, strict=True,
+                                 validate=validate.Range(min=1, max=2**63 - 1))
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    full_name = fields.String()
+    role = fields.Enum(Role, by_value=True)
+    provider_id = fields.Integer(allow_none=True)
+    locale = fields.String(allow_none=True)
+    currency = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    name = fields.String(load_default="api", validate=validate.Length(
+        min=1, max=100, error=T("Length must be between {min} and {max}.")))
+    expires_in_days = fields.Integer(load_default=90, strict=True, allow_none=True,
+                                     validate=validate.Range(
+                                         min=1, max=3650,
+                                         error=T("Must be between {min} and {max}.")))
+
+
+class TokenSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    prefix = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class IssuedTokenSchema(TokenSchema):
+    token = fields.String(metadata={"description": "The raw token; shown only this once."})
+    user = fields.Nested(UserSchema)

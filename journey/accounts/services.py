@@ -1,0 +1,252 @@
+"""Registering, authenticating and issuing tokens. Services flush; the edge commits."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from journey.accounts.models import ApiToken, LoginFailure, Role, User
+from journey.accounts.permissions import require_authenticated, require_cluster
+from journey.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+)
+from journey.extensions import db
+from journey.types import utcnow
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 10
+TOKEN_PREFIX = "ow_"  # noqa: S105 - a visible prefix, not a secret
+# A dummy hash to spend the same time on unknown e-mail addresses.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str, field: str = "password") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(fields={field: [
+            _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]})
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def _create_user(*, email, password, full_name, role, provider_id=None, locale=None,
+                 currency=None) -> User:
+    check_password_strength(password)
+    email = normalize_email(email)
+    if get_user_by_email(email) is not None:
+        raise Conflict(_l("An account with this e-mail address already exists."),
+                       fields={"email": [_l("This e-mail address is already registered.")]})
+    user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
+                role=role, provider_id=provider_id, locale=locale, currency=currency)
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise Conflict(_l("An account with this e-mail address already exists."),
+                       fields={"email": [_l("This e-mail address is already registered.")]}
+                       ) from exc
+    return user
+
+
+def register_patient(*, email: str, password: str, full_name: str, locale: str | None = None,
+                     currency: str | None = None) -> User:
+    """Self-registration: always a patient."""
+    return _create_user(email=email, password=password, full_name=full_name,
+                        role=Role.PATIENT, locale=locale, currency=currency)
+
+
+def bootstrap_admin(*, email: str, password: str, full_name: str) -> User:
+    """The cluster's first admin, made from the command line (no actor exists yet)."""
+    return _create_user(email=email, password=password, full_name=full_name, role=Role.ADMIN)
+
+
+def create_user(actor: User | None, *, email: str, password: str, full_name: str, role: Role,
+                provider_id: int | None = None, locale: str | None = None) -> User:
+    """An account created by someone else.
+
+    Admins create any account; coordinators create member accounts and patients;
+    a member's manager creates staff of that member only.
+    """
+    actor = require_authenticated(actor)
+    role = Role(role)
+    if role.is_member and provider_id is None:
+        raise InvalidInput(fields={"provider_id": [_l("A member account needs its member.")]})
+    if not role.is_member:
+        provider_id = None
+    if actor.role == Role.ADMIN:
+        pass
+    elif actor.role == Role.COORDINATOR:
+        if role.is_cluster:
+            raise Forbidden(_l("Only an admin creates cluster accounts."))
+    elif actor.role == Role.MEMBER_MANAGER:
+        if not role.is_member or provider_id != actor.provider_id:
+            raise Forbidden(_l("A manager adds staff to their own member only."))
+    else:
+        raise Forbidden()
+    return _create_user(email=email, password=password, full_name=full_name, role=role,
+                        provider_id=provider_id, locale=locale)
+
+
+def list_users(actor: User | None, *, provider_id: int | None = None) -> list[User]:
+    actor = require_authenticated(actor)
+    query = select(User).order_by(User.id)
+    if actor.role.is_cluster:
+        if provider_id is not None:
+            query = query.where(User.provider_id == provider_id)
+    elif actor.role == Role.MEMBER_MANAGER:
+        query = query.where(User.provider_id == actor.provider_id)
+    else:
+        raise Forbidden()
+    return list(db.session.scalars(query))
+
+
+def update_profile(user: User, *, full_name=None, locale=None, currency=None,
+                   password=None) -> User:
+    if full_name is not None:
+        user.full_name = full_name.strip()
+    if locale is not None:
+        user.locale = locale
+    if currency is not None:
+        user.currency = currency
+    if password is not None:
+        check_password_strength(password)
+        user.password_hash = hash_password(password)
+    db.session.flush()
+    return user
+
+
+def _recent_failures(email: str, ip: str | None, since: datetime) -> tuple[int, int]:
+    by_email = db.session.scalar(select(func.count(LoginFailure.id)).where(
+        LoginFailure.email == email, LoginFailure.at >= since)) or 0
+    by_ip = 0
+    if ip:
+        by_ip = db.session.scalar(select(func.count(LoginFailure.id)).where(
+            LoginFailure.ip == ip, LoginFailure.at >= since)) or 0
+    return by_email, by_ip
+
+
+def _record_failure(email: str, ip: str | None, now: datetime) -> None:
+    # Its own transaction: the request that failed is rolled back, the record stays.
+    with db.engine.begin() as conn:
+        conn.execute(insert(LoginFailure).values(email=email, ip=ip, at=now))
+
+
+def authenticate(email: str, password: str, *, ip: str | None = None,
+                 now: datetime | None = None, limit: int = 5,
+                 window: timedelta = timedelta(minutes=15)) -> User:
+    """The user with these credentials, or an error.
+
+    After ``limit`` failures for one address (or ``4 * limit`` from one IP) within
+    ``window``, further attempts are refused until the window has passed, even with
+    the right password.
+    """
+    now = now or utcnow()
+    email = normalize_email(email)
+    by_email, by_ip = _recent_failures(email, ip, now - window)
+    if by_email >= limit or by_ip >= 4 * limit:
+        minutes = max(1, int(window.total_seconds() // 60))
+        raise TooManyRequests(
+            _l("Too many failed logins. Try again in %(minutes)d minutes.", minutes=minutes),
+            headers={"Retry-After": str(int(window.total_seconds()))})
+    user = get_user_by_email(email)
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        ok = user is not None and user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        _record_failure(email, ip, now)
+        raise NotAuthenticated(_l("Wrong e-mail address or password."))
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued: its record, and the raw value shown this once."""
+
+    record: ApiToken
+    token: str
+
+    def __getattr__(self, name):
+        return getattr(self.record, name)
+
+
+def issue_token(user: User, *, name: str, expires_in_days: int | None = 90,
+                now: datetime | None = None) -> IssuedToken:
+    """A new bearer token; the raw value is returned once and never stored."""
+    now = now or utcnow()
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name.strip() or "token", token_hash=_hash_token(raw),
+                     prefix=raw[:10], created_at=now,
+                     expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None)
+    db.session.add(token)
+    db.session.flush()
+    return IssuedToken(token, raw)
+
+
+def list_tokens(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def revoke_token(actor: User | None, token_id: int, *, now: datetime | None = None) -> ApiToken:
+    actor = require_authenticated(actor)
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.id and actor.role != Role.ADMIN):
+        raise NotFound(_l("No such token."))
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+    db.session.flush()
+    return token
+
+
+def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
+    """The active user behind a live token, or None. Touches ``last_used_at`` lightly."""
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    now = now or utcnow()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
+    if token is None or not token.is_live(now) or not token.user.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+    return token.user
+
+
+def set_user_active(actor: User | None, user_id: int, active: bool) -> User:
+    require_cluster(actor)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_l("No such user."))
+    user.active = active
+    db.session.flush()
+    return user

@@ -1,0 +1,221 @@
+"""The application factory: a flat list of ``configure_*`` steps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, g, jsonify, request, send_from_directory
+from flask_babel import gettext
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from journey import validation
+from journey.config import load_config
+from journey.errors import Busy, Conflict, DomainError, translate_messages
+from journey.extensions import api, babel, csrf, db, login_manager, migrate
+from journey.i18n import content_language, select_locale
+from journey.types import StrEnumType, UTCDateTime
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.update(load_config(config))
+    configure_database(app)
+    configure_i18n(app)
+    configure_auth(app)
+    configure_api(app)
+    configure_pages(app)
+    configure_cli(app)
+    configure_request_edge(app)
+    return app
+
+
+def _include_in_migrations(name, type_, parent_names):
+    return not (type_ == "table" and name and name.startswith("apscheduler_"))
+
+
+def _render_migration_item(type_, obj, autogen_context):
+    """Write the project's column types into migrations as the plain types they store."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, StrEnumType):
+        return f"sa.String(length={obj.impl.length})"
+    return False
+
+
+def configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and ":memory:" not in uri:
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("sqlite"):
+        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        options.setdefault("connect_args", {}).setdefault("timeout", 5)
+    db.init_app(app)
+    # Import every model so that metadata (and Alembic) sees the whole schema.
+    import journey.accounts.models  # noqa: F401
+    import providers.models  # noqa: F401
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.close()
+
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True, include_name=_include_in_migrations,
+                     render_item=_render_migration_item)
+
+
+def configure_i18n(app: Flask) -> None:
+    validation.install()
+    babel.init_app(app, locale_selector=select_locale)
+
+
+def configure_auth(app: Flask) -> None:
+    from journey.accounts import auth
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    auth.install(app)
+    csrf.init_app(app)
+
+
+def configure_api(app: Flask) -> None:
+    api.init_app(app)
+    # flask-smorest's handler drops headers such as Allow on 405; keep them, and
+    # translate field messages.
+    api.handle_http_exception = _handle_api_http_exception
+    app.register_error_handler(HTTPException, _dispatch_http_exception)
+
+    from journey.accounts.api import blp as accounts_blp
+    from providers.api import blueprints as provider_blueprints
+
+    for blueprint in (accounts_blp, *provider_blueprints):
+        api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+        csrf.exempt(blueprint)
+
+    assets = swagger_ui_bundle.swagger_ui_path
+
+    @app.get("/api/swagger-ui-assets/<path:filename>")
+    def swagger_ui_assets(filename):
+        return send_from_directory(assets, filename, max_age=86400)
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except OperationalError:
+            return jsonify(status="error", database="unreachable"), 503
+        return jsonify(status="ok", database=db.engine.dialect.name)
+
+
+def configure_pages(app: Flask) -> None:
+    from journey.accounts.views import bp as accounts_pages
+    from journey.views import bp as main_pages
+
+    app.register_blueprint(main_pages)
+    app.register_blueprint(accounts_pages)
+
+
+def configure_cli(app: Flask) -> None:
+    from journey.cli import register
+
+    register(app)
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _handle_api_http_exception(error: HTTPException):
+    body = {"code": error.code, "status": error.name}
+    data = getattr(error, "data", None) or {}
+    if "messages" in data:
+        body["errors"] = translate_messages(data["messages"])
+        body["message"] = gettext("Some fields are not valid.")
+    else:
+        body["message"] = _http_message(error)
+    response = jsonify(body)
+    response.status_code = error.code
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    for name, value in (data.get("headers") or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _http_message(error: HTTPException) -> str:
+    messages = {
+        400: gettext("The request could not be understood."),
+        401: gettext("Please log in or send a valid bearer token."),
+        403: gettext("You are not allowed to do this."),
+        404: gettext("Not found."),
+        405: gettext("This method is not allowed here."),
+        409: gettext("This conflicts with the current state; reload and try again."),
+        413: gettext("The request is too large."),
+        415: gettext("Send JSON with Content-Type: application/json."),
+        422: gettext("Some fields are not valid."),
+        429: gettext("Too many attempts; please wait and try again."),
+    }
+    return messages.get(error.code, error.name)
+
+
+def _dispatch_http_exception(error: HTTPException):
+    if _is_api_request():
+        return _handle_api_http_exception(error)
+    from journey.views import render_http_error
+
+    return render_http_error(error)
+
+
+def configure_request_edge(app: Flask) -> None:
+    """One transaction per request: commit when the response is a success, else roll back."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        db.session.rollback()
+        if _is_api_request():
+            response = jsonify(error.to_dict())
+            response.status_code = error.status
+            response.headers.update(error.headers)
+            return response
+        from journey.views import render_domain_error
+
+        return render_domain_error(error)
+
+    @app.errorhandler(OperationalError)
+    def handle_operational_error(error: OperationalError):
+        # A lock that cannot be had (SQLite "database is locked", PostgreSQL lock
+        # timeout) is "busy, try again", never a 500.
+        db.session.rollback()
+        message = str(error.orig).lower() if error.orig else ""
+        if "locked" in message or "lock timeout" in message or "could not obtain lock" in message:
+            return handle_domain_error(Busy(headers={"Retry-After": "1"}))
+        raise error
+
+    @app.after_request
+    def commit_or_roll_back(response):
+        if response.status_code < 400:
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                return handle_domain_error(Conflict())
+        else:
+            db.session.rollback()
+        if _is_api_request():
+            response.headers.setdefault("Content-Language", content_language_header())
+        return response
+
+
+def content_language_header() -> str:
+    return g.get("content_language") or content_language() or select_locale()

@@ -1,0 +1,93 @@
+"""Configuration from the environment, with safe defaults for development.
+
+Nothing secret is a literal here: in production (``ONEWINDOW_ENV=production``) a
+missing ``SECRET_KEY`` is an error instead of a development default.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: The interface languages of the cluster (issue 5 adds their catalogs).
+LANGUAGES = ["en", "lt", "ru", "de", "pl", "uk", "nb", "sv", "fr", "ar"]
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _instance_sqlite_url() -> str:
+    path = PROJECT_ROOT / "instance" / "onewindow.db"
+    return f"sqlite:///{path}"
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask configuration dict from the environment and ``overrides``."""
+    env = os.environ.get("ONEWINDOW_ENV", "development")
+    secret = os.environ.get("SECRET_KEY")
+    if not secret:
+        if env == "production":
+            raise RuntimeError("SECRET_KEY must be set when ONEWINDOW_ENV=production")
+        # A per-process random key: sessions do not survive a restart in development,
+        # and no secret is ever written into the repository.
+        secret = secrets.token_hex(32)
+
+    config = {
+        "ENV_NAME": env,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or _instance_sqlite_url(),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Interface languages and formats.
+        "LANGUAGES": LANGUAGES,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "DEFAULT_CURRENCY": os.environ.get("ONEWINDOW_CURRENCY", "EUR"),
+        # Payments: localstripe on loopback in development and tests.
+        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+        # Accounts.
+        "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "5")),
+        "LOGIN_FAILURE_WINDOW_MINUTES": int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        # The REST API and its OpenAPI document (flask-smorest).
+        "API_TITLE": "One Window API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        # Vendored assets, served by the app itself: no CDN.
+        "OPENAPI_SWAGGER_UI_URL": "/api/swagger-ui-assets/",
+        "API_SPEC_OPTIONS": {
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {"type": "http", "scheme": "bearer"},
+                }
+            },
+            "info": {
+                "description": (
+                    "The catalogue of a medical-tourism cluster. Authenticate with "
+                    "`Authorization: Bearer <token>` (POST /api/v1/auth/tokens). "
+                    "Language: `?lang=` or `Accept-Language`; currency: `?currency=`."
+                )
+            },
+        },
+        "SEARCH_PAGE_SIZE_MAX": 100,
+        "RUN_SCHEDULER": _bool("RUN_SCHEDULER", False),
+    }
+    if overrides:
+        config.update(overrides)
+    return config

@@ -1,0 +1,91 @@
+"""Domain errors with translated messages, mapped to 4xx JSON in one handler.
+
+Services raise these; the API and the pages turn them into responses. A message is
+a lazy string, so it is rendered in the locale of whoever reads it.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask_babel import lazy_gettext as _l
+
+
+class DomainError(Exception):
+    """A request that the domain refuses. ``fields`` maps a field to its messages."""
+
+    status: int = 400
+    code: str = "bad_request"
+    default_message = _l("The request could not be processed.")
+
+    def __init__(self, message=None, *, fields: dict | None = None, headers: dict | None = None):
+        self.message = message if message is not None else self.default_message
+        self.fields = fields or {}
+        self.headers = headers or {}
+        super().__init__(str(self.message))
+
+    def to_dict(self) -> dict:
+        body = {
+            "code": self.status,
+            "status": HTTPStatus(self.status).phrase,
+            "error": self.code,
+            "message": str(self.message),
+        }
+        if self.fields:
+            body["errors"] = {"json": translate_messages(self.fields)}
+        return body
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid"
+    default_message = _l("Some fields are not valid.")
+
+
+class NotAuthenticated(DomainError):
+    status = 401
+    code = "not_authenticated"
+    default_message = _l("Please log in or send a valid bearer token.")
+
+    def __init__(self, message=None, **kwargs):
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="one-window"'})
+        super().__init__(message, **kwargs)
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    default_message = _l("You are not allowed to do this.")
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    default_message = _l("Not found.")
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    default_message = _l("This conflicts with the current state; reload and try again.")
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_requests"
+    default_message = _l("Too many attempts; please wait and try again.")
+
+
+class Busy(DomainError):
+    status = 503
+    code = "busy"
+    default_message = _l("The system is busy with the same items; please try again.")
+
+
+def translate_messages(messages):
+    """Render (possibly lazy) messages of a nested error dict as plain strings."""
+    if isinstance(messages, dict):
+        return {str(k): translate_messages(v) for k, v in messages.items()}
+    if isinstance(messages, list | tuple):
+        return [translate_messages(m) for m in messages]
+    return str(messages)

@@ -1,0 +1,100 @@
+"""Languages: choosing the request's locale and picking member content per language.
+
+Interface strings go through Babel catalogs (``translations/``). Member content is
+stored per language; :func:`fallback_chain` gives the order in which a text is looked
+for: the requested language, its base language, the member's default, then English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from babel import Locale, UnknownLocaleError
+from flask import current_app, g, has_request_context, request
+
+FALLBACK_LANGUAGE = "en"
+
+
+def normalize_language(value: str | None) -> str | None:
+    """``'pt-BR'`` -> ``'pt_BR'``; ``None`` for anything Babel does not know."""
+    if not value:
+        return None
+    value = value.strip().replace("-", "_")
+    if not value or len(value) > 20:
+        return None
+    try:
+        locale = Locale.parse(value)
+    except (ValueError, UnknownLocaleError, TypeError):
+        return None
+    return str(locale)
+
+
+def base_language(language: str) -> str:
+    return language.split("_", 1)[0]
+
+
+def fallback_chain(requested: str | None, member_default: str | None = None) -> list[str]:
+    """The languages to try, best first, without repeats."""
+    chain: list[str] = []
+    for candidate in (requested, requested and base_language(requested), member_default,
+                      FALLBACK_LANGUAGE):
+        if candidate and candidate not in chain:
+            chain.append(candidate)
+    return chain
+
+
+def pick(texts: Mapping[str, object], chain: Iterable[str]):
+    """The first of ``texts`` (keyed by language) along ``chain``; else any text, or None.
+
+    Returns ``(language, text)`` so a caller can tell the reader which language it got.
+    """
+    for language in chain:
+        if language in texts:
+            return language, texts[language]
+    if texts:
+        language = sorted(texts)[0]
+        return language, texts[language]
+    return None, None
+
+
+def select_locale() -> str:
+    """The interface language of this request.
+
+    Order: ``?lang=``, the logged-in user's profile, ``Accept-Language``, the default.
+    Only the cluster's configured languages are interface languages.
+    """
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    cached = g.get("_locale")
+    if cached:
+        return cached
+    supported = current_app.config["LANGUAGES"]
+    chosen = None
+    asked = normalize_language(request.args.get("lang"))
+    if asked:
+        chosen = _supported(asked, supported)
+    if chosen is None:
+        user = g.get("actor")
+        profile = getattr(user, "locale", None) if user is not None else None
+        if profile:
+            chosen = _supported(profile, supported)
+    if chosen is None:
+        chosen = request.accept_languages.best_match(supported)
+    g._locale = chosen or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return g._locale
+
+
+def content_language() -> str:
+    """The language asked for member content (may be outside the interface languages)."""
+    if has_request_context():
+        asked = normalize_language(request.args.get("lang"))
+        if asked:
+            return asked
+    return select_locale()
+
+
+def _supported(language: str, supported: list[str]) -> str | None:
+    if language in supported:
+        return language
+    base = base_language(language)
+    return base if base in supported else None

@@ -1,0 +1,71 @@
+"""Translated validation messages for marshmallow.
+
+marshmallow formats its messages with ``str.format`` when it raises. :class:`T` is a
+message id that translates itself at that moment, in the locale of the request, so
+field errors reach the user in their language. :func:`install` swaps marshmallow's
+English defaults for such ids once at start-up; ``pybabel extract -k T`` finds them.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext
+from marshmallow import Schema, fields
+
+
+class T(str):
+    """A message id translated when marshmallow formats it."""
+
+    __slots__ = ()
+
+    def format(self, *args, **kwargs):  # noqa: A003 - str API
+        try:
+            translated = gettext(str(self))
+        except (RuntimeError, KeyError):  # outside an app context: plain English
+            translated = str(self)
+        # gettext may already have %-formatted nothing; .format fills {placeholders}.
+        return str.format(translated, *args, **kwargs)
+
+
+MESSAGES = {
+    fields.Field: {
+        "required": T("Missing data for required field."),
+        "null": T("Field may not be null."),
+        "validator_failed": T("Invalid value."),
+    },
+    fields.String: {"invalid": T("Not a valid string."), "invalid_utf8": T("Not a valid string.")},
+    fields.Integer: {
+        "invalid": T("Not a valid integer."),
+        "too_large": T("Number too large."),
+    },
+    fields.Float: {"invalid": T("Not a valid number."), "special": T("Not a valid number.")},
+    fields.Decimal: {"invalid": T("Not a valid number."), "special": T("Not a valid number.")},
+    fields.Boolean: {"invalid": T("Not a valid boolean.")},
+    fields.Date: {
+        "invalid": T("Not a valid date."),
+        "format": T("Not a valid date."),
+    },
+    fields.DateTime: {
+        "invalid": T("Not a valid datetime."),
+        "invalid_awareness": T("Not a valid datetime."),
+        "format": T("Not a valid datetime."),
+    },
+    fields.Email: {"invalid": T("Not a valid email address.")},
+    fields.List: {"invalid": T("Not a valid list.")},
+    fields.Dict: {"invalid": T("Not a valid mapping type.")},
+    fields.Nested: {"type": T("Invalid input type.")},
+    fields.Enum: {"unknown": T("Must be one of: {choices}.")},
+}
+
+SCHEMA_MESSAGES = {
+    "unknown": T("Unknown field."),
+    "type": T("Invalid input type."),
+}
+
+
+def install() -> None:
+    """Replace marshmallow's default messages with translatable ones (idempotent)."""
+    for field_class, messages in MESSAGES.items():
+        merged = dict(field_class.__dict__.get("default_error_messages", {}))
+        merged.update(messages)
+        field_class.default_error_messages = merged
+    Schema._default_error_messages = {**Schema._default_error_messages, **SCHEMA_MESSAGES}

@@ -1,0 +1,1 @@
+"""The catalogue: members, offers, chain links, multilingual content, prices, calendars."""

@@ -1,0 +1,319 @@
+"""Catalogue REST API: parse, call a service, serialise."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from journey.accounts.auth import current_actor
+from journey.i18n import content_language
+from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
+from providers.schemas import (
+    AccreditationSchema,
+    CalendarArgs,
+    CalendarDaySchema,
+    CancellationTiersSchema,
+    CapacityResultSchema,
+    CapacitySchema,
+    CreateMemberSchema,
+    CreateOfferSchema,
+    ExchangeRateSchema,
+    MemberPageSchema,
+    MemberProfileSchema,
+    MemberQuerySchema,
+    MemberSchema,
+    MemberStatusSchema,
+    MemberTextSchema,
+    OfferSchema,
+    OfferSearchArgs,
+    OfferTermsSchema,
+    OfferTextSchema,
+    OfferTextsSchema,
+    PriceRuleSchema,
+    RateQuerySchema,
+    SearchResultSchema,
+    UpdatePriceRuleSchema,
+)
+from providers.services import members, offers, rates
+from providers.services.common import check_currency
+from providers.services.search import SearchQuery, search_offers
+
+BEARER = [{"bearerAuth": []}]
+ID = "int(min=1, max=9223372036854775807)"
+LANG = "string(minlength=2, maxlength=20)"
+
+members_blp = Blueprint("members_api", __name__, url_prefix="/members",
+                        description="Members of the cluster (clinics, hotels, agencies, ...)")
+offers_blp = Blueprint("offers_api", __name__, url_prefix="/offers",
+                       description="Offers: search, texts, prices, capacity calendars")
+reference_blp = Blueprint("reference_api", __name__, url_prefix="",
+                          description="Exchange rates and reference lists")
+blueprints = (members_blp, offers_blp, reference_blp)
+
+
+class EmptySchema(Schema):
+    pass
+
+
+# --- members ----------------------------------------------------------------------------
+
+@members_blp.route("")
+class Members(MethodView):
+    @members_blp.arguments(MemberQuerySchema, location="query")
+    @members_blp.response(200, MemberPageSchema)
+    def get(self, args):
+        """Members; patients see verified ones, staff also their own, the cluster all."""
+        page, per_page = args.pop("page"), args.pop("per_page")
+        items, total = members.list_members(current_actor(), page=page, per_page=per_page,
+                                            **args)
+        return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+    @members_blp.doc(security=BEARER)
+    @members_blp.arguments(CreateMemberSchema)
+    @members_blp.response(201, MemberSchema)
+    def post(self, data):
+        """Admit a new member (pending until an admin verifies it). Cluster staff only."""
+        return members.create_member(current_actor(), **data)
+
+
+@members_blp.route(f"/<{ID}:provider_id>")
+class Member(MethodView):
+    @members_blp.response(200, MemberSchema)
+    def get(self, provider_id):
+        """A member's profile, description in the asked language."""
+        return members.get_member(current_actor(), provider_id)
+
+    @members_blp.doc(security=BEARER)
+    @members_blp.arguments(MemberProfileSchema)
+    @members_blp.response(200, MemberSchema)
+    def patch(self, data, provider_id):
+        """Change the profile (the member's manager or cluster staff)."""
+        return members.update_member(current_actor(), provider_id, **data)
+
+
+@members_blp.route(f"/<{ID}:provider_id>/status")
+class MemberStatus(MethodView):
+    @members_blp.doc(security=BEARER)
+    @members_blp.arguments(MemberStatusSchema)
+    @members_blp.response(200, MemberSchema)
+    def post(self, data, provider_id):
+        """Verify or suspend a member (admin)."""
+        return members.set_member_status(current_actor(), provider_id, data["status"],
+                                         reason=data["reason"])
+
+
+@members_blp.route(f"/<{ID}:provider_id>/texts/<{LANG}:language>")
+class MemberText(MethodView):
+    @members_blp.doc(security=BEARER)
+    @members_blp.arguments(MemberTextSchema)
+    @members_blp.response(200, MemberTextSchema)
+    def put(self, data, provider_id, language):
+        """Set the member's description in one language."""
+        return members.set_member_text(current_actor(), provider_id, language,
+                                       data["description"])
+
+    @members_blp.doc(security=BEARER)
+    @members_blp.response(204)
+    def delete(self, provider_id, language):
+        """Remove the description in one language."""
+        members.delete_member_text(current_actor(), provider_id, language)
+
+
+@members_blp.route(f"/<{ID}:provider_id>/accreditations")
+class Accreditations(MethodView):
+    @members_blp.doc(security=BEARER)
+    @members_blp.arguments(AccreditationSchema)
+    @members_blp.response(201, AccreditationSchema)
+    def post(self, data, provider_id):
+        """Add an accreditation (the member's manager or cluster staff)."""
+        return members.add_accreditation(current_actor(), provider_id, **data)
+
+
+@members_blp.route(f"/<{ID}:provider_id>/accreditations/<{ID}:accreditation_id>")
+class AccreditationItem(MethodView):
+    @members_blp.doc(security=BEARER)
+    @members_blp.response(204)
+    def delete(self, provider_id, accreditation_id):
+        """Remove an accreditation."""
+        members.delete_accreditation(current_actor(), provider_id, accreditation_id)
+
+
+@members_blp.route(f"/<{ID}:provider_id>/offers")
+class MemberOffers(MethodView):
+    @members_blp.response(200, OfferSchema(many=True))
+    def get(self, provider_id):
+        """A member's offers (drafts and archived ones for its staff and the cluster)."""
+        return offers.list_member_offers(current_actor(), provider_id)
+
+    @members_blp.doc(security=BEARER)
+    @members_blp.arguments(CreateOfferSchema)
+    @members_blp.response(201, OfferSchema)
+    def post(self, data, provider_id):
+        """Create an offer for this member (a draft unless `status` says otherwise)."""
+        return offers.create_offer(current_actor(), provider_id, **data)
+
+
+# --- offers ---------------------------------------------------------------------------
+
+@offers_blp.route("")
+class OfferSearch(MethodView):
+    @offers_blp.arguments(OfferSearchArgs, location="query")
+    @offers_blp.response(200, SearchResultSchema)
+    def get(self, args):
+        """Search published offers of verified members.
+
+        Filters by chain link, city, member kind, free text in the asked language,
+        price range in the asked currency and availability of `quantity` units on
+        every day from `start` to `end`. Sorted by price (converted) or name.
+        """
+        actor = current_actor()
+        currency = check_currency(args.pop("currency", None)
+                                  or getattr(actor, "currency", None)
+                                  or current_app.config["DEFAULT_CURRENCY"])
+        args.pop("lang", None)
+        text = args.pop("q", None)
+        return search_offers(SearchQuery(language=content_language(), currency=currency,
+                                         text=text, **args))
+
+
+@offers_blp.route(f"/<{ID}:offer_id>")
+class OfferItem(MethodView):
+    @offers_blp.response(200, OfferSchema)
+    def get(self, offer_id):
+        """An offer, its texts in the asked language (with fallback)."""
+        return offers.get_offer(current_actor(), offer_id)
+
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.arguments(OfferTermsSchema)
+    @offers_blp.response(200, OfferSchema)
+    def patch(self, data, offer_id):
+        """Change an offer's terms or its state (draft, published, archived)."""
+        return offers.update_offer(current_actor(), offer_id, **data)
+
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.response(204)
+    def delete(self, offer_id):
+        """Delete a draft offer (archive a published one instead)."""
+        offers.delete_offer(current_actor(), offer_id)
+
+
+@offers_blp.route(f"/<{ID}:offer_id>/texts")
+class OfferTexts(MethodView):
+    @offers_blp.response(200, OfferTextsSchema)
+    def get(self, offer_id):
+        """Every language's texts of an offer."""
+        return {"texts": offers.get_offer(current_actor(), offer_id).texts}
+
+
+@offers_blp.route(f"/<{ID}:offer_id>/texts/<{LANG}:language>")
+class OfferTextItem(MethodView):
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.arguments(OfferTextSchema)
+    @offers_blp.response(200, OfferTextSchema)
+    def put(self, data, offer_id, language):
+        """Set the offer's texts in one language."""
+        return offers.set_offer_text(current_actor(), offer_id, language, **data)
+
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.response(204)
+    def delete(self, offer_id, language):
+        """Remove the texts in one language."""
+        offers.delete_offer_text(current_actor(), offer_id, language)
+
+
+@offers_blp.route(f"/<{ID}:offer_id>/prices")
+class PriceRules(MethodView):
+    @offers_blp.response(200, PriceRuleSchema(many=True))
+    def get(self, offer_id):
+        """Seasonal prices."""
+        return offers.get_offer(current_actor(), offer_id).price_rules
+
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.arguments(PriceRuleSchema)
+    @offers_blp.response(201, PriceRuleSchema)
+    def post(self, data, offer_id):
+        """Add a seasonal price for a date range; ranges may not overlap."""
+        return offers.add_price_rule(current_actor(), offer_id, **data)
+
+
+@offers_blp.route(f"/<{ID}:offer_id>/prices/<{ID}:rule_id>")
+class PriceRuleItem(MethodView):
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.arguments(UpdatePriceRuleSchema)
+    @offers_blp.response(200, PriceRuleSchema)
+    def patch(self, data, offer_id, rule_id):
+        """Change a seasonal price."""
+        return offers.update_price_rule(current_actor(), offer_id, rule_id, **data)
+
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.response(204)
+    def delete(self, offer_id, rule_id):
+        """Remove a seasonal price."""
+        offers.delete_price_rule(current_actor(), offer_id, rule_id)
+
+
+@offers_blp.route(f"/<{ID}:offer_id>/cancellation-tiers")
+class CancellationTiers(MethodView):
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.arguments(CancellationTiersSchema)
+    @offers_blp.response(200, OfferSchema)
+    def put(self, data, offer_id):
+        """Replace the cancellation policy: at least N days before the start -> X % back."""
+        return offers.set_cancellation_tiers(current_actor(), offer_id, data["tiers"])
+
+
+@offers_blp.route(f"/<{ID}:offer_id>/calendar")
+class Calendar(MethodView):
+    @offers_blp.arguments(CalendarArgs, location="query")
+    @offers_blp.response(200, CalendarDaySchema(many=True))
+    def get(self, args, offer_id):
+        """Capacity, units in use and units available per day."""
+        return offers.get_calendar(current_actor(), offer_id, **args)
+
+    @offers_blp.doc(security=BEARER)
+    @offers_blp.arguments(CapacitySchema)
+    @offers_blp.response(200, CapacityResultSchema)
+    def put(self, data, offer_id):
+        """Set the capacity of a range of days (optionally on some weekdays only)."""
+        return {"days_written": offers.set_capacity(current_actor(), offer_id, **data)}
+
+
+# --- reference data ----------------------------------------------------------------------
+
+@reference_blp.route("/exchange-rates")
+class ExchangeRates(MethodView):
+    @reference_blp.arguments(RateQuerySchema, location="query")
+    @reference_blp.response(200, ExchangeRateSchema(many=True))
+    def get(self, args):
+        """Stored exchange rates, newest first."""
+        return rates.list_rates(**args)
+
+    @reference_blp.doc(security=BEARER)
+    @reference_blp.arguments(ExchangeRateSchema)
+    @reference_blp.response(201, ExchangeRateSchema)
+    def post(self, data):
+        """Record a rate (`1 base = rate quote`) for a date (admin)."""
+        return rates.add_rate(current_actor(), **data)
+
+
+class TitledSchema(Schema):
+    value = fields.String()
+    title = fields.String()
+
+
+@reference_blp.route("/chain-links")
+class ChainLinks(MethodView):
+    @reference_blp.response(200, TitledSchema(many=True))
+    def get(self):
+        """The links of the chain, in the order of a medical tourist's path."""
+        return [{"value": k.value, "title": str(v)} for k, v in CHAIN_LINK_TITLES.items()]
+
+
+@reference_blp.route("/member-kinds")
+class MemberKinds(MethodView):
+    @reference_blp.response(200, TitledSchema(many=True))
+    def get(self):
+        """The kinds of member."""
+        return [{"value": k.value, "title": str(v)} for k, v in MEMBER_KIND_TITLES.items()]

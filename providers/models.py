@@ -1,0 +1,338 @@
+"""The catalogue: members (providers), their offers, texts, prices and calendars."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from journey.extensions import db
+from journey.types import StrEnumType, UTCDateTime, utcnow
+
+
+class MemberKind(enum.StrEnum):
+    CLINIC = "clinic"
+    DENTAL_CLINIC = "dental_clinic"
+    HOSPITAL = "hospital"
+    DIAGNOSTIC_CENTRE = "diagnostic_centre"
+    SANATORIUM = "sanatorium"
+    SPA = "spa"
+    HOTEL = "hotel"
+    TRAVEL_AGENCY = "travel_agency"
+    TRANSFER_OPERATOR = "transfer_operator"
+    INTERPRETER_SERVICE = "interpreter_service"
+    CHILDCARE = "childcare"
+    EXCURSION_OPERATOR = "excursion_operator"
+    INSURER = "insurer"
+
+
+MEMBER_KIND_TITLES = {
+    MemberKind.CLINIC: _l("Clinic"),
+    MemberKind.DENTAL_CLINIC: _l("Dental clinic"),
+    MemberKind.HOSPITAL: _l("Hospital"),
+    MemberKind.DIAGNOSTIC_CENTRE: _l("Diagnostic centre"),
+    MemberKind.SANATORIUM: _l("Sanatorium / rehabilitation centre"),
+    MemberKind.SPA: _l("Spa"),
+    MemberKind.HOTEL: _l("Hotel"),
+    MemberKind.TRAVEL_AGENCY: _l("Visa and travel agency"),
+    MemberKind.TRANSFER_OPERATOR: _l("Transfer operator"),
+    MemberKind.INTERPRETER_SERVICE: _l("Interpreter service"),
+    MemberKind.CHILDCARE: _l("Childcare"),
+    MemberKind.EXCURSION_OPERATOR: _l("Excursion operator"),
+    MemberKind.INSURER: _l("Insurer"),
+}
+
+
+class ChainLink(enum.StrEnum):
+    """The links of a medical tourist's path, in their usual order."""
+
+    VISA_SUPPORT = "visa_support"
+    TRAVEL = "travel"
+    TRANSFER = "transfer"
+    ACCOMMODATION = "accommodation"
+    CONSULTATION = "consultation"
+    DIAGNOSTICS = "diagnostics"
+    TREATMENT = "treatment"
+    REHABILITATION = "rehabilitation"
+    LEISURE = "leisure"
+    TRANSLATION = "translation"
+    CHILDCARE = "childcare"
+    INSURANCE = "insurance"
+    AFTERCARE = "aftercare"
+
+
+CHAIN_LINK_TITLES = {
+    ChainLink.VISA_SUPPORT: _l("Visa support"),
+    ChainLink.TRAVEL: _l("Tickets and travel"),
+    ChainLink.TRANSFER: _l("Transfer"),
+    ChainLink.ACCOMMODATION: _l("Accommodation"),
+    ChainLink.CONSULTATION: _l("Consultation"),
+    ChainLink.DIAGNOSTICS: _l("Diagnostics"),
+    ChainLink.TREATMENT: _l("Treatment / surgery"),
+    ChainLink.REHABILITATION: _l("Rehabilitation"),
+    ChainLink.LEISURE: _l("Leisure and excursions"),
+    ChainLink.TRANSLATION: _l("Translation / interpreter"),
+    ChainLink.CHILDCARE: _l("Childcare"),
+    ChainLink.INSURANCE: _l("Insurance"),
+    ChainLink.AFTERCARE: _l("Aftercare follow-up"),
+}
+
+
+class MemberStatus(enum.StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    SUSPENDED = "suspended"
+
+
+class OfferStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class PriceUnit(enum.StrEnum):
+    STAY = "stay"
+    NIGHT = "night"
+    DAY = "day"
+    PERSON = "person"
+    SESSION = "session"
+
+
+class DurationUnit(enum.StrEnum):
+    NIGHTS = "nights"
+    DAYS = "days"
+    SESSIONS = "sessions"
+
+
+class CapacityUnit(enum.StrEnum):
+    ROOM = "room"
+    BED = "bed"
+    SURGERY_SLOT = "surgery_slot"
+    CONSULTATION_SLOT = "consultation_slot"
+    SEAT = "seat"
+    PLACE = "place"
+
+
+class ConfirmationMode(enum.StrEnum):
+    INSTANT = "instant"
+    APPROVAL = "approval"
+
+
+class Provider(db.Model):
+    """A member of the cluster."""
+
+    __tablename__ = "provider"
+    __table_args__ = (
+        CheckConstraint("latitude IS NULL OR (latitude >= -90 AND latitude <= 90)",
+                        name="latitude_range"),
+        CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)",
+                        name="longitude_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[MemberKind] = mapped_column(StrEnumType(MemberKind), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Vilnius")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    default_language: Mapped[str] = mapped_column(String(20), default="en")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    website: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[MemberStatus] = mapped_column(StrEnumType(MemberStatus),
+                                                 default=MemberStatus.PENDING, index=True)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    texts: Mapped[list[ProviderText]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan", order_by="ProviderText.language")
+    accreditations: Mapped[list[Accreditation]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan", order_by="Accreditation.id")
+    offers: Mapped[list[Offer]] = relationship(back_populates="provider",
+                                               cascade="all, delete-orphan")
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == MemberStatus.VERIFIED
+
+
+class ProviderText(db.Model):
+    __tablename__ = "provider_text"
+    __table_args__ = (UniqueConstraint("provider_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    provider: Mapped[Provider] = relationship(back_populates="texts")
+
+
+class Accreditation(db.Model):
+    __tablename__ = "accreditation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"),
+                                             index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(200))
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    provider: Mapped[Provider] = relationship(back_populates="accreditations")
+
+
+class Offer(db.Model):
+    """What a member sells at one link of the chain, with its own price and capacity."""
+
+    __tablename__ = "offer"
+    __table_args__ = (
+        CheckConstraint("base_price_minor >= 0", name="base_price_not_negative"),
+        CheckConstraint("companion_price_minor IS NULL OR companion_price_minor >= 0",
+                        name="companion_price_not_negative"),
+        CheckConstraint("min_quantity >= 1", name="min_quantity_positive"),
+        CheckConstraint("max_quantity IS NULL OR max_quantity >= min_quantity",
+                        name="max_quantity_not_below_min"),
+        CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
+        CheckConstraint("duration_value >= 0", name="duration_not_negative"),
+        Index("ix_offer_status_link", "status", "chain_link"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"),
+                                             index=True)
+    chain_link: Mapped[ChainLink] = mapped_column(StrEnumType(ChainLink))
+    status: Mapped[OfferStatus] = mapped_column(StrEnumType(OfferStatus),
+                                                default=OfferStatus.DRAFT)
+    currency: Mapped[str] = mapped_column(String(3))
+    price_unit: Mapped[PriceUnit] = mapped_column(StrEnumType(PriceUnit))
+    base_price_minor: Mapped[int] = mapped_column(Integer)
+    companion_price_minor: Mapped[int | None] = mapped_column(Integer)
+    min_quantity: Mapped[int] = mapped_column(default=1)
+    max_quantity: Mapped[int | None] = mapped_column()
+    capacity_unit: Mapped[CapacityUnit] = mapped_column(StrEnumType(CapacityUnit))
+    lead_time_days: Mapped[int] = mapped_column(default=0)
+    duration_value: Mapped[int] = mapped_column(default=1)
+    duration_unit: Mapped[DurationUnit] = mapped_column(StrEnumType(DurationUnit))
+    confirmation_mode: Mapped[ConfirmationMode] = mapped_column(
+        StrEnumType(ConfirmationMode), default=ConfirmationMode.APPROVAL)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    provider: Mapped[Provider] = relationship(back_populates="offers")
+    texts: Mapped[list[OfferText]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="OfferText.language")
+    price_rules: Mapped[list[PriceRule]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="PriceRule.starts_on")
+    cancellation_tiers: Mapped[list[CancellationTier]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan",
+        order_by="CancellationTier.days_before.desc()")
+
+
+class OfferText(db.Model):
+    """An offer's texts in one language."""
+
+    __tablename__ = "offer_text"
+    __table_args__ = (UniqueConstraint("offer_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    inclusions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exclusions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    offer: Mapped[Offer] = relationship(back_populates="texts")
+
+
+class PriceRule(db.Model):
+    """A seasonal override of an offer's price for a date range (inclusive)."""
+
+    __tablename__ = "price_rule"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="range_ordered"),
+        CheckConstraint("price_minor >= 0", name="price_not_negative"),
+        CheckConstraint("companion_price_minor IS NULL OR companion_price_minor >= 0",
+                        name="companion_price_not_negative"),
+        Index("ix_price_rule_offer_dates", "offer_id", "starts_on", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    price_minor: Mapped[int] = mapped_column(Integer)
+    companion_price_minor: Mapped[int | None] = mapped_column(Integer)
+
+    offer: Mapped[Offer] = relationship(back_populates="price_rules")
+
+
+class CancellationTier(db.Model):
+    """Cancelled at least ``days_before`` days before the start -> ``refund_percent`` back."""
+
+    __tablename__ = "cancellation_tier"
+    __table_args__ = (
+        UniqueConstraint("offer_id", "days_before"),
+        CheckConstraint("days_before >= 0", name="days_not_negative"),
+        CheckConstraint("refund_percent >= 0 AND refund_percent <= 100", name="percent_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
+    days_before: Mapped[int] = mapped_column()
+    refund_percent: Mapped[int] = mapped_column()
+
+    offer: Mapped[Offer] = relationship(back_populates="cancellation_tiers")
+
+
+class CapacityDay(db.Model):
+    """How many units (rooms, beds, slots, seats) an offer has on one local date."""
+
+    __tablename__ = "capacity_day"
+    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    capacity: Mapped[int] = mapped_column()
+
+
+class ExchangeRate(db.Model):
+    """``1 base = rate quote`` as published on ``effective_on``; kept, never overwritten."""
+
+    __tablename__ = "exchange_rate"
+    __table_args__ = (
+        UniqueConstraint("base", "quote", "effective_on"),
+        CheckConstraint("rate > 0", name="rate_positive"),
+        CheckConstraint("base <> quote", name="distinct_currencies"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base: Mapped[str] = mapped_column(String(3))
+    quote: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    effective_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,393 @@
+"""Marshmallow schemas of the catalogue API (input validation and output shape)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import get_locale
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from journey.i18n import content_language, fallback_chain, pick
+from journey.money import Money, format_money
+from journey.validation import T
+from providers.models import (
+    CHAIN_LINK_TITLES,
+    MEMBER_KIND_TITLES,
+    CapacityUnit,
+    ChainLink,
+    ConfirmationMode,
+    DurationUnit,
+    MemberKind,
+    MemberStatus,
+    OfferStatus,
+    PriceUnit,
+)
+from providers.services.offers import offer_text
+
+MAX_MINOR = 10**11  # a billion in major units of a two-decimal currency
+MAX_ID = 2**63 - 1
+
+
+def _range(lo, hi):
+    return validate.Range(min=lo, max=hi, error=T("Must be between {min} and {max}."))
+
+
+def _length(lo, hi):
+    return validate.Length(min=lo, max=hi, error=T("Length must be between {min} and {max}."))
+
+
+def Minor(**kw):  # noqa: N802 - a field factory
+    return fields.Integer(strict=True, validate=_range(0, MAX_MINOR), **kw)
+
+
+def _money_dict(money: Money | None):
+    if money is None:
+        return None
+    return {"amount_minor": money.amount, "currency": money.currency,
+            "formatted": format_money(money, str(get_locale() or "en"))}
+
+
+class MoneySchema(Schema):
+    amount_minor = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    formatted = fields.String(required=True)
+
+
+class Pagination(Schema):
+    page = fields.Integer(load_default=1, strict=False, validate=_range(1, 100000))
+    per_page = fields.Integer(load_default=20, strict=False, validate=_range(1, 100))
+
+
+# --- members -----------------------------------------------------------------------
+
+class AccreditationSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=_length(1, 200))
+    issuer = fields.String(required=True, validate=_length(1, 200))
+    valid_until = fields.Date(load_default=None, allow_none=True)
+
+
+class MemberProfileSchema(Schema):
+    name = fields.String(validate=_length(1, 200))
+    kind = fields.Enum(MemberKind, by_value=True)
+    city = fields.String(validate=_length(1, 100))
+    country = fields.String(validate=_length(2, 2))
+    latitude = fields.Decimal(places=6, allow_nan=False, allow_none=True,
+                              validate=_range(-90, 90))
+    longitude = fields.Decimal(places=6, allow_nan=False, allow_none=True,
+                               validate=_range(-180, 180))
+    timezone = fields.String(validate=_length(1, 64))
+    languages = fields.List(fields.String(validate=_length(2, 20)), validate=_length(1, 30))
+    default_language = fields.String(validate=_length(2, 20))
+    currency = fields.String(validate=_length(3, 3))
+    email = fields.Email(allow_none=True, validate=_length(3, 254))
+    phone = fields.String(allow_none=True, validate=_length(3, 40))
+    website = fields.Url(allow_none=True, validate=_length(8, 300))
+
+
+class CreateMemberSchema(MemberProfileSchema):
+    name = fields.String(required=True, validate=_length(1, 200))
+    kind = fields.Enum(MemberKind, by_value=True, required=True)
+    city = fields.String(required=True, validate=_length(1, 100))
+    country = fields.String(required=True, validate=_length(2, 2))
+    timezone = fields.String(load_default="Europe/Vilnius", validate=_length(1, 64))
+    slug = fields.String(validate=validate.Regexp(r"^[a-z0-9-]{1,60}$",
+                                                  error=T("Use lower-case letters, digits "
+                                                          "and dashes.")))
+    descriptions = fields.Dict(keys=fields.String(validate=_length(2, 20)),
+                               values=fields.String(validate=_length(0, 20000)),
+                               validate=_length(0, 30))
+    accreditations = fields.List(fields.Nested(AccreditationSchema), validate=_length(0, 50))
+
+
+class MemberStatusSchema(Schema):
+    status = fields.Enum(MemberStatus, by_value=True, required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=_length(0, 2000))
+
+
+class MemberTextSchema(Schema):
+    description = fields.String(required=True, validate=_length(0, 20000))
+
+
+class MemberQuerySchema(Pagination):
+    kind = fields.Enum(MemberKind, by_value=True)
+    city = fields.String(validate=_length(1, 100))
+    status = fields.Enum(MemberStatus, by_value=True)
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    slug = fields.String()
+    kind = fields.Enum(MemberKind, by_value=True)
+    kind_title = fields.Function(lambda p: str(MEMBER_KIND_TITLES[p.kind]))
+    name = fields.String()
+    city = fields.String()
+    country = fields.String()
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    timezone = fields.String()
+    languages = fields.List(fields.String())
+    default_language = fields.String()
+    currency = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    status = fields.Enum(MemberStatus, by_value=True)
+    description = fields.Method("get_description", allow_none=True)
+    description_language = fields.Method("get_description_language", allow_none=True)
+    accreditations = fields.List(fields.Nested(AccreditationSchema))
+
+    def _text(self, provider):
+        chain = fallback_chain(content_language(), provider.default_language)
+        return pick({t.language: t.description for t in provider.texts}, chain)
+
+    def get_description(self, provider):
+        return self._text(provider)[1]
+
+    def get_description_language(self, provider):
+        return self._text(provider)[0]
+
+
+class MemberPageSchema(Schema):
+    items = fields.List(fields.Nested(MemberSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class MemberBriefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.Enum(MemberKind, by_value=True)
+    city = fields.String()
+    country = fields.String()
+
+
+# --- offers ------------------------------------------------------------------------
+
+class OfferTextSchema(Schema):
+    language = fields.String(dump_only=True)
+    title = fields.String(required=True, validate=_length(1, 200))
+    description = fields.String(load_default="", validate=_length(0, 20000))
+    inclusions = fields.List(fields.String(validate=_length(1, 300)), load_default=list,
+                             validate=_length(0, 50))
+    exclusions = fields.List(fields.String(validate=_length(1, 300)), load_default=list,
+                             validate=_length(0, 50))
+
+
+class CancellationTierSchema(Schema):
+    days_before = fields.Integer(required=True, strict=True, validate=_range(0, 3650))
+    refund_percent = fields.Integer(required=True, strict=True, validate=_range(0, 100))
+
+
+class PriceRuleSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(load_default="", validate=_length(0, 100))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    price_minor = Minor(required=True)
+    companion_price_minor = Minor(load_default=None, allow_none=True)
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if "starts_on" in data and "ends_on" in data and data["ends_on"] < data["starts_on"]:
+            raise ValidationError(T("Must not be before the start.").format(), "ends_on")
+
+
+class UpdatePriceRuleSchema(PriceRuleSchema):
+    name = fields.String(validate=_length(0, 100))
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    price_minor = Minor()
+    companion_price_minor = Minor(allow_none=True)
+
+
+class OfferTermsSchema(Schema):
+    chain_link = fields.Enum(ChainLink, by_value=True)
+    currency = fields.String(validate=_length(3, 3))
+    price_unit = fields.Enum(PriceUnit, by_value=True)
+    base_price_minor = Minor()
+    companion_price_minor = Minor(allow_none=True)
+    min_quantity = fields.Integer(strict=True, validate=_range(1, 10000))
+    max_quantity = fields.Integer(strict=True, allow_none=True, validate=_range(1, 10000))
+    capacity_unit = fields.Enum(CapacityUnit, by_value=True)
+    lead_time_days = fields.Integer(strict=True, validate=_range(0, 365))
+    duration_value = fields.Integer(strict=True, validate=_range(0, 365))
+    duration_unit = fields.Enum(DurationUnit, by_value=True)
+    confirmation_mode = fields.Enum(ConfirmationMode, by_value=True)
+    status = fields.Enum(OfferStatus, by_value=True)
+
+    @validates_schema
+    def quantities(self, data, **kwargs):
+        low, high = data.get("min_quantity"), data.get("max_quantity")
+        if low is not None and high is not None and high < low:
+            raise ValidationError(T("Must not be less than the minimum quantity.").format(),
+                                  "max_quantity")
+
+
+class CreateOfferSchema(OfferTermsSchema):
+    chain_link = fields.Enum(ChainLink, by_value=True, required=True)
+    price_unit = fields.Enum(PriceUnit, by_value=True, required=True)
+    base_price_minor = Minor(required=True)
+    capacity_unit = fields.Enum(CapacityUnit, by_value=True, required=True)
+    duration_unit = fields.Enum(DurationUnit, by_value=True, required=True)
+    texts = fields.Dict(keys=fields.String(validate=_length(2, 20)),
+                        values=fields.Nested(OfferTextSchema), validate=_length(0, 30))
+    cancellation_tiers = fields.List(fields.Nested(CancellationTierSchema),
+                                     validate=_length(0, 20))
+
+
+class CancellationTiersSchema(Schema):
+    tiers = fields.List(fields.Nested(CancellationTierSchema), required=True,
+                        validate=_length(0, 20))
+
+
+class OfferBaseOut(Schema):
+    """Fields shared by an offer in a list and an offer on its own."""
+
+    id = fields.Integer()
+    chain_link = fields.Enum(ChainLink, by_value=True)
+    chain_link_title = fields.Function(lambda o: str(CHAIN_LINK_TITLES[o.chain_link]))
+    status = fields.Enum(OfferStatus, by_value=True)
+    currency = fields.String()
+    price_unit = fields.Enum(PriceUnit, by_value=True)
+    min_quantity = fields.Integer()
+    max_quantity = fields.Integer(allow_none=True)
+    capacity_unit = fields.Enum(CapacityUnit, by_value=True)
+    lead_time_days = fields.Integer()
+    duration_value = fields.Integer()
+    duration_unit = fields.Enum(DurationUnit, by_value=True)
+    confirmation_mode = fields.Enum(ConfirmationMode, by_value=True)
+    provider = fields.Nested(MemberBriefSchema)
+
+
+class OfferSchema(OfferBaseOut):
+    base_price = fields.Function(lambda o: _money_dict(Money(o.base_price_minor, o.currency)))
+    companion_price = fields.Function(
+        lambda o: _money_dict(Money(o.companion_price_minor, o.currency))
+        if o.companion_price_minor is not None else None, allow_none=True)
+    base_price_minor = fields.Integer()
+    companion_price_minor = fields.Integer(allow_none=True)
+    language = fields.Method("get_language", allow_none=True)
+    title = fields.Method("get_title", allow_none=True)
+    description = fields.Method("get_description", allow_none=True)
+    inclusions = fields.Method("get_inclusions")
+    exclusions = fields.Method("get_exclusions")
+    languages = fields.Function(lambda o: sorted(t.language for t in o.texts))
+    price_rules = fields.List(fields.Nested(PriceRuleSchema))
+    cancellation_tiers = fields.List(fields.Nested(CancellationTierSchema))
+
+    def _text(self, offer):
+        return offer_text(offer, content_language())
+
+    def get_language(self, offer):
+        return self._text(offer)[0]
+
+    def get_title(self, offer):
+        text = self._text(offer)[1]
+        return text.title if text else None
+
+    def get_description(self, offer):
+        text = self._text(offer)[1]
+        return text.description if text else None
+
+    def get_inclusions(self, offer):
+        text = self._text(offer)[1]
+        return list(text.inclusions) if text else []
+
+    def get_exclusions(self, offer):
+        text = self._text(offer)[1]
+        return list(text.exclusions) if text else []
+
+
+class OfferTextsSchema(Schema):
+    texts = fields.List(fields.Nested(OfferTextSchema))
+
+
+class OfferSearchArgs(Pagination):
+    lang = fields.String(validate=_length(2, 20))
+    currency = fields.String(validate=_length(3, 3))
+    chain_link = fields.Enum(ChainLink, by_value=True)
+    city = fields.String(validate=_length(1, 100))
+    member_kind = fields.Enum(MemberKind, by_value=True)
+    provider_id = fields.Integer(validate=_range(1, MAX_ID))
+    q = fields.String(validate=_length(1, 100))
+    price_min = fields.Integer(validate=_range(0, MAX_MINOR),
+                               metadata={"description": "Minor units of `currency`."})
+    price_max = fields.Integer(validate=_range(0, MAX_MINOR),
+                               metadata={"description": "Minor units of `currency`."})
+    start = fields.Date(metadata={"description": "First day that must be available."})
+    end = fields.Date(metadata={"description": "Last day that must be available (inclusive)."})
+    quantity = fields.Integer(load_default=1, validate=_range(1, 10000))
+    sort = fields.String(load_default="price",
+                         validate=validate.OneOf(["price", "-price", "name", "-name"],
+                                                 error=T("Must be one of: {choices}.")))
+
+
+class RateOutSchema(Schema):
+    source = fields.String()
+    target = fields.String()
+    rate = fields.Decimal(as_string=True)
+    effective_on = fields.Date(allow_none=True)
+
+
+class SearchHitSchema(Schema):
+    offer = fields.Nested(OfferBaseOut)
+    language = fields.String(allow_none=True)
+    title = fields.Function(lambda h: h.text.title if h.text else None, allow_none=True)
+    summary = fields.Function(lambda h: (h.text.description[:280] if h.text else None),
+                              allow_none=True)
+    unit_price = fields.Function(lambda h: _money_dict(h.price))
+    price = fields.Function(lambda h: _money_dict(h.converted), allow_none=True,
+                            metadata={"description": "The unit price in the asked currency; "
+                                      "null when no exchange rate is known."})
+    rate = fields.Nested(RateOutSchema, allow_none=True)
+
+
+class SearchResultSchema(Schema):
+    items = fields.List(fields.Nested(SearchHitSchema), attribute="hits")
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    currency = fields.String()
+    price_date = fields.Date()
+
+
+class CapacitySchema(Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    capacity = fields.Integer(required=True, strict=True, validate=_range(0, 100000))
+    weekdays = fields.List(fields.Integer(strict=True, validate=_range(0, 6)), load_default=None,
+                           allow_none=True, validate=_length(1, 7))
+
+
+class CalendarArgs(Schema):
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+
+
+class CalendarDaySchema(Schema):
+    day = fields.Date()
+    capacity = fields.Integer()
+    used = fields.Integer()
+    available = fields.Integer()
+
+
+class CapacityResultSchema(Schema):
+    days_written = fields.Integer()
+
+
+# --- exchange rates ----------------------------------------------------------------
+
+class ExchangeRateSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    base = fields.String(required=True, validate=_length(3, 3))
+    quote = fields.String(required=True, validate=_length(3, 3))
+    rate = fields.Decimal(required=True, as_string=True, places=10, allow_nan=False,
+                          validate=_range(Decimal("0.0000000001"), Decimal(10**9)))
+    effective_on = fields.Date(required=True)
+
+
+class RateQuerySchema(Schema):
+    base = fields.String(validate=_length(3, 3))
+    quote = fields.String(validate=_length(3, 3))

@@ -1,0 +1,1 @@
+"""Domain logic of the catalogue, one module per concern."""

@@ -1,0 +1,81 @@
+"""Availability = capacity minus the units in use on each day.
+
+The catalogue owns capacity; what uses it (holds and bookings) lives in ``bookings``,
+which depends on this package and not the other way round. The booking engine
+registers a :class:`UsageSource` at start-up; the catalogue then subtracts what every
+registered source reports, in Python for a calendar and as SQL inside a search.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Protocol
+
+from sqlalchemy import and_, func, literal, select
+from sqlalchemy.sql import ColumnElement
+
+from journey.extensions import db
+from journey.types import utcnow
+from providers.models import CapacityDay
+
+#: The longest window a search or calendar looks at in one go.
+MAX_WINDOW_DAYS = 731
+
+
+class UsageSource(Protocol):
+    def units_by_day(self, offer_id: int, start: date, end: date,
+                     now: datetime) -> dict[date, int]:
+        """Units in use per day of ``[start, end]`` for one offer."""
+
+    def units_expr(self, offer_id: ColumnElement, day: ColumnElement,
+                   now: datetime) -> ColumnElement:
+        """A correlated SQL expression: units in use by ``offer_id`` on ``day``."""
+
+
+_sources: list[UsageSource] = []
+
+
+def register_usage_source(source: UsageSource) -> None:
+    if source not in _sources:
+        _sources.append(source)
+
+
+def used_units(offer_id: int, start: date, end: date,
+               now: datetime | None = None) -> dict[date, int]:
+    now = now or utcnow()
+    total: dict[date, int] = {}
+    for source in _sources:
+        for day, units in source.units_by_day(offer_id, start, end, now).items():
+            total[day] = total.get(day, 0) + units
+    return total
+
+
+def used_units_expr(offer_id: ColumnElement, day: ColumnElement,
+                    now: datetime | None = None) -> ColumnElement:
+    now = now or utcnow()
+    expr: ColumnElement = literal(0)
+    for source in _sources:
+        expr = expr + func.coalesce(source.units_expr(offer_id, day, now), 0)
+    return expr
+
+
+def available_condition(offer_id: ColumnElement, start: date, end: date, quantity: int,
+                        now: datetime | None = None) -> ColumnElement:
+    """True when every day of ``[start, end]`` has ``quantity`` units free.
+
+    A day without a calendar row has no capacity.
+    """
+    days = (end - start).days + 1
+    cd = CapacityDay.__table__.alias("cd")
+    free = cd.c.capacity - used_units_expr(cd.c.offer_id, cd.c.day, now)
+    open_days = (select(func.count())
+                 .where(and_(cd.c.offer_id == offer_id, cd.c.day >= start, cd.c.day <= end,
+                             free >= quantity))
+                 .scalar_subquery())
+    return open_days == days
+
+
+def is_available(offer_id: int, start: date, end: date, quantity: int,
+                 now: datetime | None = None) -> bool:
+    return bool(db.session.scalar(select(available_condition(literal(offer_id), start, end,
+                                                             quantity, now))))

@@ -1,0 +1,317 @@
+"""Offers: creation, texts per language, prices, cancellation terms, calendars."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from journey.accounts.permissions import can_manage_member, require_member_access
+from journey.errors import Conflict, InvalidInput, NotFound
+from journey.extensions import db
+from journey.i18n import fallback_chain, pick
+from journey.money import Money
+from providers.models import (
+    CancellationTier,
+    CapacityDay,
+    MemberStatus,
+    Offer,
+    OfferStatus,
+    OfferText,
+    PriceRule,
+)
+from providers.services.availability import MAX_WINDOW_DAYS, used_units
+from providers.services.common import check_currency, check_language
+from providers.services.members import get_member, get_member_for_change
+
+OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
+                "companion_price_minor", "min_quantity", "max_quantity", "capacity_unit",
+                "lead_time_days", "duration_value", "duration_unit", "confirmation_mode")
+
+
+# --- loading with access rules ------------------------------------------------------
+
+def is_public(offer: Offer) -> bool:
+    return offer.status == OfferStatus.PUBLISHED and offer.provider.status == MemberStatus.VERIFIED
+
+
+def get_offer(actor, offer_id: int) -> Offer:
+    """An offer as ``actor`` may see it: public ones for everyone, the rest for the
+    member's own staff and the cluster. Anyone else gets 404, whatever the id."""
+    offer = db.session.get(Offer, offer_id)
+    if offer is None or not (is_public(offer) or can_manage_member(actor, offer.provider_id)):
+        raise NotFound(_l("No such offer."))
+    return offer
+
+
+def get_offer_for_change(actor, offer_id: int) -> Offer:
+    offer = get_offer(actor, offer_id)
+    require_member_access(actor, offer.provider_id)
+    return offer
+
+
+# --- the offer itself ------------------------------------------------------------------
+
+def _check_quantities(offer: Offer) -> None:
+    if offer.max_quantity is not None and offer.max_quantity < offer.min_quantity:
+        raise InvalidInput(fields={"max_quantity": [
+            _l("Must not be less than the minimum quantity.")]})
+
+
+def create_offer(actor, provider_id: int, *, texts: dict | None = None,
+                 cancellation_tiers=None, status=OfferStatus.DRAFT, **data) -> Offer:
+    provider = get_member_for_change(actor, provider_id)
+    values = {k: v for k, v in data.items() if k in OFFER_FIELDS}
+    values["currency"] = check_currency(values.get("currency") or provider.currency)
+    offer = Offer(provider=provider, status=OfferStatus.DRAFT, **values)
+    _check_quantities(offer)
+    db.session.add(offer)
+    for language, text in (texts or {}).items():
+        offer.texts.append(OfferText(language=check_language(language, "texts"), **text))
+    if cancellation_tiers is not None:
+        _set_tiers(offer, cancellation_tiers)
+    db.session.flush()
+    if status != OfferStatus.DRAFT:
+        set_offer_status(actor, offer.id, status)
+    return offer
+
+
+def update_offer(actor, offer_id: int, **data) -> Offer:
+    offer = get_offer_for_change(actor, offer_id)
+    for field, value in data.items():
+        if field not in OFFER_FIELDS:
+            continue
+        if field == "currency":
+            value = check_currency(value)
+        setattr(offer, field, value)
+    _check_quantities(offer)
+    db.session.flush()
+    if "status" in data and data["status"] != offer.status:
+        set_offer_status(actor, offer.id, data["status"])
+    return offer
+
+
+def set_offer_status(actor, offer_id: int, status: OfferStatus) -> Offer:
+    offer = get_offer_for_change(actor, offer_id)
+    status = OfferStatus(status)
+    if status == OfferStatus.PUBLISHED:
+        if not offer.texts:
+            raise Conflict(_l("Add a title in at least one language before publishing."))
+        if not any(t.language in (offer.provider.default_language, "en") for t in offer.texts):
+            raise Conflict(_l("Add the texts in the member's default language or English "
+                              "before publishing."))
+    offer.status = status
+    db.session.flush()
+    return offer
+
+
+def delete_offer(actor, offer_id: int) -> None:
+    offer = get_offer_for_change(actor, offer_id)
+    if offer.status != OfferStatus.DRAFT:
+        raise Conflict(_l("Only a draft can be deleted; archive a published offer instead."))
+    db.session.delete(offer)
+    db.session.flush()
+
+
+# --- texts ---------------------------------------------------------------------------
+
+def set_offer_text(actor, offer_id: int, language: str, *, title: str, description: str = "",
+                   inclusions=(), exclusions=()) -> OfferText:
+    offer = get_offer_for_change(actor, offer_id)
+    language = check_language(language)
+    title = title.strip()
+    if not title:
+        raise InvalidInput(fields={"title": [_l("May not be empty.")]})
+    text = next((t for t in offer.texts if t.language == language), None)
+    if text is None:
+        text = OfferText(language=language)
+        offer.texts.append(text)
+    text.title = title
+    text.description = description
+    text.inclusions = [s.strip() for s in inclusions if s.strip()]
+    text.exclusions = [s.strip() for s in exclusions if s.strip()]
+    db.session.flush()
+    return text
+
+
+def delete_offer_text(actor, offer_id: int, language: str) -> None:
+    offer = get_offer_for_change(actor, offer_id)
+    text = next((t for t in offer.texts if t.language == language), None)
+    if text is None:
+        raise NotFound(_l("No text in this language."))
+    if offer.status == OfferStatus.PUBLISHED and len(offer.texts) == 1:
+        raise Conflict(_l("A published offer keeps at least one text."))
+    offer.texts.remove(text)
+    db.session.flush()
+
+
+def offer_text(offer: Offer, language: str | None) -> tuple[str | None, OfferText | None]:
+    """The offer's text along the fallback chain; returns ``(language, text)``."""
+    chain = fallback_chain(language, offer.provider.default_language)
+    return pick({t.language: t for t in offer.texts}, chain)
+
+
+# --- prices --------------------------------------------------------------------------
+
+def price_for(offer: Offer, day: date, *, companion: bool = False) -> Money:
+    """The unit price on ``day``: a seasonal rule covering it, else the base price."""
+    rule = next((r for r in offer.price_rules if r.starts_on <= day <= r.ends_on), None)
+    if companion:
+        amount = (rule.companion_price_minor if rule and rule.companion_price_minor is not None
+                  else offer.companion_price_minor)
+        if amount is None:
+            amount = rule.price_minor if rule else offer.base_price_minor
+    else:
+        amount = rule.price_minor if rule else offer.base_price_minor
+    return Money(amount, offer.currency)
+
+
+def _check_rule(offer: Offer, starts_on: date, ends_on: date, ignore_id: int | None = None):
+    if ends_on < starts_on:
+        raise InvalidInput(fields={"ends_on": [_l("Must not be before the start.")]})
+    for rule in offer.price_rules:
+        if rule.id != ignore_id and rule.starts_on <= ends_on and starts_on <= rule.ends_on:
+            raise Conflict(_l("Overlaps the seasonal price %(name)s (%(start)s to %(end)s).",
+                              name=rule.name or rule.id, start=rule.starts_on.isoformat(),
+                              end=rule.ends_on.isoformat()),
+                           fields={"starts_on": [_l("Overlaps another seasonal price.")]})
+
+
+def add_price_rule(actor, offer_id: int, *, starts_on, ends_on, price_minor,
+                   companion_price_minor=None, name="") -> PriceRule:
+    offer = get_offer_for_change(actor, offer_id)
+    _check_rule(offer, starts_on, ends_on)
+    rule = PriceRule(name=name, starts_on=starts_on, ends_on=ends_on, price_minor=price_minor,
+                     companion_price_minor=companion_price_minor)
+    offer.price_rules.append(rule)
+    db.session.flush()
+    return rule
+
+
+def update_price_rule(actor, offer_id: int, rule_id: int, **data) -> PriceRule:
+    offer = get_offer_for_change(actor, offer_id)
+    rule = _rule(offer, rule_id)
+    starts_on = data.get("starts_on", rule.starts_on)
+    ends_on = data.get("ends_on", rule.ends_on)
+    _check_rule(offer, starts_on, ends_on, ignore_id=rule.id)
+    for field in ("name", "starts_on", "ends_on", "price_minor", "companion_price_minor"):
+        if field in data:
+            setattr(rule, field, data[field])
+    db.session.flush()
+    return rule
+
+
+def delete_price_rule(actor, offer_id: int, rule_id: int) -> None:
+    offer = get_offer_for_change(actor, offer_id)
+    offer.price_rules.remove(_rule(offer, rule_id))
+    db.session.flush()
+
+
+def _rule(offer: Offer, rule_id: int) -> PriceRule:
+    rule = next((r for r in offer.price_rules if r.id == rule_id), None)
+    if rule is None:
+        raise NotFound(_l("No such seasonal price."))
+    return rule
+
+
+# --- cancellation terms ------------------------------------------------------------------
+
+def _set_tiers(offer: Offer, tiers) -> None:
+    seen = set()
+    for tier in tiers:
+        if tier["days_before"] in seen:
+            raise InvalidInput(fields={"cancellation_tiers": [
+                _l("Each number of days may appear once.")]})
+        seen.add(tier["days_before"])
+    ordered = sorted(tiers, key=lambda t: -t["days_before"])
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if later["refund_percent"] > earlier["refund_percent"]:
+            raise InvalidInput(fields={"cancellation_tiers": [
+                _l("Cancelling later may not refund more than cancelling earlier.")]})
+    offer.cancellation_tiers.clear()
+    db.session.flush()
+    for tier in ordered:
+        offer.cancellation_tiers.append(CancellationTier(**tier))
+
+
+def set_cancellation_tiers(actor, offer_id: int, tiers) -> Offer:
+    offer = get_offer_for_change(actor, offer_id)
+    _set_tiers(offer, tiers)
+    db.session.flush()
+    return offer
+
+
+def refund_percent(offer: Offer, days_before_start: int) -> int:
+    """The share refunded when cancelling ``days_before_start`` days before the start."""
+    best = 0
+    for tier in offer.cancellation_tiers:
+        if days_before_start >= tier.days_before:
+            best = max(best, tier.refund_percent)
+    return best
+
+
+# --- capacity calendar -----------------------------------------------------------------
+
+def _check_range(start: date, end: date) -> int:
+    if end < start:
+        raise InvalidInput(fields={"end": [_l("Must not be before the start.")]})
+    days = (end - start).days + 1
+    if days > MAX_WINDOW_DAYS:
+        raise InvalidInput(fields={"end": [
+            _l("At most %(n)d days at once.", n=MAX_WINDOW_DAYS)]})
+    return days
+
+
+def set_capacity(actor, offer_id: int, *, start: date, end: date, capacity: int,
+                 weekdays: list[int] | None = None) -> int:
+    """Set the capacity of every day from ``start`` to ``end`` (on ``weekdays`` only,
+    0 = Monday, when given). Returns the number of days written."""
+    offer = get_offer_for_change(actor, offer_id)
+    days = _check_range(start, end)
+    existing = {row.day: row for row in db.session.scalars(
+        select(CapacityDay).where(CapacityDay.offer_id == offer.id,
+                                  CapacityDay.day.between(start, end)))}
+    written = 0
+    for i in range(days):
+        day = start + timedelta(days=i)
+        if weekdays is not None and day.weekday() not in weekdays:
+            continue
+        row = existing.get(day)
+        if row is None:
+            db.session.add(CapacityDay(offer_id=offer.id, day=day, capacity=capacity))
+        else:
+            row.capacity = capacity
+        written += 1
+    db.session.flush()
+    return written
+
+
+def get_calendar(actor, offer_id: int, *, start: date, end: date) -> list[dict]:
+    """Capacity, units in use and units available for each day of the range."""
+    offer = get_offer(actor, offer_id)
+    days = _check_range(start, end)
+    capacity = dict(db.session.execute(
+        select(CapacityDay.day, CapacityDay.capacity).where(
+            CapacityDay.offer_id == offer.id, CapacityDay.day.between(start, end))).all())
+    used = used_units(offer.id, start, end)
+    calendar = []
+    for i in range(days):
+        day = start + timedelta(days=i)
+        cap = capacity.get(day, 0)
+        in_use = used.get(day, 0)
+        calendar.append({"day": day, "capacity": cap, "used": in_use,
+                         "available": max(0, cap - in_use)})
+    return calendar
+
+
+def list_member_offers(actor, provider_id: int, *, status: OfferStatus | None = None):
+    """A member's offers: all of them for its staff and the cluster, else the public ones."""
+    provider = get_member(actor, provider_id)
+    query = select(Offer).where(Offer.provider_id == provider.id).order_by(Offer.chain_link,
+                                                                           Offer.id)
+    if not can_manage_member(actor, provider.id):
+        query = query.where(Offer.status == OfferStatus.PUBLISHED)
+    elif status is not None:
+        query = query.where(Offer.status == status)
+    return list(db.session.scalars(query))

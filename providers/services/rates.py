@@ -1,0 +1,103 @@
+"""Exchange rates: admin-managed, dated, never overwritten; conversion is explicit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from journey.accounts.permissions import require_admin
+from journey.errors import Conflict, InvalidInput
+from journey.extensions import db
+from journey.money import Money, convert, minor_factor
+from providers.models import ExchangeRate
+from providers.services.common import check_currency
+
+RATE_PRECISION = Decimal("0.0000000001")
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``1 source = rate target``, with the date of the published rate(s) it came from."""
+
+    source: str
+    target: str
+    rate: Decimal
+    effective_on: date | None
+
+    def convert(self, money: Money) -> Money:
+        return convert(money, self.target, self.rate)
+
+    def minor_factor(self) -> Decimal:
+        return minor_factor(self.source, self.target, self.rate)
+
+
+def add_rate(actor, *, base: str, quote: str, rate: Decimal, effective_on: date) -> ExchangeRate:
+    require_admin(actor)
+    base, quote = check_currency(base, "base"), check_currency(quote, "quote")
+    if base == quote:
+        raise InvalidInput(fields={"quote": [_l("Must differ from the base currency.")]})
+    if not isinstance(rate, Decimal) or rate <= 0:
+        raise InvalidInput(fields={"rate": [_l("Must be a positive number.")]})
+    rate = rate.quantize(RATE_PRECISION)
+    if rate <= 0:
+        raise InvalidInput(fields={"rate": [_l("Must be a positive number.")]})
+    exists = db.session.scalar(select(ExchangeRate.id).where(
+        ExchangeRate.base == base, ExchangeRate.quote == quote,
+        ExchangeRate.effective_on == effective_on))
+    if exists:
+        raise Conflict(_l("A rate for this pair and date exists already."),
+                       fields={"effective_on": [_l("A rate for this date exists already.")]})
+    row = ExchangeRate(base=base, quote=quote, rate=rate, effective_on=effective_on)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def list_rates(*, base: str | None = None, quote: str | None = None, limit: int = 200):
+    query = select(ExchangeRate).order_by(ExchangeRate.effective_on.desc(), ExchangeRate.base,
+                                          ExchangeRate.quote)
+    if base:
+        query = query.where(ExchangeRate.base == base.upper())
+    if quote:
+        query = query.where(ExchangeRate.quote == quote.upper())
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def _latest(base: str, quote: str, on: date) -> ExchangeRate | None:
+    return db.session.scalar(
+        select(ExchangeRate)
+        .where(ExchangeRate.base == base, ExchangeRate.quote == quote,
+               ExchangeRate.effective_on <= on)
+        .order_by(ExchangeRate.effective_on.desc()).limit(1))
+
+
+def _direct(source: str, target: str, on: date) -> Rate | None:
+    row = _latest(source, target, on)
+    if row is not None:
+        return Rate(source, target, Decimal(row.rate), row.effective_on)
+    row = _latest(target, source, on)
+    if row is not None:
+        inverse = (Decimal(1) / Decimal(row.rate)).quantize(RATE_PRECISION)
+        return Rate(source, target, inverse, row.effective_on)
+    return None
+
+
+def get_rate(source: str, target: str, *, on: date, pivot: str = "EUR") -> Rate:
+    """The rate in force on ``on``: direct, inverse, or across ``pivot``."""
+    if source == target:
+        return Rate(source, target, Decimal(1), None)
+    rate = _direct(source, target, on)
+    if rate is not None:
+        return rate
+    if pivot not in (source, target):
+        first, second = _direct(source, pivot, on), _direct(pivot, target, on)
+        if first and second:
+            return Rate(source, target, (first.rate * second.rate).quantize(RATE_PRECISION),
+                        min(first.effective_on, second.effective_on))
+    raise InvalidInput(
+        _l("No exchange rate from %(source)s to %(target)s.", source=source, target=target),
+        fields={"currency": [_l("No exchange rate for this currency.")]})

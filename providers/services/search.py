@@ -1,0 +1,206 @@
+"""Catalogue search: filters, language, currency, availability, sorting, pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Numeric, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from journey.errors import InvalidInput
+from journey.extensions import db
+from journey.i18n import base_language, fallback_chain, pick
+from journey.money import Money, convert_minor
+from journey.types import utcnow
+from providers.models import (
+    ChainLink,
+    ExchangeRate,
+    MemberKind,
+    MemberStatus,
+    Offer,
+    OfferStatus,
+    OfferText,
+    PriceRule,
+    Provider,
+)
+from providers.services.availability import MAX_WINDOW_DAYS, available_condition
+from providers.services.rates import Rate, get_rate
+
+SORTS = ("price", "-price", "name", "-name")
+
+
+@dataclass
+class SearchQuery:
+    language: str
+    currency: str
+    chain_link: ChainLink | None = None
+    city: str | None = None
+    member_kind: MemberKind | None = None
+    provider_id: int | None = None
+    text: str | None = None
+    price_min: int | None = None  # minor units of ``currency``
+    price_max: int | None = None
+    start: date | None = None
+    end: date | None = None
+    quantity: int = 1
+    sort: str = "price"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class SearchHit:
+    offer: Offer
+    language: str | None
+    text: OfferText | None
+    price: Money
+    converted: Money | None
+    rate: Rate | None
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
+    price_date: date
+    currency: str
+    rates: dict[str, Rate] = field(default_factory=dict)
+
+
+def _validate(query: SearchQuery) -> None:
+    errors = {}
+    if (query.start is None) != (query.end is None):
+        errors["end" if query.end is None else "start"] = [
+            _l("Give both a start and an end date.")]
+    elif query.start and query.end:
+        if query.end < query.start:
+            errors["end"] = [_l("Must not be before the start.")]
+        elif (query.end - query.start).days + 1 > MAX_WINDOW_DAYS:
+            errors["end"] = [_l("At most %(n)d days at once.", n=MAX_WINDOW_DAYS)]
+    if (query.price_min is not None and query.price_max is not None
+            and query.price_max < query.price_min):
+        errors["price_max"] = [_l("Must not be below the minimum price.")]
+    if query.sort not in SORTS:
+        errors["sort"] = [_l("Must be one of: %(choices)s.", choices=", ".join(SORTS))]
+    if errors:
+        raise InvalidInput(fields=errors)
+
+
+def _rates_to(target: str, on: date) -> dict[str, Rate]:
+    """A rate into ``target`` for every currency the rate table (or target) knows."""
+    currencies = {target}
+    for base, quote in db.session.execute(
+            select(ExchangeRate.base, ExchangeRate.quote).distinct()).all():
+        currencies.update((base, quote))
+    rates = {}
+    for currency in currencies:
+        try:
+            rates[currency] = get_rate(currency, target, on=on)
+        except InvalidInput:
+            continue
+    return rates
+
+
+def _unit_price_expr(on: date):
+    seasonal = (select(PriceRule.price_minor)
+                .where(PriceRule.offer_id == Offer.id, PriceRule.starts_on <= on,
+                       PriceRule.ends_on >= on)
+                .limit(1).correlate(Offer).scalar_subquery())
+    return func.coalesce(seasonal, Offer.base_price_minor)
+
+
+def _converted_price_expr(unit_price, rates: dict[str, Rate]):
+    """Unrounded minor units of the target currency, or NULL without a rate."""
+    whens = [(Offer.currency == currency,
+              cast(unit_price, Numeric(30, 10)) * literal(rate.minor_factor(), Numeric(30, 10)))
+             for currency, rate in sorted(rates.items())]
+    if not whens:
+        return literal(None, Numeric(30, 10))
+    return case(*whens, else_=None)
+
+
+def _title_expr(chain_head: list[str]):
+    order = case(*[(OfferText.language == lang, i) for i, lang in enumerate(chain_head)],
+                 (OfferText.language == Provider.default_language, len(chain_head)),
+                 else_=len(chain_head) + 1)
+    return (select(func.lower(OfferText.title)).where(OfferText.offer_id == Offer.id)
+            .order_by(order, OfferText.language).limit(1)
+            .correlate(Offer, Provider).scalar_subquery())
+
+
+def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
+    _validate(query)
+    now = now or utcnow()
+    price_date = query.start or now.date()
+    rates = _rates_to(query.currency, price_date)
+    unit_price = _unit_price_expr(price_date)
+    converted = _converted_price_expr(unit_price, rates)
+
+    conditions = [Offer.status == OfferStatus.PUBLISHED,
+                  Provider.status == MemberStatus.VERIFIED]
+    if query.chain_link is not None:
+        conditions.append(Offer.chain_link == query.chain_link)
+    if query.member_kind is not None:
+        conditions.append(Provider.kind == query.member_kind)
+    if query.city:
+        conditions.append(func.lower(Provider.city) == query.city.strip().lower())
+    if query.provider_id is not None:
+        conditions.append(Offer.provider_id == query.provider_id)
+    if query.text and query.text.strip():
+        pattern = "%" + _escape_like(query.text.strip().lower()) + "%"
+        languages = {query.language, base_language(query.language), "en"}
+        conditions.append(exists().where(
+            OfferText.offer_id == Offer.id,
+            or_(OfferText.language.in_(languages),
+                OfferText.language == Provider.default_language),
+            or_(func.lower(OfferText.title).like(pattern, escape="\\"),
+                func.lower(OfferText.description).like(pattern, escape="\\"))))
+    if query.price_min is not None:
+        conditions.append(converted >= query.price_min)
+    if query.price_max is not None:
+        conditions.append(converted <= query.price_max)
+    if query.start and query.end:
+        conditions.append(available_condition(Offer.id, query.start, query.end,
+                                              query.quantity, now))
+        conditions.append(Offer.min_quantity <= query.quantity)
+        conditions.append(or_(Offer.max_quantity.is_(None), Offer.max_quantity >= query.quantity))
+
+    base = select(Offer).join(Offer.provider).where(and_(*conditions))
+    total = db.session.scalar(select(func.count()).select_from(
+        base.with_only_columns(Offer.id).subquery()))
+
+    if query.sort in ("price", "-price"):
+        key = converted.desc() if query.sort == "-price" else converted.asc()
+        order = [converted.is_(None), key, Offer.id]
+    else:
+        title = _title_expr([query.language, base_language(query.language), "en"])
+        order = [title.desc() if query.sort == "-name" else title.asc(), Offer.id]
+    page_query = (base.options(contains_eager(Offer.provider), selectinload(Offer.texts),
+                               selectinload(Offer.price_rules))
+                  .order_by(*order)
+                  .offset((query.page - 1) * query.per_page).limit(query.per_page))
+    offers = db.session.scalars(page_query).unique().all()
+
+    hits = []
+    for offer in offers:
+        chain = fallback_chain(query.language, offer.provider.default_language)
+        language, text = pick({t.language: t for t in offer.texts}, chain)
+        rule = next((r for r in offer.price_rules if r.starts_on <= price_date <= r.ends_on),
+                    None)
+        price = Money(rule.price_minor if rule else offer.base_price_minor, offer.currency)
+        rate = rates.get(offer.currency)
+        converted_money = (Money(convert_minor(price.amount, price.currency, query.currency,
+                                               rate.rate), query.currency)
+                           if rate is not None else None)
+        hits.append(SearchHit(offer, language, text, price, converted_money, rate))
+    return SearchResult(hits, total, query.page, query.per_page, price_date, query.currency,
+                        rates)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
