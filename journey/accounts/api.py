@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from journey.accounts import services
-from journey.accounts.auth import current_actor
+from journey.accounts.auth import current_actor, public
 from journey.accounts.permissions import require_authenticated
 from journey.accounts.schemas import (
     CreateUserSchema,
@@ -28,6 +28,7 @@ ID = "<int(min=1, max=9223372036854775807):{}>"
 
 @blp.route("/register")
 class Register(MethodView):
+    @public
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
     def post(self, data):
@@ -37,6 +38,7 @@ class Register(MethodView):
 
 @blp.route("/tokens")
 class Tokens(MethodView):
+    @public
     @blp.arguments(LoginSchema)
     @blp.response(201, IssuedTokenSchema)
     def post(self, data):

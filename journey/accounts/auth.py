@@ -6,7 +6,7 @@ through the API needs a bearer token, so cookies cannot be abused cross-site the
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from journey.accounts.models import User
@@ -38,6 +38,25 @@ def _resolve_actor() -> User | None:
     return None
 
 
+def public(method):
+    """Mark an API method that changes data and is open to anonymous callers
+    (registering, logging in). Every other unsafe API call needs a bearer token, which
+    is checked before the body is parsed, so an anonymous caller always gets 401."""
+    method.is_public = True
+    return method
+
+
+def _requires_token() -> bool:
+    if not request.path.startswith("/api/") or request.method in SAFE_METHODS:
+        return False
+    if request.routing_exception is not None:  # 404 and 405 answer for themselves
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    handler = getattr(view_class, request.method.lower(), view)
+    return not getattr(handler, "is_public", False)
+
+
 def install(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
@@ -50,3 +69,5 @@ def install(app: Flask) -> None:
     def identify_actor():
         g.actor = None
         g.actor = _resolve_actor()
+        if g.actor is None and _requires_token():
+            raise NotAuthenticated()

@@ -6,9 +6,12 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+import argon2.profiles
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -24,17 +27,41 @@ from journey.errors import (
     TooManyRequests,
 )
 from journey.extensions import db
+from journey.money import require_currency
 from journey.types import utcnow
 
-_hasher = PasswordHasher()
+
+@lru_cache(maxsize=4)
+def _hasher_for(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(getattr(argon2.profiles, profile))
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the configured profile (RFC 9106 low-memory by default; the
+    test suite uses the cheapest one so that it stays fast)."""
+    profile = "RFC_9106_LOW_MEMORY"
+    if has_app_context():
+        profile = current_app.config.get("ARGON2_PROFILE", profile)
+    return _hasher_for(profile)
+
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "ow_"  # noqa: S105 - a visible prefix, not a secret
 # A dummy hash to spend the same time on unknown e-mail addresses.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-" + secrets.token_hex(8))
+_DUMMY_PASSWORD = "not-a-real-password-" + secrets.token_hex(8)  # noqa: S105
+
+
+def _dummy_hash() -> str:
+    """A hash to verify against for unknown addresses, so they take as long."""
+    return _dummy_hash_for(_hasher())
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_for(hasher: PasswordHasher) -> str:
+    return hasher.hash(_DUMMY_PASSWORD)
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password_strength(password: str, field: str = "password") -> None:
@@ -54,6 +81,8 @@ def get_user_by_email(email: str) -> User | None:
 def _create_user(*, email, password, full_name, role, provider_id=None, locale=None,
                  currency=None) -> User:
     check_password_strength(password)
+    if currency is not None:
+        require_currency(currency)
     email = normalize_email(email)
     if get_user_by_email(email) is not None:
         raise Conflict(_l("An account with this e-mail address already exists."),
@@ -84,7 +113,8 @@ def bootstrap_admin(*, email: str, password: str, full_name: str) -> User:
 
 
 def create_user(actor: User | None, *, email: str, password: str, full_name: str, role: Role,
-                provider_id: int | None = None, locale: str | None = None) -> User:
+                provider_id: int | None = None, locale: str | None = None,
+                currency: str | None = None) -> User:
     """An account created by someone else.
 
     Admins create any account; coordinators create member accounts and patients;
@@ -107,7 +137,7 @@ def create_user(actor: User | None, *, email: str, password: str, full_name: str
     else:
         raise Forbidden()
     return _create_user(email=email, password=password, full_name=full_name, role=role,
-                        provider_id=provider_id, locale=locale)
+                        provider_id=provider_id, locale=locale, currency=currency)
 
 
 def list_users(actor: User | None, *, provider_id: int | None = None) -> list[User]:
@@ -173,14 +203,14 @@ def authenticate(email: str, password: str, *, ip: str | None = None,
             headers={"Retry-After": str(int(window.total_seconds()))})
     user = get_user_by_email(email)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        _hasher().verify(user.password_hash if user else _dummy_hash(), password or "")
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
         _record_failure(email, ip, now)
         raise NotAuthenticated(_l("Wrong e-mail address or password."))
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 

@@ -1,0 +1,170 @@
+"""Shared fixtures: an app on a migrated database (SQLite by default, PostgreSQL when
+``TEST_DATABASE_URL`` says so), emptied after every test; factories that build real
+objects through the services."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from journey.accounts import services as accounts
+from journey.accounts.models import Role
+from journey.app import create_app
+from journey.extensions import db
+from providers.models import (
+    CapacityUnit,
+    ChainLink,
+    ConfirmationMode,
+    DurationUnit,
+    MemberKind,
+    MemberStatus,
+    OfferStatus,
+    PriceUnit,
+)
+from providers.services import members, offers
+
+PASSWORD = "correct-horse-battery"
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "WTF_CSRF_ENABLED": False,
+        "LOGIN_FAILURE_LIMIT": 5,
+        "ARGON2_PROFILE": "CHEAPEST",
+    })
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Empty every table after a test that used the database."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text("TRUNCATE {} RESTART IDENTITY CASCADE".format(
+                    ", ".join(f'"{t}"' for t in tables))))
+            else:
+                for table in reversed(tables):
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context with a fresh session, for calling services directly."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Factory:
+    """Builds users, members and offers through the services, committing each."""
+
+    def __init__(self, app):
+        self.app = app
+        self._n = 0
+        self._admin = None
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def admin(self):
+        if self._admin is None:
+            self._admin = accounts.bootstrap_admin(
+                email="admin@test.example", password=PASSWORD, full_name="Ada Admin")
+            db.session.commit()
+        return self._admin
+
+    def user(self, role: Role = Role.PATIENT, provider=None, **kw):
+        n = self._next()
+        email = kw.pop("email", f"{role.value}{n}@test.example")
+        if role == Role.PATIENT:
+            user = accounts.register_patient(email=email, password=PASSWORD,
+                                             full_name=kw.pop("full_name", f"Patient {n}"),
+                                             **kw)
+        elif role == Role.ADMIN:
+            user = accounts.create_user(self.admin(), email=email, password=PASSWORD,
+                                        full_name=f"Admin {n}", role=role)
+        else:
+            user = accounts.create_user(self.admin(), email=email, password=PASSWORD,
+                                        full_name=kw.pop("full_name", f"{role.value} {n}"),
+                                        role=role,
+                                        provider_id=provider.id if provider else None, **kw)
+        db.session.commit()
+        return user
+
+    def member(self, *, kind=MemberKind.CLINIC, city="Vilnius", verified=True, **kw):
+        n = self._next()
+        data = {"name": f"Member {n}", "kind": kind, "city": city, "country": "LT",
+                "timezone": "Europe/Vilnius", "languages": ["lt", "en"],
+                "default_language": "lt", "currency": "EUR"}
+        data.update(kw)
+        provider = members.create_member(self.admin(), **data)
+        if verified:
+            members.set_member_status(self.admin(), provider.id, MemberStatus.VERIFIED)
+        db.session.commit()
+        return provider
+
+    def offer(self, member=None, *, texts=None, capacity=None, days=30, start=None,
+              status=OfferStatus.PUBLISHED, **kw):
+        member = member or self.member()
+        n = self._next()
+        data = {"chain_link": ChainLink.TREATMENT, "price_unit": PriceUnit.STAY,
+                "base_price_minor": 100000, "capacity_unit": CapacityUnit.SURGERY_SLOT,
+                "duration_value": 1, "duration_unit": DurationUnit.DAYS,
+                "confirmation_mode": ConfirmationMode.APPROVAL}
+        data.update(kw)
+        texts = texts or {"en": {"title": f"Offer {n}", "description": "An offer."},
+                          "lt": {"title": f"Pasiūlymas {n}", "description": "Pasiūlymas."}}
+        offer = offers.create_offer(self.admin(), member.id, texts=texts, status=status, **data)
+        if capacity is not None:
+            first = start or date.today()
+            offers.set_capacity(self.admin(), offer.id, start=first,
+                                end=first + timedelta(days=days - 1), capacity=capacity)
+        db.session.commit()
+        return offer
+
+    def token(self, user) -> dict:
+        issued = accounts.issue_token(user, name="test")
+        db.session.commit()
+        return {"Authorization": f"Bearer {issued.token}"}
+
+
+@pytest.fixture
+def make(app, ctx):
+    return Factory(app)
