@@ -5,6 +5,7 @@ This module imports no domain code, so ``providers`` and ``bookings`` may use it
 
 from __future__ import annotations
 
+import marshmallow as ma
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -27,9 +28,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class ErrorSchema(ma.Schema):
+    """Every error answer of the API: HTTP code and name, a translated message, a
+    machine-readable ``error`` code for domain errors, and messages per field."""
+
+    code = ma.fields.Integer(metadata={"description": "HTTP status code"})
+    status = ma.fields.String(metadata={"description": "HTTP status name"})
+    error = ma.fields.String(metadata={"description": "Domain error code, e.g. `conflict`"})
+    message = ma.fields.String(metadata={"description": "Message in the caller's language"})
+    errors = ma.fields.Dict(metadata={"description": "Messages per location and field"})
+
+
+class OneWindowApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-api = Api()
+api = OneWindowApi()

@@ -85,11 +85,20 @@ def select_locale() -> str:
 
 
 def content_language() -> str:
-    """The language asked for member content (may be outside the interface languages)."""
+    """The language asked for member content, which may be any language a member
+    writes in, not only an interface language: ``?lang=``, the profile, then the
+    first ``Accept-Language`` entry that names a real language."""
     if has_request_context():
         asked = normalize_language(request.args.get("lang"))
         if asked:
             return asked
+        user = g.get("actor")
+        if user is not None and getattr(user, "locale", None):
+            return user.locale
+        for value, _quality in request.accept_languages:
+            language = normalize_language(value)
+            if language:
+                return language
     return select_locale()
 
 

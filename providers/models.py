@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -150,8 +151,8 @@ class Provider(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100), index=True)
     country: Mapped[str] = mapped_column(String(2))
-    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
-    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Vilnius")
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     default_language: Mapped[str] = mapped_column(String(20), default="en")

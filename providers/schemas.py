@@ -40,6 +40,15 @@ def Minor(**kw):  # noqa: N802 - a field factory
     return fields.Integer(strict=True, validate=_range(0, MAX_MINOR), **kw)
 
 
+#: A decimal travels as a string, so no digit is lost to a binary float.
+DECIMAL_STRING = {"type": "string", "format": "decimal", "example": "11.7000000000"}
+
+
+def _positive_rate(value: Decimal) -> None:
+    if not (Decimal(0) < value < Decimal(10**9)):
+        raise ValidationError(T("Must be a positive number.").format())
+
+
 def _money_dict(money: Money | None):
     if money is None:
         return None
@@ -72,10 +81,8 @@ class MemberProfileSchema(Schema):
     kind = fields.Enum(MemberKind, by_value=True)
     city = fields.String(validate=_length(1, 100))
     country = fields.String(validate=_length(2, 2))
-    latitude = fields.Decimal(places=6, allow_nan=False, allow_none=True,
-                              validate=_range(-90, 90))
-    longitude = fields.Decimal(places=6, allow_nan=False, allow_none=True,
-                               validate=_range(-180, 180))
+    latitude = fields.Float(allow_nan=False, allow_none=True, validate=_range(-90, 90))
+    longitude = fields.Float(allow_nan=False, allow_none=True, validate=_range(-180, 180))
     timezone = fields.String(validate=_length(1, 64))
     languages = fields.List(fields.String(validate=_length(2, 20)), validate=_length(1, 30))
     default_language = fields.String(validate=_length(2, 20))
@@ -327,7 +334,7 @@ class OfferSearchArgs(Pagination):
 class RateOutSchema(Schema):
     source = fields.String()
     target = fields.String()
-    rate = fields.Decimal(as_string=True)
+    rate = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
     effective_on = fields.Date(allow_none=True)
 
 
@@ -384,7 +391,7 @@ class ExchangeRateSchema(Schema):
     base = fields.String(required=True, validate=_length(3, 3))
     quote = fields.String(required=True, validate=_length(3, 3))
     rate = fields.Decimal(required=True, as_string=True, places=10, allow_nan=False,
-                          validate=_range(Decimal("0.0000000001"), Decimal(10**9)))
+                          validate=_positive_rate, metadata=DECIMAL_STRING)
     effective_on = fields.Date(required=True)
 
 

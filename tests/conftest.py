@@ -4,11 +4,13 @@ objects through the services."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -38,6 +40,14 @@ def _database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in an empty ``contextvars`` context, so it gets its own app
+    context (``g``, database session) as in production, even while a test holds one."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = create_app({
@@ -48,6 +58,7 @@ def app(tmp_path_factory):
         "LOGIN_FAILURE_LIMIT": 5,
         "ARGON2_PROFILE": "CHEAPEST",
     })
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:

@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from journey.accounts.models import ApiToken, LoginFailure, Role, User
@@ -268,7 +268,11 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     if token is None or not token.is_live(now) or not token.user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now
+        # Its own short transaction: a read-only request stays read-only, and a request
+        # that fails still records that the token was used.
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == token.id)
+                         .values(last_used_at=now))
     return token.user
 
 

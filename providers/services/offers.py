@@ -15,6 +15,7 @@ from journey.money import Money
 from providers.models import (
     CancellationTier,
     CapacityDay,
+    ConfirmationMode,
     MemberStatus,
     Offer,
     OfferStatus,
@@ -64,6 +65,9 @@ def create_offer(actor, provider_id: int, *, texts: dict | None = None,
     provider = get_member_for_change(actor, provider_id)
     values = {k: v for k, v in data.items() if k in OFFER_FIELDS}
     values["currency"] = check_currency(values.get("currency") or provider.currency)
+    for field, default in (("min_quantity", 1), ("lead_time_days", 0), ("duration_value", 1),
+                           ("confirmation_mode", ConfirmationMode.APPROVAL)):
+        values.setdefault(field, default)
     offer = Offer(provider=provider, status=OfferStatus.DRAFT, **values)
     _check_quantities(offer)
     db.session.add(offer)

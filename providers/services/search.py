@@ -123,13 +123,23 @@ def _converted_price_expr(unit_price, rates: dict[str, Rate]):
     return case(*whens, else_=None)
 
 
-def _title_expr(chain_head: list[str]):
-    order = case(*[(OfferText.language == lang, i) for i, lang in enumerate(chain_head)],
-                 (OfferText.language == Provider.default_language, len(chain_head)),
-                 else_=len(chain_head) + 1)
-    return (select(func.lower(OfferText.title)).where(OfferText.offer_id == Offer.id)
-            .order_by(order, OfferText.language).limit(1)
-            .correlate(Offer, Provider).scalar_subquery())
+def _title_expr(language: str):
+    """The offer's title along the fallback chain, lower-cased, as a SQL expression:
+    requested language, its base, the member's default, English, then any."""
+
+    def title_in(language_expr):
+        return (select(func.lower(OfferText.title))
+                .where(OfferText.offer_id == Offer.id, OfferText.language == language_expr)
+                .correlate(Offer).scalar_subquery())
+
+    candidates = [title_in(lang) for lang in dict.fromkeys(
+        [language, base_language(language)])]
+    candidates.append(title_in(Provider.default_language))
+    candidates.append(title_in("en"))
+    candidates.append(select(func.min(func.lower(OfferText.title)))
+                      .where(OfferText.offer_id == Offer.id).correlate(Offer)
+                      .scalar_subquery())
+    return func.coalesce(*candidates)
 
 
 def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
@@ -177,7 +187,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
         key = converted.desc() if query.sort == "-price" else converted.asc()
         order = [converted.is_(None), key, Offer.id]
     else:
-        title = _title_expr([query.language, base_language(query.language), "en"])
+        title = _title_expr(query.language)
         order = [title.desc() if query.sort == "-name" else title.asc(), Offer.id]
     page_query = (base.options(contains_eager(Offer.provider), selectinload(Offer.texts),
                                selectinload(Offer.price_rules))

@@ -1,8 +1,8 @@
 """catalogue and accounts
 
-Revision ID: dd0f18a298b5
+Revision ID: ef5aec5ac085
 Revises: 
-Create Date: 2026-11-22 17:13:37.063263
+Create Date: 2026-11-22 17:26:06.454256
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'dd0f18a298b5'
+revision = 'ef5aec5ac085'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -48,8 +48,8 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('city', sa.String(length=100), nullable=False),
     sa.Column('country', sa.String(length=2), nullable=False),
-    sa.Column('latitude', sa.Numeric(precision=9, scale=6), nullable=True),
-    sa.Column('longitude', sa.Numeric(precision=9, scale=6), nullable=True),
+    sa.Column('latitude', sa.Float(), nullable=True),
+    sa.Column('longitude', sa.Float(), nullable=True),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('languages', sa.JSON(), nullable=False),
     sa.Column('default_language', sa.String(length=20), nullable=False),

@@ -1,0 +1,68 @@
+import pytest
+
+from journey.i18n import fallback_chain, normalize_language, pick
+
+
+@pytest.mark.parametrize("requested, member, expected", [
+    ("pt_BR", "lt", ["pt_BR", "pt", "lt", "en"]),
+    ("de", "lt", ["de", "lt", "en"]),
+    ("en", "en", ["en"]),
+    (None, "lt", ["lt", "en"]),
+])
+def test_fallback_chain(requested, member, expected):
+    assert fallback_chain(requested, member) == expected
+
+
+def test_pick_follows_the_chain_and_says_which_language_it_found():
+    texts = {"lt": "Klinika", "en": "Clinic"}
+    assert pick(texts, ["pt_BR", "pt", "lt", "en"]) == ("lt", "Klinika")
+    assert pick(texts, ["de", "en"]) == ("en", "Clinic")
+    assert pick({"ru": "Клиника"}, ["de", "en"]) == ("ru", "Клиника")
+    assert pick({}, ["de"]) == (None, None)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("pt-BR", "pt_BR"), ("de", "de"), ("nb", "nb"), ("xx-nope", None), ("", None),
+    ("../../etc", None), ("a" * 50, None),
+])
+def test_normalize_language(value, expected):
+    assert normalize_language(value) == expected
+
+
+@pytest.fixture
+def offer_in_lt_and_en(make):
+    member = make.member(default_language="lt")
+    return make.offer(member, texts={
+        "lt": {"title": "Kelio sąnario endoprotezavimas", "description": "Operacija"},
+        "en": {"title": "Knee replacement", "description": "Surgery"},
+        "pt": {"title": "Prótese do joelho", "description": "Cirurgia"},
+    })
+
+
+@pytest.mark.parametrize("query, headers, title, language", [
+    ("?lang=en", {}, "Knee replacement", "en"),
+    ("?lang=pt-BR", {}, "Prótese do joelho", "pt"),  # base language
+    ("?lang=de", {}, "Kelio sąnario endoprotezavimas", "lt"),  # the member's default
+    ("", {"Accept-Language": "pt-BR,pt;q=0.9"}, "Prótese do joelho", "pt"),
+    ("", {"Accept-Language": "fr-CH, fr;q=0.9"}, "Kelio sąnario endoprotezavimas", "lt"),
+    ("", {"Accept-Language": "en-GB,en;q=0.8"}, "Knee replacement", "en"),
+])
+def test_offer_texts_fall_back(client, offer_in_lt_and_en, query, headers, title, language):
+    response = client.get(f"/api/v1/offers/{offer_in_lt_and_en.id}{query}", headers=headers)
+    assert response.status_code == 200
+    assert response.json["title"] == title
+    assert response.json["language"] == language
+
+
+def test_english_is_the_last_resort(client, make):
+    member = make.member(default_language="lt")
+    offer = make.offer(member, texts={"en": {"title": "MRI scan"}, "ru": {"title": "МРТ"}})
+    assert client.get(f"/api/v1/offers/{offer.id}?lang=de").json["title"] == "MRI scan"
+    assert client.get(f"/api/v1/offers/{offer.id}?lang=ru").json["title"] == "МРТ"
+
+
+def test_content_language_header(client, offer_in_lt_and_en):
+    response = client.get("/api/v1/offers?lang=de")
+    assert response.headers["Content-Language"] == "de"
+    response = client.get("/api/v1/offers", headers={"Accept-Language": "lt"})
+    assert response.headers["Content-Language"] == "lt"
