@@ -49,9 +49,14 @@ def configure_database(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///") and ":memory:" not in uri:
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    # A lock that cannot be had within a few seconds is "busy, try again" (503).
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    lock_timeout = app.config["DB_LOCK_TIMEOUT_SECONDS"]
     if uri.startswith("sqlite"):
-        options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        options.setdefault("connect_args", {}).setdefault("timeout", 5)
+        options.setdefault("connect_args", {}).setdefault("timeout", lock_timeout)
+    elif uri.startswith("postgresql"):
+        options.setdefault("connect_args", {}).setdefault(
+            "options", f"-c lock_timeout={int(lock_timeout * 1000)}")
     db.init_app(app)
     # Import every model so that metadata (and Alembic) sees the whole schema.
     import journey.accounts.models  # noqa: F401
@@ -66,7 +71,7 @@ def configure_database(app: Flask) -> None:
                 cursor = dbapi_connection.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
                 cursor.close()
 
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
@@ -197,8 +202,7 @@ def configure_request_edge(app: Flask) -> None:
         # A lock that cannot be had (SQLite "database is locked", PostgreSQL lock
         # timeout) is "busy, try again", never a 500.
         db.session.rollback()
-        message = str(error.orig).lower() if error.orig else ""
-        if "locked" in message or "lock timeout" in message or "could not obtain lock" in message:
+        if is_lock_error(error):
             return handle_domain_error(Busy(headers={"Retry-After": "1"}))
         raise error
 
@@ -210,11 +214,22 @@ def configure_request_edge(app: Flask) -> None:
             except IntegrityError:
                 db.session.rollback()
                 return handle_domain_error(Conflict())
+            except OperationalError as error:
+                db.session.rollback()
+                if not is_lock_error(error):
+                    raise
+                return handle_domain_error(Busy(headers={"Retry-After": "1"}))
         else:
             db.session.rollback()
         if _is_api_request():
             response.headers.setdefault("Content-Language", content_language_header())
         return response
+
+
+def is_lock_error(error: OperationalError) -> bool:
+    message = str(error.orig).lower() if error.orig is not None else ""
+    return any(text in message for text in ("database is locked", "lock timeout",
+                                            "could not obtain lock"))
 
 
 def content_language_header() -> str:

@@ -44,6 +44,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret,
         "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or _instance_sqlite_url(),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DB_LOCK_TIMEOUT_SECONDS": float(os.environ.get("DB_LOCK_TIMEOUT_SECONDS", "3")),
         # Interface languages and formats.
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": "en",

@@ -57,6 +57,7 @@ def app(tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "LOGIN_FAILURE_LIMIT": 5,
         "ARGON2_PROFILE": "CHEAPEST",
+        "DB_LOCK_TIMEOUT_SECONDS": 1,
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from journey.accounts.models import ApiToken, LoginFailure, Role, User
 from journey.accounts.permissions import require_authenticated, require_cluster
@@ -47,6 +48,7 @@ def _hasher() -> PasswordHasher:
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "ow_"  # noqa: S105 - a visible prefix, not a secret
 # A dummy hash to spend the same time on unknown e-mail addresses.
+logger = logging.getLogger(__name__)
 _DUMMY_PASSWORD = "not-a-real-password-" + secrets.token_hex(8)  # noqa: S105
 
 
@@ -270,9 +272,13 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
         # Its own short transaction: a read-only request stays read-only, and a request
         # that fails still records that the token was used.
-        with db.engine.begin() as conn:
-            conn.execute(update(ApiToken).where(ApiToken.id == token.id)
-                         .values(last_used_at=now))
+        # Only bookkeeping: when the database is busy, skip it rather than fail.
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(update(ApiToken).where(ApiToken.id == token.id)
+                             .values(last_used_at=now))
+        except OperationalError:
+            logger.info("token %s: last_used_at not updated (database busy)", token.id)
     return token.user
 
 

@@ -1,0 +1,38 @@
+"""A lock that cannot be had in a few seconds is "busy, try again" (503), not a 500,
+and the refused request writes nothing."""
+
+import time
+
+from sqlalchemy import text
+
+from journey.extensions import db
+from providers.models import Offer
+
+
+def test_a_held_lock_becomes_503_busy(app, client, make):
+    offer = make.offer()
+    headers = make.token(make.admin())
+    offer_id = offer.id
+    with app.app_context():
+        with db.engine.connect() as blocker:
+            if db.engine.dialect.name == "sqlite":
+                blocker.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                blocker.execute(text("BEGIN"))
+                blocker.execute(text("SELECT id FROM offer WHERE id = :id FOR UPDATE"),
+                                {"id": offer_id})
+            started = time.monotonic()
+            response = client.patch(f"/api/v1/offers/{offer_id}",
+                                    json={"base_price_minor": 1}, headers=headers)
+            elapsed = time.monotonic() - started
+            blocker.rollback()
+    assert response.status_code == 503, response.json
+    assert response.json["error"] == "busy"
+    assert response.headers["Retry-After"] == "1"
+    assert elapsed < app.config["DB_LOCK_TIMEOUT_SECONDS"] + 3
+    with app.app_context():
+        assert db.session.get(Offer, offer_id).base_price_minor == 100000
+    # Once the lock is gone the same request goes through.
+    again = client.patch(f"/api/v1/offers/{offer_id}", json={"base_price_minor": 1},
+                         headers=headers)
+    assert again.status_code == 200

@@ -1,0 +1,70 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from journey.errors import Conflict, Forbidden, InvalidInput
+from journey.money import Money
+from providers.services import rates
+
+TODAY = date(2026, 11, 20)
+
+
+@pytest.fixture
+def admin(make):
+    return make.admin()
+
+
+def test_latest_rate_on_or_before_the_date(admin):
+    rates.add_rate(admin, base="EUR", quote="USD", rate=Decimal("1.05"),
+                   effective_on=TODAY - timedelta(days=7))
+    rates.add_rate(admin, base="EUR", quote="USD", rate=Decimal("1.08"), effective_on=TODAY)
+    assert rates.get_rate("EUR", "USD", on=TODAY).rate == Decimal("1.08")
+    old = rates.get_rate("EUR", "USD", on=TODAY - timedelta(days=1))
+    assert old.rate == Decimal("1.05")
+    assert old.effective_on == TODAY - timedelta(days=7)
+    with pytest.raises(InvalidInput):
+        rates.get_rate("EUR", "USD", on=TODAY - timedelta(days=30))
+
+
+def test_inverse_and_cross_rates(admin):
+    rates.add_rate(admin, base="EUR", quote="NOK", rate=Decimal("11.70"), effective_on=TODAY)
+    rates.add_rate(admin, base="EUR", quote="SEK", rate=Decimal("11.50"), effective_on=TODAY)
+    inverse = rates.get_rate("NOK", "EUR", on=TODAY)
+    assert inverse.rate == Decimal("0.0854700855")
+    assert inverse.convert(Money(117000, "NOK")) == Money(10000, "EUR")
+    cross = rates.get_rate("NOK", "SEK", on=TODAY)
+    assert cross.convert(Money(117000, "NOK")) == Money(115000, "SEK")
+
+
+def test_rates_are_kept_not_overwritten(admin):
+    rates.add_rate(admin, base="EUR", quote="USD", rate=Decimal("1.08"), effective_on=TODAY)
+    with pytest.raises(Conflict):
+        rates.add_rate(admin, base="EUR", quote="USD", rate=Decimal("1.09"), effective_on=TODAY)
+
+
+@pytest.mark.parametrize("base, quote, rate", [
+    ("EUR", "EUR", Decimal("1")), ("EUR", "USD", Decimal("0")), ("EUR", "USD", Decimal("-1")),
+    ("EUR", "ZZZ", Decimal("1")),
+])
+def test_bad_rates(admin, base, quote, rate):
+    with pytest.raises(InvalidInput):
+        rates.add_rate(admin, base=base, quote=quote, rate=rate, effective_on=TODAY)
+
+
+def test_only_admins_record_rates(make):
+    from journey.accounts.models import Role
+
+    with pytest.raises(Forbidden):
+        rates.add_rate(make.user(Role.COORDINATOR), base="EUR", quote="USD",
+                       rate=Decimal("1.1"), effective_on=TODAY)
+
+
+def test_rate_api_keeps_every_digit(client, make):
+    headers = make.token(make.admin())
+    response = client.post("/api/v1/exchange-rates", json={
+        "base": "EUR", "quote": "JPY", "rate": "162.3456789012", "effective_on": "2026-11-20"},
+        headers=headers)
+    assert response.status_code == 201, response.json
+    assert response.json["rate"] == "162.3456789012"
+    assert client.get("/api/v1/exchange-rates?base=EUR").json[0]["rate"] == "162.3456789012"
