@@ -51,10 +51,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "DEFAULT_CURRENCY": os.environ.get("ONEWINDOW_CURRENCY", "EUR"),
-        # Payments: localstripe on loopback in development and tests.
-        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
-        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
-        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
         # Accounts.
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "5")),
         "LOGIN_FAILURE_WINDOW_MINUTES": int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),
@@ -86,8 +82,6 @@ def load_config(overrides: dict | None = None) -> dict:
                 )
             },
         },
-        "SEARCH_PAGE_SIZE_MAX": 100,
-        "RUN_SCHEDULER": _bool("RUN_SCHEDULER", False),
     }
     if overrides:
         config.update(overrides)

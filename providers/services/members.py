@@ -83,14 +83,19 @@ def create_member(actor, *, descriptions: dict | None = None, accreditations=(),
     clean = _clean_profile(data)
     clean.setdefault("default_language", "en")
     clean.setdefault("languages", [clean["default_language"]])
-    provider = Provider(slug=_unique_slug(slugify(slug or clean["name"])),
-                        status=MemberStatus.PENDING, **clean)
+    if slug is not None:
+        if db.session.scalar(select(Provider.id).where(Provider.slug == slug)):
+            raise Conflict(_l("This address name is taken."),
+                           fields={"slug": [_l("This address name is taken.")]})
+    else:
+        slug = _unique_slug(slugify(clean["name"]))
+    provider = Provider(slug=slug, status=MemberStatus.PENDING, **clean)
     db.session.add(provider)
     for language, description in (descriptions or {}).items():
         provider.texts.append(ProviderText(language=check_language(language, "descriptions"),
                                            description=description))
     for item in accreditations:
-        provider.accreditations.append(Accreditation(**item))
+        provider.accreditations.append(_accreditation(**item))
     _flush_or_conflict()
     return provider
 
@@ -143,10 +148,17 @@ def delete_member_text(actor, provider_id: int, language: str) -> None:
 
 def add_accreditation(actor, provider_id: int, **data) -> Accreditation:
     provider = get_member_for_change(actor, provider_id, manager=True)
-    accreditation = Accreditation(**data)
+    accreditation = _accreditation(**data)
     provider.accreditations.append(accreditation)
     db.session.flush()
     return accreditation
+
+
+def _accreditation(*, name: str, issuer: str, valid_until=None) -> Accreditation:
+    name, issuer = (name or "").strip(), (issuer or "").strip()
+    if not name or not issuer:
+        raise InvalidInput(fields={"accreditations": [_l("Give a name and an issuer.")]})
+    return Accreditation(name=name, issuer=issuer, valid_until=valid_until)
 
 
 def delete_accreditation(actor, provider_id: int, accreditation_id: int) -> None:

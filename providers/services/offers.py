@@ -72,7 +72,7 @@ def create_offer(actor, provider_id: int, *, texts: dict | None = None,
     _check_quantities(offer)
     db.session.add(offer)
     for language, text in (texts or {}).items():
-        offer.texts.append(OfferText(language=check_language(language, "texts"), **text))
+        _apply_text(offer, check_language(language, "texts"), **text)
     if cancellation_tiers is not None:
         _set_tiers(offer, cancellation_tiers)
     db.session.flush()
@@ -123,8 +123,15 @@ def delete_offer(actor, offer_id: int) -> None:
 def set_offer_text(actor, offer_id: int, language: str, *, title: str, description: str = "",
                    inclusions=(), exclusions=()) -> OfferText:
     offer = get_offer_for_change(actor, offer_id)
-    language = check_language(language)
-    title = title.strip()
+    text = _apply_text(offer, check_language(language), title=title, description=description,
+                       inclusions=inclusions, exclusions=exclusions)
+    db.session.flush()
+    return text
+
+
+def _apply_text(offer: Offer, language: str, *, title: str, description: str = "",
+                inclusions=(), exclusions=()) -> OfferText:
+    title = (title or "").strip()
     if not title:
         raise InvalidInput(fields={"title": [_l("May not be empty.")]})
     text = next((t for t in offer.texts if t.language == language), None)
@@ -132,10 +139,9 @@ def set_offer_text(actor, offer_id: int, language: str, *, title: str, descripti
         text = OfferText(language=language)
         offer.texts.append(text)
     text.title = title
-    text.description = description
+    text.description = (description or "").strip()
     text.inclusions = [s.strip() for s in inclusions if s.strip()]
     text.exclusions = [s.strip() for s in exclusions if s.strip()]
-    db.session.flush()
     return text
 
 
@@ -144,8 +150,11 @@ def delete_offer_text(actor, offer_id: int, language: str) -> None:
     text = next((t for t in offer.texts if t.language == language), None)
     if text is None:
         raise NotFound(_l("No text in this language."))
-    if offer.status == OfferStatus.PUBLISHED and len(offer.texts) == 1:
-        raise Conflict(_l("A published offer keeps at least one text."))
+    if offer.status == OfferStatus.PUBLISHED:
+        rest = [t for t in offer.texts if t is not text]
+        if not any(t.language in (offer.provider.default_language, "en") for t in rest):
+            raise Conflict(_l("A published offer keeps its texts in the member's default "
+                              "language or English."))
     offer.texts.remove(text)
     db.session.flush()
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from journey.accounts.permissions import require_admin
 from journey.errors import Conflict, InvalidInput
@@ -53,7 +54,11 @@ def add_rate(actor, *, base: str, quote: str, rate: Decimal, effective_on: date)
                        fields={"effective_on": [_l("A rate for this date exists already.")]})
     row = ExchangeRate(base=base, quote=quote, rate=rate, effective_on=effective_on)
     db.session.add(row)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # the same rate recorded concurrently
+        raise Conflict(_l("A rate for this pair and date exists already.")) from exc
     return row
 
 

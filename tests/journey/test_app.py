@@ -22,10 +22,10 @@ def test_production_refuses_to_start_without_a_secret(monkeypatch):
 
 def test_configuration_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db.invalid/x")
-    monkeypatch.setenv("STRIPE_API_BASE", "https://api.stripe.com")
+    monkeypatch.setenv("DB_LOCK_TIMEOUT_SECONDS", "7.5")
     config = load_config()
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.invalid/x"
-    assert config["STRIPE_API_BASE"] == "https://api.stripe.com"
+    assert config["DB_LOCK_TIMEOUT_SECONDS"] == 7.5
 
 
 def test_openapi_document_and_swagger_ui_are_served_locally(client):

@@ -13,19 +13,18 @@ def test_a_held_lock_becomes_503_busy(app, client, make):
     offer = make.offer()
     headers = make.token(make.admin())
     offer_id = offer.id
-    with app.app_context():
-        with db.engine.connect() as blocker:
-            if db.engine.dialect.name == "sqlite":
-                blocker.exec_driver_sql("BEGIN IMMEDIATE")
-            else:
-                blocker.execute(text("BEGIN"))
-                blocker.execute(text("SELECT id FROM offer WHERE id = :id FOR UPDATE"),
-                                {"id": offer_id})
-            started = time.monotonic()
-            response = client.patch(f"/api/v1/offers/{offer_id}",
-                                    json={"base_price_minor": 1}, headers=headers)
-            elapsed = time.monotonic() - started
-            blocker.rollback()
+    with app.app_context(), db.engine.connect() as blocker:
+        if db.engine.dialect.name == "sqlite":
+            blocker.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            blocker.execute(text("BEGIN"))
+            blocker.execute(text("SELECT id FROM offer WHERE id = :id FOR UPDATE"),
+                            {"id": offer_id})
+        started = time.monotonic()
+        response = client.patch(f"/api/v1/offers/{offer_id}",
+                                json={"base_price_minor": 1}, headers=headers)
+        elapsed = time.monotonic() - started
+        blocker.rollback()
     assert response.status_code == 503, response.json
     assert response.json["error"] == "busy"
     assert response.headers["Retry-After"] == "1"

@@ -1,0 +1,197 @@
+"""The demo cluster: a fictional Baltic medical-tourism cluster for ``flask seed-demo``.
+
+Everything goes through the services, as an admin would enter it by hand: members,
+their offers with texts, seasonal prices and a year of capacity, exchange rates and
+one login per person in :data:`DEMO_LOGINS`. :func:`seed_demo` flushes and leaves the
+commit to its caller. Running it again creates nothing new: it finds the accounts by
+e-mail address, the members by slug and the rates by currency, and skips what exists.
+The content itself lives in :mod:`journey.demo_data`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from journey.accounts.models import Role, User
+from journey.accounts.services import (
+    bootstrap_admin,
+    create_user,
+    get_user_by_email,
+    register_patient,
+)
+from journey.demo_data import MEMBERS, RATES
+from journey.errors import Conflict
+from journey.extensions import db
+from providers.models import ExchangeRate, MemberStatus, Offer, OfferStatus, Provider
+from providers.services.members import create_member, set_member_status
+from providers.services.offers import add_price_rule, create_offer, set_capacity
+from providers.services.rates import add_rate
+
+#: The documented password of every demo account (never use the demo in production).
+DEMO_PASSWORD = "onewindow-demo"  # noqa: S105 - a published demo password, not a secret
+
+#: How many days of capacity each offer gets, starting today.
+CALENDAR_DAYS = 365
+
+ADMIN = {"email": "admin@onewindow.demo", "full_name": "Cluster Admin"}
+COORDINATOR = {"email": "coordinator@onewindow.demo", "full_name": "Agnė Petrauskaitė",
+               "locale": "en"}
+PATIENTS = [
+    {"email": "patient@onewindow.demo", "full_name": "Ingrid Solberg", "locale": "nb",
+     "currency": "NOK"},
+    {"email": "patient.de@onewindow.demo", "full_name": "Heike Vogel", "locale": "de",
+     "currency": "EUR"},
+]
+
+
+def manager_email(slug: str) -> str:
+    return f"manager@{slug}.demo"
+
+
+#: Every demo login (all with :data:`DEMO_PASSWORD`): e-mail, role, person, member.
+DEMO_LOGINS: list[dict] = [
+    {"email": ADMIN["email"], "role": Role.ADMIN, "name": ADMIN["full_name"], "member": None},
+    {"email": COORDINATOR["email"], "role": Role.COORDINATOR,
+     "name": COORDINATOR["full_name"], "member": None},
+    *({"email": manager_email(m["slug"]), "role": Role.MEMBER_MANAGER, "name": m["manager"],
+       "member": m["name"]} for m in MEMBERS),
+    *({"email": p["email"], "role": Role.PATIENT, "name": p["full_name"], "member": None}
+      for p in PATIENTS),
+]
+
+
+def seed_demo(*, only_if_empty: bool = False) -> str:
+    """Load the demo cluster (flushed, not committed); return a one-line summary.
+
+    With ``only_if_empty`` nothing happens when the catalogue has any member already.
+    """
+    if only_if_empty and db.session.scalar(select(Provider.id).limit(1)) is not None:
+        return "demo cluster: skipped, the catalogue has members already"
+    today = date.today()
+    created: Counter[str] = Counter()
+    admin = _admin(created)
+    if get_user_by_email(COORDINATOR["email"]) is None:
+        create_user(admin, password=DEMO_PASSWORD, role=Role.COORDINATOR, **COORDINATOR)
+        created["accounts"] += 1
+    for spec in MEMBERS:
+        provider = _member(admin, spec, today, created)
+        if get_user_by_email(manager_email(spec["slug"])) is None:
+            create_user(admin, email=manager_email(spec["slug"]), password=DEMO_PASSWORD,
+                        full_name=spec["manager"], role=Role.MEMBER_MANAGER,
+                        provider_id=provider.id)
+            created["accounts"] += 1
+    for patient in PATIENTS:
+        if get_user_by_email(patient["email"]) is None:
+            register_patient(password=DEMO_PASSWORD, **patient)
+            created["accounts"] += 1
+    _rates(admin, today, created)
+    return _summary(created)
+
+
+def _admin(created: Counter) -> User:
+    admin = get_user_by_email(ADMIN["email"])
+    if admin is None:
+        created["accounts"] += 1
+        return bootstrap_admin(password=DEMO_PASSWORD, **ADMIN)
+    if admin.role != Role.ADMIN or not admin.active:
+        raise Conflict(f"{ADMIN['email']} exists but is not an active admin; "
+                       "the demo cannot be loaded into this database.")
+    return admin
+
+
+def _member(admin: User, spec: dict, today: date, created: Counter) -> Provider:
+    provider = db.session.scalar(select(Provider).where(Provider.slug == spec["slug"]))
+    if provider is not None:  # loaded before: leave it and its offers as they are now
+        return provider
+    latitude, longitude = spec["position"]
+    provider = create_member(
+        admin, slug=spec["slug"], name=spec["name"], kind=spec["kind"], city=spec["city"],
+        country=spec.get("country", "LT"), latitude=Decimal(latitude),
+        longitude=Decimal(longitude), timezone=spec.get("timezone", "Europe/Vilnius"),
+        languages=spec["languages"], default_language=spec.get("default_language", "lt"),
+        currency=spec.get("currency", "EUR"), email=f"info@{spec['slug']}.demo",
+        phone=spec["phone"], website=f"https://{spec['slug']}.demo",
+        descriptions=spec["descriptions"],
+        accreditations=[
+            {"name": name, "issuer": issuer,
+             "valid_until": None if years is None else date(today.year + years, 12, 31)}
+            for name, issuer, years in spec["accreditations"]
+        ],
+    )
+    created["members"] += 1
+    if spec.get("verified", True):
+        set_member_status(admin, provider.id, MemberStatus.VERIFIED,
+                          reason="Licences, insurance and references checked.")
+    for offer_spec in spec["offers"]:
+        _offer(admin, provider, offer_spec, today)
+        created["offers"] += 1
+    return provider
+
+
+def _offer(admin: User, provider: Provider, spec: dict, today: date) -> Offer:
+    fields = {key: value for key, value in spec.items()
+              if key not in ("texts", "calendar", "seasons")}
+    offer = create_offer(admin, provider.id, texts=copy.deepcopy(spec["texts"]),
+                         status=OfferStatus.PUBLISHED, **fields)
+    for season in spec["seasons"]:
+        for starts_on, ends_on in _season_ranges(season["starts"], season["ends"], today):
+            add_price_rule(admin, offer.id, name=season["name"], starts_on=starts_on,
+                           ends_on=ends_on, price_minor=season["price_minor"],
+                           companion_price_minor=season["companion_price_minor"])
+    capacity, weekdays, *months = spec["calendar"]
+    for start, end in _open_ranges(today, months[0] if months else None):
+        set_capacity(admin, offer.id, start=start, end=end, capacity=capacity,
+                     weekdays=weekdays)
+    return offer
+
+
+def _season_ranges(starts: tuple[int, int], ends: tuple[int, int], today: date):
+    """The dates of a yearly season that overlap the calendar window from ``today``."""
+    horizon = today + timedelta(days=CALENDAR_DAYS - 1)
+    for year in (today.year - 1, today.year, today.year + 1):
+        starts_on = date(year, *starts)
+        ends_on = date(year + 1 if ends < starts else year, *ends)
+        if ends_on >= today and starts_on <= horizon:
+            yield starts_on, ends_on
+
+
+def _open_ranges(today: date, months: list[int] | None) -> list[tuple[date, date]]:
+    """The calendar window as runs of consecutive days, only in ``months`` when given."""
+    end = today + timedelta(days=CALENDAR_DAYS - 1)
+    if months is None:
+        return [(today, end)]
+    runs: list[tuple[date, date]] = []
+    for i in range(CALENDAR_DAYS):
+        day = today + timedelta(days=i)
+        if day.month not in months:
+            continue
+        if runs and runs[-1][1] == day - timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def _rates(admin: User, today: date, created: Counter) -> None:
+    known = set(db.session.scalars(select(ExchangeRate.quote).where(ExchangeRate.base == "EUR")))
+    for quote, rate in RATES.items():
+        if quote not in known:
+            add_rate(admin, base="EUR", quote=quote, rate=Decimal(rate), effective_on=today)
+            created["exchange rates"] += 1
+
+
+def _summary(created: Counter) -> str:
+    slugs = [spec["slug"] for spec in MEMBERS]
+    members = db.session.scalar(select(func.count(Provider.id)).where(Provider.slug.in_(slugs)))
+    offers = db.session.scalar(select(func.count(Offer.id)).join(Provider)
+                               .where(Provider.slug.in_(slugs)))
+    accounts = db.session.scalar(select(func.count(User.id)).where(
+        User.email.in_([login["email"] for login in DEMO_LOGINS])))
+    made = ", ".join(f"{n} {what}" for what, n in created.items() if n) or "nothing"
+    return (f"demo cluster: {members} members, {offers} offers, {accounts} accounts "
+            f"(created now: {made})")

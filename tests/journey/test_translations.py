@@ -1,0 +1,188 @@
+"""The Babel catalogs are complete, match the code and compile.
+
+A string added to the code without ``translations/update.sh`` (and a translation in every
+catalog) fails here, and so does a catalog entry the code no longer uses. The messages are
+extracted in-process exactly as ``pybabel extract -F babel.cfg -k _l -k T`` does.
+"""
+
+from __future__ import annotations
+
+import gettext
+import re
+import string
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
+
+from journey.config import LANGUAGES
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "translations"
+TEMPLATE = TRANSLATIONS / "messages.pot"
+KEYWORDS = {**DEFAULT_KEYWORDS, **parse_keywords(["_l", "T"])}
+UPDATE_HINT = "run translations/update.sh and translate the new entries"
+
+# printf-style conversions as Python's % operator reads them; "%%" is a literal percent.
+# The space flag is left out so that French "50 % de" is not taken for a placeholder.
+PERCENT = re.compile(
+    r"%(?:\((?P<name>[^)]*)\))?[-#0+]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
+
+
+def _po_path(lang: str) -> Path:
+    return TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def _catalog(path: Path) -> Catalog:
+    with path.open("rb") as fileobj:
+        return read_po(fileobj, abort_invalid=True)
+
+
+def _key(context: str | None, msgid: str | tuple) -> tuple:
+    return context, msgid if isinstance(msgid, str) else tuple(msgid)
+
+
+@cache
+def _extracted() -> frozenset[tuple]:
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as fileobj:
+        method_map, options_map = parse_mapping_cfg(fileobj, "babel.cfg")
+    found = set()
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
+            ROOT, method_map, options_map, keywords=KEYWORDS):
+        found.add(_key(context, message))
+    return frozenset(found)
+
+
+def _msgids(catalog: Catalog) -> set[tuple]:
+    return {_key(message.context, message.id) for message in catalog if message.id}
+
+
+def _placeholders(text: str) -> tuple[Counter, list[str], Counter]:
+    """Named %-placeholders, positional ones in order, and {fields} with their specs."""
+    named, positional = Counter(), []
+    for match in PERCENT.finditer(text):
+        if match.group(0) == "%%":
+            continue
+        if match.group("name") is not None:
+            named[match.group(0)] += 1
+        else:
+            positional.append(match.group(0))
+    fields = Counter()
+    try:
+        for _literal, field, spec, conversion in string.Formatter().parse(text):
+            if field is not None:
+                fields[(field, spec, conversion)] += 1
+    except ValueError as exc:  # an unbalanced brace breaks str.format
+        fields[("<invalid>", str(exc), None)] += 1
+    return named, positional, fields
+
+
+def _forms(value: str | tuple) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _problems(catalog: Catalog) -> list[str]:
+    problems = []
+    for message in catalog:
+        if not message.id:
+            continue
+        label = repr(_forms(message.id)[0])
+        if message.fuzzy:
+            problems.append(f"fuzzy: {label}")
+        ids, strings = _forms(message.id), _forms(message.string)
+        if not all(strings):
+            problems.append(f"untranslated: {label}")
+            continue
+        for index, translated in enumerate(strings):
+            original = ids[min(index, len(ids) - 1)]
+            if _placeholders(translated) != _placeholders(original):
+                problems.append(f"placeholders differ: {label} -> {translated!r}")
+    for message, errors in catalog.check():
+        problems.extend(f"{error}: {message.id!r}" for error in errors)
+    problems.extend(f"obsolete entry (#~): {msgid!r}" for msgid in catalog.obsolete)
+    return problems
+
+
+def test_every_language_has_a_catalog():
+    assert TEMPLATE.is_file()
+    catalogs = {path.parts[-3] for path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")}
+    assert catalogs == set(LANGUAGES)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_header_names_its_language_and_plural_rule(lang):
+    catalog = _catalog(_po_path(lang))
+    plural = get_plural(lang)
+    assert str(catalog.locale) == lang
+    assert catalog.locale_identifier == lang
+    assert (catalog.num_plurals, catalog.plural_expr) == (plural.num_plurals,
+                                                          plural.plural_expr)
+    assert not catalog.fuzzy
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_is_fully_translated(lang):
+    assert _problems(_catalog(_po_path(lang))) == []
+
+
+def test_english_catalog_repeats_the_msgids():
+    catalog = _catalog(_po_path("en"))
+    assert [m.id for m in catalog if m.id and m.string != m.id] == []
+
+
+@pytest.mark.parametrize("name", ["messages.pot", *LANGUAGES])
+def test_catalog_matches_the_code(name):
+    path = TEMPLATE if name == "messages.pot" else _po_path(name)
+    in_code, in_catalog = _extracted(), _msgids(_catalog(path))
+    assert in_code, "no messages extracted: is babel.cfg right?"
+    assert sorted(in_code - in_catalog, key=repr) == [], f"missing from {name}; {UPDATE_HINT}"
+    assert sorted(in_catalog - in_code, key=repr) == [], f"stale in {name}; {UPDATE_HINT}"
+
+
+def test_translations_format_like_their_msgids():
+    """Every msgstr survives the formatting its msgid gets at run time."""
+    for lang in LANGUAGES:
+        for message in _catalog(_po_path(lang)):
+            if not message.id or not isinstance(message.id, str):
+                continue
+            named, positional, fields = _placeholders(message.id)
+            if "python-format" in message.flags and named and not positional:
+                values = {PERCENT.match(p).group("name"): 1 for p in named}
+                assert message.string % values, (lang, message.id)
+            if fields:
+                values = {field: 1 for field, _spec, _conversion in fields}
+                assert message.string.format(**values), (lang, message.id)
+
+
+def test_compiled_catalog_translates(tmp_path):
+    for lang in LANGUAGES:
+        target = tmp_path / lang / "LC_MESSAGES" / "messages.mo"
+        target.parent.mkdir(parents=True)
+        with target.open("wb") as fileobj:
+            write_mo(fileobj, _catalog(_po_path(lang)))
+
+    def translations(lang: str) -> gettext.GNUTranslations:
+        with (tmp_path / lang / "LC_MESSAGES" / "messages.mo").open("rb") as fileobj:
+            return gettext.GNUTranslations(fileobj)
+
+    german = translations("de")
+    assert german.gettext("Not found.") == "Nicht gefunden."
+    assert german.gettext("Use at least %(n)d characters.") % {"n": 10} == (
+        "Verwenden Sie mindestens 10 Zeichen.")
+    assert german.gettext("Not a valid email address.") == "Keine gültige E-Mail-Adresse."
+    assert german.gettext("Missing data for required field.") == (
+        "Fehlende Daten für ein Pflichtfeld.")
+    assert german.info()["language"] == "de"
+    for lang in LANGUAGES:
+        compiled = translations(lang)
+        for message in _catalog(_po_path(lang)):
+            if message.id and isinstance(message.id, str):
+                assert compiled.gettext(message.id) == message.string, (lang, message.id)
