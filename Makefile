@@ -29,8 +29,7 @@ db: setup
 # Ctrl-C stops both.
 run: db
 	@mkdir -p instance
-	@set -m; \
-	$(BIN)/localstripe --port $(STRIPE_PORT) --from-scratch > instance/localstripe.log 2>&1 & \
+	@$(BIN)/localstripe --port $(STRIPE_PORT) --from-scratch > instance/localstripe.log 2>&1 & \
 	stripe_pid=$$!; \
 	trap 'kill $$stripe_pid 2>/dev/null; wait $$stripe_pid 2>/dev/null' EXIT INT TERM; \
 	echo "localstripe on http://127.0.0.1:$(STRIPE_PORT) (log: instance/localstripe.log)"; \

@@ -8,6 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
+#: Primary keys are 32-bit integers on PostgreSQL: a larger id in a URL or a filter is
+#: refused at the edge instead of reaching the database.
+MAX_ID = 2**31 - 1
+#: The URL converter for an id path parameter.
+ID_CONVERTER = f"int(min=1, max={MAX_ID})"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

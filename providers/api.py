@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 
 from journey.accounts.auth import current_actor
 from journey.i18n import content_language
+from journey.types import ID_CONVERTER
 from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from providers.schemas import (
     AccreditationSchema,
@@ -41,7 +42,7 @@ from providers.services.common import check_currency
 from providers.services.search import SearchQuery, search_offers
 
 BEARER = [{"bearerAuth": []}]
-ID = "int(min=1, max=9223372036854775807)"
+ID = ID_CONVERTER
 LANG = "string(minlength=2, maxlength=20)"
 
 members_blp = Blueprint("members_api", __name__, url_prefix="/members",

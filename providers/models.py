@@ -9,12 +9,12 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     Float,
     ForeignKey,
     Index,
-    Integer,
     Numeric,
     String,
     Text,
@@ -228,8 +228,8 @@ class Offer(db.Model):
                                                 default=OfferStatus.DRAFT)
     currency: Mapped[str] = mapped_column(String(3))
     price_unit: Mapped[PriceUnit] = mapped_column(StrEnumType(PriceUnit))
-    base_price_minor: Mapped[int] = mapped_column(Integer)
-    companion_price_minor: Mapped[int | None] = mapped_column(Integer)
+    base_price_minor: Mapped[int] = mapped_column(BigInteger)
+    companion_price_minor: Mapped[int | None] = mapped_column(BigInteger)
     min_quantity: Mapped[int] = mapped_column(default=1)
     max_quantity: Mapped[int | None] = mapped_column()
     capacity_unit: Mapped[CapacityUnit] = mapped_column(StrEnumType(CapacityUnit))
@@ -285,8 +285,8 @@ class PriceRule(db.Model):
     name: Mapped[str] = mapped_column(String(100), default="")
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
-    price_minor: Mapped[int] = mapped_column(Integer)
-    companion_price_minor: Mapped[int | None] = mapped_column(Integer)
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    companion_price_minor: Mapped[int | None] = mapped_column(BigInteger)
 
     offer: Mapped[Offer] = relationship(back_populates="price_rules")
 

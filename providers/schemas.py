@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from journey.i18n import content_language, fallback_chain, pick
 from journey.money import Money, format_money
+from journey.types import MAX_ID
 from journey.validation import T
 from providers.models import (
     CHAIN_LINK_TITLES,
@@ -25,7 +26,6 @@ from providers.models import (
 from providers.services.offers import offer_text
 
 MAX_MINOR = 10**11  # a billion in major units of a two-decimal currency
-MAX_ID = 2**63 - 1
 
 
 def _range(lo, hi):

@@ -4,6 +4,8 @@ no 5xx, and every response matches the schema it documents. Bounded so CI stays 
 Each operation is its own test (listed at collection time from the document, which
 needs no database), run as an admin against the suite's database."""
 
+import contextvars
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -35,7 +37,9 @@ def test_operation_never_fails_and_keeps_its_schema(app, make, label):
     @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case):
-        case.call_and_validate(headers=headers,
-                               checks=[not_a_server_error, response_schema_conformance])
+        # Each call in its own context, so it gets its own app context and database
+        # session, as a real request does (see IsolatedClient in conftest).
+        contextvars.Context().run(case.call_and_validate, headers=headers,
+                                  checks=[not_a_server_error, response_schema_conformance])
 
     check()

@@ -19,11 +19,12 @@ from journey.accounts.schemas import (
     TokenSchema,
     UserSchema,
 )
+from journey.types import ID_CONVERTER
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/auth",
                 description="Registration, bearer tokens and accounts")
 BEARER = [{"bearerAuth": []}]
-ID = "<int(min=1, max=9223372036854775807):{}>"
+ID = "<" + ID_CONVERTER + ":{}>"
 
 
 @blp.route("/register")

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from journey.accounts.models import Role
 from journey.config import LANGUAGES
+from journey.types import MAX_ID
 from journey.validation import T
 
 
@@ -24,7 +25,7 @@ class RegisterSchema(Schema):
 class CreateUserSchema(RegisterSchema):
     role = fields.Enum(Role, required=True, by_value=True)
     provider_id = fields.Integer(load_default=None, strict=True,
-                                 validate=validate.Range(min=1, max=2**63 - 1))
+                                 validate=validate.Range(min=1, max=MAX_ID))
 
 
 class UserSchema(Schema):

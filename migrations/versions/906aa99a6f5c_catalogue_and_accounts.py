@@ -1,8 +1,8 @@
 """catalogue and accounts
 
-Revision ID: ef5aec5ac085
+Revision ID: 906aa99a6f5c
 Revises: 
-Create Date: 2026-11-22 17:26:06.454256
+Create Date: 2026-11-22 17:38:40.343100
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ef5aec5ac085'
+revision = '906aa99a6f5c'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -91,8 +91,8 @@ def upgrade():
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('price_unit', sa.String(length=32), nullable=False),
-    sa.Column('base_price_minor', sa.Integer(), nullable=False),
-    sa.Column('companion_price_minor', sa.Integer(), nullable=True),
+    sa.Column('base_price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('companion_price_minor', sa.BigInteger(), nullable=True),
     sa.Column('min_quantity', sa.Integer(), nullable=False),
     sa.Column('max_quantity', sa.Integer(), nullable=True),
     sa.Column('capacity_unit', sa.String(length=32), nullable=False),
@@ -197,8 +197,8 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('starts_on', sa.Date(), nullable=False),
     sa.Column('ends_on', sa.Date(), nullable=False),
-    sa.Column('price_minor', sa.Integer(), nullable=False),
-    sa.Column('companion_price_minor', sa.Integer(), nullable=True),
+    sa.Column('price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('companion_price_minor', sa.BigInteger(), nullable=True),
     sa.CheckConstraint('companion_price_minor IS NULL OR companion_price_minor >= 0', name=op.f('ck_price_rule_companion_price_not_negative')),
     sa.CheckConstraint('ends_on >= starts_on', name=op.f('ck_price_rule_range_ordered')),
     sa.CheckConstraint('price_minor >= 0', name=op.f('ck_price_rule_price_not_negative')),
