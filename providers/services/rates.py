@@ -72,37 +72,48 @@ def list_rates(*, base: str | None = None, quote: str | None = None, limit: int 
     return list(db.session.scalars(query.limit(limit)))
 
 
-def _latest(base: str, quote: str, on: date) -> ExchangeRate | None:
-    return db.session.scalar(
-        select(ExchangeRate)
-        .where(ExchangeRate.base == base, ExchangeRate.quote == quote,
-               ExchangeRate.effective_on <= on)
-        .order_by(ExchangeRate.effective_on.desc()).limit(1))
+def rates_in_force(on: date) -> dict[tuple[str, str], ExchangeRate]:
+    """The newest rate of every stored pair published on or before ``on`` (one query)."""
+    rows = db.session.scalars(
+        select(ExchangeRate).where(ExchangeRate.effective_on <= on)
+        .order_by(ExchangeRate.effective_on.desc(), ExchangeRate.id.desc()))
+    table: dict[tuple[str, str], ExchangeRate] = {}
+    for row in rows:
+        table.setdefault((row.base, row.quote), row)
+    return table
 
 
-def _direct(source: str, target: str, on: date) -> Rate | None:
-    row = _latest(source, target, on)
+def _direct(table, source: str, target: str) -> Rate | None:
+    row = table.get((source, target))
     if row is not None:
         return Rate(source, target, Decimal(row.rate), row.effective_on)
-    row = _latest(target, source, on)
+    row = table.get((target, source))
     if row is not None:
         inverse = (Decimal(1) / Decimal(row.rate)).quantize(RATE_PRECISION)
         return Rate(source, target, inverse, row.effective_on)
     return None
 
 
-def get_rate(source: str, target: str, *, on: date, pivot: str = "EUR") -> Rate:
-    """The rate in force on ``on``: direct, inverse, or across ``pivot``."""
+def rate_from_table(table, source: str, target: str, pivot: str = "EUR") -> Rate | None:
+    """Direct, inverse, or across ``pivot``; None when no path exists."""
     if source == target:
         return Rate(source, target, Decimal(1), None)
-    rate = _direct(source, target, on)
+    rate = _direct(table, source, target)
     if rate is not None:
         return rate
     if pivot not in (source, target):
-        first, second = _direct(source, pivot, on), _direct(pivot, target, on)
+        first, second = _direct(table, source, pivot), _direct(table, pivot, target)
         if first and second:
             return Rate(source, target, (first.rate * second.rate).quantize(RATE_PRECISION),
                         min(first.effective_on, second.effective_on))
-    raise InvalidInput(
-        _l("No exchange rate from %(source)s to %(target)s.", source=source, target=target),
-        fields={"currency": [_l("No exchange rate for this currency.")]})
+    return None
+
+
+def get_rate(source: str, target: str, *, on: date, pivot: str = "EUR") -> Rate:
+    """The rate in force on ``on``: direct, inverse, or across ``pivot``."""
+    rate = rate_from_table(rates_in_force(on), source, target, pivot)
+    if rate is None:
+        raise InvalidInput(
+            _l("No exchange rate from %(source)s to %(target)s.", source=source, target=target),
+            fields={"currency": [_l("No exchange rate for this currency.")]})
+    return rate

@@ -16,7 +16,6 @@ from journey.money import Money, convert_minor
 from journey.types import utcnow
 from providers.models import (
     ChainLink,
-    ExchangeRate,
     MemberKind,
     MemberStatus,
     Offer,
@@ -26,7 +25,7 @@ from providers.models import (
     Provider,
 )
 from providers.services.availability import MAX_WINDOW_DAYS, available_condition
-from providers.services.rates import Rate, get_rate
+from providers.services.rates import Rate, rate_from_table, rates_in_force
 
 SORTS = ("price", "-price", "name", "-name")
 
@@ -92,17 +91,14 @@ def _validate(query: SearchQuery) -> None:
 
 def _rates_to(target: str, on: date) -> dict[str, Rate]:
     """A rate into ``target`` for every currency the rate table (or target) knows."""
-    currencies = {target}
-    for base, quote in db.session.execute(
-            select(ExchangeRate.base, ExchangeRate.quote).distinct()).all():
-        currencies.update((base, quote))
-    rates = {}
+    table = rates_in_force(on)
+    currencies = {target} | {currency for pair in table for currency in pair}
+    found = {}
     for currency in currencies:
-        try:
-            rates[currency] = get_rate(currency, target, on=on)
-        except InvalidInput:
-            continue
-    return rates
+        rate = rate_from_table(table, currency, target)
+        if rate is not None:
+            found[currency] = rate
+    return found
 
 
 def _unit_price_expr(on: date):
@@ -130,7 +126,7 @@ def _title_expr(language: str):
     def title_in(language_expr):
         return (select(func.lower(OfferText.title))
                 .where(OfferText.offer_id == Offer.id, OfferText.language == language_expr)
-                .correlate(Offer).scalar_subquery())
+                .limit(1).correlate(Offer).scalar_subquery())
 
     candidates = [title_in(lang) for lang in dict.fromkeys(
         [language, base_language(language)])]
