@@ -102,4 +102,11 @@ def minor_factor(source: str, target: str, rate: Decimal) -> Decimal:
 
 
 def format_money(money: Money, locale: str) -> str:
-    return format_currency(money.to_decimal(), money.currency, locale=locale)
+    """``€1,234.50`` / ``1.234,50 €``: Babel's pattern for the locale (cached, since
+    catalogue pages show the same prices over and over)."""
+    return _format(money.amount, money.currency, locale)
+
+
+@lru_cache(maxsize=8192)
+def _format(amount: int, currency: str, locale: str) -> str:
+    return format_currency(Money(amount, currency).to_decimal(), currency, locale=locale)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import func, text
 
 from journey.extensions import db
 from journey.types import StrEnumType, UTCDateTime, utcnow
@@ -143,13 +144,15 @@ class Provider(db.Model):
                         name="latitude_range"),
         CheckConstraint("longitude IS NULL OR (longitude >= -180 AND longitude <= 180)",
                         name="longitude_range"),
+        # The catalogue search compares cities case-insensitively.
+        Index("ix_provider_lower_city", func.lower(text("city"))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     kind: Mapped[MemberKind] = mapped_column(StrEnumType(MemberKind), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    city: Mapped[str] = mapped_column(String(100), index=True)
+    city: Mapped[str] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(2))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -218,11 +221,12 @@ class Offer(db.Model):
         CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
         CheckConstraint("duration_value >= 0", name="duration_not_negative"),
         Index("ix_offer_status_link", "status", "chain_link"),
+        # A member's offers, and the search's "members in this city" lookups.
+        Index("ix_offer_provider_status_link", "provider_id", "status", "chain_link"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"),
-                                             index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"))
     chain_link: Mapped[ChainLink] = mapped_column(StrEnumType(ChainLink))
     status: Mapped[OfferStatus] = mapped_column(StrEnumType(OfferStatus),
                                                 default=OfferStatus.DRAFT)
@@ -313,7 +317,12 @@ class CapacityDay(db.Model):
     """How many units (rooms, beds, slots, seats) an offer has on one local date."""
 
     __tablename__ = "capacity_day"
-    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        # Availability reads (offer, day, capacity) for many days: on PostgreSQL an
+        # index-only scan, with no visit to the (large) table.
+        Index("ix_capacity_day_covering", "offer_id", "day", postgresql_include=["capacity"]),
+    )
 
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"),
                                           primary_key=True)

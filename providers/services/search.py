@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Numeric, and_, case, cast, exists, func, literal, or_, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import joinedload
 
 from journey.errors import InvalidInput
 from journey.extensions import db
@@ -101,21 +101,13 @@ def _rates_to(target: str, on: date) -> dict[str, Rate]:
     return found
 
 
-def _unit_price_expr(on: date):
-    seasonal = (select(PriceRule.price_minor)
-                .where(PriceRule.offer_id == Offer.id, PriceRule.starts_on <= on,
-                       PriceRule.ends_on >= on)
-                .limit(1).correlate(Offer).scalar_subquery())
-    return func.coalesce(seasonal, Offer.base_price_minor)
-
-
-def _converted_price_expr(unit_price, rates: dict[str, Rate]):
-    """Unrounded minor units of the target currency, or NULL without a rate."""
-    whens = [(Offer.currency == currency,
-              cast(unit_price, Numeric(30, 10)) * literal(rate.minor_factor(), Numeric(30, 10)))
+def _rate_factor_expr(currency_column, rates: dict[str, Rate]):
+    """Per offer currency, the factor from its minor units to the target's (unrounded);
+    NULL for a currency without a rate."""
+    whens = [(currency_column == currency, literal(rate.minor_factor(), Numeric(30, 12)))
              for currency, rate in sorted(rates.items())]
     if not whens:
-        return literal(None, Numeric(30, 10))
+        return literal(None, Numeric(30, 12))
     return case(*whens, else_=None)
 
 
@@ -130,7 +122,7 @@ def _title_expr(language: str):
 
     candidates = [title_in(lang) for lang in dict.fromkeys(
         [language, base_language(language)])]
-    candidates.append(title_in(Provider.default_language))
+    candidates.append(title_in(Provider.default_language).correlate(Offer, Provider))
     candidates.append(title_in("en"))
     candidates.append(select(func.min(func.lower(OfferText.title)))
                       .where(OfferText.offer_id == Offer.id).correlate(Offer)
@@ -139,12 +131,20 @@ def _title_expr(language: str):
 
 
 def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
+    """Published offers of verified members that match ``query``, one page of them.
+
+    One SQL statement finds the page (ids, unit prices and the total through a window
+    count); a second loads those offers with their members, a third only the texts the
+    fallback chain can pick.
+    """
     _validate(query)
     now = now or utcnow()
     price_date = query.start or now.date()
     rates = _rates_to(query.currency, price_date)
-    unit_price = _unit_price_expr(price_date)
-    converted = _converted_price_expr(unit_price, rates)
+    # Seasonal rules of one offer never overlap (the service refuses it), so the outer
+    # join finds at most one rule for the price date.
+    unit_price = func.coalesce(PriceRule.price_minor, Offer.base_price_minor)
+    converted = cast(unit_price, Numeric(30, 12)) * _rate_factor_expr(Offer.currency, rates)
 
     conditions = [Offer.status == OfferStatus.PUBLISHED,
                   Provider.status == MemberStatus.VERIFIED]
@@ -170,14 +170,10 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     if query.price_max is not None:
         conditions.append(converted <= query.price_max)
     if query.start and query.end:
-        conditions.append(available_condition(Offer.id, query.start, query.end,
-                                              query.quantity, now))
         conditions.append(Offer.min_quantity <= query.quantity)
         conditions.append(or_(Offer.max_quantity.is_(None), Offer.max_quantity >= query.quantity))
-
-    base = select(Offer).join(Offer.provider).where(and_(*conditions))
-    total = db.session.scalar(select(func.count()).select_from(
-        base.with_only_columns(Offer.id).subquery()))
+        conditions.append(available_condition(Offer.id, query.start, query.end,
+                                              query.quantity, now))
 
     if query.sort in ("price", "-price"):
         key = converted.desc() if query.sort == "-price" else converted.asc()
@@ -185,19 +181,34 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     else:
         title = _title_expr(query.language)
         order = [title.desc() if query.sort == "-name" else title.asc(), Offer.id]
-    page_query = (base.options(contains_eager(Offer.provider), selectinload(Offer.texts),
-                               selectinload(Offer.price_rules))
-                  .order_by(*order)
-                  .offset((query.page - 1) * query.per_page).limit(query.per_page))
-    offers = db.session.scalars(page_query).unique().all()
+    page_query = (
+        select(Offer.id, unit_price.label("unit_price"), func.count().over().label("total"))
+        .join(Provider, Provider.id == Offer.provider_id)
+        .outerjoin(PriceRule, and_(PriceRule.offer_id == Offer.id,
+                                   PriceRule.starts_on <= price_date,
+                                   PriceRule.ends_on >= price_date))
+        .where(and_(*conditions))
+        .order_by(*order)
+        .offset((query.page - 1) * query.per_page).limit(query.per_page))
+    rows = db.session.execute(page_query).all()
+    if rows:
+        total = rows[0].total
+    else:  # past the last page: still tell the reader how many there are
+        total = db.session.scalar(
+            select(func.count()).select_from(page_query.limit(None).offset(None)
+                                             .order_by(None).subquery())) if query.page > 1 else 0
 
+    ids = [row.id for row in rows]
+    offers = {offer.id: offer for offer in db.session.scalars(
+        select(Offer).options(joinedload(Offer.provider)).where(Offer.id.in_(ids)))}
+    texts = _texts_for(ids, query.language, {o.provider.default_language
+                                             for o in offers.values()})
     hits = []
-    for offer in offers:
+    for row in rows:
+        offer = offers[row.id]
         chain = fallback_chain(query.language, offer.provider.default_language)
-        language, text = pick({t.language: t for t in offer.texts}, chain)
-        rule = next((r for r in offer.price_rules if r.starts_on <= price_date <= r.ends_on),
-                    None)
-        price = Money(rule.price_minor if rule else offer.base_price_minor, offer.currency)
+        language, text = pick(texts.get(offer.id, {}), chain)
+        price = Money(int(row.unit_price), offer.currency)
         rate = rates.get(offer.currency)
         converted_money = (Money(convert_minor(price.amount, price.currency, query.currency,
                                                rate.rate), query.currency)
@@ -205,6 +216,28 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
         hits.append(SearchHit(offer, language, text, price, converted_money, rate))
     return SearchResult(hits, total, query.page, query.per_page, price_date, query.currency,
                         rates)
+
+
+def _texts_for(offer_ids: list[int], language: str,
+               member_defaults: set[str]) -> dict[int, dict[str, OfferText]]:
+    """The texts a fallback chain may pick, per offer and language (one query).
+
+    An offer whose chain finds none of these languages falls back to any text it has,
+    which is then loaded for that offer alone.
+    """
+    if not offer_ids:
+        return {}
+    languages = {language, base_language(language), "en", *member_defaults}
+    found: dict[int, dict[str, OfferText]] = {}
+    for text in db.session.scalars(select(OfferText).where(
+            OfferText.offer_id.in_(offer_ids), OfferText.language.in_(languages))):
+        found.setdefault(text.offer_id, {})[text.language] = text
+    missing = [offer_id for offer_id in offer_ids if offer_id not in found]
+    if missing:
+        for text in db.session.scalars(select(OfferText).where(
+                OfferText.offer_id.in_(missing))):
+            found.setdefault(text.offer_id, {})[text.language] = text
+    return found
 
 
 def _escape_like(value: str) -> str:

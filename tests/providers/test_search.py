@@ -170,3 +170,21 @@ def test_seasonal_price_on_the_start_date(client, make, catalogue):
     assert items[0]["unit_price"]["amount_minor"] == 15000
     items = client.get("/api/v1/offers?chain_link=rehabilitation").json["items"]
     assert items[0]["unit_price"]["amount_minor"] == 12000
+
+
+def test_name_sort_uses_each_offers_own_fallback(client, make):
+    """The member-default branch of the title must belong to the offer's own member
+    (a wrongly correlated subquery picks another member's language on PostgreSQL)."""
+    lt_member = make.member(default_language="lt")
+    ru_member = make.member(default_language="ru")
+    make.offer(lt_member, texts={"lt": {"title": "B lt"}, "ru": {"title": "Z ru"}})
+    make.offer(ru_member, texts={"ru": {"title": "A ru"}, "lt": {"title": "Y lt"}})
+    titles = [i["title"] for i in client.get("/api/v1/offers?lang=de&sort=name").json["items"]]
+    assert titles == ["A ru", "B lt"]
+    titles = [i["title"] for i in client.get("/api/v1/offers?lang=de&sort=-name").json["items"]]
+    assert titles == ["B lt", "A ru"]
+
+
+def test_a_page_past_the_end_still_has_the_total(client, catalogue):
+    body = client.get("/api/v1/offers?per_page=3&page=5").json
+    assert body["items"] == [] and body["total"] == 4

@@ -1,8 +1,8 @@
 """catalogue and accounts
 
-Revision ID: 906aa99a6f5c
+Revision ID: 611bca117b1b
 Revises: 
-Create Date: 2026-11-22 17:38:40.343100
+Create Date: 2026-11-22 17:53:41.402908
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '906aa99a6f5c'
+revision = '611bca117b1b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -68,8 +68,9 @@ def upgrade():
     sa.UniqueConstraint('slug', name=op.f('uq_provider_slug'))
     )
     with op.batch_alter_table('provider', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_provider_city'), ['city'], unique=False)
         batch_op.create_index(batch_op.f('ix_provider_kind'), ['kind'], unique=False)
+        # Written by hand: autogenerate cannot reflect expression indexes on SQLite.
+        batch_op.create_index('ix_provider_lower_city', [sa.text('lower(city)')], unique=False)
         batch_op.create_index(batch_op.f('ix_provider_status'), ['status'], unique=False)
 
     op.create_table('accreditation',
@@ -112,7 +113,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_offer'))
     )
     with op.batch_alter_table('offer', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_offer_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index('ix_offer_provider_status_link', ['provider_id', 'status', 'chain_link'], unique=False)
         batch_op.create_index('ix_offer_status_link', ['status', 'chain_link'], unique=False)
 
     op.create_table('provider_text',
@@ -179,6 +180,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['offer_id'], ['offer.id'], name=op.f('fk_capacity_day_offer_id_offer'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('offer_id', 'day', name=op.f('pk_capacity_day'))
     )
+    with op.batch_alter_table('capacity_day', schema=None) as batch_op:
+        batch_op.create_index('ix_capacity_day_covering', ['offer_id', 'day'], unique=False, postgresql_include=['capacity'])
+
     op.create_table('offer_text',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('offer_id', sa.Integer(), nullable=False),
@@ -218,6 +222,9 @@ def downgrade():
 
     op.drop_table('price_rule')
     op.drop_table('offer_text')
+    with op.batch_alter_table('capacity_day', schema=None) as batch_op:
+        batch_op.drop_index('ix_capacity_day_covering', postgresql_include=['capacity'])
+
     op.drop_table('capacity_day')
     op.drop_table('cancellation_tier')
     with op.batch_alter_table('api_token', schema=None) as batch_op:
@@ -231,7 +238,7 @@ def downgrade():
     op.drop_table('provider_text')
     with op.batch_alter_table('offer', schema=None) as batch_op:
         batch_op.drop_index('ix_offer_status_link')
-        batch_op.drop_index(batch_op.f('ix_offer_provider_id'))
+        batch_op.drop_index('ix_offer_provider_status_link')
 
     op.drop_table('offer')
     with op.batch_alter_table('accreditation', schema=None) as batch_op:
@@ -240,8 +247,8 @@ def downgrade():
     op.drop_table('accreditation')
     with op.batch_alter_table('provider', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_provider_status'))
+        batch_op.drop_index('ix_provider_lower_city')
         batch_op.drop_index(batch_op.f('ix_provider_kind'))
-        batch_op.drop_index(batch_op.f('ix_provider_city'))
 
     op.drop_table('provider')
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
