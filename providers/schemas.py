@@ -342,8 +342,7 @@ class SearchHitSchema(Schema):
     offer = fields.Nested(OfferBaseOut)
     language = fields.String(allow_none=True)
     title = fields.Function(lambda h: h.text.title if h.text else None, allow_none=True)
-    summary = fields.Function(lambda h: (h.text.description[:280] if h.text else None),
-                              allow_none=True)
+    summary = fields.Function(lambda h: h.text.summary if h.text else None, allow_none=True)
     unit_price = fields.Function(lambda h: _money_dict(h.price))
     price = fields.Function(lambda h: _money_dict(h.converted), allow_none=True,
                             metadata={"description": "The unit price in the asked currency; "

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 
 from journey.accounts.permissions import require_admin
@@ -72,12 +72,15 @@ def list_rates(*, base: str | None = None, quote: str | None = None, limit: int 
     return list(db.session.scalars(query.limit(limit)))
 
 
-def rates_in_force(on: date) -> dict[tuple[str, str], ExchangeRate]:
-    """The newest rate of every stored pair published on or before ``on`` (one query)."""
-    rows = db.session.scalars(
-        select(ExchangeRate).where(ExchangeRate.effective_on <= on)
+def rates_in_force(on: date) -> dict[tuple[str, str], Row]:
+    """The newest rate of every stored pair published on or before ``on`` (one query,
+    plain rows: ``base``, ``quote``, ``rate``, ``effective_on``)."""
+    rows = db.session.execute(
+        select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate,
+               ExchangeRate.effective_on)
+        .where(ExchangeRate.effective_on <= on)
         .order_by(ExchangeRate.effective_on.desc(), ExchangeRate.id.desc()))
-    table: dict[tuple[str, str], ExchangeRate] = {}
+    table: dict[tuple[str, str], Row] = {}
     for row in rows:
         table.setdefault((row.base, row.quote), row)
     return table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Numeric, and_, case, cast, exists, func, literal, or_, select
@@ -16,6 +17,7 @@ from journey.money import Money, convert_minor
 from journey.types import utcnow
 from providers.models import (
     ChainLink,
+    ExchangeRate,
     MemberKind,
     MemberStatus,
     Offer,
@@ -49,11 +51,20 @@ class SearchQuery:
     per_page: int = 20
 
 
+@dataclass(frozen=True)
+class HitText:
+    """What a result shows of an offer's text: its title and the start of its
+    description."""
+
+    title: str
+    summary: str
+
+
 @dataclass
 class SearchHit:
     offer: Offer
     language: str | None
-    text: OfferText | None
+    text: HitText | None
     price: Money
     converted: Money | None
     rate: Rate | None
@@ -90,7 +101,19 @@ def _validate(query: SearchQuery) -> None:
 
 
 def _rates_to(target: str, on: date) -> dict[str, Rate]:
-    """A rate into ``target`` for every currency the rate table (or target) knows."""
+    """A rate into ``target`` for every currency the rate table (or target) knows.
+
+    Rates are only ever added, so the table's size, newest id and newest insertion time
+    identify its content: while they stay the same, the rates computed before are reused.
+    """
+    version = tuple(db.session.execute(
+        select(func.count(ExchangeRate.id), func.max(ExchangeRate.id),
+               func.max(ExchangeRate.created_at))).one())
+    return _rates_to_cached(target, on, version)
+
+
+@lru_cache(maxsize=256)
+def _rates_to_cached(target: str, on: date, version: tuple) -> dict[str, Rate]:
     table = rates_in_force(on)
     currencies = {target} | {currency for pair in table for currency in pair}
     found = {}
@@ -218,8 +241,11 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
                         rates)
 
 
+SUMMARY_LENGTH = 280
+
+
 def _texts_for(offer_ids: list[int], language: str,
-               member_defaults: set[str]) -> dict[int, dict[str, OfferText]]:
+               member_defaults: set[str]) -> dict[int, dict[str, HitText]]:
     """The texts a fallback chain may pick, per offer and language (one query).
 
     An offer whose chain finds none of these languages falls back to any text it has,
@@ -227,16 +253,19 @@ def _texts_for(offer_ids: list[int], language: str,
     """
     if not offer_ids:
         return {}
+    columns = (OfferText.offer_id, OfferText.language, OfferText.title,
+               func.substr(OfferText.description, 1, SUMMARY_LENGTH).label("summary"))
     languages = {language, base_language(language), "en", *member_defaults}
-    found: dict[int, dict[str, OfferText]] = {}
-    for text in db.session.scalars(select(OfferText).where(
-            OfferText.offer_id.in_(offer_ids), OfferText.language.in_(languages))):
-        found.setdefault(text.offer_id, {})[text.language] = text
+    found: dict[int, dict[str, HitText]] = {}
+
+    def collect(condition):
+        for row in db.session.execute(select(*columns).where(condition)):
+            found.setdefault(row.offer_id, {})[row.language] = HitText(row.title, row.summary)
+
+    collect(OfferText.offer_id.in_(offer_ids) & OfferText.language.in_(languages))
     missing = [offer_id for offer_id in offer_ids if offer_id not in found]
     if missing:
-        for text in db.session.scalars(select(OfferText).where(
-                OfferText.offer_id.in_(missing))):
-            found.setdefault(text.offer_id, {})[text.language] = text
+        collect(OfferText.offer_id.in_(missing))
     return found
 
 
