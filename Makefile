@@ -48,6 +48,7 @@ lint: setup
 
 # Benchmarks against PostgreSQL; not part of `make test`.
 bench: setup
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.catalogue
 
 # Re-extract interface strings and update every catalog (then translate what is new).
