@@ -60,6 +60,7 @@ def configure_database(app: Flask) -> None:
     db.init_app(app)
     # Import every model so that metadata (and Alembic) sees the whole schema.
     import journey.accounts.models  # noqa: F401
+    import journey.builder.models  # noqa: F401
     import providers.models  # noqa: F401
 
     with app.app_context():
@@ -101,9 +102,10 @@ def configure_api(app: Flask) -> None:
     app.register_error_handler(HTTPException, _dispatch_http_exception)
 
     from journey.accounts.api import blp as accounts_blp
+    from journey.builder.api import blp as journeys_blp
     from providers.api import blueprints as provider_blueprints
 
-    for blueprint in (accounts_blp, *provider_blueprints):
+    for blueprint in (accounts_blp, *provider_blueprints, journeys_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 
@@ -196,6 +198,13 @@ def configure_request_edge(app: Flask) -> None:
         from journey.views import render_domain_error
 
         return render_domain_error(error)
+
+    @app.errorhandler(IntegrityError)
+    def handle_integrity_error(error: IntegrityError):
+        # A safety net: services check what they can, the database has the last word
+        # (a row written concurrently, a reference that vanished). Never a 500.
+        db.session.rollback()
+        return handle_domain_error(Conflict())
 
     @app.errorhandler(OperationalError)
     def handle_operational_error(error: OperationalError):

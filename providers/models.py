@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.sql import func, text
+from sqlalchemy.sql import false, func, text
 
 from journey.extensions import db
 from journey.types import StrEnumType, UTCDateTime, utcnow
@@ -220,6 +220,8 @@ class Offer(db.Model):
                         name="max_quantity_not_below_min"),
         CheckConstraint("lead_time_days >= 0", name="lead_time_not_negative"),
         CheckConstraint("duration_value >= 0", name="duration_not_negative"),
+        CheckConstraint("recovery_days >= 0 AND fit_to_fly_days >= 0 "
+                        "AND min_days_after_treatment >= 0", name="medical_days_not_negative"),
         Index("ix_offer_status_link", "status", "chain_link"),
         # A member's offers, and the search's "members in this city" lookups.
         Index("ix_offer_provider_status_link", "provider_id", "status", "chain_link"),
@@ -242,6 +244,11 @@ class Offer(db.Model):
     duration_unit: Mapped[DurationUnit] = mapped_column(StrEnumType(DurationUnit))
     confirmation_mode: Mapped[ConfirmationMode] = mapped_column(
         StrEnumType(ConfirmationMode), default=ConfirmationMode.APPROVAL)
+    # Medical rules the journey builder enforces (0 / False where they do not apply).
+    requires_consultation: Mapped[bool] = mapped_column(default=False, server_default=false())
+    recovery_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    fit_to_fly_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    min_days_after_treatment: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -223,6 +223,14 @@ class OfferTermsSchema(Schema):
     duration_unit = fields.Enum(DurationUnit, by_value=True)
     confirmation_mode = fields.Enum(ConfirmationMode, by_value=True)
     status = fields.Enum(OfferStatus, by_value=True)
+    requires_consultation = fields.Boolean(metadata={
+        "description": "Treatment: a consultation or diagnostics must come first."})
+    recovery_days = fields.Integer(strict=True, validate=_range(0, 365), metadata={
+        "description": "Treatment: days after it without leisure."})
+    fit_to_fly_days = fields.Integer(strict=True, validate=_range(0, 365), metadata={
+        "description": "Days after it before the patient may fly home."})
+    min_days_after_treatment = fields.Integer(strict=True, validate=_range(0, 365), metadata={
+        "description": "Rehabilitation: days it must start after the treatment."})
 
     @validates_schema
     def quantities(self, data, **kwargs):
@@ -265,6 +273,10 @@ class OfferBaseOut(Schema):
     duration_value = fields.Integer()
     duration_unit = fields.Enum(DurationUnit, by_value=True)
     confirmation_mode = fields.Enum(ConfirmationMode, by_value=True)
+    requires_consultation = fields.Boolean()
+    recovery_days = fields.Integer()
+    fit_to_fly_days = fields.Integer()
+    min_days_after_treatment = fields.Integer()
     provider = fields.Nested(MemberBriefSchema)
 
 

@@ -28,7 +28,9 @@ from providers.services.members import get_member, get_member_for_change
 
 OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
                 "companion_price_minor", "min_quantity", "max_quantity", "capacity_unit",
-                "lead_time_days", "duration_value", "duration_unit", "confirmation_mode")
+                "lead_time_days", "duration_value", "duration_unit", "confirmation_mode",
+                "requires_consultation", "recovery_days", "fit_to_fly_days",
+                "min_days_after_treatment")
 
 
 # --- loading with access rules ------------------------------------------------------
@@ -300,13 +302,18 @@ def set_capacity(actor, offer_id: int, *, start: date, end: date, capacity: int,
     return written
 
 
+def capacity_by_day(offer_id: int, start: date, end: date) -> dict[date, int]:
+    """The calendar's capacity per day of ``[start, end]`` (days without a row absent)."""
+    return dict(db.session.execute(
+        select(CapacityDay.day, CapacityDay.capacity).where(
+            CapacityDay.offer_id == offer_id, CapacityDay.day.between(start, end))).all())
+
+
 def get_calendar(actor, offer_id: int, *, start: date, end: date) -> list[dict]:
     """Capacity, units in use and units available for each day of the range."""
     offer = get_offer(actor, offer_id)
     days = _check_range(start, end)
-    capacity = dict(db.session.execute(
-        select(CapacityDay.day, CapacityDay.capacity).where(
-            CapacityDay.offer_id == offer.id, CapacityDay.day.between(start, end))).all())
+    capacity = capacity_by_day(offer.id, start, end)
     used = used_units(offer.id, start, end)
     calendar = []
     for i in range(days):

@@ -1,0 +1,259 @@
+"""Journey builder REST API: parse, call a service, serialise."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from journey.accounts.auth import current_actor
+from journey.builder.schemas import (
+    AlternativeSchema,
+    ApplyTemplateSchema,
+    CheckResultSchema,
+    ClusterSettingsSchema,
+    CoordinatorSchema,
+    DiffArgs,
+    ItemInSchema,
+    ItemSchema,
+    ItemUpdateSchema,
+    JourneyPageSchema,
+    JourneyProfileSchema,
+    JourneyQuerySchema,
+    JourneySchema,
+    LineChangeSchema,
+    OpenJourneySchema,
+    PlanInSchema,
+    PlanResultSchema,
+    QuoteSchema,
+    StatusReasonSchema,
+    TemplateInSchema,
+    TemplateSchema,
+    TemplateUpdateSchema,
+)
+from journey.builder.services import composition, journeys, quotes, settings, templates
+from journey.i18n import content_language
+from journey.types import ID_CONVERTER
+
+BEARER = [{"bearerAuth": []}]
+ID = ID_CONVERTER
+
+blp = Blueprint("journeys_api", __name__, url_prefix="",
+                description="Package templates, journeys, rules, planner and quotes")
+
+
+@blp.route("/cluster-settings")
+class Settings(MethodView):
+    @blp.response(200, ClusterSettingsSchema)
+    def get(self):
+        """Deposit, balance due days, quote validity and visa-free nationalities."""
+        return settings.get_settings()
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(ClusterSettingsSchema)
+    @blp.response(200, ClusterSettingsSchema)
+    def patch(self, data):
+        """Change the cluster's settings (admin)."""
+        return settings.update_settings(current_actor(), **data)
+
+
+# --- templates -------------------------------------------------------------------------
+
+@blp.route("/templates")
+class Templates(MethodView):
+    @blp.response(200, TemplateSchema(many=True))
+    def get(self):
+        """Published packages (and drafts to those who curate them)."""
+        return templates.list_templates(current_actor())
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(TemplateInSchema)
+    @blp.response(201, TemplateSchema)
+    def post(self, data):
+        """Curate a package: ordered links relative to arrival, with a discount."""
+        return templates.create_template(current_actor(), **data)
+
+
+@blp.route(f"/templates/<{ID}:template_id>")
+class TemplateItem(MethodView):
+    @blp.response(200, TemplateSchema)
+    def get(self, template_id):
+        """A package template in the asked language."""
+        return templates.get_template(current_actor(), template_id)
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(TemplateUpdateSchema)
+    @blp.response(200, TemplateSchema)
+    def patch(self, data, template_id):
+        """Change texts, links (replaced whole), discount or state."""
+        return templates.update_template(current_actor(), template_id, **data)
+
+
+# --- journeys ---------------------------------------------------------------------------
+
+@blp.route("/journeys")
+class Journeys(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(JourneyQuerySchema, location="query")
+    @blp.response(200, JourneyPageSchema)
+    def get(self, args):
+        """Journeys you may see: yours (patient), your member's (staff), all (cluster)."""
+        items, total = journeys.list_journeys(current_actor(), **args)
+        return {"items": items, "total": total, "page": args["page"],
+                "per_page": args["per_page"]}
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(OpenJourneySchema)
+    @blp.response(201, JourneySchema)
+    def post(self, data):
+        """Open a journey: for yourself (patient) or for a patient (any member's staff:
+        the member becomes the journey's entry point)."""
+        return journeys.open_journey(current_actor(), **data)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>")
+class JourneyItem(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, JourneySchema)
+    def get(self, journey_id):
+        """A journey with its items and its history."""
+        return journeys.get_journey(current_actor(), journey_id)
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(JourneyProfileSchema)
+    @blp.response(200, JourneySchema)
+    def patch(self, data, journey_id):
+        """Change the travellers, dates, language or currency."""
+        return journeys.update_journey(current_actor(), journey_id, **data)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/cancel")
+class JourneyCancel(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(StatusReasonSchema)
+    @blp.response(200, JourneySchema)
+    def post(self, data, journey_id):
+        """Cancel the journey."""
+        return journeys.cancel_journey(current_actor(), journey_id, **data)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/coordinator")
+class JourneyCoordinator(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(CoordinatorSchema)
+    @blp.response(200, JourneySchema)
+    def put(self, data, journey_id):
+        """Assign a coordinator (cluster staff)."""
+        return journeys.assign_coordinator(current_actor(), journey_id, data["coordinator_id"])
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/items")
+class JourneyItems(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(ItemInSchema)
+    @blp.response(201, ItemSchema)
+    def post(self, data, journey_id):
+        """Add any member's offer to the journey."""
+        return journeys.add_item(current_actor(), journey_id, **data)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/items/<{ID}:item_id>")
+class JourneyItemDetail(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(ItemUpdateSchema)
+    @blp.response(200, ItemSchema)
+    def patch(self, data, journey_id, item_id):
+        """Move, resize or swap an item."""
+        return journeys.update_item(current_actor(), journey_id, item_id, **data)
+
+    @blp.doc(security=BEARER)
+    @blp.response(204)
+    def delete(self, journey_id, item_id):
+        """Remove an item."""
+        journeys.remove_item(current_actor(), journey_id, item_id)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/items/<{ID}:item_id>/alternatives")
+class ItemAlternatives(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, AlternativeSchema(many=True))
+    def get(self, journey_id, item_id):
+        """Offers of the same link in the same city, free on those dates, nearest in
+        price first."""
+        return composition.suggest_alternatives(current_actor(), journey_id, item_id)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/apply-template")
+class ApplyTemplate(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(ApplyTemplateSchema)
+    @blp.response(200, JourneySchema)
+    def post(self, data, journey_id):
+        """Replace the items with a package template's links."""
+        return journeys.apply_template(current_actor(), journey_id, data["template_id"],
+                                       arrival_on=data["arrival_on"])
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/check")
+class JourneyCheck(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, CheckResultSchema)
+    def get(self, journey_id):
+        """The chain's rules and the availability, explained in your language."""
+        _journey, violations = composition.check_journey(current_actor(), journey_id,
+                                                         language=content_language())
+        return {"ok": not any(v.blocking for v in violations), "violations": violations}
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/plan")
+class JourneyPlan(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(PlanInSchema)
+    @blp.response(200, PlanResultSchema)
+    def post(self, data, journey_id):
+        """Propose dates for every item from the arrival or the wished treatment start;
+        says why when no plan exists."""
+        journey, reasons = composition.plan_journey(current_actor(), journey_id, **data)
+        return {"ok": not reasons, "violations": reasons, "journey": journey}
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/quotes")
+class JourneyQuotes(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, QuoteSchema(many=True))
+    def get(self, journey_id):
+        """Every quote version of the journey."""
+        return journeys.get_journey(current_actor(), journey_id).quotes
+
+    @blp.doc(security=BEARER)
+    @blp.response(201, QuoteSchema)
+    def post(self, journey_id):
+        """Price the journey as it stands into a new quote version."""
+        return quotes.create_quote(current_actor(), journey_id)
+
+
+@blp.route(f"/quotes/<{ID}:quote_id>")
+class QuoteItem(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, QuoteSchema)
+    def get(self, quote_id):
+        """A stored quote."""
+        return quotes.get_quote(current_actor(), quote_id)
+
+
+@blp.route(f"/quotes/<{ID}:quote_id>/accept")
+class QuoteAccept(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, QuoteSchema)
+    def post(self, quote_id):
+        """Accept the newest, unexpired version (the patient, or a coordinator)."""
+        return quotes.accept_quote(current_actor(), quote_id)
+
+
+@blp.route(f"/quotes/<{ID}:quote_id>/diff")
+class QuoteDiff(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(DiffArgs, location="query")
+    @blp.response(200, LineChangeSchema(many=True))
+    def get(self, args, quote_id):
+        """How this version differs from another, line by line."""
+        return quotes.diff_quotes(current_actor(), quote_id, args["against"])

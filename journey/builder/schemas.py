@@ -1,0 +1,338 @@
+"""Marshmallow schemas of the journey builder API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import get_locale
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from journey.builder.models import (
+    JOURNEY_STATUS_TITLES,
+    JourneyStatus,
+    QuoteLineKind,
+    TemplateStatus,
+)
+from journey.builder.services.templates import template_text
+from journey.i18n import content_language
+from journey.money import Money, format_money
+from journey.types import MAX_ID
+from journey.validation import T
+from providers.models import CHAIN_LINK_TITLES, ChainLink
+from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination
+from providers.services.offers import offer_text
+
+
+def _range(lo, hi):
+    return validate.Range(min=lo, max=hi, error=T("Must be between {min} and {max}."))
+
+
+def _length(lo, hi):
+    return validate.Length(min=lo, max=hi, error=T("Length must be between {min} and {max}."))
+
+
+def _money(amount, currency):
+    if amount is None:
+        return None
+    money = Money(amount, currency)
+    return {"amount_minor": amount, "currency": currency,
+            "formatted": format_money(money, str(get_locale() or "en"))}
+
+
+Id = lambda **kw: fields.Integer(strict=True, validate=_range(1, MAX_ID), **kw)  # noqa: E731
+
+
+# --- settings ------------------------------------------------------------------------
+
+class ClusterSettingsSchema(Schema):
+    visa_free_nationalities = fields.List(fields.String(validate=_length(2, 2)),
+                                          validate=_length(0, 300))
+    deposit_percent = fields.Integer(strict=True, validate=_range(0, 100))
+    balance_due_days = fields.Integer(strict=True, validate=_range(0, 365))
+    quote_validity_hours = fields.Integer(strict=True, validate=_range(1, 24 * 60))
+
+
+# --- templates -----------------------------------------------------------------------
+
+class TemplateTextSchema(Schema):
+    language = fields.String(dump_only=True)
+    name = fields.String(required=True, validate=_length(1, 200))
+    description = fields.String(load_default="", validate=_length(0, 20000))
+
+
+class TemplateLinkSchema(Schema):
+    position = fields.Integer(dump_only=True)
+    chain_link = fields.Enum(ChainLink, by_value=True)
+    default_offer_id = Id(required=True)
+    alternative_offer_ids = fields.List(Id(), load_default=list, validate=_length(0, 20))
+    day_offset = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                validate=_range(-120, 365),
+                                metadata={"description": "Days after arrival (negative: "
+                                          "before it, e.g. visa support)."})
+    days = fields.Integer(strict=True, validate=_range(1, 365))
+    quantity = fields.Integer(strict=True, validate=_range(1, 100))
+    borne_by_provider_id = Id(allow_none=True, load_default=None, metadata={
+        "description": "The member that pays for this link (shown as included)."})
+
+
+class TemplateInSchema(Schema):
+    provider_id = Id(allow_none=True, load_default=None,
+                     metadata={"description": "The curating member; none for the cluster."})
+    status = fields.Enum(TemplateStatus, by_value=True)
+    discount_percent = fields.Integer(strict=True, allow_none=True,
+                                      validate=_range(0, 100))
+    discount_minor = fields.Integer(strict=True, allow_none=True,
+                                    validate=_range(0, MAX_MINOR))
+    discount_currency = fields.String(allow_none=True, validate=_length(3, 3))
+    texts = fields.Dict(keys=fields.String(validate=_length(2, 20)),
+                        values=fields.Nested(TemplateTextSchema), validate=_length(0, 30))
+    links = fields.List(fields.Nested(TemplateLinkSchema), validate=_length(0, 30))
+
+
+class TemplateUpdateSchema(TemplateInSchema):
+    class Meta:
+        exclude = ("provider_id",)
+
+
+class TemplateSchema(Schema):
+    id = fields.Integer()
+    provider_id = fields.Integer(allow_none=True)
+    status = fields.Enum(TemplateStatus, by_value=True)
+    discount_percent = fields.Integer(allow_none=True)
+    discount_minor = fields.Integer(allow_none=True)
+    discount_currency = fields.String(allow_none=True)
+    language = fields.Method("get_language", allow_none=True)
+    name = fields.Method("get_name", allow_none=True)
+    description = fields.Method("get_description", allow_none=True)
+    links = fields.List(fields.Nested(TemplateLinkSchema))
+
+    def get_language(self, template):
+        return template_text(template, content_language())[0]
+
+    def get_name(self, template):
+        text = template_text(template, content_language())[1]
+        return text.name if text else None
+
+    def get_description(self, template):
+        text = template_text(template, content_language())[1]
+        return text.description if text else None
+
+
+# --- journeys -----------------------------------------------------------------------
+
+class JourneyProfileSchema(Schema):
+    adults = fields.Integer(strict=True, validate=_range(1, 20))
+    children = fields.Integer(strict=True, validate=_range(0, 20))
+    nationality = fields.String(allow_none=True, validate=_length(2, 2))
+    residence = fields.String(allow_none=True, validate=_length(2, 2))
+    language = fields.String(validate=_length(2, 20))
+    currency = fields.String(validate=_length(3, 3))
+    arrival_on = fields.Date(allow_none=True)
+    departure_on = fields.Date(allow_none=True)
+    treatment_start_on = fields.Date(allow_none=True)
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        arrival, departure = data.get("arrival_on"), data.get("departure_on")
+        if arrival and departure and departure <= arrival:
+            raise ValidationError(T("Must be after the arrival.").format(), "departure_on")
+
+
+class OpenJourneySchema(JourneyProfileSchema):
+    patient_id = Id(metadata={"description": "Staff: an existing patient account."})
+    patient_email = fields.Email(validate=_length(3, 254), metadata={
+        "description": "Staff: the patient's e-mail (an account is made if none exists)."})
+    patient_name = fields.String(validate=_length(1, 200))
+
+
+class ItemInSchema(Schema):
+    offer_id = Id(required=True)
+    start_on = fields.Date(required=True)
+    days = fields.Integer(strict=True, validate=_range(1, 365), load_default=None)
+    quantity = fields.Integer(strict=True, validate=_range(1, 100), load_default=1)
+    companions = fields.Integer(strict=True, validate=_range(0, 20), load_default=0)
+    borne_by_provider_id = Id(allow_none=True, load_default=None)
+
+
+class ItemUpdateSchema(Schema):
+    offer_id = Id(metadata={"description": "Swap the item for another offer."})
+    start_on = fields.Date()
+    days = fields.Integer(strict=True, validate=_range(1, 365))
+    quantity = fields.Integer(strict=True, validate=_range(1, 100))
+    companions = fields.Integer(strict=True, validate=_range(0, 20))
+
+
+class ItemSchema(Schema):
+    id = fields.Integer()
+    offer_id = fields.Integer()
+    provider_id = fields.Function(lambda i: i.offer.provider_id)
+    provider_name = fields.Function(lambda i: i.offer.provider.name)
+    chain_link = fields.Function(lambda i: i.offer.chain_link.value)
+    chain_link_title = fields.Function(lambda i: str(CHAIN_LINK_TITLES[i.offer.chain_link]))
+    title = fields.Method("get_title", allow_none=True)
+    start_on = fields.Date()
+    days = fields.Integer()
+    end_on = fields.Method("get_end_on")
+    quantity = fields.Integer()
+    companions = fields.Integer()
+    borne_by_provider_id = fields.Integer(allow_none=True)
+
+    def get_title(self, item):
+        text = offer_text(item.offer, content_language())[1]
+        return text.title if text else None
+
+    def get_end_on(self, item):
+        return (item.start_on + timedelta(days=item.days)).isoformat()
+
+
+class TransitionSchema(Schema):
+    from_status = fields.Enum(JourneyStatus, by_value=True, allow_none=True)
+    to_status = fields.Enum(JourneyStatus, by_value=True)
+    actor_id = fields.Integer(allow_none=True)
+    at = fields.DateTime()
+    reason = fields.String()
+
+
+class JourneySchema(Schema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    patient_name = fields.Function(lambda j: j.patient.full_name)
+    opened_by_id = fields.Integer()
+    entry_provider_id = fields.Integer(allow_none=True)
+    coordinator_id = fields.Integer(allow_none=True)
+    template_id = fields.Integer(allow_none=True)
+    status = fields.Enum(JourneyStatus, by_value=True)
+    status_title = fields.Function(lambda j: str(JOURNEY_STATUS_TITLES[j.status]))
+    adults = fields.Integer()
+    children = fields.Integer()
+    nationality = fields.String(allow_none=True)
+    residence = fields.String(allow_none=True)
+    language = fields.String()
+    currency = fields.String()
+    arrival_on = fields.Date(allow_none=True)
+    departure_on = fields.Date(allow_none=True)
+    treatment_start_on = fields.Date(allow_none=True)
+    items = fields.List(fields.Nested(ItemSchema))
+    transitions = fields.List(fields.Nested(TransitionSchema))
+    quote_versions = fields.Function(lambda j: [q.version for q in j.quotes])
+
+
+class JourneyQuerySchema(Pagination):
+    status = fields.Enum(JourneyStatus, by_value=True)
+
+
+class JourneyPageSchema(Schema):
+    items = fields.List(fields.Nested(JourneySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class CoordinatorSchema(Schema):
+    coordinator_id = Id(required=True, allow_none=True)
+
+
+class StatusReasonSchema(Schema):
+    reason = fields.String(load_default="", validate=_length(0, 2000))
+
+
+class ApplyTemplateSchema(Schema):
+    template_id = Id(required=True)
+    arrival_on = fields.Date(load_default=None, allow_none=True)
+
+
+class PlanInSchema(Schema):
+    arrival_on = fields.Date(load_default=None, allow_none=True)
+    treatment_start = fields.Date(load_default=None, allow_none=True)
+
+
+class ViolationSchema(Schema):
+    code = fields.String()
+    item_id = fields.Function(lambda v: int(v.item_key.partition("#")[0])
+                              if v.item_key and v.item_key.partition("#")[0].isdigit()
+                              else None, allow_none=True)
+    message = fields.Function(lambda v: str(v.message))
+    blocking = fields.Boolean()
+
+
+class CheckResultSchema(Schema):
+    ok = fields.Boolean()
+    violations = fields.List(fields.Nested(ViolationSchema))
+
+
+class PlanResultSchema(CheckResultSchema):
+    journey = fields.Nested(JourneySchema)
+
+
+class AlternativeSchema(Schema):
+    offer_id = fields.Function(lambda a: a[0].id)
+    provider_name = fields.Function(lambda a: a[0].provider.name)
+    title = fields.Method("get_title", allow_none=True)
+    unit_price = fields.Function(
+        lambda a: _money(a[1].amount, a[1].currency) if a[1] is not None else None,
+        allow_none=True, metadata={"description": "In the replaced offer's currency; null "
+                                   "without an exchange rate."})
+
+    def get_title(self, alternative):
+        text = offer_text(alternative[0], content_language())[1]
+        return text.title if text else None
+
+
+# --- quotes -------------------------------------------------------------------------
+
+class QuoteLineSchema(Schema):
+    position = fields.Integer()
+    kind = fields.Enum(QuoteLineKind, by_value=True)
+    journey_item_id = fields.Integer(allow_none=True)
+    offer_id = fields.Integer(allow_none=True)
+    provider_id = fields.Integer(allow_none=True)
+    provider_name = fields.String()
+    chain_link = fields.Enum(ChainLink, by_value=True, allow_none=True)
+    title = fields.String()
+    start_on = fields.Date(allow_none=True)
+    days = fields.Integer()
+    quantity = fields.Integer()
+    companions = fields.Integer()
+    unit_price = fields.Function(lambda line: _money(line.unit_price_minor, line.offer_currency))
+    total_in_offer_currency = fields.Function(
+        lambda line: _money(line.total_offer_minor, line.offer_currency))
+    total = fields.Method("get_total")
+    rate = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
+    rate_on = fields.Date(allow_none=True)
+    borne_by_provider_id = fields.Integer(allow_none=True)
+    inclusions = fields.List(fields.String())
+    exclusions = fields.List(fields.String())
+    cancellation_terms = fields.List(fields.Dict())
+
+    def get_total(self, line):
+        return _money(line.total_minor, line.quote.currency)
+
+
+class QuoteSchema(Schema):
+    id = fields.Integer()
+    journey_id = fields.Integer()
+    version = fields.Integer()
+    currency = fields.String()
+    subtotal = fields.Function(lambda q: _money(q.subtotal_minor, q.currency))
+    discount = fields.Function(lambda q: _money(q.discount_minor, q.currency))
+    total = fields.Function(lambda q: _money(q.total_minor, q.currency))
+    deposit_percent = fields.Integer()
+    deposit = fields.Function(lambda q: _money(q.deposit_minor, q.currency))
+    balance = fields.Function(lambda q: _money(q.balance_minor, q.currency))
+    balance_due_on = fields.Date(allow_none=True)
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    accepted_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(QuoteLineSchema))
+
+
+class DiffArgs(Schema):
+    against = Id(required=True)
+
+
+class LineChangeSchema(Schema):
+    change = fields.String()
+    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
+    before = fields.Nested(QuoteLineSchema, allow_none=True)
+    after = fields.Nested(QuoteLineSchema, allow_none=True)
+

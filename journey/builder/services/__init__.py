@@ -1,0 +1,1 @@
+"""Domain logic of the journey builder, one module per concern."""

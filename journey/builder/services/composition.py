@@ -1,0 +1,177 @@
+"""Checking a journey against the chain's rules and the availability, planning its
+dates, and proposing alternatives."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from bookings.availability import Line, line_available
+from journey.builder.models import Journey, JourneyItem
+from journey.builder.plan import LinkSpec, PlanContext, PlanItem, Violation
+from journey.builder.planner import plan_dates
+from journey.builder.rules import check_plan
+from journey.builder.services.journeys import (
+    get_journey,
+    get_journey_for_change,
+    journey_item,
+    package_changed,
+)
+from journey.builder.services.settings import get_settings
+from journey.errors import InvalidInput
+from journey.extensions import db
+from journey.money import Money
+from journey.types import utcnow
+from providers.models import MemberStatus, Offer, OfferStatus, Provider
+from providers.services.offers import offer_text, price_for
+from providers.services.rates import rate_from_table, rates_in_force
+
+
+def plan_item(item: JourneyItem, language: str) -> PlanItem:
+    offer = item.offer
+    _language, text = offer_text(offer, language)
+    return PlanItem(
+        key=str(item.id), chain_link=offer.chain_link, start_on=item.start_on, days=item.days,
+        quantity=item.quantity, title=text.title if text else f"#{offer.id}",
+        offer_id=offer.id, provider_id=offer.provider_id, city=offer.provider.city,
+        duration_unit=offer.duration_unit, lead_time_days=offer.lead_time_days,
+        min_quantity=offer.min_quantity, max_quantity=offer.max_quantity,
+        requires_consultation=offer.requires_consultation,
+        recovery_days=offer.recovery_days, fit_to_fly_days=offer.fit_to_fly_days,
+        min_days_after_treatment=offer.min_days_after_treatment)
+
+
+def plan_context(journey: Journey, today: date) -> PlanContext:
+    return PlanContext(today=today, arrival_on=journey.arrival_on,
+                       departure_on=journey.departure_on, adults=journey.adults,
+                       children=journey.children, nationality=journey.nationality,
+                       visa_free=frozenset(get_settings().visa_free_nationalities))
+
+
+def cluster_today(journey: Journey, now: datetime) -> date:
+    """Today in the cluster (the entry member's zone, else the first item's member)."""
+    provider = journey.entry_provider or (journey.items[0].offer.provider
+                                          if journey.items else None)
+    zone = ZoneInfo(provider.timezone) if provider else ZoneInfo("Europe/Vilnius")
+    return now.astimezone(zone).date()
+
+
+def unavailable_items(journey: Journey, *, now: datetime) -> list[JourneyItem]:
+    return [item for item in journey.items
+            if not line_available(Line(item.offer_id, item.start_on, item.days,
+                                       item.quantity), now=now)]
+
+
+def journey_violations(journey: Journey, *, language: str | None = None,
+                       now: datetime | None = None) -> list[Violation]:
+    """Every broken rule of the journey, and every item without availability."""
+    now = now or utcnow()
+    language = language or journey.language
+    violations = check_plan(plan_context(journey, cluster_today(journey, now)),
+                            [plan_item(item, language) for item in journey.items])
+    for item in unavailable_items(journey, now=now):
+        _language, text = offer_text(item.offer, language)
+        violations.append(Violation(
+            code="unavailable", item_key=str(item.id),
+            message=_l("%(title)s is not available for %(quantity)d on these dates.",
+                       title=text.title if text else f"#{item.offer_id}",
+                       quantity=item.quantity)))
+    return violations
+
+
+def check_journey(actor, journey_id: int, *, language: str | None = None,
+                  now: datetime | None = None) -> tuple[Journey, list[Violation]]:
+    journey = get_journey(actor, journey_id)
+    return journey, journey_violations(journey, language=language, now=now)
+
+
+def plan_journey(actor, journey_id: int, *, arrival_on: date | None = None,
+                 treatment_start: date | None = None, now: datetime | None = None):
+    """Propose and apply dates for every item that satisfy the rules and availability.
+
+    Returns ``(journey, reasons)``: when no plan exists the journey is left as it was
+    and ``reasons`` says why.
+    """
+    now = now or utcnow()
+    journey = get_journey_for_change(actor, journey_id)
+    if not journey.items:
+        raise InvalidInput(fields={"items": [_l("Add the offers to plan first.")]})
+    if arrival_on is None and treatment_start is None:
+        arrival_on = journey.arrival_on
+    if arrival_on is None and treatment_start is None:
+        raise InvalidInput(fields={"arrival_on": [
+            _l("Give the arrival date or the wished treatment start.")]})
+    context = plan_context(journey, cluster_today(journey, now))
+    context = PlanContext(**{**context.__dict__, "arrival_on": arrival_on,
+                             "departure_on": None})
+    links = []
+    for item in journey.items:
+        offset = None
+        if item.template_link_id is not None and journey.arrival_on is not None:
+            offset = (item.start_on - journey.arrival_on).days
+        links.append(LinkSpec(key=str(item.id), item=plan_item(item, journey.language),
+                              day_offset=offset))
+
+    def is_available(candidate: PlanItem) -> bool:
+        return line_available(Line(candidate.offer_id, candidate.start_on, candidate.days,
+                                   candidate.quantity), now=now)
+
+    result = plan_dates(context, links, is_available=is_available,
+                        treatment_start=treatment_start)
+    if not result.ok:
+        return journey, result.reasons
+    by_id = {str(item.id): item for item in journey.items}
+    for planned in result.items:
+        base_key, _, _part = planned.key.partition("#")
+        item = by_id.get(planned.key)
+        if item is None:  # the planner split an item (a stay around an inpatient one)
+            original = by_id[base_key]
+            item = JourneyItem(offer_id=original.offer_id, quantity=original.quantity,
+                               companions=original.companions,
+                               borne_by_provider_id=original.borne_by_provider_id,
+                               template_link_id=original.template_link_id,
+                               added_by_id=actor.id, start_on=planned.start_on,
+                               days=planned.days)
+            journey.items.append(item)
+        item.start_on, item.days = planned.start_on, planned.days
+    journey.arrival_on = result.arrival_on
+    journey.departure_on = result.departure_on
+    package_changed(journey, actor, "dates planned")
+    db.session.flush()
+    return journey, []
+
+
+def suggest_alternatives(actor, journey_id: int, item_id: int, *, limit: int = 5,
+                         now: datetime | None = None) -> list[tuple[Offer, Money | None]]:
+    """Offers of the same link in the same city, available for the item's dates and
+    quantity, nearest in price first. Returns ``(offer, its unit price converted into
+    the replaced offer's currency, or None without a rate)``."""
+    now = now or utcnow()
+    journey = get_journey(actor, journey_id)
+    item = journey_item(journey, item_id)
+    offer = item.offer
+    reference = price_for(offer, item.start_on).amount
+    candidates = db.session.scalars(
+        select(Offer).join(Provider)
+        .where(Offer.chain_link == offer.chain_link, Offer.id != offer.id,
+               Offer.status == OfferStatus.PUBLISHED,
+               Provider.status == MemberStatus.VERIFIED,
+               func.lower(Provider.city) == offer.provider.city.lower())).all()
+    table = rates_in_force(now.date())
+    ranked = []
+    for candidate in candidates:
+        if not line_available(Line(candidate.id, item.start_on, item.days, item.quantity),
+                              now=now):
+            continue
+        price = price_for(candidate, item.start_on)
+        rate = rate_from_table(table, price.currency, offer.currency)
+        converted = rate.convert(price) if rate is not None else None
+        distance = (abs(converted.amount - reference) if converted is not None
+                    else float("inf"))
+        ranked.append((distance, candidate.id, candidate, converted))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return [(candidate, converted) for _d, _id, candidate, converted in ranked[:limit]]
+

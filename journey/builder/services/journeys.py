@@ -1,0 +1,295 @@
+"""Journeys: opening one (from any member's window), composing its items, its states."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, or_, select, true
+
+from journey.accounts.models import Role, User
+from journey.accounts.permissions import require_authenticated, require_cluster
+from journey.accounts.services import get_user_by_email, normalize_email
+from journey.builder.models import (
+    Journey,
+    JourneyItem,
+    JourneyStatus,
+    JourneyTransition,
+    PackageTemplate,
+)
+from journey.builder.services.templates import get_template
+from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.extensions import db
+from journey.types import utcnow
+from providers.models import Offer, Provider
+from providers.services.common import check_country, check_currency, check_language
+from providers.services.offers import get_offer, is_public
+
+#: Allowed moves of a journey's state.
+TRANSITIONS = {
+    JourneyStatus.DRAFT: {JourneyStatus.QUOTED, JourneyStatus.CANCELLED},
+    JourneyStatus.QUOTED: {JourneyStatus.DRAFT, JourneyStatus.QUOTED, JourneyStatus.ACCEPTED,
+                           JourneyStatus.CANCELLED},
+    JourneyStatus.ACCEPTED: {JourneyStatus.DRAFT, JourneyStatus.QUOTED, JourneyStatus.BOOKED,
+                             JourneyStatus.CANCELLED},
+    JourneyStatus.BOOKED: {JourneyStatus.CONFIRMED, JourneyStatus.CANCELLED},
+    JourneyStatus.CONFIRMED: {JourneyStatus.IN_PROGRESS, JourneyStatus.CANCELLED},
+    JourneyStatus.IN_PROGRESS: {JourneyStatus.COMPLETED},
+    JourneyStatus.COMPLETED: set(),
+    JourneyStatus.CANCELLED: set(),
+}
+#: States in which the package may still change.
+EDITABLE = {JourneyStatus.DRAFT, JourneyStatus.QUOTED, JourneyStatus.ACCEPTED}
+PROFILE_FIELDS = ("adults", "children", "nationality", "residence", "language", "currency",
+                  "arrival_on", "departure_on", "treatment_start_on")
+
+
+# --- access -------------------------------------------------------------------------
+
+def visible_condition(actor):
+    """SQL condition: the journeys ``actor`` may see.
+
+    Patients see their own; member staff the journeys their member opened or that
+    contain its offers; coordinators and admins all of them.
+    """
+    actor = require_authenticated(actor)
+    if actor.role.is_cluster:
+        return true()
+    if actor.role == Role.PATIENT:
+        return Journey.patient_id == actor.id
+    contains_ours = exists().where(JourneyItem.journey_id == Journey.id,
+                                   JourneyItem.offer_id == Offer.id,
+                                   Offer.provider_id == actor.provider_id)
+    return or_(Journey.entry_provider_id == actor.provider_id, contains_ours)
+
+
+def get_journey(actor, journey_id: int) -> Journey:
+    """A journey ``actor`` may see; 404 for anyone else, whatever the id."""
+    journey = db.session.scalar(select(Journey).where(Journey.id == journey_id,
+                                                      visible_condition(actor)))
+    if journey is None:
+        raise NotFound(_l("No such journey."))
+    return journey
+
+
+def get_journey_for_change(actor, journey_id: int) -> Journey:
+    journey = get_journey(actor, journey_id)
+    if journey.status not in EDITABLE:
+        raise Conflict(_l("This journey is booked; its package can no longer change here."))
+    return journey
+
+
+def list_journeys(actor, *, status: JourneyStatus | None = None, page=1, per_page=20):
+    query = select(Journey).where(visible_condition(actor))
+    if status is not None:
+        query = query.where(Journey.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(query.order_by(Journey.id.desc())
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+    return items, total
+
+
+# --- states -------------------------------------------------------------------------
+
+def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: str = "",
+               now: datetime | None = None) -> None:
+    """Move ``journey`` to ``to`` and record who, when, from, to and why."""
+    to = JourneyStatus(to)
+    if journey.status is not None and to not in TRANSITIONS[journey.status]:
+        raise Conflict(_l("A journey cannot go from %(old)s to %(new)s.",
+                          old=journey.status.value, new=to.value))
+    journey.transitions.append(JourneyTransition(
+        from_status=journey.status, to_status=to, actor_id=actor.id if actor else None,
+        at=now or utcnow(), reason=reason))
+    journey.status = to
+
+
+def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:
+    journey = get_journey(actor, journey_id)
+    if journey.status not in EDITABLE and not actor.role.is_cluster:
+        raise Forbidden(_l("Only a coordinator cancels a booked journey."))
+    transition(journey, JourneyStatus.CANCELLED, actor=actor, reason=reason)
+    db.session.flush()
+    return journey
+
+
+def package_changed(journey: Journey, actor, what: str) -> None:
+    """A change to the package: a quoted or accepted journey is a draft again."""
+    if journey.status in (JourneyStatus.QUOTED, JourneyStatus.ACCEPTED):
+        transition(journey, JourneyStatus.DRAFT, actor=actor, reason=what)
+
+
+# --- opening and profile -------------------------------------------------------------
+
+def _clean_profile(data: dict) -> dict:
+    clean = {k: v for k, v in data.items() if k in PROFILE_FIELDS}
+    for field in ("nationality", "residence"):
+        if clean.get(field):
+            clean[field] = check_country(clean[field])
+    if clean.get("language"):
+        clean["language"] = check_language(clean["language"])
+    if clean.get("currency"):
+        clean["currency"] = check_currency(clean["currency"])
+    return clean
+
+
+def _check_dates(journey: Journey) -> None:
+    if journey.arrival_on and journey.departure_on and journey.departure_on <= journey.arrival_on:
+        raise InvalidInput(fields={"departure_on": [_l("Must be after the arrival.")]})
+
+
+def _patient_for(actor, *, patient_id=None, patient_email=None, patient_name=None,
+                 language=None) -> User:
+    if actor.role == Role.PATIENT:
+        return actor
+    if patient_id is not None:
+        patient = db.session.get(User, patient_id)
+        if patient is None or patient.role != Role.PATIENT:
+            raise InvalidInput(fields={"patient_id": [_l("No such patient.")]})
+        return patient
+    if not patient_email:
+        raise InvalidInput(fields={"patient_email": [
+            _l("Give the patient's e-mail address (or their account).")]})
+    patient = get_user_by_email(patient_email)
+    if patient is not None:
+        if patient.role != Role.PATIENT:
+            raise InvalidInput(fields={"patient_email": [
+                _l("This address belongs to a staff account.")]})
+        return patient
+    if not (patient_name or "").strip():
+        raise InvalidInput(fields={"patient_name": [_l("Give the patient's name.")]})
+    # A patient who walked in or called: an account without a password yet. It can
+    # log in once a password is set; the journey is theirs from now on.
+    patient = User(email=normalize_email(patient_email), full_name=patient_name.strip(),
+                   role=Role.PATIENT, locale=language,
+                   password_hash="!unusable-" + secrets.token_hex(16))
+    db.session.add(patient)
+    db.session.flush()
+    return patient
+
+
+def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=None,
+                 now: datetime | None = None, **data) -> Journey:
+    """Open a journey: a patient for themselves, or any member's staff (the "one
+    window") or a coordinator for a patient."""
+    actor = require_authenticated(actor)
+    clean = _clean_profile(data)
+    patient = _patient_for(actor, patient_id=patient_id, patient_email=patient_email,
+                           patient_name=patient_name, language=clean.get("language"))
+    clean.setdefault("language", patient.locale or "en")
+    clean.setdefault("currency", patient.currency or "EUR")
+    journey = Journey(patient=patient, opened_by=actor, status=None,
+                      entry_provider_id=actor.provider_id if actor.role.is_member else None,
+                      **clean)
+    _check_dates(journey)
+    db.session.add(journey)
+    transition(journey, JourneyStatus.DRAFT, actor=actor, now=now,
+               reason="opened by a member" if actor.role.is_member else "opened")
+    db.session.flush()
+    return journey
+
+
+def update_journey(actor, journey_id: int, **data) -> Journey:
+    journey = get_journey_for_change(actor, journey_id)
+    for field, value in _clean_profile(data).items():
+        setattr(journey, field, value)
+    _check_dates(journey)
+    package_changed(journey, actor, "trip details changed")
+    db.session.flush()
+    return journey
+
+
+def assign_coordinator(actor, journey_id: int, coordinator_id: int | None) -> Journey:
+    require_cluster(actor)
+    journey = get_journey(actor, journey_id)
+    if coordinator_id is not None:
+        coordinator = db.session.get(User, coordinator_id)
+        if coordinator is None or coordinator.role != Role.COORDINATOR:
+            raise InvalidInput(fields={"coordinator_id": [_l("No such coordinator.")]})
+    journey.coordinator_id = coordinator_id
+    db.session.flush()
+    return journey
+
+
+# --- items --------------------------------------------------------------------------
+
+def _bookable_offer(actor, offer_id: int) -> Offer:
+    offer = get_offer(actor, offer_id)
+    if not is_public(offer):
+        raise InvalidInput(fields={"offer_id": [_l("This offer is not on sale.")]})
+    return offer
+
+
+def add_item(actor, journey_id: int, *, offer_id: int, start_on: date, days: int | None = None,
+             quantity: int = 1, companions: int = 0, borne_by_provider_id: int | None = None,
+             template_link_id: int | None = None) -> JourneyItem:
+    """Add any member's offer to the journey. The rules are checked separately, so a
+    package may be incomplete while it is being composed."""
+    journey = get_journey_for_change(actor, journey_id)
+    offer = _bookable_offer(actor, offer_id)
+    if borne_by_provider_id is not None and db.session.get(Provider,
+                                                           borne_by_provider_id) is None:
+        raise InvalidInput(fields={"borne_by_provider_id": [_l("No such member.")]})
+    item = JourneyItem(offer=offer, start_on=start_on, days=days or max(1, offer.duration_value),
+                       quantity=quantity, companions=companions,
+                       borne_by_provider_id=borne_by_provider_id,
+                       template_link_id=template_link_id, added_by_id=actor.id)
+    journey.items.append(item)
+    package_changed(journey, actor, "item added")
+    db.session.flush()
+    return item
+
+
+def journey_item(journey: Journey, item_id: int) -> JourneyItem:
+    item = next((i for i in journey.items if i.id == item_id), None)
+    if item is None:
+        raise NotFound(_l("No such item in this journey."))
+    return item
+
+
+def update_item(actor, journey_id: int, item_id: int, **data) -> JourneyItem:
+    journey = get_journey_for_change(actor, journey_id)
+    item = journey_item(journey, item_id)
+    if "offer_id" in data and data["offer_id"] != item.offer_id:  # a swap
+        item.offer = _bookable_offer(actor, data.pop("offer_id"))
+    for field in ("start_on", "days", "quantity", "companions"):
+        if field in data and data[field] is not None:
+            setattr(item, field, data[field])
+    package_changed(journey, actor, "item changed")
+    db.session.flush()
+    return item
+
+
+def remove_item(actor, journey_id: int, item_id: int) -> None:
+    journey = get_journey_for_change(actor, journey_id)
+    journey.items.remove(journey_item(journey, item_id))
+    package_changed(journey, actor, "item removed")
+    db.session.flush()
+
+
+def apply_template(actor, journey_id: int, template_id: int, *,
+                   arrival_on: date | None = None) -> Journey:
+    """Replace the journey's items with a published template's links, placed relative
+    to the arrival day (the planner can then move them to available dates)."""
+    journey = get_journey_for_change(actor, journey_id)
+    template: PackageTemplate = get_template(actor, template_id, published_only=True)
+    arrival = arrival_on or journey.arrival_on
+    if arrival is None:
+        raise InvalidInput(fields={"arrival_on": [_l("Give the arrival date first.")]})
+    journey.arrival_on = arrival
+    journey.template_id = template.id
+    journey.items.clear()
+    db.session.flush()
+    for link in template.links:
+        start = arrival + timedelta(days=link.day_offset or 0)
+        journey.items.append(JourneyItem(
+            offer=link.default_offer, start_on=start, days=link.days, quantity=link.quantity,
+            borne_by_provider_id=link.borne_by_provider_id, template_link_id=link.id,
+            added_by_id=actor.id))
+    last = max((i.start_on + timedelta(days=i.days) for i in journey.items), default=None)
+    if last is not None and (journey.departure_on is None or journey.departure_on < last):
+        journey.departure_on = last
+    package_changed(journey, actor, f"template {template.id} applied")
+    db.session.flush()
+    return journey

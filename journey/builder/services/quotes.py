@@ -1,0 +1,226 @@
+"""Quotes: a stored, itemised price of a journey that holds until it expires.
+
+Amounts are integers of minor units. Each line is priced in its offer's currency (the
+seasonal price of every night or day), converted once into the patient's currency at
+the rate in force today (half-even, to the currency's minor unit) and stored with that
+rate and its date. Totals are sums of the stored lines; nothing is recomputed later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from journey.accounts.models import Role
+from journey.builder.models import (
+    Journey,
+    JourneyStatus,
+    PackageTemplate,
+    Quote,
+    QuoteLine,
+    QuoteLineKind,
+)
+from journey.builder.services.composition import cluster_today, journey_violations
+from journey.builder.services.journeys import get_journey, get_journey_for_change, transition
+from journey.builder.services.settings import get_settings
+from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.extensions import db
+from journey.money import Money, convert_minor
+from journey.types import utcnow
+from providers.models import PriceUnit
+from providers.services.offers import offer_text, price_for
+from providers.services.rates import Rate, get_rate
+
+
+def percent_of(amount: int, percent: int) -> int:
+    """``percent`` % of ``amount`` minor units, rounded half-even to a minor unit."""
+    share = Decimal(amount) * Decimal(percent) / Decimal(100)
+    return int(share.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def item_price(item, *, companions: bool = False) -> tuple[int, int]:
+    """``(unit price on the start day, total in the offer's currency)`` of one item.
+
+    Nightly and daily prices are summed over every occupied day, so a stay across a
+    seasonal boundary is priced night by night. Per-stay, per-session and per-person
+    prices count once per unit of ``quantity``.
+    """
+    offer = item.offer
+    days = [item.start_on + timedelta(days=i) for i in range(item.days)]
+    if offer.price_unit in (PriceUnit.NIGHT, PriceUnit.DAY):
+        per_unit = sum(price_for(offer, day).amount for day in days)
+        per_companion = sum(price_for(offer, day, companion=True).amount for day in days)
+    else:
+        per_unit = price_for(offer, item.start_on).amount
+        per_companion = price_for(offer, item.start_on, companion=True).amount
+    total = per_unit * item.quantity + per_companion * item.companions
+    return price_for(offer, item.start_on).amount, total
+
+
+def _terms(offer) -> list[dict]:
+    return [{"days_before": t.days_before, "refund_percent": t.refund_percent}
+            for t in offer.cancellation_tiers]
+
+
+def _discount(template: PackageTemplate | None, subtotal: int, currency: str,
+              on: date) -> tuple[int, Rate | None]:
+    if template is None or subtotal <= 0:
+        return 0, None
+    if template.discount_percent:
+        return min(subtotal, percent_of(subtotal, template.discount_percent)), None
+    if template.discount_minor:
+        rate = get_rate(template.discount_currency, currency, on=on)
+        amount = convert_minor(template.discount_minor, template.discount_currency, currency,
+                               rate.rate)
+        return min(subtotal, amount), rate
+    return 0, None
+
+
+def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quote:
+    """Price the journey as it stands into a new quote version.
+
+    Refused while a rule is broken or an item is unavailable, so a quote is always a
+    plan that can be booked.
+    """
+    now = now or utcnow()
+    journey = get_journey_for_change(actor, journey_id)
+    if not journey.items:
+        raise Conflict(_l("Add at least one offer before asking for a quote."))
+    blocking = [v for v in journey_violations(journey, now=now) if v.blocking]
+    if blocking:
+        raise Conflict(_l("The package breaks some rules; fix them first."),
+                       fields={"items": [str(v.message) for v in blocking]})
+    settings = get_settings()
+    today = cluster_today(journey, now)
+    version = (db.session.scalar(select(func.max(Quote.version))
+                                 .where(Quote.journey_id == journey.id)) or 0) + 1
+    quote = Quote(journey_id=journey.id, version=version, currency=journey.currency,
+                  language=journey.language, created_by_id=actor.id, created_at=now,
+                  expires_at=now + timedelta(hours=settings.quote_validity_hours),
+                  deposit_percent=settings.deposit_percent)
+    lines = []
+    for item in journey.items:
+        offer = item.offer
+        _language, text = offer_text(offer, journey.language)
+        unit, total_offer = item_price(item)
+        rate = get_rate(offer.currency, journey.currency, on=today)
+        borne = item.borne_by_provider_id is not None
+        lines.append(QuoteLine(
+            kind=QuoteLineKind.BORNE if borne else QuoteLineKind.ITEM,
+            journey_item_id=item.id, offer_id=offer.id, provider_id=offer.provider_id,
+            provider_name=offer.provider.name, chain_link=offer.chain_link,
+            title=text.title if text else f"#{offer.id}", start_on=item.start_on,
+            days=item.days, quantity=item.quantity, companions=item.companions,
+            unit_price_minor=unit, offer_currency=offer.currency,
+            total_offer_minor=total_offer,
+            total_minor=0 if borne else convert_minor(total_offer, offer.currency,
+                                                      journey.currency, rate.rate),
+            rate=rate.rate, rate_on=rate.effective_on,
+            borne_by_provider_id=item.borne_by_provider_id,
+            inclusions=list(text.inclusions) if text else [],
+            exclusions=list(text.exclusions) if text else [],
+            cancellation_terms=_terms(offer)))
+    subtotal = sum(line.total_minor for line in lines)
+    template = db.session.get(PackageTemplate, journey.template_id) if journey.template_id \
+        else None
+    discount, discount_rate = _discount(template, subtotal, journey.currency, today)
+    if discount:
+        lines.append(QuoteLine(
+            kind=QuoteLineKind.DISCOUNT, title=str(_l("Package discount")),
+            offer_currency=(template.discount_currency or journey.currency),
+            total_offer_minor=-(template.discount_minor or discount),
+            total_minor=-discount,
+            rate=discount_rate.rate if discount_rate else Decimal(1),
+            rate_on=discount_rate.effective_on if discount_rate else None))
+    for position, line in enumerate(lines, start=1):
+        line.position = position
+    quote.lines = lines
+    quote.subtotal_minor = subtotal
+    quote.discount_minor = discount
+    quote.total_minor = sum(line.total_minor for line in lines)
+    quote.deposit_minor = percent_of(quote.total_minor, settings.deposit_percent)
+    quote.balance_minor = quote.total_minor - quote.deposit_minor
+    first_day = min(item.start_on for item in journey.items)
+    quote.balance_due_on = max(today, first_day - timedelta(days=settings.balance_due_days))
+    db.session.add(quote)
+    transition(journey, JourneyStatus.QUOTED, actor=actor, now=now,
+               reason=f"quote version {version}")
+    db.session.flush()
+    db.session.expire(journey, ["quotes"])
+    return quote
+
+
+def get_quote(actor, quote_id: int) -> Quote:
+    quote = db.session.get(Quote, quote_id)
+    if quote is None:
+        raise NotFound(_l("No such quote."))
+    get_journey(actor, quote.journey_id)  # the same scoping as the journey
+    return quote
+
+
+def latest_version(journey: Journey) -> int:
+    return max((q.version for q in journey.quotes), default=0)
+
+
+def accept_quote(actor, quote_id: int, *, now: datetime | None = None) -> Quote:
+    """The patient (or a coordinator for them) accepts the latest, unexpired version."""
+    now = now or utcnow()
+    quote = get_quote(actor, quote_id)
+    journey = quote.journey
+    if actor.role not in (Role.PATIENT, Role.COORDINATOR, Role.ADMIN):
+        raise Forbidden(_l("The patient accepts a quote (or a coordinator for them)."))
+    if quote.accepted_at is not None:
+        return quote  # accepting twice changes nothing
+    if quote.version != latest_version(journey) or journey.status != JourneyStatus.QUOTED:
+        raise Conflict(_l("The journey has changed since this quote; accept the newest "
+                          "version."))
+    if quote.expires_at <= now:
+        raise Conflict(_l("This quote has expired; ask for a new one."))
+    quote.accepted_at = now
+    quote.accepted_by_id = actor.id
+    transition(journey, JourneyStatus.ACCEPTED, actor=actor, now=now,
+               reason=f"quote version {quote.version} accepted")
+    db.session.flush()
+    return quote
+
+
+@dataclass
+class LineChange:
+    change: str  # added, removed, changed, same
+    before: QuoteLine | None
+    after: QuoteLine | None
+    fields: list[str]
+
+
+COMPARED = ("title", "start_on", "days", "quantity", "companions", "unit_price_minor",
+            "total_minor", "offer_id")
+
+
+def _line_key(line: QuoteLine):
+    return (line.kind.value, line.journey_item_id or line.offer_id or line.title)
+
+
+def diff_quotes(actor, quote_id: int, other_id: int) -> list[LineChange]:
+    """Line by line, how ``quote_id`` differs from the earlier ``other_id``."""
+    after, before = get_quote(actor, quote_id), get_quote(actor, other_id)
+    if after.journey_id != before.journey_id:
+        raise InvalidInput(fields={"against": [_l("Compare versions of the same journey.")]})
+    old = {_line_key(line): line for line in before.lines}
+    changes = []
+    for line in after.lines:
+        previous = old.pop(_line_key(line), None)
+        if previous is None:
+            changes.append(LineChange("added", None, line, []))
+            continue
+        fields = [f for f in COMPARED if getattr(previous, f) != getattr(line, f)]
+        changes.append(LineChange("changed" if fields else "same", previous, line, fields))
+    changes.extend(LineChange("removed", line, None, []) for line in old.values())
+    return changes
+
+
+def quote_money(quote: Quote, amount: int) -> Money:
+    return Money(amount, quote.currency)

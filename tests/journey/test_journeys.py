@@ -1,0 +1,137 @@
+"""Journeys: opened from any member's window, composed from every member's offers,
+seen only by those who should."""
+
+import pytest
+
+from journey.builder.models import Journey, JourneyStatus
+from journey.extensions import db
+from tests.journey.builder_world import build_world, soon
+
+
+@pytest.fixture
+def world(make):
+    w = build_world(make)
+    w["h"] = {k: make.token(w[k]) for k in ("patient", "patient2", "clinic_staff",
+                                            "hotel_staff", "other_staff", "coordinator",
+                                            "admin")}
+    return w
+
+
+def _open(client, headers, **body):
+    body = {"arrival_on": soon(10).isoformat(), "departure_on": soon(20).isoformat(),
+            "nationality": "NO", "currency": "NOK", "language": "en", **body}
+    response = client.post("/api/v1/journeys", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_patient_opens_own_journey(client, world):
+    journey = _open(client, world["h"]["patient"])
+    assert journey["patient_id"] == world["patient"].id
+    assert journey["entry_provider_id"] is None
+    assert journey["status"] == "draft"
+    assert journey["transitions"][0]["to_status"] == "draft"
+
+
+def test_member_staff_is_the_window_for_a_walk_in_patient(app, client, world):
+    journey = _open(client, world["h"]["hotel_staff"], patient_email="walk.in@x.example",
+                    patient_name="Walk In")
+    assert journey["entry_provider_id"] == world["hotel"].id
+    # The hotel adds the clinic's surgery: the whole cluster's package from one window.
+    item = client.post(f"/api/v1/journeys/{journey['id']}/items",
+                       json={"offer_id": world["surgery"].id, "start_on": soon(12).isoformat()},
+                       headers=world["h"]["hotel_staff"])
+    assert item.status_code == 201, item.json
+    assert item.json["provider_name"] == "Neris Clinic"
+    # The clinic now sees the journey, because it contains its offer.
+    assert client.get(f"/api/v1/journeys/{journey['id']}",
+                      headers=world["h"]["clinic_staff"]).status_code == 200
+
+
+def test_staff_cannot_open_for_a_staff_account(client, world):
+    response = client.post("/api/v1/journeys", json={"patient_email":
+                                                     world["clinic_staff"].email},
+                           headers=world["h"]["hotel_staff"])
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("reader, visible", [
+    ("patient", True), ("patient2", False), ("hotel_staff", True), ("clinic_staff", False),
+    ("other_staff", False), ("coordinator", True), ("admin", True),
+])
+def test_who_sees_a_journey(client, world, reader, visible):
+    journey = _open(client, world["h"]["patient"])
+    client.post(f"/api/v1/journeys/{journey['id']}/items",
+                json={"offer_id": world["room"].id, "start_on": soon(10).isoformat(),
+                      "days": 10}, headers=world["h"]["patient"])
+    response = client.get(f"/api/v1/journeys/{journey['id']}", headers=world["h"][reader])
+    assert response.status_code == (200 if visible else 404)
+    listed = client.get("/api/v1/journeys", headers=world["h"][reader]).json
+    assert (journey["id"] in [j["id"] for j in listed["items"]]) is visible
+    # Nobody who cannot see it can change it, whatever the id.
+    change = client.post(f"/api/v1/journeys/{journey['id']}/items",
+                         json={"offer_id": world["room"].id, "start_on": soon(11).isoformat()},
+                         headers=world["h"][reader])
+    assert change.status_code == (201 if visible else 404)
+
+
+def test_anonymous_gets_401(client, world):
+    assert client.get("/api/v1/journeys").status_code == 401
+    assert client.post("/api/v1/journeys", json={}).status_code == 401
+
+
+def test_compose_swap_and_remove(client, world):
+    h = world["h"]["patient"]
+    journey = _open(client, h)
+    item = client.post(f"/api/v1/journeys/{journey['id']}/items",
+                       json={"offer_id": world["room"].id, "start_on": soon(10).isoformat(),
+                             "days": 10}, headers=h).json
+    swapped = client.patch(f"/api/v1/journeys/{journey['id']}/items/{item['id']}",
+                           json={"offer_id": world["room2"].id}, headers=h)
+    assert swapped.status_code == 200
+    assert swapped.json["title"] == "Garden room"
+    assert client.delete(f"/api/v1/journeys/{journey['id']}/items/{item['id']}",
+                         headers=h).status_code == 204
+    assert client.get(f"/api/v1/journeys/{journey['id']}", headers=h).json["items"] == []
+
+
+def test_bad_input_writes_nothing(app, client, world):
+    h = world["h"]["patient"]
+    response = client.post("/api/v1/journeys?lang=de",
+                           json={"arrival_on": soon(10).isoformat(),
+                                 "departure_on": soon(5).isoformat()}, headers=h)
+    assert response.status_code == 422
+    assert "departure_on" in response.json["errors"]["json"]
+    journey = _open(client, h)
+    for body in ({"offer_id": world["room"].id}, {"offer_id": 999999, "start_on": "2030-01-01"},
+                 {"offer_id": world["room"].id, "start_on": "2030-01-01", "quantity": 0}):
+        response = client.post(f"/api/v1/journeys/{journey['id']}/items", json=body, headers=h)
+        assert response.status_code in (404, 422), (body, response.json)
+    with app.app_context():
+        assert db.session.get(Journey, journey["id"]).items == []
+
+
+def test_changes_after_a_quote_make_a_draft_again(app, client, world, make):
+    h = world["h"]["patient"]
+    journey = _open(client, h)
+    client.post(f"/api/v1/journeys/{journey['id']}/items",
+                json={"offer_id": world["room"].id, "start_on": soon(10).isoformat(),
+                      "days": 10}, headers=h)
+    assert client.post(f"/api/v1/journeys/{journey['id']}/quotes", headers=h).status_code == 201
+    client.patch(f"/api/v1/journeys/{journey['id']}", json={"adults": 2}, headers=h)
+    body = client.get(f"/api/v1/journeys/{journey['id']}", headers=h).json
+    assert body["status"] == "draft"
+    assert [t["to_status"] for t in body["transitions"]] == ["draft", "quoted", "draft"]
+
+
+def test_cancelled_journey_cannot_change(app, client, world):
+    h = world["h"]["patient"]
+    journey = _open(client, h)
+    assert client.post(f"/api/v1/journeys/{journey['id']}/cancel", json={"reason": "ill"},
+                       headers=h).status_code == 200
+    response = client.post(f"/api/v1/journeys/{journey['id']}/items",
+                           json={"offer_id": world["room"].id,
+                                 "start_on": soon(10).isoformat()}, headers=h)
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.get(Journey, journey["id"]).status == JourneyStatus.CANCELLED

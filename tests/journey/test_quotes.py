@@ -1,0 +1,196 @@
+"""Quotes are promises: stored lines, sums of them, explicit FX, versions, acceptance."""
+
+from datetime import timedelta
+
+import pytest
+
+from journey.builder.models import Quote
+from journey.builder.services import journeys, quotes, settings, templates
+from journey.errors import Conflict
+from journey.extensions import db
+from journey.types import utcnow
+from providers.services import offers
+from tests.journey.builder_world import build_world, soon
+
+
+@pytest.fixture
+def world(make):
+    return build_world(make)
+
+
+def _journey(world, *, currency="EUR", **kw):
+    journey = journeys.open_journey(world["patient"], arrival_on=soon(10),
+                                    departure_on=soon(20), nationality="DE",
+                                    currency=currency, language="en", **kw)
+    db.session.commit()
+    return journey
+
+
+def _add(world, journey, offer, start, days=None, **kw):
+    item = journeys.add_item(world["patient"], journey.id, offer_id=offer.id, start_on=start,
+                             days=days, **kw)
+    db.session.commit()
+    return item
+
+
+def test_total_is_the_sum_of_stored_lines(world):
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10, companions=1)
+    _add(world, journey, world["surgery"], soon(12))
+    quote = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    rooms, surgery = quote.lines
+    assert rooms.total_offer_minor == 10 * 8000 + 10 * 2000  # nights + a companion
+    assert surgery.total_offer_minor == 650000
+    assert quote.subtotal_minor == sum(line.total_minor for line in quote.lines) == 750000
+    assert quote.total_minor == 750000
+    assert quote.deposit_minor == 225000  # 30 % (cluster setting)
+    assert quote.balance_minor == 525000
+    assert quote.balance_due_on == max(soon(0), soon(10) - timedelta(days=14))
+    assert rooms.inclusions == ["Breakfast"]
+
+
+def test_seasonal_prices_are_summed_night_by_night(world):
+    offers.add_price_rule(world["admin"], world["room"].id, starts_on=soon(15),
+                          ends_on=soon(30), price_minor=10000)
+    db.session.commit()
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    assert quote.lines[0].total_offer_minor == 5 * 8000 + 5 * 10000
+
+
+def test_conversion_is_explicit_and_stored(world):
+    journey = _journey(world, currency="NOK")
+    _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    (line,) = quote.lines
+    assert str(line.rate) == "11.7000000000"
+    assert line.rate_on == soon(-1)
+    assert line.total_minor == 80000 * 117 // 10  # 800.00 EUR = 9,360.00 NOK
+    assert quote.currency == "NOK"
+
+
+def test_zero_decimal_currency(world):
+    journey = _journey(world, currency="JPY")
+    _add(world, journey, world["room"], soon(10), 10)
+    _add(world, journey, world["surgery"], soon(12))
+    quote = quotes.create_quote(world["patient"], journey.id)
+    # 800.00 EUR x 162.35 = 129,880 JPY; 6,500.00 EUR x 162.35 = 1,055,275 JPY
+    assert [line.total_minor for line in quote.lines] == [129880, 1055275]
+    assert quote.total_minor == 1185155
+    assert quote.deposit_minor == 355546  # 30 % = 355,546.5 -> half-even 355,546
+
+
+def test_a_quote_never_changes_and_new_versions_are_compared(world):
+    journey = _journey(world)
+    item = _add(world, journey, world["room"], soon(10), 10)
+    first = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    first_total = first.total_minor
+    # The offer's price changes and the journey changes: the stored quote does not.
+    offers.update_offer(world["admin"], world["room"].id, base_price_minor=9999)
+    journeys.update_item(world["patient"], journey.id, item.id, quantity=2)
+    _add(world, journey, world["surgery"], soon(12))
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Quote, first.id).total_minor == first_total
+    second = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    assert second.version == 2
+    changes = {c.change: c for c in quotes.diff_quotes(world["patient"], second.id, first.id)}
+    assert set(changes) == {"changed", "added"}
+    assert set(changes["changed"].fields) == {"quantity", "unit_price_minor", "total_minor"}
+
+
+def test_only_the_newest_unexpired_version_is_accepted(world):
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    old = quotes.create_quote(world["patient"], journey.id)
+    new = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    with pytest.raises(Conflict):
+        quotes.accept_quote(world["patient"], old.id)
+    with pytest.raises(Conflict):
+        quotes.accept_quote(world["patient"], new.id, now=utcnow() + timedelta(hours=73))
+    accepted = quotes.accept_quote(world["patient"], new.id)
+    assert accepted.accepted_at is not None
+    assert journey.status.value == "accepted"
+    # Accepting again changes nothing.
+    assert quotes.accept_quote(world["patient"], new.id).accepted_at == accepted.accepted_at
+
+
+def test_expired_quote_over_the_api(client, make, world):
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id, now=utcnow() - timedelta(days=4))
+    db.session.commit()
+    response = client.post(f"/api/v1/quotes/{quote.id}/accept?lang=de",
+                           headers=make.token(world["patient"]))
+    assert response.status_code == 409
+    assert response.json["message"] != "This quote has expired; ask for a new one."
+
+
+def test_member_staff_cannot_accept_for_the_patient(client, make, world):
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    response = client.post(f"/api/v1/quotes/{quote.id}/accept",
+                           headers=make.token(world["hotel_staff"]))
+    assert response.status_code == 403
+
+
+def test_a_broken_rule_blocks_the_quote(world):
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 3)  # nights 13..19 uncovered
+    with pytest.raises(Conflict) as error:
+        quotes.create_quote(world["patient"], journey.id)
+    assert error.value.fields["items"]
+
+
+def test_template_discount_and_a_borne_link(world):
+    admin = world["admin"]
+    template = templates.create_template(
+        admin, discount_percent=10, status="published",
+        texts={"en": {"name": "Knee replacement with rehabilitation"}},
+        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
+               {"default_offer_id": world["surgery"].id, "day_offset": 2},
+               {"default_offer_id": world["rehab"].id, "day_offset": 5, "days": 3,
+                "borne_by_provider_id": world["clinic"].id}])
+    db.session.commit()
+    journey = _journey(world)
+    journeys.apply_template(world["patient"], journey.id, template.id)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    kinds = [line.kind.value for line in quote.lines]
+    assert kinds == ["item", "item", "borne", "discount"]
+    borne = quote.lines[2]
+    assert borne.total_minor == 0 and borne.total_offer_minor == 3 * 12000
+    assert borne.borne_by_provider_id == world["clinic"].id
+    assert quote.subtotal_minor == 80000 + 650000
+    assert quote.discount_minor == 73000
+    assert quote.total_minor == 657000 == sum(line.total_minor for line in quote.lines)
+
+
+def test_deposit_follows_the_cluster_setting(world):
+    settings.update_settings(world["admin"], deposit_percent=50, quote_validity_hours=24)
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    assert quote.deposit_minor == quote.total_minor // 2
+    assert quote.expires_at - quote.created_at == timedelta(hours=24)
+
+
+def test_quote_api_in_two_languages(client, make, world):
+    journey = _journey(world, currency="NOK")
+    _add(world, journey, world["room"], soon(10), 10)
+    headers = make.token(world["patient"])
+    created = client.post(f"/api/v1/journeys/{journey.id}/quotes?lang=de", headers=headers)
+    assert created.status_code == 201, created.json
+    body = created.json
+    assert body["total"]["formatted"] == "9.360,00\u00a0NOK"
+    assert body["lines"][0]["unit_price"]["formatted"] == "80,00\u00a0€"
+    english = client.get(f"/api/v1/quotes/{body['id']}?lang=en", headers=headers).json
+    assert english["total"]["formatted"] == "NOK9,360.00"
+    assert client.get(f"/api/v1/quotes/{body['id']}",
+                      headers=make.token(world["patient2"])).status_code == 404
