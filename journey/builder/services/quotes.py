@@ -96,6 +96,10 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
                        fields={"items": [str(v.message) for v in blocking]})
     settings = get_settings()
     today = cluster_today(journey, now)
+    # Versions are numbered under a lock on the journey row (PostgreSQL), so concurrent
+    # requests get 1, 2, 3...; SQLite serialises writers, and the unique constraint on
+    # (journey, version) is the last word on both.
+    db.session.execute(select(Journey.id).where(Journey.id == journey.id).with_for_update())
     version = (db.session.scalar(select(func.max(Quote.version))
                                  .where(Quote.journey_id == journey.id)) or 0) + 1
     quote = Quote(journey_id=journey.id, version=version, currency=journey.currency,
