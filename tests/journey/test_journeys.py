@@ -135,3 +135,34 @@ def test_cancelled_journey_cannot_change(app, client, world):
     assert response.status_code == 409
     with app.app_context():
         assert db.session.get(Journey, journey["id"]).status == JourneyStatus.CANCELLED
+
+
+def test_coordinator_is_assigned_by_the_cluster_only(client, world):
+    journey = _open(client, world["h"]["patient"])
+    body = {"coordinator_id": world["coordinator"].id}
+    assert client.put(f"/api/v1/journeys/{journey['id']}/coordinator", json=body,
+                      headers=world["h"]["patient"]).status_code == 403
+    ok = client.put(f"/api/v1/journeys/{journey['id']}/coordinator", json=body,
+                    headers=world["h"]["coordinator"])
+    assert ok.status_code == 200 and ok.json["coordinator_id"] == world["coordinator"].id
+    bad = client.put(f"/api/v1/journeys/{journey['id']}/coordinator",
+                     json={"coordinator_id": world["patient"].id},
+                     headers=world["h"]["coordinator"])
+    assert bad.status_code == 422
+
+
+def test_visa_is_suggested_unless_the_nationality_is_visa_free(client, world):
+    journey = _open(client, world["h"]["patient"], nationality="IN")
+    codes = {v["code"]: v for v in client.get(f"/api/v1/journeys/{journey['id']}/check",
+                                              headers=world["h"]["patient"]).json["violations"]}
+    assert codes["visa_suggested"]["blocking"] is False
+    assert client.patch("/api/v1/cluster-settings", json={"visa_free_nationalities": ["in"]},
+                        headers=world["h"]["coordinator"]).status_code == 403
+    settings = client.patch("/api/v1/cluster-settings",
+                            json={"visa_free_nationalities": ["in", "NO"]},
+                            headers=world["h"]["admin"])
+    assert settings.status_code == 200
+    assert settings.json["visa_free_nationalities"] == ["IN", "NO"]
+    codes = {v["code"] for v in client.get(f"/api/v1/journeys/{journey['id']}/check",
+                                           headers=world["h"]["patient"]).json["violations"]}
+    assert "visa_suggested" not in codes
