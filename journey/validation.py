@@ -9,7 +9,7 @@ English defaults for such ids once at start-up; ``pybabel extract -k T`` finds t
 from __future__ import annotations
 
 from flask_babel import gettext
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class T(str):
@@ -69,3 +69,14 @@ def install() -> None:
         merged.update(messages)
         field_class.default_error_messages = merged
     Schema._default_error_messages = {**Schema._default_error_messages, **SCHEMA_MESSAGES}
+
+
+def in_range(low, high) -> validate.Range:
+    """``validate.Range`` with a translated message."""
+    return validate.Range(min=low, max=high, error=T("Must be between {min} and {max}."))
+
+
+def length(low, high) -> validate.Length:
+    """``validate.Length`` with a translated message."""
+    return validate.Length(min=low, max=high,
+                           error=T("Length must be between {min} and {max}."))

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from journey.i18n import content_language, fallback_chain, pick
 from journey.money import Money, format_money
 from journey.types import MAX_ID
-from journey.validation import T
+from journey.validation import T, in_range, length
 from providers.models import (
     CHAIN_LINK_TITLES,
     MEMBER_KIND_TITLES,
@@ -28,16 +28,10 @@ from providers.services.offers import offer_text
 MAX_MINOR = 10**11  # a billion in major units of a two-decimal currency
 
 
-def _range(lo, hi):
-    return validate.Range(min=lo, max=hi, error=T("Must be between {min} and {max}."))
-
-
-def _length(lo, hi):
-    return validate.Length(min=lo, max=hi, error=T("Length must be between {min} and {max}."))
 
 
 def Minor(**kw):  # noqa: N802 - a field factory
-    return fields.Integer(strict=True, validate=_range(0, MAX_MINOR), **kw)
+    return fields.Integer(strict=True, validate=in_range(0, MAX_MINOR), **kw)
 
 
 #: A decimal travels as a string, so no digit is lost to a binary float.
@@ -63,62 +57,62 @@ class MoneySchema(Schema):
 
 
 class Pagination(Schema):
-    page = fields.Integer(load_default=1, strict=False, validate=_range(1, 100000))
-    per_page = fields.Integer(load_default=20, strict=False, validate=_range(1, 100))
+    page = fields.Integer(load_default=1, strict=False, validate=in_range(1, 100000))
+    per_page = fields.Integer(load_default=20, strict=False, validate=in_range(1, 100))
 
 
 # --- members -----------------------------------------------------------------------
 
 class AccreditationSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=_length(1, 200))
-    issuer = fields.String(required=True, validate=_length(1, 200))
+    name = fields.String(required=True, validate=length(1, 200))
+    issuer = fields.String(required=True, validate=length(1, 200))
     valid_until = fields.Date(load_default=None, allow_none=True)
 
 
 class MemberProfileSchema(Schema):
-    name = fields.String(validate=_length(1, 200))
+    name = fields.String(validate=length(1, 200))
     kind = fields.Enum(MemberKind, by_value=True)
-    city = fields.String(validate=_length(1, 100))
-    country = fields.String(validate=_length(2, 2))
-    latitude = fields.Float(allow_nan=False, allow_none=True, validate=_range(-90, 90))
-    longitude = fields.Float(allow_nan=False, allow_none=True, validate=_range(-180, 180))
-    timezone = fields.String(validate=_length(1, 64))
-    languages = fields.List(fields.String(validate=_length(2, 20)), validate=_length(1, 30))
-    default_language = fields.String(validate=_length(2, 20))
-    currency = fields.String(validate=_length(3, 3))
-    email = fields.Email(allow_none=True, validate=_length(3, 254))
-    phone = fields.String(allow_none=True, validate=_length(3, 40))
-    website = fields.Url(allow_none=True, validate=_length(8, 300))
+    city = fields.String(validate=length(1, 100))
+    country = fields.String(validate=length(2, 2))
+    latitude = fields.Float(allow_nan=False, allow_none=True, validate=in_range(-90, 90))
+    longitude = fields.Float(allow_nan=False, allow_none=True, validate=in_range(-180, 180))
+    timezone = fields.String(validate=length(1, 64))
+    languages = fields.List(fields.String(validate=length(2, 20)), validate=length(1, 30))
+    default_language = fields.String(validate=length(2, 20))
+    currency = fields.String(validate=length(3, 3))
+    email = fields.Email(allow_none=True, validate=length(3, 254))
+    phone = fields.String(allow_none=True, validate=length(3, 40))
+    website = fields.Url(allow_none=True, validate=length(8, 300))
 
 
 class CreateMemberSchema(MemberProfileSchema):
-    name = fields.String(required=True, validate=_length(1, 200))
+    name = fields.String(required=True, validate=length(1, 200))
     kind = fields.Enum(MemberKind, by_value=True, required=True)
-    city = fields.String(required=True, validate=_length(1, 100))
-    country = fields.String(required=True, validate=_length(2, 2))
-    timezone = fields.String(load_default="Europe/Vilnius", validate=_length(1, 64))
+    city = fields.String(required=True, validate=length(1, 100))
+    country = fields.String(required=True, validate=length(2, 2))
+    timezone = fields.String(load_default="Europe/Vilnius", validate=length(1, 64))
     slug = fields.String(validate=validate.Regexp(r"^[a-z0-9-]{1,60}$",
                                                   error=T("Use lower-case letters, digits "
                                                           "and dashes.")))
-    descriptions = fields.Dict(keys=fields.String(validate=_length(2, 20)),
-                               values=fields.String(validate=_length(0, 20000)),
-                               validate=_length(0, 30))
-    accreditations = fields.List(fields.Nested(AccreditationSchema), validate=_length(0, 50))
+    descriptions = fields.Dict(keys=fields.String(validate=length(2, 20)),
+                               values=fields.String(validate=length(0, 20000)),
+                               validate=length(0, 30))
+    accreditations = fields.List(fields.Nested(AccreditationSchema), validate=length(0, 50))
 
 
 class MemberStatusSchema(Schema):
     status = fields.Enum(MemberStatus, by_value=True, required=True)
-    reason = fields.String(load_default=None, allow_none=True, validate=_length(0, 2000))
+    reason = fields.String(load_default=None, allow_none=True, validate=length(0, 2000))
 
 
 class MemberTextSchema(Schema):
-    description = fields.String(required=True, validate=_length(0, 20000))
+    description = fields.String(required=True, validate=length(0, 20000))
 
 
 class MemberQuerySchema(Pagination):
     kind = fields.Enum(MemberKind, by_value=True)
-    city = fields.String(validate=_length(1, 100))
+    city = fields.String(validate=length(1, 100))
     status = fields.Enum(MemberStatus, by_value=True)
 
 
@@ -174,22 +168,22 @@ class MemberBriefSchema(Schema):
 
 class OfferTextSchema(Schema):
     language = fields.String(dump_only=True)
-    title = fields.String(required=True, validate=_length(1, 200))
-    description = fields.String(load_default="", validate=_length(0, 20000))
-    inclusions = fields.List(fields.String(validate=_length(1, 300)), load_default=list,
-                             validate=_length(0, 50))
-    exclusions = fields.List(fields.String(validate=_length(1, 300)), load_default=list,
-                             validate=_length(0, 50))
+    title = fields.String(required=True, validate=length(1, 200))
+    description = fields.String(load_default="", validate=length(0, 20000))
+    inclusions = fields.List(fields.String(validate=length(1, 300)), load_default=list,
+                             validate=length(0, 50))
+    exclusions = fields.List(fields.String(validate=length(1, 300)), load_default=list,
+                             validate=length(0, 50))
 
 
 class CancellationTierSchema(Schema):
-    days_before = fields.Integer(required=True, strict=True, validate=_range(0, 3650))
-    refund_percent = fields.Integer(required=True, strict=True, validate=_range(0, 100))
+    days_before = fields.Integer(required=True, strict=True, validate=in_range(0, 3650))
+    refund_percent = fields.Integer(required=True, strict=True, validate=in_range(0, 100))
 
 
 class PriceRuleSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(load_default="", validate=_length(0, 100))
+    name = fields.String(load_default="", validate=length(0, 100))
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(required=True)
     price_minor = Minor(required=True)
@@ -202,7 +196,7 @@ class PriceRuleSchema(Schema):
 
 
 class UpdatePriceRuleSchema(PriceRuleSchema):
-    name = fields.String(validate=_length(0, 100))
+    name = fields.String(validate=length(0, 100))
     starts_on = fields.Date()
     ends_on = fields.Date()
     price_minor = Minor()
@@ -211,25 +205,25 @@ class UpdatePriceRuleSchema(PriceRuleSchema):
 
 class OfferTermsSchema(Schema):
     chain_link = fields.Enum(ChainLink, by_value=True)
-    currency = fields.String(validate=_length(3, 3))
+    currency = fields.String(validate=length(3, 3))
     price_unit = fields.Enum(PriceUnit, by_value=True)
     base_price_minor = Minor()
     companion_price_minor = Minor(allow_none=True)
-    min_quantity = fields.Integer(strict=True, validate=_range(1, 10000))
-    max_quantity = fields.Integer(strict=True, allow_none=True, validate=_range(1, 10000))
+    min_quantity = fields.Integer(strict=True, validate=in_range(1, 10000))
+    max_quantity = fields.Integer(strict=True, allow_none=True, validate=in_range(1, 10000))
     capacity_unit = fields.Enum(CapacityUnit, by_value=True)
-    lead_time_days = fields.Integer(strict=True, validate=_range(0, 365))
-    duration_value = fields.Integer(strict=True, validate=_range(0, 365))
+    lead_time_days = fields.Integer(strict=True, validate=in_range(0, 365))
+    duration_value = fields.Integer(strict=True, validate=in_range(0, 365))
     duration_unit = fields.Enum(DurationUnit, by_value=True)
     confirmation_mode = fields.Enum(ConfirmationMode, by_value=True)
     status = fields.Enum(OfferStatus, by_value=True)
     requires_consultation = fields.Boolean(metadata={
         "description": "Treatment: a consultation or diagnostics must come first."})
-    recovery_days = fields.Integer(strict=True, validate=_range(0, 365), metadata={
+    recovery_days = fields.Integer(strict=True, validate=in_range(0, 365), metadata={
         "description": "Treatment: days after it without leisure."})
-    fit_to_fly_days = fields.Integer(strict=True, validate=_range(0, 365), metadata={
+    fit_to_fly_days = fields.Integer(strict=True, validate=in_range(0, 365), metadata={
         "description": "Days after it before the patient may fly home."})
-    min_days_after_treatment = fields.Integer(strict=True, validate=_range(0, 365), metadata={
+    min_days_after_treatment = fields.Integer(strict=True, validate=in_range(0, 365), metadata={
         "description": "Rehabilitation: days it must start after the treatment."})
 
     @validates_schema
@@ -246,15 +240,15 @@ class CreateOfferSchema(OfferTermsSchema):
     base_price_minor = Minor(required=True)
     capacity_unit = fields.Enum(CapacityUnit, by_value=True, required=True)
     duration_unit = fields.Enum(DurationUnit, by_value=True, required=True)
-    texts = fields.Dict(keys=fields.String(validate=_length(2, 20)),
-                        values=fields.Nested(OfferTextSchema), validate=_length(0, 30))
+    texts = fields.Dict(keys=fields.String(validate=length(2, 20)),
+                        values=fields.Nested(OfferTextSchema), validate=length(0, 30))
     cancellation_tiers = fields.List(fields.Nested(CancellationTierSchema),
-                                     validate=_length(0, 20))
+                                     validate=length(0, 20))
 
 
 class CancellationTiersSchema(Schema):
     tiers = fields.List(fields.Nested(CancellationTierSchema), required=True,
-                        validate=_length(0, 20))
+                        validate=length(0, 20))
 
 
 class OfferBaseOut(Schema):
@@ -324,20 +318,20 @@ class OfferTextsSchema(Schema):
 
 
 class OfferSearchArgs(Pagination):
-    lang = fields.String(validate=_length(2, 20))
-    currency = fields.String(validate=_length(3, 3))
+    lang = fields.String(validate=length(2, 20))
+    currency = fields.String(validate=length(3, 3))
     chain_link = fields.Enum(ChainLink, by_value=True)
-    city = fields.String(validate=_length(1, 100))
+    city = fields.String(validate=length(1, 100))
     member_kind = fields.Enum(MemberKind, by_value=True)
-    provider_id = fields.Integer(validate=_range(1, MAX_ID))
-    q = fields.String(validate=_length(1, 100))
-    price_min = fields.Integer(validate=_range(0, MAX_MINOR),
+    provider_id = fields.Integer(validate=in_range(1, MAX_ID))
+    q = fields.String(validate=length(1, 100))
+    price_min = fields.Integer(validate=in_range(0, MAX_MINOR),
                                metadata={"description": "Minor units of `currency`."})
-    price_max = fields.Integer(validate=_range(0, MAX_MINOR),
+    price_max = fields.Integer(validate=in_range(0, MAX_MINOR),
                                metadata={"description": "Minor units of `currency`."})
     start = fields.Date(metadata={"description": "First day that must be available."})
     end = fields.Date(metadata={"description": "Last day that must be available (inclusive)."})
-    quantity = fields.Integer(load_default=1, validate=_range(1, 10000))
+    quantity = fields.Integer(load_default=1, validate=in_range(1, 10000))
     sort = fields.String(load_default="price",
                          validate=validate.OneOf(["price", "-price", "name", "-name"],
                                                  error=T("Must be one of: {choices}.")))
@@ -374,9 +368,9 @@ class SearchResultSchema(Schema):
 class CapacitySchema(Schema):
     start = fields.Date(required=True)
     end = fields.Date(required=True)
-    capacity = fields.Integer(required=True, strict=True, validate=_range(0, 100000))
-    weekdays = fields.List(fields.Integer(strict=True, validate=_range(0, 6)), load_default=None,
-                           allow_none=True, validate=_length(1, 7))
+    capacity = fields.Integer(required=True, strict=True, validate=in_range(0, 100000))
+    weekdays = fields.List(fields.Integer(strict=True, validate=in_range(0, 6)), load_default=None,
+                           allow_none=True, validate=length(1, 7))
 
 
 class CalendarArgs(Schema):
@@ -399,13 +393,13 @@ class CapacityResultSchema(Schema):
 
 class ExchangeRateSchema(Schema):
     id = fields.Integer(dump_only=True)
-    base = fields.String(required=True, validate=_length(3, 3))
-    quote = fields.String(required=True, validate=_length(3, 3))
+    base = fields.String(required=True, validate=length(3, 3))
+    quote = fields.String(required=True, validate=length(3, 3))
     rate = fields.Decimal(required=True, as_string=True, places=10, allow_nan=False,
                           validate=_positive_rate, metadata=DECIMAL_STRING)
     effective_on = fields.Date(required=True)
 
 
 class RateQuerySchema(Schema):
-    base = fields.String(validate=_length(3, 3))
-    quote = fields.String(validate=_length(3, 3))
+    base = fields.String(validate=length(3, 3))
+    quote = fields.String(validate=length(3, 3))

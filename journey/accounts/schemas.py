@@ -7,15 +7,14 @@ from marshmallow import Schema, fields, validate
 from journey.accounts.models import Role
 from journey.config import LANGUAGES
 from journey.types import MAX_ID
-from journey.validation import T
+from journey.validation import T, in_range, length
 
 
 class RegisterSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(max=200))
-    full_name = fields.String(required=True, validate=validate.Length(
-        min=1, max=200, error=T("Length must be between {min} and {max}.")))
+    full_name = fields.String(required=True, validate=length(1, 200))
     locale = fields.String(load_default=None, validate=validate.OneOf(
         LANGUAGES, error=T("Must be one of: {choices}.")))
     currency = fields.String(load_default=None, validate=validate.Length(
@@ -25,7 +24,7 @@ class RegisterSchema(Schema):
 class CreateUserSchema(RegisterSchema):
     role = fields.Enum(Role, required=True, by_value=True)
     provider_id = fields.Integer(load_default=None, strict=True,
-                                 validate=validate.Range(min=1, max=MAX_ID))
+                                 validate=in_range(1, MAX_ID))
 
 
 class UserSchema(Schema):
@@ -43,12 +42,9 @@ class UserSchema(Schema):
 class LoginSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
-    name = fields.String(load_default="api", validate=validate.Length(
-        min=1, max=100, error=T("Length must be between {min} and {max}.")))
+    name = fields.String(load_default="api", validate=length(1, 100))
     expires_in_days = fields.Integer(load_default=90, strict=True, allow_none=True,
-                                     validate=validate.Range(
-                                         min=1, max=3650,
-                                         error=T("Must be between {min} and {max}.")))
+                                     validate=in_range(1, 3650))
 
 
 class TokenSchema(Schema):

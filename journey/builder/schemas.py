@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask_babel import get_locale
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from journey.builder.models import (
     JOURNEY_STATUS_TITLES,
@@ -17,18 +17,10 @@ from journey.builder.services.templates import template_text
 from journey.i18n import content_language
 from journey.money import Money, format_money
 from journey.types import MAX_ID
-from journey.validation import T
+from journey.validation import T, in_range, length
 from providers.models import CHAIN_LINK_TITLES, ChainLink
 from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination
 from providers.services.offers import offer_text
-
-
-def _range(lo, hi):
-    return validate.Range(min=lo, max=hi, error=T("Must be between {min} and {max}."))
-
-
-def _length(lo, hi):
-    return validate.Length(min=lo, max=hi, error=T("Length must be between {min} and {max}."))
 
 
 def _money(amount, currency):
@@ -39,38 +31,38 @@ def _money(amount, currency):
             "formatted": format_money(money, str(get_locale() or "en"))}
 
 
-Id = lambda **kw: fields.Integer(strict=True, validate=_range(1, MAX_ID), **kw)  # noqa: E731
+Id = lambda **kw: fields.Integer(strict=True, validate=in_range(1, MAX_ID), **kw)  # noqa: E731
 
 
 # --- settings ------------------------------------------------------------------------
 
 class ClusterSettingsSchema(Schema):
-    visa_free_nationalities = fields.List(fields.String(validate=_length(2, 2)),
-                                          validate=_length(0, 300))
-    deposit_percent = fields.Integer(strict=True, validate=_range(0, 100))
-    balance_due_days = fields.Integer(strict=True, validate=_range(0, 365))
-    quote_validity_hours = fields.Integer(strict=True, validate=_range(1, 24 * 60))
+    visa_free_nationalities = fields.List(fields.String(validate=length(2, 2)),
+                                          validate=length(0, 300))
+    deposit_percent = fields.Integer(strict=True, validate=in_range(0, 100))
+    balance_due_days = fields.Integer(strict=True, validate=in_range(0, 365))
+    quote_validity_hours = fields.Integer(strict=True, validate=in_range(1, 24 * 60))
 
 
 # --- templates -----------------------------------------------------------------------
 
 class TemplateTextSchema(Schema):
     language = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=_length(1, 200))
-    description = fields.String(load_default="", validate=_length(0, 20000))
+    name = fields.String(required=True, validate=length(1, 200))
+    description = fields.String(load_default="", validate=length(0, 20000))
 
 
 class TemplateLinkSchema(Schema):
     position = fields.Integer(dump_only=True)
     chain_link = fields.Enum(ChainLink, by_value=True)
     default_offer_id = Id(required=True)
-    alternative_offer_ids = fields.List(Id(), load_default=list, validate=_length(0, 20))
+    alternative_offer_ids = fields.List(Id(), load_default=list, validate=length(0, 20))
     day_offset = fields.Integer(strict=True, allow_none=True, load_default=None,
-                                validate=_range(-120, 365),
+                                validate=in_range(-120, 365),
                                 metadata={"description": "Days after arrival (negative: "
                                           "before it, e.g. visa support)."})
-    days = fields.Integer(strict=True, validate=_range(1, 365))
-    quantity = fields.Integer(strict=True, validate=_range(1, 100))
+    days = fields.Integer(strict=True, validate=in_range(1, 365))
+    quantity = fields.Integer(strict=True, validate=in_range(1, 100))
     borne_by_provider_id = Id(allow_none=True, load_default=None, metadata={
         "description": "The member that pays for this link (shown as included)."})
 
@@ -80,13 +72,13 @@ class TemplateInSchema(Schema):
                      metadata={"description": "The curating member; none for the cluster."})
     status = fields.Enum(TemplateStatus, by_value=True)
     discount_percent = fields.Integer(strict=True, allow_none=True,
-                                      validate=_range(0, 100))
+                                      validate=in_range(0, 100))
     discount_minor = fields.Integer(strict=True, allow_none=True,
-                                    validate=_range(0, MAX_MINOR))
-    discount_currency = fields.String(allow_none=True, validate=_length(3, 3))
-    texts = fields.Dict(keys=fields.String(validate=_length(2, 20)),
-                        values=fields.Nested(TemplateTextSchema), validate=_length(0, 30))
-    links = fields.List(fields.Nested(TemplateLinkSchema), validate=_length(0, 30))
+                                    validate=in_range(0, MAX_MINOR))
+    discount_currency = fields.String(allow_none=True, validate=length(3, 3))
+    texts = fields.Dict(keys=fields.String(validate=length(2, 20)),
+                        values=fields.Nested(TemplateTextSchema), validate=length(0, 30))
+    links = fields.List(fields.Nested(TemplateLinkSchema), validate=length(0, 30))
 
 
 class TemplateUpdateSchema(TemplateInSchema):
@@ -121,12 +113,12 @@ class TemplateSchema(Schema):
 # --- journeys -----------------------------------------------------------------------
 
 class JourneyProfileSchema(Schema):
-    adults = fields.Integer(strict=True, validate=_range(1, 20))
-    children = fields.Integer(strict=True, validate=_range(0, 20))
-    nationality = fields.String(allow_none=True, validate=_length(2, 2))
-    residence = fields.String(allow_none=True, validate=_length(2, 2))
-    language = fields.String(validate=_length(2, 20))
-    currency = fields.String(validate=_length(3, 3))
+    adults = fields.Integer(strict=True, validate=in_range(1, 20))
+    children = fields.Integer(strict=True, validate=in_range(0, 20))
+    nationality = fields.String(allow_none=True, validate=length(2, 2))
+    residence = fields.String(allow_none=True, validate=length(2, 2))
+    language = fields.String(validate=length(2, 20))
+    currency = fields.String(validate=length(3, 3))
     arrival_on = fields.Date(allow_none=True)
     departure_on = fields.Date(allow_none=True)
     treatment_start_on = fields.Date(allow_none=True)
@@ -140,26 +132,26 @@ class JourneyProfileSchema(Schema):
 
 class OpenJourneySchema(JourneyProfileSchema):
     patient_id = Id(metadata={"description": "Staff: an existing patient account."})
-    patient_email = fields.Email(validate=_length(3, 254), metadata={
+    patient_email = fields.Email(validate=length(3, 254), metadata={
         "description": "Staff: the patient's e-mail (an account is made if none exists)."})
-    patient_name = fields.String(validate=_length(1, 200))
+    patient_name = fields.String(validate=length(1, 200))
 
 
 class ItemInSchema(Schema):
     offer_id = Id(required=True)
     start_on = fields.Date(required=True)
-    days = fields.Integer(strict=True, validate=_range(1, 365), load_default=None)
-    quantity = fields.Integer(strict=True, validate=_range(1, 100), load_default=1)
-    companions = fields.Integer(strict=True, validate=_range(0, 20), load_default=0)
+    days = fields.Integer(strict=True, validate=in_range(1, 365), load_default=None)
+    quantity = fields.Integer(strict=True, validate=in_range(1, 100), load_default=1)
+    companions = fields.Integer(strict=True, validate=in_range(0, 20), load_default=0)
     borne_by_provider_id = Id(allow_none=True, load_default=None)
 
 
 class ItemUpdateSchema(Schema):
     offer_id = Id(metadata={"description": "Swap the item for another offer."})
     start_on = fields.Date()
-    days = fields.Integer(strict=True, validate=_range(1, 365))
-    quantity = fields.Integer(strict=True, validate=_range(1, 100))
-    companions = fields.Integer(strict=True, validate=_range(0, 20))
+    days = fields.Integer(strict=True, validate=in_range(1, 365))
+    quantity = fields.Integer(strict=True, validate=in_range(1, 100))
+    companions = fields.Integer(strict=True, validate=in_range(0, 20))
 
 
 class ItemSchema(Schema):
@@ -233,7 +225,7 @@ class CoordinatorSchema(Schema):
 
 
 class StatusReasonSchema(Schema):
-    reason = fields.String(load_default="", validate=_length(0, 2000))
+    reason = fields.String(load_default="", validate=length(0, 2000))
 
 
 class ApplyTemplateSchema(Schema):

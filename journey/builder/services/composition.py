@@ -3,6 +3,7 @@ dates, and proposing alternatives."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -105,8 +106,7 @@ def plan_journey(actor, journey_id: int, *, arrival_on: date | None = None,
         raise InvalidInput(fields={"arrival_on": [
             _l("Give the arrival date or the wished treatment start.")]})
     context = plan_context(journey, cluster_today(journey, now))
-    context = PlanContext(**{**context.__dict__, "arrival_on": arrival_on,
-                             "departure_on": None})
+    context = replace(context, arrival_on=arrival_on, departure_on=None)
     links = []
     for item in journey.items:
         offset = None
