@@ -11,9 +11,9 @@ from journey.validation import T, in_range, length
 
 
 class RegisterSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.Email(required=True, validate=length(0, 254))
     password = fields.String(required=True, load_only=True,
-                             validate=validate.Length(max=200))
+                             validate=length(0, 200))
     full_name = fields.String(required=True, validate=length(1, 200))
     locale = fields.String(load_default=None, validate=validate.OneOf(
         LANGUAGES, error=T("Must be one of: {choices}.")))
@@ -40,8 +40,8 @@ class UserSchema(Schema):
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    email = fields.String(required=True, validate=length(0, 254))
+    password = fields.String(required=True, load_only=True, validate=length(0, 200))
     name = fields.String(load_default="api", validate=length(1, 100))
     expires_in_days = fields.Integer(load_default=90, strict=True, allow_none=True,
                                      validate=in_range(1, 3650))
