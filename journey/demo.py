@@ -1,11 +1,14 @@
 """The demo cluster: a fictional Baltic medical-tourism cluster for ``flask seed-demo``.
 
 Everything goes through the services, as an admin would enter it by hand: members,
-their offers with texts, seasonal prices and a year of capacity, exchange rates and
-one login per person in :data:`DEMO_LOGINS`. :func:`seed_demo` flushes and leaves the
-commit to its caller. Running it again creates nothing new: it finds the accounts by
-e-mail address, the members by slug and the rates by currency, and skips what exists.
-The content itself lives in :mod:`journey.demo_data`.
+their offers with texts, seasonal prices and a year of capacity, exchange rates, one
+login per person in :data:`DEMO_LOGINS`, the cluster's package templates (curated by
+the coordinator, or by a member for itself) and one patient's journey, opened at a
+member's "one window", built from a template, planned and quoted. :func:`seed_demo`
+flushes and leaves the commit to its caller. Running it again creates nothing new: it
+finds the accounts by e-mail address, the members by slug, the rates by currency, the
+templates by English name and the journey by its patient and template, and skips what
+exists. The content itself lives in :mod:`journey.demo_data`.
 """
 
 from __future__ import annotations
@@ -24,10 +27,20 @@ from journey.accounts.services import (
     get_user_by_email,
     register_patient,
 )
-from journey.demo_data import MEMBERS, RATES
+from journey.builder.models import Journey, PackageTemplate, TemplateText
+from journey.builder.services import journeys, quotes, settings, templates
+from journey.builder.services.composition import plan_journey
+from journey.demo_data import MEMBERS, RATES, TEMPLATES
 from journey.errors import Conflict
 from journey.extensions import db
-from providers.models import ExchangeRate, MemberStatus, Offer, OfferStatus, Provider
+from providers.models import (
+    ExchangeRate,
+    MemberStatus,
+    Offer,
+    OfferStatus,
+    OfferText,
+    Provider,
+)
 from providers.services.members import create_member, set_member_status
 from providers.services.offers import add_price_rule, create_offer, set_capacity
 from providers.services.rates import add_rate
@@ -49,8 +62,33 @@ PATIENTS = [
 ]
 
 
+#: Nationalities that need no visa for a short stay in Lithuania (the EU, the EEA and
+#: Switzerland, and the larger visa-free countries), so a journey only suggests visa
+#: support where it may be needed.
+VISA_FREE = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    "IS", "LI", "NO", "CH", "GB", "US", "CA", "AU", "NZ", "JP", "KR", "IL", "UA", "AE",
+]
+
+#: The journey a newcomer finds: Ingrid's new knee, opened at the orthopaedic hospital's
+#: window (its manager composes the whole chain), planned and quoted in her currency.
+DEMO_JOURNEY = {
+    "patient": "patient@onewindow.demo",
+    "opened_by": "neris-orthopaedic-hospital",
+    "template": "New knee in Vilnius, rehabilitation in Druskininkai",
+    "profile": {"language": "en", "currency": "NOK", "nationality": "NO",
+                "residence": "NO", "adults": 1},
+    "arrives_in_days": 30,  # then on the next Sunday: consultation Monday, surgery Tuesday
+}
+
+
 def manager_email(slug: str) -> str:
     return f"manager@{slug}.demo"
+
+
+def template_name(spec: dict) -> str:
+    return spec["texts"]["en"]["name"]
 
 
 #: Every demo login (all with :data:`DEMO_PASSWORD`): e-mail, role, person, member.
@@ -90,6 +128,9 @@ def seed_demo(*, only_if_empty: bool = False) -> str:
             register_patient(password=DEMO_PASSWORD, **patient)
             created["accounts"] += 1
     _rates(admin, today, created)
+    _settings(admin, created)
+    _templates(created)
+    _journey(today, created)
     return _summary(created)
 
 
@@ -185,6 +226,89 @@ def _rates(admin: User, today: date, created: Counter) -> None:
             created["exchange rates"] += 1
 
 
+def _settings(admin: User, created: Counter) -> None:
+    if not settings.get_settings().visa_free_nationalities:
+        settings.update_settings(admin, visa_free_nationalities=VISA_FREE)
+        created["visa-free list"] += 1
+
+
+def demo_offer_id(slug: str, title: str) -> int:
+    """The id of a demo member's offer, found by the member's slug and its English title."""
+    offer_id = db.session.scalar(
+        select(Offer.id).join(Provider).join(OfferText)
+        .where(Provider.slug == slug, OfferText.language == "en", OfferText.title == title))
+    if offer_id is None:
+        raise Conflict(f"The demo offer {title!r} of {slug} is missing; the demo package "
+                       "templates cannot be loaded into this database.")
+    return offer_id
+
+
+def _member_id(slug: str) -> int:
+    return db.session.scalar(select(Provider.id).where(Provider.slug == slug))
+
+
+def find_template(name: str) -> PackageTemplate | None:
+    """A package template by its English name."""
+    return db.session.scalar(select(PackageTemplate).join(TemplateText).where(
+        TemplateText.language == "en", TemplateText.name == name).limit(1))
+
+
+def _templates(created: Counter) -> None:
+    coordinator = get_user_by_email(COORDINATOR["email"])
+    for spec in TEMPLATES:
+        if find_template(template_name(spec)) is not None:
+            continue
+        curator = spec["curator"]
+        actor = coordinator if curator is None else get_user_by_email(manager_email(curator))
+        links = [{
+            "default_offer_id": demo_offer_id(*link["offer"]),
+            "alternative_offer_ids": [demo_offer_id(*alt) for alt in link["alternatives"]],
+            "day_offset": link["day_offset"], "days": link["days"],
+            "quantity": link["quantity"],
+            "borne_by_provider_id": link["borne_by"] and _member_id(link["borne_by"]),
+        } for link in spec["links"]]
+        templates.create_template(
+            actor, provider_id=None if curator is None else _member_id(curator),
+            texts=copy.deepcopy(spec["texts"]), links=links,
+            discount_percent=spec["discount_percent"], status="published")
+        created["package templates"] += 1
+
+
+def demo_arrival(today: date) -> date:
+    """The demo journey's arrival: the first Sunday at least a month from ``today``."""
+    earliest = today + timedelta(days=DEMO_JOURNEY["arrives_in_days"])
+    return earliest + timedelta(days=(6 - earliest.weekday()) % 7)
+
+
+def find_demo_journey() -> Journey | None:
+    patient = get_user_by_email(DEMO_JOURNEY["patient"])
+    template = find_template(DEMO_JOURNEY["template"])
+    if patient is None or template is None:
+        return None
+    return db.session.scalar(select(Journey).where(
+        Journey.patient_id == patient.id, Journey.template_id == template.id).limit(1))
+
+
+def _journey(today: date, created: Counter) -> None:
+    if find_demo_journey() is not None:
+        return
+    patient = get_user_by_email(DEMO_JOURNEY["patient"])
+    manager = get_user_by_email(manager_email(DEMO_JOURNEY["opened_by"]))
+    coordinator = get_user_by_email(COORDINATOR["email"])
+    template = find_template(DEMO_JOURNEY["template"])
+    arrival = demo_arrival(today)
+    journey = journeys.open_journey(manager, patient_id=patient.id, arrival_on=arrival,
+                                    **DEMO_JOURNEY["profile"])
+    journeys.apply_template(manager, journey.id, template.id, arrival_on=arrival)
+    journey, reasons = plan_journey(manager, journey.id, arrival_on=arrival)
+    if reasons:
+        raise Conflict("The demo journey cannot be planned: "
+                       + "; ".join(str(reason.message) for reason in reasons))
+    journeys.assign_coordinator(coordinator, journey.id, coordinator.id)
+    quotes.create_quote(manager, journey.id)
+    created["quoted patient journey"] += 1
+
+
 def _summary(created: Counter) -> str:
     slugs = [spec["slug"] for spec in MEMBERS]
     members = db.session.scalar(select(func.count(Provider.id)).where(Provider.slug.in_(slugs)))
@@ -192,6 +316,11 @@ def _summary(created: Counter) -> str:
                                .where(Provider.slug.in_(slugs)))
     accounts = db.session.scalar(select(func.count(User.id)).where(
         User.email.in_([login["email"] for login in DEMO_LOGINS])))
+    packages = db.session.scalar(select(func.count(TemplateText.id)).where(
+        TemplateText.language == "en", TemplateText.name.in_([template_name(spec)
+                                                               for spec in TEMPLATES])))
+    journey = find_demo_journey()
     made = ", ".join(f"{n} {what}" for what, n in created.items() if n) or "nothing"
-    return (f"demo cluster: {members} members, {offers} offers, {accounts} accounts "
+    return (f"demo cluster: {members} members, {offers} offers, {accounts} accounts, "
+            f"{packages} package templates, {'one' if journey else 'no'} patient journey "
             f"(created now: {made})")

@@ -5,7 +5,9 @@ A fictional Baltic medical-tourism cluster: every name, address, phone number an
 site here is invented (the ``.demo`` domains do not exist). Members are plain dicts;
 :func:`offer` and :func:`text` keep the 65 offers readable. Prices are integers of
 minor units (``650_000`` EUR cents = 6,500.00 EUR). Each offer has texts in English,
-Lithuanian, Russian and German.
+Lithuanian, Russian and German, and the medical rules the journey builder enforces
+(:func:`surgery`, :func:`rehabilitation`). The package templates in :data:`TEMPLATES`
+name their offers by member slug and English title, and their days from arrival.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from providers.models import (
 )
 
 # --- calendars: (capacity per day, weekdays open or None for every day[, months open]) ----
+# A booking occupies every day of its duration, so a stay's calendar is open on all of
+# them, and a closed day rules out the starts whose stay would span it: a five-night
+# ward stay open Monday to Saturday starts on a Monday or a Tuesday.
 
 EVERY_DAY = None
 MON_FRI = [0, 1, 2, 3, 4]
@@ -61,11 +66,27 @@ def season(period: tuple, price_minor: int, companion_price_minor: int | None = 
             "companion_price_minor": companion_price_minor}
 
 
+# --- medical rules the journey builder enforces (see journey.builder.rules) ---------------
+
+
+def surgery(*, recovery_days: int, fit_to_fly_days: int) -> dict:
+    """A treatment that needs a consultation first, with no excursions on its days and
+    ``recovery_days`` after them, and no flight home until ``fit_to_fly_days`` after."""
+    return {"requires_consultation": True, "recovery_days": recovery_days,
+            "fit_to_fly_days": fit_to_fly_days}
+
+
+def rehabilitation(*, days_after_treatment: int) -> dict:
+    """A rehabilitation that starts ``days_after_treatment`` after a treatment's last day."""
+    return {"min_days_after_treatment": days_after_treatment}
+
+
 def offer(link: ChainLink, unit: PriceUnit, price_minor: int, *, capacity_unit: CapacityUnit,
           duration: tuple[int, DurationUnit], calendar: tuple, texts: dict,
           companion_price_minor: int | None = None, quantity: tuple[int, int | None] = (1, 1),
           lead_time_days: int = 0, confirmation: ConfirmationMode = ConfirmationMode.APPROVAL,
-          terms: list[dict] = NON_REFUNDABLE, seasons: tuple = ()) -> dict:
+          terms: list[dict] = NON_REFUNDABLE, seasons: tuple = (),
+          medical: dict | None = None) -> dict:
     return {
         "chain_link": link, "price_unit": unit, "base_price_minor": price_minor,
         "companion_price_minor": companion_price_minor, "min_quantity": quantity[0],
@@ -73,7 +94,7 @@ def offer(link: ChainLink, unit: PriceUnit, price_minor: int, *, capacity_unit: 
         "lead_time_days": lead_time_days, "duration_value": duration[0],
         "duration_unit": duration[1], "confirmation_mode": confirmation,
         "cancellation_tiers": terms, "texts": texts, "calendar": calendar,
-        "seasons": list(seasons),
+        "seasons": list(seasons), **(medical or {}),
     }
 
 
@@ -106,7 +127,8 @@ MEMBERS: list[dict] = [
             offer(
                 ChainLink.TREATMENT, PriceUnit.STAY, 650_000, companion_price_minor=30_000,
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(5, DurationUnit.NIGHTS),
-                lead_time_days=21, terms=SURGERY_TERMS, calendar=(2, MON_THU),
+                lead_time_days=21, terms=SURGERY_TERMS, calendar=(3, MON_SAT),
+                medical=surgery(recovery_days=7, fit_to_fly_days=10),
                 texts={
                     "en": text("Total knee replacement (knee arthroplasty)",
                                "Replacement of a worn knee joint with a cemented implant from a leading European manufacturer, under spinal anaesthesia. You walk with crutches on the day after surgery and go home, or on to rehabilitation, after five nights.",
@@ -129,7 +151,8 @@ MEMBERS: list[dict] = [
             offer(
                 ChainLink.TREATMENT, PriceUnit.STAY, 720_000, companion_price_minor=30_000,
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(6, DurationUnit.NIGHTS),
-                lead_time_days=21, terms=SURGERY_TERMS, calendar=(2, MON_THU),
+                lead_time_days=21, terms=SURGERY_TERMS, calendar=(2, MON_SAT),
+                medical=surgery(recovery_days=7, fit_to_fly_days=10),
                 texts={
                     "en": text("Total hip replacement (hip arthroplasty)",
                                "A minimally invasive anterior approach spares the muscles around the hip, so most patients climb stairs before they leave us. The implant is chosen after your X-rays have been reviewed by the surgeon who will operate.",
@@ -220,6 +243,7 @@ MEMBERS: list[dict] = [
                 ChainLink.TREATMENT, PriceUnit.STAY, 120_000, quantity=(1, 2),
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(1, DurationUnit.DAYS),
                 lead_time_days=7, terms=SURGERY_TERMS, calendar=(6, MON_FRI),
+                medical=surgery(recovery_days=2, fit_to_fly_days=1),
                 texts={
                     "en": text("Cataract surgery with a premium lens (one eye)",
                                "Phacoemulsification through a 2 mm incision under anaesthetic eye drops, with a monofocal or toric lens implant. The operation takes about 20 minutes; we check the eye again the next morning before you fly home.",
@@ -243,6 +267,7 @@ MEMBERS: list[dict] = [
                 ChainLink.TREATMENT, PriceUnit.STAY, 160_000,
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(1, DurationUnit.DAYS),
                 lead_time_days=3, terms=SURGERY_TERMS, calendar=(8, MON_FRI),
+                medical=surgery(recovery_days=0, fit_to_fly_days=1),
                 texts={
                     "en": text("Laser vision correction, both eyes (Femto-LASIK)",
                                "Bladeless Femto-LASIK for short-sightedness, long-sightedness and astigmatism. Most patients see well enough to walk around the Old Town the following day.",
@@ -483,6 +508,7 @@ MEMBERS: list[dict] = [
                 ChainLink.TREATMENT, PriceUnit.SESSION, 95_000, quantity=(1, 8),
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(2, DurationUnit.SESSIONS),
                 lead_time_days=7, terms=SURGERY_TERMS, calendar=(4, MON_FRI),
+                medical=surgery(recovery_days=2, fit_to_fly_days=1),
                 texts={
                     "en": text("Dental implant with zirconia crown",
                                "A Swiss-made titanium implant placed under local anaesthesia, followed three to four months later by a zirconia crown made in our own laboratory. Price per implant, including the second visit.",
@@ -526,6 +552,7 @@ MEMBERS: list[dict] = [
                 ChainLink.TREATMENT, PriceUnit.SESSION, 42_000, quantity=(1, 10),
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(2, DurationUnit.SESSIONS),
                 lead_time_days=7, terms=SURGERY_TERMS, calendar=(3, MON_FRI),
+                medical=surgery(recovery_days=0, fit_to_fly_days=0),
                 texts={
                     "en": text("Ceramic veneers (per tooth)",
                                "Hand-layered ceramic veneers designed with a digital smile preview, so you see the result before we touch your teeth. Two visits a week apart are enough for a whole smile.",
@@ -1120,6 +1147,7 @@ MEMBERS: list[dict] = [
                 ChainLink.TREATMENT, PriceUnit.STAY, 390_000, companion_price_minor=20_000,
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(3, DurationUnit.NIGHTS),
                 lead_time_days=14, terms=SURGERY_TERMS, calendar=(2, MON_THU),
+                medical=surgery(recovery_days=7, fit_to_fly_days=7),
                 texts={
                     "en": text("Lumbar disc microsurgery (microdiscectomy)",
                                "Removal of a herniated lumbar disc through a 3 cm incision under the microscope, for leg pain that other treatment has not relieved. Most patients walk the same evening and fly home after a week.",
@@ -1161,7 +1189,8 @@ MEMBERS: list[dict] = [
             offer(
                 ChainLink.REHABILITATION, PriceUnit.STAY, 55_000,
                 capacity_unit=CapacityUnit.PLACE, duration=(10, DurationUnit.SESSIONS),
-                lead_time_days=3, terms=STAY_TERMS, calendar=(6, MON_SAT),
+                lead_time_days=3, terms=STAY_TERMS, calendar=(6, EVERY_DAY),
+                medical=rehabilitation(days_after_treatment=14),
                 texts={
                     "en": text("Ten-session physiotherapy course for back and neck",
                                "Ten one-hour sessions over two weeks with your own physiotherapist: manual therapy, exercise in the gym and the hydrotherapy pool, and a programme to continue at home.",
@@ -1205,7 +1234,8 @@ MEMBERS: list[dict] = [
             offer(
                 ChainLink.TREATMENT, PriceUnit.STAY, 690_000,
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(5, DurationUnit.DAYS),
-                lead_time_days=14, terms=SURGERY_TERMS, calendar=(1, MON_THU),
+                lead_time_days=14, terms=SURGERY_TERMS, calendar=(1, MON_SAT),
+                medical=surgery(recovery_days=3, fit_to_fly_days=2),
                 texts={
                     "en": text("Full-arch restoration on four implants (one jaw)",
                                "Four implants and a fixed temporary bridge on the day of surgery, then a permanent bridge on a titanium frame four months later. You leave after the first visit with fixed teeth, not dentures.",
@@ -1329,8 +1359,9 @@ MEMBERS: list[dict] = [
         "offers": [
             offer(
                 ChainLink.TREATMENT, PriceUnit.STAY, 320_000,
-                capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(10, DurationUnit.DAYS),
-                lead_time_days=30, terms=SURGERY_TERMS, calendar=(3, MON_FRI),
+                capacity_unit=CapacityUnit.PLACE, duration=(10, DurationUnit.DAYS),
+                lead_time_days=30, terms=SURGERY_TERMS, calendar=(3, EVERY_DAY),
+                medical=surgery(recovery_days=2, fit_to_fly_days=1),
                 texts={
                     "en": text("IVF cycle with ICSI",
                                "One complete IVF cycle: monitoring scans, egg retrieval under sedation, ICSI fertilisation, embryo culture to day five and a fresh embryo transfer. The medicines are prescribed in advance so that you can buy them at home before you travel.",
@@ -1372,7 +1403,7 @@ MEMBERS: list[dict] = [
             offer(
                 ChainLink.AFTERCARE, PriceUnit.STAY, 9_000,
                 capacity_unit=CapacityUnit.PLACE, duration=(14, DurationUnit.DAYS),
-                terms=CONSULTATION_TERMS, calendar=(10, MON_FRI),
+                terms=CONSULTATION_TERMS, calendar=(10, EVERY_DAY),
                 texts={
                     "en": text("Remote follow-up after embryo transfer",
                                "Two weeks of support after you return home: a nurse on the phone for questions about your medicines, interpretation of your blood pregnancy test and a video consultation to plan the next steps.",
@@ -1420,6 +1451,7 @@ MEMBERS: list[dict] = [
                 capacity_unit=CapacityUnit.BED, duration=(14, DurationUnit.NIGHTS),
                 lead_time_days=7, terms=STAY_TERMS, calendar=(8, EVERY_DAY),
                 seasons=(season(LATE_SUMMER, 198_000, 72_000), season(WINTER_OFFER, 164_000, 56_000)),
+                medical=rehabilitation(days_after_treatment=3),
                 texts={
                     "en": text("Rehabilitation after joint replacement, 14 nights",
                                "Two weeks of intensive rehabilitation after a knee or hip replacement: individual physiotherapy every day, exercise in the pool, mineral baths once the wound has healed, and a doctor who sees you every morning.",
@@ -1444,6 +1476,7 @@ MEMBERS: list[dict] = [
                 capacity_unit=CapacityUnit.BED, duration=(7, DurationUnit.NIGHTS),
                 lead_time_days=3, terms=STAY_TERMS, calendar=(12, EVERY_DAY),
                 seasons=(season(LATE_SUMMER, 79_000, 48_000), season(WINTER_OFFER, 62_000, 38_000)),
+                medical=rehabilitation(days_after_treatment=14),
                 texts={
                     "en": text("Mineral water and mud therapy week",
                                "Seven nights of Druskininkai's classic cure for joint and back pain: mineral baths from our own springs, warm peloid mud wraps, massage and Nordic walking in the pine forest, prescribed by a rehabilitation doctor.",
@@ -1535,6 +1568,7 @@ MEMBERS: list[dict] = [
                 ChainLink.REHABILITATION, PriceUnit.STAY, 39_000,
                 capacity_unit=CapacityUnit.PLACE, duration=(5, DurationUnit.DAYS),
                 lead_time_days=2, terms=STAY_TERMS, calendar=(6, MON_SAT),
+                medical=rehabilitation(days_after_treatment=2),
                 texts={
                     "en": text("Five-day recovery programme after surgery",
                                "Manual lymphatic drainage, gentle water exercise and a salt room session every day for five days, to reduce swelling after orthopaedic, vein or plastic surgery. Our nurse reads your surgeon's discharge letter first.",
@@ -1581,6 +1615,7 @@ MEMBERS: list[dict] = [
                 capacity_unit=CapacityUnit.BED, duration=(21, DurationUnit.NIGHTS),
                 lead_time_days=7, terms=STAY_TERMS, calendar=(6, EVERY_DAY),
                 seasons=(season(LATE_SUMMER, 252_000, 94_000),),
+                medical=rehabilitation(days_after_treatment=7),
                 texts={
                     "en": text("Cardiac rehabilitation, 21 nights",
                                "Three weeks after a heart attack, bypass or valve surgery: monitored exercise on the bicycle and in the pool, carbonated mineral baths, diet counselling and a final stress test that shows how far you have come.",
@@ -1604,6 +1639,7 @@ MEMBERS: list[dict] = [
                 ChainLink.REHABILITATION, PriceUnit.STAY, 196_000, companion_price_minor=56_000,
                 capacity_unit=CapacityUnit.BED, duration=(14, DurationUnit.NIGHTS),
                 lead_time_days=10, terms=STAY_TERMS, calendar=(4, EVERY_DAY),
+                medical=rehabilitation(days_after_treatment=1),
                 texts={
                     "en": text("Neurological rehabilitation, 14 nights",
                                "For patients after a stroke or spine surgery: physiotherapy, occupational and speech therapy, robot-assisted gait training and a neurologist who adjusts the plan every week.",
@@ -1671,6 +1707,7 @@ MEMBERS: list[dict] = [
                 lead_time_days=5, confirmation=INSTANT, terms=STAY_TERMS,
                 calendar=(8, EVERY_DAY),
                 seasons=(season(SUMMER, 129_000, 95_000),),
+                medical=rehabilitation(days_after_treatment=2),
                 texts={
                     "en": text("Seaside spa week (7 nights)",
                                "A week of sea air, walks in the pine forest and daily treatments chosen with our physiotherapist: hydrotherapy, seaweed wraps, an amber massage and aqua aerobics. A gentle way to end a trip that began with surgery or dental treatment.",
@@ -1862,6 +1899,7 @@ MEMBERS: list[dict] = [
                 ChainLink.TREATMENT, PriceUnit.STAY, 110_000, quantity=(1, 2),
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(1, DurationUnit.DAYS),
                 lead_time_days=7, terms=SURGERY_TERMS, calendar=(4, MON_FRI),
+                medical=surgery(recovery_days=1, fit_to_fly_days=3),
                 texts={
                     "en": text("Laser treatment of varicose veins (one leg)",
                                "Endovenous laser closure of the great or small saphenous vein under local anaesthesia, with removal of visible side branches. You walk out an hour later wearing a compression stocking.",
@@ -1885,6 +1923,7 @@ MEMBERS: list[dict] = [
                 ChainLink.TREATMENT, PriceUnit.STAY, 120_000,
                 capacity_unit=CapacityUnit.SURGERY_SLOT, duration=(1, DurationUnit.DAYS),
                 lead_time_days=7, terms=SURGERY_TERMS, calendar=(3, MON_FRI),
+                medical=surgery(recovery_days=5, fit_to_fly_days=3),
                 texts={
                     "en": text("Upper eyelid surgery (blepharoplasty)",
                                "Removal of excess skin from both upper eyelids under local anaesthesia, for a fresher look and a wider field of vision. The stitches come out after six days, so plan a week by the sea.",
@@ -2055,6 +2094,152 @@ MEMBERS: list[dict] = [
                                ["Kardio-MRT mit Kontrastmittel", "Stressperfusion bei Indikation", "Befund auf Englisch, Russisch oder Deutsch"]),
                 },
             ),
+        ],
+    },
+]
+
+# --- package templates ---------------------------------------------------------------------
+
+
+def link(slug: str, title: str, *, day: int, days: int | None = None, quantity: int = 1,
+         alternatives: tuple[tuple[str, str], ...] = (), borne_by: str | None = None) -> dict:
+    """A template link: a member's offer by its English title, ``day`` days after arrival."""
+    return {"offer": (slug, title), "day_offset": day, "days": days, "quantity": quantity,
+            "alternatives": list(alternatives), "borne_by": borne_by}
+
+
+VILNIUS_AIRPORT = link("ratai-transfers", "Vilnius Airport transfer (one way)", day=0)
+
+#: Curated chains, each timed so that a journey applied from any arrival day satisfies the
+#: composition rules (the planner moves a surgery off a weekend). ``curator`` is the slug
+#: of a member curating for itself, or ``None`` for the cluster's coordinator. Every
+#: night from arrival to departure is covered exactly once, by a hotel, a ward or a
+#: residential programme.
+TEMPLATES: list[dict] = [
+    {
+        # Nights 0-1 hotel, 2-6 ward, 7-8 sanatorium room (on the hospital), 9-22
+        # rehabilitation; the spa day after the 7 days of recovery; home on day 23.
+        "curator": None,
+        "discount_percent": 5,
+        "texts": {
+            "en": {"name": "New knee in Vilnius, rehabilitation in Druskininkai",
+                   "description": "A new knee and the rehabilitation after it, in 23 nights. The day after you land in Vilnius, a surgeon at Neris Orthopaedic Hospital examines your knee, and the next day you have your operation. After five nights on the ward you move to Whispering Pines Sanatorium in Druskininkai: two quiet nights with full board, paid for by the hospital, then fourteen nights of intensive rehabilitation among the pines. Once the first weeks of recovery are behind you, a spa day at Sūrus Šaltinis is waiting."},
+            "lt": {"name": "Naujas kelio sąnarys Vilniuje, reabilitacija Druskininkuose",
+                   "description": "Kelio sąnario endoprotezavimas ir reabilitacija po jo – per 23 naktis. Kitą dieną po atvykimo į Vilnių ligoninės „Neris Orthopaedic Hospital“ chirurgas apžiūri jūsų kelį, o dar po dienos jums atliekama operacija. Po penkių naktų ligoninėje persikeliate į sanatoriją „Whispering Pines“ Druskininkuose: dvi ramios naktys su visapusišku maitinimu, kurias apmoka ligoninė, o tada keturiolika naktų intensyvios reabilitacijos tarp pušų. Kai pirmosios sveikimo savaitės liks už nugaros, jūsų laukia SPA diena centre „Sūrus Šaltinis“."},
+            "ru": {"name": "Новый коленный сустав в Вильнюсе, реабилитация в Друскининкае",
+                   "description": "Эндопротезирование коленного сустава и реабилитация после него – за 23 ночи. На следующий день после прилёта в Вильнюс хирург больницы Neris Orthopaedic Hospital осмотрит ваше колено, а ещё через день вас прооперируют. После пяти ночей в стационаре вы переезжаете в санаторий Whispering Pines в Друскининкае: две спокойные ночи с полным пансионом, которые оплачивает больница, а затем четырнадцать ночей интенсивной реабилитации среди сосен. Когда первые недели восстановления останутся позади, вас ждёт день в СПА-центре Sūrus Šaltinis."},
+            "de": {"name": "Neues Kniegelenk in Vilnius, Reha in Druskininkai",
+                   "description": "Ein neues Kniegelenk und die Rehabilitation danach, in 23 Nächten. Am Tag nach Ihrer Ankunft in Vilnius untersucht ein Chirurg des Neris Orthopaedic Hospital Ihr Knie, am Tag darauf werden Sie operiert. Nach fünf Nächten auf Station ziehen Sie ins Whispering Pines Sanatorium in Druskininkai um: zwei ruhige Nächte mit Vollpension, die das Krankenhaus übernimmt, dann vierzehn Nächte intensive Reha zwischen den Kiefern. Wenn die ersten Wochen der Genesung hinter Ihnen liegen, wartet ein Spa-Tag im Sūrus Šaltinis auf Sie."},
+        },
+        "links": [
+            VILNIUS_AIRPORT,
+            link("tilto-namai-hotel", "Double room with breakfast", day=0, days=2,
+                 alternatives=(("tilto-namai-hotel", "Accessible recovery room"),)),
+            link("neris-orthopaedic-hospital", "Orthopaedic surgeon consultation", day=1),
+            link("neris-orthopaedic-hospital", "Total knee replacement (knee arthroplasty)", day=2),
+            link("whispering-pines-sanatorium", "Sanatorium room with full board, no treatments",
+                 day=7, days=2, borne_by="neris-orthopaedic-hospital"),
+            link("whispering-pines-sanatorium", "Rehabilitation after joint replacement, 14 nights",
+                 day=9),
+            link("surus-saltinis-spa", "Spa day with salt room and massage", day=16),
+        ],
+    },
+    {
+        # Nights 0-3 Vilnius, 4-10 the spa week; the day trip after 2 days of recovery.
+        "curator": None,
+        "discount_percent": 8,
+        "texts": {
+            "en": {"name": "Dental implants in Vilnius and a spa week in Palanga",
+                   "description": "Two implants and a week by the sea, in eleven nights. The day after you arrive, a dentist at Baltadantė Dental Studio in Vilnius examines your teeth and takes an X-ray; the next day two titanium implants are placed under local anaesthesia, and a temporary tooth fills the gap. After a day of rest in Vilnius you travel to the coast for seven nights at Kopų Vėjas Seaside Spa in Palanga, with a day trip across the lagoon to the Curonian Spit once the swelling has gone. The zirconia crowns are fitted on a second visit three to four months later; that visit is included in the implant price."},
+            "lt": {"name": "Dantų implantai Vilniuje ir SPA savaitė Palangoje",
+                   "description": "Du implantai ir savaitė prie jūros – per vienuolika naktų. Kitą dieną po atvykimo odontologijos studijoje „Baltadantė“ Vilniuje odontologas apžiūri jūsų dantis ir padaro rentgeno nuotrauką, o dar po dienos, taikant vietinę nejautrą, įsriegiami du titano implantai ir uždedamas laikinas dantis. Po poilsio dienos Vilniuje keliaujate į pajūrį: septynios naktys SPA centre „Kopų Vėjas“ Palangoje, o kai atslūgs tinimas – išvyka per marias į Kuršių neriją. Cirkonio vainikėliai uždedami per antrąjį vizitą po trijų–keturių mėnesių; šis vizitas įskaičiuotas į implanto kainą."},
+            "ru": {"name": "Зубные импланты в Вильнюсе и СПА-неделя в Паланге",
+                   "description": "Два импланта и неделя у моря – за одиннадцать ночей. На следующий день после приезда стоматолог студии Baltadantė в Вильнюсе осмотрит ваши зубы и сделает снимок, а ещё через день под местной анестезией установит два титановых импланта и временный зуб. После дня отдыха в Вильнюсе вы отправляетесь на побережье: семь ночей в СПА-отеле Kopų Vėjas в Паланге, а когда спадёт отёк – поездка через залив на Куршскую косу. Циркониевые коронки устанавливают во второй визит через три–четыре месяца; он включён в стоимость импланта."},
+            "de": {"name": "Zahnimplantate in Vilnius und eine Spa-Woche in Palanga",
+                   "description": "Zwei Implantate und eine Woche am Meer, in elf Nächten. Am Tag nach Ihrer Ankunft untersucht ein Zahnarzt des Baltadantė Dental Studio in Vilnius Ihre Zähne und fertigt ein Röntgenbild an; am nächsten Tag werden unter örtlicher Betäubung zwei Titanimplantate gesetzt, ein provisorischer Zahn schließt die Lücke. Nach einem Ruhetag in Vilnius reisen Sie an die Küste: sieben Nächte im Kopų Vėjas Seaside Spa in Palanga und, sobald die Schwellung abgeklungen ist, ein Ausflug über das Haff auf die Kurische Nehrung. Die Zirkonkronen werden bei einem zweiten Besuch drei bis vier Monate später eingesetzt; dieser Besuch ist im Implantatpreis enthalten."},
+        },
+        "links": [
+            VILNIUS_AIRPORT,
+            link("tilto-namai-hotel", "Double room with breakfast", day=0, days=4),
+            link("baltadante-dental-studio", "Dental check-up, X-ray and professional cleaning",
+                 day=1),
+            link("baltadante-dental-studio", "Dental implant with zirconia crown", day=2, days=1,
+                 quantity=2),
+            link("kopu-vejas-spa", "Seaside spa week (7 nights)", day=4),
+            link("neringos-keliai-tours", "Curonian Spit day trip from Klaipėda or Palanga", day=7,
+                 alternatives=(("neringos-keliai-tours", "Klaipėda Old Town and amber workshop"),
+                               ("kopu-vejas-spa", "Warm amber massage (75 minutes)"))),
+        ],
+    },
+    {
+        # Nights 0-3; the check-up the first morning, then two days for the city.
+        "curator": None,
+        "discount_percent": None,
+        "texts": {
+            "en": {"name": "Cardiac check-up and Vilnius in four days",
+                   "description": "A thorough look at your heart, and time for the city. The morning after you arrive, Vilnia Heart Clinic runs an ECG, echocardiography, an exercise stress test, a coronary calcium scan and blood tests, and a cardiologist explains every result before lunch. The next two days are yours: an unhurried walk through the baroque Old Town, then a half-day trip to Trakai Island Castle with kibinai for lunch. Four nights at Tilto Namai Hotel and a car from the airport are included."},
+            "lt": {"name": "Širdies patikra ir Vilnius per keturias dienas",
+                   "description": "Išsamus širdies patikrinimas ir laiko miestui. Kitą rytą po atvykimo klinikoje „Vilnia Heart Clinic“ jums atliekama EKG, echokardiografija, krūvio mėginys, koronarinių arterijų kalcio KT ir kraujo tyrimai, o kardiologas dar iki pietų paaiškina kiekvieną rezultatą. Kitos dvi dienos – jūsų: neskubus pasivaikščiojimas po barokinį senamiestį ir pusės dienos išvyka į Trakų salos pilį su kibinais pietums. Įskaičiuotos keturios naktys viešbutyje „Tilto Namai“ ir automobilis iš oro uosto."},
+            "ru": {"name": "Кардиологический чек-ап и Вильнюс за четыре дня",
+                   "description": "Тщательное обследование сердца – и время для города. На следующее утро после приезда в клинике Vilnia Heart Clinic вам сделают ЭКГ, эхокардиографию, нагрузочный тест, КТ-оценку коронарного кальция и анализы крови, а кардиолог ещё до обеда объяснит каждый результат. Следующие два дня – ваши: неспешная прогулка по барочному Старому городу и поездка на полдня в Тракайский островной замок с кибинами на обед. Включены четыре ночи в отеле Tilto Namai и машина из аэропорта."},
+            "de": {"name": "Herz-Check-up und Vilnius in vier Tagen",
+                   "description": "Eine gründliche Untersuchung Ihres Herzens – und Zeit für die Stadt. Am Morgen nach Ihrer Ankunft macht die Vilnia Heart Clinic ein EKG, einen Herzultraschall, ein Belastungs-EKG, ein Koronarkalk-CT und Blutuntersuchungen, und noch vor dem Mittagessen erklärt Ihnen ein Kardiologe jedes Ergebnis. Die nächsten zwei Tage gehören Ihnen: ein gemächlicher Spaziergang durch die barocke Altstadt und ein Halbtagesausflug zur Inselburg Trakai mit Kibinai zum Mittagessen. Vier Nächte im Tilto Namai Hotel und ein Transfer vom Flughafen sind inbegriffen."},
+        },
+        "links": [
+            VILNIUS_AIRPORT,
+            link("tilto-namai-hotel", "Double room with breakfast", day=0, days=4),
+            link("vilnia-heart-clinic", "Cardiac check-up in one morning", day=1,
+                 alternatives=(("spektras-diagnostic-centre", "Full health check-up in one day"),)),
+            link("dukes-roads-excursions", "Gentle walk through Vilnius Old Town", day=2),
+            link("dukes-roads-excursions", "Trakai Island Castle half-day excursion", day=3,
+                 alternatives=(("dukes-roads-excursions", "Hot-air balloon flight over Vilnius"),)),
+        ],
+    },
+    {
+        # A member's own package. Nights 0-1; the examination on the arrival afternoon,
+        # surgery the next day, fit to fly the day after.
+        "curator": "akiplotis-eye-clinic",
+        "discount_percent": 5,
+        "texts": {
+            "en": {"name": "Cataract surgery weekend in Vilnius",
+                   "description": "Clear sight in three days. Arrive on a Thursday: that afternoon an eye surgeon at Akiplotis Eye Clinic measures your eye and talks you through the lens that suits you. On Friday morning the cataract is removed in a 20-minute operation under anaesthetic eye drops, and on Saturday morning the surgeon checks the eye before you fly home. Two nights at Tilto Namai Hotel and a car from the airport are included."},
+            "lt": {"name": "Kataraktos operacija per savaitgalį Vilniuje",
+                   "description": "Aiškus matymas per tris dienas. Atvykite ketvirtadienį: tą pačią popietę klinikos „Akiplotis“ akių chirurgas išmatuos jūsų akį ir aptars, kuris lęšis jums tinka. Penktadienio rytą katarakta pašalinama per 20 minučių operaciją, taikant nuskausminamuosius akių lašus, o šeštadienio rytą chirurgas patikrina akį ir galite skristi namo. Įskaičiuotos dvi naktys viešbutyje „Tilto Namai“ ir automobilis iš oro uosto."},
+            "ru": {"name": "Операция по удалению катаракты за выходные в Вильнюсе",
+                   "description": "Ясное зрение за три дня. Приезжайте в четверг: в тот же день после обеда хирург клиники Akiplotis обследует ваш глаз и поможет выбрать подходящую линзу. В пятницу утром катаракту удаляют за 20 минут под анестезирующими каплями, а в субботу утром хирург осматривает глаз, и вы можете лететь домой. Включены две ночи в отеле Tilto Namai и машина из аэропорта."},
+            "de": {"name": "Grauer-Star-Operation übers Wochenende in Vilnius",
+                   "description": "Klare Sicht in drei Tagen. Reisen Sie an einem Donnerstag an: Am Nachmittag vermisst ein Augenchirurg der Akiplotis Eye Clinic Ihr Auge und bespricht mit Ihnen, welche Linse zu Ihnen passt. Am Freitagmorgen wird der Graue Star in einer 20-minütigen Operation unter betäubenden Augentropfen entfernt, am Samstagmorgen kontrolliert der Chirurg das Auge, und Sie können nach Hause fliegen. Zwei Nächte im Tilto Namai Hotel und ein Transfer vom Flughafen sind inbegriffen."},
+        },
+        "links": [
+            VILNIUS_AIRPORT,
+            link("tilto-namai-hotel", "Double room with breakfast", day=0, days=2),
+            link("akiplotis-eye-clinic", "Comprehensive eye examination with a surgeon", day=0),
+            link("akiplotis-eye-clinic", "Cataract surgery with a premium lens (one eye)", day=1),
+        ],
+    },
+    {
+        # Nights 0-1 hotel, 2-4 ward, 5-18 rehabilitation straight after; home on day 19.
+        "curator": None,
+        "discount_percent": 5,
+        "texts": {
+            "en": {"name": "Spine surgery in Kaunas, rehabilitation in Birštonas",
+                   "description": "For a herniated disc that no longer responds to physiotherapy. The day after you land at Kaunas Airport, a surgeon at Nemunas Spine Clinic goes through your MRI with you; the next day the fragment pressing on the nerve is removed through a small incision under the microscope. After three nights on the ward you go straight on to Nemuno Vingis Health Resort in Birštonas, 40 minutes away, for fourteen nights of neurological rehabilitation by the river. Two nights at Linų Namai Hotel before the operation are included."},
+            "lt": {"name": "Stuburo operacija Kaune, reabilitacija Birštone",
+                   "description": "Kai tarpslankstelinio disko išvarža nebepasiduoda kineziterapijai. Kitą dieną po atvykimo į Kauno oro uostą klinikos „Nemunas Spine Clinic“ chirurgas kartu su jumis peržiūri MRT vaizdus, o dar po dienos per nedidelį pjūvį, naudojant mikroskopą, pašalinamas nervą spaudžiantis disko fragmentas. Po trijų naktų ligoninėje vykstate tiesiai į už 40 minučių kelio esantį Birštono kurortą „Nemuno Vingis“ – keturiolika naktų neurologinės reabilitacijos prie Nemuno. Įskaičiuotos dvi naktys viešbutyje „Linų Namai“ prieš operaciją."},
+            "ru": {"name": "Операция на позвоночнике в Каунасе, реабилитация в Бирштонасе",
+                   "description": "При грыже межпозвонкового диска, которая больше не поддаётся физиотерапии. На следующий день после прилёта в аэропорт Каунаса хирург клиники Nemunas Spine Clinic вместе с вами разберёт снимки МРТ, а ещё через день через небольшой разрез под микроскопом удалит фрагмент диска, сдавливающий нерв. После трёх ночей в стационаре вы отправляетесь прямо на курорт Nemuno Vingis в Бирштонасе, в 40 минутах езды, – четырнадцать ночей неврологической реабилитации у реки. Включены две ночи в отеле Linų Namai перед операцией."},
+            "de": {"name": "Bandscheiben-OP in Kaunas, Reha in Birštonas",
+                   "description": "Für einen Bandscheibenvorfall, der auf Physiotherapie nicht mehr anspricht. Am Tag nach Ihrer Landung am Flughafen Kaunas bespricht ein Chirurg der Nemunas Spine Clinic Ihre MRT-Bilder mit Ihnen; am Tag darauf wird das Bandscheibenstück, das auf den Nerv drückt, durch einen kleinen Schnitt unter dem Mikroskop entfernt. Nach drei Nächten auf Station geht es direkt weiter ins Nemuno Vingis Health Resort im 40 Minuten entfernten Birštonas, zu vierzehn Nächten neurologischer Reha am Fluss. Zwei Nächte im Linų Namai Hotel vor der Operation sind inbegriffen."},
+        },
+        "links": [
+            link("ratai-transfers", "Kaunas Airport transfer to Kaunas or Birštonas (one way)",
+                 day=0),
+            link("linu-namai-hotel", "Double room with breakfast", day=0, days=2,
+                 alternatives=(("linu-namai-hotel", "Studio apartment with kitchenette"),)),
+            link("nemunas-spine-clinic", "Spine surgeon consultation (in person or by video)",
+                 day=1),
+            link("nemunas-spine-clinic", "Lumbar disc microsurgery (microdiscectomy)", day=2),
+            link("nemuno-vingis-resort", "Neurological rehabilitation, 14 nights", day=5),
         ],
     },
 ]

@@ -117,7 +117,8 @@ def visa_before_travel(ctx: PlanContext, items: list[PlanItem]) -> list[Violatio
 
 def arrival_transfer(ctx: PlanContext, items: list[PlanItem]) -> list[Violation]:
     """With transfers in the plan, one meets the patient on the arrival day; any other
-    transfer is on the departure day."""
+    transfer is on the departure day or on a day the patient moves to another stay
+    (from the hospital to the sanatorium, say)."""
     transfers = _of(items, ChainLink.TRANSFER)
     if not transfers or ctx.arrival_on is None:
         return []
@@ -126,9 +127,10 @@ def arrival_transfer(ctx: PlanContext, items: list[PlanItem]) -> list[Violation]
         found.append(_violation("transfer_missing_on_arrival", _l(
             "No transfer is planned on your arrival day, %(date)s.",
             date=LocalDate(ctx.arrival_on))))
+    moves = {item.start_on for item in items if item.is_nightly}
     if ctx.departure_on is not None:
         for transfer in transfers:
-            if transfer.start_on not in (ctx.arrival_on, ctx.departure_on):
+            if transfer.start_on not in (ctx.arrival_on, ctx.departure_on, *moves):
                 found.append(_violation("transfer_wrong_day", _l(
                     "%(title)s is on %(date)s; a transfer should be on your arrival day "
                     "(%(arrival)s) or your departure day (%(departure)s).",

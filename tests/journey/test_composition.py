@@ -141,3 +141,40 @@ def test_template_status_needs_texts_and_links(world):
 
     with pytest.raises(Conflict):
         templates.set_template_status(world["admin"], template.id, "published")
+
+
+def test_template_with_a_departure_transfer_keeps_the_departure_day(client, make, world):
+    transfer = make.offer(world["hotel"], chain_link="transfer", price_unit="stay",
+                          capacity_unit="seat", duration_unit="days", base_price_minor=3500,
+                          capacity=8, days=90, texts={"en": {"title": "Airport transfer"}})
+    template = templates.create_template(
+        world["admin"], status="published", texts={"en": {"name": "Short stay"}},
+        links=[{"default_offer_id": transfer.id, "day_offset": 0},
+               {"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
+               {"default_offer_id": transfer.id, "day_offset": 10}])
+    db.session.commit()
+    journey_id = _journey(client, world, departure_on=None)
+    applied = client.post(f"/api/v1/journeys/{journey_id}/apply-template",
+                          json={"template_id": template.id}, headers=world["h"]["patient"])
+    assert applied.json["departure_on"] == soon(20).isoformat()
+    check = client.get(f"/api/v1/journeys/{journey_id}/check",
+                       headers=world["h"]["patient"]).json
+    assert check["ok"], check
+
+
+def test_a_transfer_may_move_the_patient_between_stays(client, make, world):
+    transfer = make.offer(world["sanatorium"], chain_link="transfer", price_unit="stay",
+                          capacity_unit="seat", duration_unit="days", base_price_minor=9000,
+                          capacity=8, days=90, texts={"en": {"title": "Hospital transfer"}})
+    journey_id = _journey(client, world)
+    h = world["h"]["patient"]
+    for offer, start, days in ((world["room"], 10, 4), (world["room2"], 14, 6),
+                               (transfer, 14, 1), (transfer, 17, 1)):
+        client.post(f"/api/v1/journeys/{journey_id}/items",
+                    json={"offer_id": offer.id, "start_on": soon(start).isoformat(),
+                          "days": days}, headers=h)
+    codes = [v["code"] for v in client.get(f"/api/v1/journeys/{journey_id}/check",
+                                           headers=h).json["violations"] if v["blocking"]]
+    # Day 14 (the move to the second hotel) is fine; day 17 is not, nor a missing
+    # transfer on arrival.
+    assert sorted(codes) == ["transfer_missing_on_arrival", "transfer_wrong_day"]

@@ -6,21 +6,51 @@ module, so it neither needs nor disturbs the shared ``app`` fixture.
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from journey.accounts.models import Role, User
-from journey.accounts.services import authenticate
+from journey.accounts.services import authenticate, get_user_by_email
 from journey.app import create_app
-from journey.demo import DEMO_LOGINS, DEMO_PASSWORD, _open_ranges, _season_ranges, seed_demo
+from journey.builder.models import (
+    Journey,
+    JourneyStatus,
+    PackageTemplate,
+    Quote,
+    QuoteLine,
+    QuoteLineKind,
+    TemplateLink,
+    TemplateStatus,
+    TemplateText,
+)
+from journey.builder.services import journeys, quotes
+from journey.builder.services.composition import journey_violations, plan_journey
+from journey.demo import (
+    COORDINATOR,
+    DEMO_JOURNEY,
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    _open_ranges,
+    _season_ranges,
+    demo_arrival,
+    demo_offer_id,
+    find_demo_journey,
+    find_template,
+    manager_email,
+    seed_demo,
+    template_name,
+)
+from journey.demo_data import TEMPLATES
 from journey.extensions import db
 from providers.models import (
     CapacityDay,
     CapacityUnit,
     ChainLink,
     ConfirmationMode,
+    DurationUnit,
     ExchangeRate,
     MemberKind,
     MemberStatus,
@@ -34,6 +64,7 @@ from providers.models import (
 pytestmark = pytest.mark.slow  # a year of calendars and ~30 password hashes
 
 LANGUAGES = {"en", "lt", "ru", "de"}
+TEMPLATE_NAMES = [template_name(spec) for spec in TEMPLATES]
 
 
 def _counts() -> dict[str, int]:
@@ -45,6 +76,11 @@ def _counts() -> dict[str, int]:
         "rates": db.session.scalar(select(func.count(ExchangeRate.id))),
         "price rules": db.session.scalar(select(func.count(PriceRule.id))),
         "capacity days": db.session.scalar(select(func.count()).select_from(CapacityDay)),
+        "templates": db.session.scalar(select(func.count(PackageTemplate.id))),
+        "template links": db.session.scalar(select(func.count(TemplateLink.id))),
+        "journeys": db.session.scalar(select(func.count(Journey.id))),
+        "quotes": db.session.scalar(select(func.count(Quote.id))),
+        "quote lines": db.session.scalar(select(func.count(QuoteLine.id))),
     }
 
 
@@ -75,7 +111,8 @@ def test_summary_names_what_was_loaded(demo_ctx):
     counts = _counts()
     assert demo_ctx.config["DEMO_SUMMARY"].startswith(
         f"demo cluster: {counts['members']} members, {counts['offers']} offers, "
-        f"{len(DEMO_LOGINS)} accounts")
+        f"{len(DEMO_LOGINS)} accounts, {len(TEMPLATES)} package templates, "
+        "one patient journey (created now: ")
 
 
 def test_members_cover_every_kind_in_lithuania_and_beyond(demo_ctx):
@@ -117,10 +154,54 @@ def test_every_offer_has_a_year_of_capacity(demo_ctx):
     offer_ids = db.session.scalars(select(Offer.id)).all()
     assert set(rows) == set(offer_ids)
     assert max(rows.values()) == 365
-    surgery_days = db.session.scalars(
-        select(CapacityDay.day).join(Offer, Offer.id == CapacityDay.offer_id)
-        .where(Offer.capacity_unit == CapacityUnit.SURGERY_SLOT)).all()
-    assert all(day.weekday() < 5 for day in surgery_days)
+
+
+def _starts(offer: Offer, open_days: set[date]) -> list[date]:
+    """The days on which the offer's whole duration is open."""
+    length = max(1, offer.duration_value)
+    return [day for day in sorted(open_days)
+            if all(day + timedelta(days=i) in open_days for i in range(1, length))]
+
+
+def test_every_offer_can_be_booked_for_its_whole_duration(demo_ctx):
+    # A booking occupies every day of its duration: a five-night ward stay needs a
+    # calendar open on all five days, so surgery slots end up starting early in the week.
+    open_days: dict[int, set[date]] = defaultdict(set)
+    for offer_id, day in db.session.execute(
+            select(CapacityDay.offer_id, CapacityDay.day).where(CapacityDay.capacity > 0)):
+        open_days[offer_id].add(day)
+    for offer in db.session.scalars(select(Offer)):
+        starts = _starts(offer, open_days[offer.id])
+        assert starts, offer.texts[0].title
+        if offer.capacity_unit == CapacityUnit.SURGERY_SLOT:
+            assert {day.weekday() for day in starts} <= {0, 1, 2, 3, 4}, offer.id
+
+
+def _offer(slug: str, title: str) -> Offer:
+    return db.session.get(Offer, demo_offer_id(slug, title))
+
+
+def test_medical_offers_carry_the_rules_of_the_chain(demo_ctx):
+    knee = _offer("neris-orthopaedic-hospital", "Total knee replacement (knee arthroplasty)")
+    assert (knee.requires_consultation, knee.recovery_days, knee.fit_to_fly_days) == (True, 7, 10)
+    cataract = _offer("akiplotis-eye-clinic", "Cataract surgery with a premium lens (one eye)")
+    assert (cataract.recovery_days, cataract.fit_to_fly_days) == (2, 1)
+    implant = _offer("baltadante-dental-studio", "Dental implant with zirconia crown")
+    assert (implant.recovery_days, implant.fit_to_fly_days) == (2, 1)
+    rehab = _offer("whispering-pines-sanatorium",
+                   "Rehabilitation after joint replacement, 14 nights")
+    assert rehab.min_days_after_treatment == 3
+    check_up = _offer("vilnia-heart-clinic", "Cardiac check-up in one morning")
+    assert (check_up.requires_consultation, check_up.recovery_days,
+            check_up.fit_to_fly_days, check_up.min_days_after_treatment) == (False, 0, 0, 0)
+    offers = db.session.scalars(select(Offer)).all()
+    surgeries = [o for o in offers if o.capacity_unit == CapacityUnit.SURGERY_SLOT]
+    assert all(o.chain_link == ChainLink.TREATMENT and o.requires_consultation
+               for o in surgeries)
+    assert all(o.min_days_after_treatment >= 1 for o in offers
+               if o.chain_link == ChainLink.REHABILITATION)
+    assert not any(o.recovery_days or o.fit_to_fly_days or o.requires_consultation
+                   for o in offers if o.chain_link != ChainLink.TREATMENT)
 
 
 def test_every_demo_login_authenticates(demo_ctx):
@@ -143,6 +224,96 @@ def test_rates_are_dated_today(demo_ctx):
     rates = {r.quote: r for r in db.session.scalars(select(ExchangeRate))}
     assert {"USD", "GBP", "NOK", "SEK", "PLN", "UAH", "JPY", "AED"} <= set(rates)
     assert all(r.base == "EUR" and r.effective_on == date.today() for r in rates.values())
+
+
+def test_package_templates_are_published_in_four_languages(demo_ctx):
+    names = db.session.scalars(select(TemplateText.name).where(TemplateText.language == "en"))
+    assert sorted(names) == sorted(TEMPLATE_NAMES)
+    assert len(TEMPLATES) >= 4
+    for name in TEMPLATE_NAMES:
+        template = find_template(name)
+        assert template.status == TemplateStatus.PUBLISHED
+        texts = {t.language: t for t in template.texts}
+        assert set(texts) == LANGUAGES, name
+        assert all(t.name.strip() and len(t.description) > 200 for t in texts.values()), name
+        assert len({t.name for t in texts.values()}) == 4, name  # translated, not copied
+        assert template.links[0].chain_link == ChainLink.TRANSFER
+        assert template.links[0].day_offset == 0
+    curators = [find_template(name).provider for name in TEMPLATE_NAMES]
+    assert sum(curator is None for curator in curators) >= 3
+    assert [c.slug for c in curators if c is not None] == ["akiplotis-eye-clinic"]
+    knee = find_template(DEMO_JOURNEY["template"])
+    assert {link.chain_link for link in knee.links} >= {
+        ChainLink.TRANSFER, ChainLink.ACCOMMODATION, ChainLink.CONSULTATION,
+        ChainLink.TREATMENT, ChainLink.REHABILITATION, ChainLink.LEISURE}
+    borne = [link for link in knee.links if link.borne_by_provider_id is not None]
+    assert len(borne) == 1
+    assert borne[0].default_offer.provider.slug == "whispering-pines-sanatorium"
+    assert db.session.get(Provider, borne[0].borne_by_provider_id).slug == \
+        "neris-orthopaedic-hospital"
+
+
+def _nights_covered_once(journey: Journey) -> bool:
+    nights = [item.start_on + timedelta(days=n) for item in journey.items
+              if item.offer.duration_unit == DurationUnit.NIGHTS for n in range(item.days)]
+    trip = [journey.arrival_on + timedelta(days=n)
+            for n in range((journey.departure_on - journey.arrival_on).days)]
+    return sorted(nights) == trip
+
+
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_every_template_plans_and_quotes_from_any_arrival_day(demo_ctx, name):
+    patient = get_user_by_email("patient.de@onewindow.demo")
+    template = find_template(name)
+    first = date.today() + timedelta(days=30)
+    for arrival in (first + timedelta(days=n) for n in range(7)):  # every weekday
+        journey = journeys.open_journey(patient, arrival_on=arrival, language="de")
+        journeys.apply_template(patient, journey.id, template.id)
+        applied = [v.code for v in journey_violations(journey) if v.blocking]
+        assert set(applied) <= {"unavailable"}, (arrival, applied)  # only a weekday off
+        journey, reasons = plan_journey(patient, journey.id)
+        assert reasons == [], (arrival, [str(r.message) for r in reasons])
+        assert journey.arrival_on == arrival
+        assert [v.code for v in journey_violations(journey) if v.blocking] == [], arrival
+        assert _nights_covered_once(journey), arrival
+        quote = quotes.create_quote(patient, journey.id)
+        assert quote.total_minor == sum(line.total_minor for line in quote.lines) > 0
+        assert quote.total_minor == quote.subtotal_minor - quote.discount_minor
+        assert journey.status == JourneyStatus.QUOTED
+
+
+def test_a_template_applied_on_its_arrival_day_needs_no_planning(demo_ctx):
+    patient = get_user_by_email("patient.de@onewindow.demo")
+    arrival = demo_arrival(date.today())  # a Sunday: consultation Monday, surgery Tuesday
+    journey = journeys.open_journey(patient, arrival_on=arrival)
+    journeys.apply_template(patient, journey.id, find_template(DEMO_JOURNEY["template"]).id)
+    assert [v.code for v in journey_violations(journey) if v.blocking] == []
+    assert (journey.departure_on - arrival).days == 23
+    assert _nights_covered_once(journey)
+
+
+def test_the_demo_journey_was_opened_at_a_members_window_and_quoted(demo_ctx):
+    journey = find_demo_journey()
+    assert journey.patient.email == DEMO_JOURNEY["patient"]
+    assert journey.opened_by.email == manager_email(DEMO_JOURNEY["opened_by"])
+    assert journey.entry_provider.slug == DEMO_JOURNEY["opened_by"]
+    assert journey.coordinator.email == COORDINATOR["email"]
+    assert journey.status == JourneyStatus.QUOTED
+    assert journey.arrival_on == demo_arrival(date.today())
+    assert journey.currency == "NOK"
+    assert [v for v in journey_violations(journey) if v.blocking] == []
+    assert journey_violations(journey) == []  # a Norwegian needs no visa: not even a hint
+    assert _nights_covered_once(journey)
+    providers = {item.offer.provider_id for item in journey.items}
+    assert len(providers) >= 5  # one window, the whole chain
+    (quote,) = journey.quotes
+    assert quote.currency == "NOK"
+    assert quote.total_minor == sum(line.total_minor for line in quote.lines) > 0
+    kinds = [line.kind for line in quote.lines]
+    assert kinds.count(QuoteLineKind.BORNE) == 1 and kinds[-1] == QuoteLineKind.DISCOUNT
+    assert all(line.rate > 1 for line in quote.lines if line.kind == QuoteLineKind.ITEM)
+    patient = authenticate(DEMO_JOURNEY["patient"], DEMO_PASSWORD)
+    assert journeys.get_journey(patient, journey.id) is journey
 
 
 def test_seeding_again_creates_nothing(demo_ctx):

@@ -22,7 +22,7 @@ from journey.builder.services.templates import get_template
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
 from journey.types import utcnow
-from providers.models import Offer, Provider
+from providers.models import ChainLink, DurationUnit, Offer, Provider
 from providers.services.common import check_country, check_currency, check_language
 from providers.services.offers import get_offer, is_public
 
@@ -241,6 +241,24 @@ def add_item(actor, journey_id: int, *, offer_id: int, start_on: date, days: int
     return item
 
 
+#: Links that lie before, around or after the stay and so do not set the departure.
+OUTSIDE_THE_STAY = {ChainLink.VISA_SUPPORT, ChainLink.TRAVEL, ChainLink.INSURANCE,
+                    ChainLink.AFTERCARE}
+
+
+def trip_end(items) -> date | None:
+    """The departure day the items imply: the check-out of the last night, or the last
+    day of a day item (a departure transfer sits on the departure day itself)."""
+    ends = []
+    for item in items:
+        offer = item.offer
+        if offer.chain_link in OUTSIDE_THE_STAY:
+            continue
+        nightly = offer.duration_unit == DurationUnit.NIGHTS
+        ends.append(item.start_on + timedelta(days=item.days if nightly else item.days - 1))
+    return max(ends, default=None)
+
+
 def journey_item(journey: Journey, item_id: int) -> JourneyItem:
     item = next((i for i in journey.items if i.id == item_id), None)
     if item is None:
@@ -287,9 +305,10 @@ def apply_template(actor, journey_id: int, template_id: int, *,
             offer=link.default_offer, start_on=start, days=link.days, quantity=link.quantity,
             borne_by_provider_id=link.borne_by_provider_id, template_link_id=link.id,
             added_by_id=actor.id))
-    last = max((i.start_on + timedelta(days=i.days) for i in journey.items), default=None)
-    if last is not None and (journey.departure_on is None or journey.departure_on < last):
-        journey.departure_on = last
+    departure = trip_end(journey.items)
+    if departure is not None and (journey.departure_on is None
+                                  or journey.departure_on < departure):
+        journey.departure_on = departure
     package_changed(journey, actor, f"template {template.id} applied")
     db.session.flush()
     return journey
