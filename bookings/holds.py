@@ -1,0 +1,177 @@
+"""Placing, renewing and releasing holds without ever overselling.
+
+Writing holds locks the affected capacity rows first, in a fixed order (offer, day),
+recomputes availability inside the lock and only then writes. On PostgreSQL that is
+``SELECT ... FOR UPDATE`` (with the connection's lock timeout, so a lock that cannot be
+had becomes "busy, try again"); on SQLite a no-op ``UPDATE`` of the same rows takes the
+database's single write lock before anything is read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, select, update
+
+from bookings.availability import Line
+from bookings.models import Hold
+from journey.errors import Conflict, InvalidInput, NotFound
+from journey.extensions import db
+from journey.types import utcnow
+from providers.models import CapacityDay
+from providers.services.availability import register_usage_source
+
+#: How often a hold may be renewed before the checkout must start again.
+MAX_RENEWALS = 3
+
+
+class HoldUsage:
+    """Units that live holds use, for the catalogue's availability."""
+
+    @staticmethod
+    def live(now: datetime):
+        return and_(Hold.released_at.is_(None), Hold.expires_at > now)
+
+    def units_by_day(self, offer_id: int, start: date, end: date,
+                     now: datetime) -> dict[date, int]:
+        rows = db.session.execute(select(Hold.start_on, Hold.end_on, Hold.quantity).where(
+            Hold.offer_id == offer_id, Hold.start_on <= end, Hold.end_on > start,
+            self.live(now))).all()
+        used: dict[date, int] = defaultdict(int)
+        for first, after_last, quantity in rows:
+            day = max(first, start)
+            while day < after_last and day <= end:
+                used[day] += quantity
+                day += timedelta(days=1)
+        return dict(used)
+
+    def units_expr(self, offer_id, day, now: datetime):
+        return (select(func.coalesce(func.sum(Hold.quantity), 0))
+                .where(Hold.offer_id == offer_id, Hold.start_on <= day, Hold.end_on > day,
+                       self.live(now))
+                .scalar_subquery())
+
+
+HOLD_USAGE = HoldUsage()
+register_usage_source(HOLD_USAGE)
+
+
+def _lock_capacity(needs: dict[tuple[int, date], int]) -> dict[tuple[int, date], int]:
+    """Lock the capacity rows of every (offer, day) in a fixed order; return capacities."""
+    offers = sorted({offer_id for offer_id, _day in needs})
+    capacity: dict[tuple[int, date], int] = {}
+    for offer_id in offers:
+        days = sorted(day for o, day in needs if o == offer_id)
+        rows = select(CapacityDay.day, CapacityDay.capacity).where(
+            CapacityDay.offer_id == offer_id, CapacityDay.day.between(days[0], days[-1]))
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(update(CapacityDay).where(
+                CapacityDay.offer_id == offer_id,
+                CapacityDay.day.between(days[0], days[-1])
+            ).values(capacity=CapacityDay.capacity))
+        else:
+            rows = rows.order_by(CapacityDay.day).with_for_update()
+        for day, units in db.session.execute(rows):
+            capacity[(offer_id, day)] = units
+    return capacity
+
+
+def _needs(lines: list[Line]) -> dict[tuple[int, date], int]:
+    needs: dict[tuple[int, date], int] = defaultdict(int)
+    for line in lines:
+        for i in range(line.days):
+            needs[(line.offer_id, line.start_on + timedelta(days=i))] += line.quantity
+    return dict(needs)
+
+
+def _check_free(needs, capacity, now: datetime, *, ignore_group: str | None = None) -> None:
+    short = []
+    for offer_id in sorted({o for o, _d in needs}):
+        days = sorted(day for o, day in needs if o == offer_id)
+        used = HOLD_USAGE.units_by_day(offer_id, days[0], days[-1], now)
+        if ignore_group is not None:
+            own = db.session.execute(select(Hold.start_on, Hold.end_on, Hold.quantity).where(
+                Hold.offer_id == offer_id, Hold.group_key == ignore_group,
+                HoldUsage.live(now))).all()
+            for first, after_last, quantity in own:
+                day = first
+                while day < after_last:
+                    if day in used:
+                        used[day] -= quantity
+                    day += timedelta(days=1)
+        for day in days:
+            free = capacity.get((offer_id, day), 0) - used.get(day, 0)
+            if free < needs[(offer_id, day)]:
+                short.append((offer_id, day))
+    if short:
+        offer_id, day = short[0]
+        raise Conflict(_l("Sold out: offer %(offer)s has no room left on %(day)s.",
+                          offer=offer_id, day=day.isoformat()),
+                       fields={"lines": [_l("Not available: offer %(offer)s on %(day)s.",
+                                            offer=o, day=d.isoformat()) for o, d in short]})
+
+
+def place_holds(lines: list[Line], *, group_key: str, ttl: timedelta,
+                now: datetime | None = None) -> list[Hold]:
+    """Hold every line, or none: all-or-nothing across the lines of a checkout."""
+    now = now or utcnow()
+    if not lines:
+        raise InvalidInput(fields={"lines": [_l("Nothing to hold.")]})
+    for line in lines:
+        if line.days < 1 or line.quantity < 1:
+            raise InvalidInput(fields={"lines": [_l("Each line needs days and a quantity.")]})
+    needs = _needs(lines)
+    capacity = _lock_capacity(needs)
+    _check_free(needs, capacity, now)
+    holds = [Hold(group_key=group_key, offer_id=line.offer_id, start_on=line.start_on,
+                  end_on=line.start_on + timedelta(days=line.days), quantity=line.quantity,
+                  expires_at=now + ttl, created_at=now) for line in lines]
+    db.session.add_all(holds)
+    db.session.flush()
+    return holds
+
+
+def _group(group_key: str) -> list[Hold]:
+    holds = list(db.session.scalars(select(Hold).where(Hold.group_key == group_key)
+                                    .order_by(Hold.id)))
+    if not holds:
+        raise NotFound(_l("No such hold."))
+    return holds
+
+
+def renew_holds(group_key: str, *, ttl: timedelta, now: datetime | None = None) -> list[Hold]:
+    """Extend a group's holds, after checking availability again under the lock.
+
+    A hold that has expired in the meantime counts as a new hold: its units may have
+    gone to someone else, in which case the renewal fails. Renewals are limited.
+    """
+    now = now or utcnow()
+    holds = _group(group_key)
+    if any(h.released_at is not None for h in holds):
+        raise Conflict(_l("These holds were released."))
+    if any(h.renewals >= MAX_RENEWALS for h in holds):
+        raise Conflict(_l("The hold cannot be extended again; please start over."))
+    lines = [Line(h.offer_id, h.start_on, (h.end_on - h.start_on).days, h.quantity)
+             for h in holds]
+    needs = _needs(lines)
+    capacity = _lock_capacity(needs)
+    _check_free(needs, capacity, now, ignore_group=group_key)
+    for hold in holds:
+        hold.expires_at = now + ttl
+        hold.renewals += 1
+    db.session.flush()
+    return holds
+
+
+def release_holds(group_key: str, *, now: datetime | None = None) -> int:
+    """Give the units back at once; returns how many holds were still live."""
+    now = now or utcnow()
+    released = 0
+    for hold in _group(group_key):
+        if hold.released_at is None:
+            hold.released_at = now
+            released += hold.expires_at > now
+    db.session.flush()
+    return released
