@@ -114,7 +114,12 @@ def rate_from_table(table, source: str, target: str, pivot: str = "EUR") -> Rate
 
 def get_rate(source: str, target: str, *, on: date, pivot: str = "EUR") -> Rate:
     """The rate in force on ``on``: direct, inverse, or across ``pivot``."""
-    rate = rate_from_table(rates_in_force(on), source, target, pivot)
+    return require_rate(rates_in_force(on), source, target, pivot)
+
+
+def require_rate(table, source: str, target: str, pivot: str = "EUR") -> Rate:
+    """Like :func:`rate_from_table`, but a missing rate is a clear 4xx."""
+    rate = rate_from_table(table, source, target, pivot)
     if rate is None:
         raise InvalidInput(
             _l("No exchange rate from %(source)s to %(target)s.", source=source, target=target),

@@ -9,7 +9,7 @@ rate and its date. Totals are sums of the stored lines; nothing is recomputed la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -33,7 +33,7 @@ from journey.money import Money, convert_minor
 from journey.types import utcnow
 from providers.models import PriceUnit
 from providers.services.offers import offer_text, price_for
-from providers.services.rates import Rate, get_rate
+from providers.services.rates import Rate, rates_in_force, require_rate
 
 
 def percent_of(amount: int, percent: int) -> int:
@@ -67,13 +67,13 @@ def _terms(offer) -> list[dict]:
 
 
 def _discount(template: PackageTemplate | None, subtotal: int, currency: str,
-              on: date) -> tuple[int, Rate | None]:
+              table) -> tuple[int, Rate | None]:
     if template is None or subtotal <= 0:
         return 0, None
     if template.discount_percent:
         return min(subtotal, percent_of(subtotal, template.discount_percent)), None
     if template.discount_minor:
-        rate = get_rate(template.discount_currency, currency, on=on)
+        rate = require_rate(table, template.discount_currency, currency)
         amount = convert_minor(template.discount_minor, template.discount_currency, currency,
                                rate.rate)
         return min(subtotal, amount), rate
@@ -106,12 +106,13 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
                   language=journey.language, created_by_id=actor.id, created_at=now,
                   expires_at=now + timedelta(hours=settings.quote_validity_hours),
                   deposit_percent=settings.deposit_percent)
+    table = rates_in_force(today)  # one read of the rates for every line
     lines = []
     for item in journey.items:
         offer = item.offer
         _language, text = offer_text(offer, journey.language)
         unit, total_offer = item_price(item)
-        rate = get_rate(offer.currency, journey.currency, on=today)
+        rate = require_rate(table, offer.currency, journey.currency)
         borne = item.borne_by_provider_id is not None
         lines.append(QuoteLine(
             kind=QuoteLineKind.BORNE if borne else QuoteLineKind.ITEM,
@@ -131,7 +132,7 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
     subtotal = sum(line.total_minor for line in lines)
     template = db.session.get(PackageTemplate, journey.template_id) if journey.template_id \
         else None
-    discount, discount_rate = _discount(template, subtotal, journey.currency, today)
+    discount, discount_rate = _discount(template, subtotal, journey.currency, table)
     if discount:
         lines.append(QuoteLine(
             kind=QuoteLineKind.DISCOUNT, title=str(_l("Package discount")),
