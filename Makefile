@@ -46,10 +46,12 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Benchmarks against PostgreSQL; not part of `make test`.
+# Benchmarks against PostgreSQL; not part of `make test`. The quote benchmark reuses
+# the large catalogue the catalogue benchmark leaves behind.
 bench: setup
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python -m bench.catalogue
+	$(BIN)/python -m bench.quote
 
 # Re-extract interface strings and update every catalog (then translate what is new).
 translations: setup

@@ -58,6 +58,8 @@ TARGET_THROUGHPUT_RATIO = 0.40   # search req/s >= 40 % of the baseline's, same 
 TARGET_P99_MS = 50.0             # search p99 latency under load
 TARGET_SCALE_FACTOR = 1.5        # search at the large size at most 1.5x slower (req/s)
 
+DEFAULT_MEMBERS = 1000
+DEFAULT_LARGE = 50000  # offers in the large catalogue
 CAPACITY_DAYS = 365
 LOAD_TIMEOUT = "15min"  # statement_timeout of every bulk-load statement
 SEARCH_URL_COUNT = 500
@@ -493,8 +495,16 @@ def free_port() -> int:
 
 
 def http_get(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
+    return http_request(url, timeout=timeout)
+
+
+def http_request(url: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+                 timeout: float = 10.0) -> tuple[int, bytes]:
+    """``(status, body)`` of one request, also for 4xx and 5xx answers."""
+    request = urllib.request.Request(url, method=method, headers=headers or {},  # noqa: S310
+                                     data=b"" if method == "POST" else None)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -515,9 +525,14 @@ class Server:
     def __enter__(self) -> Server:
         gunicorn = Path(sys.executable).parent / "gunicorn"
         command = ([str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"])
-        command += ["--no-control-socket", "-w", str(self.workers), "--threads",
-                    str(self.threads), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-                    "bench.wsgi:app"]
+        # --reuse-port: a listening socket per worker, so that the kernel spreads wrk's
+        # keep-alive connections over the workers. With the one shared socket, whichever
+        # worker wakes first may accept all 16 and keep them for the whole run (one
+        # worker at 100 % CPU, the other idle): seen in most probe runs, it cost
+        # the baseline a third of its throughput and the quote benchmark 40 %.
+        command += ["--no-control-socket", "--reuse-port", "-w", str(self.workers),
+                    "--threads", str(self.threads), "-b", f"127.0.0.1:{self.port}",
+                    "--log-level", "warning", "bench.wsgi:app"]
         env = {**os.environ, "DATABASE_URL": self.database_url, "RUN_SCHEDULER": "0",
                "ONEWINDOW_ENV": "development"}
         self.log = self.log_path.open("w")
@@ -591,6 +606,7 @@ class WrkResult:
     p99_ms: float
     non2xx: int
     socket_errors: dict[str, int] = field(default_factory=dict)
+    first_status: int = 0  # the first response outside 2xx, 0 when none
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -625,13 +641,14 @@ def parse_wrk(output: str) -> WrkResult:
         seconds=round(_ms(done.group(2), done.group(3)) / 1000, 2),
         rps=float(find(r"^Requests/sec:\s+([\d.]+)").group(1)),
         p50_ms=percentiles["50"], p75_ms=percentiles["75"], p90_ms=percentiles["90"],
-        p99_ms=percentiles["99"], non2xx=non2xx, socket_errors=socket_errors)
+        p99_ms=percentiles["99"], non2xx=non2xx, socket_errors=socket_errors,
+        first_status=int(bench.group(2)))
 
 
 def run_wrk(base: str, script_args: list[str], seconds: int, connections: int,
-            threads: int) -> WrkResult:
+            threads: int, script: Path = LUA) -> WrkResult:
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-               "--timeout", "5s", "-s", str(LUA), base, "--", *script_args]
+               "--timeout", "5s", "-s", str(script), base, "--", *script_args]
     try:
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
                                 timeout=seconds + 60)
@@ -641,8 +658,9 @@ def run_wrk(base: str, script_args: list[str], seconds: int, connections: int,
         raise BenchError(f"wrk failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     parsed = parse_wrk(result.stdout)
     if parsed.non2xx:
-        raise BenchError(f"{parsed.non2xx} responses outside 2xx during "
-                         f"{' '.join(script_args)}:\n{result.stdout}")
+        raise BenchError(f"{parsed.non2xx} responses outside 2xx (the first: HTTP "
+                         f"{parsed.first_status}) during {' '.join(script_args)}:\n"
+                         f"{result.stdout}")
     if any(parsed.socket_errors.values()):
         raise BenchError(f"socket errors {parsed.socket_errors} during "
                          f"{' '.join(script_args)}:\n{result.stdout}")
@@ -690,23 +708,33 @@ def sanity_check(server: Server, paths: list[str], offers: int) -> tuple[float, 
     return items / len(sample), totals / len(sample), empty / len(sample)
 
 
-def measure_size(args, url: str, label: str, offers: int, paths_file: Path,
-                 paths: list[str]) -> SizeResult:
-    print(f"\n== {label}: {args.members:,} members, {offers:,} offers ==", flush=True)
+def build_catalogue(url: str, members: int, offers: int, parallel: int = 2,
+                    extra_sql: str | None = None) -> tuple[float, dict[str, float],
+                                                          dict[str, int]]:
+    """Recreate, migrate and fill the database; print and return the build times and
+    the row counts. ``bench.quote`` builds the large catalogue with this too."""
     started = time.perf_counter()
     steps: dict[str, float] = {}
     with Timer(steps, "create database"):
         recreate_database(url)
     with Timer(steps, "flask db upgrade"):
         migrate(url)
-    steps.update(load_catalogue(url, args.members, offers, parallel=args.load_parallel,
-                                extra_sql=args.extra_sql))
+    steps.update(load_catalogue(url, members, offers, parallel=parallel, extra_sql=extra_sql))
     build_seconds = round(time.perf_counter() - started, 1)
     for step, seconds in steps.items():
         print(f"  build {step:<40} {seconds:8.2f} s")
     print(f"  build total {build_seconds:.1f} s", flush=True)
     counts = table_counts(url)
     print("  rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()), flush=True)
+    return build_seconds, steps, counts
+
+
+def measure_size(args, url: str, label: str, offers: int, paths_file: Path,
+                 paths: list[str]) -> SizeResult:
+    print(f"\n== {label}: {args.members:,} members, {offers:,} offers ==", flush=True)
+    build_seconds, steps, counts = build_catalogue(url, args.members, offers,
+                                                   parallel=args.load_parallel,
+                                                   extra_sql=args.extra_sql)
 
     with Server(url, label, args.workers, args.worker_threads) as server:
         try:
@@ -722,25 +750,36 @@ def _measure(args, server: Server, label: str, offers: int, paths_file: Path,
     items, total, empty = sanity_check(server, paths, offers)
     print(f"  search sample: {items:.1f} items/page, {total:.1f} total matches on average, "
           f"{empty:.0%} empty", flush=True)
-    ids = ["ids", str(offers)]
-    urls = ["urls", str(paths_file)]
-    wrk = {"seconds": args.duration, "connections": args.connections,
-           "threads": args.threads}
     results, other_cpu = {}, {}
-    for name, script_args in (("baseline", ids), ("search", urls)):
-        other_cpu[name] = busy = other_cpu_share()
-        if busy is not None and busy > BUSY_WARNING:
-            print(f"  WARNING: other processes keep {busy:.0%} of the CPUs busy; "
-                  "the figures below are unreliable", flush=True)
-        run_wrk(server.base, script_args, **{**wrk, "seconds": args.warmup})
-        results[name] = run_wrk(server.base, script_args, **wrk)
-        r = results[name]
-        print(f"  {name:<8} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
-              f"p99 {r.p99_ms:7.2f} ms  ({r.requests:,} requests; "
-              f"CPU busy elsewhere before: {_share(busy)})", flush=True)
+    for name, script_args in (("baseline", baseline_args(offers)),
+                              ("search", ["urls", str(paths_file)])):
+        results[name], other_cpu[name] = load_scenario(server, name, script_args, args)
     return SizeResult(label, args.members, offers, build_seconds, steps, counts,
                       round(items, 2), round(total, 2), round(empty, 3), other_cpu,
                       results["baseline"], results["search"])
+
+
+def baseline_args(offers: int) -> list[str]:
+    """catalogue.lua's arguments for the baseline: random offer ids 1..offers."""
+    return ["ids", str(offers)]
+
+
+def load_scenario(server: Server, name: str, script_args: list[str], args,
+                  script: Path = LUA) -> tuple[WrkResult, float | None]:
+    """Warm up, then measure one scenario with wrk (``args``: see
+    :func:`add_load_arguments`); returns the result and the CPU share other processes
+    used just before."""
+    busy = other_cpu_share()
+    if busy is not None and busy > BUSY_WARNING:
+        print(f"  WARNING: other processes keep {busy:.0%} of the CPUs busy; "
+              "the figures below are unreliable", flush=True)
+    wrk = {"connections": args.connections, "threads": args.threads, "script": script}
+    run_wrk(server.base, script_args, seconds=args.warmup, **wrk)
+    r = run_wrk(server.base, script_args, seconds=args.duration, **wrk)
+    print(f"  {name:<8} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
+          f"p99 {r.p99_ms:7.2f} ms  ({r.requests:,} requests; "
+          f"CPU busy elsewhere before: {_share(busy)})", flush=True)
+    return r, busy
 
 
 def _share(value: float | None) -> str:
@@ -755,10 +794,7 @@ def report(sizes: list[SizeResult]) -> dict:
         for name, r in (("baseline (PK SELECT)", size.baseline), ("catalogue search", size.search)):
             rows.append((name, size.offers, r.rps, r.p50_ms, r.p99_ms,
                          r.rps / size.baseline.rps))
-    print("\nscenario                offers      req/s    p50 ms    p99 ms   x baseline")
-    print("-" * 74)
-    for name, offers, rps, p50, p99, ratio in rows:
-        print(f"{name:<22} {offers:>7,} {rps:>10.1f} {p50:>9.2f} {p99:>9.2f} {ratio:>11.2f}")
+    print_table(rows)
 
     targets = []
     large = max(sizes, key=lambda s: s.offers)
@@ -793,28 +829,47 @@ def report(sizes: list[SizeResult]) -> dict:
                     f"at {small.offers:,} (throughput)",
             "value": round(slower, 3), "target": TARGET_SCALE_FACTOR,
             "pass": slower <= TARGET_SCALE_FACTOR, "shown": f"{slower:.2f}x"})
+    busy_warning = print_verdicts(targets, [v for size in sizes
+                                            for v in size.other_cpu.values()])
+    return {"rows": table_json(rows), "scale": scale, "targets": targets,
+            "machine_busy_warning": busy_warning}
+
+
+TABLE_COLUMNS = ("scenario", "offers", "rps", "p50_ms", "p99_ms", "ratio_to_baseline")
+
+
+def print_table(rows: list[tuple]) -> None:
+    """Rows of (scenario, offers, req/s, p50 ms, p99 ms, x baseline)."""
+    print("\nscenario                offers      req/s    p50 ms    p99 ms   x baseline")
+    print("-" * 74)
+    for name, offers, rps, p50, p99, ratio in rows:
+        print(f"{name:<22} {offers:>7,} {rps:>10.1f} {p50:>9.2f} {p99:>9.2f} {ratio:>11.2f}")
+
+
+def table_json(rows: list[tuple]) -> list[dict]:
+    return [dict(zip(TABLE_COLUMNS, row, strict=True)) for row in rows]
+
+
+def print_verdicts(targets: list[dict], other_cpu: list[float | None]) -> bool:
+    """PASS/MISS per target, and a note when the machine was busy; returns whether it
+    was."""
     print()
     for target in targets:
         print(f"{'PASS' if target['pass'] else 'MISS'}  {target['name']}: {target['shown']}")
-    busy = [v for size in sizes for v in size.other_cpu.values() if v is not None]
+    busy = [v for v in other_cpu if v is not None]
     busy_warning = bool(busy) and max(busy) > BUSY_WARNING
     if busy_warning:
         print(f"\nNOTE: other processes kept up to {max(busy):.0%} of the CPUs busy during "
               "this run; absolute figures, and ratios between runs made minutes apart, are "
               "unreliable. Re-run on a quiet machine.")
-    return {"rows": [dict(zip(("scenario", "offers", "rps", "p50_ms", "p99_ms",
-                               "ratio_to_baseline"), row, strict=True)) for row in rows],
-            "scale": scale, "targets": targets, "machine_busy_warning": busy_warning}
+    return busy_warning
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--members", type=int, default=1000)
-    parser.add_argument("--small", type=int, default=1000, help="offers in the small catalogue")
-    parser.add_argument("--large", type=int, default=50000, help="offers in the large catalogue")
-    parser.add_argument("--only", choices=["small", "large"],
-                        help="build and measure one size only")
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """Catalogue size, wrk load and gunicorn options (shared with ``bench.quote``)."""
+    parser.add_argument("--members", type=int, default=DEFAULT_MEMBERS)
+    parser.add_argument("--large", type=int, default=DEFAULT_LARGE,
+                        help="offers in the large catalogue")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
     parser.add_argument("--connections", type=int, default=16)
@@ -823,6 +878,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-threads", type=int, default=8, help="gunicorn threads")
     parser.add_argument("--load-parallel", type=int, default=2,
                         help="connections that write capacity_day at once")
+
+
+def run_settings(args) -> dict:
+    """The load and server settings of a run, for its JSON document."""
+    return {"machine": {"cpus": os.cpu_count()},
+            "load": {"tool": "wrk", "connections": args.connections, "threads": args.threads,
+                     "seconds": args.duration, "warmup_seconds": args.warmup},
+            "server": {"gunicorn_workers": args.workers,
+                       "gunicorn_threads": args.worker_threads}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_load_arguments(parser)
+    parser.add_argument("--small", type=int, default=1000, help="offers in the small catalogue")
+    parser.add_argument("--only", choices=["small", "large"],
+                        help="build and measure one size only")
     parser.add_argument("--extra-sql", type=Path, metavar="FILE",
                         help="SQL to run after loading (e.g. a candidate index); not a migration")
     parser.add_argument("--output", type=Path, default=RESULTS / "catalogue.json",
@@ -858,10 +931,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "catalogue search",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "database": database_name(url),
-        "machine": {"cpus": os.cpu_count()},
-        "load": {"tool": "wrk", "connections": args.connections, "threads": args.threads,
-                 "seconds": args.duration, "warmup_seconds": args.warmup},
-        "server": {"gunicorn_workers": args.workers, "gunicorn_threads": args.worker_threads},
+        **run_settings(args),
         "search_mix": {"paths": len(paths), "file": str(paths_file.relative_to(ROOT))},
         "extra_sql": args.extra_sql,
         "sizes": [{**{k: v for k, v in size.__dict__.items()
