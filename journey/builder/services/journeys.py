@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from journey.accounts.models import Role, User
 from journey.accounts.permissions import require_authenticated, require_cluster
@@ -73,6 +75,19 @@ def get_journey(actor, journey_id: int) -> Journey:
     return journey
 
 
+def load_items(journey: Journey) -> list[JourneyItem]:
+    """Load the journey's items with their offers, members, texts, prices and terms in
+    a few queries (instead of several lazy loads per item) and set them as its items."""
+    items = list(db.session.scalars(
+        select(JourneyItem).where(JourneyItem.journey_id == journey.id)
+        .order_by(JourneyItem.start_on, JourneyItem.id)
+        .options(joinedload(JourneyItem.offer).options(
+            joinedload(Offer.provider), selectinload(Offer.texts),
+            selectinload(Offer.price_rules), selectinload(Offer.cancellation_tiers)))))
+    set_committed_value(journey, "items", items)
+    return items
+
+
 def get_journey_for_change(actor, journey_id: int) -> Journey:
     journey = get_journey(actor, journey_id)
     if journey.status not in EDITABLE:
@@ -99,9 +114,15 @@ def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: str =
     if journey.status is not None and to not in TRANSITIONS[journey.status]:
         raise Conflict(_l("A journey cannot go from %(old)s to %(new)s.",
                           old=journey.status.value, new=to.value))
-    journey.transitions.append(JourneyTransition(
-        from_status=journey.status, to_status=to, actor_id=actor.id if actor else None,
-        at=now or utcnow(), reason=reason))
+    row = JourneyTransition(from_status=journey.status, to_status=to,
+                            actor_id=actor.id if actor else None, at=now or utcnow(),
+                            reason=reason)
+    if journey.id is None:
+        journey.transitions.append(row)
+    else:  # appended without loading the whole history
+        row.journey_id = journey.id
+        db.session.add(row)
+        db.session.expire(journey, ["transitions"])
     journey.status = to
 
 

@@ -25,7 +25,12 @@ from journey.builder.models import (
     QuoteLineKind,
 )
 from journey.builder.services.composition import cluster_today, journey_violations
-from journey.builder.services.journeys import get_journey, get_journey_for_change, transition
+from journey.builder.services.journeys import (
+    get_journey,
+    get_journey_for_change,
+    load_items,
+    transition,
+)
 from journey.builder.services.settings import get_settings
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
@@ -88,6 +93,7 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
     """
     now = now or utcnow()
     journey = get_journey_for_change(actor, journey_id)
+    load_items(journey)
     if not journey.items:
         raise Conflict(_l("Add at least one offer before asking for a quote."))
     blocking = [v for v in journey_violations(journey, now=now) if v.blocking]
