@@ -941,6 +941,11 @@ def main(argv: list[str] | None = None) -> int:
         **summary,
         "elapsed_seconds": elapsed,
     }
+    return write_results(args, document, summary)
+
+
+def write_results(args, document: dict, summary: dict) -> int:
+    """Write the figures as JSON; the exit code is 1 under ``--strict`` on a MISS."""
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     print(f"figures written to {args.output}")

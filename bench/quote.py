@@ -66,6 +66,7 @@ from bench.catalogue import (
     run_settings,
     table_counts,
     table_json,
+    write_results,
 )
 from bench.explain import print_plans, print_statements, recorded_statements
 from bookings.availability import Line, line_available
@@ -458,12 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         **summary,
         "elapsed_seconds": elapsed,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    print(f"figures written to {args.output}")
-    if args.strict and not all(t["pass"] for t in summary["targets"]):
-        return 1
-    return 0
+    return write_results(args, document, summary)
 
 
 if __name__ == "__main__":
