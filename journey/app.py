@@ -103,11 +103,12 @@ def configure_api(app: Flask) -> None:
     api.handle_http_exception = _handle_api_http_exception
     app.register_error_handler(HTTPException, _dispatch_http_exception)
 
+    from bookings.api import blp as stripe_blp
     from journey.accounts.api import blp as accounts_blp
     from journey.builder.api import blp as journeys_blp
     from providers.api import blueprints as provider_blueprints
 
-    for blueprint in (accounts_blp, *provider_blueprints, journeys_blp):
+    for blueprint in (accounts_blp, *provider_blueprints, journeys_blp, stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 

@@ -51,6 +51,12 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "DEFAULT_CURRENCY": os.environ.get("ONEWINDOW_CURRENCY", "EUR"),
+        # Payments: localstripe on loopback in development and tests, real Stripe when
+        # STRIPE_API_BASE is https://api.stripe.com and the keys are real.
+        "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+        "CHECKOUT_HOLD_MINUTES": int(os.environ.get("CHECKOUT_HOLD_MINUTES", "30")),
         # Accounts.
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "5")),
         "LOGIN_FAILURE_WINDOW_MINUTES": int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -9,6 +10,8 @@ from journey.accounts.auth import current_actor
 from journey.builder.schemas import (
     AlternativeSchema,
     ApplyTemplateSchema,
+    BookingOutSchema,
+    CheckoutInSchema,
     CheckResultSchema,
     ClusterSettingsSchema,
     CoordinatorSchema,
@@ -30,7 +33,14 @@ from journey.builder.schemas import (
     TemplateSchema,
     TemplateUpdateSchema,
 )
-from journey.builder.services import composition, journeys, quotes, settings, templates
+from journey.builder.services import (
+    checkout,
+    composition,
+    journeys,
+    quotes,
+    settings,
+    templates,
+)
 from journey.i18n import content_language
 from journey.types import ID_CONVERTER
 
@@ -257,3 +267,20 @@ class QuoteDiff(MethodView):
     def get(self, args, quote_id):
         """How this version differs from another, line by line."""
         return quotes.diff_quotes(current_actor(), quote_id, args["against"])
+
+
+@blp.route(f"/quotes/<{ID}:quote_id>/checkout")
+class QuoteCheckout(MethodView):
+    @blp.doc(security=BEARER, parameters=[{
+        "in": "header", "name": "Idempotency-Key", "required": True,
+        "schema": {"type": "string", "minLength": 8, "maxLength": 200},
+        "description": "A retry with the same key returns the first answer."}])
+    @blp.arguments(CheckoutInSchema)
+    @blp.response(201, BookingOutSchema)
+    def post(self, data, quote_id):
+        """Hold every line of the accepted quote and start the payment of the amount due
+        now (with manual capture: the card is only charged once members confirm)."""
+        status, body = checkout.checkout_once(
+            current_actor(), quote_id, key=request.headers.get("Idempotency-Key", ""),
+            payment_method=data.get("payment_method"), render=BookingOutSchema().dump)
+        return make_response(jsonify(body), status)

@@ -328,3 +328,46 @@ class LineChangeSchema(Schema):
     before = fields.Nested(QuoteLineSchema, allow_none=True)
     after = fields.Nested(QuoteLineSchema, allow_none=True)
 
+
+
+# --- checkout -----------------------------------------------------------------------
+
+class CheckoutInSchema(Schema):
+    payment_method = fields.String(load_default=None, allow_none=True,
+                                   validate=length(3, 100), metadata={
+                                       "description": "A Stripe PaymentMethod id to confirm "
+                                       "with at once (e.g. from Stripe.js)."})
+
+
+class PaymentOutSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    amount = fields.Function(lambda p: _money(p.amount_minor, p.currency))
+    intent_id = fields.String(allow_none=True)
+    client_secret = fields.String(allow_none=True)
+
+
+class BookingLineOutSchema(Schema):
+    id = fields.Integer()
+    offer_id = fields.Integer()
+    provider_id = fields.Integer()
+    start_on = fields.Date()
+    days = fields.Integer()
+    quantity = fields.Integer()
+    amount = fields.Method("get_amount")
+    status = fields.String()
+
+    def get_amount(self, line):
+        return _money(line.amount_minor, line.booking.currency)
+
+
+class BookingOutSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.String()
+    total = fields.Function(lambda b: _money(b.total_minor, b.currency))
+    due_now = fields.Function(lambda b: _money(b.due_now_minor, b.currency))
+    expires_at = fields.DateTime()
+    lines = fields.List(fields.Nested(BookingLineOutSchema))
+    payment = fields.Function(lambda b: PaymentOutSchema().dump(b.payments[-1])
+                              if b.payments else None, allow_none=True)
