@@ -58,3 +58,7 @@ class StripeGateway:
 
     def retrieve(self, intent_id: str) -> Intent:
         return self._intent(self.client.v1.payment_intents.retrieve(intent_id))
+
+    def cancel(self, intent_id: str) -> Intent:
+        """Release an authorisation (nothing was captured)."""
+        return self._intent(self.client.v1.payment_intents.cancel(intent_id))

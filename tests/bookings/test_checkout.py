@@ -174,3 +174,49 @@ def test_webhook_with_a_bad_signature_changes_nothing(stripe_app, client, accept
         from bookings.models import ProcessedStripeEvent
 
         assert db.session.scalar(db.select(db.func.count(ProcessedStripeEvent.id))) == 0
+
+
+def test_reconciliation_finds_what_a_lost_webhook_said(stripe_app, client, accepted):
+    from bookings.jobs import reconcile_payments
+    from bookings.payments import StripeGateway
+
+    _world, quote_id, headers = accepted
+    _checkout(client, quote_id, headers)
+    with stripe_app.app_context():
+        payment = db.session.scalar(db.select(Payment))
+        payment.status = PaymentStatus.REQUIRES_ACTION  # the answer never reached us
+        db.session.commit()
+        gateway = StripeGateway.from_config()
+        assert reconcile_payments(gateway) == 1
+        assert reconcile_payments(gateway) == 0  # idempotent
+        assert db.session.scalar(db.select(Payment.status)) == PaymentStatus.AUTHORISED
+
+
+def test_unpaid_bookings_expire_and_give_their_units_back(stripe_app, client, accepted):
+    """A checkout without a card (the intent waits for one), and a crash right after the
+    payment row was committed (no intent at all): both end expired, holds released."""
+    from datetime import timedelta
+
+    from bookings.jobs import expire_unpaid
+    from bookings.models import BookingStatus
+    from bookings.payments import StripeGateway
+    from journey.types import utcnow
+
+    world, quote_id, headers = accepted
+    response = client.post(f"/api/v1/quotes/{quote_id}/checkout", json={},
+                           headers={**headers, "Idempotency-Key": "no-card-1"})
+    assert response.status_code == 201, response.json
+    assert response.json["payment"]["status"] == "requires_payment_method"
+    with stripe_app.app_context():
+        room = Line(world["room"].id, soon(10), 10, 1)
+        assert free_units(room) == 4
+        gateway = StripeGateway.from_config()
+        later = utcnow() + timedelta(minutes=31)
+        assert expire_unpaid(gateway, now=later) == 1
+        assert expire_unpaid(gateway, now=later) == 0
+        booking = db.session.scalar(db.select(Booking))
+        assert booking.status == BookingStatus.EXPIRED
+        assert booking.payments[0].status == PaymentStatus.CANCELLED
+        assert free_units(room) == 5
+        intent = gateway.retrieve(booking.payments[0].intent_id)
+        assert intent.status == PaymentStatus.CANCELLED
