@@ -33,7 +33,7 @@ run: db
 	stripe_pid=$$!; \
 	trap 'kill $$stripe_pid 2>/dev/null; wait $$stripe_pid 2>/dev/null' EXIT INT TERM; \
 	echo "localstripe on http://127.0.0.1:$(STRIPE_PORT) (log: instance/localstripe.log)"; \
-	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) RUN_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
 test: setup

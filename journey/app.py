@@ -29,6 +29,10 @@ def create_app(config: dict | None = None) -> Flask:
     configure_pages(app)
     configure_cli(app)
     configure_request_edge(app)
+    if app.config["RUN_SCHEDULER"]:
+        from journey.scheduler import start_in_background
+
+        start_in_background(app)
     return app
 
 
@@ -63,6 +67,7 @@ def configure_database(app: Flask) -> None:
     import bookings.models  # noqa: F401
     import journey.accounts.models  # noqa: F401
     import journey.builder.models  # noqa: F401
+    import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import providers.models  # noqa: F401
 
     with app.app_context():

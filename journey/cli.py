@@ -35,3 +35,14 @@ def register(app: Flask) -> None:
                 f"{error.message} {translate_messages(error.fields)}") from error
         db.session.commit()
         click.echo(f"admin {user.email} created (id {user.id})")
+
+    @app.cli.command("scheduler")
+    def scheduler_command():
+        """Run the scheduled jobs (one process only: a second one waits for the lease)."""
+        from journey.scheduler import run_forever
+
+        click.echo("scheduler: waiting for the lease, then running the jobs (Ctrl-C stops)")
+        try:
+            run_forever(app)
+        except KeyboardInterrupt:
+            click.echo("scheduler: stopped")

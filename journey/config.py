@@ -57,6 +57,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
         "CHECKOUT_HOLD_MINUTES": int(os.environ.get("CHECKOUT_HOLD_MINUTES", "30")),
+        # The scheduler inside the web process (``make run``); production runs one
+        # ``flask scheduler`` process instead.
+        "RUN_SCHEDULER": _bool("RUN_SCHEDULER", False),
         # Accounts.
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "5")),
         "LOGIN_FAILURE_WINDOW_MINUTES": int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),
