@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 
 import stripe
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
 from bookings.availability import Line
-from bookings.holds import place_holds
+from bookings.holds import place_holds, release_holds
 from bookings.models import (
     Booking,
     BookingEvent,
@@ -32,6 +32,7 @@ from bookings.payments import Intent, StripeGateway
 from journey.errors import Conflict, DomainError, InvalidInput, NotFound
 from journey.extensions import db
 from journey.types import utcnow
+from providers.services.availability import register_usage_source
 
 #: Payment states a payment may still leave (a late or repeated event never goes back).
 PAYMENT_ORDER = [PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD,
@@ -87,6 +88,7 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
                       expires_at=now + ttl, created_at=now)
     booking.lines = [BookingLine(offer_id=line.offer_id, provider_id=line.provider_id,
                                  start_on=line.start_on, days=line.days,
+                                 end_on=line.start_on + timedelta(days=line.days),
                                  quantity=line.quantity, amount_minor=line.amount_minor,
                                  instant=line.instant, status=LineStatus.HELD)
                      for line in lines]
@@ -139,6 +141,8 @@ def apply_intent(payment: Payment, intent: Intent, *, actor: str,
 
 
 def _authorise(booking: Booking, *, actor: str, now: datetime) -> None:
+    """The card is authorised: the holds become booked lines in one transaction, so
+    the units never stop counting (they would, once the holds expire)."""
     record(booking, "booking", booking.id, booking.status, BookingStatus.AUTHORISED,
            actor=actor, now=now, reason="card authorised")
     booking.status = BookingStatus.AUTHORISED
@@ -147,6 +151,8 @@ def _authorise(booking: Booking, *, actor: str, now: datetime) -> None:
         record(booking, "line", line.id, line.status, to, actor=actor, now=now,
                reason="instant confirmation" if line.instant else "waiting for the member")
         line.status = to
+    db.session.flush()
+    release_holds(booking.hold_group, now=now)
 
 
 def handle_stripe_event(payload: bytes, signature: str | None, *, secret: str,
@@ -173,6 +179,42 @@ def handle_stripe_event(payload: bytes, signature: str | None, *, secret: str,
     if payment is None:
         return False
     return apply_intent(payment, gateway.retrieve(intent_id), actor="stripe", now=now)
+
+
+class BookedLineUsage:
+    """Units that booked lines use (requested or confirmed, while the booking lives);
+    a line that is only held counts through its hold."""
+
+    @staticmethod
+    def _live():
+        return and_(BookingLine.status.in_(BOOKED_LINE_STATES),
+                    BookingLine.booking_id == Booking.id,
+                    Booking.status.in_(LIVE_BOOKING_STATES))
+
+    def units_by_day(self, offer_id: int, start: date, end: date,
+                     now: datetime) -> dict[date, int]:
+        rows = db.session.execute(
+            select(BookingLine.start_on, BookingLine.days, BookingLine.quantity).where(
+                BookingLine.offer_id == offer_id, BookingLine.start_on <= end,
+                self._live())).all()
+        used: dict[date, int] = {}
+        for first, days, quantity in rows:
+            for i in range(days):
+                day = first + timedelta(days=i)
+                if start <= day <= end:
+                    used[day] = used.get(day, 0) + quantity
+        return used
+
+    def units_expr(self, offer_id, day, now: datetime):
+        return (select(func.coalesce(func.sum(BookingLine.quantity), 0))
+                .where(BookingLine.offer_id == offer_id, BookingLine.start_on <= day,
+                       BookingLine.end_on > day, self._live())
+                .scalar_subquery())
+
+
+BOOKED_LINE_STATES = (LineStatus.REQUESTED, LineStatus.CONFIRMED)
+LIVE_BOOKING_STATES = (BookingStatus.AUTHORISED, BookingStatus.CONFIRMED)
+register_usage_source(BookedLineUsage())
 
 
 def get_booking(booking_id: int) -> Booking:

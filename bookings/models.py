@@ -106,7 +106,10 @@ class Booking(db.Model):
 
 class BookingLine(db.Model):
     __tablename__ = "booking_line"
-    __table_args__ = (CheckConstraint("amount_minor >= 0", name="amount_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        Index("ix_booking_line_offer_dates", "offer_id", "start_on", "end_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
@@ -114,6 +117,7 @@ class BookingLine(db.Model):
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
     start_on: Mapped[date] = mapped_column(Date)
+    end_on: Mapped[date] = mapped_column(Date)  # exclusive: start_on + days
     days: Mapped[int] = mapped_column()
     quantity: Mapped[int] = mapped_column()
     amount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -63,7 +63,8 @@ def configure_database(app: Flask) -> None:
             "options", f"-c lock_timeout={int(lock_timeout * 1000)}")
     db.init_app(app)
     # Import every model so that metadata (and Alembic) sees the whole schema.
-    import bookings.holds  # noqa: F401  (registers holds as a use of capacity)
+    import bookings.checkout  # noqa: F401  (booked lines use capacity)
+    import bookings.holds  # noqa: F401  (holds use capacity)
     import bookings.models  # noqa: F401
     import journey.accounts.models  # noqa: F401
     import journey.builder.models  # noqa: F401

@@ -220,3 +220,25 @@ def test_unpaid_bookings_expire_and_give_their_units_back(stripe_app, client, ac
         assert free_units(room) == 5
         intent = gateway.retrieve(booking.payments[0].intent_id)
         assert intent.status == PaymentStatus.CANCELLED
+
+
+def test_an_authorised_booking_keeps_its_units_after_the_holds_expire(stripe_app, client,
+                                                                        accepted):
+    """At authorisation the holds become booked lines: the units keep counting when the
+    30 minutes of the holds are long gone."""
+    from datetime import timedelta
+
+    from bookings.models import Hold
+    from journey.types import utcnow
+
+    world, quote_id, headers = accepted
+    assert _checkout(client, quote_id, headers).json["status"] == "authorised"
+    with stripe_app.app_context():
+        room = Line(world["room"].id, soon(10), 10, 1)
+        assert db.session.scalar(db.select(db.func.count(Hold.id))
+                                 .where(Hold.released_at.is_(None))) == 0
+        assert free_units(room) == 4
+        assert free_units(room, now=utcnow() + timedelta(days=2)) == 4
+    search = client.get(f"/api/v1/offers/{world['room'].id}/calendar"
+                        f"?start={soon(10)}&end={soon(10)}").json[0]
+    assert (search["used"], search["available"]) == (1, 4)
