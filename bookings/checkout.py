@@ -32,7 +32,7 @@ from bookings.payments import Intent, StripeGateway
 from journey.errors import Conflict, DomainError, InvalidInput, NotFound
 from journey.extensions import db
 from journey.types import utcnow
-from providers.services.availability import register_usage_source
+from providers.services.availability import register_usage_source, spread_by_day
 
 #: Payment states a payment may still leave (a late or repeated event never goes back).
 PAYMENT_ORDER = [PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD,
@@ -193,17 +193,10 @@ class BookedLineUsage:
 
     def units_by_day(self, offer_id: int, start: date, end: date,
                      now: datetime) -> dict[date, int]:
-        rows = db.session.execute(
-            select(BookingLine.start_on, BookingLine.days, BookingLine.quantity).where(
+        return spread_by_day(db.session.execute(
+            select(BookingLine.start_on, BookingLine.end_on, BookingLine.quantity).where(
                 BookingLine.offer_id == offer_id, BookingLine.start_on <= end,
-                self._live())).all()
-        used: dict[date, int] = {}
-        for first, days, quantity in rows:
-            for i in range(days):
-                day = first + timedelta(days=i)
-                if start <= day <= end:
-                    used[day] = used.get(day, 0) + quantity
-        return used
+                BookingLine.end_on > start, self._live())).all(), start, end)
 
     def units_expr(self, offer_id, day, now: datetime):
         return (select(func.coalesce(func.sum(BookingLine.quantity), 0))

@@ -21,7 +21,7 @@ from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
 from journey.types import utcnow
 from providers.models import CapacityDay
-from providers.services.availability import register_usage_source
+from providers.services.availability import register_usage_source, spread_by_day
 
 #: How often a hold may be renewed before the checkout must start again.
 MAX_RENEWALS = 3
@@ -36,16 +36,10 @@ class HoldUsage:
 
     def units_by_day(self, offer_id: int, start: date, end: date,
                      now: datetime) -> dict[date, int]:
-        rows = db.session.execute(select(Hold.start_on, Hold.end_on, Hold.quantity).where(
-            Hold.offer_id == offer_id, Hold.start_on <= end, Hold.end_on > start,
-            self.live(now))).all()
-        used: dict[date, int] = defaultdict(int)
-        for first, after_last, quantity in rows:
-            day = max(first, start)
-            while day < after_last and day <= end:
-                used[day] += quantity
-                day += timedelta(days=1)
-        return dict(used)
+        return spread_by_day(db.session.execute(
+            select(Hold.start_on, Hold.end_on, Hold.quantity).where(
+                Hold.offer_id == offer_id, Hold.start_on <= end, Hold.end_on > start,
+                self.live(now))).all(), start, end)
 
     def units_expr(self, offer_id, day, now: datetime):
         return (select(func.coalesce(func.sum(Hold.quantity), 0))

@@ -8,7 +8,7 @@ registered source reports, in Python for a calendar and as SQL inside a search.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import and_, func, literal, select
@@ -33,6 +33,18 @@ class UsageSource(Protocol):
 
 
 _sources: list[UsageSource] = []
+
+
+def spread_by_day(ranges, start: date, end: date) -> dict[date, int]:
+    """``(first day, day after the last, units)`` ranges -> units per day of
+    ``[start, end]``: how a usage source adds up its rows."""
+    used: dict[date, int] = {}
+    for first, after_last, units in ranges:
+        day = max(first, start)
+        while day < after_last and day <= end:
+            used[day] = used.get(day, 0) + units
+            day += timedelta(days=1)
+    return used
 
 
 def register_usage_source(source: UsageSource) -> None:
