@@ -43,7 +43,9 @@ def _positive_rate(value: Decimal) -> None:
         raise ValidationError(T("Must be a positive number.").format())
 
 
-def _money_dict(money: Money | None):
+def money_json(money: Money | None) -> dict | None:
+    """Money as the API shows it: minor units, currency, and Babel's rendering in the
+    reader's locale."""
     if money is None:
         return None
     return {"amount_minor": money.amount, "currency": money.currency,
@@ -275,9 +277,9 @@ class OfferBaseOut(Schema):
 
 
 class OfferSchema(OfferBaseOut):
-    base_price = fields.Function(lambda o: _money_dict(Money(o.base_price_minor, o.currency)))
+    base_price = fields.Function(lambda o: money_json(Money(o.base_price_minor, o.currency)))
     companion_price = fields.Function(
-        lambda o: _money_dict(Money(o.companion_price_minor, o.currency))
+        lambda o: money_json(Money(o.companion_price_minor, o.currency))
         if o.companion_price_minor is not None else None, allow_none=True)
     base_price_minor = fields.Integer()
     companion_price_minor = fields.Integer(allow_none=True)
@@ -349,8 +351,8 @@ class SearchHitSchema(Schema):
     language = fields.String(allow_none=True)
     title = fields.Function(lambda h: h.text.title if h.text else None, allow_none=True)
     summary = fields.Function(lambda h: h.text.summary if h.text else None, allow_none=True)
-    unit_price = fields.Function(lambda h: _money_dict(h.price))
-    price = fields.Function(lambda h: _money_dict(h.converted), allow_none=True,
+    unit_price = fields.Function(lambda h: money_json(h.price))
+    price = fields.Function(lambda h: money_json(h.converted), allow_none=True,
                             metadata={"description": "The unit price in the asked currency; "
                                       "null when no exchange rate is known."})
     rate = fields.Nested(RateOutSchema, allow_none=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from journey.builder.models import (
@@ -15,20 +14,16 @@ from journey.builder.models import (
 )
 from journey.builder.services.templates import template_text
 from journey.i18n import content_language
-from journey.money import Money, format_money
+from journey.money import Money
 from journey.types import MAX_ID
 from journey.validation import T, in_range, length
 from providers.models import CHAIN_LINK_TITLES, ChainLink
-from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination
+from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination, money_json
 from providers.services.offers import offer_text
 
 
 def _money(amount, currency):
-    if amount is None:
-        return None
-    money = Money(amount, currency)
-    return {"amount_minor": amount, "currency": currency,
-            "formatted": format_money(money, str(get_locale() or "en"))}
+    return money_json(Money(amount, currency)) if amount is not None else None
 
 
 Id = lambda **kw: fields.Integer(strict=True, validate=in_range(1, MAX_ID), **kw)  # noqa: E731

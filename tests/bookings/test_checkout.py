@@ -242,3 +242,33 @@ def test_an_authorised_booking_keeps_its_units_after_the_holds_expire(stripe_app
     search = client.get(f"/api/v1/offers/{world['room'].id}/calendar"
                         f"?start={soon(10)}&end={soon(10)}").json[0]
     assert (search["used"], search["available"]) == (1, 4)
+
+
+def test_a_crash_between_the_payment_row_and_stripe_loses_nothing(stripe_app, accepted):
+    """The booking and payment row are committed, then the process dies before Stripe is
+    called: no charge exists, and the expiry job ends the booking and frees the units."""
+    from datetime import timedelta
+
+    from bookings.checkout import CheckoutLine, start_checkout
+    from bookings.jobs import expire_unpaid
+    from bookings.models import BookingStatus
+    from bookings.payments import StripeGateway
+    from journey.types import utcnow
+
+    world, _quote_id, _headers = accepted
+    with stripe_app.app_context():
+        start_checkout(reference="quote:crash", customer_ref="user:1", currency="EUR",
+                       lines=[CheckoutLine(world["room"].id, world["hotel"].id, soon(10), 10,
+                                           1, 80000, True)],
+                       due_now_minor=24000, ttl=timedelta(minutes=30), actor="user:1")
+        db.session.commit()  # ... and here the process is killed
+        room = Line(world["room"].id, soon(10), 10, 1)
+        assert free_units(room) == 4
+        later = utcnow() + timedelta(minutes=31)
+        assert free_units(room, now=later) == 5  # the hold stops counting at its expiry
+        assert expire_unpaid(StripeGateway.from_config(), now=later) == 1
+        booking = db.session.scalar(db.select(Booking))
+        assert booking.status == BookingStatus.EXPIRED
+        assert booking.payments[0].status == PaymentStatus.CANCELLED
+        assert booking.payments[0].intent_id is None  # Stripe was never asked to charge
+        assert free_units(room) == 5

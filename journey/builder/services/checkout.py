@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -62,7 +63,7 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     for i, line in enumerate(lines):
         take = min(discount, line.amount_minor)
         if take:
-            lines[i] = CheckoutLine(**{**line.__dict__, "amount_minor": line.amount_minor - take})
+            lines[i] = replace(line, amount_minor=line.amount_minor - take)
             discount -= take
     due_now = quote.deposit_minor or quote.total_minor
     booking = start_checkout(
