@@ -79,6 +79,7 @@ from journey.builder.services.quotes import create_quote
 from journey.builder.services.settings import update_settings
 from journey.errors import DomainError
 from journey.extensions import db
+from journey.types import today_in
 from providers.models import ChainLink, MemberStatus, Offer, OfferStatus, Provider
 
 LUA = BENCH / "quote.lua"
@@ -416,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    today = date.today()
+    today = today_in()
     started = time.perf_counter()
     print(f"\n== quote: a seven-link package, {args.journeys} journeys, "
           f"{args.large:,} offers ==", flush=True)

@@ -1,15 +1,22 @@
-"""The real application plus one baseline route, for the benchmark only.
+"""The real application plus two baseline routes, for the benchmarks only.
 
-``gunicorn bench.wsgi:app`` serves exactly what ``wsgi.py`` serves, and in addition
-``GET /bench/baseline/<id>``: one primary-key ``SELECT`` of an offer through the same
-stack (gunicorn, Flask, the request edge, SQLAlchemy, psycopg, PostgreSQL) and a tiny
-JSON body. Its throughput in the same run is the yardstick for the catalogue search.
+``gunicorn bench.wsgi:app`` serves exactly what ``wsgi.py`` serves, and in addition:
+
+- ``GET /bench/baseline/<id>``: one primary-key ``SELECT`` of an offer through the same
+  stack (gunicorn, Flask, the request edge, SQLAlchemy, psycopg, PostgreSQL) and a tiny
+  JSON body. Its throughput in the same run is the yardstick for the catalogue search
+  and the quote.
+- ``POST /bench/claim/<id>``: one conditional ``UPDATE bench_counter SET used = used + 1
+  WHERE id = :id AND used < capacity`` in the request's transaction, answering 201 (a
+  unit taken) or 409 (none left). The yardstick for the contended checkout
+  (``bench.contention``, which creates the ``bench_counter`` table).
 """
 
 from flask import abort, jsonify
+from sqlalchemy import text
 
 from journey.app import create_app
-from journey.extensions import db
+from journey.extensions import csrf, db
 from providers.models import Offer
 
 app = create_app()
@@ -21,3 +28,15 @@ def bench_baseline(offer_id: int):
     if offer is None:
         abort(404)
     return jsonify(id=offer.id, currency=offer.currency, price_minor=offer.base_price_minor)
+
+
+@app.post("/bench/claim/<int:counter_id>")
+@csrf.exempt
+def bench_claim(counter_id: int):
+    # The request edge commits on a success and rolls back otherwise, as for the checkout.
+    taken = db.session.execute(
+        text("UPDATE bench_counter SET used = used + 1 WHERE id = :id AND used < capacity"),
+        {"id": counter_id}).rowcount
+    if taken:
+        return jsonify(status="taken"), 201
+    return jsonify(status="sold out"), 409

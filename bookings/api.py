@@ -1,29 +1,282 @@
-"""Booking engine endpoints: the Stripe webhook."""
+"""Booking engine endpoints: bookings and their timeline, the members' inbox and
+answers, the patient's decisions, cancellations, the balance, settlement, payouts,
+escalations and the Stripe webhook. Parse, call a service, serialise.
+
+Every mutating call accepts an ``Idempotency-Key`` header: a retry with the same key
+returns the first answer."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from bookings.checkout import handle_stripe_event
-from bookings.payments import StripeGateway
-from journey.accounts.auth import public
+from bookings import access, balance, cancellation, confirmation, escalations, settlement
+from bookings.checkout import (
+    check_key,
+    handle_stripe_event,
+    pay_now,
+    request_fingerprint,
+    run_once,
+)
+from bookings.payments import ConnectGateway, StripeGateway
+from bookings.schemas import (
+    BookingLineOutSchema,
+    BookingOutSchema,
+    CommissionRateSchema,
+    CommissionRatesSchema,
+    DeclineInSchema,
+    EscalationOutSchema,
+    EscalationQuerySchema,
+    EventOutSchema,
+    InboxQuerySchema,
+    PayInSchema,
+    PaymentOutSchema,
+    PayoutAccountSchema,
+    PayoutOutSchema,
+    ReasonInSchema,
+    RefundOutSchema,
+    ResolveInSchema,
+    StatementQuerySchema,
+    StatementSchema,
+)
+from journey.accounts.auth import current_actor, public
+from journey.types import ID_CONVERTER
 
-blp = Blueprint("stripe_api", __name__, url_prefix="/stripe",
-                description="Stripe webhooks (signed)")
+BEARER = [{"bearerAuth": []}]
+ID = ID_CONVERTER
+IDEMPOTENT = {"security": BEARER, "parameters": [{
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 200},
+    "description": "A retry with the same key returns the first answer."}]}
 
+blp = Blueprint("bookings_api", __name__, url_prefix="",
+                description="Bookings: member answers, capture, cancellations, refunds, "
+                            "balance, settlement, payouts, escalations")
+stripe_blp = Blueprint("stripe_api", __name__, url_prefix="/stripe",
+                       description="Stripe webhooks (signed)")
+
+
+def _once(name: str, data: dict, produce, schema: Schema, status: int = 200):
+    """Run ``produce`` under the request's Idempotency-Key and answer with its dump."""
+    actor = current_actor()
+    key = check_key(request.headers.get("Idempotency-Key"), required=False)
+    code, body = run_once(f"user:{getattr(actor, 'id', None)}:{name}", key,
+                          request_fingerprint(request.path, sorted(data.items())),
+                          lambda: (status, schema.dump(produce(actor))))
+    return make_response(jsonify(body), code)
+
+
+# --- bookings ---------------------------------------------------------------------------
+
+@blp.route(f"/bookings/<{ID}:booking_id>")
+class BookingOne(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, BookingOutSchema)
+    def get(self, booking_id):
+        """A booking with its lines and payments (its patient, its members, the cluster)."""
+        return access.booking_for(current_actor(), booking_id)
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/timeline")
+class BookingTimeline(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, EventOutSchema(many=True))
+    def get(self, booking_id):
+        """Every transition of the booking, its lines, payments, refunds and payouts:
+        who, when, from, to and why."""
+        return access.timeline(current_actor(), booking_id)
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/refunds")
+class BookingRefunds(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, RefundOutSchema(many=True))
+    def get(self, booking_id):
+        """The refunds of a booking."""
+        return access.refunds_for(current_actor(), booking_id)
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/proceed")
+class BookingProceed(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.response(200, BookingOutSchema)
+    def post(self, booking_id):
+        """After a decline: go on with the confirmed lines, capturing only their part."""
+        return _once("proceed", {}, lambda actor: confirmation.proceed_without_declined(
+            actor, booking_id), BookingOutSchema())
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/cancel")
+class BookingCancel(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.arguments(ReasonInSchema)
+    @blp.response(200, BookingOutSchema)
+    def post(self, data, booking_id):
+        """Cancel the booking: each line under its cancellation terms; refunds follow."""
+        return _once("cancel-booking", data, lambda actor: cancellation.cancel_booking(
+            actor, booking_id, reason=data["reason"]), BookingOutSchema())
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/pay")
+class BookingPay(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.arguments(PayInSchema)
+    @blp.response(201, PaymentOutSchema)
+    def post(self, data, booking_id):
+        """Pay a booking waiting for its card (a coordinator's payment link, or another
+        card after a refusal); lapsed holds are renewed if the units are still free."""
+        return _once("pay", data, lambda actor: pay_now(
+            actor, booking_id, payment_method=data["payment_method"]),
+            PaymentOutSchema(), status=201)
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/balance")
+class BookingBalance(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.arguments(PayInSchema)
+    @blp.response(201, PaymentOutSchema)
+    def post(self, data, booking_id):
+        """Pay the balance (a new PaymentIntent, captured at once)."""
+        return _once("balance", data, lambda actor: balance.pay_balance(
+            actor, booking_id, payment_method=data["payment_method"]),
+            PaymentOutSchema(), status=201)
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/payouts")
+class BookingPayouts(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.response(200, PayoutOutSchema(many=True))
+    def post(self, booking_id):
+        """Transfer each member's net for the booking to its Connect account (admin)."""
+        return _once("payouts", {}, lambda actor: settlement.pay_out(
+            actor, booking_id, ConnectGateway.from_config()), PayoutOutSchema(many=True))
+
+
+# --- lines ------------------------------------------------------------------------------------
+
+@blp.route(f"/booking-lines/<{ID}:line_id>/accept")
+class LineAccept(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.response(200, BookingLineOutSchema)
+    def post(self, line_id):
+        """The member confirms a requested line (the last one triggers the capture)."""
+        return _once("accept", {}, lambda actor: confirmation.accept_line(actor, line_id),
+                     BookingLineOutSchema())
+
+
+@blp.route(f"/booking-lines/<{ID}:line_id>/decline")
+class LineDecline(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.arguments(DeclineInSchema)
+    @blp.response(200, BookingLineOutSchema)
+    def post(self, data, line_id):
+        """The member declines a requested line, with a reason for the patient."""
+        return _once("decline", data, lambda actor: confirmation.decline_line(
+            actor, line_id, data["reason"]), BookingLineOutSchema())
+
+
+@blp.route(f"/booking-lines/<{ID}:line_id>/cancel")
+class LineCancel(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.arguments(ReasonInSchema)
+    @blp.response(200, BookingLineOutSchema)
+    def post(self, data, line_id):
+        """Cancel one line: by the patient or a coordinator under its terms, by its
+        member with a full refund."""
+        return _once("cancel-line", data, lambda actor: cancellation.cancel_line(
+            actor, line_id, reason=data["reason"]), BookingLineOutSchema())
+
+
+# --- members ------------------------------------------------------------------------------
+
+@blp.route(f"/members/<{ID}:provider_id>/inbox")
+class MemberInbox(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(InboxQuerySchema, location="query")
+    @blp.response(200, BookingLineOutSchema(many=True))
+    def get(self, args, provider_id):
+        """Requests waiting for the member's answer, nearest deadline first."""
+        return confirmation.member_inbox(current_actor(), provider_id,
+                                         include_decided=args["include_decided"])
+
+
+@blp.route(f"/members/<{ID}:provider_id>/statement")
+class MemberStatement(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(StatementQuerySchema, location="query")
+    @blp.response(200, StatementSchema)
+    def get(self, args, provider_id):
+        """The member's settlement: per booking gross, commission, borne lines, fees
+        kept, net, paid out and due."""
+        return settlement.member_statement(current_actor(), provider_id, **args)
+
+
+@blp.route(f"/members/<{ID}:provider_id>/payout-account")
+class MemberPayoutAccount(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(PayoutAccountSchema)
+    @blp.response(200, PayoutAccountSchema)
+    def put(self, data, provider_id):
+        """Set the member's Stripe Connect account (admin)."""
+        return settlement.set_payout_account(current_actor(), provider_id,
+                                             data["stripe_account_id"])
+
+
+# --- cluster ------------------------------------------------------------------------------
+
+@blp.route("/commission-rates")
+class CommissionRates(MethodView):
+    @blp.response(200, CommissionRatesSchema)
+    def get(self):
+        """The cluster's commission per chain link, in percent."""
+        return {"rates": settlement.commission_rates()}
+
+
+@blp.route("/commission-rates/<string:chain_link>")
+class CommissionRate(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(CommissionRateSchema)
+    @blp.response(200, CommissionRateSchema)
+    def put(self, data, chain_link):
+        """Set the commission on a chain link (admin)."""
+        return settlement.set_commission_rate(current_actor(), chain_link, data["percent"])
+
+
+@blp.route("/escalations")
+class Escalations(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.arguments(EscalationQuerySchema, location="query")
+    @blp.response(200, EscalationOutSchema(many=True))
+    def get(self, args):
+        """Missed member deadlines, failed payments, unpaid balances, declines
+        (coordinators)."""
+        return escalations.list_escalations(current_actor(), **args)
+
+
+@blp.route(f"/escalations/<{ID}:escalation_id>/resolve")
+class EscalationResolve(MethodView):
+    @blp.doc(**IDEMPOTENT)
+    @blp.arguments(ResolveInSchema)
+    @blp.response(200, EscalationOutSchema)
+    def post(self, data, escalation_id):
+        """Mark an escalation handled, with a note."""
+        return _once("resolve", data, lambda actor: escalations.resolve_escalation(
+            actor, escalation_id, note=data["note"]), EscalationOutSchema())
+
+
+# --- Stripe ------------------------------------------------------------------------------------
 
 class WebhookAnswerSchema(Schema):
     received = fields.Boolean()
     changed = fields.Boolean()
 
 
-@blp.route("/webhook")
+@stripe_blp.route("/webhook")
 class Webhook(MethodView):
     @public
-    @blp.response(200, WebhookAnswerSchema)
+    @stripe_blp.response(200, WebhookAnswerSchema)
     def post(self):
         """Stripe's events: the signature is checked, each event takes effect once, and
         the PaymentIntent is fetched again rather than trusted from the payload."""

@@ -6,39 +6,41 @@ Every transition is a :class:`~bookings.models.BookingEvent` row.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import stripe
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
+from bookings.access import get_visible_booking, is_customer, lock_booking
+from bookings.audit import move, record
 from bookings.availability import Line
-from bookings.holds import place_holds, release_holds
+from bookings.escalations import escalate
+from bookings.holds import place_holds, renew_holds
 from bookings.models import (
     Booking,
-    BookingEvent,
     BookingLine,
     BookingStatus,
+    EscalationKind,
     IdempotentRequest,
     LineStatus,
     Payment,
     PaymentStatus,
     ProcessedStripeEvent,
 )
-from bookings.payments import Intent, StripeGateway
-from journey.errors import Conflict, DomainError, InvalidInput, NotFound
+from bookings.payments import StripeGateway
+from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
+from journey.accounts.permissions import is_cluster
+from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
 from journey.types import utcnow
 from providers.services.availability import register_usage_source, spread_by_day
-
-#: Payment states a payment may still leave (a late or repeated event never goes back).
-PAYMENT_ORDER = [PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD,
-                 PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORISED,
-                 PaymentStatus.CAPTURED]
-FINAL_PAYMENT = {PaymentStatus.CAPTURED, PaymentStatus.FAILED, PaymentStatus.CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -50,21 +52,15 @@ class CheckoutLine:
     quantity: int
     amount_minor: int
     instant: bool
-
-
-def record(booking: Booking, subject: str, subject_id: int, from_state, to_state, *,
-           actor: str, now: datetime, reason: str = "") -> None:
-    db.session.add(BookingEvent(
-        booking_id=booking.id, subject=subject, subject_id=subject_id,
-        from_state=str(from_state.value if hasattr(from_state, "value") else from_state)
-        if from_state is not None else None,
-        to_state=str(to_state.value if hasattr(to_state, "value") else to_state),
-        actor=actor, at=now, reason=reason))
+    chain_link: str | None = None
+    value_minor: int | None = None  # what a borne line is worth (its amount is 0)
+    borne_by_provider_id: int | None = None
 
 
 def start_checkout(*, reference: str, customer_ref: str, currency: str,
                    lines: list[CheckoutLine], due_now_minor: int, ttl: timedelta,
-                   actor: str, now: datetime | None = None) -> Booking:
+                   actor: str, balance_due_on: date | None = None,
+                   now: datetime | None = None) -> Booking:
     """Hold every line (all or nothing) and write the booking and its payment row.
 
     A second checkout of the same ``reference`` while the first is alive returns it.
@@ -72,8 +68,7 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
     now = now or utcnow()
     existing = db.session.scalar(select(Booking).where(Booking.reference == reference))
     if existing is not None:
-        if existing.status in (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
-                               BookingStatus.CONFIRMED):
+        if existing.status not in ENDED:
             return existing
         raise Conflict(_l("This booking has ended; ask for a new quote."))
     total = sum(line.amount_minor for line in lines)
@@ -85,12 +80,18 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
     booking = Booking(reference=reference, customer_ref=customer_ref, currency=currency,
                       total_minor=total, due_now_minor=due_now_minor,
                       status=BookingStatus.PENDING_PAYMENT, hold_group=hold_group,
-                      expires_at=now + ttl, created_at=now)
+                      expires_at=now + ttl, created_at=now,
+                      start_on=min(line.start_on for line in lines),
+                      balance_due_on=balance_due_on if due_now_minor < total else None)
     booking.lines = [BookingLine(offer_id=line.offer_id, provider_id=line.provider_id,
                                  start_on=line.start_on, days=line.days,
                                  end_on=line.start_on + timedelta(days=line.days),
                                  quantity=line.quantity, amount_minor=line.amount_minor,
-                                 instant=line.instant, status=LineStatus.HELD)
+                                 instant=line.instant, status=LineStatus.HELD,
+                                 chain_link=line.chain_link,
+                                 value_minor=line.amount_minor if line.value_minor is None
+                                 else line.value_minor,
+                                 borne_by_provider_id=line.borne_by_provider_id)
                      for line in lines]
     booking.payments = [Payment(amount_minor=due_now_minor, currency=currency,
                                 status=PaymentStatus.CREATED, created_at=now)]
@@ -106,53 +107,56 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
 
 def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
                     payment_method: str | None = None, now: datetime | None = None) -> Payment:
-    """Create the PaymentIntent for a payment row that is already committed."""
+    """Create the PaymentIntent for a payment row that is already committed, and commit
+    what Stripe answered. A refused card fails the row for good (it is committed
+    before the 409 is raised): the next attempt is a new row with a new idempotency
+    key, since Stripe answers a reused key with its first answer."""
     now = now or utcnow()
     if payment.intent_id is not None:
         return payment
     try:
         intent = gateway.create_intent(payment, payment_method=payment_method)
-    except stripe.StripeError as error:  # a declined card, Stripe down: say so, keep the row
-        raise Conflict(_l("The payment could not be started: %(reason)s",
-                          reason=getattr(error, "user_message", None) or str(error))) from error
+    except stripe.StripeError as error:  # a declined card, Stripe down: say so
+        _refused(payment, actor=actor, now=now,
+                 reason=getattr(error, "user_message", None) or str(error))
     payment.intent_id = intent.id
     payment.client_secret = intent.client_secret
     apply_intent(payment, intent, actor=actor, now=now)
+    if intent.error and payment.status == PaymentStatus.REQUIRES_PAYMENT_METHOD:
+        _refused(payment, actor=actor, now=now, reason=intent.error)
+    db.session.commit()
     return payment
 
 
-def apply_intent(payment: Payment, intent: Intent, *, actor: str,
-                 now: datetime | None = None) -> bool:
-    """Move the payment (and its booking) to what Stripe says, forward only."""
-    now = now or utcnow()
-    old, new = payment.status, intent.status
-    if old == new or old in FINAL_PAYMENT:
-        return False
-    if new in PAYMENT_ORDER and old in PAYMENT_ORDER and \
-            PAYMENT_ORDER.index(new) < PAYMENT_ORDER.index(old):
-        return False  # an older event arriving late
-    payment.status = new
+def _refused(payment: Payment, *, actor: str, now: datetime, reason: str):
     booking = payment.booking
-    record(booking, "payment", payment.id, old, new, actor=actor, now=now)
-    if new == PaymentStatus.AUTHORISED and booking.status == BookingStatus.PENDING_PAYMENT:
-        _authorise(booking, actor=actor, now=now)
-    db.session.flush()
-    return True
+    move(booking, payment, PaymentStatus.FAILED, actor=actor, now=now, reason=reason[:500])
+    escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now,
+             detail=reason)
+    db.session.commit()
+    raise Conflict(_l("The payment could not be started: %(reason)s", reason=reason))
 
 
-def _authorise(booking: Booking, *, actor: str, now: datetime) -> None:
-    """The card is authorised: the holds become booked lines in one transaction, so
-    the units never stop counting (they would, once the holds expire)."""
-    record(booking, "booking", booking.id, booking.status, BookingStatus.AUTHORISED,
-           actor=actor, now=now, reason="card authorised")
-    booking.status = BookingStatus.AUTHORISED
-    for line in booking.lines:
-        to = LineStatus.CONFIRMED if line.instant else LineStatus.REQUESTED
-        record(booking, "line", line.id, line.status, to, actor=actor, now=now,
-               reason="instant confirmation" if line.instant else "waiting for the member")
-        line.status = to
+def next_attempt(booking: Booking, *, actor: str, now: datetime,
+                 gateway: StripeGateway | None = None) -> Payment:
+    """The payment row to try now: the last one while Stripe has not been asked, else a
+    new one for the same amount (the earlier intent, if still open, is cancelled)."""
+    payment = booking.payments[-1]
+    if payment.intent_id is None and payment.status == PaymentStatus.CREATED:
+        return payment
+    if payment.intent_id is not None and payment.status not in FINAL_PAYMENT:
+        # If Stripe cannot be told, the intent lapses on its own; ours ends here.
+        if gateway is not None:
+            with contextlib.suppress(stripe.StripeError):
+                gateway.cancel(payment.intent_id)
+        move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
+             reason="replaced by a new attempt")
+    fresh = Payment(booking_id=booking.id, kind=payment.kind, amount_minor=payment.amount_minor,
+                    currency=booking.currency, status=PaymentStatus.CREATED, created_at=now)
+    db.session.add(fresh)
     db.session.flush()
-    release_holds(booking.hold_group, now=now)
+    record(booking, "payment", fresh.id, None, PaymentStatus.CREATED, actor=actor, now=now)
+    return fresh
 
 
 def handle_stripe_event(payload: bytes, signature: str | None, *, secret: str,
@@ -178,7 +182,51 @@ def handle_stripe_event(payload: bytes, signature: str | None, *, secret: str,
     payment = db.session.scalar(select(Payment).where(Payment.intent_id == intent_id))
     if payment is None:
         return False
-    return apply_intent(payment, gateway.retrieve(intent_id), actor="stripe", now=now)
+    lock_booking(payment.booking_id)  # not while another step of this booking runs
+    db.session.refresh(payment)
+    changed = apply_intent(payment, gateway.retrieve(intent_id), actor="stripe", now=now)
+    if changed:
+        db.session.commit()  # the payment's new state stands before the next step
+        advance(payment.booking, gateway, actor="stripe", now=now)
+    return changed
+
+
+def checkout_ttl() -> timedelta:
+    """How long a web checkout holds its units."""
+    return timedelta(minutes=current_app.config["CHECKOUT_HOLD_MINUTES"])
+
+
+def payment_link_ttl() -> timedelta:
+    """How long a coordinator's payment link holds them (at most 72 hours)."""
+    return timedelta(hours=current_app.config["PAYMENT_LINK_HOLD_HOURS"])
+
+
+def pay_now(actor, booking_id: int, *, payment_method: str | None,
+            gateway: StripeGateway | None = None, now: datetime | None = None) -> Payment:
+    """Pay a booking still waiting for its card: after a payment link, or with another
+    card after a refusal. Holds that lapsed meanwhile are renewed first (availability
+    is checked again; a limited number of times). localstripe cannot confirm an intent
+    with a new card, so a new card means a new payment row and intent."""
+    now = now or utcnow()
+    gateway = gateway or StripeGateway.from_config()
+    ttl = checkout_ttl()
+    booking = get_visible_booking(actor, booking_id, lock=True)
+    if not (is_customer(actor, booking) or is_cluster(actor)):
+        raise Forbidden(_l("The patient pays (or a coordinator for them)."))
+    if booking.status != BookingStatus.PENDING_PAYMENT:
+        raise Conflict(_l("This booking is not waiting for a payment."))
+    who = f"user:{actor.id}"
+    if booking.expires_at <= now:
+        renew_holds(booking.hold_group, ttl=ttl, now=now)
+        booking.expires_at = now + ttl
+        record(booking, "booking", booking.id, booking.status, booking.status, actor=who,
+               now=now, reason="holds renewed")
+    payment = next_attempt(booking, actor=who, now=now, gateway=gateway)
+    db.session.commit()  # the payment row exists before Stripe is called
+    request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
+    db.session.commit()
+    advance(booking, gateway, actor=who, now=now)
+    return payment
 
 
 class BookedLineUsage:
@@ -206,7 +254,9 @@ class BookedLineUsage:
 
 
 BOOKED_LINE_STATES = (LineStatus.REQUESTED, LineStatus.CONFIRMED)
-LIVE_BOOKING_STATES = (BookingStatus.AUTHORISED, BookingStatus.CONFIRMED)
+#: While the patient decides after a decline, the confirmed lines keep their units.
+LIVE_BOOKING_STATES = (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED,
+                       BookingStatus.CONFIRMED)
 register_usage_source(BookedLineUsage())
 
 
@@ -239,3 +289,26 @@ def store_answer(scope: str, key: str, fingerprint: str, status_code: int, body:
     db.session.add(IdempotentRequest(scope=scope, key=key, request_hash=fingerprint,
                                      status_code=status_code, body=body))
     db.session.flush()
+
+
+def check_key(key: str | None, *, required: bool) -> str | None:
+    if not key and not required:
+        return None
+    if not 8 <= len(key or "") <= 200:
+        raise InvalidInput(fields={"Idempotency-Key": [
+            _l("Send an Idempotency-Key header of 8 to 200 characters.")]})
+    return key
+
+
+def run_once(scope: str, key: str | None, fingerprint: str,
+             produce: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
+    """``produce()`` once per ``(scope, key)``: a retry with the same key gets the first
+    answer; without a key every call runs."""
+    if key is None:
+        return produce()
+    stored = stored_answer(scope, key, fingerprint)
+    if stored is not None:
+        return stored
+    status, body = produce()
+    store_answer(scope, key, fingerprint, status, body)
+    return status, body

@@ -21,7 +21,7 @@ from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
 from journey.types import utcnow
 from providers.models import CapacityDay
-from providers.services.availability import register_usage_source, spread_by_day
+from providers.services.availability import register_usage_source, spread_by_day, used_units
 
 #: How often a hold may be renewed before the checkout must start again.
 MAX_RENEWALS = 3
@@ -72,6 +72,18 @@ def _lock_capacity(needs: dict[tuple[int, date], int]) -> dict[tuple[int, date],
     return capacity
 
 
+def lock_capacity_of(lines: list[Line], *, check_free_at: datetime | None = None) -> None:
+    """Take the capacity locks of ``lines`` (in the same fixed order as a hold does):
+    whoever moves units from one usage source to another does it under them, so a
+    concurrent hold never reads the units in neither place. With ``check_free_at``,
+    also refuse (409) when the units are no longer free then: a booking whose holds
+    lapsed before its card was authorised must not take units sold since."""
+    needs = _needs(lines)
+    capacity = _lock_capacity(needs)
+    if check_free_at is not None:
+        _check_free(needs, capacity, check_free_at)
+
+
 def _needs(lines: list[Line]) -> dict[tuple[int, date], int]:
     needs: dict[tuple[int, date], int] = defaultdict(int)
     for line in lines:
@@ -84,7 +96,8 @@ def _check_free(needs, capacity, now: datetime, *, ignore_group: str | None = No
     short = []
     for offer_id in sorted({o for o, _d in needs}):
         days = sorted(day for o, day in needs if o == offer_id)
-        used = HOLD_USAGE.units_by_day(offer_id, days[0], days[-1], now)
+        # Every usage source: live holds and booked lines (and whatever else counts).
+        used = used_units(offer_id, days[0], days[-1], now)
         if ignore_group is not None:
             own = db.session.execute(select(Hold.start_on, Hold.end_on, Hold.quantity).where(
                 Hold.offer_id == offer_id, Hold.group_key == ignore_group,

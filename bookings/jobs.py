@@ -1,5 +1,6 @@
 """Scheduled work of the booking engine. Each job is idempotent: running it twice, or
-after a crash half-way, leaves the same state as running it once."""
+after a crash half-way, leaves the same state as running it once. Each takes the
+Stripe gateway (whether it needs it or not) so the scheduler calls them alike."""
 
 from __future__ import annotations
 
@@ -8,31 +9,37 @@ from datetime import datetime
 import stripe
 from sqlalchemy import select
 
-from bookings.checkout import apply_intent, record
+from bookings.access import lock_booking
+from bookings.audit import move
+from bookings.balance import send_balance_reminders
+from bookings.cancellation import retry_refunds
+from bookings.confirmation import chase_deadlines
 from bookings.holds import release_holds
 from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
 from bookings.payments import StripeGateway
+from bookings.saga import OPEN_PAYMENT, advance_all, apply_intent
 from journey.extensions import db
 from journey.types import utcnow
-
-OPEN_PAYMENT = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD,
-                PaymentStatus.REQUIRES_ACTION)
 
 
 def reconcile_payments(gateway: StripeGateway, *, now: datetime | None = None) -> int:
     """Fetch every intent still waiting and take its state into account, so a lost
-    webhook changes nothing. Returns how many payments moved."""
+    webhook changes nothing; then let every booking take the step it may have missed
+    (a capture cut off by a crash, say). Returns how many payments and bookings moved."""
     now = now or utcnow()
     moved = 0
     payments = db.session.scalars(select(Payment).where(
-        Payment.status.in_(OPEN_PAYMENT), Payment.intent_id.is_not(None))).all()
+        Payment.status.in_(OPEN_PAYMENT + (PaymentStatus.AUTHORISED,)),
+        Payment.intent_id.is_not(None))).all()
     for payment in payments:
         try:
             intent = gateway.retrieve(payment.intent_id)
         except stripe.StripeError:
             continue  # Stripe unreachable: the next run tries again
         moved += apply_intent(payment, intent, actor="job:reconcile", now=now)
-    db.session.commit()
+        db.session.commit()
+    moved += advance_all(gateway, now=now)
+    retry_refunds(gateway, now=now)
     return moved
 
 
@@ -44,27 +51,44 @@ def expire_unpaid(gateway: StripeGateway, *, now: datetime | None = None) -> int
     bookings = db.session.scalars(select(Booking).where(
         Booking.status == BookingStatus.PENDING_PAYMENT, Booking.expires_at <= now)).all()
     for booking in bookings:
-        for payment in booking.payments:
-            if payment.status not in OPEN_PAYMENT:
-                continue
-            if payment.intent_id is not None:
-                try:
-                    intent = gateway.retrieve(payment.intent_id)
-                    if intent.status == PaymentStatus.AUTHORISED:  # authorised meanwhile
-                        apply_intent(payment, intent, actor="job:expire", now=now)
-                        break
-                    gateway.cancel(payment.intent_id)
-                except stripe.StripeError:
-                    continue  # try again on the next run; the booking stays pending
-            record(booking, "payment", payment.id, payment.status, PaymentStatus.CANCELLED,
-                   actor="job:expire", now=now, reason="not authorised in time")
-            payment.status = PaymentStatus.CANCELLED
-        if booking.status != BookingStatus.PENDING_PAYMENT:
-            continue
-        release_holds(booking.hold_group, now=now)
-        record(booking, "booking", booking.id, booking.status, BookingStatus.EXPIRED,
-               actor="job:expire", now=now, reason="not paid before the holds expired")
-        booking.status = BookingStatus.EXPIRED
-        expired += 1
+        lock_booking(booking.id)
+        db.session.refresh(booking)
+        if booking.status == BookingStatus.PENDING_PAYMENT and _release_open_payments(
+                booking, gateway, now=now) and booking.status == BookingStatus.PENDING_PAYMENT:
+            release_holds(booking.hold_group, now=now)
+            move(booking, booking, BookingStatus.EXPIRED, actor="job:expire", now=now,
+                 reason="not paid before the holds expired")
+            expired += 1
+        db.session.commit()
     db.session.commit()
     return expired
+
+
+def _release_open_payments(booking: Booking, gateway: StripeGateway, *,
+                           now: datetime) -> bool:
+    """Cancel every open intent of an unpaid booking; False when Stripe could not be
+    told (the booking then stays pending, and the next run tries again) or when the
+    card turned out authorised meanwhile (the booking goes on)."""
+    for payment in booking.payments:
+        if payment.status not in OPEN_PAYMENT:
+            continue
+        if payment.intent_id is not None:
+            try:
+                intent = gateway.retrieve(payment.intent_id)
+                if intent.status == PaymentStatus.AUTHORISED:  # authorised meanwhile
+                    apply_intent(payment, intent, actor="job:expire", now=now)
+                    return False
+                gateway.cancel(payment.intent_id)
+            except stripe.StripeError:
+                return False
+        move(booking, payment, PaymentStatus.CANCELLED, actor="job:expire", now=now,
+             reason="not authorised in time")
+    return True
+
+
+def chase_member_deadlines(gateway: StripeGateway, *, now: datetime | None = None) -> int:
+    return chase_deadlines(now=now)
+
+
+def balance_reminders(gateway: StripeGateway, *, now: datetime | None = None) -> int:
+    return send_balance_reminders(now=now)

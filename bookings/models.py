@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Numeric,
     String,
     UniqueConstraint,
 )
@@ -52,7 +54,8 @@ class Hold(db.Model):
 class BookingStatus(enum.StrEnum):
     PENDING_PAYMENT = "pending_payment"  # holds placed, the card not yet authorised
     AUTHORISED = "authorised"  # the card is authorised; members are asked to confirm
-    CONFIRMED = "confirmed"
+    ACTION_REQUIRED = "action_required"  # a member declined: the patient decides
+    CONFIRMED = "confirmed"  # every remaining line confirmed and the deposit captured
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     FAILED = "failed"
@@ -76,6 +79,30 @@ class PaymentStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class PaymentKind(enum.StrEnum):
+    DEPOSIT = "deposit"  # or the whole amount, when the cluster asks no deposit
+    BALANCE = "balance"
+
+
+class RefundStatus(enum.StrEnum):
+    CREATED = "created"  # our row, committed before Stripe is called
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class PayoutStatus(enum.StrEnum):
+    CREATED = "created"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class EscalationKind(enum.StrEnum):
+    MEMBER_DEADLINE = "member_deadline"  # a member did not answer in time
+    PAYMENT_FAILED = "payment_failed"
+    BALANCE_UNPAID = "balance_unpaid"
+    LINE_DECLINED = "line_declined"
+
+
 class Booking(db.Model):
     """A multi-member booking: lines, holds on them and the payments for it.
 
@@ -96,6 +123,8 @@ class Booking(db.Model):
     status: Mapped[BookingStatus] = mapped_column(StrEnumType(BookingStatus))
     hold_group: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    start_on: Mapped[date | None] = mapped_column(Date)  # the first line's day
+    balance_due_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     lines: Mapped[list[BookingLine]] = relationship(
@@ -123,28 +152,167 @@ class BookingLine(db.Model):
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     instant: Mapped[bool] = mapped_column(default=False)
     status: Mapped[LineStatus] = mapped_column(StrEnumType(LineStatus))
+    chain_link: Mapped[str | None] = mapped_column(String(40))
+    #: What the line is worth to its member: the amount, or for a line another member
+    #: bears (amount 0 to the patient) the quoted value, which the bearer owes.
+    value_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    borne_by_provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str] = mapped_column(String(500), default="")
+    #: What the member keeps of a cancelled line under its cancellation terms.
+    kept_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
     booking: Mapped[Booking] = relationship(back_populates="lines")
+
+    @property
+    def active(self) -> bool:
+        return self.status in (LineStatus.HELD, LineStatus.REQUESTED, LineStatus.CONFIRMED)
 
 
 class Payment(db.Model):
     """One attempt to collect money; its id is the Stripe idempotency key."""
 
     __tablename__ = "payment"
-    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("captured_minor >= 0 AND captured_minor <= amount_minor",
+                        name="captured_within_amount"),
+        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= captured_minor",
+                        name="refunded_within_captured"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
                                             index=True)
+    kind: Mapped[PaymentKind] = mapped_column(StrEnumType(PaymentKind),
+                                              default=PaymentKind.DEPOSIT)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[PaymentStatus] = mapped_column(StrEnumType(PaymentStatus))
+    captured_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     client_secret: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     booking: Mapped[Booking] = relationship(back_populates="payments")
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.captured_minor - self.refunded_minor
+
+
+class Refund(db.Model):
+    """Money given back from one captured payment; its id is the Stripe idempotency key.
+
+    ``refunded_minor`` on the payment counts refunds from the moment their row exists,
+    so two refunds can never together pass what was captured."""
+
+    __tablename__ = "refund"
+    __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
+                                            index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"),
+                                            index=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("booking_line.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(StrEnumType(RefundStatus))
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    payment: Mapped[Payment] = relationship()
+
+
+class CommissionRate(db.Model):
+    """The cluster's commission on a chain link, in percent of the line's value."""
+
+    __tablename__ = "commission_rate"
+    __table_args__ = (CheckConstraint("percent >= 0 AND percent <= 100",
+                                      name="percent_range"),)
+
+    chain_link: Mapped[str] = mapped_column(String(40), primary_key=True)
+    percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class LedgerEntry(db.Model):
+    """One posting of the settlement ledger, signed from the member's side: what the
+    cluster owes the member (+) or the member owes (-). Never updated; a cancellation
+    posts the reversal. ``posting`` names the fact, so posting it twice is refused."""
+
+    __tablename__ = "ledger_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    posting: Mapped[str] = mapped_column(String(120), unique=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
+                                            index=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("booking_line.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # gross, commission, borne_in, borne_out
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Payout(db.Model):
+    """A Stripe Connect transfer of what a booking owes one member."""
+
+    __tablename__ = "payout"
+    __table_args__ = (UniqueConstraint("booking_id", "provider_id"),
+                      CheckConstraint("amount_minor > 0", name="amount_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PayoutStatus] = mapped_column(StrEnumType(PayoutStatus))
+    transfer_id: Mapped[str | None] = mapped_column(String(100))
+    error: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Escalation(db.Model):
+    """Something a coordinator must look at. ``key`` names the fact (one per fact)."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (Index("ix_escalation_open", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[EscalationKind] = mapped_column(StrEnumType(EscalationKind))
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
+                                            index=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("booking_line.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Notification(db.Model):
+    """The outbox of messages to people (a request for a member, a balance reminder).
+    ``key`` names the fact, so a job run twice sends once."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    recipient: Mapped[str] = mapped_column(String(100), index=True)  # user:7, provider:3
+    kind: Mapped[str] = mapped_column(String(40))
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
+                                            index=True)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class BookingEvent(db.Model):
@@ -155,7 +323,7 @@ class BookingEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
                                             index=True)
-    subject: Mapped[str] = mapped_column(String(20))  # booking, line, payment
+    subject: Mapped[str] = mapped_column(String(20))  # booking, line, payment, refund, payout
     subject_id: Mapped[int] = mapped_column()
     from_state: Mapped[str | None] = mapped_column(String(40))
     to_state: Mapped[str] = mapped_column(String(40))

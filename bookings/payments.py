@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import stripe
 from flask import current_app
 
-from bookings.models import Payment, PaymentStatus
+from bookings.models import Payment, PaymentStatus, Payout, Refund
 
 #: Stripe's PaymentIntent states -> ours.
 INTENT_STATES = {
@@ -29,6 +29,8 @@ class Intent:
     status: PaymentStatus
     client_secret: str | None
     amount: int
+    amount_received: int | None = None  # what was captured (real Stripe says so)
+    error: str | None = None  # why the last attempt failed, as Stripe words it
 
 
 class StripeGateway:
@@ -42,8 +44,11 @@ class StripeGateway:
 
     @staticmethod
     def _intent(obj) -> Intent:
+        error = getattr(obj, "last_payment_error", None)
         return Intent(obj.id, INTENT_STATES.get(obj.status, PaymentStatus.FAILED),
-                      getattr(obj, "client_secret", None), obj.amount)
+                      getattr(obj, "client_secret", None), obj.amount,
+                      getattr(obj, "amount_received", None),
+                      getattr(error, "message", None) if error else None)
 
     def create_intent(self, payment: Payment, *, payment_method: str | None = None) -> Intent:
         params = {"amount": payment.amount_minor, "currency": payment.currency.lower(),
@@ -62,3 +67,48 @@ class StripeGateway:
     def cancel(self, intent_id: str) -> Intent:
         """Release an authorisation (nothing was captured)."""
         return self._intent(self.client.v1.payment_intents.cancel(intent_id))
+
+    def capture(self, payment: Payment, amount: int) -> Intent:
+        """Capture ``amount`` of the authorisation; Stripe releases the rest."""
+        return self._intent(self.client.v1.payment_intents.capture(
+            payment.intent_id, {"amount_to_capture": amount},
+            options={"idempotency_key": f"capture-{payment.id}"}))
+
+    def refund(self, refund: Refund, intent_id: str) -> tuple[str, str]:
+        """Give ``refund.amount_minor`` back; returns Stripe's refund id and status."""
+        obj = self.client.v1.refunds.create(
+            {"payment_intent": intent_id, "amount": refund.amount_minor,
+             "metadata": {"refund_id": str(refund.id)}},
+            options={"idempotency_key": f"refund-{refund.id}"})
+        return obj.id, obj.status
+
+    def find_refund(self, refund: Refund, intent_id: str) -> str | None:
+        """The Stripe refund made for our row, if a crash lost its answer (a retry
+        must not refund twice where idempotency keys are not honoured)."""
+        listing = self.client.v1.refunds.list({"payment_intent": intent_id, "limit": 100})
+        for obj in listing.data:
+            metadata = obj.metadata.to_dict() if obj.metadata else {}
+            if metadata.get("refund_id") == str(refund.id):
+                return obj.id
+        return None
+
+
+class ConnectGateway:
+    """Payouts to members: Stripe Connect transfers, grouped per booking. localstripe
+    has no Connect, so this client has its own base address (a local stub in tests)."""
+
+    def __init__(self, api_key: str, api_base: str):
+        self.client = stripe.StripeClient(api_key, base_addresses={"api": api_base})
+
+    @classmethod
+    def from_config(cls) -> ConnectGateway:
+        config = current_app.config
+        return cls(config["STRIPE_API_KEY"], config["STRIPE_CONNECT_API_BASE"])
+
+    def transfer(self, payout: Payout, destination: str) -> str:
+        obj = self.client.v1.transfers.create(
+            {"amount": payout.amount_minor, "currency": payout.currency.lower(),
+             "destination": destination, "transfer_group": f"booking-{payout.booking_id}",
+             "metadata": {"payout_id": str(payout.id)}},
+            options={"idempotency_key": f"payout-{payout.id}"})
+        return obj.id

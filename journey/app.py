@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from journey import validation
 from journey.config import load_config
-from journey.errors import Busy, Conflict, DomainError, translate_messages
+from journey.errors import Busy, Conflict, DomainError, http_message, translate_messages
 from journey.extensions import api, babel, csrf, db, login_manager, migrate
 from journey.i18n import content_language, select_locale
 from journey.types import StrEnumType, UTCDateTime
@@ -68,6 +68,7 @@ def configure_database(app: Flask) -> None:
     import bookings.models  # noqa: F401
     import journey.accounts.models  # noqa: F401
     import journey.builder.models  # noqa: F401
+    import journey.builder.services.booking_link  # noqa: F401  (journeys follow bookings)
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import providers.models  # noqa: F401
 
@@ -89,8 +90,11 @@ def configure_database(app: Flask) -> None:
 
 
 def configure_i18n(app: Flask) -> None:
+    from journey.builder.services.settings import cluster_languages
+
     validation.install()
     babel.init_app(app, locale_selector=select_locale)
+    app.extensions["cluster_languages"] = cluster_languages
 
 
 def configure_auth(app: Flask) -> None:
@@ -109,12 +113,14 @@ def configure_api(app: Flask) -> None:
     api.handle_http_exception = _handle_api_http_exception
     app.register_error_handler(HTTPException, _dispatch_http_exception)
 
-    from bookings.api import blp as stripe_blp
+    from bookings.api import blp as bookings_blp
+    from bookings.api import stripe_blp
     from journey.accounts.api import blp as accounts_blp
     from journey.builder.api import blp as journeys_blp
     from providers.api import blueprints as provider_blueprints
 
-    for blueprint in (accounts_blp, *provider_blueprints, journeys_blp, stripe_blp):
+    for blueprint in (accounts_blp, *provider_blueprints, journeys_blp, bookings_blp,
+                      stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 
@@ -135,10 +141,17 @@ def configure_api(app: Flask) -> None:
 
 def configure_pages(app: Flask) -> None:
     from journey.accounts.views import bp as accounts_pages
+    from journey.pages import admin, coordinator, member
+    from journey.pages.patient import bp as patient_pages
+    from journey.pages.patient_booking import bp as patient_booking_pages
     from journey.views import bp as main_pages
 
     app.register_blueprint(main_pages)
     app.register_blueprint(accounts_pages)
+    app.register_blueprint(patient_pages)
+    app.register_blueprint(patient_booking_pages)
+    for portal in (member.bp, coordinator.bp, admin.bp):
+        app.register_blueprint(portal)
 
 
 def configure_cli(app: Flask) -> None:
@@ -158,7 +171,7 @@ def _handle_api_http_exception(error: HTTPException):
         body["errors"] = translate_messages(data["messages"])
         body["message"] = gettext("Some fields are not valid.")
     else:
-        body["message"] = _http_message(error)
+        body["message"] = http_message(error)
     response = jsonify(body)
     response.status_code = error.code
     for name, value in error.get_headers():
@@ -169,20 +182,6 @@ def _handle_api_http_exception(error: HTTPException):
     return response
 
 
-def _http_message(error: HTTPException) -> str:
-    messages = {
-        400: gettext("The request could not be understood."),
-        401: gettext("Please log in or send a valid bearer token."),
-        403: gettext("You are not allowed to do this."),
-        404: gettext("Not found."),
-        405: gettext("This method is not allowed here."),
-        409: gettext("This conflicts with the current state; reload and try again."),
-        413: gettext("The request is too large."),
-        415: gettext("Send JSON with Content-Type: application/json."),
-        422: gettext("Some fields are not valid."),
-        429: gettext("Too many attempts; please wait and try again."),
-    }
-    return messages.get(error.code, error.name)
 
 
 def _dispatch_http_exception(error: HTTPException):

@@ -56,7 +56,22 @@ def load_config(overrides: dict | None = None) -> dict:
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_localstripe"),
+        # The browser side of Stripe: Stripe.js (localstripe serves a fake one under
+        # <STRIPE_API_BASE>/js.stripe.com/v3/, used when this is empty) and the
+        # publishable key it is given.
+        "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", ""),
+        "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe"),
+        # Connect transfers (payouts to members); localstripe has no Connect, so in
+        # development this points at the same base and payouts fail until a real one.
+        "STRIPE_CONNECT_API_BASE": os.environ.get("STRIPE_CONNECT_API_BASE")
+        or os.environ.get("STRIPE_API_BASE", "http://127.0.0.1:8420"),
         "CHECKOUT_HOLD_MINUTES": int(os.environ.get("CHECKOUT_HOLD_MINUTES", "30")),
+        # A coordinator's payment link holds the units longer (at most 72 hours).
+        "PAYMENT_LINK_HOLD_HOURS": min(72, int(os.environ.get("PAYMENT_LINK_HOLD_HOURS", "72"))),
+        # How long a member has to accept or decline a request.
+        "MEMBER_RESPONSE_HOURS": int(os.environ.get("MEMBER_RESPONSE_HOURS", "48")),
+        # The balance reminder goes out this many days before the balance is due.
+        "BALANCE_REMINDER_DAYS": int(os.environ.get("BALANCE_REMINDER_DAYS", "7")),
         # The scheduler inside the web process (``make run``); production runs one
         # ``flask scheduler`` process instead.
         "RUN_SCHEDULER": _bool("RUN_SCHEDULER", False),

@@ -33,6 +33,7 @@ from journey.builder.services.composition import plan_journey
 from journey.demo_data import MEMBERS, RATES, TEMPLATES
 from journey.errors import Conflict
 from journey.extensions import db
+from journey.types import today_in
 from providers.models import (
     ExchangeRate,
     MemberStatus,
@@ -110,7 +111,7 @@ def seed_demo(*, only_if_empty: bool = False) -> str:
     """
     if only_if_empty and db.session.scalar(select(Provider.id).limit(1)) is not None:
         return "demo cluster: skipped, the catalogue has members already"
-    today = date.today()
+    today = today_in()
     created: Counter[str] = Counter()
     admin = _admin(created)
     if get_user_by_email(COORDINATOR["email"]) is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 
@@ -89,3 +90,25 @@ def translate_messages(messages):
     if isinstance(messages, list | tuple):
         return [translate_messages(m) for m in messages]
     return str(messages)
+
+
+def http_message(error) -> str:
+    """A Werkzeug HTTP error in the reader's language (its own text is English)."""
+    messages = {
+        400: gettext("The request could not be understood."),
+        401: gettext("Please log in or send a valid bearer token."),
+        403: gettext("You are not allowed to do this."),
+        404: gettext("Not found."),
+        405: gettext("This method is not allowed here."),
+        409: gettext("This conflicts with the current state; reload and try again."),
+        413: gettext("The request is too large."),
+        415: gettext("Send JSON with Content-Type: application/json."),
+        422: gettext("Some fields are not valid."),
+        429: gettext("Too many attempts; please wait and try again."),
+    }
+    if error.code == 400 and getattr(error, "description", None):
+        # Flask-WTF's CSRF errors: their texts are in the catalogs.
+        translated = gettext(error.description)
+        if translated != error.description:
+            return translated
+    return messages.get(error.code, error.name)

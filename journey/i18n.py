@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from babel import Locale, UnknownLocaleError
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context, request, session
 
 FALLBACK_LANGUAGE = "en"
 
@@ -57,18 +57,35 @@ def pick(texts: Mapping[str, object], chain: Iterable[str]):
     return None, None
 
 
+def interface_languages() -> list[str]:
+    """The languages the cluster offers its interface in: what an admin chose among
+    the ones the project has catalogs for (all of them until one chooses). The app
+    wires the reader in (``app.extensions["cluster_languages"]``), since this module
+    imports no domain code; it is read once per request."""
+    configured = list(current_app.config["LANGUAGES"])
+    if not has_request_context():
+        return configured
+    if "_languages" not in g:
+        reader = current_app.extensions.get("cluster_languages")
+        chosen = reader() if reader is not None else None
+        g._languages = [code for code in configured if code in chosen] if chosen \
+            else configured
+    return g._languages
+
+
 def select_locale() -> str:
     """The interface language of this request.
 
-    Order: ``?lang=``, the logged-in user's profile, ``Accept-Language``, the default.
-    Only the cluster's configured languages are interface languages.
+    Order: ``?lang=``, the logged-in user's profile, the language picked with the
+    page's switcher this session, ``Accept-Language``, the default. Only the cluster's
+    configured languages are interface languages.
     """
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     cached = g.get("_locale")
     if cached:
         return cached
-    supported = current_app.config["LANGUAGES"]
+    supported = interface_languages()
     chosen = None
     asked = normalize_language(request.args.get("lang"))
     if asked:
@@ -78,6 +95,8 @@ def select_locale() -> str:
         profile = getattr(user, "locale", None) if user is not None else None
         if profile:
             chosen = _supported(profile, supported)
+    if chosen is None and session.get("lang"):
+        chosen = _supported(str(session["lang"]), supported)
     if chosen is None:
         chosen = request.accept_languages.best_match(supported)
     g._locale = chosen or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -95,6 +114,9 @@ def content_language() -> str:
         user = g.get("actor")
         if user is not None and getattr(user, "locale", None):
             return user.locale
+        picked = normalize_language(session.get("lang"))
+        if picked:
+            return picked
         for value, _quality in request.accept_languages:
             language = normalize_language(value)
             if language:

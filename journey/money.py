@@ -27,6 +27,8 @@ def is_currency(code: str | None) -> bool:
 
 
 def require_currency(code: str | None, field: str = "currency") -> str:
+    """``code`` as an ISO 4217 code (upper-cased), or a field error."""
+    code = (code or "").upper()
     if not is_currency(code):
         raise InvalidInput(fields={field: [_l("Not an ISO 4217 currency code.")]})
     return code
@@ -110,3 +112,23 @@ def format_money(money: Money, locale: str) -> str:
 @lru_cache(maxsize=8192)
 def _format(amount: int, currency: str, locale: str) -> str:
     return format_currency(Money(amount, currency).to_decimal(), currency, locale=locale)
+
+
+def percent_of(amount: int, percent) -> int:
+    """``percent`` % of ``amount`` minor units, rounded half-even to a minor unit
+    (``percent`` an int or a Decimal, never a float)."""
+    share = Decimal(amount) * Decimal(percent) / Decimal(100)
+    return int(share.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def split_minor(amount: int, weights: list[int]) -> list[int]:
+    """Split ``amount`` in proportion to ``weights`` so the parts add up exactly
+    (largest remainder; ties to the earlier part)."""
+    total = sum(weights)
+    if total <= 0:
+        return [0] * len(weights)
+    parts = [amount * w // total for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % total), i))
+    for i in remainders[: amount - sum(parts)]:
+        parts[i] += 1
+    return parts

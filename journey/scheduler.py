@@ -35,6 +35,8 @@ LEASE_SECONDS = 60
 JOBS = {
     "expire_unpaid": (booking_jobs.expire_unpaid, 60),
     "reconcile_payments": (booking_jobs.reconcile_payments, 120),
+    "chase_member_deadlines": (booking_jobs.chase_member_deadlines, 600),
+    "balance_reminders": (booking_jobs.balance_reminders, 3600),
 }
 
 _app: Flask | None = None

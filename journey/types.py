@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+import os
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
@@ -15,8 +17,22 @@ MAX_ID = 2**31 - 1
 ID_CONVERTER = f"int(min=1, max={MAX_ID})"
 
 
+#: Where "today" is counted when no member's own zone applies: the cluster's home zone.
+CLUSTER_TIMEZONE = os.environ.get("CLUSTER_TIMEZONE", "Europe/Vilnius")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today_in(zone: str | None = None, now: datetime | None = None) -> date:
+    """The calendar date at ``now`` (default: this instant) in ``zone``.
+
+    Without a zone it is the cluster's date. Every "today" in the project comes from
+    here, so a quote, a cancellation tier and a page agree on the day even in the hours
+    when the cluster's date and UTC's differ.
+    """
+    return (now or utcnow()).astimezone(ZoneInfo(zone or CLUSTER_TIMEZONE)).date()
 
 
 class UTCDateTime(TypeDecorator):

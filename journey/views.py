@@ -6,8 +6,10 @@ from flask import Blueprint, render_template
 from flask_babel import get_locale
 
 from journey.accounts.auth import current_actor
-from journey.errors import DomainError
-from providers.models import CHAIN_LINK_TITLES
+from journey.builder.services.templates import list_templates, template_text
+from journey.errors import DomainError, http_message
+from journey.i18n import content_language
+from providers.models import CHAIN_LINK_TITLES, ChainLink
 from providers.services.members import list_members
 
 bp = Blueprint("main", __name__)
@@ -22,18 +24,33 @@ def layout_context():
             "actor": current_actor()}
 
 
+#: The links a patient starts from: what they come for, before the logistics.
+TREATMENT_LINKS = (ChainLink.TREATMENT, ChainLink.CONSULTATION, ChainLink.DIAGNOSTICS,
+                   ChainLink.REHABILITATION)
+
+
 @bp.get("/")
 def home():
-    members, total = list_members(current_actor(), per_page=12)
-    return render_template("home.html", chain_links=CHAIN_LINK_TITLES, members=members,
-                           member_total=total)
+    actor = current_actor()
+    members, total = list_members(actor, per_page=12)
+    language = content_language()
+    packages = []
+    for template in list_templates(actor):
+        if template.status.value != "published":
+            continue
+        _language, text = template_text(template, language)
+        packages.append({"template": template, "text": text})
+    return render_template("home.html", chain_links=CHAIN_LINK_TITLES,
+                           treatments=[(link, CHAIN_LINK_TITLES[link]) for link in
+                                       TREATMENT_LINKS],
+                           packages=packages, members=members, member_total=total)
 
 
 def render_http_error(error):
-    return render_template("error.html", code=error.code, title=error.name,
-                           message=error.description), error.code
+    return render_template("error.html", code=error.code,
+                           message=http_message(error)), error.code
 
 
 def render_domain_error(error: DomainError):
-    return render_template("error.html", code=error.status, title=error.code,
+    return render_template("error.html", code=error.status,
                            message=str(error.message)), error.status

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 
 from journey.accounts.auth import current_actor
 from journey.i18n import content_language
+from journey.money import require_currency
 from journey.types import ID_CONVERTER
 from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from providers.schemas import (
@@ -38,7 +39,6 @@ from providers.schemas import (
     UpdatePriceRuleSchema,
 )
 from providers.services import members, offers, rates
-from providers.services.common import check_currency
 from providers.services.search import SearchQuery, search_offers
 
 BEARER = [{"bearerAuth": []}]
@@ -170,7 +170,7 @@ class OfferSearch(MethodView):
         every day from `start` to `end`. Sorted by price (converted) or name.
         """
         actor = current_actor()
-        currency = check_currency(args.pop("currency", None)
+        currency = require_currency(args.pop("currency", None)
                                   or getattr(actor, "currency", None)
                                   or current_app.config["DEFAULT_CURRENCY"])
         args.pop("lang", None)

@@ -163,6 +163,8 @@ class Provider(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
     website: Mapped[str | None] = mapped_column(String(300))
+    #: The member's Stripe Connect account (``acct_...``), where its payouts go.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[MemberStatus] = mapped_column(StrEnumType(MemberStatus),
                                                  default=MemberStatus.PENDING, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)

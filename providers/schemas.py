@@ -52,6 +52,11 @@ def money_json(money: Money | None) -> dict | None:
             "formatted": format_money(money, str(get_locale() or "en"))}
 
 
+def minor_json(amount: int | None, currency: str) -> dict | None:
+    """:func:`money_json` of ``amount`` minor units of ``currency`` (None stays None)."""
+    return money_json(Money(amount, currency)) if amount is not None else None
+
+
 class MoneySchema(Schema):
     amount_minor = fields.Integer(required=True)
     currency = fields.String(required=True)
@@ -277,9 +282,9 @@ class OfferBaseOut(Schema):
 
 
 class OfferSchema(OfferBaseOut):
-    base_price = fields.Function(lambda o: money_json(Money(o.base_price_minor, o.currency)))
+    base_price = fields.Function(lambda o: minor_json(o.base_price_minor, o.currency))
     companion_price = fields.Function(
-        lambda o: money_json(Money(o.companion_price_minor, o.currency))
+        lambda o: minor_json(o.companion_price_minor, o.currency)
         if o.companion_price_minor is not None else None, allow_none=True)
     base_price_minor = fields.Integer()
     companion_price_minor = fields.Integer(allow_none=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from journey.accounts import services as accounts
 from journey.accounts.models import Role
 from journey.app import create_app
 from journey.extensions import db
+from journey.types import today_in
 from providers.models import (
     CapacityUnit,
     ChainLink,
@@ -29,6 +30,9 @@ from providers.models import (
     PriceUnit,
 )
 from providers.services import members, offers
+
+#: Shared fixtures of the booking engine (localstripe, bookings at a given step).
+pytest_plugins = ["tests.booking_fixtures"]
 
 PASSWORD = "correct-horse-battery"
 
@@ -165,7 +169,7 @@ class Factory:
                           "lt": {"title": f"Pasiūlymas {n}", "description": "Pasiūlymas."}}
         offer = offers.create_offer(self.admin(), member.id, texts=texts, status=status, **data)
         if capacity is not None:
-            first = start or date.today()
+            first = start or today_in()
             offers.set_capacity(self.admin(), offer.id, start=first,
                                 end=first + timedelta(days=days - 1), capacity=capacity)
         db.session.commit()

@@ -13,9 +13,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from journey.app import create_app
+from journey.extensions import db
 
 MAX_EXAMPLES = 25
 _SPEC_APP = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+with _SPEC_APP.app_context():  # requests read the cluster's languages
+    db.create_all()
 LABELS = [result.ok().label for result in
           schemathesis.openapi.from_wsgi("/api/openapi.json", _SPEC_APP).get_all_operations()]
 

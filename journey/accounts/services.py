@@ -84,7 +84,7 @@ def _create_user(*, email, password, full_name, role, provider_id=None, locale=N
                  currency=None) -> User:
     check_password_strength(password)
     if currency is not None:
-        require_currency(currency)
+        currency = require_currency(currency)
     email = normalize_email(email)
     if get_user_by_email(email) is not None:
         raise Conflict(_l("An account with this e-mail address already exists."),
@@ -162,7 +162,7 @@ def update_profile(user: User, *, full_name=None, locale=None, currency=None,
     if locale is not None:
         user.locale = locale
     if currency is not None:
-        user.currency = currency
+        user.currency = require_currency(currency)
     if password is not None:
         check_password_strength(password)
         user.password_hash = hash_password(password)

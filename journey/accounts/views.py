@@ -12,14 +12,9 @@ from werkzeug.wrappers import Response
 from journey.accounts import services
 from journey.accounts.forms import LoginForm, RegisterForm
 from journey.errors import DomainError, translate_messages
+from journey.pages.common import safe_next
 
 bp = Blueprint("accounts", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("main.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,7 +34,7 @@ def login():
         else:
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.full_name))
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
     elif request.method == "POST":
         status = 422
     return render_template("accounts/login.html", form=form), status

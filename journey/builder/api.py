@@ -6,11 +6,11 @@ from flask import jsonify, make_response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from bookings.schemas import BookingOutSchema
 from journey.accounts.auth import current_actor
 from journey.builder.schemas import (
     AlternativeSchema,
     ApplyTemplateSchema,
-    BookingOutSchema,
     CheckoutInSchema,
     CheckResultSchema,
     ClusterSettingsSchema,
@@ -19,6 +19,7 @@ from journey.builder.schemas import (
     ItemInSchema,
     ItemSchema,
     ItemUpdateSchema,
+    JourneyBookingSchema,
     JourneyPageSchema,
     JourneyProfileSchema,
     JourneyQuerySchema,
@@ -34,6 +35,7 @@ from journey.builder.schemas import (
     TemplateUpdateSchema,
 )
 from journey.builder.services import (
+    booking_link,
     checkout,
     composition,
     journeys,
@@ -190,6 +192,16 @@ class ItemAlternatives(MethodView):
         """Offers of the same link in the same city, free on those dates, nearest in
         price first."""
         return composition.suggest_alternatives(current_actor(), journey_id, item_id)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/booking")
+class JourneyBooking(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, JourneyBookingSchema)
+    def get(self, journey_id):
+        """The journey's newest booking, with alternatives for each line a member
+        declined or cancelled; 404 before any checkout."""
+        return booking_link.journey_booking(current_actor(), journey_id)
 
 
 @blp.route(f"/journeys/<{ID}:journey_id>/apply-template")

@@ -44,6 +44,8 @@ class ClusterSettings(db.Model):
     deposit_percent: Mapped[int] = mapped_column(default=30)
     balance_due_days: Mapped[int] = mapped_column(default=14)
     quote_validity_hours: Mapped[int] = mapped_column(default=72)
+    #: The languages the cluster offers its pages and content in (a subset of LANGUAGES).
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

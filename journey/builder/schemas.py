@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
+from bookings.schemas import BookingOutSchema
 from journey.builder.models import (
     JOURNEY_STATUS_TITLES,
     JourneyStatus,
@@ -14,17 +15,11 @@ from journey.builder.models import (
 )
 from journey.builder.services.templates import template_text
 from journey.i18n import content_language
-from journey.money import Money
 from journey.types import MAX_ID
 from journey.validation import T, in_range, length
 from providers.models import CHAIN_LINK_TITLES, ChainLink
-from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination, money_json
+from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination, minor_json
 from providers.services.offers import offer_text
-
-
-def _money(amount, currency):
-    return money_json(Money(amount, currency)) if amount is not None else None
-
 
 Id = lambda **kw: fields.Integer(strict=True, validate=in_range(1, MAX_ID), **kw)  # noqa: E731
 
@@ -37,6 +32,7 @@ class ClusterSettingsSchema(Schema):
     deposit_percent = fields.Integer(strict=True, validate=in_range(0, 100))
     balance_due_days = fields.Integer(strict=True, validate=in_range(0, 365))
     quote_validity_hours = fields.Integer(strict=True, validate=in_range(1, 24 * 60))
+    languages = fields.List(fields.String(validate=length(2, 10)), validate=length(1, 20))
 
 
 # --- templates -----------------------------------------------------------------------
@@ -130,6 +126,9 @@ class OpenJourneySchema(JourneyProfileSchema):
     patient_email = fields.Email(validate=length(3, 254), metadata={
         "description": "Staff: the patient's e-mail (an account is made if none exists)."})
     patient_name = fields.String(validate=length(1, 200))
+    entry_provider_id = Id(metadata={
+        "description": "Coordinators: the member whose window the patient came through "
+                       "(member staff always open at their own)."})
 
 
 class ItemInSchema(Schema):
@@ -256,7 +255,7 @@ class AlternativeSchema(Schema):
     provider_name = fields.Function(lambda a: a[0].provider.name)
     title = fields.Method("get_title", allow_none=True)
     unit_price = fields.Function(
-        lambda a: _money(a[1].amount, a[1].currency) if a[1] is not None else None,
+        lambda a: minor_json(a[1].amount, a[1].currency) if a[1] is not None else None,
         allow_none=True, metadata={"description": "In the replaced offer's currency; null "
                                    "without an exchange rate."})
 
@@ -280,9 +279,10 @@ class QuoteLineSchema(Schema):
     days = fields.Integer()
     quantity = fields.Integer()
     companions = fields.Integer()
-    unit_price = fields.Function(lambda line: _money(line.unit_price_minor, line.offer_currency))
+    unit_price = fields.Function(
+        lambda line: minor_json(line.unit_price_minor, line.offer_currency))
     total_in_offer_currency = fields.Function(
-        lambda line: _money(line.total_offer_minor, line.offer_currency))
+        lambda line: minor_json(line.total_offer_minor, line.offer_currency))
     total = fields.Method("get_total")
     rate = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
     rate_on = fields.Date(allow_none=True)
@@ -292,7 +292,7 @@ class QuoteLineSchema(Schema):
     cancellation_terms = fields.List(fields.Dict())
 
     def get_total(self, line):
-        return _money(line.total_minor, line.quote.currency)
+        return minor_json(line.total_minor, line.quote.currency)
 
 
 class QuoteSchema(Schema):
@@ -300,12 +300,12 @@ class QuoteSchema(Schema):
     journey_id = fields.Integer()
     version = fields.Integer()
     currency = fields.String()
-    subtotal = fields.Function(lambda q: _money(q.subtotal_minor, q.currency))
-    discount = fields.Function(lambda q: _money(q.discount_minor, q.currency))
-    total = fields.Function(lambda q: _money(q.total_minor, q.currency))
+    subtotal = fields.Function(lambda q: minor_json(q.subtotal_minor, q.currency))
+    discount = fields.Function(lambda q: minor_json(q.discount_minor, q.currency))
+    total = fields.Function(lambda q: minor_json(q.total_minor, q.currency))
     deposit_percent = fields.Integer()
-    deposit = fields.Function(lambda q: _money(q.deposit_minor, q.currency))
-    balance = fields.Function(lambda q: _money(q.balance_minor, q.currency))
+    deposit = fields.Function(lambda q: minor_json(q.deposit_minor, q.currency))
+    balance = fields.Function(lambda q: minor_json(q.balance_minor, q.currency))
     balance_due_on = fields.Date(allow_none=True)
     created_at = fields.DateTime()
     expires_at = fields.DateTime()
@@ -334,35 +334,12 @@ class CheckoutInSchema(Schema):
                                        "with at once (e.g. from Stripe.js)."})
 
 
-class PaymentOutSchema(Schema):
-    id = fields.Integer()
-    status = fields.String()
-    amount = fields.Function(lambda p: _money(p.amount_minor, p.currency))
-    intent_id = fields.String(allow_none=True)
-    client_secret = fields.String(allow_none=True)
+class JourneyBookingSchema(Schema):
+    booking = fields.Nested(BookingOutSchema)
+    alternatives = fields.Method("get_alternatives", metadata={
+        "description": "For each line its member declined or cancelled (by line id): "
+                       "offers of the same link free on those dates."})
 
-
-class BookingLineOutSchema(Schema):
-    id = fields.Integer()
-    offer_id = fields.Integer()
-    provider_id = fields.Integer()
-    start_on = fields.Date()
-    days = fields.Integer()
-    quantity = fields.Integer()
-    amount = fields.Method("get_amount")
-    status = fields.String()
-
-    def get_amount(self, line):
-        return _money(line.amount_minor, line.booking.currency)
-
-
-class BookingOutSchema(Schema):
-    id = fields.Integer()
-    reference = fields.String()
-    status = fields.String()
-    total = fields.Function(lambda b: _money(b.total_minor, b.currency))
-    due_now = fields.Function(lambda b: _money(b.due_now_minor, b.currency))
-    expires_at = fields.DateTime()
-    lines = fields.List(fields.Nested(BookingLineOutSchema))
-    payment = fields.Function(lambda b: PaymentOutSchema().dump(b.payments[-1])
-                              if b.payments else None, allow_none=True)
+    def get_alternatives(self, found):
+        return {str(line_id): AlternativeSchema(many=True).dump(options)
+                for line_id, options in found.alternatives.items()}

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 
 from journey.errors import InvalidInput
 from journey.i18n import normalize_language
-from journey.money import is_currency
 
 
 def check_timezone(value: str) -> str:
@@ -34,8 +33,3 @@ def check_language(value: str, field: str = "language") -> str:
     return language
 
 
-def check_currency(value: str, field: str = "currency") -> str:
-    code = (value or "").upper()
-    if not is_currency(code):
-        raise InvalidInput(fields={field: [_l("Not an ISO 4217 currency code.")]})
-    return code

@@ -17,11 +17,11 @@ from journey.accounts.permissions import (
 )
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
+from journey.money import require_currency
 from journey.types import utcnow
 from providers.models import Accreditation, MemberStatus, Provider, ProviderText
 from providers.services.common import (
     check_country,
-    check_currency,
     check_language,
     check_timezone,
 )
@@ -49,7 +49,7 @@ def _clean_profile(data: dict) -> dict:
     if "country" in clean:
         clean["country"] = check_country(clean["country"])
     if "currency" in clean:
-        clean["currency"] = check_currency(clean["currency"])
+        clean["currency"] = require_currency(clean["currency"])
     if "default_language" in clean:
         clean["default_language"] = check_language(clean["default_language"],
                                                     "default_language")

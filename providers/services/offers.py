@@ -11,7 +11,7 @@ from journey.accounts.permissions import can_manage_member, require_member_acces
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
 from journey.i18n import fallback_chain, pick
-from journey.money import Money
+from journey.money import Money, require_currency
 from providers.models import (
     CancellationTier,
     CapacityDay,
@@ -23,7 +23,7 @@ from providers.models import (
     PriceRule,
 )
 from providers.services.availability import MAX_WINDOW_DAYS, used_units
-from providers.services.common import check_currency, check_language
+from providers.services.common import check_language
 from providers.services.members import get_member, get_member_for_change
 
 OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
@@ -66,7 +66,7 @@ def create_offer(actor, provider_id: int, *, texts: dict | None = None,
                  cancellation_tiers=None, status=OfferStatus.DRAFT, **data) -> Offer:
     provider = get_member_for_change(actor, provider_id)
     values = {k: v for k, v in data.items() if k in OFFER_FIELDS}
-    values["currency"] = check_currency(values.get("currency") or provider.currency)
+    values["currency"] = require_currency(values.get("currency") or provider.currency)
     for field, default in (("min_quantity", 1), ("lead_time_days", 0), ("duration_value", 1),
                            ("confirmation_mode", ConfirmationMode.APPROVAL)):
         values.setdefault(field, default)
@@ -89,7 +89,7 @@ def update_offer(actor, offer_id: int, **data) -> Offer:
         if field not in OFFER_FIELDS:
             continue
         if field == "currency":
-            value = check_currency(value)
+            value = require_currency(value)
         setattr(offer, field, value)
     _check_quantities(offer)
     db.session.flush()

@@ -13,9 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from journey.accounts.permissions import require_admin
 from journey.errors import Conflict, InvalidInput
 from journey.extensions import db
-from journey.money import Money, convert, minor_factor
+from journey.money import Money, convert, minor_factor, require_currency
 from providers.models import ExchangeRate
-from providers.services.common import check_currency
 
 RATE_PRECISION = Decimal("0.0000000001")
 
@@ -38,7 +37,7 @@ class Rate:
 
 def add_rate(actor, *, base: str, quote: str, rate: Decimal, effective_on: date) -> ExchangeRate:
     require_admin(actor)
-    base, quote = check_currency(base, "base"), check_currency(quote, "quote")
+    base, quote = require_currency(base, "base"), require_currency(quote, "quote")
     if base == quote:
         raise InvalidInput(fields={"quote": [_l("Must differ from the base currency.")]})
     if not isinstance(rate, Decimal) or rate <= 0:

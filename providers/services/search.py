@@ -14,7 +14,7 @@ from journey.errors import InvalidInput
 from journey.extensions import db
 from journey.i18n import base_language, fallback_chain, pick
 from journey.money import Money, convert_minor
-from journey.types import utcnow
+from journey.types import today_in, utcnow
 from providers.models import (
     ChainLink,
     ExchangeRate,
@@ -162,7 +162,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     """
     _validate(query)
     now = now or utcnow()
-    price_date = query.start or now.date()
+    price_date = query.start or today_in(now=now)
     rates = _rates_to(query.currency, price_date)
     # Seasonal rules of one offer never overlap (the service refuses it), so the outer
     # join finds at most one rule for the price date.

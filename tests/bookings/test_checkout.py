@@ -4,59 +4,18 @@ holds, a payment row committed before Stripe, Idempotency-Key, signed webhooks."
 import hashlib
 import hmac
 import json
-import socket
-import subprocess
-import sys
+import threading
 import time
-from pathlib import Path
-from urllib.request import Request, urlopen
 
 import pytest
 
 from bookings.availability import Line, free_units
-from bookings.models import Booking, BookingEvent, Payment, PaymentStatus
+from bookings.models import Booking, BookingEvent, Escalation, Payment, PaymentStatus
+from journey.accounts.models import Role
 from journey.builder.services import journeys, quotes
 from journey.extensions import db
+from tests.booking_fixtures import SECRET, accepted_quote
 from tests.journey.builder_world import build_world, soon
-
-SECRET = "whsec_test_secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def localstripe_url():
-    port = _free_port()
-    binary = Path(sys.executable).with_name("localstripe")
-    process = subprocess.Popen([str(binary), "--port", str(port), "--from-scratch"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.terminate()
-        pytest.fail("localstripe did not start")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-def stripe_app(app, localstripe_url):
-    urlopen(Request(f"{localstripe_url}/_config/data", method="DELETE"), timeout=10).close()
-    saved = {k: app.config[k] for k in ("STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")}
-    app.config.update(STRIPE_API_BASE=localstripe_url, STRIPE_WEBHOOK_SECRET=SECRET)
-    yield app
-    app.config.update(saved)
 
 
 @pytest.fixture
@@ -272,3 +231,97 @@ def test_a_crash_between_the_payment_row_and_stripe_loses_nothing(stripe_app, ac
         assert booking.payments[0].status == PaymentStatus.CANCELLED
         assert booking.payments[0].intent_id is None  # Stripe was never asked to charge
         assert free_units(room) == 5
+
+
+def test_concurrent_checkouts_for_the_last_units_never_oversell(stripe_app, make):
+    """Eight patients pay at once for a surgery with two slots left. Each winner is
+    authorised in its own request (its holds become booked lines), so this fails if a
+    hold counted only other holds: two bookings, six clear 409s, no 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    world = build_world(make)
+    racers = []
+    for n in range(8):
+        patient = make.user(Role.PATIENT, full_name=f"Racer {n}")
+        quote = accepted_quote(world, patient=patient)  # a room and the surgery
+        racers.append((quote.id, make.token(patient)))
+    barrier = threading.Barrier(len(racers))
+
+    def race(args):
+        quote_id, headers = args
+        client = stripe_app.test_client()
+        barrier.wait()
+        response = _checkout(client, quote_id, headers, key=f"race-{quote_id:04d}")
+        return response.status_code, response.json
+
+    with ThreadPoolExecutor(len(racers)) as pool:
+        results = list(pool.map(race, racers))
+    codes = sorted(code for code, _body in results)
+    assert codes == [201, 201] + [409] * 6, [(c, b.get("message")) for c, b in results]
+    assert all(body["message"] for code, body in results if code == 409)
+    db.session.rollback()
+    assert db.session.scalar(db.select(db.func.count(Booking.id))) == 2
+    assert free_units(Line(world["surgery"].id, soon(12), 1, 1)) == 0
+
+
+def test_a_new_hold_counts_the_units_of_authorised_bookings(stripe_app, make):
+    """Sequentially: two paid checkouts take both surgery slots; the third is refused
+    though no hold is alive any more (the first two became booked lines)."""
+    world = build_world(make)
+    buyers = []
+    for n in range(3):  # quoted while both slots were free
+        patient = make.user(Role.PATIENT, full_name=f"Patient {n}")
+        buyers.append((accepted_quote(world, patient=patient).id, make.token(patient)))
+    codes = [_checkout(stripe_app.test_client(), quote_id, headers,
+                       key=f"seq-{quote_id:04d}").status_code
+             for quote_id, headers in buyers]
+    assert codes == [201, 201, 409]
+
+
+def test_a_coordinators_payment_link_holds_for_72_hours_until_the_patient_pays(
+        stripe_app, client, make, world):
+    from bookings.checkout import pay_now
+    from journey.builder.services import checkout as journey_checkout
+    from journey.types import utcnow
+
+    quote = accepted_quote(world)
+    booking = journey_checkout.checkout_quote(world["coordinator"], quote.id)
+    db.session.commit()
+    payment = booking.payments[0]
+    assert booking.status.value == "pending_payment" and payment.intent_id is None
+    hours = (booking.expires_at - utcnow()).total_seconds() / 3600
+    assert 71.9 < hours <= 72
+    assert free_units(Line(world["surgery"].id, soon(12), 1, 1)) == 1  # held meanwhile
+    refused = client.post(f"/api/v1/bookings/{booking.id}/pay",
+                          json={"payment_method": "pm_card_visa"},
+                          headers=make.token(world["patient2"]))
+    assert refused.status_code == 404
+    paid = client.post(f"/api/v1/bookings/{booking.id}/pay",
+                       json={"payment_method": "pm_card_visa"},
+                       headers=make.token(world["patient"]))
+    assert paid.status_code == 201, paid.json
+    assert paid.json["status"] == "authorised"
+    db.session.refresh(booking)
+    assert booking.status.value == "authorised"
+    with pytest.raises(Exception, match="not waiting"):
+        pay_now(world["patient"], booking.id, payment_method="pm_card_visa")
+
+
+def test_a_refused_card_can_be_replaced_by_another(stripe_app, client, make, world, gateway):
+    quote = accepted_quote(world)
+    declined = gateway.client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "4000000000000341", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    headers = make.token(world["patient"])
+    first = _checkout(client, quote.id, headers, payment_method=declined.id)
+    assert first.status_code == 409 and first.json["message"]
+    booking = db.session.scalar(db.select(Booking))
+    assert booking.status.value == "pending_payment"
+    again = client.post(f"/api/v1/bookings/{booking.id}/pay",
+                        json={"payment_method": "pm_card_visa"}, headers=headers)
+    assert again.status_code == 201, again.json
+    db.session.refresh(booking)
+    assert booking.status.value == "authorised"
+    # The refused attempt stays on record (with its escalation); the new card is a new
+    # payment row, so a new Stripe idempotency key.
+    assert [p.status.value for p in booking.payments] == ["failed", "authorised"]
+    assert db.session.scalar(db.select(db.func.count(Escalation.id))) == 1

@@ -1,7 +1,7 @@
 """Holds: all-or-nothing, counted only while live, never beyond capacity."""
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -11,9 +11,9 @@ from bookings.holds import MAX_RENEWALS, place_holds, release_holds, renew_holds
 from bookings.models import Hold
 from journey.errors import Busy, Conflict
 from journey.extensions import db
-from journey.types import utcnow
+from journey.types import today_in, utcnow
 
-START = date.today() + timedelta(days=5)
+START = today_in() + timedelta(days=5)
 TTL = timedelta(minutes=30)
 
 

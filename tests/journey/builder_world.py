@@ -5,18 +5,19 @@ from decimal import Decimal
 
 from journey.accounts.models import Role
 from journey.extensions import db
+from journey.types import today_in
 from providers.services import rates
 
 
 def soon(days: int) -> date:
-    return date.today() + timedelta(days=days)
+    return today_in() + timedelta(days=days)
 
 
 def build_world(make):
     admin = make.admin()
     for quote, rate in (("NOK", "11.70"), ("JPY", "162.35")):
         rates.add_rate(admin, base="EUR", quote=quote, rate=Decimal(rate),
-                       effective_on=date.today() - timedelta(days=1))
+                       effective_on=today_in() - timedelta(days=1))
     db.session.commit()
     clinic = make.member(name="Neris Clinic", kind="clinic", city="Vilnius")
     hotel = make.member(name="Hotel Tilto", kind="hotel", city="Vilnius")

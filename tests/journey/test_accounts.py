@@ -186,3 +186,14 @@ def test_manager_adds_staff_only_to_own_member(make):
     with pytest.raises(Forbidden):
         services.create_user(manager, email="u@x.example", password=PASSWORD, full_name="U",
                              role=Role.COORDINATOR)
+
+
+def test_a_currency_code_is_read_the_same_everywhere(client):
+    """Registration takes "nok" like journeys and offers do, stores "NOK", and refuses
+    what is no currency, on registration and in the profile alike."""
+    response = client.post("/api/v1/auth/register", json={**REGISTER, "currency": "nok"})
+    assert response.status_code == 201, response.json
+    assert response.json["currency"] == "NOK"
+    bad = client.post("/api/v1/auth/register",
+                      json={**REGISTER, "email": "other@example.com", "currency": "xyz"})
+    assert bad.status_code == 422 and "currency" in bad.json["errors"]["json"]

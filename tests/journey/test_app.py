@@ -80,3 +80,12 @@ def test_arabic_pages_are_right_to_left(client):
 def test_app_factory_accepts_overrides(tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db", "TESTING": True})
     assert app.config["TESTING"] is True
+
+
+def test_error_pages_speak_the_readers_language(client):
+    """Werkzeug's own texts are English: the page shows the catalog's instead."""
+    page = client.get("/no/such/page?lang=de")
+    assert page.status_code == 404
+    html = page.get_data(as_text=True)
+    assert "The requested URL was not found" not in html and "Nicht gefunden." in html
+    assert 'lang="de"' in html

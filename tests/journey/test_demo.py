@@ -45,6 +45,7 @@ from journey.demo import (
 )
 from journey.demo_data import TEMPLATES
 from journey.extensions import db
+from journey.types import today_in
 from providers.models import (
     CapacityDay,
     CapacityUnit,
@@ -147,7 +148,7 @@ def test_offers_cover_every_link_in_four_languages(demo_ctx):
 
 
 def test_every_offer_has_a_year_of_capacity(demo_ctx):
-    today = date.today()
+    today = today_in()
     rows = dict(db.session.execute(
         select(CapacityDay.offer_id, func.count()).where(CapacityDay.day >= today)
         .group_by(CapacityDay.offer_id)).all())
@@ -223,7 +224,7 @@ def test_every_demo_login_authenticates(demo_ctx):
 def test_rates_are_dated_today(demo_ctx):
     rates = {r.quote: r for r in db.session.scalars(select(ExchangeRate))}
     assert {"USD", "GBP", "NOK", "SEK", "PLN", "UAH", "JPY", "AED"} <= set(rates)
-    assert all(r.base == "EUR" and r.effective_on == date.today() for r in rates.values())
+    assert all(r.base == "EUR" and r.effective_on == today_in() for r in rates.values())
 
 
 def test_package_templates_are_published_in_four_languages(demo_ctx):
@@ -265,7 +266,7 @@ def _nights_covered_once(journey: Journey) -> bool:
 def test_every_template_plans_and_quotes_from_any_arrival_day(demo_ctx, name):
     patient = get_user_by_email("patient.de@onewindow.demo")
     template = find_template(name)
-    first = date.today() + timedelta(days=30)
+    first = today_in() + timedelta(days=30)
     for arrival in (first + timedelta(days=n) for n in range(7)):  # every weekday
         journey = journeys.open_journey(patient, arrival_on=arrival, language="de")
         journeys.apply_template(patient, journey.id, template.id)
@@ -284,7 +285,7 @@ def test_every_template_plans_and_quotes_from_any_arrival_day(demo_ctx, name):
 
 def test_a_template_applied_on_its_arrival_day_needs_no_planning(demo_ctx):
     patient = get_user_by_email("patient.de@onewindow.demo")
-    arrival = demo_arrival(date.today())  # a Sunday: consultation Monday, surgery Tuesday
+    arrival = demo_arrival(today_in())  # a Sunday: consultation Monday, surgery Tuesday
     journey = journeys.open_journey(patient, arrival_on=arrival)
     journeys.apply_template(patient, journey.id, find_template(DEMO_JOURNEY["template"]).id)
     assert [v.code for v in journey_violations(journey) if v.blocking] == []
@@ -299,7 +300,7 @@ def test_the_demo_journey_was_opened_at_a_members_window_and_quoted(demo_ctx):
     assert journey.entry_provider.slug == DEMO_JOURNEY["opened_by"]
     assert journey.coordinator.email == COORDINATOR["email"]
     assert journey.status == JourneyStatus.QUOTED
-    assert journey.arrival_on == demo_arrival(date.today())
+    assert journey.arrival_on == demo_arrival(today_in())
     assert journey.currency == "NOK"
     assert [v for v in journey_violations(journey) if v.blocking] == []
     assert journey_violations(journey) == []  # a Norwegian needs no visa: not even a hint

@@ -66,3 +66,18 @@ def test_content_language_header(client, offer_in_lt_and_en):
     assert response.headers["Content-Language"] == "de"
     response = client.get("/api/v1/offers", headers={"Accept-Language": "lt"})
     assert response.headers["Content-Language"] == "lt"
+
+
+def test_the_clusters_languages_are_the_interface_languages(client, make):
+    """An admin narrows the cluster to English and Lithuanian: German is no longer
+    served (even when asked for), and the switcher offers the two."""
+    from journey.builder.services.settings import update_settings
+    from journey.extensions import db
+
+    assert 'lang="de"' in client.get("/?lang=de").get_data(as_text=True)
+    update_settings(make.admin(), languages=["lt"])
+    db.session.commit()
+    page = client.get("/?lang=de", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert 'lang="en"' in page
+    assert 'value="lt"' in page and 'value="de"' not in page
+    assert 'lang="lt"' in client.get("/?lang=lt").get_data(as_text=True)

@@ -166,3 +166,31 @@ def test_visa_is_suggested_unless_the_nationality_is_visa_free(client, world):
     codes = {v["code"] for v in client.get(f"/api/v1/journeys/{journey['id']}/check",
                                            headers=world["h"]["patient"]).json["violations"]}
     assert "visa_suggested" not in codes
+
+
+def test_dates_far_ahead_are_refused_not_overflowed(app, client, world):
+    """Year 9999 plus the days of a stay would overflow: every way of giving a date
+    answers 422 with the field named, and nothing is written."""
+    h = world["h"]["patient"]
+    far = "9999-12-31"
+    refused = client.post("/api/v1/journeys?lang=lt", json={"arrival_on": far}, headers=h)
+    assert refused.status_code == 422 and "arrival_on" in refused.json["errors"]["json"]
+    journey = _open(client, h)
+    base = f"/api/v1/journeys/{journey['id']}"
+    item = client.post(f"{base}/items", json={"offer_id": world["room"].id,
+                                              "start_on": soon(10).isoformat(), "days": 3},
+                       headers=h).json
+    for method, path, body, field in (
+            ("post", f"{base}/items", {"offer_id": world["room"].id, "start_on": far},
+             "start_on"),
+            ("patch", f"{base}/items/{item['id']}", {"start_on": far}, "start_on"),
+            ("post", f"{base}/plan", {"arrival_on": "9999-12-19"}, "arrival_on"),
+            ("post", f"{base}/plan", {"treatment_start": far}, "treatment_start"),
+            ("patch", base, {"departure_on": far}, "departure_on")):
+        response = getattr(client, method)(path, json=body, headers=h)
+        assert response.status_code == 422, (path, body, response.json)
+        assert field in response.json["errors"]["json"], response.json
+    with app.app_context():
+        stored = db.session.get(Journey, journey["id"])
+        assert [i.start_on for i in stored.items] == [soon(10)]
+        assert stored.departure_on == soon(20)

@@ -1,6 +1,6 @@
 """Quotes are promises: stored lines, sums of them, explicit FX, versions, acceptance."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -8,7 +8,7 @@ from journey.builder.models import Quote
 from journey.builder.services import journeys, quotes, settings, templates
 from journey.errors import Conflict
 from journey.extensions import db
-from journey.types import utcnow
+from journey.types import today_in, utcnow
 from providers.services import offers
 from tests.journey.builder_world import build_world, soon
 
@@ -48,6 +48,19 @@ def test_total_is_the_sum_of_stored_lines(world):
     assert quote.balance_minor == 525000
     assert quote.balance_due_on == max(soon(0), soon(10) - timedelta(days=14))
     assert rooms.inclusions == ["Breakfast"]
+
+
+def test_balance_due_date_is_counted_on_the_cluster_date_not_utc(world):
+    """Between 22:00 and 24:00 UTC the cluster (Vilnius) is already on the next day."""
+    journey = journeys.open_journey(world["patient"], arrival_on=soon(2),
+                                    departure_on=soon(12), nationality="DE",
+                                    currency="EUR", language="en")
+    _add(world, journey, world["room"], soon(2), 10)
+    cluster_today = soon(0)
+    late_utc = datetime.combine(cluster_today, time(23, 30), tzinfo=UTC)
+    assert today_in(now=late_utc) == cluster_today + timedelta(days=1)
+    quote = quotes.create_quote(world["patient"], journey.id, now=late_utc)
+    assert quote.balance_due_on == cluster_today + timedelta(days=1)
 
 
 def test_seasonal_prices_are_summed_night_by_night(world):

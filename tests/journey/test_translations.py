@@ -186,3 +186,55 @@ def test_compiled_catalog_translates(tmp_path):
         for message in _catalog(_po_path(lang)):
             if message.id and isinstance(message.id, str):
                 assert compiled.gettext(message.id) == message.string, (lang, message.id)
+
+
+# --- templates: every visible string goes through _() with a literal ---------------------
+
+TEMPLATES = ROOT / "journey" / "templates"
+JINJA = re.compile(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", re.S)
+NOT_TEXT = re.compile(r"<(script|style)\b.*?</\1>|<!--.*?-->", re.S | re.I)
+TEXT_ATTRIBUTES = re.compile(
+    r"""\b(placeholder|title|alt|aria-label|aria-description|value)\s*=\s*(["'])(.*?)\2""",
+    re.S | re.I)
+TAG = re.compile(r"<[^>]*>", re.S)
+ENTITY = re.compile(r"&[a-zA-Z]+;|&#\d+;")
+LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+# A gettext call whose message is not a string literal: extraction cannot find it.
+DYNAMIC_CALL = re.compile(r"""(?<![\w.])(_|gettext|ngettext)\(\s*(?!["'])""")
+
+
+def _template_problems(path: Path) -> list[str]:
+    source = path.read_text(encoding="utf-8")
+    problems = []
+    for block in re.findall(r"\{\{.*?\}\}|\{%.*?%\}", source, re.S):
+        if DYNAMIC_CALL.search(block):
+            problems.append(f"gettext without a literal message: {block.strip()!r}")
+    markup = NOT_TEXT.sub(" ", source)
+    for _name, _quote, value in TEXT_ATTRIBUTES.findall(JINJA.sub("", markup)):
+        if LETTER.search(ENTITY.sub("", value)):
+            problems.append(f"untranslated attribute text: {value!r}")
+    text = ENTITY.sub(" ", TAG.sub(" ", JINJA.sub(" ", markup)))
+    for line in text.splitlines():
+        if LETTER.search(line):
+            problems.append(f"untranslated text: {line.strip()!r}")
+    return problems
+
+
+def test_template_text_is_all_extracted():
+    """A template string that extraction would not find (plain text outside ``_()``,
+    a literal in an attribute, or ``_()`` of a variable) fails here."""
+    templates = sorted(TEMPLATES.rglob("*.html"))
+    assert templates
+    problems = {str(path.relative_to(ROOT)): found for path in templates
+                if (found := _template_problems(path))}
+    assert problems == {}
+
+
+def test_the_template_check_finds_what_it_must(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text('<p>{{ _("Fine") }} · 12</p>\n<p>Plain text</p><input placeholder="Name">'
+                    '{{ _(title) }}<script>let a = "ok";</script>', encoding="utf-8")
+    problems = _template_problems(page)
+    assert problems == ["gettext without a literal message: '{{ _(title) }}'",
+                        "untranslated attribute text: 'Name'",
+                        "untranslated text: 'Plain text'"]

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 import pytest
 
 from journey.extensions import db
+from journey.types import today_in
 from providers.models import Offer, OfferText, PriceRule
 from providers.services import offers
 
@@ -166,7 +167,7 @@ def test_capacity_calendar(client, manager):
     member, headers = manager
     offer_id = client.post(f"/api/v1/members/{member.id}/offers", json=OFFER,
                            headers=headers).json["id"]
-    start = date.today() + timedelta(days=1)
+    start = today_in() + timedelta(days=1)
     end = start + timedelta(days=13)
     written = client.put(f"/api/v1/offers/{offer_id}/calendar",
                          json={"start": start.isoformat(), "end": end.isoformat(),

@@ -6,6 +6,7 @@ import pytest
 
 from journey.accounts.models import Role
 from journey.extensions import db
+from journey.types import today_in
 from providers.models import OfferStatus
 from providers.services import members, offers
 
@@ -15,7 +16,7 @@ MEMBER_STAFF = {"own_staff", "own_manager", "coordinator", "admin"}
 MEMBER_MANAGER = {"own_manager", "coordinator", "admin"}
 CLUSTER = {"coordinator", "admin"}
 ADMIN = {"admin"}
-SOON = date.today() + timedelta(days=10)
+SOON = today_in() + timedelta(days=10)
 
 # (name, method, path template, body, roles allowed)
 ENDPOINTS = [

@@ -1,13 +1,14 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from journey.extensions import db
+from journey.types import today_in
 from providers.models import OfferStatus
 from providers.services import offers, rates
 
-TODAY = date.today()
+TODAY = today_in()
 
 
 @pytest.fixture

@@ -4,25 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from bookings.access import booking_view
 from bookings.checkout import (
     CheckoutLine,
+    check_key,
+    checkout_ttl,
+    next_attempt,
+    payment_link_ttl,
     request_fingerprint,
     request_payment,
+    run_once,
     start_checkout,
-    store_answer,
-    stored_answer,
 )
-from bookings.models import Booking
+from bookings.models import Booking, BookingStatus, PaymentStatus
 from bookings.payments import StripeGateway
-from journey.builder.models import JourneyStatus, QuoteLineKind
+from bookings.saga import advance
+from journey.builder.models import JourneyStatus, Quote, QuoteLineKind
+from journey.builder.services.journeys import get_journey
 from journey.builder.services.quotes import get_quote, latest_version
-from journey.errors import Conflict, Forbidden, InvalidInput
+from journey.errors import Conflict, Forbidden
 from journey.extensions import db
+from journey.money import convert_minor, split_minor
 from journey.types import utcnow
 from providers.models import ConfirmationMode, Offer
 
@@ -53,28 +60,42 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
         if line.kind == QuoteLineKind.DISCOUNT:
             continue
         offer = db.session.get(Offer, line.offer_id)
+        borne = line.kind == QuoteLineKind.BORNE
         lines.append(CheckoutLine(
             offer_id=line.offer_id, provider_id=line.provider_id, start_on=line.start_on,
             days=line.days, quantity=line.quantity, amount_minor=line.total_minor,
-            instant=offer.confirmation_mode == ConfirmationMode.INSTANT))
-    # The package discount lowers what the members' lines add up to; the booking keeps
-    # the quoted total, and the first line absorbs the discount for settlement later.
-    discount = quote.discount_minor
-    for i, line in enumerate(lines):
-        take = min(discount, line.amount_minor)
-        if take:
-            lines[i] = replace(line, amount_minor=line.amount_minor - take)
-            discount -= take
+            instant=offer.confirmation_mode == ConfirmationMode.INSTANT,
+            chain_link=line.chain_link.value if line.chain_link else None,
+            value_minor=convert_minor(line.total_offer_minor, line.offer_currency,
+                                      quote.currency, line.rate) if borne else None,
+            borne_by_provider_id=line.borne_by_provider_id))
+    # The package discount lowers what the members' lines add up to: each line gives
+    # its share, in proportion to its amount, so the lines add up to the quoted total.
+    shares = split_minor(quote.discount_minor, [line.amount_minor for line in lines])
+    lines = [replace(line, amount_minor=line.amount_minor - share)
+             if share else line for line, share in zip(lines, shares, strict=True)]
     due_now = quote.deposit_minor or quote.total_minor
+    # A coordinator sends the patient a payment link: the units are held longer and
+    # Stripe is only called when the patient pays (POST /bookings/{id}/pay).
+    link = actor.id != journey.patient_id and payment_method is None
     booking = start_checkout(
         reference=f"quote:{quote.id}", customer_ref=f"user:{journey.patient_id}",
         currency=quote.currency, lines=lines, due_now_minor=due_now,
-        ttl=timedelta(minutes=current_app.config["CHECKOUT_HOLD_MINUTES"]),
-        actor=f"user:{actor.id}", now=now)
+        ttl=payment_link_ttl() if link else checkout_ttl(),
+        actor=f"user:{actor.id}", balance_due_on=quote.balance_due_on, now=now)
+    if link or booking.status != BookingStatus.PENDING_PAYMENT:
+        db.session.commit()
+        return booking  # a link waits for the patient; a paid booking is not paid twice
+    # A retry after a refused card gets a fresh payment row (and idempotency key).
+    payment = next_attempt(booking, actor=f"user:{actor.id}", now=now)
     db.session.commit()  # the deliberate exception: the payment row exists before Stripe
-    payment = booking.payments[-1]
-    request_payment(payment, gateway or StripeGateway.from_config(),
-                    actor=f"user:{actor.id}", payment_method=payment_method, now=now)
+    gateway = gateway or StripeGateway.from_config()
+    request_payment(payment, gateway, actor=f"user:{actor.id}",
+                    payment_method=payment_method, now=now)
+    if payment.status == PaymentStatus.AUTHORISED:
+        # Lines that confirm at once need no member: capture and confirm now rather
+        # than at the next webhook or sweep (localstripe sends no authorisation event).
+        advance(booking, gateway, actor=f"user:{actor.id}", now=now)
     return booking
 
 
@@ -82,14 +103,22 @@ def checkout_once(actor, quote_id: int, *, key: str, payment_method: str | None,
                   render: Callable[[Booking], dict]) -> tuple[int, dict]:
     """:func:`checkout_quote` under an ``Idempotency-Key``: a retry with the same key
     gets the first answer, whatever happened in between."""
-    if not 8 <= len(key or "") <= 200:
-        raise InvalidInput(fields={"Idempotency-Key": [
-            _l("Send an Idempotency-Key header of 8 to 200 characters.")]})
-    scope = f"user:{actor.id}:checkout"
-    fingerprint = request_fingerprint(quote_id, payment_method)
-    stored = stored_answer(scope, key, fingerprint)
-    if stored is not None:
-        return stored
-    body = render(checkout_quote(actor, quote_id, payment_method=payment_method))
-    store_answer(scope, key, fingerprint, 201, body)
-    return 201, body
+    key = check_key(key, required=True)
+    return run_once(f"user:{actor.id}:checkout", key,
+                    request_fingerprint(quote_id, payment_method),
+                    lambda: (201, render(checkout_quote(actor, quote_id,
+                                                        payment_method=payment_method))))
+
+
+def journey_bookings(actor, journey_id: int) -> list[tuple[Quote, Booking]]:
+    """The bookings made from the journey's quotes, newest first, as ``actor`` may see
+    them (the journey's scoping: 404 for anyone who may not see the journey; a member's
+    staff see only their own lines and no payments)."""
+    journey = get_journey(actor, journey_id)
+    by_reference = {f"quote:{quote.id}": quote for quote in journey.quotes}
+    if not by_reference:
+        return []
+    bookings = db.session.scalars(select(Booking).where(
+        Booking.reference.in_(list(by_reference))).order_by(Booking.id.desc()))
+    return [(by_reference[booking.reference], booking_view(actor, booking))
+            for booking in bookings]

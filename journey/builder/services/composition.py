@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,6 +15,7 @@ from journey.builder.plan import LinkSpec, PlanContext, PlanItem, Violation
 from journey.builder.planner import plan_dates
 from journey.builder.rules import check_plan
 from journey.builder.services.journeys import (
+    check_trip_dates,
     get_journey,
     get_journey_for_change,
     journey_item,
@@ -25,7 +25,7 @@ from journey.builder.services.settings import get_settings
 from journey.errors import InvalidInput
 from journey.extensions import db
 from journey.money import Money
-from journey.types import utcnow
+from journey.types import today_in, utcnow
 from providers.models import MemberStatus, Offer, OfferStatus, Provider
 from providers.services.offers import offer_text, price_for
 from providers.services.rates import rate_from_table, rates_in_force
@@ -56,8 +56,7 @@ def cluster_today(journey: Journey, now: datetime) -> date:
     """Today in the cluster (the entry member's zone, else the first item's member)."""
     provider = journey.entry_provider or (journey.items[0].offer.provider
                                           if journey.items else None)
-    zone = ZoneInfo(provider.timezone) if provider else ZoneInfo("Europe/Vilnius")
-    return now.astimezone(zone).date()
+    return today_in(provider.timezone if provider else None, now)
 
 
 def unavailable_items(journey: Journey, *, now: datetime) -> list[JourneyItem]:
@@ -98,6 +97,7 @@ def plan_journey(actor, journey_id: int, *, arrival_on: date | None = None,
     """
     now = now or utcnow()
     journey = get_journey_for_change(actor, journey_id)
+    check_trip_dates(arrival_on=arrival_on, treatment_start=treatment_start)
     if not journey.items:
         raise InvalidInput(fields={"items": [_l("Add the offers to plan first.")]})
     if arrival_on is None and treatment_start is None:
@@ -160,7 +160,7 @@ def suggest_alternatives(actor, journey_id: int, item_id: int, *, limit: int = 5
                Offer.status == OfferStatus.PUBLISHED,
                Provider.status == MemberStatus.VERIFIED,
                func.lower(Provider.city) == offer.provider.city.lower())).all()
-    table = rates_in_force(now.date())
+    table = rates_in_force(today_in(now=now))
     ranked = []
     for candidate in candidates:
         if not line_available(Line(candidate.id, item.start_on, item.days, item.quantity),

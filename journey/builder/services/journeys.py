@@ -23,9 +23,10 @@ from journey.builder.models import (
 from journey.builder.services.templates import get_template
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
-from journey.types import utcnow
+from journey.money import require_currency
+from journey.types import today_in, utcnow
 from providers.models import ChainLink, DurationUnit, Offer, Provider
-from providers.services.common import check_country, check_currency, check_language
+from providers.services.common import check_country, check_language
 from providers.services.offers import get_offer, is_public
 
 #: Allowed moves of a journey's state.
@@ -35,7 +36,9 @@ TRANSITIONS = {
                            JourneyStatus.CANCELLED},
     JourneyStatus.ACCEPTED: {JourneyStatus.DRAFT, JourneyStatus.QUOTED, JourneyStatus.BOOKED,
                              JourneyStatus.CANCELLED},
-    JourneyStatus.BOOKED: {JourneyStatus.CONFIRMED, JourneyStatus.CANCELLED},
+    # A booking that ends before its capture makes the package editable again.
+    JourneyStatus.BOOKED: {JourneyStatus.CONFIRMED, JourneyStatus.CANCELLED,
+                           JourneyStatus.DRAFT},
     JourneyStatus.CONFIRMED: {JourneyStatus.IN_PROGRESS, JourneyStatus.CANCELLED},
     JourneyStatus.IN_PROGRESS: {JourneyStatus.COMPLETED},
     JourneyStatus.COMPLETED: set(),
@@ -151,8 +154,24 @@ def _clean_profile(data: dict) -> dict:
     if clean.get("language"):
         clean["language"] = check_language(clean["language"])
     if clean.get("currency"):
-        clean["currency"] = check_currency(clean["currency"])
+        clean["currency"] = require_currency(clean["currency"])
+    check_trip_dates(**{field: clean.get(field) for field in
+                        ("arrival_on", "departure_on", "treatment_start_on")})
     return clean
+
+
+#: How far ahead a trip may be planned (and, first of all, no date near year 9999,
+#: where adding the stay's days would overflow).
+PLANNING_HORIZON = timedelta(days=5 * 366)
+
+
+def check_trip_dates(**dates: date | None) -> None:
+    """Refuse any of ``dates`` (by field name) beyond the planning horizon."""
+    horizon = today_in() + PLANNING_HORIZON
+    late = {field: [_l("Plan at most five years ahead.")]
+            for field, value in dates.items() if value is not None and value > horizon}
+    if late:
+        raise InvalidInput(fields=late)
 
 
 def _check_dates(journey: Journey) -> None:
@@ -191,18 +210,25 @@ def _patient_for(actor, *, patient_id=None, patient_email=None, patient_name=Non
 
 
 def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=None,
-                 now: datetime | None = None, **data) -> Journey:
+                 entry_provider_id: int | None = None, now: datetime | None = None,
+                 **data) -> Journey:
     """Open a journey: a patient for themselves, or any member's staff (the "one
-    window") or a coordinator for a patient."""
+    window") or a coordinator for a patient. The member whose window it is: the
+    staff's own member, or the one a coordinator names."""
     actor = require_authenticated(actor)
+    if actor.role.is_member:
+        entry_provider_id = actor.provider_id
+    elif not actor.role.is_cluster:
+        entry_provider_id = None
+    elif entry_provider_id is not None and db.session.get(Provider, entry_provider_id) is None:
+        raise InvalidInput(fields={"entry_provider_id": [_l("No such member.")]})
     clean = _clean_profile(data)
     patient = _patient_for(actor, patient_id=patient_id, patient_email=patient_email,
                            patient_name=patient_name, language=clean.get("language"))
     clean.setdefault("language", patient.locale or "en")
     clean.setdefault("currency", patient.currency or "EUR")
     journey = Journey(patient=patient, opened_by=actor, status=None,
-                      entry_provider_id=actor.provider_id if actor.role.is_member else None,
-                      **clean)
+                      entry_provider_id=entry_provider_id, **clean)
     _check_dates(journey)
     db.session.add(journey)
     transition(journey, JourneyStatus.DRAFT, actor=actor, now=now,
@@ -248,6 +274,7 @@ def add_item(actor, journey_id: int, *, offer_id: int, start_on: date, days: int
     """Add any member's offer to the journey. The rules are checked separately, so a
     package may be incomplete while it is being composed."""
     journey = get_journey_for_change(actor, journey_id)
+    check_trip_dates(start_on=start_on)
     offer = _bookable_offer(actor, offer_id)
     if borne_by_provider_id is not None and db.session.get(Provider,
                                                            borne_by_provider_id) is None:
@@ -290,6 +317,7 @@ def journey_item(journey: Journey, item_id: int) -> JourneyItem:
 def update_item(actor, journey_id: int, item_id: int, **data) -> JourneyItem:
     journey = get_journey_for_change(actor, journey_id)
     item = journey_item(journey, item_id)
+    check_trip_dates(start_on=data.get("start_on"))
     if "offer_id" in data and data["offer_id"] != item.offer_id:  # a swap
         item.offer = _bookable_offer(actor, data.pop("offer_id"))
     for field in ("start_on", "days", "quantity", "companions"):
@@ -316,6 +344,7 @@ def apply_template(actor, journey_id: int, template_id: int, *,
     arrival = arrival_on or journey.arrival_on
     if arrival is None:
         raise InvalidInput(fields={"arrival_on": [_l("Give the arrival date first.")]})
+    check_trip_dates(arrival_on=arrival)
     journey.arrival_on = arrival
     journey.template_id = template.id
     journey.items.clear()

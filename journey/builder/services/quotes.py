@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -32,19 +32,13 @@ from journey.builder.services.journeys import (
     transition,
 )
 from journey.builder.services.settings import get_settings
-from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
-from journey.money import Money, convert_minor
+from journey.money import Money, convert_minor, percent_of
 from journey.types import utcnow
 from providers.models import PriceUnit
 from providers.services.offers import offer_text, price_for
 from providers.services.rates import Rate, rates_in_force, require_rate
-
-
-def percent_of(amount: int, percent: int) -> int:
-    """``percent`` % of ``amount`` minor units, rounded half-even to a minor unit."""
-    share = Decimal(amount) * Decimal(percent) / Decimal(100)
-    return int(share.to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def item_price(item, *, companions: bool = False) -> tuple[int, int]:
@@ -174,26 +168,38 @@ def get_quote(actor, quote_id: int) -> Quote:
 
 
 def latest_version(journey: Journey) -> int:
-    return max((q.version for q in journey.quotes), default=0)
+    """The journey's newest quote version (0 before any), without loading the quotes."""
+    return db.session.scalar(select(func.max(Quote.version))
+                             .where(Quote.journey_id == journey.id)) or 0
+
+
+def acceptance_refusal(actor, quote: Quote, *, now: datetime) -> DomainError | None:
+    """Why ``actor`` may not accept ``quote`` now (None when it may): the one rule the
+    accept action and the quote page share."""
+    journey = quote.journey
+    if actor.role not in (Role.PATIENT, Role.COORDINATOR, Role.ADMIN):
+        return Forbidden(_l("The patient accepts a quote (or a coordinator for them)."))
+    if quote.version != latest_version(journey) or journey.status != JourneyStatus.QUOTED:
+        return Conflict(_l("The journey has changed since this quote; accept the newest "
+                           "version."))
+    if quote.expires_at <= now:
+        return Conflict(_l("This quote has expired; ask for a new one."))
+    return None
 
 
 def accept_quote(actor, quote_id: int, *, now: datetime | None = None) -> Quote:
     """The patient (or a coordinator for them) accepts the latest, unexpired version."""
     now = now or utcnow()
     quote = get_quote(actor, quote_id)
-    journey = quote.journey
-    if actor.role not in (Role.PATIENT, Role.COORDINATOR, Role.ADMIN):
-        raise Forbidden(_l("The patient accepts a quote (or a coordinator for them)."))
-    if quote.accepted_at is not None:
+    if quote.accepted_at is not None and actor.role in (Role.PATIENT, Role.COORDINATOR,
+                                                        Role.ADMIN):
         return quote  # accepting twice changes nothing
-    if quote.version != latest_version(journey) or journey.status != JourneyStatus.QUOTED:
-        raise Conflict(_l("The journey has changed since this quote; accept the newest "
-                          "version."))
-    if quote.expires_at <= now:
-        raise Conflict(_l("This quote has expired; ask for a new one."))
+    refusal = acceptance_refusal(actor, quote, now=now)
+    if refusal is not None:
+        raise refusal
     quote.accepted_at = now
     quote.accepted_by_id = actor.id
-    transition(journey, JourneyStatus.ACCEPTED, actor=actor, now=now,
+    transition(quote.journey, JourneyStatus.ACCEPTED, actor=actor, now=now,
                reason=f"quote version {quote.version} accepted")
     db.session.flush()
     return quote

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -12,17 +13,25 @@ from journey.extensions import db
 from providers.services.common import check_country
 
 SETTING_FIELDS = ("visa_free_nationalities", "deposit_percent", "balance_due_days",
-                  "quote_validity_hours")
+                  "quote_validity_hours", "languages")
 
 
 def get_settings() -> ClusterSettings:
     settings = db.session.scalar(select(ClusterSettings).order_by(ClusterSettings.id).limit(1))
     if settings is None:
         settings = ClusterSettings(visa_free_nationalities=[], deposit_percent=30,
-                                   balance_due_days=14, quote_validity_hours=72)
+                                   balance_due_days=14, quote_validity_hours=72,
+                                   languages=list(current_app.config["LANGUAGES"]))
         db.session.add(settings)
         db.session.flush()
     return settings
+
+
+def cluster_languages() -> list[str] | None:
+    """The languages an admin chose for the cluster (None before any settings), read
+    without creating the settings row."""
+    return db.session.scalar(select(ClusterSettings.languages)
+                             .order_by(ClusterSettings.id).limit(1))
 
 
 def update_settings(actor, **data) -> ClusterSettings:
@@ -37,6 +46,19 @@ def update_settings(actor, **data) -> ClusterSettings:
             except InvalidInput:
                 raise InvalidInput(fields={field: [
                     _l("Use ISO 3166 country codes.")]}) from None
+        if field == "languages":
+            value = _check_languages(value)
         setattr(settings, field, value)
     db.session.flush()
     return settings
+
+
+def _check_languages(codes) -> list[str]:
+    """The cluster's languages: interface languages the project has, English always."""
+    known = list(current_app.config["LANGUAGES"])
+    unknown = sorted(set(codes) - set(known))
+    if unknown:
+        raise InvalidInput(fields={"languages": [
+            _l("Unknown languages: %(codes)s.", codes=", ".join(unknown))]})
+    chosen = set(codes) | {"en"}
+    return [code for code in known if code in chosen]

@@ -10,8 +10,9 @@ from journey.builder.models import PackageTemplate, TemplateLink, TemplateStatus
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
 from journey.i18n import fallback_chain, pick
+from journey.money import require_currency
 from providers.models import Offer, Provider
-from providers.services.common import check_currency, check_language
+from providers.services.common import check_language
 from providers.services.members import get_member_for_change
 from providers.services.offers import is_public
 
@@ -51,7 +52,7 @@ def _check_discount(data: dict) -> None:
         raise InvalidInput(fields={"discount_minor": [
             _l("Give a percentage or an amount, not both.")]})
     if data.get("discount_minor") is not None:
-        data["discount_currency"] = check_currency(data.get("discount_currency") or "",
+        data["discount_currency"] = require_currency(data.get("discount_currency") or "",
                                                    "discount_currency")
 
 

@@ -1,0 +1,129 @@
+"""Who may see a booking, the row lock every change of a booking takes, the timeline."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+
+from bookings.models import Booking, BookingEvent, BookingLine, Escalation, Refund
+from journey.accounts.permissions import is_cluster, require_authenticated
+from journey.errors import Forbidden, NotFound
+from journey.extensions import db
+
+
+def actor_ref(actor) -> str:
+    return f"user:{actor.id}"
+
+
+def is_customer(actor, booking: Booking) -> bool:
+    return booking.customer_ref == actor_ref(actor)
+
+
+def member_of(actor, booking: Booking) -> bool:
+    """Staff of a member that delivers (or bears) one of the booking's lines."""
+    return actor.role.is_member and actor.provider_id is not None and any(
+        actor.provider_id in (line.provider_id, line.borne_by_provider_id)
+        for line in booking.lines)
+
+
+def lock_booking(booking_id: int) -> Booking | None:
+    """Take the booking's row lock for the rest of the transaction (PostgreSQL
+    ``FOR UPDATE``; SQLite's write lock through a no-op update), then read it afresh,
+    so two steps of one booking never interleave."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(update(Booking).where(Booking.id == booking_id)
+                           .values(status=Booking.status))
+        booking = db.session.get(Booking, booking_id, populate_existing=True)
+    else:
+        booking = db.session.scalar(select(Booking).where(Booking.id == booking_id)
+                                    .with_for_update().execution_options(
+                                        populate_existing=True))
+    return booking
+
+
+def get_visible_booking(actor, booking_id: int, *, lock: bool = False) -> Booking:
+    """The booking, if ``actor`` is its patient, staff of one of its members or the
+    cluster; otherwise 404, whether it exists or not."""
+    require_authenticated(actor)
+    booking = lock_booking(booking_id) if lock else db.session.get(Booking, booking_id)
+    if booking is None or not (is_cluster(actor) or is_customer(actor, booking)
+                               or member_of(actor, booking)):
+        raise NotFound(_l("No such booking."))
+    return booking
+
+
+class MemberView:
+    """What a member's staff see of a booking: their own lines (those they deliver or
+    bear), what those are worth, and no payments: not the other members' lines, the
+    total, nor the card's client secret."""
+
+    def __init__(self, booking: Booking, provider_id: int):
+        self._booking = booking
+        self.lines = [line for line in booking.lines
+                      if provider_id in (line.provider_id, line.borne_by_provider_id)]
+        self.payments: list = []
+        self.total_minor = sum(line.amount_minor for line in self.lines)
+        self.due_now_minor = 0
+
+    def __getattr__(self, name):
+        return getattr(self._booking, name)
+
+
+def booking_view(actor, booking: Booking):
+    """``booking`` as ``actor`` may see it (see :class:`MemberView`)."""
+    if is_cluster(actor) or is_customer(actor, booking):
+        return booking
+    return MemberView(booking, actor.provider_id)
+
+
+def booking_for(actor, booking_id: int):
+    return booking_view(actor, get_visible_booking(actor, booking_id))
+
+
+def bookings_of(actor, *, reference: str | None = None) -> list[Booking]:
+    """The bookings ``actor`` may see, newest first (by reference when given)."""
+    require_authenticated(actor)
+    query = select(Booking).order_by(Booking.id.desc())
+    if reference is not None:
+        query = query.where(Booking.reference == reference)
+    if not is_cluster(actor):
+        conditions = [Booking.customer_ref == actor_ref(actor)]
+        if actor.role.is_member and actor.provider_id is not None:
+            conditions.append(Booking.id.in_(select(BookingLine.booking_id).where(or_(
+                BookingLine.provider_id == actor.provider_id,
+                BookingLine.borne_by_provider_id == actor.provider_id))))
+        query = query.where(or_(*conditions))
+    return list(db.session.scalars(query.limit(200)))
+
+
+def timeline(actor, booking_id: int) -> list[BookingEvent]:
+    """Every transition of the booking, its lines, payments, refunds and payouts, in
+    order. A member's staff see the booking-level rows and their own lines only."""
+    booking = get_visible_booking(actor, booking_id)
+    events = list(db.session.scalars(select(BookingEvent).where(
+        BookingEvent.booking_id == booking.id).order_by(BookingEvent.at, BookingEvent.id)))
+    if is_cluster(actor) or is_customer(actor, booking):
+        return events
+    own_lines = {line.id for line in booking.lines if actor.provider_id in
+                 (line.provider_id, line.borne_by_provider_id)}
+    return [event for event in events
+            if event.subject == "booking" or (event.subject == "line"
+                                               and event.subject_id in own_lines)]
+
+
+def refunds_for(actor, booking_id: int) -> list[Refund]:
+    """A booking's refunds: for its patient and the cluster only."""
+    booking = get_visible_booking(actor, booking_id)
+    if not (is_cluster(actor) or is_customer(actor, booking)):
+        raise Forbidden()
+    return refunds_of(booking)
+
+
+def refunds_of(booking: Booking) -> list[Refund]:
+    return list(db.session.scalars(select(Refund).where(Refund.booking_id == booking.id)
+                                   .order_by(Refund.id)))
+
+
+def escalations_of(booking: Booking) -> list[Escalation]:
+    return list(db.session.scalars(select(Escalation).where(
+        Escalation.booking_id == booking.id).order_by(Escalation.id)))

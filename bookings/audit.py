@@ -1,0 +1,48 @@
+"""Every transition of a booking, a line, a payment, a refund or a payout is a row:
+who, when, from, to, why. State changes go through :func:`move`, which writes that row
+and tells whoever listens (the journey follows its booking) in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from blinker import Namespace
+
+from bookings.models import Booking, BookingEvent
+from journey.extensions import db
+
+signals = Namespace()
+#: Sent as ``booking_moved.send(booking, old=..., new=..., actor=..., now=...)``.
+booking_moved = signals.signal("booking-moved")
+
+
+def _state(value) -> str | None:
+    if value is None:
+        return None
+    return str(getattr(value, "value", value))
+
+
+def record(booking: Booking, subject: str, subject_id: int, from_state, to_state, *,
+           actor: str, now: datetime, reason: str = "") -> None:
+    db.session.add(BookingEvent(
+        booking_id=booking.id, subject=subject, subject_id=subject_id,
+        from_state=_state(from_state), to_state=_state(to_state), actor=actor, at=now,
+        reason=reason[:500]))
+
+
+def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
+         reason: str = "") -> bool:
+    """Set ``subject_obj.status`` (the booking itself, or one of its lines, payments,
+    refunds, payouts) to ``to`` and record it; nothing happens when it is there already."""
+    old = subject_obj.status
+    if old == to:
+        return False
+    subject = "booking" if subject_obj is booking else subject_obj.__tablename__.replace(
+        "booking_", "")
+    if subject_obj.id is None:
+        db.session.flush()
+    subject_obj.status = to
+    record(booking, subject, subject_obj.id, old, to, actor=actor, now=now, reason=reason)
+    if subject_obj is booking:
+        booking_moved.send(booking, old=old, new=to, actor=actor, now=now)
+    return True

@@ -1,0 +1,125 @@
+"""The balance: what is still owed after the deposit, due some days before the start.
+
+The reminder job asks for it (a payment row and a message to the patient, once), the
+patient pays it with a new PaymentIntent (captured at once: the lines are confirmed),
+and a failed or missing payment goes to a coordinator.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from bookings.access import get_visible_booking, is_customer
+from bookings.audit import move, record
+from bookings.checkout import request_payment
+from bookings.escalations import escalate, notify
+from bookings.models import (
+    Booking,
+    BookingStatus,
+    EscalationKind,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+)
+from bookings.payments import StripeGateway
+from bookings.saga import OPEN_PAYMENT, advance
+from journey.accounts.permissions import is_cluster
+from journey.errors import Conflict, Forbidden
+from journey.extensions import db
+from journey.types import today_in, utcnow
+
+
+def balance_minor(booking: Booking) -> int:
+    """What is owed and neither captured nor authorised yet."""
+    covered = sum(p.captured_minor - p.refunded_minor if p.status == PaymentStatus.CAPTURED
+                  else p.amount_minor if p.status == PaymentStatus.AUTHORISED else 0
+                  for p in booking.payments)
+    return max(0, booking.total_minor - covered)
+
+
+def open_balance_payment(booking: Booking, *, now: datetime, actor: str) -> Payment | None:
+    """The balance payment row to pay, created (or renewed at the right amount) when a
+    balance is owed."""
+    amount = balance_minor(booking)
+    current = next((p for p in booking.payments if p.kind == PaymentKind.BALANCE
+                    and p.status in OPEN_PAYMENT), None)
+    if current is not None and current.amount_minor == amount and current.intent_id is None:
+        return current
+    if current is not None:
+        move(booking, current, PaymentStatus.CANCELLED, actor=actor, now=now,
+             reason="replaced by a request for the current balance")
+    if amount <= 0:
+        return None
+    payment = Payment(booking_id=booking.id, kind=PaymentKind.BALANCE, amount_minor=amount,
+                      currency=booking.currency, status=PaymentStatus.CREATED, created_at=now)
+    db.session.add(payment)
+    db.session.flush()
+    record(booking, "payment", payment.id, None, PaymentStatus.CREATED, actor=actor, now=now,
+           reason="balance requested")
+    return payment
+
+
+def pay_balance(actor, booking_id: int, *, payment_method: str | None,
+                gateway: StripeGateway | None = None, now: datetime | None = None) -> Payment:
+    now = now or utcnow()
+    gateway = gateway or StripeGateway.from_config()
+    booking = get_visible_booking(actor, booking_id, lock=True)
+    if not (is_customer(actor, booking) or is_cluster(actor)):
+        raise Forbidden(_l("The patient pays (or a coordinator for them)."))
+    if booking.status != BookingStatus.CONFIRMED:
+        raise Conflict(_l("The balance is paid once the booking is confirmed."))
+    who = f"user:{actor.id}"
+    payment = open_balance_payment(booking, now=now, actor=who)
+    if payment is None:
+        raise Conflict(_l("Nothing is owed on this booking."))
+    db.session.commit()  # the payment row exists before Stripe is called
+    try:
+        request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
+    except Conflict:
+        _failed(booking, payment, actor=who, now=now, reason="the card was refused")
+        db.session.commit()
+        raise
+    if payment.status != PaymentStatus.AUTHORISED:
+        _failed(booking, payment, actor=who, now=now, reason="not authorised")
+        db.session.commit()
+        raise Conflict(_l("The card was not authorised; try another card."))
+    advance(booking, gateway, actor=who, now=now)
+    return payment
+
+
+def _failed(booking: Booking, payment: Payment, *, actor: str, now: datetime,
+            reason: str) -> None:
+    move(booking, payment, PaymentStatus.FAILED, actor=actor, now=now, reason=reason)
+    escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now, detail=reason)
+
+
+def send_balance_reminders(*, now: datetime | None = None) -> int:
+    """Remind patients whose balance falls due within the reminder window (once per
+    request), and escalate balances unpaid after their due date. Returns reminders."""
+    now = now or utcnow()
+    today = today_in(now=now)
+    window = timedelta(days=current_app.config["BALANCE_REMINDER_DAYS"])
+    sent = 0
+    bookings = db.session.scalars(select(Booking).where(
+        Booking.status == BookingStatus.CONFIRMED, Booking.balance_due_on.is_not(None),
+        Booking.balance_due_on <= today + window)).all()
+    for booking in bookings:
+        if balance_minor(booking) <= 0:
+            continue
+        payment = open_balance_payment(booking, now=now, actor="job:balance")
+        if payment is None:
+            continue
+        sent += notify(booking, booking.customer_ref, "balance_reminder",
+                       f"payment:{payment.id}", now=now,
+                       payload={"amount_minor": payment.amount_minor,
+                                "currency": payment.currency,
+                                "due_on": booking.balance_due_on.isoformat()})
+        if booking.balance_due_on < today:
+            escalate(booking, EscalationKind.BALANCE_UNPAID, now=now,
+                     detail=f"due on {booking.balance_due_on.isoformat()}")
+        db.session.commit()
+    return sent

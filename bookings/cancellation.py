@@ -1,0 +1,269 @@
+"""Cancellations and refunds.
+
+A line cancelled by the patient (or a coordinator) after capture keeps the fee its
+offer's cancellation terms allow the member; one cancelled by its member, or before
+anything was captured, keeps nothing. The booking then owes the remaining lines plus
+the fees kept; whatever was paid beyond that goes back through Stripe, from the
+newest captured payment first, and never more than a payment captured: each refund
+row counts against its payment from the moment it is written, under the booking's
+lock, before Stripe is called (its id is the idempotency key).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import stripe
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from bookings.access import get_visible_booking, is_customer, lock_booking, member_of
+from bookings.audit import move, record
+from bookings.confirmation import cancel_uncaptured
+from bookings.escalations import escalate, notify
+from bookings.holds import release_holds
+from bookings.models import (
+    Booking,
+    BookingLine,
+    BookingStatus,
+    EscalationKind,
+    LineStatus,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from bookings.payments import StripeGateway
+from bookings.saga import OPEN_PAYMENT, advance
+from bookings.settlement import post_cancelled_line
+from journey.accounts.permissions import is_cluster
+from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.extensions import db
+from journey.money import percent_of, split_minor
+from journey.types import today_in, utcnow
+from providers.models import Offer, Provider
+from providers.services.offers import refund_percent
+
+UNCAPTURED = (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED)
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > 500:
+        raise InvalidInput(fields={"reason": [_l("At most %(n)d characters.", n=500)]})
+    return reason
+
+
+def cancellation_fee(line: BookingLine, *, now: datetime) -> int:
+    """What the member keeps of ``line`` if the patient cancels it ``now``: the part
+    its cancellation terms do not refund, counted in days before the start in the
+    member's time zone."""
+    offer = db.session.get(Offer, line.offer_id)
+    provider = db.session.get(Provider, line.provider_id)
+    today = today_in(provider.timezone, now)
+    refunded = percent_of(line.amount_minor,
+                          refund_percent(offer, (line.start_on - today).days))
+    return line.amount_minor - refunded
+
+
+def paid_minor(booking: Booking) -> int:
+    return sum(p.captured_minor - p.refunded_minor for p in booking.payments)
+
+
+def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway | None = None,
+                now: datetime | None = None) -> BookingLine:
+    now = now or utcnow()
+    reason = _reason(reason)
+    gateway = gateway or StripeGateway.from_config()
+    line = db.session.get(BookingLine, line_id)
+    if line is None:
+        raise NotFound(_l("No such booking line."))
+    booking = get_visible_booking(actor, line.booking_id, lock=True)
+    line = db.session.get(BookingLine, line_id, populate_existing=True)
+    by_member = not (is_cluster(actor) or is_customer(actor, booking))
+    if by_member and not (member_of(actor, booking) and actor.provider_id == line.provider_id):
+        raise Forbidden(_l("Only the patient, a coordinator or the line's member may "
+                           "cancel it."))
+    if not line.active or booking.status in (BookingStatus.PENDING_PAYMENT,
+                                             BookingStatus.CANCELLED, BookingStatus.EXPIRED,
+                                             BookingStatus.FAILED):
+        raise Conflict(_l("This line cannot be cancelled any more."))
+    who = f"user:{actor.id}"
+    why = reason or ("cancelled by the member" if by_member else "cancelled")
+    if booking.status in UNCAPTURED:
+        _drop_uncaptured_line(booking, line, gateway, actor=who, now=now, reason=why)
+        return line
+    line.kept_minor = 0 if by_member else cancellation_fee(line, now=now)
+    if by_member:  # the patient is offered alternatives for it, like after a decline
+        line.decline_reason = why
+    move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
+         reason=f"{why} (kept {line.kept_minor})")
+    _owe_less(booking, line)
+    _cap_fees(booking, [line])
+    post_cancelled_line(booking, line, now=now)
+    if by_member:
+        notify(booking, booking.customer_ref, "line_cancelled_by_member", f"line:{line.id}",
+               now=now, payload={"line_id": line.id, "reason": why})
+        escalate(booking, EscalationKind.LINE_DECLINED, line=line, now=now,
+                 detail=why, key=f"member_cancel:line:{line.id}")
+    _settle_after_cancel(booking, gateway, actor=who, now=now, reason=why, line=line)
+    return line
+
+
+def cancel_booking(actor, booking_id: int, *, reason: str = "",
+                   gateway: StripeGateway | None = None, now: datetime | None = None
+                   ) -> Booking:
+    """Cancel every line still active (each under its own terms), or, before anything
+    was captured, end the booking and release the card."""
+    now = now or utcnow()
+    reason = _reason(reason) or "cancelled"
+    gateway = gateway or StripeGateway.from_config()
+    booking = get_visible_booking(actor, booking_id, lock=True)
+    if not (is_cluster(actor) or is_customer(actor, booking)):
+        raise Forbidden(_l("The patient cancels (or a coordinator for them)."))
+    who = f"user:{actor.id}"
+    if booking.status == BookingStatus.PENDING_PAYMENT:
+        release_holds(booking.hold_group, now=now)
+        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=reason)
+        return booking
+    if booking.status in UNCAPTURED:
+        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=reason)
+        return booking
+    if booking.status != BookingStatus.CONFIRMED:
+        raise Conflict(_l("This booking has already ended."))
+    cancelled = [line for line in booking.lines if line.active]
+    for line in cancelled:
+        line.kept_minor = cancellation_fee(line, now=now)
+        move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
+             reason=f"{reason} (kept {line.kept_minor})")
+        _owe_less(booking, line)
+    _cap_fees(booking, cancelled)
+    for line in cancelled:
+        post_cancelled_line(booking, line, now=now)
+    _settle_after_cancel(booking, gateway, actor=who, now=now, reason=reason)
+    return booking
+
+
+def _owe_less(booking: Booking, line: BookingLine) -> None:
+    """The booking owes the line's fee kept instead of its amount."""
+    total = booking.total_minor - line.amount_minor + line.kept_minor
+    booking.due_now_minor = min(booking.due_now_minor, total)
+    booking.total_minor = total
+
+
+def _cap_fees(booking: Booking, lines: list[BookingLine]) -> None:
+    """When nothing is left to deliver, nothing more will be collected: the fees kept
+    shrink (the newest first) to what was paid, so the members are never owed money
+    the patient does not pay."""
+    if any(line.active for line in booking.lines):
+        return  # the balance still falls due and collects the fees
+    excess = booking.total_minor - paid_minor(booking)
+    for line in reversed(lines):
+        take = min(excess, line.kept_minor)
+        if take <= 0:
+            break
+        line.kept_minor -= take
+        booking.total_minor -= take
+        excess -= take
+    booking.due_now_minor = min(booking.due_now_minor, booking.total_minor)
+
+
+def _drop_uncaptured_line(booking: Booking, line: BookingLine, gateway: StripeGateway, *,
+                          actor: str, now: datetime, reason: str) -> None:
+    """Before capture nothing is kept: the line leaves, the deposit shrinks in
+    proportion, and the booking goes on (it may now be ready to capture)."""
+    move(booking, line, LineStatus.CANCELLED, actor=actor, now=now, reason=reason)
+    if not any(other.active for other in booking.lines):
+        cancel_uncaptured(booking, gateway, actor=actor, now=now, reason=reason)
+        return
+    remaining = booking.total_minor - line.amount_minor
+    booking.due_now_minor = split_minor(booking.due_now_minor,
+                                        [remaining, line.amount_minor])[0]
+    booking.total_minor = remaining
+    if booking.status == BookingStatus.ACTION_REQUIRED and not any(
+            other.status == LineStatus.DECLINED for other in booking.lines):
+        move(booking, booking, BookingStatus.AUTHORISED, actor=actor, now=now,
+             reason="the declined line is gone")
+    db.session.commit()
+    advance(booking, gateway, actor=actor, now=now)
+
+
+def _settle_after_cancel(booking: Booking, gateway: StripeGateway, *, actor: str,
+                         now: datetime, reason: str, line: BookingLine | None = None) -> None:
+    """After a cancellation of a captured booking: refund what was paid beyond what
+    is now owed, drop an unpaid balance request, end the booking if nothing is left."""
+    for payment in booking.payments:  # a balance asked for the old total
+        if payment.status in OPEN_PAYMENT:
+            move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
+                 reason="the amount owed changed")
+    refunds = _plan_refunds(booking, paid_minor(booking) - booking.total_minor, line=line,
+                            reason=reason, now=now)
+    if not any(other.active for other in booking.lines):
+        move(booking, booking, BookingStatus.CANCELLED, actor=actor, now=now, reason=reason)
+    db.session.commit()  # the refund rows exist before Stripe is called
+    for refund in refunds:
+        send_refund(refund, gateway, actor=actor, now=now)
+    db.session.commit()
+
+
+def _plan_refunds(booking: Booking, amount: int, *, line: BookingLine | None, reason: str,
+                  now: datetime) -> list[Refund]:
+    refunds = []
+    for payment in sorted(booking.payments, key=lambda p: p.id, reverse=True):
+        if amount <= 0:
+            break
+        take = min(amount, payment.refundable_minor)
+        if take <= 0:
+            continue
+        payment.refunded_minor += take
+        refund = Refund(booking_id=booking.id, payment_id=payment.id,
+                        line_id=line.id if line is not None else None, amount_minor=take,
+                        currency=booking.currency, status=RefundStatus.CREATED,
+                        reason=reason[:500], created_at=now)
+        db.session.add(refund)
+        db.session.flush()
+        record(booking, "refund", refund.id, None, RefundStatus.CREATED, actor="system",
+               now=now, reason=f"{take} of payment {payment.id}")
+        refunds.append(refund)
+        amount -= take
+    return refunds
+
+
+def send_refund(refund: Refund, gateway: StripeGateway, *, actor: str,
+                now: datetime) -> bool:
+    """Ask Stripe for the refund (or find the one a crash left unrecorded)."""
+    if refund.status != RefundStatus.CREATED:
+        return False
+    booking = db.session.get(Booking, refund.booking_id)
+    intent_id = refund.payment.intent_id
+    try:
+        found = gateway.find_refund(refund, intent_id)
+        if found is None:
+            found, status = gateway.refund(refund, intent_id)
+            if status == "failed":
+                refund.payment.refunded_minor -= refund.amount_minor
+                move(booking, refund, RefundStatus.FAILED, actor=actor, now=now,
+                     reason="Stripe refused the refund")
+                escalate(booking, EscalationKind.PAYMENT_FAILED, payment=refund.payment,
+                         now=now, key=f"refund_failed:refund:{refund.id}")
+                return True
+    except stripe.StripeError as error:
+        record(booking, "refund", refund.id, refund.status, refund.status, actor=actor,
+               now=now, reason=f"Stripe error, to retry: {error}"[:500])
+        return False
+    refund.stripe_refund_id = found
+    move(booking, refund, RefundStatus.SUCCEEDED, actor=actor, now=now, reason=found)
+    return True
+
+
+def retry_refunds(gateway: StripeGateway, *, now: datetime | None = None) -> int:
+    """Refunds whose Stripe call failed or was cut off: try again (job)."""
+    now = now or utcnow()
+    done = 0
+    for refund_id in db.session.scalars(select(Refund.id).where(
+            Refund.status == RefundStatus.CREATED)).all():
+        refund = db.session.get(Refund, refund_id)
+        lock_booking(refund.booking_id)
+        db.session.refresh(refund)
+        done += send_refund(refund, gateway, actor="job:refunds", now=now)
+        db.session.commit()
+    return done

@@ -1,0 +1,177 @@
+"""The members' side of a booking: their inbox of requests with deadlines, accept or
+decline, and the patient's decision after a decline (go on without the declined
+lines, capturing only the confirmed part, or cancel)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from bookings.access import get_visible_booking, is_customer, lock_booking
+from bookings.audit import move
+from bookings.escalations import escalate, notify
+from bookings.models import (
+    Booking,
+    BookingLine,
+    BookingStatus,
+    EscalationKind,
+    LineStatus,
+    PaymentStatus,
+)
+from bookings.payments import StripeGateway
+from bookings.saga import advance, deposit_payment
+from journey.accounts.permissions import is_cluster, require_member_access
+from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.extensions import db
+from journey.money import split_minor
+from journey.types import utcnow
+
+
+def member_inbox(actor, provider_id: int, *, include_decided: bool = False,
+                 limit: int = 200) -> list[BookingLine]:
+    """The member's requests waiting for an answer, nearest deadline first (then, when
+    asked, the ones it answered, newest first)."""
+    require_member_access(actor, provider_id)
+    waiting = list(db.session.scalars(
+        select(BookingLine).join(Booking)
+        .where(BookingLine.provider_id == provider_id,
+               BookingLine.status == LineStatus.REQUESTED,
+               Booking.status == BookingStatus.AUTHORISED)
+        .order_by(BookingLine.respond_by, BookingLine.id).limit(limit)))
+    if not include_decided:
+        return waiting
+    decided = db.session.scalars(
+        select(BookingLine).where(BookingLine.provider_id == provider_id,
+                                  BookingLine.decided_at.is_not(None),
+                                  BookingLine.instant.is_(False))
+        .order_by(BookingLine.decided_at.desc()).limit(limit))
+    return waiting + list(decided)
+
+
+def _line_for_answer(actor, line_id: int) -> tuple[Booking, BookingLine]:
+    line = db.session.get(BookingLine, line_id)
+    if line is None:
+        raise NotFound(_l("No such booking line."))
+    require_member_access(actor, line.provider_id)
+    booking = lock_booking(line.booking_id)
+    line = db.session.get(BookingLine, line_id, populate_existing=True)
+    if line.status != LineStatus.REQUESTED or booking.status != BookingStatus.AUTHORISED:
+        raise Conflict(_l("This request has already been answered or withdrawn."))
+    return booking, line
+
+
+def accept_line(actor, line_id: int, *, gateway: StripeGateway | None = None,
+                now: datetime | None = None) -> BookingLine:
+    """The member confirms the line; when it was the last one, the deposit is captured
+    and the booking is confirmed."""
+    now = now or utcnow()
+    booking, line = _line_for_answer(actor, line_id)
+    line.decided_at = now
+    move(booking, line, LineStatus.CONFIRMED, actor=f"user:{actor.id}", now=now,
+         reason="accepted by the member")
+    db.session.commit()  # the answer stands, whatever happens to the capture
+    advance(booking, gateway or StripeGateway.from_config(), actor=f"user:{actor.id}",
+            now=now)
+    return line
+
+
+def decline_line(actor, line_id: int, reason: str, *, gateway: StripeGateway | None = None,
+                 now: datetime | None = None) -> BookingLine:
+    """The member cannot deliver: the units free up and the patient is asked to choose
+    an alternative or to go on without this line."""
+    now = now or utcnow()
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 500:
+        raise InvalidInput(fields={"reason": [
+            _l("Tell the patient why, in 3 to 500 characters.")]})
+    booking, line = _line_for_answer(actor, line_id)
+    line.decided_at = now
+    line.decline_reason = reason
+    move(booking, line, LineStatus.DECLINED, actor=f"user:{actor.id}", now=now,
+         reason=reason)
+    db.session.commit()
+    advance(booking, gateway or StripeGateway.from_config(), actor=f"user:{actor.id}",
+            now=now)
+    return line
+
+
+def _decider(actor, booking_id: int) -> Booking:
+    booking = get_visible_booking(actor, booking_id, lock=True)
+    if not (is_customer(actor, booking) or is_cluster(actor)):
+        raise Forbidden(_l("The patient decides (or a coordinator for them)."))
+    return booking
+
+
+def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway | None = None,
+                             now: datetime | None = None) -> Booking:
+    """Go on with the confirmed lines only: the declined ones leave the booking, the
+    deposit shrinks in proportion and only that part is captured; Stripe releases the
+    rest of the authorisation."""
+    now = now or utcnow()
+    gateway = gateway or StripeGateway.from_config()
+    booking = _decider(actor, booking_id)
+    if booking.status != BookingStatus.ACTION_REQUIRED:
+        raise Conflict(_l("There is nothing to decide on this booking."))
+    who = f"user:{actor.id}"
+    kept = [line for line in booking.lines if line.status == LineStatus.CONFIRMED]
+    for line in booking.lines:
+        if line.status == LineStatus.DECLINED:
+            move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
+                 reason="declined by the member; the patient went on without it")
+    if not kept:
+        cancel_uncaptured(booking, gateway, actor=who, now=now,
+                           reason="every line was declined")
+        return booking
+    new_total = sum(line.amount_minor for line in kept)
+    if new_total < booking.total_minor:  # the deposit shrinks in proportion
+        booking.due_now_minor = split_minor(
+            booking.due_now_minor, [new_total, booking.total_minor - new_total])[0]
+    booking.total_minor = new_total
+    move(booking, booking, BookingStatus.AUTHORISED, actor=who, now=now,
+         reason="the patient goes on with the confirmed lines")
+    db.session.commit()
+    advance(booking, gateway, actor=who, now=now)
+    return booking
+
+
+def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
+                       now: datetime, reason: str) -> None:
+    """End a booking nothing was captured for: release the authorisation and lines."""
+    for line in booking.lines:
+        if line.active:
+            move(booking, line, LineStatus.CANCELLED, actor=actor, now=now, reason=reason)
+    payment = deposit_payment(booking)
+    move(booking, booking, BookingStatus.CANCELLED, actor=actor, now=now, reason=reason)
+    db.session.commit()
+    if payment is not None and payment.intent_id and payment.status in (
+            PaymentStatus.AUTHORISED, PaymentStatus.REQUIRES_PAYMENT_METHOD,
+            PaymentStatus.REQUIRES_ACTION):
+        try:
+            gateway.cancel(payment.intent_id)
+        except Exception:  # noqa: BLE001 - the reconcile job releases it later
+            return
+        move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
+             reason="authorisation released")
+        db.session.commit()
+
+
+def chase_deadlines(*, now: datetime | None = None) -> int:
+    """Requests past their deadline go to a coordinator (once each); a member with a
+    request still open is reminded (once). Returns how many escalations were opened."""
+    now = now or utcnow()
+    opened = 0
+    lines = db.session.scalars(select(BookingLine).join(Booking).where(
+        BookingLine.status == LineStatus.REQUESTED,
+        Booking.status == BookingStatus.AUTHORISED,
+        BookingLine.respond_by.is_not(None))).all()
+    for line in lines:
+        if line.respond_by <= now:
+            opened += escalate(line.booking, EscalationKind.MEMBER_DEADLINE, line=line,
+                               now=now, detail=f"no answer by {line.respond_by.isoformat()}")
+        else:
+            notify(line.booking, f"provider:{line.provider_id}", "request_reminder",
+                   f"line:{line.id}", now=now, payload={"line_id": line.id})
+    db.session.commit()
+    return opened

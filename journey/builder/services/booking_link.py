@@ -1,0 +1,81 @@
+"""The journey follows its booking: booked when the card is authorised, confirmed
+when every member has confirmed and the deposit is captured, editable again when the
+booking ends before that, cancelled when a confirmed booking is cancelled. And a line
+a member declined or cancelled comes back with alternatives from the builder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+from bookings.audit import booking_moved
+from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
+from journey.builder.models import Journey, JourneyStatus, Quote
+from journey.builder.services.checkout import journey_bookings
+from journey.builder.services.composition import suggest_alternatives
+from journey.builder.services.journeys import TRANSITIONS, get_journey, transition
+from journey.errors import NotFound
+from journey.extensions import db
+
+BEFORE_CAPTURE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
+                  BookingStatus.ACTION_REQUIRED)
+
+
+def journey_of(booking: Booking) -> Journey | None:
+    quote_id = booking.reference.removeprefix("quote:")
+    if not booking.reference.startswith("quote:") or not quote_id.isdigit():
+        return None
+    quote = db.session.get(Quote, int(quote_id))
+    return quote.journey if quote is not None else None
+
+
+def target_status(old: BookingStatus | None, new: BookingStatus) -> JourneyStatus | None:
+    if new in (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED):
+        return JourneyStatus.BOOKED
+    if new == BookingStatus.CONFIRMED:
+        return JourneyStatus.CONFIRMED
+    if new == BookingStatus.CANCELLED:
+        return JourneyStatus.DRAFT if old in BEFORE_CAPTURE else JourneyStatus.CANCELLED
+    return None  # expired or failed: the accepted journey may be paid again
+
+
+@booking_moved.connect
+def follow_booking(booking: Booking, *, old, new, actor: str, now) -> None:
+    journey = journey_of(booking)
+    target = target_status(old, new)
+    if journey is None or target is None or journey.status == target:
+        return
+    if target not in TRANSITIONS[journey.status]:
+        return
+    transition(journey, target, reason=f"booking {booking.id} {new.value} ({actor})", now=now)
+
+
+@dataclass
+class JourneyBooking:
+    booking: Booking
+    alternatives: dict[int, list]  # booking line id -> [(offer, converted price)]
+
+
+def journey_booking(actor, journey_id: int) -> JourneyBooking:
+    """The journey's newest booking, with alternatives for each line its member
+    declined or cancelled (offers of the same link, free on those dates); 404 before
+    any checkout."""
+    journey = get_journey(actor, journey_id)
+    found = journey_bookings(actor, journey_id)
+    if not found:
+        raise NotFound(_l("This journey has not been booked yet."))
+    booking = found[0][1]
+    alternatives = {}
+    for line in booking.lines:
+        if line.status == LineStatus.DECLINED or (
+                line.status == LineStatus.CANCELLED and line.decline_reason):
+            item = _item_for(journey, line)
+            if item is not None:
+                alternatives[line.id] = suggest_alternatives(actor, journey.id, item.id)
+    return JourneyBooking(booking, alternatives)
+
+
+def _item_for(journey: Journey, line: BookingLine):
+    return next((item for item in journey.items if item.offer_id == line.offer_id
+                 and item.start_on == line.start_on), None)

@@ -1,0 +1,182 @@
+"""The cluster admin's pages: member admission and suspension, exchange rates and the
+cluster's settings (visa-free nationalities, deposit, quote validity)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from bookings import settlement
+from journey.accounts.auth import current_actor
+from journey.accounts.permissions import require_admin
+from journey.builder.services import settings as cluster_settings
+from journey.pages.common import login_required
+from journey.pages.portal import formatting_context, submit
+from journey.pages.portal_forms import (
+    MEMBER_STATUS_TITLES,
+    CommissionForm,
+    MemberForm,
+    MemberStatusForm,
+    RateForm,
+    SettingsForm,
+    codes,
+)
+from journey.types import ID_CONVERTER
+from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES, ChainLink, MemberStatus
+from providers.services import members, rates
+from providers.services.members import STATUS_TRANSITIONS
+
+ID = ID_CONVERTER
+LINK = "string(minlength=2, maxlength=40)"
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+bp.context_processor(formatting_context)
+
+
+@bp.context_processor
+def titles():
+    return {"member_status_titles": MEMBER_STATUS_TITLES, "kind_titles": MEMBER_KIND_TITLES,
+            "status_moves": STATUS_TRANSITIONS}
+
+
+@bp.before_request
+@login_required
+def admin_only():
+    require_admin(current_actor())
+
+
+@bp.get("/")
+def index():
+    _items, pending = members.list_members(current_actor(), status=MemberStatus.PENDING,
+                                           per_page=1)
+    return render_template("admin/index.html", pending=pending)
+
+
+# --- members ---------------------------------------------------------------------------
+
+def _status_filter() -> MemberStatus | None:
+    try:
+        return MemberStatus(request.args.get("status", ""))
+    except ValueError:
+        return None
+
+
+def _members_page(forms: dict | None = None, status_code: int = 200):
+    status = _status_filter()
+    items, total = members.list_members(current_actor(), status=status, per_page=100)
+    return render_template("admin/members.html", members=items, total=total, status=status,
+                           forms=forms or {}, blank=MemberStatusForm), status_code
+
+
+@bp.get("/members")
+def members_page():
+    return _members_page()
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+def new_member():
+    form = MemberForm()
+    created, status = submit(form, lambda: members.create_member(current_actor(),
+                                                                 **form.profile()))
+    if created is not None:
+        flash(_("%(name)s is admitted as pending; verify it when its papers are checked.",
+                name=created.name))
+        return redirect(url_for("admin.members_page", status="pending"))
+    return render_template("admin/member_new.html", form=form), status
+
+
+@bp.post(f"/members/<{ID}:provider_id>/status")
+def member_status(provider_id):
+    form = MemberStatusForm(prefix=f"m{provider_id}")
+
+    def change():
+        return members.set_member_status(current_actor(), provider_id, form.status.data,
+                                         reason=form.reason.data or None)
+
+    changed, status = submit(form, lambda: _valid_status(form) and change())
+    if changed:
+        flash(_("%(name)s is now %(status)s.", name=changed.name,
+                status=MEMBER_STATUS_TITLES[changed.status]))
+        return redirect(url_for("admin.members_page", status=request.args.get("status")))
+    return _members_page({provider_id: form}, status if status != 200 else 422)
+
+
+def _valid_status(form) -> bool:
+    try:
+        MemberStatus(form.status.data)
+    except ValueError:
+        form.status.errors = [*form.status.errors, _("Not a valid choice.")]
+        form.form_errors.append(_("Not a valid choice."))
+        return False
+    return True
+
+
+# --- exchange rates ---------------------------------------------------------------------
+
+@bp.route("/rates", methods=["GET", "POST"])
+def rates_page():
+    form = RateForm()
+    added, status = submit(form, lambda: rates.add_rate(
+        current_actor(), base=form.base.data, quote=form.quote.data, rate=form.rate.data,
+        effective_on=form.effective_on.data))
+    if added is not None:
+        flash(_("The rate is recorded."))
+        return redirect(url_for("admin.rates_page"))
+    return render_template("admin/rates.html", form=form, rates=rates.list_rates()), status
+
+
+# --- cluster settings -------------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings_page():
+    current = cluster_settings.get_settings()
+    form = SettingsForm(obj=current, visa_free_nationalities=" ".join(
+        current.visa_free_nationalities), languages=list(current.languages or []))
+
+    def save():
+        return cluster_settings.update_settings(
+            current_actor(), languages=form.languages.data or [],
+            visa_free_nationalities=codes(form.visa_free_nationalities.data),
+            deposit_percent=form.deposit_percent.data,
+            balance_due_days=form.balance_due_days.data,
+            quote_validity_hours=form.quote_validity_hours.data)
+
+    saved, status = submit(form, save)
+    if saved is not None:
+        flash(_("The cluster's settings are saved."))
+        return redirect(url_for("admin.settings_page"))
+    return render_template("admin/settings.html", form=form, settings=current), status
+
+
+# --- commission per link of the chain ---------------------------------------------------
+
+def _commission_page(forms: dict | None = None, status: int = 200):
+    rates_now = settlement.commission_rates()
+    rows = []
+    for link, title in CHAIN_LINK_TITLES.items():
+        form = (forms or {}).get(link.value) or CommissionForm(
+            formdata=None, prefix=link.value, percent=rates_now.get(link.value, Decimal(0)))
+        rows.append({"link": link, "title": title, "percent": rates_now.get(link.value),
+                     "form": form})
+    return render_template("admin/commission.html", rows=rows), status
+
+
+@bp.get("/commission")
+def commission_page():
+    return _commission_page()
+
+
+@bp.post(f"/commission/<{LINK}:chain_link>")
+def set_commission(chain_link):
+    form = CommissionForm(prefix=chain_link)
+    saved, status = submit(form, lambda: settlement.set_commission_rate(
+        current_actor(), chain_link, form.percent.data))
+    if saved is not None:
+        flash(_("The commission on %(link)s is %(percent)s %%.",
+                link=CHAIN_LINK_TITLES[ChainLink(chain_link)],
+                percent=format_decimal(saved.percent)))
+        return redirect(url_for("admin.commission_page"))
+    return _commission_page({chain_link: form}, status if status != 200 else 422)

@@ -1,0 +1,102 @@
+"""What every page needs: the logged-in check, the reader's locale and currency,
+domain errors shown beside form fields, and money in the reader's currency."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask_babel import get_locale
+
+from journey.accounts.auth import current_actor
+from journey.errors import DomainError, translate_messages
+from journey.extensions import db
+from journey.money import Money, format_money, is_currency
+from journey.types import today_in
+from providers.services.rates import rate_from_table, rates_in_force
+
+
+def page_locale() -> str:
+    return str(get_locale() or "en")
+
+
+def login_required(view):
+    """Send an anonymous reader to the login page, and back here afterwards."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_actor() is None:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def safe_next(target: str | None, default: str) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def _rate_table():
+    if "_rate_table" not in g:
+        g._rate_table = rates_in_force(today_in())
+    return g._rate_table
+
+
+def available_currencies() -> list[str]:
+    """The default currency and every currency the stored rates reach."""
+    codes = {current_app.config["DEFAULT_CURRENCY"]}
+    for pair in _rate_table():
+        codes.update(pair)
+    return sorted(code for code in codes if is_currency(code))
+
+
+def chosen_currency() -> str:
+    """The reader's currency: the profile, then what they chose this session, then the
+    cluster's default."""
+    actor = current_actor()
+    for candidate in (getattr(actor, "currency", None), session.get("currency")):
+        if candidate and is_currency(candidate):
+            return candidate
+    return current_app.config["DEFAULT_CURRENCY"]
+
+
+def convert_for_reader(money: Money, currency: str | None = None) -> Money | None:
+    """``money`` in the reader's currency at today's rate, or None without a rate."""
+    currency = currency or chosen_currency()
+    if money.currency == currency:
+        return money
+    rate = rate_from_table(_rate_table(), money.currency, currency)
+    return rate.convert(money) if rate is not None else None
+
+
+def show_money(money: Money | None) -> str:
+    return format_money(money, page_locale()) if money is not None else ""
+
+
+def apply_domain_error(form, error: DomainError) -> None:
+    """A refused action: roll back whatever it wrote (so the page is redrawn from the
+    database as it was, and nothing half-written is flushed by the redraw), then put
+    the error's messages beside the form's fields (translated); what belongs to no
+    field goes on top of the form, after the error's own message."""
+    db.session.rollback()
+    loose: list[str] = []
+    for name, messages in translate_messages(error.fields).items():
+        if isinstance(messages, dict):  # nested (e.g. {"json": {...}})
+            messages = [m for values in messages.values() for m in values]
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors") and name != "meta":
+            field.errors = list(field.errors) + list(messages)
+        else:
+            loose.extend(messages)
+    if loose or not error.fields:
+        form.form_errors.append(str(error.message))
+    form.form_errors.extend(loose)
+
+
+def stripe_js_url() -> str:
+    """Stripe.js: Stripe's own in production, localstripe's in development and tests."""
+    config = current_app.config
+    return config.get("STRIPE_JS_URL") or config["STRIPE_API_BASE"].rstrip("/") + \
+        "/js.stripe.com/v3/"

@@ -1,0 +1,113 @@
+"""Helpers shared by the member portal, the coordinator's board and the admin pages:
+a form submitted to a service (domain errors beside the fields), amounts typed in major
+units, and Babel formatting for templates. The login check and the placing of domain
+errors are the patient pages' (journey.pages.common)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_decimal as babel_format_decimal
+from flask import request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+from journey.errors import DomainError, Forbidden, NotAuthenticated, NotFound
+from journey.money import Money, format_money, minor_digits
+from journey.pages.common import apply_domain_error
+
+#: Errors that say "not for you" rather than "fix this field": they get the error page.
+ACCESS_ERRORS = (NotAuthenticated, Forbidden, NotFound)
+
+
+def submit(form, action):
+    """Validate ``form`` (on POST) and run ``action()``.
+
+    Returns ``(result, status)``: the action's result and 200, or None and the status
+    to answer with (200 for a plain GET, 422 for invalid fields, the domain error's
+    status otherwise). A refused access is raised to the error page; any other domain
+    error rolls back what the action wrote and goes beside the fields.
+    """
+    if not form.validate_on_submit():
+        return None, 422 if request.method == "POST" else 200
+    try:
+        return action(), 200
+    except ACCESS_ERRORS:
+        raise
+    except DomainError as error:
+        apply_domain_error(form, error)
+        return None, error.status
+
+
+def to_minor(field, currency: str) -> int | None:
+    """A decimal amount typed into ``field`` as minor units of ``currency``; None (with an
+    error beside the field) when it has more decimals than the currency allows."""
+    value: Decimal | None = field.data
+    if value is None:
+        return None
+    digits = minor_digits(currency)
+    scaled = value.scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        field.errors = [*field.errors, str(_l("Use at most %(n)d decimal places.", n=digits))]
+        return None
+    return int(scaled)
+
+
+def from_minor(amount: int | None, currency: str) -> Decimal | None:
+    if amount is None:
+        return None
+    return Decimal(amount).scaleb(-minor_digits(currency))
+
+
+def money(amount_minor: int | None, currency: str) -> str:
+    if amount_minor is None:
+        return ""
+    return format_money(Money(int(amount_minor), currency), str(get_locale() or "en"))
+
+
+def day(value: date | None, style: str = "medium") -> str:
+    return format_date(value, style) if value is not None else ""
+
+
+def moment(value: datetime | None, style: str = "short") -> str:
+    return format_datetime(value, style) if value is not None else ""
+
+
+def number(value) -> str:
+    return format_decimal(value) if value is not None else ""
+
+
+def stay(start_on: date, end_on: date, nightly: bool) -> str:
+    """The dates of a booked line: check-in – check-out for nights, else the first and
+    the last day (one date for a single day). ``end_on`` is the day after the last."""
+    if nightly:
+        return f"{day(start_on)} – {day(end_on)}"
+    last = end_on - timedelta(days=1)
+    return day(start_on) if last <= start_on else f"{day(start_on)} – {day(last)}"
+
+
+def exact(value) -> str:
+    """A decimal with all its significant digits (an exchange rate), in the locale."""
+    return babel_format_decimal(Decimal(value).normalize(), locale=str(get_locale() or "en"),
+                                decimal_quantization=False)
+
+
+def weekday(value: date) -> str:
+    return format_date(value, "EEE")
+
+
+def language_name(code: str) -> str:
+    """``"de"`` -> "German" / "Deutsch" / ..., in the reader's language."""
+    try:
+        return Locale.parse(code).get_display_name(str(get_locale() or "en")) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
+def formatting_context() -> dict:
+    """What every portal, board and admin template may call: ``fmt.<name>`` and
+    ``language_name``."""
+    return {"fmt": {"money": money, "day": day, "moment": moment, "number": number,
+                    "weekday": weekday, "exact": exact}, "language_name": language_name}

@@ -1,0 +1,302 @@
+"""Flask-WTF forms (CSRF-protected) of the member portal, the board and the admin."""
+
+from __future__ import annotations
+
+from babel import Locale
+from babel.dates import get_day_names
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from journey.config import LANGUAGES
+from journey.pages.forms import PageForm
+from providers.models import (
+    CHAIN_LINK_TITLES,
+    MEMBER_KIND_TITLES,
+    CapacityUnit,
+    ConfirmationMode,
+    DurationUnit,
+    MemberStatus,
+    OfferStatus,
+    PriceUnit,
+)
+
+MAX_AMOUNT = 10**9  # in major units
+
+PRICE_UNIT_TITLES = {
+    PriceUnit.STAY: _l("per stay"),
+    PriceUnit.NIGHT: _l("per night"),
+    PriceUnit.DAY: _l("per day"),
+    PriceUnit.PERSON: _l("per person"),
+    PriceUnit.SESSION: _l("per session"),
+}
+CAPACITY_UNIT_TITLES = {
+    CapacityUnit.ROOM: _l("Rooms"),
+    CapacityUnit.BED: _l("Beds"),
+    CapacityUnit.SURGERY_SLOT: _l("Surgery slots"),
+    CapacityUnit.CONSULTATION_SLOT: _l("Consultation slots"),
+    CapacityUnit.SEAT: _l("Seats"),
+    CapacityUnit.PLACE: _l("Places"),
+}
+DURATION_UNIT_TITLES = {
+    DurationUnit.NIGHTS: _l("nights"),
+    DurationUnit.DAYS: _l("days"),
+    DurationUnit.SESSIONS: _l("sessions"),
+}
+CONFIRMATION_TITLES = {
+    ConfirmationMode.INSTANT: _l("Confirmed at once"),
+    ConfirmationMode.APPROVAL: _l("The member accepts each request"),
+}
+OFFER_STATUS_TITLES = {
+    OfferStatus.DRAFT: _l("Draft"),
+    OfferStatus.PUBLISHED: _l("Published"),
+    OfferStatus.ARCHIVED: _l("Archived"),
+}
+MEMBER_STATUS_TITLES = {
+    MemberStatus.PENDING: _l("Waiting for admission"),
+    MemberStatus.VERIFIED: _l("Verified"),
+    MemberStatus.SUSPENDED: _l("Suspended"),
+}
+
+
+class PortalForm(PageForm):
+    """A form whose text may not carry NUL characters (PostgreSQL refuses them)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and "\x00" in field.data:
+                field.errors = [*field.errors, str(_l("Remove the control characters."))]
+                valid = False
+        return valid
+
+
+def _choices(titles: dict) -> list[SelectChoice]:
+    return [SelectChoice(key.value, title) for key, title in titles.items()]
+
+
+class AmountField(DecimalField):
+    """A decimal amount; "NaN" and "Infinity" are refused like any other non-number."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _amount(label, required=True):
+    first = InputRequired() if required else Optional()
+    return AmountField(label, places=None, validators=[first, NumberRange(0, MAX_AMOUNT)])
+
+
+def _days(label, high=365):
+    return IntegerField(label, default=0, validators=[InputRequired(), NumberRange(0, high)])
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+# --- member portal -----------------------------------------------------------------
+
+class OfferTermsForm(PortalForm):
+    chain_link = SelectField(_l("Link of the chain"), choices=_choices(CHAIN_LINK_TITLES))
+    currency = StringField(_l("Currency"), validators=[DataRequired(), Length(3, 3)],
+                           filters=[lambda v: v.strip().upper() if v else v])
+    price_unit = SelectField(_l("Price is"), choices=_choices(PRICE_UNIT_TITLES))
+    base_price = _amount(_l("Base price"))
+    companion_price = _amount(_l("Price for a companion"), required=False)
+    min_quantity = IntegerField(_l("Minimum quantity"), default=1,
+                                validators=[InputRequired(), NumberRange(1, 10000)])
+    max_quantity = IntegerField(_l("Maximum quantity"),
+                                validators=[Optional(), NumberRange(1, 10000)])
+    capacity_unit = SelectField(_l("Capacity is counted in"),
+                                choices=_choices(CAPACITY_UNIT_TITLES))
+    duration_value = IntegerField(_l("Duration"), default=1,
+                                  validators=[InputRequired(), NumberRange(0, 365)])
+    duration_unit = SelectField(_l("Duration unit"), choices=_choices(DURATION_UNIT_TITLES))
+    lead_time_days = _days(_l("Days of notice needed"))
+    confirmation_mode = SelectField(_l("Confirmation"), choices=_choices(CONFIRMATION_TITLES))
+    requires_consultation = BooleanField(_l("A consultation or diagnostics must come first"))
+    recovery_days = _days(_l("Days of recovery without leisure"))
+    fit_to_fly_days = _days(_l("Days before the patient may fly"))
+    min_days_after_treatment = _days(_l("Starts at least this many days after treatment"))
+
+    TERMS = ("chain_link", "currency", "price_unit", "min_quantity", "max_quantity",
+             "capacity_unit", "duration_value", "duration_unit", "lead_time_days",
+             "confirmation_mode", "requires_consultation", "recovery_days", "fit_to_fly_days",
+             "min_days_after_treatment")
+
+    def terms(self) -> dict:
+        return {name: getattr(self, name).data for name in self.TERMS}
+
+
+class NewOfferForm(OfferTermsForm):
+    language = SelectField(_l("Language of the title"),
+                           choices=[SelectChoice(c, c) for c in LANGUAGES])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+
+
+class EditOfferForm(OfferTermsForm):
+    status = SelectField(_l("State"), choices=_choices(OFFER_STATUS_TITLES))
+
+
+class OfferTextForm(PortalForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
+    inclusions = TextAreaField(_l("Included (one per line)"), validators=[Length(max=15000)])
+    exclusions = TextAreaField(_l("Not included (one per line)"),
+                               validators=[Length(max=15000)])
+
+    def text(self) -> dict:
+        return {"title": self.title.data, "description": self.description.data or "",
+                "inclusions": _lines(self.inclusions.data),
+                "exclusions": _lines(self.exclusions.data)}
+
+
+class PriceRuleForm(PortalForm):
+    name = StringField(_l("Name of the season"), validators=[Length(max=100)])
+    starts_on = DateField(_l("From"), validators=[InputRequired()])
+    ends_on = DateField(_l("Until (inclusive)"), validators=[InputRequired()])
+    price = _amount(_l("Price"))
+    companion_price = _amount(_l("Price for a companion"), required=False)
+
+
+class CapacityForm(PortalForm):
+    start = DateField(_l("From"), validators=[InputRequired()])
+    end = DateField(_l("Until (inclusive)"), validators=[InputRequired()])
+    capacity = IntegerField(_l("Units per day"), validators=[InputRequired(),
+                                                            NumberRange(0, 100000)])
+    weekdays = CheckboxesField(_l("Only on these weekdays"), coerce=int,
+                               validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = get_day_names("wide", locale=str(get_locale() or "en"))
+        self.weekdays.choices = [SelectChoice(i, names[i]) for i in range(7)]
+
+
+class WalkInForm(PortalForm):
+    patient_email = EmailField(_l("Patient's e-mail"),
+                               validators=[DataRequired(), Email(), Length(max=254)])
+    patient_name = StringField(_l("Patient's full name"), validators=[Length(max=200)])
+    nationality = StringField(_l("Nationality (country code)"),
+                              validators=[Optional(), Length(2, 2)],
+                              filters=[lambda v: v.strip().upper() if v else None])
+    language = SelectField(_l("Language"), choices=[SelectChoice(c, c) for c in LANGUAGES])
+    currency = StringField(_l("Currency"), default="EUR",
+                           validators=[DataRequired(), Length(3, 3)],
+                           filters=[lambda v: v.strip().upper() if v else v])
+    adults = IntegerField(_l("Adults"), default=1,
+                          validators=[InputRequired(), NumberRange(1, 20)])
+    children = IntegerField(_l("Children"), default=0,
+                            validators=[InputRequired(), NumberRange(0, 20)])
+    arrival_on = DateField(_l("Arrival"), validators=[Optional()])
+    departure_on = DateField(_l("Departure"), validators=[Optional()])
+
+
+class ReasonForm(PortalForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+class NoteForm(PortalForm):
+    note = TextAreaField(_l("Note"), validators=[Length(max=500)])
+
+
+class ConfirmForm(PortalForm):
+    """A button that changes something: only the CSRF token travels."""
+
+
+# --- admin --------------------------------------------------------------------------
+
+class MemberForm(PortalForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind"), choices=_choices(MEMBER_KIND_TITLES))
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
+    country = StringField(_l("Country (code)"), default="LT",
+                          validators=[DataRequired(), Length(2, 2)])
+    timezone = StringField(_l("Time zone"), default="Europe/Vilnius",
+                           validators=[DataRequired(), Length(max=64)])
+    default_language = StringField(_l("Default language"), default="en",
+                                   validators=[DataRequired(), Length(2, 20)])
+    languages = StringField(_l("Languages spoken (codes, separated by commas)"),
+                            default="en", validators=[Length(max=300)])
+    currency = StringField(_l("Currency"), default="EUR",
+                           validators=[DataRequired(), Length(3, 3)],
+                           filters=[lambda v: v.strip().upper() if v else v])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(3, 40)])
+
+    def profile(self) -> dict:
+        data = {name: getattr(self, name).data for name in
+                ("name", "kind", "city", "country", "timezone", "default_language",
+                 "currency")}
+        data["languages"] = codes(self.languages.data) or [self.default_language.data]
+        data["email"] = self.email.data or None
+        data["phone"] = self.phone.data or None
+        return data
+
+
+class MemberStatusForm(PortalForm):
+    status = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
+
+
+class RateForm(PortalForm):
+    base = StringField(_l("Base currency"), default="EUR",
+                       validators=[DataRequired(), Length(3, 3)],
+                       filters=[lambda v: v.strip().upper() if v else v])
+    quote = StringField(_l("Quote currency"), validators=[DataRequired(), Length(3, 3)],
+                        filters=[lambda v: v.strip().upper() if v else v])
+    rate = AmountField(_l("1 base currency unit buys"), places=None,
+                       validators=[InputRequired(), NumberRange(min=0, max=MAX_AMOUNT)])
+    effective_on = DateField(_l("Published on"), validators=[InputRequired()])
+
+
+class SettingsForm(PortalForm):
+    languages = CheckboxesField(_l("The cluster's languages (English always)"),
+                                validators=[Optional()])
+    visa_free_nationalities = TextAreaField(
+        _l("Nationalities that need no visa (country codes)"), validators=[Length(max=3000)])
+    deposit_percent = IntegerField(_l("Deposit (per cent of the total)"),
+                                   validators=[InputRequired(), NumberRange(0, 100)])
+    balance_due_days = IntegerField(_l("Balance due (days before arrival)"),
+                                    validators=[InputRequired(), NumberRange(0, 365)])
+    quote_validity_hours = IntegerField(_l("A quote is valid for (hours)"),
+                                        validators=[InputRequired(), NumberRange(1, 8760)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        locale = str(get_locale() or "en")
+        self.languages.choices = [SelectChoice(code, Locale.parse(code).get_display_name(locale))
+                                  for code in LANGUAGES]
+
+
+class CommissionForm(PortalForm):
+    percent = AmountField(_l("Commission in per cent"), places=None,
+                          validators=[InputRequired(), NumberRange(0, 100)])
+
+
+def codes(text: str | None) -> list[str]:
+    """``"de, NO  se"`` -> ``["de", "NO", "se"]``: codes separated by commas or spaces."""
+    return [part for part in (text or "").replace(",", " ").split() if part]

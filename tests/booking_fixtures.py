@@ -1,0 +1,104 @@
+"""Fixtures of the booking engine, a pytest plugin of the root conftest: localstripe on
+a free loopback port (the real ``stripe`` client talks to it), and bookings brought to
+a given step through the services."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.request import Request, urlopen
+
+import pytest
+
+from bookings import confirmation
+from bookings.models import Booking
+from bookings.payments import StripeGateway
+from journey.builder.services import checkout, journeys, quotes
+from journey.extensions import db
+from tests.journey.builder_world import build_world, soon
+
+SECRET = "whsec_test_secret"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    port = _free_port()
+    binary = Path(sys.executable).with_name("localstripe")
+    process = subprocess.Popen([str(binary), "--port", str(port), "--from-scratch"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.terminate()
+        pytest.fail("localstripe did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_app(app, localstripe_url):
+    urlopen(Request(f"{localstripe_url}/_config/data", method="DELETE"), timeout=10).close()
+    saved = {k: app.config[k] for k in ("STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")}
+    app.config.update(STRIPE_API_BASE=localstripe_url, STRIPE_WEBHOOK_SECRET=SECRET)
+    yield app
+    app.config.update(saved)
+
+
+@pytest.fixture
+def gateway(stripe_app):
+    return StripeGateway.from_config()
+
+
+@pytest.fixture
+def world(stripe_app, make):
+    return build_world(make)
+
+
+def accepted_quote(world, *, patient=None, borne_room=False, room_days=10):
+    """A patient's accepted quote: a room for ``room_days`` nights from day 10 and a
+    surgery on day 12 (both members confirm on request)."""
+    patient = patient or world["patient"]
+    journey = journeys.open_journey(patient, arrival_on=soon(10),
+                                    departure_on=soon(10 + room_days), currency="EUR",
+                                    nationality="DE")
+    journeys.add_item(patient, journey.id, offer_id=world["room"].id, start_on=soon(10),
+                      days=room_days,
+                      borne_by_provider_id=world["clinic"].id if borne_room else None)
+    journeys.add_item(patient, journey.id, offer_id=world["surgery"].id, start_on=soon(12))
+    quote = quotes.create_quote(patient, journey.id)
+    quotes.accept_quote(patient, quote.id)
+    db.session.commit()
+    return quote
+
+
+def authorised_booking(world, gateway, **kw) -> Booking:
+    """A booking whose deposit is authorised; its lines wait for the members."""
+    quote = accepted_quote(world, **kw)
+    booking = checkout.checkout_quote(kw.get("patient") or world["patient"], quote.id,
+                                      gateway=gateway, payment_method="pm_card_visa")
+    db.session.commit()
+    return booking
+
+
+def confirmed_booking(world, gateway, **kw) -> Booking:
+    """Every member accepted: the deposit is captured and the booking confirmed."""
+    booking = authorised_booking(world, gateway, **kw)
+    staff = {world["hotel"].id: world["hotel_staff"], world["clinic"].id: world["clinic_staff"]}
+    for line in booking.lines:
+        confirmation.accept_line(staff[line.provider_id], line.id, gateway=gateway)
+    db.session.commit()
+    return booking

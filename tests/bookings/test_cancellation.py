@@ -1,0 +1,226 @@
+"""Cancellations under each offer's terms, refunds through Stripe never beyond what
+was captured, the member's own cancellation, the balance, and crashes around Stripe."""
+
+from datetime import timedelta
+
+import pytest
+import stripe
+
+from bookings import balance, cancellation
+from bookings.availability import Line, free_units
+from bookings.jobs import balance_reminders, reconcile_payments
+from bookings.models import (
+    Booking,
+    Escalation,
+    EscalationKind,
+    LineStatus,
+    Notification,
+    PaymentKind,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from bookings.settlement import booking_net_by_member
+from journey.errors import Conflict, Forbidden, NotFound
+from journey.extensions import db
+from journey.types import utcnow
+from providers.services import offers
+from tests.booking_fixtures import confirmed_booking
+from tests.journey.builder_world import soon
+
+TIERS = [{"days_before": 30, "refund_percent": 100}, {"days_before": 7, "refund_percent": 50}]
+
+
+def _line(booking, offer):
+    return next(line for line in booking.lines if line.offer_id == offer.id)
+
+
+def _stripe_refunds(gateway, payment):
+    return gateway.client.v1.refunds.list({"payment_intent": payment.intent_id}).data
+
+
+@pytest.fixture
+def paid(world, gateway):
+    """A confirmed booking, deposit and balance paid: 730000 captured in two payments."""
+    offers.set_cancellation_tiers(world["admin"], world["surgery"].id, TIERS)
+    booking = confirmed_booking(world, gateway)
+    balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
+                        gateway=gateway)
+    db.session.commit()
+    return booking
+
+
+def test_the_balance_is_asked_for_once_paid_and_captured(world, gateway):
+    booking = confirmed_booking(world, gateway)
+    assert balance.balance_minor(booking) == 511000
+    early = utcnow() - timedelta(days=30)
+    assert balance_reminders(gateway, now=early) == 0  # not yet in the window
+    assert balance_reminders(gateway) == 1
+    assert balance_reminders(gateway) == 0  # once
+    assert db.session.scalar(db.select(Notification.kind).where(
+        Notification.kind == "balance_reminder")) == "balance_reminder"
+    with pytest.raises(NotFound):  # another patient does not even see it
+        balance.pay_balance(world["patient2"], booking.id, payment_method="pm_card_visa",
+                            gateway=gateway)
+    db.session.rollback()
+    payment = balance.pay_balance(world["patient"], booking.id,
+                                  payment_method="pm_card_visa", gateway=gateway)
+    db.session.commit()
+    assert payment.kind == PaymentKind.BALANCE
+    assert payment.status == PaymentStatus.CAPTURED and payment.captured_minor == 511000
+    assert balance.balance_minor(booking) == 0
+    with pytest.raises(Conflict):
+        balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
+                            gateway=gateway)
+
+
+def test_a_refused_balance_card_and_an_overdue_balance_go_to_a_coordinator(world, gateway):
+    booking = confirmed_booking(world, gateway)
+    declined = gateway.client.v1.payment_methods.create({"type": "card", "card": {
+        "number": "4000000000000341", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    with pytest.raises(Conflict):
+        balance.pay_balance(world["patient"], booking.id, payment_method=declined.id,
+                            gateway=gateway)
+    db.session.rollback()
+    failed = [p for p in booking.payments if p.kind == PaymentKind.BALANCE]
+    assert [p.status for p in failed] == [PaymentStatus.FAILED]
+    overdue = utcnow() + timedelta(days=30)
+    balance_reminders(gateway, now=overdue)
+    balance_reminders(gateway, now=overdue)
+    kinds = sorted(db.session.scalars(db.select(Escalation.kind)).all())
+    assert kinds == [EscalationKind.BALANCE_UNPAID, EscalationKind.PAYMENT_FAILED]
+
+
+def test_a_patient_cancellation_keeps_the_fee_and_refunds_the_rest(world, gateway, paid):
+    surgery = _line(paid, world["surgery"])
+    cancellation.cancel_line(world["patient"], surgery.id, reason="Changed plans",
+                             gateway=gateway)
+    db.session.commit()
+    # Day 12 before the start: the 50 % tier. The clinic keeps 325000 of 650000.
+    assert surgery.status == LineStatus.CANCELLED and surgery.kept_minor == 325000
+    assert paid.total_minor == 80000 + 325000
+    refund = db.session.scalar(db.select(Refund))
+    assert refund.status == RefundStatus.SUCCEEDED and refund.amount_minor == 325000
+    balance_payment = paid.payments[-1]
+    assert refund.payment_id == balance_payment.id  # the newest payment first
+    assert [r.amount for r in _stripe_refunds(gateway, balance_payment)] == [325000]
+    assert free_units(Line(world["surgery"].id, soon(12), 1, 1)) == 2
+    assert booking_net_by_member(paid.id)[world["clinic"].id] == 325000  # no commission set
+
+
+def test_refunds_never_pass_what_was_captured(world, gateway, paid):
+    offers.set_cancellation_tiers(world["admin"], world["room"].id,
+                                  [{"days_before": 0, "refund_percent": 100}])
+    offers.set_cancellation_tiers(world["admin"], world["surgery"].id,
+                                  [{"days_before": 0, "refund_percent": 100}])
+    cancellation.cancel_booking(world["patient"], paid.id, reason="Cannot travel",
+                                gateway=gateway)
+    db.session.commit()
+    captured = sum(p.captured_minor for p in paid.payments)
+    refunds = db.session.scalars(db.select(Refund)).all()
+    assert sum(r.amount_minor for r in refunds) == captured == 730000
+    for payment in paid.payments:
+        assert payment.refunded_minor == payment.captured_minor
+        assert sum(r.amount for r in _stripe_refunds(gateway, payment)) == payment.captured_minor
+    assert paid.status.value == "cancelled"
+    with pytest.raises(Conflict):
+        cancellation.cancel_booking(world["patient"], paid.id, gateway=gateway)
+    with pytest.raises(Conflict):
+        cancellation.cancel_line(world["patient"], paid.lines[0].id, gateway=gateway)
+    db.session.rollback()
+    # The database refuses a refund beyond the capture even if a bug asked for one.
+    payment = paid.payments[0]
+    payment.refunded_minor = payment.captured_minor + 1
+    with pytest.raises(Exception, match="refunded_within_captured|CHECK|check"):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_a_member_cancelling_its_line_refunds_it_in_full(world, gateway, paid):
+    room = _line(paid, world["room"])
+    with pytest.raises(Forbidden):  # not the line's member
+        cancellation.cancel_line(world["clinic_staff"], room.id, gateway=gateway)
+    db.session.rollback()
+    cancellation.cancel_line(world["hotel_staff"], room.id, reason="Flood in the hotel",
+                             gateway=gateway)
+    db.session.commit()
+    assert room.kept_minor == 0
+    assert sum(r.amount_minor for r in db.session.scalars(db.select(Refund))) == 80000
+    assert booking_net_by_member(paid.id).get(world["hotel"].id, 0) == 0
+    notice = db.session.scalar(db.select(Notification).where(
+        Notification.kind == "line_cancelled_by_member"))
+    assert notice.recipient == paid.customer_ref
+
+
+def test_a_refund_cut_off_by_a_crash_is_sent_once_by_the_job(world, gateway, paid,
+                                                              monkeypatch):
+    real_refund = type(gateway).refund
+
+    def refund_then_crash(self, refund, intent_id):
+        real_refund(self, refund, intent_id)  # Stripe refunds ...
+        raise stripe.APIConnectionError("connection reset")  # ... but the answer is lost
+
+    monkeypatch.setattr(type(gateway), "refund", refund_then_crash)
+    cancellation.cancel_line(world["patient"], _line(paid, world["surgery"]).id,
+                             gateway=gateway)
+    refund = db.session.scalar(db.select(Refund))
+    assert refund.status == RefundStatus.CREATED  # on record, to retry
+    monkeypatch.undo()
+    reconcile_payments(gateway)
+    reconcile_payments(gateway)
+    db.session.refresh(refund)
+    assert refund.status == RefundStatus.SUCCEEDED and refund.stripe_refund_id
+    payment = db.session.get(type(refund.payment), refund.payment_id)
+    assert [r.amount for r in _stripe_refunds(gateway, payment)] == [325000]  # not twice
+
+
+def test_fees_beyond_what_was_paid_are_neither_owed_nor_paid_out(world, gateway):
+    """No refund at all under the terms, but only the deposit was paid: cancelling
+    everything leaves nothing owed, and the members share only what was paid."""
+    for offer in (world["room"], world["surgery"]):
+        offers.set_cancellation_tiers(world["admin"], offer.id,
+                                      [{"days_before": 0, "refund_percent": 0}])
+    booking = confirmed_booking(world, gateway)
+    cancellation.cancel_booking(world["patient"], booking.id, gateway=gateway)
+    db.session.commit()
+    assert booking.status.value == "cancelled"
+    assert booking.total_minor == cancellation.paid_minor(booking) == 219000
+    assert balance.balance_minor(booking) == 0
+    assert sum(booking_net_by_member(booking.id).values()) == 219000
+    assert db.session.scalar(db.select(db.func.count(Refund.id))) == 0
+
+
+def test_a_line_its_member_cancels_comes_with_alternatives(world, gateway, paid, client,
+                                                           make):
+    from journey.builder.services.booking_link import journey_of
+    room = _line(paid, world["room"])
+    cancellation.cancel_line(world["hotel_staff"], room.id, reason="Flood in the hotel",
+                             gateway=gateway)
+    db.session.commit()
+    answer = client.get(f"/api/v1/journeys/{journey_of(paid).id}/booking",
+                        headers=make.token(world["patient"]))
+    assert [o["offer_id"] for o in answer.json["alternatives"][str(room.id)]] == [
+        world["room2"].id]
+
+
+def test_an_unpaid_booking_whose_intent_cannot_be_cancelled_stays_pending(world, gateway,
+                                                                        monkeypatch):
+    from bookings.jobs import expire_unpaid
+    from journey.builder.services import checkout as journey_checkout
+    from tests.booking_fixtures import accepted_quote
+
+    quote = accepted_quote(world)
+    journey_checkout.checkout_quote(world["patient"], quote.id, gateway=gateway)
+    db.session.commit()  # an intent waiting for a card (no payment method)
+    later = utcnow() + timedelta(hours=1)
+
+    def stripe_down(self, intent_id):
+        raise stripe.APIConnectionError("Stripe unreachable")
+
+    monkeypatch.setattr(type(gateway), "cancel", stripe_down)
+    assert expire_unpaid(gateway, now=later) == 0
+    booking = db.session.scalar(db.select(Booking))
+    assert booking.status.value == "pending_payment"  # not ended with a live intent
+    monkeypatch.undo()
+    assert expire_unpaid(gateway, now=later) == 1
+    assert gateway.retrieve(booking.payments[0].intent_id).status == PaymentStatus.CANCELLED

@@ -1,0 +1,209 @@
+"""The coordinator's board: journeys by state, arrivals and departures of the next
+seven days, and a journey's timeline; cluster staff only."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bookings import confirmation
+from bookings.models import Escalation, EscalationKind
+from journey.builder.models import JourneyStatus
+from journey.builder.services import journeys
+from journey.builder.services.booking_link import journey_of
+from journey.extensions import db
+from journey.types import utcnow
+from tests.pages.portal_fixtures import (
+    booked,
+    field_names,
+    hammer,
+    line_of,
+    localstripe,
+    login,
+    open_journey,
+    portal_world,
+    soon,
+    stripe_config,
+)
+
+
+@pytest.fixture
+def world(make):
+    return portal_world(make)
+
+
+def book(world, journey, reason="paid"):
+    """Walk a journey to *booked* through the state machine (as checkout would)."""
+    for state in (JourneyStatus.QUOTED, JourneyStatus.ACCEPTED, JourneyStatus.BOOKED):
+        journeys.transition(journey, state, actor=world["coordinator"], reason=reason)
+    db.session.commit()
+    return journey
+
+
+def test_anonymous_visitor_is_sent_to_the_login_page(client, world):
+    response = client.get("/coordinator/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("who", ["patient", "clinic_staff", "clinic_manager"])
+def test_only_cluster_staff_see_the_board(client, world, who):
+    journey = open_journey(world, by="clinic_staff")
+    login(client, world[who])
+    for path in ("/coordinator/", "/coordinator/journeys",
+                 f"/coordinator/journeys/{journey.id}"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_admin_sees_the_board_too(client, world):
+    login(client, world["admin"])
+    assert client.get("/coordinator/").status_code == 200
+
+
+def test_the_week_of_arrivals_and_departures(client, world):
+    coming = book(world, open_journey(world, arrival_on=soon(2), departure_on=soon(5)))
+    later = book(world, open_journey(world, arrival_on=soon(10), departure_on=soon(12)))
+    open_journey(world, arrival_on=soon(1), departure_on=soon(3))  # a draft: not travelling
+    leaving = book(world, open_journey(world, arrival_on=soon(-3), departure_on=soon(6)))
+    from_items = open_journey(world)
+    journeys.add_item(world["coordinator"], from_items.id, offer_id=world["room"].id,
+                      start_on=soon(3), days=2)
+    db.session.commit()
+    book(world, from_items)
+    login(client, world["coordinator"])
+    page = client.get("/coordinator/?lang=en").get_data(as_text=True)
+    rows = re.findall(r'<tr class="movement-(\w+)">.*?href="/coordinator/journeys/(\d+)"',
+                      page, re.S)
+    assert rows == [("arrival", str(coming.id)), ("arrival", str(from_items.id)),
+                    ("departure", str(coming.id)), ("departure", str(from_items.id)),
+                    ("departure", str(leaving.id))]
+    assert str(later.id) not in [journey for _kind, journey in rows]
+    assert "Ingrid Solberg" in page
+
+
+def test_journeys_by_state(client, world):
+    booked = book(world, open_journey(world))
+    draft = open_journey(world)
+    login(client, world["coordinator"])
+    board = client.get("/coordinator/?lang=en").get_data(as_text=True)
+    assert "Booked (1)" in board and "Draft (1)" in board and "All (2)" in board
+    page = client.get("/coordinator/journeys?status=booked").get_data(as_text=True)
+    assert f'href="/coordinator/journeys/{booked.id}"' in page
+    assert f'href="/coordinator/journeys/{draft.id}"' not in page
+    everything = client.get("/coordinator/journeys?status=nonsense&page=abc")
+    assert everything.status_code == 200
+    assert f'href="/coordinator/journeys/{draft.id}"' in everything.get_data(as_text=True)
+
+
+def test_a_journeys_timeline_with_its_audit_trail(client, world):
+    journey = open_journey(world, by="clinic_staff", arrival_on=soon(4))
+    journeys.add_item(world["clinic_staff"], journey.id, offer_id=world["knee"].id,
+                      start_on=soon(5))
+    db.session.commit()
+    book(world, journey, reason="deposit authorised")
+    login(client, world["coordinator"])
+    page = client.get(f"/coordinator/journeys/{journey.id}?lang=en").get_data(as_text=True)
+    timeline = page[page.index('class="timeline"'):]
+    assert "Opened as Draft" in timeline and "opened by a member" in timeline
+    assert "Added: Knee replacement" in timeline and "Rasa Staff" in timeline
+    assert timeline.index("State: Quote accepted → Booked") > timeline.index("Added:")
+    assert "deposit authorised" in timeline and "Cora Coordinator" in timeline
+    assert "Opened at the window of Neris Clinic" in page
+
+
+def test_an_unknown_journey_is_404(client, world):
+    login(client, world["coordinator"])
+    assert client.get("/coordinator/journeys/999999").status_code == 404
+    assert client.get("/coordinator/journeys/99999999999999999999").status_code == 404
+
+
+def test_the_board_is_translated(client, world):
+    book(world, open_journey(world, arrival_on=soon(1), departure_on=soon(3)))
+    login(client, world["coordinator"])
+    german = client.get("/coordinator/?lang=de").get_data(as_text=True)
+    assert "Ankunft" in german and "Koordinationstafel" in german
+    arabic = client.get("/coordinator/?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in arabic and "وصول" in arabic
+
+
+# --- bookings on the board: escalations and the audit trail ------------------------------
+
+@pytest.fixture(scope="module")
+def stripe_url():
+    with localstripe() as url:
+        yield url
+
+
+@pytest.fixture
+def booking(app, world, stripe_url):
+    with stripe_config(app, stripe_url):
+        yield booked(world)
+
+
+def test_a_missed_deadline_is_on_the_board_and_resolved_with_a_note(client, world, booking):
+    confirmation.chase_deadlines(now=utcnow() + timedelta(days=5))
+    db.session.commit()
+    escalation = db.session.scalars(select(Escalation).order_by(Escalation.id)).first()
+    assert escalation.kind == EscalationKind.MEMBER_DEADLINE
+    journey = journey_of(booking)
+    login(client, world["coordinator"])
+    board_page = client.get("/coordinator/?lang=en").get_data(as_text=True)
+    row = re.search(rf'<tr id="escalation-{escalation.id}".*?</tr>', board_page, re.S).group(0)
+    assert "A member missed its deadline" in row
+    assert f'href="/coordinator/journeys/{journey.id}"' in row and "Ingrid Solberg" in row
+    url = f"/coordinator/escalations/{escalation.id}/resolve"
+    assert client.post(url, data={f"e{escalation.id}-note": "Called the clinic"}
+                       ).status_code == 302
+    db.session.expire_all()
+    resolved = db.session.get(Escalation, escalation.id)
+    assert resolved.resolved_at is not None and resolved.note == "Called the clinic"
+    again = client.post(f"{url}?lang=en", data={f"e{escalation.id}-note": "Twice"})
+    assert again.status_code == 409
+    assert "This escalation is already resolved." in again.get_data(as_text=True)
+    assert f'id="escalation-{escalation.id}"' not in client.get(
+        "/coordinator/escalations").get_data(as_text=True)
+    assert "Called the clinic" in client.get("/coordinator/escalations?all=1").get_data(
+        as_text=True)
+    assert client.post("/coordinator/escalations/999999/resolve").status_code == 404
+
+
+def test_member_staff_cannot_resolve_escalations(client, world, booking):
+    confirmation.chase_deadlines(now=utcnow() + timedelta(days=5))
+    db.session.commit()
+    escalation = db.session.scalars(select(Escalation)).first()
+    login(client, world["clinic_manager"])
+    assert client.post(f"/coordinator/escalations/{escalation.id}/resolve",
+                       data={f"e{escalation.id}-note": "mine"}).status_code == 403
+    assert client.get("/coordinator/escalations").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Escalation, escalation.id).resolved_at is None
+
+
+def test_the_timeline_has_the_bookings_audit_trail(client, world, booking):
+    knee = line_of(booking, world["knee"])
+    confirmation.accept_line(world["clinic_staff"], knee.id)
+    db.session.commit()
+    journey = journey_of(booking)
+    login(client, world["coordinator"])
+    page = client.get(f"/coordinator/journeys/{journey.id}?lang=en").get_data(as_text=True)
+    timeline = page[page.index('class="timeline"'):]
+    assert f"Line {knee.id}: Waiting for the member → Accepted" in timeline
+    assert "Rasa Staff" in timeline  # who accepted
+    bookings = page[page.index("<h2>Bookings"):page.index('class="timeline"')]
+    assert "Knee replacement · Neris Clinic" in bookings and "Accepted" in bookings
+    german = client.get(f"/coordinator/journeys/{journey.id}?lang=de").get_data(as_text=True)
+    assert "Angenommen" in german
+
+
+def test_no_board_page_answers_bad_input_with_a_500(app, client, world):
+    from journey.pages import portal_forms as f
+
+    login(client, world["coordinator"])
+    with app.test_request_context():
+        names = field_names(f.NoteForm, "e1")
+    assert hammer(client, "/coordinator/escalations/1/resolve", names) == []
+    for query in ("status=%00", "page=99999999999999999999", "all=%00"):
+        assert client.get(f"/coordinator/journeys?{query}").status_code == 200
+        assert client.get(f"/coordinator/escalations?{query}").status_code == 200

@@ -1,0 +1,84 @@
+"""The patient's booking actions on the journey page: go on after a decline, cancel an
+item or the booking (with the fee shown), pay the balance — through the same services
+and permissions as the API."""
+
+import pytest
+
+from bookings import confirmation
+from bookings.models import BookingStatus, LineStatus, PaymentKind, PaymentStatus
+from journey.builder.services.booking_link import journey_of
+from journey.extensions import db
+from providers.services import offers
+from tests.booking_fixtures import authorised_booking, confirmed_booking
+from tests.pages.test_patient_pages import login, text
+
+
+def _line(booking, offer):
+    return next(line for line in booking.lines if line.offer_id == offer.id)
+
+
+def test_after_a_decline_the_patient_goes_on_without_it(world, gateway, client):
+    booking = authorised_booking(world, gateway)
+    confirmation.decline_line(world["hotel_staff"], _line(booking, world["room"]).id,
+                              "Closed for renovation", gateway=gateway)
+    confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
+                             gateway=gateway)
+    journey = journey_of(booking)
+    login(client, world["patient"])
+    page = client.get(f"/my/journeys/{journey.id}")
+    assert page.status_code == 200
+    assert "Closed for renovation" in text(page) and 'id="proceed"' in text(page)
+    answer = client.post(f"/my/bookings/{booking.id}/proceed")
+    assert answer.status_code == 302
+    db.session.refresh(booking)
+    assert booking.status == BookingStatus.CONFIRMED
+    assert booking.payments[0].captured_minor == 195000
+
+
+def test_another_patient_cannot_act_on_the_booking(world, gateway, client):
+    booking = authorised_booking(world, gateway)
+    login(client, world["patient2"])
+    assert client.post(f"/my/bookings/{booking.id}/cancel").status_code == 404
+    assert client.post(f"/my/booking-lines/{booking.lines[0].id}/cancel").status_code == 404
+    assert client.get(f"/my/bookings/{booking.id}/balance").status_code == 404
+    db.session.refresh(booking)
+    assert booking.status == BookingStatus.AUTHORISED
+
+
+def test_the_fee_is_shown_and_kept_when_an_item_is_cancelled(world, gateway, client):
+    offers.set_cancellation_tiers(world["admin"], world["surgery"].id,
+                                  [{"days_before": 7, "refund_percent": 50}])
+    booking = confirmed_booking(world, gateway)
+    surgery = _line(booking, world["surgery"])
+    login(client, world["patient"])
+    page = text(client.get(f"/my/journeys/{journey_of(booking).id}?lang=de"))
+    assert "3.250,00" in page  # the fee the clinic keeps, formatted for German
+    too_long = client.post(f"/my/booking-lines/{surgery.id}/cancel", data={"reason": "x" * 501})
+    assert too_long.status_code == 302
+    db.session.refresh(surgery)
+    assert surgery.status == LineStatus.CONFIRMED  # refused, nothing changed
+    client.post(f"/my/booking-lines/{surgery.id}/cancel", data={"reason": "Changed plans"})
+    db.session.refresh(surgery)
+    assert surgery.status == LineStatus.CANCELLED and surgery.kept_minor == 325000
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_balance_page_asks_for_the_card(world, gateway, client, lang):
+    booking = confirmed_booking(world, gateway)
+    login(client, world["patient"])
+    page = client.get(f"/my/bookings/{booking.id}/balance?lang={lang}")
+    assert page.status_code == 200 and 'id="card-element"' in text(page)
+    missing = client.post(f"/my/bookings/{booking.id}/balance",
+                          data={"idempotency_key": "balance-key-01", "payment_method": ""})
+    assert missing.status_code == 422
+    paid = client.post(f"/my/bookings/{booking.id}/balance",
+                       data={"idempotency_key": "balance-key-01",
+                             "payment_method": "pm_card_visa"})
+    assert paid.status_code == 302
+    again = client.post(f"/my/bookings/{booking.id}/balance",  # the same form, twice
+                        data={"idempotency_key": "balance-key-01",
+                              "payment_method": "pm_card_visa"})
+    assert again.status_code == 302
+    db.session.refresh(booking)
+    balance_payments = [p for p in booking.payments if p.kind == PaymentKind.BALANCE]
+    assert [p.status for p in balance_payments] == [PaymentStatus.CAPTURED]
