@@ -1,6 +1,7 @@
 """Every transition of a booking, a line, a payment, a refund or a payout is a row:
-who, when, from, to, why. State changes go through :func:`move`, which writes that row
-and tells whoever listens (the journey follows its booking) in the same transaction."""
+who, when, from, to, why (a reason code, translated when read). State changes go
+through :func:`move`, which writes that row and tells whoever listens (the journey
+follows its booking) in the same transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from blinker import Namespace
 
 from bookings.models import Booking, BookingEvent
 from journey.extensions import db
+from journey.reasons import Why
 
 signals = Namespace()
 #: Sent as ``booking_moved.send(booking, old=..., new=..., actor=..., now=...)``.
@@ -23,15 +25,16 @@ def _state(value) -> str | None:
 
 
 def record(booking: Booking, subject: str, subject_id: int, from_state, to_state, *,
-           actor: str, now: datetime, reason: str = "") -> None:
-    db.session.add(BookingEvent(
+           actor: str, now: datetime, reason: Why | str = "") -> None:
+    event = BookingEvent(
         booking_id=booking.id, subject=subject, subject_id=subject_id,
-        from_state=_state(from_state), to_state=_state(to_state), actor=actor, at=now,
-        reason=reason[:500]))
+        from_state=_state(from_state), to_state=_state(to_state), actor=actor, at=now)
+    event.set_reason(reason)
+    db.session.add(event)
 
 
 def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
-         reason: str = "") -> bool:
+         reason: Why | str = "") -> bool:
     """Set ``subject_obj.status`` (the booking itself, or one of its lines, payments,
     refunds, payouts) to ``to`` and record it; nothing happens when it is there already."""
     old = subject_obj.status

@@ -30,6 +30,7 @@ from bookings.saga import OPEN_PAYMENT, advance
 from journey.accounts.permissions import is_cluster
 from journey.errors import Conflict, Forbidden
 from journey.extensions import db
+from journey.reasons import Why, why
 from journey.types import today_in, utcnow
 
 
@@ -51,7 +52,7 @@ def open_balance_payment(booking: Booking, *, now: datetime, actor: str) -> Paym
         return current
     if current is not None:
         move(booking, current, PaymentStatus.CANCELLED, actor=actor, now=now,
-             reason="replaced by a request for the current balance")
+             reason=why("balance_replaced"))
     if amount <= 0:
         return None
     payment = Payment(booking_id=booking.id, kind=PaymentKind.BALANCE, amount_minor=amount,
@@ -59,7 +60,7 @@ def open_balance_payment(booking: Booking, *, now: datetime, actor: str) -> Paym
     db.session.add(payment)
     db.session.flush()
     record(booking, "payment", payment.id, None, PaymentStatus.CREATED, actor=actor, now=now,
-           reason="balance requested")
+           reason=why("balance_requested"))
     return payment
 
 
@@ -80,11 +81,11 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
     try:
         request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
     except Conflict:
-        _failed(booking, payment, actor=who, now=now, reason="the card was refused")
+        _failed(booking, payment, actor=who, now=now, reason=why("payment_refused"))
         db.session.commit()
         raise
     if payment.status != PaymentStatus.AUTHORISED:
-        _failed(booking, payment, actor=who, now=now, reason="not authorised")
+        _failed(booking, payment, actor=who, now=now, reason=why("not_authorised"))
         db.session.commit()
         raise Conflict(_l("The card was not authorised; try another card."))
     advance(booking, gateway, actor=who, now=now)
@@ -92,7 +93,7 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
 
 
 def _failed(booking: Booking, payment: Payment, *, actor: str, now: datetime,
-            reason: str) -> None:
+            reason: Why) -> None:
     move(booking, payment, PaymentStatus.FAILED, actor=actor, now=now, reason=reason)
     escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now, detail=reason)
 
@@ -120,6 +121,6 @@ def send_balance_reminders(*, now: datetime | None = None) -> int:
                                 "due_on": booking.balance_due_on.isoformat()})
         if booking.balance_due_on < today:
             escalate(booking, EscalationKind.BALANCE_UNPAID, now=now,
-                     detail=f"due on {booking.balance_due_on.isoformat()}")
+                     detail=why("balance_due", due_on=booking.balance_due_on))
         db.session.commit()
     return sent

@@ -39,6 +39,7 @@ from journey.accounts.permissions import is_cluster
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import percent_of, split_minor
+from journey.reasons import Why, why
 from journey.types import today_in, utcnow
 from providers.models import Offer, Provider
 from providers.services.offers import refund_percent
@@ -88,24 +89,24 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
                                              BookingStatus.FAILED):
         raise Conflict(_l("This line cannot be cancelled any more."))
     who = f"user:{actor.id}"
-    why = reason or ("cancelled by the member" if by_member else "cancelled")
+    cause = why("cancelled_by_member" if by_member else "cancelled", note=reason)
     if booking.status in UNCAPTURED:
-        _drop_uncaptured_line(booking, line, gateway, actor=who, now=now, reason=why)
+        _drop_uncaptured_line(booking, line, gateway, actor=who, now=now, reason=cause)
         return line
     line.kept_minor = 0 if by_member else cancellation_fee(line, now=now)
     if by_member:  # the patient is offered alternatives for it, like after a decline
-        line.decline_reason = why
+        line.decline_reason = reason
     move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
-         reason=f"{why} (kept {line.kept_minor})")
+         reason=_fee_kept(booking, line, cause))
     _owe_less(booking, line)
     _cap_fees(booking, [line])
     post_cancelled_line(booking, line, now=now)
     if by_member:
         notify(booking, booking.customer_ref, "line_cancelled_by_member", f"line:{line.id}",
-               now=now, payload={"line_id": line.id, "reason": why})
+               now=now, payload={"line_id": line.id, "reason": reason})
         escalate(booking, EscalationKind.LINE_DECLINED, line=line, now=now,
-                 detail=why, key=f"member_cancel:line:{line.id}")
-    _settle_after_cancel(booking, gateway, actor=who, now=now, reason=why, line=line)
+                 detail=cause, key=f"member_cancel:line:{line.id}")
+    _settle_after_cancel(booking, gateway, actor=who, now=now, reason=cause, line=line)
     return line
 
 
@@ -115,7 +116,7 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     """Cancel every line still active (each under its own terms), or, before anything
     was captured, end the booking and release the card."""
     now = now or utcnow()
-    reason = _reason(reason) or "cancelled"
+    cause = why("cancelled", note=_reason(reason))
     gateway = gateway or StripeGateway.from_config()
     booking = get_visible_booking(actor, booking_id, lock=True)
     if not (is_cluster(actor) or is_customer(actor, booking)):
@@ -123,10 +124,10 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     who = f"user:{actor.id}"
     if booking.status == BookingStatus.PENDING_PAYMENT:
         release_holds(booking.hold_group, now=now)
-        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=reason)
+        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause)
         return booking
     if booking.status in UNCAPTURED:
-        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=reason)
+        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause)
         return booking
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict(_l("This booking has already ended."))
@@ -134,13 +135,18 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     for line in cancelled:
         line.kept_minor = cancellation_fee(line, now=now)
         move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
-             reason=f"{reason} (kept {line.kept_minor})")
+             reason=_fee_kept(booking, line, cause))
         _owe_less(booking, line)
     _cap_fees(booking, cancelled)
     for line in cancelled:
         post_cancelled_line(booking, line, now=now)
-    _settle_after_cancel(booking, gateway, actor=who, now=now, reason=reason)
+    _settle_after_cancel(booking, gateway, actor=who, now=now, reason=cause)
     return booking
+
+
+def _fee_kept(booking: Booking, line: BookingLine, cause: Why) -> Why:
+    return why("cancelled_fee_kept", note=cause.note, kept_minor=line.kept_minor,
+               currency=booking.currency)
 
 
 def _owe_less(booking: Booking, line: BookingLine) -> None:
@@ -168,7 +174,7 @@ def _cap_fees(booking: Booking, lines: list[BookingLine]) -> None:
 
 
 def _drop_uncaptured_line(booking: Booking, line: BookingLine, gateway: StripeGateway, *,
-                          actor: str, now: datetime, reason: str) -> None:
+                          actor: str, now: datetime, reason: Why) -> None:
     """Before capture nothing is kept: the line leaves, the deposit shrinks in
     proportion, and the booking goes on (it may now be ready to capture)."""
     move(booking, line, LineStatus.CANCELLED, actor=actor, now=now, reason=reason)
@@ -182,19 +188,19 @@ def _drop_uncaptured_line(booking: Booking, line: BookingLine, gateway: StripeGa
     if booking.status == BookingStatus.ACTION_REQUIRED and not any(
             other.status == LineStatus.DECLINED for other in booking.lines):
         move(booking, booking, BookingStatus.AUTHORISED, actor=actor, now=now,
-             reason="the declined line is gone")
+             reason=why("declined_line_gone"))
     db.session.commit()
     advance(booking, gateway, actor=actor, now=now)
 
 
 def _settle_after_cancel(booking: Booking, gateway: StripeGateway, *, actor: str,
-                         now: datetime, reason: str, line: BookingLine | None = None) -> None:
+                         now: datetime, reason: Why, line: BookingLine | None = None) -> None:
     """After a cancellation of a captured booking: refund what was paid beyond what
     is now owed, drop an unpaid balance request, end the booking if nothing is left."""
     for payment in booking.payments:  # a balance asked for the old total
         if payment.status in OPEN_PAYMENT:
             move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
-                 reason="the amount owed changed")
+                 reason=why("amount_owed_changed"))
     refunds = _plan_refunds(booking, paid_minor(booking) - booking.total_minor, line=line,
                             reason=reason, now=now)
     if not any(other.active for other in booking.lines):
@@ -205,7 +211,7 @@ def _settle_after_cancel(booking: Booking, gateway: StripeGateway, *, actor: str
     db.session.commit()
 
 
-def _plan_refunds(booking: Booking, amount: int, *, line: BookingLine | None, reason: str,
+def _plan_refunds(booking: Booking, amount: int, *, line: BookingLine | None, reason: Why,
                   now: datetime) -> list[Refund]:
     refunds = []
     for payment in sorted(booking.payments, key=lambda p: p.id, reverse=True):
@@ -218,11 +224,13 @@ def _plan_refunds(booking: Booking, amount: int, *, line: BookingLine | None, re
         refund = Refund(booking_id=booking.id, payment_id=payment.id,
                         line_id=line.id if line is not None else None, amount_minor=take,
                         currency=booking.currency, status=RefundStatus.CREATED,
-                        reason=reason[:500], created_at=now)
+                        created_at=now)
+        refund.set_reason(reason)
         db.session.add(refund)
         db.session.flush()
         record(booking, "refund", refund.id, None, RefundStatus.CREATED, actor="system",
-               now=now, reason=f"{take} of payment {payment.id}")
+               now=now, reason=why("refund_planned", amount_minor=take,
+                                     currency=booking.currency, payment=payment.id))
         refunds.append(refund)
         amount -= take
     return refunds
@@ -242,16 +250,17 @@ def send_refund(refund: Refund, gateway: StripeGateway, *, actor: str,
             if status == "failed":
                 refund.payment.refunded_minor -= refund.amount_minor
                 move(booking, refund, RefundStatus.FAILED, actor=actor, now=now,
-                     reason="Stripe refused the refund")
+                     reason=why("refund_refused"))
                 escalate(booking, EscalationKind.PAYMENT_FAILED, payment=refund.payment,
                          now=now, key=f"refund_failed:refund:{refund.id}")
                 return True
     except stripe.StripeError as error:
         record(booking, "refund", refund.id, refund.status, refund.status, actor=actor,
-               now=now, reason=f"Stripe error, to retry: {error}"[:500])
+               now=now, reason=why("refund_to_retry", note=str(error)))
         return False
     refund.stripe_refund_id = found
-    move(booking, refund, RefundStatus.SUCCEEDED, actor=actor, now=now, reason=found)
+    move(booking, refund, RefundStatus.SUCCEEDED, actor=actor, now=now,
+         reason=why("refund_done", note=found))
     return True
 
 

@@ -39,6 +39,7 @@ from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
 from journey.accounts.permissions import is_cluster
 from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
+from journey.reasons import why
 from journey.types import utcnow
 from providers.services.availability import register_usage_source, spread_by_day
 
@@ -98,7 +99,7 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
     db.session.add(booking)
     db.session.flush()
     record(booking, "booking", booking.id, None, booking.status, actor=actor, now=now,
-           reason="checkout started, holds placed")
+           reason=why("checkout_started"))
     record(booking, "payment", booking.payments[0].id, None, PaymentStatus.CREATED,
            actor=actor, now=now)
     db.session.flush()
@@ -129,10 +130,12 @@ def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
 
 
 def _refused(payment: Payment, *, actor: str, now: datetime, reason: str):
+    """Stripe's ``reason`` (in Stripe's words) is kept as the note of the refusal."""
     booking = payment.booking
-    move(booking, payment, PaymentStatus.FAILED, actor=actor, now=now, reason=reason[:500])
+    refused = why("payment_refused", note=reason)
+    move(booking, payment, PaymentStatus.FAILED, actor=actor, now=now, reason=refused)
     escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now,
-             detail=reason)
+             detail=refused)
     db.session.commit()
     raise Conflict(_l("The payment could not be started: %(reason)s", reason=reason))
 
@@ -150,7 +153,7 @@ def next_attempt(booking: Booking, *, actor: str, now: datetime,
             with contextlib.suppress(stripe.StripeError):
                 gateway.cancel(payment.intent_id)
         move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
-             reason="replaced by a new attempt")
+             reason=why("payment_replaced"))
     fresh = Payment(booking_id=booking.id, kind=payment.kind, amount_minor=payment.amount_minor,
                     currency=booking.currency, status=PaymentStatus.CREATED, created_at=now)
     db.session.add(fresh)
@@ -220,7 +223,7 @@ def pay_now(actor, booking_id: int, *, payment_method: str | None,
         renew_holds(booking.hold_group, ttl=ttl, now=now)
         booking.expires_at = now + ttl
         record(booking, "booking", booking.id, booking.status, booking.status, actor=who,
-               now=now, reason="holds renewed")
+               now=now, reason=why("holds_renewed"))
     payment = next_attempt(booking, actor=who, now=now, gateway=gateway)
     db.session.commit()  # the payment row exists before Stripe is called
     request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)

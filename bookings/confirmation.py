@@ -26,6 +26,7 @@ from journey.accounts.permissions import is_cluster, require_member_access
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import split_minor
+from journey.reasons import Why, why
 from journey.types import utcnow
 
 
@@ -70,7 +71,7 @@ def accept_line(actor, line_id: int, *, gateway: StripeGateway | None = None,
     booking, line = _line_for_answer(actor, line_id)
     line.decided_at = now
     move(booking, line, LineStatus.CONFIRMED, actor=f"user:{actor.id}", now=now,
-         reason="accepted by the member")
+         reason=why("member_accepted"))
     db.session.commit()  # the answer stands, whatever happens to the capture
     advance(booking, gateway or StripeGateway.from_config(), actor=f"user:{actor.id}",
             now=now)
@@ -90,7 +91,7 @@ def decline_line(actor, line_id: int, reason: str, *, gateway: StripeGateway | N
     line.decided_at = now
     line.decline_reason = reason
     move(booking, line, LineStatus.DECLINED, actor=f"user:{actor.id}", now=now,
-         reason=reason)
+         reason=why("member_declined", note=reason))
     db.session.commit()
     advance(booking, gateway or StripeGateway.from_config(), actor=f"user:{actor.id}",
             now=now)
@@ -119,10 +120,10 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
     for line in booking.lines:
         if line.status == LineStatus.DECLINED:
             move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
-                 reason="declined by the member; the patient went on without it")
+                 reason=why("declined_line_dropped"))
     if not kept:
         cancel_uncaptured(booking, gateway, actor=who, now=now,
-                           reason="every line was declined")
+                           reason=why("all_declined"))
         return booking
     new_total = sum(line.amount_minor for line in kept)
     if new_total < booking.total_minor:  # the deposit shrinks in proportion
@@ -130,14 +131,14 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
             booking.due_now_minor, [new_total, booking.total_minor - new_total])[0]
     booking.total_minor = new_total
     move(booking, booking, BookingStatus.AUTHORISED, actor=who, now=now,
-         reason="the patient goes on with the confirmed lines")
+         reason=why("patient_went_on"))
     db.session.commit()
     advance(booking, gateway, actor=who, now=now)
     return booking
 
 
 def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
-                       now: datetime, reason: str) -> None:
+                       now: datetime, reason: Why) -> None:
     """End a booking nothing was captured for: release the authorisation and lines."""
     for line in booking.lines:
         if line.active:
@@ -153,7 +154,7 @@ def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
         except Exception:  # noqa: BLE001 - the reconcile job releases it later
             return
         move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
-             reason="authorisation released")
+             reason=why("authorisation_released"))
         db.session.commit()
 
 
@@ -169,7 +170,7 @@ def chase_deadlines(*, now: datetime | None = None) -> int:
     for line in lines:
         if line.respond_by <= now:
             opened += escalate(line.booking, EscalationKind.MEMBER_DEADLINE, line=line,
-                               now=now, detail=f"no answer by {line.respond_by.isoformat()}")
+                               now=now, detail=why("no_answer", deadline_at=line.respond_by))
         else:
             notify(line.booking, f"provider:{line.provider_id}", "request_reminder",
                    f"line:{line.id}", now=now, payload={"line_id": line.id})

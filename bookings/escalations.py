@@ -14,6 +14,7 @@ from bookings.models import Booking, BookingLine, Escalation, EscalationKind, No
 from journey.accounts.permissions import require_cluster
 from journey.errors import Conflict, NotFound
 from journey.extensions import db
+from journey.reasons import Why
 from journey.types import utcnow
 
 
@@ -29,16 +30,17 @@ def _add_once(model, row) -> bool:
 
 
 def escalate(booking: Booking, kind: EscalationKind, *, line: BookingLine | None = None,
-             payment: Payment | None = None, now: datetime, detail: str = "",
+             payment: Payment | None = None, now: datetime, detail: Why | str = "",
              key: str | None = None) -> bool:
     """Open an escalation for a coordinator, once per fact."""
     subject = f"line:{line.id}" if line is not None else \
         f"payment:{payment.id}" if payment is not None else f"booking:{booking.id}"
-    return _add_once(Escalation, Escalation(
+    escalation = Escalation(
         key=key or f"{kind.value}:{subject}", kind=kind, booking_id=booking.id,
         line_id=line.id if line is not None else None,
-        payment_id=payment.id if payment is not None else None, detail=detail[:500],
-        opened_at=now))
+        payment_id=payment.id if payment is not None else None, opened_at=now)
+    escalation.set_reason(detail)
+    return _add_once(Escalation, escalation)
 
 
 def notify(booking: Booking, recipient: str, kind: str, fact: str, *, now: datetime,

@@ -19,6 +19,7 @@ from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
 from bookings.payments import StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance_all, apply_intent
 from journey.extensions import db
+from journey.reasons import why
 from journey.types import utcnow
 
 
@@ -57,7 +58,7 @@ def expire_unpaid(gateway: StripeGateway, *, now: datetime | None = None) -> int
                 booking, gateway, now=now) and booking.status == BookingStatus.PENDING_PAYMENT:
             release_holds(booking.hold_group, now=now)
             move(booking, booking, BookingStatus.EXPIRED, actor="job:expire", now=now,
-                 reason="not paid before the holds expired")
+                 reason=why("not_paid_in_time"))
             expired += 1
         db.session.commit()
     db.session.commit()
@@ -82,7 +83,7 @@ def _release_open_payments(booking: Booking, gateway: StripeGateway, *,
             except stripe.StripeError:
                 return False
         move(booking, payment, PaymentStatus.CANCELLED, actor="job:expire", now=now,
-             reason="not authorised in time")
+             reason=why("not_authorised_in_time"))
     return True
 
 

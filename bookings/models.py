@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from journey.extensions import db
+from journey.reasons import Reasoned
 from journey.types import StrEnumType, UTCDateTime, utcnow
 
 
@@ -204,7 +205,7 @@ class Payment(db.Model):
         return self.captured_minor - self.refunded_minor
 
 
-class Refund(db.Model):
+class Refund(Reasoned, db.Model):
     """Money given back from one captured payment; its id is the Stripe idempotency key.
 
     ``refunded_minor`` on the payment counts refunds from the moment their row exists,
@@ -278,10 +279,11 @@ class Payout(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Escalation(db.Model):
+class Escalation(Reasoned, db.Model):
     """Something a coordinator must look at. ``key`` names the fact (one per fact)."""
 
     __tablename__ = "escalation"
+    note_column = "detail"  # the reason's note; ``note`` is the coordinator's on resolving
     __table_args__ = (Index("ix_escalation_open", "resolved_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -315,7 +317,7 @@ class Notification(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class BookingEvent(db.Model):
+class BookingEvent(Reasoned, db.Model):
     """The audit trail: every transition of a booking, a line or a payment."""
 
     __tablename__ = "booking_event"

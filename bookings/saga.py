@@ -34,6 +34,7 @@ from bookings.payments import Intent, StripeGateway
 from bookings.settlement import post_confirmed_lines
 from journey.errors import Conflict
 from journey.extensions import db
+from journey.reasons import why
 from journey.types import utcnow
 
 #: Payment states a payment may still leave (a late or repeated event never goes back).
@@ -61,12 +62,13 @@ def apply_intent(payment: Payment, intent: Intent, *, actor: str,
         # Captured by us (the answer lost in a crash) or, for real Stripe, by itself.
         payment.captured_minor = intent.amount_received if intent.amount_received is not None \
             else capture_amount(payment)
-    move(booking, payment, new, actor=actor, now=now, reason=intent.error or "")
+    move(booking, payment, new, actor=actor, now=now,
+         reason=why("payment_refused", note=intent.error) if intent.error else "")
     if new == PaymentStatus.AUTHORISED and booking.status == BookingStatus.PENDING_PAYMENT:
         _authorise(booking, actor=actor, now=now)
     elif new == PaymentStatus.FAILED:
         escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now,
-                 detail=intent.error or "")
+                 detail=why("payment_refused", note=intent.error))
     db.session.flush()
     return True
 
@@ -84,17 +86,17 @@ def _authorise(booking: Booking, *, actor: str, now: datetime) -> None:
         _too_late(booking, actor=actor, now=now)
         return
     move(booking, booking, BookingStatus.AUTHORISED, actor=actor, now=now,
-         reason="card authorised")
+         reason=why("card_authorised"))
     respond_by = now + timedelta(hours=current_app.config["MEMBER_RESPONSE_HOURS"])
     for line in booking.lines:
         if line.instant:
             move(booking, line, LineStatus.CONFIRMED, actor=actor, now=now,
-                 reason="instant confirmation")
+                 reason=why("instant_confirmation"))
             line.decided_at = now
         else:
             line.respond_by = respond_by
             move(booking, line, LineStatus.REQUESTED, actor=actor, now=now,
-                 reason="waiting for the member")
+                 reason=why("waiting_for_member"))
             notify(booking, f"provider:{line.provider_id}", "request", f"line:{line.id}",
                    now=now, payload={"line_id": line.id, "respond_by": respond_by.isoformat()})
     db.session.flush()
@@ -107,9 +109,9 @@ def _too_late(booking: Booking, *, actor: str, now: datetime) -> None:
     for line in booking.lines:
         if line.active:
             move(booking, line, LineStatus.CANCELLED, actor=actor, now=now,
-                 reason="sold out before the card was authorised")
+                 reason=why("sold_out_before_authorisation"))
     move(booking, booking, BookingStatus.FAILED, actor=actor, now=now,
-         reason="the holds lapsed and the units were sold before the card was authorised")
+         reason=why("sold_out_before_authorisation"))
     release_holds(booking.hold_group, now=now)
     notify(booking, booking.customer_ref, "sold_out", f"booking:{booking.id}:sold_out",
            now=now)
@@ -147,7 +149,7 @@ def _step(booking: Booking, gateway: StripeGateway, *, actor: str, now: datetime
                 except stripe.StripeError:
                     continue  # the next sweep tries again
                 move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
-                     reason="authorisation released: the booking has ended")
+                     reason=why("authorisation_released_ended"))
         return
     if booking.status == BookingStatus.AUTHORISED:
         lines = [line for line in booking.lines
@@ -156,7 +158,7 @@ def _step(booking: Booking, gateway: StripeGateway, *, actor: str, now: datetime
             return  # members still to answer
         if any(line.status == LineStatus.DECLINED for line in lines):
             move(booking, booking, BookingStatus.ACTION_REQUIRED, actor=actor, now=now,
-                 reason="a member declined; the patient decides")
+                 reason=why("patient_decides"))
             notify(booking, booking.customer_ref, "declined", f"booking:{booking.id}:declined",
                    now=now)
             escalate(booking, EscalationKind.LINE_DECLINED, now=now)
@@ -177,7 +179,7 @@ def _step(booking: Booking, gateway: StripeGateway, *, actor: str, now: datetime
 
 def confirm(booking: Booking, *, actor: str, now: datetime) -> None:
     move(booking, booking, BookingStatus.CONFIRMED, actor=actor, now=now,
-         reason="every line confirmed, deposit captured")
+         reason=why("all_confirmed"))
     post_confirmed_lines(booking, now=now)
     notify(booking, booking.customer_ref, "confirmed", f"booking:{booking.id}:confirmed",
            now=now)
@@ -194,7 +196,7 @@ def _capture(payment: Payment, gateway: StripeGateway, *, actor: str,
         except stripe.StripeError:
             return False
         move(payment.booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
-             reason="nothing to capture")
+             reason=why("nothing_to_capture"))
         return True
     try:
         intent = gateway.retrieve(payment.intent_id)
@@ -202,7 +204,7 @@ def _capture(payment: Payment, gateway: StripeGateway, *, actor: str,
             intent = gateway.capture(payment, amount)
     except stripe.StripeError as error:
         record(payment.booking, "payment", payment.id, payment.status, payment.status,
-               actor=actor, now=now, reason=f"capture failed: {error}")
+               actor=actor, now=now, reason=why("capture_failed", note=str(error)))
         return False
     if intent.status != PaymentStatus.CAPTURED:
         return apply_intent(payment, intent, actor=actor, now=now) and False

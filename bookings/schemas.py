@@ -7,6 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields
 
 from bookings.models import EscalationKind
+from journey.reasons import ReasonSchema
 from journey.validation import T, length
 from providers.schemas import DECIMAL_STRING, minor_json
 
@@ -28,14 +29,13 @@ class PaymentOutSchema(Schema):
     client_secret = fields.String(allow_none=True)
 
 
-class RefundOutSchema(Schema):
+class RefundOutSchema(ReasonSchema):
     id = fields.Integer()
     payment_id = fields.Integer()
     line_id = fields.Integer(allow_none=True)
     status = fields.String()
     amount = fields.Function(lambda r: minor_json(r.amount_minor, r.currency))
     stripe_refund_id = fields.String(allow_none=True)
-    reason = fields.String()
     created_at = fields.DateTime()
 
 
@@ -74,7 +74,7 @@ class BookingOutSchema(Schema):
     payments = fields.List(fields.Nested(PaymentOutSchema))
 
 
-class EventOutSchema(Schema):
+class EventOutSchema(ReasonSchema):
     id = fields.Integer()
     subject = fields.String()
     subject_id = fields.Integer()
@@ -82,7 +82,6 @@ class EventOutSchema(Schema):
     to_state = fields.String()
     actor = fields.String()
     at = fields.DateTime()
-    reason = fields.String()
 
 
 class InboxQuerySchema(Schema):
@@ -141,13 +140,12 @@ class EscalationQuerySchema(Schema):
     kind = fields.Enum(EscalationKind, by_value=True, load_default=None)
 
 
-class EscalationOutSchema(Schema):
+class EscalationOutSchema(ReasonSchema):
     id = fields.Integer()
     kind = fields.String()
     booking_id = fields.Integer()
     line_id = fields.Integer(allow_none=True)
     payment_id = fields.Integer(allow_none=True)
-    detail = fields.String()
     opened_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)
     resolved_by = fields.String(allow_none=True)

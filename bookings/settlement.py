@@ -35,6 +35,7 @@ from journey.accounts.permissions import require_admin, require_member_access
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import percent_of
+from journey.reasons import why
 from journey.types import utcnow
 from providers.models import ChainLink, Provider
 
@@ -248,10 +249,10 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
         except stripe.StripeError as error:
             payout.error = str(error)[:500]
             move(booking, payout, PayoutStatus.FAILED, actor=f"user:{actor.id}", now=now,
-                 reason=payout.error)
+                 reason=why("payout_failed", note=payout.error))
             continue
         payout.error = ""
         move(booking, payout, PayoutStatus.PAID, actor=f"user:{actor.id}", now=now,
-             reason=payout.transfer_id)
+             reason=why("payout_paid", note=payout.transfer_id))
     db.session.flush()
     return payouts

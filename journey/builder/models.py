@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from journey.accounts.models import User
 from journey.extensions import db
+from journey.reasons import Reasoned
 from journey.types import StrEnumType, UTCDateTime, utcnow
 from providers.models import ChainLink, Offer, Provider
 
@@ -226,7 +227,7 @@ class JourneyItem(db.Model):
     borne_by: Mapped[Provider | None] = relationship()
 
 
-class JourneyTransition(db.Model):
+class JourneyTransition(Reasoned, db.Model):
     """A change of a journey's state: who, when, from, to, why."""
 
     __tablename__ = "journey_transition"

@@ -15,6 +15,7 @@ from journey.builder.models import (
 )
 from journey.builder.services.templates import template_text
 from journey.i18n import content_language
+from journey.reasons import ReasonSchema
 from journey.types import MAX_ID
 from journey.validation import T, in_range, length
 from providers.models import CHAIN_LINK_TITLES, ChainLink
@@ -171,12 +172,11 @@ class ItemSchema(Schema):
         return (item.start_on + timedelta(days=item.days)).isoformat()
 
 
-class TransitionSchema(Schema):
+class TransitionSchema(ReasonSchema):
     from_status = fields.Enum(JourneyStatus, by_value=True, allow_none=True)
     to_status = fields.Enum(JourneyStatus, by_value=True)
     actor_id = fields.Integer(allow_none=True)
     at = fields.DateTime()
-    reason = fields.String()
 
 
 class JourneySchema(Schema):

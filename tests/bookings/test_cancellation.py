@@ -5,12 +5,14 @@ from datetime import timedelta
 
 import pytest
 import stripe
+from flask_babel import force_locale
 
 from bookings import balance, cancellation
 from bookings.availability import Line, free_units
 from bookings.jobs import balance_reminders, reconcile_payments
 from bookings.models import (
     Booking,
+    BookingEvent,
     Escalation,
     EscalationKind,
     LineStatus,
@@ -21,6 +23,7 @@ from bookings.models import (
     RefundStatus,
 )
 from bookings.settlement import booking_net_by_member
+from journey.builder.models import JourneyTransition
 from journey.errors import Conflict, Forbidden, NotFound
 from journey.extensions import db
 from journey.types import utcnow
@@ -106,6 +109,30 @@ def test_a_patient_cancellation_keeps_the_fee_and_refunds_the_rest(world, gatewa
     assert [r.amount for r in _stripe_refunds(gateway, balance_payment)] == [325000]
     assert free_units(Line(world["surgery"].id, soon(12), 1, 1)) == 2
     assert booking_net_by_member(paid.id)[world["clinic"].id] == 325000  # no commission set
+
+
+def test_the_audit_trail_stores_codes_and_keeps_only_peoples_words(world, gateway, paid, app):
+    """Every row of a booking's life has a reason code; the only free text is what a
+    person typed (or Stripe's ids and messages), so the trail reads in any language."""
+    surgery = _line(paid, world["surgery"])
+    cancellation.cancel_line(world["patient"], surgery.id, reason="Changed plans",
+                             gateway=gateway)
+    db.session.commit()
+    events = db.session.scalars(db.select(BookingEvent).where(
+        BookingEvent.booking_id == paid.id)).all()
+    uncoded = [(e.subject, e.to_state, e.reason) for e in events
+               if not e.reason_code and e.reason]
+    assert uncoded == []
+    transitions = db.session.scalars(db.select(JourneyTransition)).all()
+    assert transitions and all(t.reason_code for t in transitions)
+    cancelled = next(e for e in events if e.subject == "line" and e.subject_id == surgery.id
+                     and e.to_state == "cancelled")
+    assert (cancelled.reason_code, cancelled.reason) == ("cancelled_fee_kept", "Changed plans")
+    refund = db.session.scalar(db.select(Refund))
+    with app.test_request_context(), force_locale("lt"):
+        assert cancelled.explained == \
+            "Atšaukta, pagal sąlygas pasilikta 3\xa0250,00\xa0€: Changed plans"
+        assert refund.explained == "Atšaukta: Changed plans"
 
 
 def test_refunds_never_pass_what_was_captured(world, gateway, paid):

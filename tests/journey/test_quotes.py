@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from journey.builder.models import Quote
 from journey.builder.services import journeys, quotes, settings, templates
@@ -18,10 +19,10 @@ def world(make):
     return build_world(make)
 
 
-def _journey(world, *, currency="EUR", **kw):
+def _journey(world, *, currency="EUR", language="en", **kw):
     journey = journeys.open_journey(world["patient"], arrival_on=soon(10),
                                     departure_on=soon(20), nationality="DE",
-                                    currency=currency, language="en", **kw)
+                                    currency=currency, language=language, **kw)
     db.session.commit()
     return journey
 
@@ -183,6 +184,20 @@ def test_template_discount_and_a_borne_link(world):
     assert quote.subtotal_minor == 80000 + 650000
     assert quote.discount_minor == 73000
     assert quote.total_minor == 657000 == sum(line.total_minor for line in quote.lines)
+    assert quote.lines[3].title == "Package discount"
+
+
+def test_the_discount_line_is_written_in_the_journeys_language(world, app):
+    template = templates.create_template(
+        world["admin"], discount_percent=10, status="published",
+        texts={"en": {"name": "Knee"}},
+        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10}])
+    db.session.commit()
+    journey = _journey(world, language="de")
+    journeys.apply_template(world["patient"], journey.id, template.id)
+    with app.test_request_context("/?lang=lt"), force_locale("lt"):  # a Lithuanian clerk
+        quote = quotes.create_quote(world["patient"], journey.id)
+    assert quote.lines[-1].title == "Paketrabatt"
 
 
 def test_deposit_follows_the_cluster_setting(world):

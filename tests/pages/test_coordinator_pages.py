@@ -106,11 +106,15 @@ def test_a_journeys_timeline_with_its_audit_trail(client, world):
     login(client, world["coordinator"])
     page = client.get(f"/coordinator/journeys/{journey.id}?lang=en").get_data(as_text=True)
     timeline = page[page.index('class="timeline"'):]
-    assert "Opened as Draft" in timeline and "opened by a member" in timeline
+    assert "Opened as Draft" in timeline and "Opened by a member for the patient" in timeline
     assert "Added: Knee replacement" in timeline and "Rasa Staff" in timeline
     assert timeline.index("State: Quote accepted → Booked") > timeline.index("Added:")
     assert "deposit authorised" in timeline and "Cora Coordinator" in timeline
     assert "Opened at the window of Neris Clinic" in page
+    lithuanian = client.get(f"/coordinator/journeys/{journey.id}?lang=lt").get_data(
+        as_text=True)
+    assert "Narys pradėjo pacientui" in lithuanian  # the stored code, read in Lithuanian
+    assert "Opened by a member" not in lithuanian
 
 
 def test_an_unknown_journey_is_404(client, world):

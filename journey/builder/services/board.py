@@ -101,7 +101,7 @@ def journey_timeline(actor, journey_id: int) -> tuple[Journey, list[TimelineEntr
 
     entries = [TimelineEntry(t.at, "transition", t.actor,
                              t.from_status.value if t.from_status else None,
-                             t.to_status.value, t.reason or "")
+                             t.to_status.value, t.explained)
                for t in journey.transitions]
     entries += [TimelineEntry(i.created_at, "item", user(i.added_by_id), detail=i)
                 for i in items]
@@ -116,7 +116,7 @@ def journey_timeline(actor, journey_id: int) -> tuple[Journey, list[TimelineEntr
         who = event.actor or ""
         person = user(int(who[5:])) if who.startswith("user:") and who[5:].isdigit() else None
         entries.append(TimelineEntry(event.at, "booking", person, event.from_state,
-                                     event.to_state, event.reason or "", detail=event,
+                                     event.to_state, event.explained, detail=event,
                                      actor_label="" if person else who))
     entries.sort(key=lambda e: e.at)
     return journey, entries

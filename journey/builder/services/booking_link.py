@@ -17,6 +17,7 @@ from journey.builder.services.composition import suggest_alternatives
 from journey.builder.services.journeys import TRANSITIONS, get_journey, transition
 from journey.errors import NotFound
 from journey.extensions import db
+from journey.reasons import why
 
 BEFORE_CAPTURE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
                   BookingStatus.ACTION_REQUIRED)
@@ -48,7 +49,7 @@ def follow_booking(booking: Booking, *, old, new, actor: str, now) -> None:
         return
     if target not in TRANSITIONS[journey.status]:
         return
-    transition(journey, target, reason=f"booking {booking.id} {new.value} ({actor})", now=now)
+    transition(journey, target, reason=why("booking_followed", booking=booking.id), now=now)
 
 
 @dataclass

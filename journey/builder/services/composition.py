@@ -25,6 +25,7 @@ from journey.builder.services.settings import get_settings
 from journey.errors import InvalidInput
 from journey.extensions import db
 from journey.money import Money
+from journey.reasons import why
 from journey.types import today_in, utcnow
 from providers.models import MemberStatus, Offer, OfferStatus, Provider
 from providers.services.offers import offer_text, price_for
@@ -139,7 +140,7 @@ def plan_journey(actor, journey_id: int, *, arrival_on: date | None = None,
         item.start_on, item.days = planned.start_on, planned.days
     journey.arrival_on = result.arrival_on
     journey.departure_on = result.departure_on
-    package_changed(journey, actor, "dates planned")
+    package_changed(journey, actor, why("dates_planned"))
     db.session.flush()
     return journey, []
 

@@ -24,6 +24,7 @@ from journey.builder.services.templates import get_template
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import require_currency
+from journey.reasons import Why, why
 from journey.types import today_in, utcnow
 from providers.models import ChainLink, DurationUnit, Offer, Provider
 from providers.services.common import check_country, check_language
@@ -110,7 +111,7 @@ def list_journeys(actor, *, status: JourneyStatus | None = None, page=1, per_pag
 
 # --- states -------------------------------------------------------------------------
 
-def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: str = "",
+def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: Why | str = "",
                now: datetime | None = None) -> None:
     """Move ``journey`` to ``to`` and record who, when, from, to and why."""
     to = JourneyStatus(to)
@@ -118,8 +119,8 @@ def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: str =
         raise Conflict(_l("A journey cannot go from %(old)s to %(new)s.",
                           old=journey.status.value, new=to.value))
     row = JourneyTransition(from_status=journey.status, to_status=to,
-                            actor_id=actor.id if actor else None, at=now or utcnow(),
-                            reason=reason)
+                            actor_id=actor.id if actor else None, at=now or utcnow())
+    row.set_reason(reason)
     if journey.id is None:
         journey.transitions.append(row)
     else:  # appended without loading the whole history
@@ -133,12 +134,13 @@ def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:
     journey = get_journey(actor, journey_id)
     if journey.status not in EDITABLE and not actor.role.is_cluster:
         raise Forbidden(_l("Only a coordinator cancels a booked journey."))
-    transition(journey, JourneyStatus.CANCELLED, actor=actor, reason=reason)
+    transition(journey, JourneyStatus.CANCELLED, actor=actor,
+               reason=why("cancelled", note=reason))
     db.session.flush()
     return journey
 
 
-def package_changed(journey: Journey, actor, what: str) -> None:
+def package_changed(journey: Journey, actor, what: Why) -> None:
     """A change to the package: a quoted or accepted journey is a draft again."""
     if journey.status in (JourneyStatus.QUOTED, JourneyStatus.ACCEPTED):
         transition(journey, JourneyStatus.DRAFT, actor=actor, reason=what)
@@ -232,7 +234,7 @@ def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=Non
     _check_dates(journey)
     db.session.add(journey)
     transition(journey, JourneyStatus.DRAFT, actor=actor, now=now,
-               reason="opened by a member" if actor.role.is_member else "opened")
+               reason=why("opened_by_member" if actor.role.is_member else "opened"))
     db.session.flush()
     return journey
 
@@ -242,7 +244,7 @@ def update_journey(actor, journey_id: int, **data) -> Journey:
     for field, value in _clean_profile(data).items():
         setattr(journey, field, value)
     _check_dates(journey)
-    package_changed(journey, actor, "trip details changed")
+    package_changed(journey, actor, why("trip_changed"))
     db.session.flush()
     return journey
 
@@ -284,7 +286,7 @@ def add_item(actor, journey_id: int, *, offer_id: int, start_on: date, days: int
                        borne_by_provider_id=borne_by_provider_id,
                        template_link_id=template_link_id, added_by_id=actor.id)
     journey.items.append(item)
-    package_changed(journey, actor, "item added")
+    package_changed(journey, actor, why("item_added"))
     db.session.flush()
     return item
 
@@ -323,7 +325,7 @@ def update_item(actor, journey_id: int, item_id: int, **data) -> JourneyItem:
     for field in ("start_on", "days", "quantity", "companions"):
         if field in data and data[field] is not None:
             setattr(item, field, data[field])
-    package_changed(journey, actor, "item changed")
+    package_changed(journey, actor, why("item_changed"))
     db.session.flush()
     return item
 
@@ -331,7 +333,7 @@ def update_item(actor, journey_id: int, item_id: int, **data) -> JourneyItem:
 def remove_item(actor, journey_id: int, item_id: int) -> None:
     journey = get_journey_for_change(actor, journey_id)
     journey.items.remove(journey_item(journey, item_id))
-    package_changed(journey, actor, "item removed")
+    package_changed(journey, actor, why("item_removed"))
     db.session.flush()
 
 
@@ -359,6 +361,6 @@ def apply_template(actor, journey_id: int, template_id: int, *,
     if departure is not None and (journey.departure_on is None
                                   or journey.departure_on < departure):
         journey.departure_on = departure
-    package_changed(journey, actor, f"template {template.id} applied")
+    package_changed(journey, actor, why("template_applied", template=template.id))
     db.session.flush()
     return journey

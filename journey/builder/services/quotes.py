@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -35,6 +36,7 @@ from journey.builder.services.settings import get_settings
 from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import Money, convert_minor, percent_of
+from journey.reasons import why
 from journey.types import utcnow
 from providers.models import PriceUnit
 from providers.services.offers import offer_text, price_for
@@ -77,6 +79,13 @@ def _discount(template: PackageTemplate | None, subtotal: int, currency: str,
                                rate.rate)
         return min(subtotal, amount), rate
     return 0, None
+
+
+def _in_language(language: str, message) -> str:
+    """``message`` in the journey's language: a stored line is read by the patient,
+    whoever asked for the quote."""
+    with force_locale(language):
+        return str(message)
 
 
 def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quote:
@@ -135,7 +144,8 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
     discount, discount_rate = _discount(template, subtotal, journey.currency, table)
     if discount:
         lines.append(QuoteLine(
-            kind=QuoteLineKind.DISCOUNT, title=str(_l("Package discount")),
+            kind=QuoteLineKind.DISCOUNT,
+            title=_in_language(journey.language, _l("Package discount")),
             offer_currency=(template.discount_currency or journey.currency),
             total_offer_minor=-(template.discount_minor or discount),
             total_minor=-discount,
@@ -153,7 +163,7 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
     quote.balance_due_on = max(today, first_day - timedelta(days=settings.balance_due_days))
     db.session.add(quote)
     transition(journey, JourneyStatus.QUOTED, actor=actor, now=now,
-               reason=f"quote version {version}")
+               reason=why("quoted", version=version))
     db.session.flush()
     db.session.expire(journey, ["quotes"])
     return quote
@@ -200,7 +210,7 @@ def accept_quote(actor, quote_id: int, *, now: datetime | None = None) -> Quote:
     quote.accepted_at = now
     quote.accepted_by_id = actor.id
     transition(quote.journey, JourneyStatus.ACCEPTED, actor=actor, now=now,
-               reason=f"quote version {quote.version} accepted")
+               reason=why("quote_accepted", version=quote.version))
     db.session.flush()
     return quote
 
