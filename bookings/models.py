@@ -315,6 +315,9 @@ class Notification(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Failed sending attempts and the last error (journey/mail.py gives up after a few).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class BookingEvent(Reasoned, db.Model):

@@ -72,6 +72,15 @@ def load_config(overrides: dict | None = None) -> dict:
         "MEMBER_RESPONSE_HOURS": int(os.environ.get("MEMBER_RESPONSE_HOURS", "48")),
         # The balance reminder goes out this many days before the balance is due.
         "BALANCE_REMINDER_DAYS": int(os.environ.get("BALANCE_REMINDER_DAYS", "7")),
+        # E-mail: SMTP when MAIL_SERVER is set, else .eml files under instance/mail.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "bookings@onewindow.localhost"),
+        # Where the links in e-mails point.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
         # The scheduler inside the web process (``make run``); production runs one
         # ``flask scheduler`` process instead.
         "RUN_SCHEDULER": _bool("RUN_SCHEDULER", False),

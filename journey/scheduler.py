@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bookings import jobs as booking_jobs
 from bookings.payments import StripeGateway
+from journey import mail
 from journey.extensions import db
 from journey.types import UTCDateTime, utcnow
 
@@ -37,6 +38,7 @@ JOBS = {
     "reconcile_payments": (booking_jobs.reconcile_payments, 120),
     "chase_member_deadlines": (booking_jobs.chase_member_deadlines, 600),
     "balance_reminders": (booking_jobs.balance_reminders, 3600),
+    "send_outbox": (lambda _gateway: mail.send_outbox(), 60),
 }
 
 _app: Flask | None = None

@@ -1,0 +1,222 @@
+"""The outbox, sent: each notification becomes an e-mail in its reader's language.
+
+The booking saga writes :class:`bookings.models.Notification` rows (once per fact) in
+the same transaction as the change they announce. :func:`send_outbox`, a scheduled job,
+turns each into a message: the patient's interface language, or the member's default
+language, with amounts and dates formatted for it and a link to the page where the
+reader acts. A row is marked sent only after the mail server accepted the message; a
+refused or unreachable server leaves it for the next run, up to ``MAX_ATTEMPTS``.
+
+Delivery is at least once: a crash between the server's acceptance and the commit of
+``sent_at`` sends that one message again on the next run.
+
+Transports: SMTP (``MAIL_SERVER``) in production; without a server, development writes
+each message as an ``.eml`` file under ``instance/mail`` so it can be read.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+
+from flask import current_app, url_for
+from flask_babel import force_locale, format_date, format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from bookings.models import Booking, BookingLine, Notification
+from journey.accounts.models import Role, User
+from journey.builder.services.booking_link import journey_of
+from journey.extensions import db
+from journey.money import Money, format_money
+from journey.types import utcnow
+from providers.models import Offer, Provider
+from providers.services.offers import offer_text
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+#: kind -> (subject, body). Parameters: ``booking``, ``link``, and what the payload holds.
+MESSAGES = {
+    "request": (
+        _l("New request for booking %(booking)s"),
+        _l("A patient has booked %(item)s from %(start_on)s. Please accept or decline "
+           "it by %(respond_by)s:\n%(link)s")),
+    "request_reminder": (
+        _l("Reminder: booking %(booking)s waits for your answer"),
+        _l("The request for %(item)s from %(start_on)s is still open. Please accept "
+           "or decline it by %(respond_by)s:\n%(link)s")),
+    "confirmed": (
+        _l("Your booking %(booking)s is confirmed"),
+        _l("Every member has confirmed your booking and the deposit has been taken. "
+           "Your journey, with everything that comes next:\n%(link)s")),
+    "declined": (
+        _l("Booking %(booking)s: a member cannot take part"),
+        _l("One of the members cannot provide an item of your booking. Nothing has been "
+           "charged yet. Choose an alternative, go on without it or cancel:\n%(link)s")),
+    "line_cancelled_by_member": (
+        _l("Booking %(booking)s: an item was cancelled"),
+        _l("A member has cancelled %(item)s. You are refunded in full for it, and you "
+           "can choose an alternative:\n%(link)s")),
+    "sold_out": (
+        _l("Booking %(booking)s could not be completed"),
+        _l("Your card was authorised after the held places had gone to someone else, so "
+           "the booking could not be made and your card has been released. Please "
+           "choose other dates:\n%(link)s")),
+    "balance_reminder": (
+        _l("Booking %(booking)s: the balance is due"),
+        _l("The balance of %(amount_minor)s for your booking is due on %(due_on)s. "
+           "You can pay it here:\n%(link)s")),
+}
+
+
+def send_outbox(*, now: datetime | None = None, transport=None, limit: int = 200) -> int:
+    """Send what the outbox holds (oldest first); returns how many were sent."""
+    now = now or utcnow()
+    transport = transport or transport_from_config()
+    rows = db.session.scalars(select(Notification).where(
+        Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS)
+        .order_by(Notification.id).limit(limit)).all()
+    sent = 0
+    for notification in rows:
+        try:
+            messages = [compose(notification, address, language)
+                        for address, language in recipients(notification)]
+            if not messages:
+                raise LookupError(f"no address for {notification.recipient}")
+            for message in messages:
+                transport.send(message)
+        except (OSError, smtplib.SMTPException, LookupError) as error:
+            notification.attempts += 1
+            notification.last_error = str(error)[:500]
+            logger.warning("notification %s not sent: %s", notification.id, error)
+        else:
+            notification.sent_at = now
+            sent += 1
+        db.session.commit()  # each row's outcome stands on its own
+    return sent
+
+
+def recipients(notification: Notification) -> list[tuple[str, str]]:
+    """(address, language) for ``user:7`` (the patient) or ``provider:3`` (the member's
+    address, else its managers', else its staff's)."""
+    kind, _sep, raw_id = notification.recipient.partition(":")
+    if not raw_id.isdigit():
+        return []
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if kind == "user":
+        user = db.session.get(User, int(raw_id))
+        if user is None or not user.active:
+            return []
+        return [(user.email, user.locale or default)]
+    if kind == "provider":
+        provider = db.session.get(Provider, int(raw_id))
+        if provider is None:
+            return []
+        language = provider.default_language or default
+        if provider.email:
+            return [(provider.email, language)]
+        people = db.session.scalars(select(User).where(
+            User.provider_id == provider.id, User.active.is_(True)).order_by(User.id)).all()
+        managers = [user for user in people if user.role == Role.MEMBER_MANAGER]
+        return [(user.email, user.locale or language) for user in managers or people]
+    return []
+
+
+def compose(notification: Notification, address: str, language: str) -> EmailMessage:
+    subject, body = MESSAGES[notification.kind]
+    booking = db.session.get(Booking, notification.booking_id)
+    with force_locale(language):
+        params = _params(notification, booking)
+        message = EmailMessage()
+        message["Subject"] = str(subject) % params
+        message["From"] = formataddr((_("One Window"), current_app.config["MAIL_SENDER"]))
+        message["To"] = address
+        message["Message-ID"] = make_msgid(f"notification-{notification.id}")
+        message.set_content(str(body) % params + "\n\n— " + _(
+            "One Window: one booking for the whole cluster") + "\n")
+        message["Content-Language"] = language  # after set_content, which clears it
+    return message
+
+
+def _params(notification: Notification, booking: Booking) -> dict:
+    payload = notification.payload or {}
+    params = {"booking": booking.id, "link": _link(notification, booking)}
+    line = db.session.get(BookingLine, payload["line_id"]) if "line_id" in payload else None
+    if line is not None:
+        params["item"] = _item_title(line)
+        params["start_on"] = format_date(line.start_on, "medium")
+        if line.respond_by is not None:
+            params["respond_by"] = format_datetime(line.respond_by, "medium")
+    if "amount_minor" in payload:
+        params["amount_minor"] = format_money(
+            Money(int(payload["amount_minor"]), payload["currency"]), _locale())
+    if "due_on" in payload:
+        params["due_on"] = format_date(date.fromisoformat(payload["due_on"]), "medium")
+    return params
+
+
+def _locale() -> str:
+    return str(get_locale())
+
+
+def _item_title(line: BookingLine) -> str:
+    _language, text = offer_text(db.session.get(Offer, line.offer_id), _locale())
+    return text.title if text else f"#{line.offer_id}"
+
+
+def _link(notification: Notification, booking: Booking) -> str:
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        if notification.recipient.startswith("provider:"):
+            return url_for("member.requests_page", provider_id=int(
+                notification.recipient.partition(":")[2]), _external=True)
+        journey = journey_of(booking)
+        if journey is None:
+            return url_for("main.home", _external=True)
+        return url_for("patient.journey", journey_id=journey.id, _external=True)
+
+
+class SmtpTransport:
+    """The cluster's mail server (``MAIL_SERVER``, ``MAIL_PORT``, STARTTLS when
+    ``MAIL_USE_TLS``, login when ``MAIL_USERNAME`` is set)."""
+
+    def __init__(self, host: str, port: int, *, username: str = "", password: str = "",
+                 use_tls: bool = False, timeout: float = 10):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.username, self.password, self.use_tls = username, password, use_tls
+
+    def send(self, message: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as server:
+            if self.use_tls:
+                server.starttls(context=ssl.create_default_context())
+            if self.username:
+                server.login(self.username, self.password)
+            server.send_message(message)
+
+
+class FileTransport:
+    """Development without a mail server: each message is an ``.eml`` file."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def send(self, message: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = message["Message-ID"].strip("<>").replace("@", "_").replace("/", "_")
+        (self.folder / f"{name}.eml").write_bytes(bytes(message))
+
+
+def transport_from_config():
+    config = current_app.config
+    if config["MAIL_SERVER"]:
+        return SmtpTransport(config["MAIL_SERVER"], config["MAIL_PORT"],
+                             username=config["MAIL_USERNAME"],
+                             password=config["MAIL_PASSWORD"], use_tls=config["MAIL_USE_TLS"])
+    return FileTransport(Path(current_app.instance_path) / "mail")
