@@ -57,12 +57,6 @@ def minor_json(amount: int | None, currency: str) -> dict | None:
     return money_json(Money(amount, currency)) if amount is not None else None
 
 
-class MoneySchema(Schema):
-    amount_minor = fields.Integer(required=True)
-    currency = fields.String(required=True)
-    formatted = fields.String(required=True)
-
-
 class Pagination(Schema):
     page = fields.Integer(load_default=1, strict=False, validate=in_range(1, 100000))
     per_page = fields.Integer(load_default=20, strict=False, validate=in_range(1, 100))

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from journey.accounts.models import ApiToken, LoginFailure, Role, User
-from journey.accounts.permissions import require_authenticated, require_cluster
+from journey.accounts.permissions import require_authenticated
 from journey.errors import (
     Conflict,
     Forbidden,
@@ -280,13 +280,3 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
         except OperationalError:
             logger.info("token %s: last_used_at not updated (database busy)", token.id)
     return token.user
-
-
-def set_user_active(actor: User | None, user_id: int, active: bool) -> User:
-    require_cluster(actor)
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_l("No such user."))
-    user.active = active
-    db.session.flush()
-    return user

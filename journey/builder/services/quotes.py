@@ -34,7 +34,7 @@ from journey.builder.services.journeys import (
 from journey.builder.services.settings import get_settings
 from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
-from journey.money import Money, convert_minor, percent_of
+from journey.money import convert_minor, percent_of
 from journey.types import utcnow
 from providers.models import PriceUnit
 from providers.services.offers import offer_text, price_for
@@ -237,7 +237,3 @@ def diff_quotes(actor, quote_id: int, other_id: int) -> list[LineChange]:
         changes.append(LineChange("changed" if fields else "same", previous, line, fields))
     changes.extend(LineChange("removed", line, None, []) for line in old.values())
     return changes
-
-
-def quote_money(quote: Quote, amount: int) -> Money:
-    return Money(amount, quote.currency)
