@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from journey.accounts.permissions import can_manage_member, require_member_access
 from journey.errors import Conflict, InvalidInput, NotFound
@@ -21,6 +21,7 @@ from providers.models import (
     OfferStatus,
     OfferText,
     PriceRule,
+    Provider,
 )
 from providers.services.availability import MAX_WINDOW_DAYS, used_units
 from providers.services.common import check_language
@@ -36,7 +37,13 @@ OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
 # --- loading with access rules ------------------------------------------------------
 
 def is_public(offer: Offer) -> bool:
+    """On sale to everyone: published, by a member the cluster has verified."""
     return offer.status == OfferStatus.PUBLISHED and offer.provider.status == MemberStatus.VERIFIED
+
+
+def public_condition():
+    """:func:`is_public` as a query condition; the query joins :class:`Provider`."""
+    return and_(Offer.status == OfferStatus.PUBLISHED, Provider.status == MemberStatus.VERIFIED)
 
 
 def get_offer(actor, offer_id: int) -> Offer:

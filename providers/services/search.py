@@ -19,14 +19,13 @@ from providers.models import (
     ChainLink,
     ExchangeRate,
     MemberKind,
-    MemberStatus,
     Offer,
-    OfferStatus,
     OfferText,
     PriceRule,
     Provider,
 )
 from providers.services.availability import MAX_WINDOW_DAYS, available_condition
+from providers.services.offers import public_condition
 from providers.services.rates import Rate, rate_from_table, rates_in_force
 
 SORTS = ("price", "-price", "name", "-name")
@@ -169,8 +168,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     unit_price = func.coalesce(PriceRule.price_minor, Offer.base_price_minor)
     converted = cast(unit_price, Numeric(30, 12)) * _rate_factor_expr(Offer.currency, rates)
 
-    conditions = [Offer.status == OfferStatus.PUBLISHED,
-                  Provider.status == MemberStatus.VERIFIED]
+    conditions = [public_condition()]
     if query.chain_link is not None:
         conditions.append(Offer.chain_link == query.chain_link)
     if query.member_kind is not None:
