@@ -35,7 +35,7 @@ from journey.builder.models import JOURNEY_STATUS_TITLES, JourneyStatus, QuoteLi
 from journey.builder.services import checkout, composition, journeys, quotes, templates
 from journey.builder.services.journeys import EDITABLE
 from journey.errors import DomainError, NotFound
-from journey.i18n import content_language, fallback_chain, pick
+from journey.i18n import content_language
 from journey.money import Money
 from journey.pages.common import (
     apply_domain_error,
@@ -269,8 +269,7 @@ def member(provider_id: int):
     actor = current_actor()
     provider = members.get_member(actor, provider_id)
     language = content_language()
-    _desc_language, description = pick({t.language: t.description for t in provider.texts},
-                                       fallback_chain(language, provider.default_language))
+    _desc_language, description = members.member_description(provider, language)
     rows = []
     today = today_in()
     for offer in offers.list_member_offers(actor, provider.id):

@@ -24,6 +24,7 @@ from providers.services.common import (
     check_country,
     check_language,
     check_timezone,
+    text_in,
 )
 
 #: Admission moves an admin may make.
@@ -135,6 +136,11 @@ def set_member_text(actor, provider_id: int, language: str, description: str) ->
         text.description = description
     _flush_or_conflict()
     return text
+
+
+def member_description(provider: Provider, language: str | None):
+    """The member's description along the fallback chain; returns ``(language, text)``."""
+    return text_in({t.language: t.description for t in provider.texts}, language, provider)
 
 
 def delete_member_text(actor, provider_id: int, language: str) -> None:

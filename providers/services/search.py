@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from journey.errors import InvalidInput
 from journey.extensions import db
-from journey.i18n import base_language, fallback_chain, pick
+from journey.i18n import base_language
 from journey.money import Money, convert_minor
 from journey.types import today_in, utcnow
 from providers.models import (
@@ -25,6 +25,7 @@ from providers.models import (
     Provider,
 )
 from providers.services.availability import MAX_WINDOW_DAYS, available_condition
+from providers.services.common import text_in
 from providers.services.offers import public_condition
 from providers.services.rates import Rate, rate_from_table, rates_in_force
 
@@ -227,8 +228,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     hits = []
     for row in rows:
         offer = offers[row.id]
-        chain = fallback_chain(query.language, offer.provider.default_language)
-        language, text = pick(texts.get(offer.id, {}), chain)
+        language, text = text_in(texts.get(offer.id, {}), query.language, offer.provider)
         price = Money(int(row.unit_price), offer.currency)
         rate = rates.get(offer.currency)
         converted_money = (Money(convert_minor(price.amount, price.currency, query.currency,
