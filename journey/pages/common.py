@@ -1,5 +1,6 @@
 """What every page needs: the logged-in check, the reader's locale and currency,
-domain errors shown beside form fields, and money in the reader's currency."""
+a form submitted to a service (domain errors shown beside the fields), and money in
+the reader's currency."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from journey.accounts.auth import current_actor
-from journey.errors import DomainError, translate_messages
+from journey.errors import DomainError, Forbidden, NotAuthenticated, NotFound, translate_messages
 from journey.extensions import db
 from journey.money import Money, format_money, is_currency
 from journey.types import today_in
@@ -93,6 +94,46 @@ def apply_domain_error(form, error: DomainError) -> None:
     if loose or not error.fields:
         form.form_errors.append(str(error.message))
     form.form_errors.extend(loose)
+
+
+#: Errors that say "not for you" rather than "fix this field".
+ACCESS_ERRORS = (NotAuthenticated, Forbidden, NotFound)
+
+
+def submit(form, action, *, raise_access_errors: bool = False):
+    """Validate ``form`` (on POST) and run ``action()``.
+
+    Returns ``(result, status)``: the action's result and 200 when it is done; else None
+    and the status to answer with: 200 for a plain GET, 422 for invalid fields (or an
+    action that returned None after putting its own errors beside the fields), the
+    domain error's status for a refusal. A refusal rolls back what the action wrote and
+    goes beside the fields (:func:`apply_domain_error`); with ``raise_access_errors``, a
+    refused access (:data:`ACCESS_ERRORS`) is raised to the error page instead.
+    """
+    if not form.validate_on_submit():
+        return None, 422 if request.method == "POST" else 200
+    try:
+        result = action()
+    except DomainError as error:
+        if raise_access_errors and isinstance(error, ACCESS_ERRORS):
+            raise
+        apply_domain_error(form, error)
+        return None, error.status
+    return result, 422 if result is None else 200
+
+
+def submit_card(form, action):
+    """:func:`submit` of a card form (:class:`~journey.pages.forms.CheckoutForm`): after
+    a refusal the card is asked for again; invalid fields keep it."""
+
+    def pay():
+        try:
+            return action()
+        except DomainError:
+            form.payment_method.data = ""
+            raise
+
+    return submit(form, pay)
 
 
 def stripe_js_url() -> str:

@@ -164,7 +164,7 @@ def accept(provider_id, line_id):
     if line is not None:
         flash(_("Request %(id)s is accepted.", id=line.id))
         return redirect(url_for("member.requests_page", provider_id=provider.id))
-    return _requests_page(provider, {line_id: form}, status if status != 200 else 422)
+    return _requests_page(provider, {line_id: form}, status)
 
 
 @bp.post(f"/<{ID}:provider_id>/requests/<{ID}:line_id>/decline")
@@ -176,7 +176,7 @@ def decline(provider_id, line_id):
     if line is not None:
         flash(_("Request %(id)s is declined; the patient is told why.", id=line.id))
         return redirect(url_for("member.requests_page", provider_id=provider.id))
-    return _requests_page(provider, {line_id: form}, status if status != 200 else 422)
+    return _requests_page(provider, {line_id: form}, status)
 
 
 # --- the settlement statement -----------------------------------------------------------
@@ -224,8 +224,6 @@ def new_offer(provider_id):
     if offer is not None:
         flash(_("The offer is saved as a draft. Add its texts, prices and capacity."))
         return redirect(url_for("member.offer", offer_id=offer.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/offer_new.html", provider=provider, form=form), status
 
 
@@ -248,8 +246,6 @@ def offer(offer_id):
     if saved is not None:
         flash(_("The offer is saved."))
         return redirect(url_for("member.offer", offer_id=item.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/offer.html", offer=item, form=form, tab="terms"), status
 
 
@@ -347,8 +343,6 @@ def offer_prices(offer_id):
     if rule is not None:
         flash(_("The seasonal price is added."))
         return redirect(url_for("member.offer_prices", offer_id=item.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/offer_prices.html", offer=item, form=form,
                            delete_form=ConfirmForm(), tab="prices"), status
 
@@ -377,8 +371,6 @@ def edit_price_rule(offer_id, rule_id):
     if saved is not None:
         flash(_("The seasonal price is saved."))
         return redirect(url_for("member.offer_prices", offer_id=item.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/price_rule.html", offer=item, rule=rule, form=form,
                            tab="prices"), status
 
@@ -429,8 +421,6 @@ def offer_calendar(offer_id):
         flash(_("The capacity of %(n)d days is set.", n=written))
         return redirect(url_for("member.offer_calendar", offer_id=item.id,
                                 month=form.start.data.strftime("%Y-%m")))
-    if request.method == "POST" and status == 200:
-        status = 422
     calendar = offers.get_calendar(current_actor(), item.id, start=first, end=last)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = last + timedelta(days=1)

@@ -1,7 +1,8 @@
 """Helpers shared by the member portal, the coordinator's board and the admin pages:
-a form submitted to a service (domain errors beside the fields), amounts typed in major
-units, and Babel formatting for templates. The login check and the placing of domain
-errors are the patient pages' (journey.pages.common)."""
+a form submitted to a service (a refused access to the error page, other domain errors
+beside the fields), amounts typed in major units, and Babel formatting for templates.
+The login check and the form submission itself are the patient pages'
+(journey.pages.common)."""
 
 from __future__ import annotations
 
@@ -10,35 +11,17 @@ from decimal import Decimal
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal as babel_format_decimal
-from flask import request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
-from journey.errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from journey.money import Money, format_money, minor_digits
-from journey.pages.common import apply_domain_error
-
-#: Errors that say "not for you" rather than "fix this field": they get the error page.
-ACCESS_ERRORS = (NotAuthenticated, Forbidden, NotFound)
+from journey.pages import common
 
 
 def submit(form, action):
-    """Validate ``form`` (on POST) and run ``action()``.
-
-    Returns ``(result, status)``: the action's result and 200, or None and the status
-    to answer with (200 for a plain GET, 422 for invalid fields, the domain error's
-    status otherwise). A refused access is raised to the error page; any other domain
-    error rolls back what the action wrote and goes beside the fields.
-    """
-    if not form.validate_on_submit():
-        return None, 422 if request.method == "POST" else 200
-    try:
-        return action(), 200
-    except ACCESS_ERRORS:
-        raise
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return None, error.status
+    """:func:`journey.pages.common.submit` with a refused access (404, 403, 401) sent
+    to the error page."""
+    return common.submit(form, action, raise_access_errors=True)
 
 
 def to_minor(field, currency: str) -> int | None:
