@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import get_locale
 
@@ -74,6 +75,25 @@ def convert_for_reader(money: Money, currency: str | None = None) -> Money | Non
 
 def show_money(money: Money | None) -> str:
     return format_money(money, page_locale()) if money is not None else ""
+
+
+def show_minor(amount_minor: int | None, currency: str) -> str:
+    """``amount_minor`` minor units of ``currency`` as the reader's locale writes them."""
+    return show_money(Money(int(amount_minor), currency) if amount_minor is not None else None)
+
+
+def language_name(code: str) -> str:
+    """``"de"`` -> "German" / "Deutsch" / ..., in the reader's language."""
+    try:
+        return Locale.parse(code).get_display_name(page_locale()) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
+def page_arg() -> int:
+    """``?page=`` as a page number; anything else is the first page."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
 
 
 def apply_domain_error(form, error: DomainError) -> None:

@@ -21,13 +21,12 @@ from journey.builder.services.booking_link import journey_of
 from journey.config import LANGUAGES
 from journey.errors import Forbidden
 from journey.i18n import base_language, content_language
-from journey.pages.common import login_required
-from journey.pages.portal import formatting_context, from_minor, stay, submit, to_minor
+from journey.pages.common import login_required, page_arg
+from journey.pages.portal import formatting_context, from_minor, line_dates, submit, to_minor
 from journey.pages.portal_forms import (
     CAPACITY_UNIT_TITLES,
     CONFIRMATION_TITLES,
     OFFER_STATUS_TITLES,
-    PRICE_UNIT_TITLES,
     CapacityForm,
     ConfirmForm,
     EditOfferForm,
@@ -39,7 +38,7 @@ from journey.pages.portal_forms import (
 )
 from journey.types import ID_CONVERTER, today_in, utcnow
 from journey.views import RTL_LANGUAGES
-from providers.models import CHAIN_LINK_TITLES, DurationUnit
+from providers.models import CHAIN_LINK_TITLES, PRICE_UNIT_TITLES
 from providers.services import members, offers
 
 ID = ID_CONVERTER
@@ -82,11 +81,6 @@ LEDGER_KIND_TITLES = {
 def line_journey(line):
     """The journey a booking line belongs to (for the patient's name and party)."""
     return journey_of(line.booking)
-
-
-def line_dates(line) -> str:
-    offer = offers.get_offer(current_actor(), line.offer_id)
-    return stay(line.start_on, line.end_on, offer.duration_unit == DurationUnit.NIGHTS)
 
 
 def line_title(line) -> str:
@@ -432,18 +426,13 @@ def offer_calendar(offer_id):
 
 # --- journeys opened at this member's window ------------------------------------------
 
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
-
-
 @bp.get(f"/<{ID}:provider_id>/journeys")
 def member_journeys(provider_id):
     provider = _member(provider_id)
     actor = current_actor()
     if not actor.role.is_member:
         return redirect(url_for("coordinator.journeys"))
-    page = _page()
+    page = page_arg()
     items, total = journeys.list_journeys(actor, page=page, per_page=25)
     return render_template("member/journeys.html", provider=provider, journeys=items,
                            total=total, page=page, per_page=25)

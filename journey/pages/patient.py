@@ -42,9 +42,11 @@ from journey.pages.common import (
     available_currencies,
     chosen_currency,
     convert_for_reader,
+    language_name,
     login_required,
     page_locale,
     safe_next,
+    show_minor,
     show_money,
     stripe_js_url,
     submit,
@@ -72,12 +74,13 @@ from journey.pages.patient_booking import booking_actions
 from journey.types import MAX_ID, today_in, utcnow
 from providers.models import (
     CHAIN_LINK_TITLES,
+    DURATION_UNIT_TITLES,
     MEMBER_KIND_TITLES,
+    PRICE_UNIT_TITLES,
     ChainLink,
     ConfirmationMode,
     DurationUnit,
     MemberKind,
-    PriceUnit,
 )
 from providers.services import members, offers
 from providers.services.offers import offer_text, price_for
@@ -85,18 +88,6 @@ from providers.services.search import SearchQuery, search_offers
 
 bp = Blueprint("patient", __name__)
 
-PRICE_UNIT_TITLES = {
-    PriceUnit.STAY: _l("per stay"),
-    PriceUnit.NIGHT: _l("per night"),
-    PriceUnit.DAY: _l("per day"),
-    PriceUnit.PERSON: _l("per person"),
-    PriceUnit.SESSION: _l("per session"),
-}
-DURATION_UNIT_TITLES = {
-    DurationUnit.NIGHTS: _l("nights"),
-    DurationUnit.DAYS: _l("days"),
-    DurationUnit.SESSIONS: _l("sessions"),
-}
 LINE_STATUS_TITLES = {
     LineStatus.HELD: _l("Held for you"),
     LineStatus.REQUESTED: _l("Waiting for the member's answer"),
@@ -134,7 +125,7 @@ CHANGE_TITLES = {
 def page_helpers():
     return {
         "money": show_money,
-        "money_minor": lambda amount, currency: show_money(Money(int(amount), currency)),
+        "money_minor": show_minor,
         "in_reader_currency": convert_for_reader,
         "chain_link_titles": CHAIN_LINK_TITLES,
         "member_kind_titles": MEMBER_KIND_TITLES,
@@ -281,16 +272,7 @@ def member(provider_id: int):
                      "converted": convert_for_reader(price)})
     return render_template("patient/member.html", provider=provider, description=description,
                            offers=rows, price_unit_titles=PRICE_UNIT_TITLES,
-                           language_name=_language_name)
-
-
-def _language_name(code: str) -> str:
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        return Locale.parse(code).get_display_name(page_locale()) or code
-    except (ValueError, UnknownLocaleError):
-        return code
+                           language_name=language_name)
 
 
 @bp.route(f"/catalogue/offers/<int(max={MAX_ID}):offer_id>", methods=["GET", "POST"])

@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal as babel_format_decimal
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
-from journey.money import Money, format_money, minor_digits
+from journey.accounts.auth import current_actor
+from journey.money import minor_digits
 from journey.pages import common
+from journey.pages.common import language_name, page_locale, show_minor
+from providers.models import DurationUnit
+from providers.services.offers import get_offer
 
 
 def submit(form, action):
@@ -44,12 +47,6 @@ def from_minor(amount: int | None, currency: str) -> Decimal | None:
     return Decimal(amount).scaleb(-minor_digits(currency))
 
 
-def money(amount_minor: int | None, currency: str) -> str:
-    if amount_minor is None:
-        return ""
-    return format_money(Money(int(amount_minor), currency), str(get_locale() or "en"))
-
-
 def day(value: date | None, style: str = "medium") -> str:
     return format_date(value, style) if value is not None else ""
 
@@ -71,9 +68,15 @@ def stay(start_on: date, end_on: date, nightly: bool) -> str:
     return day(start_on) if last <= start_on else f"{day(start_on)} – {day(last)}"
 
 
+def line_dates(line) -> str:
+    """A booking line's dates (:func:`stay`), counted in nights when its offer is."""
+    offer = get_offer(current_actor(), line.offer_id)
+    return stay(line.start_on, line.end_on, offer.duration_unit == DurationUnit.NIGHTS)
+
+
 def exact(value) -> str:
     """A decimal with all its significant digits (an exchange rate), in the locale."""
-    return babel_format_decimal(Decimal(value).normalize(), locale=str(get_locale() or "en"),
+    return babel_format_decimal(Decimal(value).normalize(), locale=page_locale(),
                                 decimal_quantization=False)
 
 
@@ -81,16 +84,8 @@ def weekday(value: date) -> str:
     return format_date(value, "EEE")
 
 
-def language_name(code: str) -> str:
-    """``"de"`` -> "German" / "Deutsch" / ..., in the reader's language."""
-    try:
-        return Locale.parse(code).get_display_name(str(get_locale() or "en")) or code
-    except (ValueError, TypeError, UnknownLocaleError):
-        return code
-
-
 def formatting_context() -> dict:
     """What every portal, board and admin template may call: ``fmt.<name>`` and
     ``language_name``."""
-    return {"fmt": {"money": money, "day": day, "moment": moment, "number": number,
+    return {"fmt": {"money": show_minor, "day": day, "moment": moment, "number": number,
                     "weekday": weekday, "exact": exact}, "language_name": language_name}
