@@ -96,6 +96,13 @@ def page_arg() -> int:
     return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
 
 
+def page_url(page: int) -> str:
+    """The address of this list's page number ``page``, its other query arguments kept
+    (their first values; names url_for reserves, such as ``_external``, dropped)."""
+    args = {name: value for name, value in request.args.items() if not name.startswith("_")}
+    return url_for(request.endpoint, **{**args, **(request.view_args or {}), "page": page})
+
+
 def apply_domain_error(form, error: DomainError) -> None:
     """A refused action: roll back whatever it wrote (so the page is redrawn from the
     database as it was, and nothing half-written is flushed by the redraw), then put

@@ -45,6 +45,7 @@ from journey.pages.common import (
     language_name,
     login_required,
     page_locale,
+    page_url,
     safe_next,
     show_minor,
     show_money,
@@ -133,6 +134,9 @@ def page_helpers():
         "preferences_form": PreferencesForm,
         "language_choices": language_choices,
     }
+
+
+bp.add_app_template_global(page_url)  # for the pager macro (_pager.html), on every page
 
 
 @bp.app_template_filter("percent")
@@ -238,17 +242,7 @@ def catalogue():
             status = 422
     else:
         status = 422
-    pages = 0
-    if result is not None:
-        pages = max(1, -(-result.total // SEARCH_PAGE_SIZE))
-    return render_template("patient/catalogue.html", form=form, result=result, pages=pages,
-                           page_url=_page_url), status
-
-
-def _page_url(page: int) -> str:
-    args = request.args.to_dict()
-    args["page"] = str(page)
-    return url_for("patient.catalogue", **args)
+    return render_template("patient/catalogue.html", form=form, result=result), status
 
 
 def _minor(value, currency: str) -> int | None:

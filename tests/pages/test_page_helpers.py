@@ -21,3 +21,20 @@ def test_language_names_and_amounts_in_the_readers_language(app):
         assert language_name("not a language") == "not a language"
         assert show_minor(123456, "EUR") == "1.234,56\xa0€"
         assert show_minor(None, "EUR") == ""
+
+
+PAGER = '{% from "_pager.html" import pager %}{{ pager(page, total, per_page) }}'
+
+
+def test_the_pager_links_the_neighbouring_pages_and_keeps_the_filters(app):
+    """The catalogue and the journey lists share one pager (_pager.html)."""
+    from flask import render_template_string
+
+    with app.test_request_context("/portal/7/journeys?status=draft&page=2&_external=1"):
+        html = render_template_string(PAGER, page=2, total=51, per_page=25)
+        assert 'href="/portal/7/journeys?status=draft&amp;page=1" rel="prev"' in html
+        assert 'href="/portal/7/journeys?status=draft&amp;page=3" rel="next"' in html
+        assert "Page 2 of 3" in html
+        assert render_template_string(PAGER, page=3, total=51, per_page=25).count("href") == 1
+        assert "nav" not in render_template_string(PAGER, page=1, total=25, per_page=25)
+        assert "nav" not in render_template_string(PAGER, page=1, total=0, per_page=25)
