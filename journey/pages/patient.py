@@ -300,8 +300,7 @@ def offer(offer_id: int):
         "patient/offer.html", offer=item, text=text, price=price,
         converted=convert_for_reader(price), form=form,
         price_unit_titles=PRICE_UNIT_TITLES, duration_unit_titles=DURATION_UNIT_TITLES,
-        instant=item.confirmation_mode == ConfirmationMode.INSTANT,
-        can_add=actor is not None and actor.role == Role.PATIENT), status
+        instant=item.confirmation_mode == ConfirmationMode.INSTANT), status
 
 
 def _journey_for_new_item(actor, choice: str, start_on: date) -> int:
