@@ -22,7 +22,7 @@ from journey.config import LANGUAGES
 from journey.errors import Forbidden
 from journey.i18n import base_language, content_language
 from journey.pages.common import login_required, page_arg
-from journey.pages.portal import formatting_context, from_minor, line_dates, submit, to_minor
+from journey.pages.portal import formatting_context, from_minor, line_dates, minor_amounts, submit
 from journey.pages.portal_forms import (
     CAPACITY_UNIT_TITLES,
     CONFIRMATION_TITLES,
@@ -193,11 +193,10 @@ def statement(provider_id):
 
 # --- offers: terms --------------------------------------------------------------------
 
-def _price_fields(form, currency: str):
-    base = to_minor(form.base_price, currency)
-    companion = to_minor(form.companion_price, currency)
-    ok = not form.base_price.errors and not form.companion_price.errors
-    return ok, base, companion
+def _offer_prices(form) -> dict | None:
+    """An offer form's prices for the offers service (None: an amount is not valid)."""
+    return minor_amounts(form.currency.data, base_price_minor=form.base_price,
+                         companion_price_minor=form.companion_price)
 
 
 @bp.route(f"/<{ID}:provider_id>/offers/new", methods=["GET", "POST"])
@@ -206,13 +205,10 @@ def new_offer(provider_id):
     form = NewOfferForm(currency=provider.currency, language=provider.default_language)
 
     def create():
-        ok, base, companion = _price_fields(form, form.currency.data)
-        if not ok:
-            return None
-        return offers.create_offer(
-            current_actor(), provider.id, base_price_minor=base,
-            companion_price_minor=companion,
-            texts={form.language.data: {"title": form.title.data}}, **form.terms())
+        prices = _offer_prices(form)
+        return prices and offers.create_offer(
+            current_actor(), provider.id, texts={form.language.data: {"title": form.title.data}},
+            **prices, **form.terms())
 
     offer, status = submit(form, create)
     if offer is not None:
@@ -229,12 +225,9 @@ def offer(offer_id):
                          status=item.status.value)
 
     def save():
-        ok, base, companion = _price_fields(form, form.currency.data)
-        if not ok:
-            return None
-        return offers.update_offer(current_actor(), item.id, base_price_minor=base,
-                                   companion_price_minor=companion, status=form.status.data,
-                                   **form.terms())
+        prices = _offer_prices(form)
+        return prices and offers.update_offer(current_actor(), item.id, status=form.status.data,
+                                              **prices, **form.terms())
 
     saved, status = submit(form, save)
     if saved is not None:
@@ -319,19 +312,23 @@ def delete_offer_text(offer_id, language):
 
 # --- offers: seasonal prices ------------------------------------------------------------
 
+def _rule_values(form, currency: str) -> dict | None:
+    """A seasonal price form's values for the offers service (None: an amount is not
+    valid)."""
+    amounts = minor_amounts(currency, price_minor=form.price,
+                            companion_price_minor=form.companion_price)
+    return amounts and {"name": form.name.data or "", "starts_on": form.starts_on.data,
+                        "ends_on": form.ends_on.data, **amounts}
+
+
 @bp.route(f"/offers/<{ID}:offer_id>/prices", methods=["GET", "POST"])
 def offer_prices(offer_id):
     item = offers.get_offer_for_change(current_actor(), offer_id)
     form = PriceRuleForm()
 
     def add():
-        price = to_minor(form.price, item.currency)
-        companion = to_minor(form.companion_price, item.currency)
-        if form.price.errors or form.companion_price.errors:
-            return None
-        return offers.add_price_rule(current_actor(), item.id, name=form.name.data or "",
-                                     starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                     price_minor=price, companion_price_minor=companion)
+        values = _rule_values(form, item.currency)
+        return values and offers.add_price_rule(current_actor(), item.id, **values)
 
     rule, status = submit(form, add)
     if rule is not None:
@@ -351,15 +348,8 @@ def edit_price_rule(offer_id, rule_id):
                          companion_price=from_minor(rule.companion_price_minor, item.currency))
 
     def save():
-        price = to_minor(form.price, item.currency)
-        companion = to_minor(form.companion_price, item.currency)
-        if form.price.errors or form.companion_price.errors:
-            return None
-        return offers.update_price_rule(current_actor(), item.id, rule.id,
-                                        name=form.name.data or "",
-                                        starts_on=form.starts_on.data,
-                                        ends_on=form.ends_on.data, price_minor=price,
-                                        companion_price_minor=companion)
+        values = _rule_values(form, item.currency)
+        return values and offers.update_price_rule(current_actor(), item.id, rule.id, **values)
 
     saved, status = submit(form, save)
     if saved is not None:

@@ -41,6 +41,14 @@ def to_minor(field, currency: str) -> int | None:
     return int(scaled)
 
 
+def minor_amounts(currency: str, **fields) -> dict | None:
+    """The amounts typed into ``fields`` as minor units of ``currency``, by the given
+    names; None when one has more decimals than the currency allows (the error is
+    beside that field)."""
+    amounts = {name: to_minor(field, currency) for name, field in fields.items()}
+    return None if any(field.errors for field in fields.values()) else amounts
+
+
 def from_minor(amount: int | None, currency: str) -> Decimal | None:
     if amount is None:
         return None
