@@ -199,15 +199,13 @@ def profile():
     if request.method == "GET":
         form.locale.data = actor.locale or page_locale()
         form.currency.data = actor.currency or chosen_currency()
-    status = 200
-    if form.validate_on_submit():
-        update_profile(actor, full_name=form.full_name.data, locale=form.locale.data,
-                       currency=form.currency.data)
+    saved, status = submit(form, lambda: update_profile(
+        actor, full_name=form.full_name.data, locale=form.locale.data,
+        currency=form.currency.data))
+    if saved is not None:
         session["lang"] = form.locale.data
         flash(_("Your profile is saved."))
         return redirect(url_for("patient.profile"))
-    if request.method == "POST":
-        status = 422
     return render_template("patient/profile.html", form=form), status
 
 
