@@ -127,18 +127,19 @@ def apply_domain_error(form, error: DomainError) -> None:
 ACCESS_ERRORS = (NotAuthenticated, Forbidden, NotFound)
 
 
-def submit(form, action, *, raise_access_errors: bool = False):
+def submit(form, action, *, raise_access_errors: bool = False, invalid_status: int = 422):
     """Validate ``form`` (on POST) and run ``action()``.
 
     Returns ``(result, status)``: the action's result and 200 when it is done; else None
-    and the status to answer with: 200 for a plain GET, 422 for invalid fields (or an
-    action that returned None after putting its own errors beside the fields), the
-    domain error's status for a refusal. A refusal rolls back what the action wrote and
+    and the status to answer with: 200 for a plain GET, ``invalid_status`` for invalid
+    fields (400 suits a button, whose only field is the CSRF token), 422 for an action
+    that returned None after putting its own errors beside the fields, the domain
+    error's status for a refusal. A refusal rolls back what the action wrote and
     goes beside the fields (:func:`apply_domain_error`); with ``raise_access_errors``, a
     refused access (:data:`ACCESS_ERRORS`) is raised to the error page instead.
     """
     if not form.validate_on_submit():
-        return None, 422 if request.method == "POST" else 200
+        return None, invalid_status if request.method == "POST" else 200
     try:
         result = action()
     except DomainError as error:

@@ -583,14 +583,11 @@ def journey_alternatives(journey_id: int, item_id: int):
 @login_required
 def journey_quote(journey_id: int):
     form = ActionForm()
-    if not form.validate():
-        return _journey_page(journey_id, status=400, errors=form.form_errors)
-    try:
-        quote = quotes.create_quote(current_actor(), journey_id)
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return _journey_page(journey_id, status=error.status, errors=form.form_errors)
-    return redirect(url_for("patient.quote", quote_id=quote.id))
+    created, status = submit(form, lambda: quotes.create_quote(current_actor(), journey_id),
+                             invalid_status=400)
+    if created is None:
+        return _journey_page(journey_id, status=status, errors=form.form_errors)
+    return redirect(url_for("patient.quote", quote_id=created.id))
 
 
 # --- quotes ------------------------------------------------------------------------------
@@ -631,13 +628,10 @@ def quote(quote_id: int, *, status: int = 200, errors: list[str] | None = None):
 @login_required
 def quote_accept(quote_id: int):
     form = ActionForm()
-    if not form.validate():
-        return quote(quote_id, status=400, errors=form.form_errors)
-    try:
-        quotes.accept_quote(current_actor(), quote_id)
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return quote(quote_id, status=error.status, errors=form.form_errors)
+    accepted, status = submit(form, lambda: quotes.accept_quote(current_actor(), quote_id),
+                              invalid_status=400)
+    if accepted is None:
+        return quote(quote_id, status=status, errors=form.form_errors)
     flash(_("You accepted the quote. Pay the amount due now to book."))
     return redirect(url_for("patient.checkout_page", quote_id=quote_id))
 

@@ -40,6 +40,12 @@ def test_invalid_fields_are_422_and_run_nothing(app):
         assert form.name.errors
 
 
+def test_a_button_with_a_bad_token_may_answer_400(app):
+    with _post(app, name=""):
+        assert submit(NameForm(), _refuse(AssertionError("ran")), invalid_status=400) == \
+            (None, 400)
+
+
 def test_done_is_the_actions_result(app):
     with _post(app, name="Ada"):
         assert submit(NameForm(), lambda: "saved") == ("saved", 200)
