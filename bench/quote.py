@@ -80,7 +80,8 @@ from journey.builder.services.settings import update_settings
 from journey.errors import DomainError
 from journey.extensions import db
 from journey.types import today_in
-from providers.models import ChainLink, MemberStatus, Offer, OfferStatus, Provider
+from providers.models import ChainLink, Offer, Provider
+from providers.services.offers import public_condition
 
 LUA = BENCH / "quote.lua"
 
@@ -205,8 +206,7 @@ def _candidates(links) -> dict[tuple[str, ChainLink], list[int]]:
     """Public offer ids by (city, link)."""
     rows = db.session.execute(
         select(Provider.city, Offer.chain_link, Offer.id).join(Provider)
-        .where(Offer.status == OfferStatus.PUBLISHED, Provider.status == MemberStatus.VERIFIED,
-               Offer.chain_link.in_(links))
+        .where(public_condition(), Offer.chain_link.in_(links))
         .order_by(Offer.id))
     found: dict[tuple[str, ChainLink], list[int]] = defaultdict(list)
     for city, link, offer_id in rows:

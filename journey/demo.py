@@ -28,6 +28,7 @@ from journey.accounts.services import (
     register_patient,
 )
 from journey.builder.models import Journey, PackageTemplate, TemplateText
+from journey.builder.plan import day_runs
 from journey.builder.services import journeys, quotes, settings, templates
 from journey.builder.services.composition import plan_journey
 from journey.demo_data import MEMBERS, RATES, TEMPLATES
@@ -207,16 +208,8 @@ def _open_ranges(today: date, months: list[int] | None) -> list[tuple[date, date
     end = today + timedelta(days=CALENDAR_DAYS - 1)
     if months is None:
         return [(today, end)]
-    runs: list[tuple[date, date]] = []
-    for i in range(CALENDAR_DAYS):
-        day = today + timedelta(days=i)
-        if day.month not in months:
-            continue
-        if runs and runs[-1][1] == day - timedelta(days=1):
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
+    window = (today + timedelta(days=i) for i in range(CALENDAR_DAYS))
+    return day_runs(day for day in window if day.month in months)
 
 
 def _rates(admin: User, today: date, created: Counter) -> None:

@@ -54,10 +54,6 @@ reference_blp = Blueprint("reference_api", __name__, url_prefix="",
 blueprints = (members_blp, offers_blp, reference_blp)
 
 
-class EmptySchema(Schema):
-    pass
-
-
 # --- members ----------------------------------------------------------------------------
 
 @members_blp.route("")

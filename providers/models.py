@@ -115,10 +115,26 @@ class PriceUnit(enum.StrEnum):
     SESSION = "session"
 
 
+PRICE_UNIT_TITLES = {
+    PriceUnit.STAY: _l("per stay"),
+    PriceUnit.NIGHT: _l("per night"),
+    PriceUnit.DAY: _l("per day"),
+    PriceUnit.PERSON: _l("per person"),
+    PriceUnit.SESSION: _l("per session"),
+}
+
+
 class DurationUnit(enum.StrEnum):
     NIGHTS = "nights"
     DAYS = "days"
     SESSIONS = "sessions"
+
+
+DURATION_UNIT_TITLES = {
+    DurationUnit.NIGHTS: _l("nights"),
+    DurationUnit.DAYS: _l("days"),
+    DurationUnit.SESSIONS: _l("sessions"),
+}
 
 
 class CapacityUnit(enum.StrEnum):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from journey.i18n import content_language, fallback_chain, pick
+from journey.i18n import content_language
 from journey.money import Money, format_money
 from journey.types import MAX_ID
 from journey.validation import T, in_range, length
@@ -23,6 +23,7 @@ from providers.models import (
     OfferStatus,
     PriceUnit,
 )
+from providers.services.members import member_description
 from providers.services.offers import offer_text
 
 MAX_MINOR = 10**11  # a billion in major units of a two-decimal currency
@@ -55,12 +56,6 @@ def money_json(money: Money | None) -> dict | None:
 def minor_json(amount: int | None, currency: str) -> dict | None:
     """:func:`money_json` of ``amount`` minor units of ``currency`` (None stays None)."""
     return money_json(Money(amount, currency)) if amount is not None else None
-
-
-class MoneySchema(Schema):
-    amount_minor = fields.Integer(required=True)
-    currency = fields.String(required=True)
-    formatted = fields.String(required=True)
 
 
 class Pagination(Schema):
@@ -146,8 +141,7 @@ class MemberSchema(Schema):
     accreditations = fields.List(fields.Nested(AccreditationSchema))
 
     def _text(self, provider):
-        chain = fallback_chain(content_language(), provider.default_language)
-        return pick({t.language: t.description for t in provider.texts}, chain)
+        return member_description(provider, content_language())
 
     def get_description(self, provider):
         return self._text(provider)[1]

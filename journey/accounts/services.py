@@ -15,10 +15,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 
 from journey.accounts.models import ApiToken, LoginFailure, Role, User
-from journey.accounts.permissions import require_authenticated, require_cluster
+from journey.accounts.permissions import require_authenticated
 from journey.errors import (
     Conflict,
     Forbidden,
@@ -29,6 +29,7 @@ from journey.errors import (
 )
 from journey.extensions import db
 from journey.money import require_currency
+from journey.persistence import flush_or_conflict
 from journey.types import utcnow
 
 
@@ -92,13 +93,9 @@ def _create_user(*, email, password, full_name, role, provider_id=None, locale=N
     user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
                 role=role, provider_id=provider_id, locale=locale, currency=currency)
     db.session.add(user)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:  # a concurrent registration won the race
-        raise Conflict(_l("An account with this e-mail address already exists."),
-                       fields={"email": [_l("This e-mail address is already registered.")]}
-                       ) from exc
+    flush_or_conflict(  # a concurrent registration won the race
+        _l("An account with this e-mail address already exists."),
+        fields={"email": [_l("This e-mail address is already registered.")]})
     return user
 
 
@@ -280,13 +277,3 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
         except OperationalError:
             logger.info("token %s: last_used_at not updated (database busy)", token.id)
     return token.user
-
-
-def set_user_active(actor: User | None, user_id: int, active: bool) -> User:
-    require_cluster(actor)
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(_l("No such user."))
-    user.active = active
-    db.session.flush()
-    return user

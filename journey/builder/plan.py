@@ -13,6 +13,7 @@ the 1st occupies the nights of the 1st, 2nd and 3rd and checks out on the 4th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -20,6 +21,18 @@ from providers.models import ChainLink, DurationUnit
 
 MEDICAL_LINKS = frozenset({ChainLink.CONSULTATION, ChainLink.DIAGNOSTICS,
                            ChainLink.TREATMENT, ChainLink.REHABILITATION})
+
+
+def day_runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """``days`` as runs of consecutive days, ``(first, last)`` each, earliest first
+    (in any order, repeats allowed)."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,14 @@ from itertools import chain
 
 from flask_babel import lazy_gettext as _l
 
-from journey.builder.plan import LinkSpec, PlanContext, PlanItem, PlanResult, Violation
+from journey.builder.plan import (
+    LinkSpec,
+    PlanContext,
+    PlanItem,
+    PlanResult,
+    Violation,
+    day_runs,
+)
 from journey.builder.rules import (
     CONSULTATION_LINKS,
     LocalDate,
@@ -56,17 +63,6 @@ class _NoPlan(Exception):
 
 def _days(first: date, last: date):
     return (first + timedelta(days=n) for n in range((last - first).days + 1))
-
-
-def _ranges(days: list[date]) -> list[tuple[date, int]]:
-    """Sorted days grouped into (first day, number of consecutive days)."""
-    ranges: list[list] = []
-    for day in days:
-        if ranges and ranges[-1][0] + timedelta(days=ranges[-1][1]) == day:
-            ranges[-1][1] += 1
-        else:
-            ranges.append([day, 1])
-    return [(first, count) for first, count in ranges]
 
 
 @dataclass
@@ -280,8 +276,8 @@ class _Planner:
         link takes the n-th run of free nights, the last link all remaining runs."""
         covered = {day for items in placed.values() for item in items if item.is_nightly
                    for day in item.occupied_days()}
-        free = _ranges([night for night in _days(arrival, departure - DAY)
-                        if night not in covered]) if departure > arrival else []
+        nights = [night for night in _days(arrival, departure - DAY) if night not in covered]
+        free = [(first, (last - first).days + 1) for first, last in day_runs(nights)]
         for index, link in enumerate(self.accommodations):
             last_link = index == len(self.accommodations) - 1
             runs = free[index:] if last_link else free[index:index + 1]

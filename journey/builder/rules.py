@@ -20,7 +20,7 @@ from flask import has_app_context
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from journey.builder.plan import PlanContext, PlanItem, Violation
+from journey.builder.plan import PlanContext, PlanItem, Violation, day_runs
 from providers.models import CHAIN_LINK_TITLES, ChainLink
 
 Rule = Callable[[PlanContext, list[PlanItem]], list[Violation]]
@@ -62,17 +62,6 @@ def _violation(code: str, message, item: PlanItem | None = None, *,
                blocking: bool = True) -> Violation:
     return Violation(code=code, message=message, item_key=item.key if item else None,
                      blocking=blocking)
-
-
-def _ranges(days: Iterable[date]) -> list[tuple[date, date]]:
-    """Consecutive days grouped into (first, last) ranges, in order."""
-    ranges: list[list[date]] = []
-    for day in sorted(set(days)):
-        if ranges and ranges[-1][1] + DAY == day:
-            ranges[-1][1] = day
-        else:
-            ranges.append([day, day])
-    return [(first, last) for first, last in ranges]
 
 
 def _too_soon(ctx: PlanContext, item: PlanItem) -> list[Violation]:
@@ -190,7 +179,7 @@ def accommodation_cover(ctx: PlanContext, items: list[PlanItem]) -> list[Violati
     covered = {day for item in nightly for day in item.occupied_days()}
     nights = (ctx.arrival_on + timedelta(days=n)
               for n in range((ctx.departure_on - ctx.arrival_on).days))
-    for first, last in _ranges(night for night in nights if night not in covered):
+    for first, last in day_runs(night for night in nights if night not in covered):
         if first == last:
             message = _l("No accommodation is booked for the night of %(date)s.",
                          date=LocalDate(first))

@@ -96,12 +96,12 @@ def member_status(provider_id):
         return members.set_member_status(current_actor(), provider_id, form.status.data,
                                          reason=form.reason.data or None)
 
-    changed, status = submit(form, lambda: _valid_status(form) and change())
-    if changed:
+    changed, status = submit(form, lambda: change() if _valid_status(form) else None)
+    if changed is not None:
         flash(_("%(name)s is now %(status)s.", name=changed.name,
                 status=MEMBER_STATUS_TITLES[changed.status]))
         return redirect(url_for("admin.members_page", status=request.args.get("status")))
-    return _members_page({provider_id: form}, status if status != 200 else 422)
+    return _members_page({provider_id: form}, status)
 
 
 def _valid_status(form) -> bool:
@@ -179,4 +179,4 @@ def set_commission(chain_link):
                 link=CHAIN_LINK_TITLES[ChainLink(chain_link)],
                 percent=format_decimal(saved.percent)))
         return redirect(url_for("admin.commission_page"))
-    return _commission_page({chain_link: form}, status if status != 200 else 422)
+    return _commission_page({chain_link: form}, status)

@@ -1,15 +1,17 @@
 """What every page needs: the logged-in check, the reader's locale and currency,
-domain errors shown beside form fields, and money in the reader's currency."""
+a form submitted to a service (domain errors shown beside the fields), and money in
+the reader's currency."""
 
 from __future__ import annotations
 
 from functools import wraps
 
+from babel import Locale, UnknownLocaleError
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import get_locale
 
 from journey.accounts.auth import current_actor
-from journey.errors import DomainError, translate_messages
+from journey.errors import DomainError, Forbidden, NotAuthenticated, NotFound, translate_messages
 from journey.extensions import db
 from journey.money import Money, format_money, is_currency
 from journey.types import today_in
@@ -75,6 +77,32 @@ def show_money(money: Money | None) -> str:
     return format_money(money, page_locale()) if money is not None else ""
 
 
+def show_minor(amount_minor: int | None, currency: str) -> str:
+    """``amount_minor`` minor units of ``currency`` as the reader's locale writes them."""
+    return show_money(Money(int(amount_minor), currency) if amount_minor is not None else None)
+
+
+def language_name(code: str) -> str:
+    """``"de"`` -> "German" / "Deutsch" / ..., in the reader's language."""
+    try:
+        return Locale.parse(code).get_display_name(page_locale()) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
+
+
+def page_arg() -> int:
+    """``?page=`` as a page number; anything else is the first page."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
+
+
+def page_url(page: int) -> str:
+    """The address of this list's page number ``page``, its other query arguments kept
+    (their first values; names url_for reserves, such as ``_external``, dropped)."""
+    args = {name: value for name, value in request.args.items() if not name.startswith("_")}
+    return url_for(request.endpoint, **{**args, **(request.view_args or {}), "page": page})
+
+
 def apply_domain_error(form, error: DomainError) -> None:
     """A refused action: roll back whatever it wrote (so the page is redrawn from the
     database as it was, and nothing half-written is flushed by the redraw), then put
@@ -93,6 +121,47 @@ def apply_domain_error(form, error: DomainError) -> None:
     if loose or not error.fields:
         form.form_errors.append(str(error.message))
     form.form_errors.extend(loose)
+
+
+#: Errors that say "not for you" rather than "fix this field".
+ACCESS_ERRORS = (NotAuthenticated, Forbidden, NotFound)
+
+
+def submit(form, action, *, raise_access_errors: bool = False, invalid_status: int = 422):
+    """Validate ``form`` (on POST) and run ``action()``.
+
+    Returns ``(result, status)``: the action's result and 200 when it is done; else None
+    and the status to answer with: 200 for a plain GET, ``invalid_status`` for invalid
+    fields (400 suits a button, whose only field is the CSRF token), 422 for an action
+    that returned None after putting its own errors beside the fields, the domain
+    error's status for a refusal. A refusal rolls back what the action wrote and
+    goes beside the fields (:func:`apply_domain_error`); with ``raise_access_errors``, a
+    refused access (:data:`ACCESS_ERRORS`) is raised to the error page instead.
+    """
+    if not form.validate_on_submit():
+        return None, invalid_status if request.method == "POST" else 200
+    try:
+        result = action()
+    except DomainError as error:
+        if raise_access_errors and isinstance(error, ACCESS_ERRORS):
+            raise
+        apply_domain_error(form, error)
+        return None, error.status
+    return result, 422 if result is None else 200
+
+
+def submit_card(form, action):
+    """:func:`submit` of a card form (:class:`~journey.pages.forms.CheckoutForm`): after
+    a refusal the card is asked for again; invalid fields keep it."""
+
+    def pay():
+        try:
+            return action()
+        except DomainError:
+            form.payment_method.data = ""
+            raise
+
+    return submit(form, pay)
 
 
 def stripe_js_url() -> str:

@@ -21,13 +21,12 @@ from journey.builder.services.booking_link import journey_of
 from journey.config import LANGUAGES
 from journey.errors import Forbidden
 from journey.i18n import base_language, content_language
-from journey.pages.common import login_required
-from journey.pages.portal import formatting_context, from_minor, stay, submit, to_minor
+from journey.pages.common import login_required, page_arg
+from journey.pages.portal import formatting_context, from_minor, line_dates, minor_amounts, submit
 from journey.pages.portal_forms import (
     CAPACITY_UNIT_TITLES,
     CONFIRMATION_TITLES,
     OFFER_STATUS_TITLES,
-    PRICE_UNIT_TITLES,
     CapacityForm,
     ConfirmForm,
     EditOfferForm,
@@ -39,7 +38,7 @@ from journey.pages.portal_forms import (
 )
 from journey.types import ID_CONVERTER, today_in, utcnow
 from journey.views import RTL_LANGUAGES
-from providers.models import CHAIN_LINK_TITLES, DurationUnit
+from providers.models import CHAIN_LINK_TITLES, PRICE_UNIT_TITLES
 from providers.services import members, offers
 
 ID = ID_CONVERTER
@@ -82,11 +81,6 @@ LEDGER_KIND_TITLES = {
 def line_journey(line):
     """The journey a booking line belongs to (for the patient's name and party)."""
     return journey_of(line.booking)
-
-
-def line_dates(line) -> str:
-    offer = offers.get_offer(current_actor(), line.offer_id)
-    return stay(line.start_on, line.end_on, offer.duration_unit == DurationUnit.NIGHTS)
 
 
 def line_title(line) -> str:
@@ -164,7 +158,7 @@ def accept(provider_id, line_id):
     if line is not None:
         flash(_("Request %(id)s is accepted.", id=line.id))
         return redirect(url_for("member.requests_page", provider_id=provider.id))
-    return _requests_page(provider, {line_id: form}, status if status != 200 else 422)
+    return _requests_page(provider, {line_id: form}, status)
 
 
 @bp.post(f"/<{ID}:provider_id>/requests/<{ID}:line_id>/decline")
@@ -176,7 +170,7 @@ def decline(provider_id, line_id):
     if line is not None:
         flash(_("Request %(id)s is declined; the patient is told why.", id=line.id))
         return redirect(url_for("member.requests_page", provider_id=provider.id))
-    return _requests_page(provider, {line_id: form}, status if status != 200 else 422)
+    return _requests_page(provider, {line_id: form}, status)
 
 
 # --- the settlement statement -----------------------------------------------------------
@@ -199,11 +193,10 @@ def statement(provider_id):
 
 # --- offers: terms --------------------------------------------------------------------
 
-def _price_fields(form, currency: str):
-    base = to_minor(form.base_price, currency)
-    companion = to_minor(form.companion_price, currency)
-    ok = not form.base_price.errors and not form.companion_price.errors
-    return ok, base, companion
+def _offer_prices(form) -> dict | None:
+    """An offer form's prices for the offers service (None: an amount is not valid)."""
+    return minor_amounts(form.currency.data, base_price_minor=form.base_price,
+                         companion_price_minor=form.companion_price)
 
 
 @bp.route(f"/<{ID}:provider_id>/offers/new", methods=["GET", "POST"])
@@ -212,20 +205,15 @@ def new_offer(provider_id):
     form = NewOfferForm(currency=provider.currency, language=provider.default_language)
 
     def create():
-        ok, base, companion = _price_fields(form, form.currency.data)
-        if not ok:
-            return None
-        return offers.create_offer(
-            current_actor(), provider.id, base_price_minor=base,
-            companion_price_minor=companion,
-            texts={form.language.data: {"title": form.title.data}}, **form.terms())
+        prices = _offer_prices(form)
+        return prices and offers.create_offer(
+            current_actor(), provider.id, texts={form.language.data: {"title": form.title.data}},
+            **prices, **form.terms())
 
     offer, status = submit(form, create)
     if offer is not None:
         flash(_("The offer is saved as a draft. Add its texts, prices and capacity."))
         return redirect(url_for("member.offer", offer_id=offer.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/offer_new.html", provider=provider, form=form), status
 
 
@@ -237,19 +225,14 @@ def offer(offer_id):
                          status=item.status.value)
 
     def save():
-        ok, base, companion = _price_fields(form, form.currency.data)
-        if not ok:
-            return None
-        return offers.update_offer(current_actor(), item.id, base_price_minor=base,
-                                   companion_price_minor=companion, status=form.status.data,
-                                   **form.terms())
+        prices = _offer_prices(form)
+        return prices and offers.update_offer(current_actor(), item.id, status=form.status.data,
+                                              **prices, **form.terms())
 
     saved, status = submit(form, save)
     if saved is not None:
         flash(_("The offer is saved."))
         return redirect(url_for("member.offer", offer_id=item.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/offer.html", offer=item, form=form, tab="terms"), status
 
 
@@ -329,26 +312,28 @@ def delete_offer_text(offer_id, language):
 
 # --- offers: seasonal prices ------------------------------------------------------------
 
+def _rule_values(form, currency: str) -> dict | None:
+    """A seasonal price form's values for the offers service (None: an amount is not
+    valid)."""
+    amounts = minor_amounts(currency, price_minor=form.price,
+                            companion_price_minor=form.companion_price)
+    return amounts and {"name": form.name.data or "", "starts_on": form.starts_on.data,
+                        "ends_on": form.ends_on.data, **amounts}
+
+
 @bp.route(f"/offers/<{ID}:offer_id>/prices", methods=["GET", "POST"])
 def offer_prices(offer_id):
     item = offers.get_offer_for_change(current_actor(), offer_id)
     form = PriceRuleForm()
 
     def add():
-        price = to_minor(form.price, item.currency)
-        companion = to_minor(form.companion_price, item.currency)
-        if form.price.errors or form.companion_price.errors:
-            return None
-        return offers.add_price_rule(current_actor(), item.id, name=form.name.data or "",
-                                     starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                     price_minor=price, companion_price_minor=companion)
+        values = _rule_values(form, item.currency)
+        return values and offers.add_price_rule(current_actor(), item.id, **values)
 
     rule, status = submit(form, add)
     if rule is not None:
         flash(_("The seasonal price is added."))
         return redirect(url_for("member.offer_prices", offer_id=item.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/offer_prices.html", offer=item, form=form,
                            delete_form=ConfirmForm(), tab="prices"), status
 
@@ -363,22 +348,13 @@ def edit_price_rule(offer_id, rule_id):
                          companion_price=from_minor(rule.companion_price_minor, item.currency))
 
     def save():
-        price = to_minor(form.price, item.currency)
-        companion = to_minor(form.companion_price, item.currency)
-        if form.price.errors or form.companion_price.errors:
-            return None
-        return offers.update_price_rule(current_actor(), item.id, rule.id,
-                                        name=form.name.data or "",
-                                        starts_on=form.starts_on.data,
-                                        ends_on=form.ends_on.data, price_minor=price,
-                                        companion_price_minor=companion)
+        values = _rule_values(form, item.currency)
+        return values and offers.update_price_rule(current_actor(), item.id, rule.id, **values)
 
     saved, status = submit(form, save)
     if saved is not None:
         flash(_("The seasonal price is saved."))
         return redirect(url_for("member.offer_prices", offer_id=item.id))
-    if request.method == "POST" and status == 200:
-        status = 422
     return render_template("member/price_rule.html", offer=item, rule=rule, form=form,
                            tab="prices"), status
 
@@ -429,8 +405,6 @@ def offer_calendar(offer_id):
         flash(_("The capacity of %(n)d days is set.", n=written))
         return redirect(url_for("member.offer_calendar", offer_id=item.id,
                                 month=form.start.data.strftime("%Y-%m")))
-    if request.method == "POST" and status == 200:
-        status = 422
     calendar = offers.get_calendar(current_actor(), item.id, start=first, end=last)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = last + timedelta(days=1)
@@ -442,18 +416,13 @@ def offer_calendar(offer_id):
 
 # --- journeys opened at this member's window ------------------------------------------
 
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
-
-
 @bp.get(f"/<{ID}:provider_id>/journeys")
 def member_journeys(provider_id):
     provider = _member(provider_id)
     actor = current_actor()
     if not actor.role.is_member:
         return redirect(url_for("coordinator.journeys"))
-    page = _page()
+    page = page_arg()
     items, total = journeys.list_journeys(actor, page=page, per_page=25)
     return render_template("member/journeys.html", provider=provider, journeys=items,
                            total=total, page=page, per_page=25)

@@ -35,18 +35,23 @@ from journey.builder.models import JOURNEY_STATUS_TITLES, JourneyStatus, QuoteLi
 from journey.builder.services import checkout, composition, journeys, quotes, templates
 from journey.builder.services.journeys import EDITABLE
 from journey.errors import DomainError, NotFound
-from journey.i18n import content_language, fallback_chain, pick
+from journey.i18n import content_language
 from journey.money import Money
 from journey.pages.common import (
     apply_domain_error,
     available_currencies,
     chosen_currency,
     convert_for_reader,
+    language_name,
     login_required,
     page_locale,
+    page_url,
     safe_next,
+    show_minor,
     show_money,
     stripe_js_url,
+    submit,
+    submit_card,
 )
 from journey.pages.forms import (
     SEARCH_PAGE_SIZE,
@@ -70,12 +75,13 @@ from journey.pages.patient_booking import booking_actions
 from journey.types import MAX_ID, today_in, utcnow
 from providers.models import (
     CHAIN_LINK_TITLES,
+    DURATION_UNIT_TITLES,
     MEMBER_KIND_TITLES,
+    PRICE_UNIT_TITLES,
     ChainLink,
     ConfirmationMode,
     DurationUnit,
     MemberKind,
-    PriceUnit,
 )
 from providers.services import members, offers
 from providers.services.offers import offer_text, price_for
@@ -83,18 +89,6 @@ from providers.services.search import SearchQuery, search_offers
 
 bp = Blueprint("patient", __name__)
 
-PRICE_UNIT_TITLES = {
-    PriceUnit.STAY: _l("per stay"),
-    PriceUnit.NIGHT: _l("per night"),
-    PriceUnit.DAY: _l("per day"),
-    PriceUnit.PERSON: _l("per person"),
-    PriceUnit.SESSION: _l("per session"),
-}
-DURATION_UNIT_TITLES = {
-    DurationUnit.NIGHTS: _l("nights"),
-    DurationUnit.DAYS: _l("days"),
-    DurationUnit.SESSIONS: _l("sessions"),
-}
 LINE_STATUS_TITLES = {
     LineStatus.HELD: _l("Held for you"),
     LineStatus.REQUESTED: _l("Waiting for the member's answer"),
@@ -132,7 +126,7 @@ CHANGE_TITLES = {
 def page_helpers():
     return {
         "money": show_money,
-        "money_minor": lambda amount, currency: show_money(Money(int(amount), currency)),
+        "money_minor": show_minor,
         "in_reader_currency": convert_for_reader,
         "chain_link_titles": CHAIN_LINK_TITLES,
         "member_kind_titles": MEMBER_KIND_TITLES,
@@ -140,6 +134,9 @@ def page_helpers():
         "preferences_form": PreferencesForm,
         "language_choices": language_choices,
     }
+
+
+bp.add_app_template_global(page_url)  # for the pager macro (_pager.html), on every page
 
 
 @bp.app_template_filter("percent")
@@ -202,15 +199,13 @@ def profile():
     if request.method == "GET":
         form.locale.data = actor.locale or page_locale()
         form.currency.data = actor.currency or chosen_currency()
-    status = 200
-    if form.validate_on_submit():
-        update_profile(actor, full_name=form.full_name.data, locale=form.locale.data,
-                       currency=form.currency.data)
+    saved, status = submit(form, lambda: update_profile(
+        actor, full_name=form.full_name.data, locale=form.locale.data,
+        currency=form.currency.data))
+    if saved is not None:
         session["lang"] = form.locale.data
         flash(_("Your profile is saved."))
         return redirect(url_for("patient.profile"))
-    if request.method == "POST":
-        status = 422
     return render_template("patient/profile.html", form=form), status
 
 
@@ -245,17 +240,7 @@ def catalogue():
             status = 422
     else:
         status = 422
-    pages = 0
-    if result is not None:
-        pages = max(1, -(-result.total // SEARCH_PAGE_SIZE))
-    return render_template("patient/catalogue.html", form=form, result=result, pages=pages,
-                           page_url=_page_url), status
-
-
-def _page_url(page: int) -> str:
-    args = request.args.to_dict()
-    args["page"] = str(page)
-    return url_for("patient.catalogue", **args)
+    return render_template("patient/catalogue.html", form=form, result=result), status
 
 
 def _minor(value, currency: str) -> int | None:
@@ -269,8 +254,7 @@ def member(provider_id: int):
     actor = current_actor()
     provider = members.get_member(actor, provider_id)
     language = content_language()
-    _desc_language, description = pick({t.language: t.description for t in provider.texts},
-                                       fallback_chain(language, provider.default_language))
+    _desc_language, description = members.member_description(provider, language)
     rows = []
     today = today_in()
     for offer in offers.list_member_offers(actor, provider.id):
@@ -280,16 +264,7 @@ def member(provider_id: int):
                      "converted": convert_for_reader(price)})
     return render_template("patient/member.html", provider=provider, description=description,
                            offers=rows, price_unit_titles=PRICE_UNIT_TITLES,
-                           language_name=_language_name)
-
-
-def _language_name(code: str) -> str:
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        return Locale.parse(code).get_display_name(page_locale()) or code
-    except (ValueError, UnknownLocaleError):
-        return code
+                           language_name=language_name)
 
 
 @bp.route(f"/catalogue/offers/<int(max={MAX_ID}):offer_id>", methods=["GET", "POST"])
@@ -306,31 +281,24 @@ def offer(offer_id: int):
         form.start_on.data = today + timedelta(days=max(item.lead_time_days, 14))
         form.days.data = max(1, item.duration_value)
         form.quantity.data = max(1, item.min_quantity)
-    status = 200
-    if request.method == "POST":
-        if actor is None:
-            return redirect(url_for("accounts.login", next=request.path))
-        if form.validate():
-            try:
-                journey_id = _journey_for_new_item(actor, form.journey_id.data,
-                                                   form.start_on.data)
-                journeys.add_item(actor, journey_id, offer_id=item.id,
-                                  start_on=form.start_on.data, days=form.days.data,
-                                  quantity=form.quantity.data)
-            except DomainError as error:
-                apply_domain_error(form, error)
-                status = error.status
-            else:
-                flash(_("Added to your journey."))
-                return redirect(url_for("patient.journey", journey_id=journey_id))
-        else:
-            status = 422
+    if request.method == "POST" and actor is None:
+        return redirect(url_for("accounts.login", next=request.path))
+
+    def add() -> int:
+        journey_id = _journey_for_new_item(actor, form.journey_id.data, form.start_on.data)
+        journeys.add_item(actor, journey_id, offer_id=item.id, start_on=form.start_on.data,
+                          days=form.days.data, quantity=form.quantity.data)
+        return journey_id
+
+    journey_id, status = submit(form, add)
+    if journey_id is not None:
+        flash(_("Added to your journey."))
+        return redirect(url_for("patient.journey", journey_id=journey_id))
     return render_template(
         "patient/offer.html", offer=item, text=text, price=price,
         converted=convert_for_reader(price), form=form,
         price_unit_titles=PRICE_UNIT_TITLES, duration_unit_titles=DURATION_UNIT_TITLES,
-        instant=item.confirmation_mode == ConfirmationMode.INSTANT,
-        can_add=actor is not None and actor.role == Role.PATIENT), status
+        instant=item.confirmation_mode == ConfirmationMode.INSTANT), status
 
 
 def _journey_for_new_item(actor, choice: str, start_on: date) -> int:
@@ -358,26 +326,18 @@ def package(template_id: int):
     if request.method == "GET":
         form.arrival_on.data = today_in() + timedelta(days=45)
         form.currency.data = chosen_currency()
-    status = 200
-    if request.method == "POST":
-        if actor is None:
-            return redirect(url_for("accounts.login", next=request.path))
-        if form.validate():
-            try:
-                journey = journeys.open_journey(
-                    actor, arrival_on=form.arrival_on.data, adults=form.adults.data,
-                    children=form.children.data, nationality=form.nationality.data or None,
-                    currency=form.currency.data, language=locale)
-                journeys.apply_template(actor, journey.id, template.id,
-                                        arrival_on=form.arrival_on.data)
-            except DomainError as error:
-                apply_domain_error(form, error)
-                status = error.status
-            else:
-                flash(_("Your journey is started from the package. Plan the dates next."))
-                return redirect(url_for("patient.journey", journey_id=journey.id))
-        else:
-            status = 422
+    if request.method == "POST" and actor is None:
+        return redirect(url_for("accounts.login", next=request.path))
+
+    def start():
+        journey = _open_journey(actor, form)
+        journeys.apply_template(actor, journey.id, template.id, arrival_on=form.arrival_on.data)
+        return journey
+
+    journey, status = submit(form, start)
+    if journey is not None:
+        flash(_("Your journey is started from the package. Plan the dates next."))
+        return redirect(url_for("patient.journey", journey_id=journey.id))
     return render_template("patient/package.html", template=template, text=text, links=links,
                            form=form), status
 
@@ -392,24 +352,21 @@ def my_journeys():
     _trip_choices(form, page_locale())
     if request.method == "GET":
         form.currency.data = chosen_currency()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            journey = journeys.open_journey(
-                actor, arrival_on=form.arrival_on.data, adults=form.adults.data,
-                children=form.children.data, nationality=form.nationality.data or None,
-                currency=form.currency.data, language=page_locale())
-        except DomainError as error:
-            apply_domain_error(form, error)
-            status = error.status
-        else:
-            flash(_("Your journey is open. Add offers from the catalogue or a package."))
-            return redirect(url_for("patient.journey", journey_id=journey.id))
-    elif request.method == "POST":
-        status = 422
+    journey, status = submit(form, lambda: _open_journey(actor, form))
+    if journey is not None:
+        flash(_("Your journey is open. Add offers from the catalogue or a package."))
+        return redirect(url_for("patient.journey", journey_id=journey.id))
     items, total = journeys.list_journeys(actor, per_page=50)
     return render_template("patient/journeys.html", journeys=items, total=total, form=form,
                            title_of=_journey_title), status
+
+
+def _open_journey(actor, form):
+    """A journey opened with a :class:`TripForm`'s party, arrival and currency."""
+    return journeys.open_journey(
+        actor, arrival_on=form.arrival_on.data, adults=form.adults.data,
+        children=form.children.data, nationality=form.nationality.data or None,
+        currency=form.currency.data, language=page_locale())
 
 
 def _journey_page(journey_id: int, *, status: int = 200, forms: dict | None = None,
@@ -520,44 +477,43 @@ def journey(journey_id: int):
     return _journey_page(journey_id)
 
 
+def _change_journey(journey_id: int, form, forms: dict, done: str, action):
+    """Submit one of the journey page's forms to ``action``: back to the journey with
+    ``done`` flashed, or the page again showing ``forms`` with their errors."""
+    result, status = submit(form, action)
+    if result is None:
+        return _journey_page(journey_id, status=status, forms=forms)
+    flash(done)
+    return redirect(url_for("patient.journey", journey_id=journey_id))
+
+
 @bp.post(f"/my/journeys/<int(max={MAX_ID}):journey_id>/details")
 @login_required
 def journey_details(journey_id: int):
     form = TripDetailsForm(prefix="details")
     _trip_choices(form, page_locale())
-    if form.validate():
-        try:
-            journeys.update_journey(
-                current_actor(), journey_id, arrival_on=form.arrival_on.data,
-                departure_on=form.departure_on.data, adults=form.adults.data,
-                children=form.children.data, nationality=form.nationality.data or None,
-                currency=form.currency.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-            return _journey_page(journey_id, status=error.status, forms={"details": form})
-        flash(_("The trip details are saved."))
-        return redirect(url_for("patient.journey", journey_id=journey_id))
-    return _journey_page(journey_id, status=422, forms={"details": form})
+    return _change_journey(
+        journey_id, form, {"details": form}, _("The trip details are saved."),
+        lambda: journeys.update_journey(
+            current_actor(), journey_id, arrival_on=form.arrival_on.data,
+            departure_on=form.departure_on.data, adults=form.adults.data,
+            children=form.children.data, nationality=form.nationality.data or None,
+            currency=form.currency.data))
 
 
 @bp.post(f"/my/journeys/<int(max={MAX_ID}):journey_id>/plan")
 @login_required
 def journey_plan(journey_id: int):
     form = PlanForm(prefix="plan")
-    if form.validate():
-        try:
-            _journey, reasons = composition.plan_journey(
-                current_actor(), journey_id, arrival_on=form.arrival_on.data,
-                treatment_start=form.treatment_start.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-            return _journey_page(journey_id, status=error.status, forms={"plan": form})
-        if reasons:
-            return _journey_page(journey_id, status=422, forms={"plan": form},
-                                 plan_reasons=reasons)
-        flash(_("Your dates are planned."))
-        return redirect(url_for("patient.journey", journey_id=journey_id))
-    return _journey_page(journey_id, status=422, forms={"plan": form})
+    planned, status = submit(form, lambda: composition.plan_journey(
+        current_actor(), journey_id, arrival_on=form.arrival_on.data,
+        treatment_start=form.treatment_start.data))
+    reasons = planned[1] if planned is not None else []
+    if planned is None or reasons:
+        return _journey_page(journey_id, status=422 if reasons else status,
+                             forms={"plan": form}, plan_reasons=reasons)
+    flash(_("Your dates are planned."))
+    return redirect(url_for("patient.journey", journey_id=journey_id))
 
 
 @bp.post(f"/my/journeys/<int(max={MAX_ID}):journey_id>/apply-template")
@@ -565,34 +521,21 @@ def journey_plan(journey_id: int):
 def journey_apply_template(journey_id: int):
     form = ApplyTemplateForm(prefix="apply")
     form.template_id.choices = as_choices(_template_choices(current_actor()))
-    if form.validate():
-        try:
-            journeys.apply_template(current_actor(), journey_id, int(form.template_id.data),
-                                    arrival_on=form.arrival_on.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-            return _journey_page(journey_id, status=error.status, forms={"apply": form})
-        flash(_("The package is applied. Plan the dates next."))
-        return redirect(url_for("patient.journey", journey_id=journey_id))
-    return _journey_page(journey_id, status=422, forms={"apply": form})
+    return _change_journey(
+        journey_id, form, {"apply": form}, _("The package is applied. Plan the dates next."),
+        lambda: journeys.apply_template(current_actor(), journey_id, int(form.template_id.data),
+                                        arrival_on=form.arrival_on.data))
 
 
 @bp.post(f"/my/journeys/<int(max={MAX_ID}):journey_id>/items/<int(max={MAX_ID}):item_id>")
 @login_required
 def journey_item(journey_id: int, item_id: int):
     form = ItemForm(prefix=f"item{item_id}")
-    if form.validate():
-        try:
-            journeys.update_item(current_actor(), journey_id, item_id,
-                                 start_on=form.start_on.data, days=form.days.data,
-                                 quantity=form.quantity.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-            return _journey_page(journey_id, status=error.status,
-                                 forms={"item": (item_id, form)})
-        flash(_("The item is changed."))
-        return redirect(url_for("patient.journey", journey_id=journey_id))
-    return _journey_page(journey_id, status=422, forms={"item": (item_id, form)})
+    return _change_journey(
+        journey_id, form, {"item": (item_id, form)}, _("The item is changed."),
+        lambda: journeys.update_item(current_actor(), journey_id, item_id,
+                                     start_on=form.start_on.data, days=form.days.data,
+                                     quantity=form.quantity.data))
 
 
 @bp.post(f"/my/journeys/<int(max={MAX_ID}):journey_id>/items/<int(max={MAX_ID}):item_id>"
@@ -615,21 +558,18 @@ def journey_alternatives(journey_id: int, item_id: int):
     journey = journeys.get_journey(actor, journey_id)
     item = journeys.journey_item(journey, item_id)
     form = ActionForm()
-    status = 200
-    if request.method == "POST":
+
+    def swap():
         offer_id = request.form.get("offer_id", "")
-        if form.validate() and offer_id.isdigit() and int(offer_id) <= MAX_ID:
-            try:
-                journeys.update_item(actor, journey_id, item_id, offer_id=int(offer_id))
-            except DomainError as error:
-                apply_domain_error(form, error)
-                status = error.status
-            else:
-                flash(_("The item is swapped."))
-                return redirect(url_for("patient.journey", journey_id=journey_id))
-        else:
+        if not (offer_id.isdigit() and int(offer_id) <= MAX_ID):
             form.form_errors.append(_("Not a valid choice."))
-            status = 422
+            return None
+        return journeys.update_item(actor, journey_id, item_id, offer_id=int(offer_id))
+
+    swapped, status = submit(form, swap)
+    if swapped is not None:
+        flash(_("The item is swapped."))
+        return redirect(url_for("patient.journey", journey_id=journey_id))
     rows = []
     for candidate, converted in composition.suggest_alternatives(actor, journey_id, item_id):
         _language, text = offer_text(candidate, content_language())
@@ -643,14 +583,11 @@ def journey_alternatives(journey_id: int, item_id: int):
 @login_required
 def journey_quote(journey_id: int):
     form = ActionForm()
-    if not form.validate():
-        return _journey_page(journey_id, status=400, errors=form.form_errors)
-    try:
-        quote = quotes.create_quote(current_actor(), journey_id)
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return _journey_page(journey_id, status=error.status, errors=form.form_errors)
-    return redirect(url_for("patient.quote", quote_id=quote.id))
+    created, status = submit(form, lambda: quotes.create_quote(current_actor(), journey_id),
+                             invalid_status=400)
+    if created is None:
+        return _journey_page(journey_id, status=status, errors=form.form_errors)
+    return redirect(url_for("patient.quote", quote_id=created.id))
 
 
 # --- quotes ------------------------------------------------------------------------------
@@ -691,13 +628,10 @@ def quote(quote_id: int, *, status: int = 200, errors: list[str] | None = None):
 @login_required
 def quote_accept(quote_id: int):
     form = ActionForm()
-    if not form.validate():
-        return quote(quote_id, status=400, errors=form.form_errors)
-    try:
-        quotes.accept_quote(current_actor(), quote_id)
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return quote(quote_id, status=error.status, errors=form.form_errors)
+    accepted, status = submit(form, lambda: quotes.accept_quote(current_actor(), quote_id),
+                              invalid_status=400)
+    if accepted is None:
+        return quote(quote_id, status=status, errors=form.form_errors)
     flash(_("You accepted the quote. Pay the amount due now to book."))
     return redirect(url_for("patient.checkout_page", quote_id=quote_id))
 
@@ -716,21 +650,13 @@ def checkout_page(quote_id: int):
     form = CheckoutForm()
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            checkout.checkout_once(actor, found.id, key=form.idempotency_key.data,
-                                   payment_method=form.payment_method.data,
-                                   render=lambda booking: {"booking_id": booking.id})
-        except DomainError as error:
-            apply_domain_error(form, error)
-            form.payment_method.data = ""  # the card is asked for again
-            status = error.status
-        else:
-            flash(_("Thank you. Your card is authorised; the members are asked to confirm."))
-            return redirect(url_for("patient.journey", journey_id=journey.id))
-    elif request.method == "POST":
-        status = 422
+    paid, status = submit_card(form, lambda: checkout.checkout_once(
+        actor, found.id, key=form.idempotency_key.data,
+        payment_method=form.payment_method.data,
+        render=lambda booking: {"booking_id": booking.id}))
+    if paid is not None:
+        flash(_("Thank you. Your card is authorised; the members are asked to confirm."))
+        return redirect(url_for("patient.journey", journey_id=journey.id))
     due_now = found.deposit_minor or found.total_minor
     return render_template(
         "patient/checkout.html", quote=found, journey=journey, form=form,

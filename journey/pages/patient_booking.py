@@ -20,7 +20,7 @@ from journey.builder.services.booking_link import journey_of
 from journey.errors import DomainError, NotFound
 from journey.extensions import db
 from journey.money import Money
-from journey.pages.common import apply_domain_error, login_required, stripe_js_url
+from journey.pages.common import login_required, stripe_js_url, submit_card
 from journey.pages.forms import TOO_LONG, CheckoutForm, PageForm
 from journey.types import MAX_ID, utcnow
 
@@ -111,22 +111,14 @@ def pay_balance(booking_id: int):
     form = CheckoutForm()
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
-    status = 200
-    if form.validate_on_submit():
-        try:  # the form's key: a double submit pays once
-            run_once(f"user:{actor.id}:balance-page", form.idempotency_key.data,
-                     request_fingerprint(booking.id, form.payment_method.data),
-                     lambda: (201, {"payment_id": balance.pay_balance(
-                         actor, booking.id, payment_method=form.payment_method.data).id}))
-        except DomainError as error:
-            apply_domain_error(form, error)
-            form.payment_method.data = ""
-            status = error.status
-        else:
-            flash(_("Thank you. The balance is paid."))
-            return _back(booking)
-    elif request.method == "POST":
-        status = 422
+    paid, status = submit_card(form, lambda: run_once(  # the form's key: a double submit pays once
+        f"user:{actor.id}:balance-page", form.idempotency_key.data,
+        request_fingerprint(booking.id, form.payment_method.data),
+        lambda: (201, {"payment_id": balance.pay_balance(
+            actor, booking.id, payment_method=form.payment_method.data).id})))
+    if paid is not None:
+        flash(_("Thank you. The balance is paid."))
+        return _back(booking)
     return render_template("patient/balance.html", booking=booking, owed=owed, form=form,
                            stripe_js=stripe_js_url(),
                            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"]), status

@@ -1,44 +1,30 @@
 """Helpers shared by the member portal, the coordinator's board and the admin pages:
-a form submitted to a service (domain errors beside the fields), amounts typed in major
-units, and Babel formatting for templates. The login check and the placing of domain
-errors are the patient pages' (journey.pages.common)."""
+a form submitted to a service (a refused access to the error page, other domain errors
+beside the fields), amounts typed in major units, and Babel formatting for templates.
+The login check and the form submission itself are the patient pages'
+(journey.pages.common)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from babel import Locale, UnknownLocaleError
 from babel.numbers import format_decimal as babel_format_decimal
-from flask import request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
-from journey.errors import DomainError, Forbidden, NotAuthenticated, NotFound
-from journey.money import Money, format_money, minor_digits
-from journey.pages.common import apply_domain_error
-
-#: Errors that say "not for you" rather than "fix this field": they get the error page.
-ACCESS_ERRORS = (NotAuthenticated, Forbidden, NotFound)
+from journey.accounts.auth import current_actor
+from journey.money import minor_digits
+from journey.pages import common
+from journey.pages.common import language_name, page_locale, show_minor
+from providers.models import DurationUnit
+from providers.services.offers import get_offer
 
 
 def submit(form, action):
-    """Validate ``form`` (on POST) and run ``action()``.
-
-    Returns ``(result, status)``: the action's result and 200, or None and the status
-    to answer with (200 for a plain GET, 422 for invalid fields, the domain error's
-    status otherwise). A refused access is raised to the error page; any other domain
-    error rolls back what the action wrote and goes beside the fields.
-    """
-    if not form.validate_on_submit():
-        return None, 422 if request.method == "POST" else 200
-    try:
-        return action(), 200
-    except ACCESS_ERRORS:
-        raise
-    except DomainError as error:
-        apply_domain_error(form, error)
-        return None, error.status
+    """:func:`journey.pages.common.submit` with a refused access (404, 403, 401) sent
+    to the error page."""
+    return common.submit(form, action, raise_access_errors=True)
 
 
 def to_minor(field, currency: str) -> int | None:
@@ -55,16 +41,18 @@ def to_minor(field, currency: str) -> int | None:
     return int(scaled)
 
 
+def minor_amounts(currency: str, **fields) -> dict | None:
+    """The amounts typed into ``fields`` as minor units of ``currency``, by the given
+    names; None when one has more decimals than the currency allows (the error is
+    beside that field)."""
+    amounts = {name: to_minor(field, currency) for name, field in fields.items()}
+    return None if any(field.errors for field in fields.values()) else amounts
+
+
 def from_minor(amount: int | None, currency: str) -> Decimal | None:
     if amount is None:
         return None
     return Decimal(amount).scaleb(-minor_digits(currency))
-
-
-def money(amount_minor: int | None, currency: str) -> str:
-    if amount_minor is None:
-        return ""
-    return format_money(Money(int(amount_minor), currency), str(get_locale() or "en"))
 
 
 def day(value: date | None, style: str = "medium") -> str:
@@ -88,9 +76,15 @@ def stay(start_on: date, end_on: date, nightly: bool) -> str:
     return day(start_on) if last <= start_on else f"{day(start_on)} – {day(last)}"
 
 
+def line_dates(line) -> str:
+    """A booking line's dates (:func:`stay`), counted in nights when its offer is."""
+    offer = get_offer(current_actor(), line.offer_id)
+    return stay(line.start_on, line.end_on, offer.duration_unit == DurationUnit.NIGHTS)
+
+
 def exact(value) -> str:
     """A decimal with all its significant digits (an exchange rate), in the locale."""
-    return babel_format_decimal(Decimal(value).normalize(), locale=str(get_locale() or "en"),
+    return babel_format_decimal(Decimal(value).normalize(), locale=page_locale(),
                                 decimal_quantization=False)
 
 
@@ -98,16 +92,8 @@ def weekday(value: date) -> str:
     return format_date(value, "EEE")
 
 
-def language_name(code: str) -> str:
-    """``"de"`` -> "German" / "Deutsch" / ..., in the reader's language."""
-    try:
-        return Locale.parse(code).get_display_name(str(get_locale() or "en")) or code
-    except (ValueError, TypeError, UnknownLocaleError):
-        return code
-
-
 def formatting_context() -> dict:
     """What every portal, board and admin template may call: ``fmt.<name>`` and
     ``language_name``."""
-    return {"fmt": {"money": money, "day": day, "moment": moment, "number": number,
+    return {"fmt": {"money": show_minor, "day": day, "moment": moment, "number": number,
                     "weekday": weekday, "exact": exact}, "language_name": language_name}

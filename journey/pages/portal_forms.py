@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from babel import Locale
 from babel.dates import get_day_names
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -23,27 +21,21 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from journey.config import LANGUAGES
+from journey.pages.common import language_name, page_locale
 from journey.pages.forms import PageForm
 from providers.models import (
     CHAIN_LINK_TITLES,
+    DURATION_UNIT_TITLES,
     MEMBER_KIND_TITLES,
+    PRICE_UNIT_TITLES,
     CapacityUnit,
     ConfirmationMode,
-    DurationUnit,
     MemberStatus,
     OfferStatus,
-    PriceUnit,
 )
 
 MAX_AMOUNT = 10**9  # in major units
 
-PRICE_UNIT_TITLES = {
-    PriceUnit.STAY: _l("per stay"),
-    PriceUnit.NIGHT: _l("per night"),
-    PriceUnit.DAY: _l("per day"),
-    PriceUnit.PERSON: _l("per person"),
-    PriceUnit.SESSION: _l("per session"),
-}
 CAPACITY_UNIT_TITLES = {
     CapacityUnit.ROOM: _l("Rooms"),
     CapacityUnit.BED: _l("Beds"),
@@ -51,11 +43,6 @@ CAPACITY_UNIT_TITLES = {
     CapacityUnit.CONSULTATION_SLOT: _l("Consultation slots"),
     CapacityUnit.SEAT: _l("Seats"),
     CapacityUnit.PLACE: _l("Places"),
-}
-DURATION_UNIT_TITLES = {
-    DurationUnit.NIGHTS: _l("nights"),
-    DurationUnit.DAYS: _l("days"),
-    DurationUnit.SESSIONS: _l("sessions"),
 }
 CONFIRMATION_TITLES = {
     ConfirmationMode.INSTANT: _l("Confirmed at once"),
@@ -192,7 +179,7 @@ class CapacityForm(PortalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        names = get_day_names("wide", locale=str(get_locale() or "en"))
+        names = get_day_names("wide", locale=page_locale())
         self.weekdays.choices = [SelectChoice(i, names[i]) for i in range(7)]
 
 
@@ -287,9 +274,7 @@ class SettingsForm(PortalForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        locale = str(get_locale() or "en")
-        self.languages.choices = [SelectChoice(code, Locale.parse(code).get_display_name(locale))
-                                  for code in LANGUAGES]
+        self.languages.choices = [SelectChoice(code, language_name(code)) for code in LANGUAGES]
 
 
 class CommissionForm(PortalForm):

@@ -1,14 +1,19 @@
-"""Validation shared by the catalogue services."""
+"""Validation shared by the catalogue services, and the choice of a member's text in the
+reader's language."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from flask_babel import lazy_gettext as _l
 
 from journey.errors import InvalidInput
-from journey.i18n import normalize_language
+from journey.i18n import fallback_chain, normalize_language, pick
+
+T = TypeVar("T")
 
 
 def check_timezone(value: str) -> str:
@@ -33,3 +38,13 @@ def check_language(value: str, field: str = "language") -> str:
     return language
 
 
+
+
+def text_in(texts: Mapping[str, T], language: str | None,
+            provider=None) -> tuple[str | None, T | None]:
+    """A member's content (``texts`` by language) for a reader of ``language``, along the
+    catalogue's fallback chain: that language, its base language, the ``provider``'s
+    default language, English, then any. Returns ``(language, text)``; ``(None, None)``
+    when there is no text at all."""
+    default = provider.default_language if provider is not None else None
+    return pick(texts, fallback_chain(language, default))

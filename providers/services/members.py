@@ -7,7 +7,6 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from journey.accounts.permissions import (
     can_manage_member,
@@ -18,12 +17,14 @@ from journey.accounts.permissions import (
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import require_currency
+from journey.persistence import flush_or_conflict, page_of
 from journey.types import utcnow
 from providers.models import Accreditation, MemberStatus, Provider, ProviderText
 from providers.services.common import (
     check_country,
     check_language,
     check_timezone,
+    text_in,
 )
 
 #: Admission moves an admin may make.
@@ -137,6 +138,11 @@ def set_member_text(actor, provider_id: int, language: str, description: str) ->
     return text
 
 
+def member_description(provider: Provider, language: str | None):
+    """The member's description along the fallback chain; returns ``(language, text)``."""
+    return text_in({t.language: t.description for t in provider.texts}, language, provider)
+
+
 def delete_member_text(actor, provider_id: int, language: str) -> None:
     provider = get_member_for_change(actor, provider_id)
     text = next((t for t in provider.texts if t.language == language), None)
@@ -206,15 +212,8 @@ def list_members(actor, *, kind=None, city=None, status=None, page=1, per_page=2
         query = query.where(Provider.kind == kind)
     if city:
         query = query.where(func.lower(Provider.city) == city.strip().lower())
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(query.order_by(Provider.name, Provider.id)
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-    return items, total
+    return page_of(query.order_by(Provider.name, Provider.id), page=page, per_page=per_page)
 
 
 def _flush_or_conflict() -> None:
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(_l("This conflicts with existing data.")) from exc
+    flush_or_conflict(_l("This conflicts with existing data."))

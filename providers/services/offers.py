@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from journey.accounts.permissions import can_manage_member, require_member_access
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
-from journey.i18n import fallback_chain, pick
 from journey.money import Money, require_currency
 from providers.models import (
     CancellationTier,
@@ -21,9 +20,10 @@ from providers.models import (
     OfferStatus,
     OfferText,
     PriceRule,
+    Provider,
 )
 from providers.services.availability import MAX_WINDOW_DAYS, used_units
-from providers.services.common import check_language
+from providers.services.common import check_language, text_in
 from providers.services.members import get_member, get_member_for_change
 
 OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
@@ -36,7 +36,13 @@ OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
 # --- loading with access rules ------------------------------------------------------
 
 def is_public(offer: Offer) -> bool:
+    """On sale to everyone: published, by a member the cluster has verified."""
     return offer.status == OfferStatus.PUBLISHED and offer.provider.status == MemberStatus.VERIFIED
+
+
+def public_condition():
+    """:func:`is_public` as a query condition; the query joins :class:`Provider`."""
+    return and_(Offer.status == OfferStatus.PUBLISHED, Provider.status == MemberStatus.VERIFIED)
 
 
 def get_offer(actor, offer_id: int) -> Offer:
@@ -163,8 +169,7 @@ def delete_offer_text(actor, offer_id: int, language: str) -> None:
 
 def offer_text(offer: Offer, language: str | None) -> tuple[str | None, OfferText | None]:
     """The offer's text along the fallback chain; returns ``(language, text)``."""
-    chain = fallback_chain(language, offer.provider.default_language)
-    return pick({t.language: t for t in offer.texts}, chain)
+    return text_in({t.language: t for t in offer.texts}, language, offer.provider)
 
 
 # --- prices --------------------------------------------------------------------------

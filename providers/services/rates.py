@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, select
-from sqlalchemy.exc import IntegrityError
 
 from journey.accounts.permissions import require_admin
 from journey.errors import Conflict, InvalidInput
 from journey.extensions import db
 from journey.money import Money, convert, minor_factor, require_currency
+from journey.persistence import flush_or_conflict
 from providers.models import ExchangeRate
 
 RATE_PRECISION = Decimal("0.0000000001")
@@ -53,11 +53,7 @@ def add_rate(actor, *, base: str, quote: str, rate: Decimal, effective_on: date)
                        fields={"effective_on": [_l("A rate for this date exists already.")]})
     row = ExchangeRate(base=base, quote=quote, rate=rate, effective_on=effective_on)
     db.session.add(row)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:  # the same rate recorded concurrently
-        raise Conflict(_l("A rate for this pair and date exists already.")) from exc
+    flush_or_conflict(_l("A rate for this pair and date exists already."))  # recorded concurrently
     return row
 
 

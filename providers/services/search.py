@@ -12,21 +12,21 @@ from sqlalchemy.orm import joinedload
 
 from journey.errors import InvalidInput
 from journey.extensions import db
-from journey.i18n import base_language, fallback_chain, pick
+from journey.i18n import base_language
 from journey.money import Money, convert_minor
 from journey.types import today_in, utcnow
 from providers.models import (
     ChainLink,
     ExchangeRate,
     MemberKind,
-    MemberStatus,
     Offer,
-    OfferStatus,
     OfferText,
     PriceRule,
     Provider,
 )
 from providers.services.availability import MAX_WINDOW_DAYS, available_condition
+from providers.services.common import text_in
+from providers.services.offers import public_condition
 from providers.services.rates import Rate, rate_from_table, rates_in_force
 
 SORTS = ("price", "-price", "name", "-name")
@@ -169,8 +169,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     unit_price = func.coalesce(PriceRule.price_minor, Offer.base_price_minor)
     converted = cast(unit_price, Numeric(30, 12)) * _rate_factor_expr(Offer.currency, rates)
 
-    conditions = [Offer.status == OfferStatus.PUBLISHED,
-                  Provider.status == MemberStatus.VERIFIED]
+    conditions = [public_condition()]
     if query.chain_link is not None:
         conditions.append(Offer.chain_link == query.chain_link)
     if query.member_kind is not None:
@@ -229,8 +228,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     hits = []
     for row in rows:
         offer = offers[row.id]
-        chain = fallback_chain(query.language, offer.provider.default_language)
-        language, text = pick(texts.get(offer.id, {}), chain)
+        language, text = text_in(texts.get(offer.id, {}), query.language, offer.provider)
         price = Money(int(row.unit_price), offer.currency)
         rate = rates.get(offer.currency)
         converted_money = (Money(convert_minor(price.amount, price.currency, query.currency,

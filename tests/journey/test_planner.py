@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from journey.builder.plan import LinkSpec, PlanContext, PlanItem
+from journey.builder.plan import LinkSpec, PlanContext, PlanItem, day_runs
 from journey.builder.planner import plan_dates
 from journey.builder.rules import check_plan
 from providers.models import ChainLink, DurationUnit
@@ -361,3 +361,12 @@ def test_a_second_hotel_with_no_night_left_is_no_plan():
                          duration_unit=NIGHTS))
     result = plan_dates(CTX, links, is_available=Calendar())
     assert reasons(result) == [("accommodation_not_needed", "hotel-b")]
+
+
+def test_days_grouped_into_runs_of_consecutive_days():
+    """The rules, the planner and the demo calendar group days with day_runs."""
+    d = date(2026, 2, 27)
+    days = [date(2026, 3, 2), d, date(2026, 3, 1), date(2026, 2, 28), date(2026, 3, 2),
+            date(2026, 3, 5)]
+    assert day_runs(days) == [(d, date(2026, 3, 2)), (date(2026, 3, 5), date(2026, 3, 5))]
+    assert day_runs([]) == []

@@ -277,6 +277,21 @@ def test_a_season_ending_before_it_starts_is_refused(client, world):
     assert count(PriceRule) == 0
 
 
+@pytest.mark.parametrize("field", ["price", "companion_price"])
+def test_a_seasonal_price_with_too_many_decimals_is_refused_beside_the_field(
+        client, world, field):
+    """Offers and seasonal prices read typed amounts the same way (portal.minor_amounts)."""
+    login(client, world["clinic_staff"])
+    rule = {"name": "Summer", "starts_on": soon(10).isoformat(),
+            "ends_on": soon(20).isoformat(), "price": "70", field: "70.005"}
+    response = client.post(f"/portal/offers/{world['knee'].id}/prices?lang=en", data=rule)
+    assert response.status_code == 422
+    block = re.search(rf'<div class="field has-error">\s*<label for="{field}".*?</div>',
+                      response.get_data(as_text=True), re.S)
+    assert block is not None and "Use at most 2 decimal places." in block.group(0)
+    assert count(PriceRule) == 0
+
+
 def test_a_seasonal_price_is_removed(client, world):
     rule = offers.add_price_rule(world["admin"], world["knee"].id, starts_on=soon(1),
                                  ends_on=soon(2), price_minor=1)

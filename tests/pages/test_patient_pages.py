@@ -65,6 +65,18 @@ def test_home_leads_with_treatments_and_packages(client, world):
     assert "/catalogue?chain_link=treatment" in html
 
 
+def test_catalogue_pages_keep_the_filters(client, make):
+    member = make.member()
+    for _n in range(13):  # one more than a page of the catalogue
+        make.offer(member)
+    html = text(client.get("/catalogue?q=offer&currency=EUR"))
+    assert 'href="/catalogue?q=offer&amp;currency=EUR&amp;page=2" rel="next">Next</a>' in html
+    assert "Page 1 of 2" in html and 'rel="prev"' not in html
+    html = text(client.get("/catalogue?q=offer&currency=EUR&page=2"))
+    assert 'href="/catalogue?q=offer&amp;currency=EUR&amp;page=1" rel="prev">Previous</a>' in html
+    assert 'rel="next"' not in html
+
+
 def test_catalogue_filters_and_converts_prices(client, world):
     html = text(client.get("/catalogue?chain_link=accommodation&currency=NOK&sort=price"))
     assert "Double room" in html and "Garden room" in html and "Knee replacement" not in html

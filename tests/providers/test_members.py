@@ -96,3 +96,19 @@ def test_reference_lists_are_translated(client):
     assert [link["value"] for link in links][:3] == ["visa_support", "travel", "transfer"]
     assert links[0]["title"] != "Visa support"
     assert len(client.get("/api/v1/member-kinds").json) == 13
+
+
+def test_a_description_along_the_fallback_chain(make):
+    """The member page and the API pick the description the same way: the reader's
+    language, its base language, the member's default, English, then any."""
+    from providers.services.common import text_in
+    from providers.services.members import member_description
+
+    member = make.member(default_language="lt",
+                         descriptions={"lt": "Klinika", "en": "A clinic", "ru": "Клиника"})
+    assert member_description(member, "ru_RU") == ("ru", "Клиника")
+    assert member_description(member, "de") == ("lt", "Klinika")
+    assert member_description(make.member(descriptions={"sv": "En klinik"}), "de") == \
+        ("sv", "En klinik")
+    assert member_description(make.member(), "en") == (None, None)
+    assert text_in({"de": 1, "en": 2}, "fr") == ("en", 2)  # no member: English next

@@ -187,3 +187,21 @@ def test_capacity_calendar(client, manager):
                           json={"start": start.isoformat(), "end": end.isoformat(),
                                 "capacity": -1}, headers=headers)
     assert negative.status_code == 422
+
+
+def test_the_public_condition_of_a_query_agrees_with_is_public(make):
+    """One rule in two forms: an offer on sale is published by a verified member."""
+    from sqlalchemy import select
+
+    from providers.models import MemberStatus, OfferStatus, Provider
+    from providers.services.members import set_member_status
+
+    verified, pending, suspended = (make.member(), make.member(verified=False),
+                                    make.member())
+    set_member_status(make.admin(), suspended.id, MemberStatus.SUSPENDED)
+    every = [make.offer(member, status=status) for member in (verified, pending, suspended)
+             for status in (OfferStatus.DRAFT, OfferStatus.PUBLISHED, OfferStatus.ARCHIVED)]
+    found = set(db.session.scalars(select(Offer.id).join(Provider)
+                                   .where(offers.public_condition())))
+    assert found == {offer.id for offer in every if offers.is_public(offer)}
+    assert len(found) == 1

@@ -27,8 +27,8 @@ from journey.extensions import db
 from journey.money import Money
 from journey.reasons import why
 from journey.types import today_in, utcnow
-from providers.models import MemberStatus, Offer, OfferStatus, Provider
-from providers.services.offers import offer_text, price_for
+from providers.models import Offer, Provider
+from providers.services.offers import offer_text, price_for, public_condition
 from providers.services.rates import rate_from_table, rates_in_force
 
 
@@ -158,8 +158,7 @@ def suggest_alternatives(actor, journey_id: int, item_id: int, *, limit: int = 5
     candidates = db.session.scalars(
         select(Offer).join(Provider)
         .where(Offer.chain_link == offer.chain_link, Offer.id != offer.id,
-               Offer.status == OfferStatus.PUBLISHED,
-               Provider.status == MemberStatus.VERIFIED,
+               public_condition(),
                func.lower(Provider.city) == offer.provider.city.lower())).all()
     table = rates_in_force(today_in(now=now))
     ranked = []

@@ -6,7 +6,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, or_, select, true
+from sqlalchemy import exists, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,6 +24,7 @@ from journey.builder.services.templates import get_template
 from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import require_currency
+from journey.persistence import page_of
 from journey.reasons import Why, why
 from journey.types import today_in, utcnow
 from providers.models import ChainLink, DurationUnit, Offer, Provider
@@ -103,10 +104,7 @@ def list_journeys(actor, *, status: JourneyStatus | None = None, page=1, per_pag
     query = select(Journey).where(visible_condition(actor))
     if status is not None:
         query = query.where(Journey.status == status)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(query.order_by(Journey.id.desc())
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-    return items, total
+    return page_of(query.order_by(Journey.id.desc()), page=page, per_page=per_page)
 
 
 # --- states -------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from journey.builder.services.journeys import (
 from journey.builder.services.settings import get_settings
 from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.extensions import db
-from journey.money import Money, convert_minor, percent_of
+from journey.money import convert_minor, percent_of
 from journey.reasons import why
 from journey.types import utcnow
 from providers.models import PriceUnit
@@ -247,7 +247,3 @@ def diff_quotes(actor, quote_id: int, other_id: int) -> list[LineChange]:
         changes.append(LineChange("changed" if fields else "same", previous, line, fields))
     changes.extend(LineChange("removed", line, None, []) for line in old.values())
     return changes
-
-
-def quote_money(quote: Quote, amount: int) -> Money:
-    return Money(amount, quote.currency)

@@ -9,10 +9,9 @@ from journey.accounts.permissions import can_manage_member, require_cluster
 from journey.builder.models import PackageTemplate, TemplateLink, TemplateStatus, TemplateText
 from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
-from journey.i18n import fallback_chain, pick
 from journey.money import require_currency
 from providers.models import Offer, Provider
-from providers.services.common import check_language
+from providers.services.common import check_language, text_in
 from providers.services.members import get_member_for_change
 from providers.services.offers import is_public
 
@@ -43,8 +42,7 @@ def list_templates(actor) -> list[PackageTemplate]:
 
 
 def template_text(template: PackageTemplate, language: str | None):
-    default = template.provider.default_language if template.provider else None
-    return pick({t.language: t for t in template.texts}, fallback_chain(language, default))
+    return text_in({t.language: t for t in template.texts}, language, template.provider)
 
 
 def _check_discount(data: dict) -> None:

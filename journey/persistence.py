@@ -1,0 +1,33 @@
+"""What the services do alike with the session: read one page of a query with the
+total, and flush so that a row the database refuses is a 409, not a 500.
+
+Here rather than in :mod:`journey.extensions` (which imports nothing of the project)
+because a refusal is a :class:`journey.errors.Conflict`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+
+from journey.errors import Conflict
+from journey.extensions import db
+
+
+def page_of(query: Select, *, page: int, per_page: int) -> tuple[list, int]:
+    """``(rows of page number page, how many rows the query has in all)``; ``query``
+    carries its order, page 1 is the first."""
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)).all()
+    return list(items), total
+
+
+def flush_or_conflict(message=None, *, fields: dict | None = None) -> None:
+    """Flush in a savepoint. When the database refuses a row (a unique key a concurrent
+    request took first), only the savepoint is rolled back and :class:`Conflict` is
+    raised with ``message`` and ``fields`` (the default message without one)."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(message, fields=fields) from exc

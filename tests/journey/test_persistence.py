@@ -1,0 +1,48 @@
+"""The session helpers every service shares: one page of a query with its total, and a
+flush whose refused row is a 409."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from journey.errors import Conflict
+from journey.extensions import db
+from journey.persistence import flush_or_conflict, page_of
+from providers.models import ExchangeRate
+
+DAY = date(2026, 11, 20)
+
+
+def _rate(quote: str, rate: str = "1.1") -> ExchangeRate:
+    return ExchangeRate(base="EUR", quote=quote, rate=Decimal(rate), effective_on=DAY)
+
+
+def test_a_row_the_database_refuses_is_a_conflict(ctx):
+    db.session.add(_rate("USD"))
+    flush_or_conflict()
+    db.session.add(_rate("USD", "1.2"))  # the same pair and day: a unique key
+    with pytest.raises(Conflict) as refused:
+        flush_or_conflict("Taken.", fields={"quote": ["Taken here."]})
+    assert refused.value.status == 409
+    assert str(refused.value.message) == "Taken."
+    assert refused.value.fields == {"quote": ["Taken here."]}
+
+
+def test_without_a_message_the_conflict_says_the_default(ctx):
+    db.session.add_all([_rate("SEK"), _rate("SEK")])
+    with pytest.raises(Conflict) as refused:
+        flush_or_conflict()
+    assert refused.value.message == Conflict.default_message
+
+
+def test_a_page_of_a_query_and_the_total(ctx):
+    db.session.add_all([_rate(code) for code in ("AUD", "CAD", "CHF", "DKK", "GBP")])
+    db.session.flush()
+    query = select(ExchangeRate.quote).order_by(ExchangeRate.quote.desc())
+    assert page_of(query, page=1, per_page=2) == (["GBP", "DKK"], 5)
+    assert page_of(query, page=3, per_page=2) == (["AUD"], 5)
+    assert page_of(query, page=4, per_page=2) == ([], 5)
