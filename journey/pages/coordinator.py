@@ -16,11 +16,11 @@ from journey.accounts.permissions import require_cluster
 from journey.builder.models import JOURNEY_STATUS_TITLES, JourneyStatus
 from journey.builder.services import board, checkout, journeys
 from journey.i18n import content_language
-from journey.pages.common import login_required
-from journey.pages.portal import formatting_context, stay, submit
+from journey.pages.common import login_required, page_arg
+from journey.pages.portal import formatting_context, line_dates, submit
 from journey.pages.portal_forms import NoteForm
 from journey.types import ID_CONVERTER, today_in
-from providers.models import CHAIN_LINK_TITLES, DurationUnit
+from providers.models import CHAIN_LINK_TITLES
 from providers.services.offers import get_offer, offer_text
 
 ID = ID_CONVERTER
@@ -90,11 +90,6 @@ def state_title(subject: str, value: str | None) -> str:
     return value
 
 
-def line_dates(line) -> str:
-    offer = get_offer(current_actor(), line.offer_id)
-    return stay(line.start_on, line.end_on, offer.duration_unit == DurationUnit.NIGHTS)
-
-
 def offer_name(offer_id: int) -> str:
     offer = get_offer(current_actor(), offer_id)
     _language, text = offer_text(offer, content_language())
@@ -120,11 +115,6 @@ def _status() -> JourneyStatus | None:
         return None
 
 
-def _page() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) < 100000 else 1
-
-
 @bp.get("/", endpoint="board")
 def board_page():
     actor = current_actor()
@@ -139,7 +129,7 @@ def board_page():
 @bp.get("/journeys", endpoint="journeys")
 def journeys_page():
     actor = current_actor()
-    status, page = _status(), _page()
+    status, page = _status(), page_arg()
     items, total = journeys.list_journeys(actor, status=status, page=page, per_page=PER_PAGE)
     return render_template("coordinator/journeys.html", journeys=items, total=total,
                            page=page, per_page=PER_PAGE, status=status,
@@ -174,5 +164,5 @@ def resolve(escalation_id):
     if done is not None:
         flash(_("The escalation is resolved."))
         return redirect(url_for("coordinator.escalations"))
-    return escalations_page({escalation_id: form}, status if status != 200 else 422)
+    return escalations_page({escalation_id: form}, status)
 
