@@ -2,8 +2,8 @@
 and connection (the test client runs every request in an empty context), started
 together by a barrier, round after round: the last member's accept, which captures
 the deposit, against the patient's cancellation of the whole booking; two
-cancellations of one booking. Whichever wins, money and states agree, in the
-database and at localstripe."""
+cancellations of one booking; two payout runs of one booking. Whichever wins, money
+and states agree, in the database, at localstripe and at the Connect stub."""
 
 import threading
 import time
@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bookings import confirmation
+from bookings import confirmation, settlement
 from bookings.cancellation import paid_minor
 from bookings.models import (
     Booking,
@@ -19,6 +19,8 @@ from bookings.models import (
     BookingStatus,
     LineStatus,
     PaymentStatus,
+    Payout,
+    PayoutStatus,
     Refund,
     RefundStatus,
 )
@@ -27,12 +29,14 @@ from journey.accounts.models import Role
 from journey.extensions import db
 from providers.services import offers
 from tests.booking_fixtures import authorised_booking, confirmed_booking
+from tests.bookings.test_replays import connect_stub
+from tests.journey.builder_world import soon
 
 ROUNDS = 10
 DEPOSIT = 219000
 #: How long each of the two requests waits after the barrier, round by round, so
 #: that the rounds cover both orders and the windows in between (e.g. a cancellation
-#: arriving while the capture or the refunds are under way).
+#: arriving while the capture, the refunds or the transfers are under way).
 STAGGER = [(0, 0), (0, 0.002), (0, 0.005), (0.005, 0), (0, 0.02), (0.02, 0), (0, 0.05),
            (0.05, 0), (0, 0.1), (0, 0)]
 
@@ -161,3 +165,36 @@ def test_two_cancellations_of_one_booking_refund_once(stripe_app, make, world, g
         assert _check_cancelled(booking_id, gateway) == "refunded"
         assert _events(booking_id, "line", "cancelled") == 2
 
+
+def test_two_payout_runs_of_one_booking_transfer_once(stripe_app, make, world, gateway):
+    """Two admins pay a booking out at once (different keys): both get the paid
+    payouts, and each member has one transfer and one "paid" row."""
+    admins = [make.token(world["admin"]), make.token(make.user(Role.ADMIN))]
+    for provider, account in ((world["clinic"], "acct_clinic01"),
+                              (world["hotel"], "acct_hotel001")):
+        settlement.set_payout_account(world["admin"], provider.id, account)
+    offers.set_capacity(world["admin"], world["surgery"].id, start=soon(12), end=soon(12),
+                        capacity=ROUNDS // 2)  # a confirmed booking per round
+    db.session.commit()
+    with connect_stub(stripe_app) as stub:
+        for n in range(ROUNDS // 2):  # five rooms
+            patient = make.user(Role.PATIENT, full_name=f"Payee {n}")
+            booking_id = confirmed_booking(world, gateway, patient=patient).id
+            db.session.rollback()
+            stub.requests.clear()
+            results = _race(stripe_app, *[
+                _post(f"/api/v1/bookings/{booking_id}/payouts", h, f"payout-{n:04d}-{k}",
+                      delay=delay)
+                for k, (h, delay) in enumerate(zip(admins, STAGGER[n], strict=True))])
+            assert [code for code, _body in results] == [200, 200], (n, results)
+            assert results[0][1] == results[1][1]  # the same payouts, both paid
+            db.session.rollback()
+            payouts = db.session.scalars(db.select(Payout).where(
+                Payout.booking_id == booking_id)).all()
+            assert sorted((p.amount_minor, p.status) for p in payouts) == [
+                (80000, PayoutStatus.PAID), (650000, PayoutStatus.PAID)]
+            assert _events(booking_id, "payout", "created") == 2
+            assert _events(booking_id, "payout", "paid") == 2, n
+            keys = [key for path, _params, key, _auth in stub.requests
+                    if path == "/v1/transfers"]
+            assert sorted(keys) == sorted(f"payout-{p.id}" for p in payouts), n
