@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from bookings.access import lock_booking
 from bookings.audit import move, record
 from bookings.models import (
     Booking,
@@ -214,7 +215,7 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
     is skipped."""
     require_admin(actor)
     now = now or utcnow()
-    booking = db.session.get(Booking, booking_id)
+    booking = lock_booking(booking_id)  # one payout run of a booking at a time
     if booking is None:
         raise NotFound(_l("No such booking."))
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED):
@@ -240,8 +241,9 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
                    actor=f"user:{actor.id}", now=now)
         payouts.append(payout)
     db.session.commit()  # the rows exist before Stripe is called
+    lock_booking(booking_id)  # ... and no other run sends or records them meanwhile
     for payout in payouts:
-        if payout.status == PayoutStatus.PAID:
+        if payout.status == PayoutStatus.PAID:  # read again under the lock
             continue
         provider = db.session.get(Provider, payout.provider_id)
         try:
