@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from journey.accounts.models import ApiToken, LoginFailure, Role, User
-from journey.accounts.permissions import require_authenticated
+from journey.accounts.permissions import require_authenticated, require_cluster
 from journey.errors import (
     Conflict,
     Forbidden,
@@ -150,6 +150,14 @@ def list_users(actor: User | None, *, provider_id: int | None = None) -> list[Us
     else:
         raise Forbidden()
     return list(db.session.scalars(query))
+
+
+def list_coordinators(actor: User | None) -> list[User]:
+    """The cluster's active coordinators, by name (whom a journey can be given to)."""
+    require_cluster(actor)
+    return list(db.session.scalars(select(User).where(
+        User.role == Role.COORDINATOR, User.active.is_(True)).order_by(User.full_name,
+                                                                       User.id)))
 
 
 def update_profile(user: User, *, full_name=None, locale=None, currency=None,

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from bookings import escalations
 from bookings.models import BookingStatus, EscalationKind, LineStatus, PaymentStatus
+from journey.accounts import services as accounts
 from journey.accounts.auth import current_actor
 from journey.accounts.permissions import require_cluster
 from journey.builder.models import JOURNEY_STATUS_TITLES, JourneyStatus
@@ -18,7 +19,7 @@ from journey.builder.services import board, checkout, journeys
 from journey.i18n import content_language
 from journey.pages.common import login_required, page_arg
 from journey.pages.portal import formatting_context, line_dates, submit
-from journey.pages.portal_forms import NoteForm
+from journey.pages.portal_forms import AssignForm, NoteForm
 from journey.types import ID_CONVERTER, today_in
 from providers.models import CHAIN_LINK_TITLES
 from providers.services.offers import get_offer, offer_text
@@ -129,20 +130,39 @@ def board_page():
 @bp.get("/journeys", endpoint="journeys")
 def journeys_page():
     actor = current_actor()
-    status, page = _status(), page_arg()
-    items, total = journeys.list_journeys(actor, status=status, page=page, per_page=PER_PAGE)
+    status, page, mine = _status(), page_arg(), request.args.get("mine") == "1"
+    items, total = journeys.list_journeys(actor, status=status, page=page, per_page=PER_PAGE,
+                                          coordinator_id=actor.id if mine else None)
     return render_template("coordinator/journeys.html", journeys=items, total=total,
-                           page=page, per_page=PER_PAGE, status=status,
+                           page=page, per_page=PER_PAGE, status=status, mine=mine,
                            counts=board.journeys_by_state(actor))
 
 
 @bp.get(f"/journeys/<{ID}:journey_id>")
-def journey(journey_id):
+def journey(journey_id, assign_form: AssignForm | None = None, status: int = 200):
     actor = current_actor()
     found, entries = board.journey_timeline(actor, journey_id)
+    if assign_form is None:
+        assign_form = AssignForm(formdata=None, coordinator_id=str(found.coordinator_id or ""))
+    assign_form.offer(accounts.list_coordinators(actor))
     return render_template("coordinator/journey.html", journey=found, entries=entries,
+                           assign_form=assign_form,
                            bookings=[booking for _quote, booking
-                                     in checkout.journey_bookings(actor, found.id)])
+                                     in checkout.journey_bookings(actor, found.id)]), status
+
+
+@bp.post(f"/journeys/<{ID}:journey_id>/coordinator")
+def assign(journey_id):
+    actor = current_actor()
+    form = AssignForm().offer(accounts.list_coordinators(actor))
+    chosen = form.coordinator_id.data
+    done, status = submit(form, lambda: journeys.assign_coordinator(
+        actor, journey_id, int(chosen) if chosen else None))
+    if done is not None:
+        flash(_("The coordinator is assigned.") if chosen else
+              _("The journey has no coordinator now."))
+        return redirect(url_for("coordinator.journey", journey_id=journey_id))
+    return journey(journey_id, form, status)
 
 
 # --- escalations -------------------------------------------------------------------------

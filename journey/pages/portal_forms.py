@@ -210,6 +210,17 @@ class NoteForm(PortalForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=500)])
 
 
+class AssignForm(PortalForm):
+    """Who coordinates a journey; the choices are the cluster's coordinators."""
+
+    coordinator_id = SelectField(_l("Coordinator"), coerce=str)
+
+    def offer(self, coordinators) -> AssignForm:
+        self.coordinator_id.choices = [("", _l("Nobody yet"))] + [
+            (str(user.id), user.full_name) for user in coordinators]
+        return self
+
+
 class ConfirmForm(PortalForm):
     """A button that changes something: only the CSRF token travels."""
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bookings import confirmation
 from bookings.models import Escalation, EscalationKind
+from journey.accounts.models import Role
 from journey.builder.models import JourneyStatus
 from journey.builder.services import journeys
 from journey.builder.services.booking_link import journey_of
@@ -211,3 +212,45 @@ def test_no_board_page_answers_bad_input_with_a_500(app, client, world):
     for query in ("status=%00", "page=99999999999999999999", "all=%00"):
         assert client.get(f"/coordinator/journeys?{query}").status_code == 200
         assert client.get(f"/coordinator/escalations?{query}").status_code == 200
+
+
+def test_a_coordinator_takes_a_journey_and_finds_it_among_their_own(client, world, make):
+    other = make.user(Role.COORDINATOR, full_name="Algis Coordinator")
+    journey, untouched = open_journey(world), open_journey(world)
+    login(client, world["coordinator"])
+    page = client.get(f"/coordinator/journeys/{journey.id}?lang=en").get_data(as_text=True)
+    assert "Nobody yet" in page and "Algis Coordinator" in page
+    answer = client.post(f"/coordinator/journeys/{journey.id}/coordinator?lang=en",
+                         data={"coordinator_id": str(world["coordinator"].id)})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert journey.coordinator_id == world["coordinator"].id
+    mine = client.get("/coordinator/journeys?mine=1").get_data(as_text=True)
+    assert f'href="/coordinator/journeys/{journey.id}"' in mine
+    assert f'href="/coordinator/journeys/{untouched.id}"' not in mine
+    # Handed on to a colleague, then to nobody.
+    client.post(f"/coordinator/journeys/{journey.id}/coordinator",
+                data={"coordinator_id": str(other.id)})
+    db.session.expire_all()
+    assert journey.coordinator_id == other.id
+    client.post(f"/coordinator/journeys/{journey.id}/coordinator", data={"coordinator_id": ""})
+    db.session.expire_all()
+    assert journey.coordinator_id is None
+
+
+def test_only_a_coordinator_can_be_chosen(client, world):
+    journey = open_journey(world)
+    login(client, world["coordinator"])
+    url = f"/coordinator/journeys/{journey.id}/coordinator?lang=de"
+    for value in (str(world["patient"].id), "999999", "abc"):
+        answer = client.post(url, data={"coordinator_id": value})
+        assert answer.status_code == 422, value
+        assert "Kein gültiger Wert." in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert journey.coordinator_id is None
+    assert hammer(client, url, ["coordinator_id"]) == []
+    login(client, world["clinic_staff"])  # a member's staff may not
+    assert client.post(url, data={"coordinator_id": str(world["coordinator"].id)}
+                       ).status_code in (403, 404)
+    db.session.expire_all()
+    assert journey.coordinator_id is None

@@ -100,10 +100,13 @@ def get_journey_for_change(actor, journey_id: int) -> Journey:
     return journey
 
 
-def list_journeys(actor, *, status: JourneyStatus | None = None, page=1, per_page=20):
+def list_journeys(actor, *, status: JourneyStatus | None = None,
+                  coordinator_id: int | None = None, page=1, per_page=20):
     query = select(Journey).where(visible_condition(actor))
     if status is not None:
         query = query.where(Journey.status == status)
+    if coordinator_id is not None:
+        query = query.where(Journey.coordinator_id == coordinator_id)
     return page_of(query.order_by(Journey.id.desc()), page=page, per_page=per_page)
 
 
