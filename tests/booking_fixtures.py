@@ -11,11 +11,12 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from bookings import confirmation
+from bookings import balance, confirmation
 from bookings.models import Booking
 from bookings.payments import StripeGateway
 from journey.builder.services import checkout, journeys, quotes
 from journey.extensions import db
+from providers.services import offers
 from tests.journey.builder_world import build_world, soon
 
 SECRET = "whsec_test_secret"
@@ -100,5 +101,17 @@ def confirmed_booking(world, gateway, **kw) -> Booking:
     staff = {world["hotel"].id: world["hotel_staff"], world["clinic"].id: world["clinic_staff"]}
     for line in booking.lines:
         confirmation.accept_line(staff[line.provider_id], line.id, gateway=gateway)
+    db.session.commit()
+    return booking
+
+
+def paid_booking(world, gateway, tiers: dict) -> Booking:
+    """A confirmed booking, deposit and balance paid (730000 in two captures), under
+    the cancellation ``tiers`` given per offer key of ``world``."""
+    for name, offer_tiers in tiers.items():
+        offers.set_cancellation_tiers(world["admin"], world[name].id, offer_tiers)
+    booking = confirmed_booking(world, gateway)
+    balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
+                        gateway=gateway)
     db.session.commit()
     return booking

@@ -28,7 +28,7 @@ from journey.errors import Conflict, Forbidden, NotFound
 from journey.extensions import db
 from journey.types import utcnow
 from providers.services import offers
-from tests.booking_fixtures import confirmed_booking
+from tests.booking_fixtures import confirmed_booking, paid_booking
 from tests.journey.builder_world import soon
 
 TIERS = [{"days_before": 30, "refund_percent": 100}, {"days_before": 7, "refund_percent": 50}]
@@ -45,12 +45,7 @@ def _stripe_refunds(gateway, payment):
 @pytest.fixture
 def paid(world, gateway):
     """A confirmed booking, deposit and balance paid: 730000 captured in two payments."""
-    offers.set_cancellation_tiers(world["admin"], world["surgery"].id, TIERS)
-    booking = confirmed_booking(world, gateway)
-    balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
-                        gateway=gateway)
-    db.session.commit()
-    return booking
+    return paid_booking(world, gateway, {"surgery": TIERS})
 
 
 def test_the_balance_is_asked_for_once_paid_and_captured(world, gateway):

@@ -11,7 +11,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
-from bookings import balance, confirmation, settlement
+from bookings import confirmation, settlement
 from bookings.escalations import escalate
 from bookings.models import (
     Booking,
@@ -31,8 +31,12 @@ from bookings.models import (
 from journey.builder.services import checkout as journey_checkout
 from journey.extensions import db
 from journey.types import utcnow
-from providers.services import offers
-from tests.booking_fixtures import accepted_quote, authorised_booking, confirmed_booking
+from tests.booking_fixtures import (
+    accepted_quote,
+    authorised_booking,
+    confirmed_booking,
+    paid_booking,
+)
 from tests.bookings.test_settlement import ConnectStub
 
 FULL_REFUND = [{"days_before": 0, "refund_percent": 100}]
@@ -116,13 +120,7 @@ def _payments(booking_id) -> list[Payment]:
 def paid(world, gateway):
     """A confirmed booking with deposit and balance paid (730000 in two captures);
     both offers refund in full, so cancelling refunds from both payments."""
-    for offer in (world["room"], world["surgery"]):
-        offers.set_cancellation_tiers(world["admin"], offer.id, FULL_REFUND)
-    booking = confirmed_booking(world, gateway)
-    balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
-                        gateway=gateway)
-    db.session.commit()
-    return booking
+    return paid_booking(world, gateway, {"room": FULL_REFUND, "surgery": FULL_REFUND})
 
 
 def _assert_fully_refunded(gateway, booking_id):
