@@ -52,6 +52,15 @@ def get_visible_booking(actor, booking_id: int, *, lock: bool = False) -> Bookin
     return booking
 
 
+def patients_booking(actor, booking_id: int, refusal) -> Booking:
+    """The booking, locked, for its patient or the cluster acting for them; member staff
+    who can see it get 403 with ``refusal`` (what only the patient may do)."""
+    booking = get_visible_booking(actor, booking_id, lock=True)
+    if not (is_customer(actor, booking) or is_cluster(actor)):
+        raise Forbidden(refusal)
+    return booking
+
+
 class MemberView:
     """What a member's staff see of a booking: their own lines (those they deliver or
     bear), what those are worth, and no payments: not the other members' lines, the

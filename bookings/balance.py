@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import get_visible_booking, is_customer
+from bookings.access import actor_ref, patients_booking
 from bookings.audit import move, record
 from bookings.checkout import request_payment
 from bookings.escalations import escalate, notify
@@ -27,8 +27,7 @@ from bookings.models import (
 )
 from bookings.payments import StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance
-from journey.accounts.permissions import is_cluster
-from journey.errors import Conflict, Forbidden
+from journey.errors import Conflict
 from journey.extensions import db
 from journey.reasons import Why, why
 from journey.types import today_in, utcnow
@@ -68,12 +67,11 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
                 gateway: StripeGateway | None = None, now: datetime | None = None) -> Payment:
     now = now or utcnow()
     gateway = gateway or StripeGateway.from_config()
-    booking = get_visible_booking(actor, booking_id, lock=True)
-    if not (is_customer(actor, booking) or is_cluster(actor)):
-        raise Forbidden(_l("The patient pays (or a coordinator for them)."))
+    booking = patients_booking(actor, booking_id,
+                               _l("The patient pays (or a coordinator for them)."))
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict(_l("The balance is paid once the booking is confirmed."))
-    who = f"user:{actor.id}"
+    who = actor_ref(actor)
     payment = open_balance_payment(booking, now=now, actor=who)
     if payment is None:
         raise Conflict(_l("Nothing is owed on this booking."))

@@ -17,7 +17,14 @@ import stripe
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import get_visible_booking, is_customer, lock_booking, member_of
+from bookings.access import (
+    actor_ref,
+    get_visible_booking,
+    is_customer,
+    lock_booking,
+    member_of,
+    patients_booking,
+)
 from bookings.audit import move, record
 from bookings.confirmation import cancel_uncaptured
 from bookings.escalations import escalate, notify
@@ -88,7 +95,7 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
                                              BookingStatus.CANCELLED, BookingStatus.EXPIRED,
                                              BookingStatus.FAILED):
         raise Conflict(_l("This line cannot be cancelled any more."))
-    who = f"user:{actor.id}"
+    who = actor_ref(actor)
     cause = why("cancelled_by_member" if by_member else "cancelled", note=reason)
     if booking.status in UNCAPTURED:
         _drop_uncaptured_line(booking, line, gateway, actor=who, now=now, reason=cause)
@@ -118,10 +125,9 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     now = now or utcnow()
     cause = why("cancelled", note=_reason(reason))
     gateway = gateway or StripeGateway.from_config()
-    booking = get_visible_booking(actor, booking_id, lock=True)
-    if not (is_cluster(actor) or is_customer(actor, booking)):
-        raise Forbidden(_l("The patient cancels (or a coordinator for them)."))
-    who = f"user:{actor.id}"
+    booking = patients_booking(actor, booking_id,
+                               _l("The patient cancels (or a coordinator for them)."))
+    who = actor_ref(actor)
     if booking.status == BookingStatus.PENDING_PAYMENT:
         release_holds(booking.hold_group, now=now)
         cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause)

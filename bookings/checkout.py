@@ -18,7 +18,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 
-from bookings.access import get_visible_booking, is_customer, lock_booking
+from bookings.access import (
+    actor_ref,
+    lock_booking,
+    patients_booking,
+)
 from bookings.audit import move, record
 from bookings.availability import Line
 from bookings.escalations import escalate
@@ -36,8 +40,7 @@ from bookings.models import (
 )
 from bookings.payments import StripeGateway
 from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
-from journey.accounts.permissions import is_cluster
-from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from journey.errors import Conflict, DomainError, InvalidInput, NotFound
 from journey.extensions import db
 from journey.reasons import why
 from journey.types import utcnow
@@ -213,12 +216,11 @@ def pay_now(actor, booking_id: int, *, payment_method: str | None,
     now = now or utcnow()
     gateway = gateway or StripeGateway.from_config()
     ttl = checkout_ttl()
-    booking = get_visible_booking(actor, booking_id, lock=True)
-    if not (is_customer(actor, booking) or is_cluster(actor)):
-        raise Forbidden(_l("The patient pays (or a coordinator for them)."))
+    booking = patients_booking(actor, booking_id,
+                               _l("The patient pays (or a coordinator for them)."))
     if booking.status != BookingStatus.PENDING_PAYMENT:
         raise Conflict(_l("This booking is not waiting for a payment."))
-    who = f"user:{actor.id}"
+    who = actor_ref(actor)
     if booking.expires_at <= now:
         renew_holds(booking.hold_group, ttl=ttl, now=now)
         booking.expires_at = now + ttl

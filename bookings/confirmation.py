@@ -9,7 +9,11 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import get_visible_booking, is_customer, lock_booking
+from bookings.access import (
+    actor_ref,
+    lock_booking,
+    patients_booking,
+)
 from bookings.audit import move
 from bookings.escalations import escalate, notify
 from bookings.models import (
@@ -22,8 +26,8 @@ from bookings.models import (
 )
 from bookings.payments import StripeGateway
 from bookings.saga import advance, deposit_payment
-from journey.accounts.permissions import is_cluster, require_member_access
-from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.accounts.permissions import require_member_access
+from journey.errors import Conflict, InvalidInput, NotFound
 from journey.extensions import db
 from journey.money import split_minor
 from journey.reasons import Why, why
@@ -70,10 +74,10 @@ def accept_line(actor, line_id: int, *, gateway: StripeGateway | None = None,
     now = now or utcnow()
     booking, line = _line_for_answer(actor, line_id)
     line.decided_at = now
-    move(booking, line, LineStatus.CONFIRMED, actor=f"user:{actor.id}", now=now,
+    move(booking, line, LineStatus.CONFIRMED, actor=actor_ref(actor), now=now,
          reason=why("member_accepted"))
     db.session.commit()  # the answer stands, whatever happens to the capture
-    advance(booking, gateway or StripeGateway.from_config(), actor=f"user:{actor.id}",
+    advance(booking, gateway or StripeGateway.from_config(), actor=actor_ref(actor),
             now=now)
     return line
 
@@ -90,19 +94,17 @@ def decline_line(actor, line_id: int, reason: str, *, gateway: StripeGateway | N
     booking, line = _line_for_answer(actor, line_id)
     line.decided_at = now
     line.decline_reason = reason
-    move(booking, line, LineStatus.DECLINED, actor=f"user:{actor.id}", now=now,
+    move(booking, line, LineStatus.DECLINED, actor=actor_ref(actor), now=now,
          reason=why("member_declined", note=reason))
     db.session.commit()
-    advance(booking, gateway or StripeGateway.from_config(), actor=f"user:{actor.id}",
+    advance(booking, gateway or StripeGateway.from_config(), actor=actor_ref(actor),
             now=now)
     return line
 
 
 def _decider(actor, booking_id: int) -> Booking:
-    booking = get_visible_booking(actor, booking_id, lock=True)
-    if not (is_customer(actor, booking) or is_cluster(actor)):
-        raise Forbidden(_l("The patient decides (or a coordinator for them)."))
-    return booking
+    return patients_booking(actor, booking_id,
+                            _l("The patient decides (or a coordinator for them)."))
 
 
 def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway | None = None,
@@ -115,7 +117,7 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
     booking = _decider(actor, booking_id)
     if booking.status != BookingStatus.ACTION_REQUIRED:
         raise Conflict(_l("There is nothing to decide on this booking."))
-    who = f"user:{actor.id}"
+    who = actor_ref(actor)
     kept = [line for line in booking.lines if line.status == LineStatus.CONFIRMED]
     for line in booking.lines:
         if line.status == LineStatus.DECLINED:

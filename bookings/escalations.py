@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bookings.access import actor_ref
 from bookings.models import Booking, BookingLine, Escalation, EscalationKind, Notification, Payment
 from journey.accounts.permissions import require_cluster
 from journey.errors import Conflict, NotFound
@@ -71,7 +72,7 @@ def resolve_escalation(actor, escalation_id: int, *, note: str = "",
     if escalation.resolved_at is not None:
         raise Conflict(_l("This escalation is already resolved."))
     escalation.resolved_at = now or utcnow()
-    escalation.resolved_by = f"user:{actor.id}"
+    escalation.resolved_by = actor_ref(actor)
     escalation.note = note
     db.session.flush()
     return escalation

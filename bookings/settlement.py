@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bookings.access import lock_booking
+from bookings.access import actor_ref, lock_booking
 from bookings.audit import move, record
 from bookings.models import (
     Booking,
@@ -238,7 +238,7 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
             db.session.add(payout)
             db.session.flush()
             record(booking, "payout", payout.id, None, PayoutStatus.CREATED,
-                   actor=f"user:{actor.id}", now=now)
+                   actor=actor_ref(actor), now=now)
         payouts.append(payout)
     db.session.commit()  # the rows exist before Stripe is called
     lock_booking(booking_id)  # ... and no other run sends or records them meanwhile
@@ -250,11 +250,11 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
             payout.transfer_id = gateway.transfer(payout, provider.stripe_account_id)
         except stripe.StripeError as error:
             payout.error = str(error)[:500]
-            move(booking, payout, PayoutStatus.FAILED, actor=f"user:{actor.id}", now=now,
+            move(booking, payout, PayoutStatus.FAILED, actor=actor_ref(actor), now=now,
                  reason=why("payout_failed", note=payout.error))
             continue
         payout.error = ""
-        move(booking, payout, PayoutStatus.PAID, actor=f"user:{actor.id}", now=now,
+        move(booking, payout, PayoutStatus.PAID, actor=actor_ref(actor), now=now,
              reason=why("payout_paid", note=payout.transfer_id))
     db.session.flush()
     return payouts

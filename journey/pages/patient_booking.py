@@ -12,7 +12,7 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from bookings import balance, cancellation, confirmation
-from bookings.access import get_visible_booking, is_customer
+from bookings.access import actor_ref, get_visible_booking, is_customer
 from bookings.checkout import request_fingerprint, run_once
 from bookings.models import BookingLine, BookingStatus, LineStatus
 from journey.accounts.auth import current_actor
@@ -112,7 +112,7 @@ def pay_balance(booking_id: int):
     if request.method == "GET":
         form.idempotency_key.data = secrets.token_urlsafe(24)
     paid, status = submit_card(form, lambda: run_once(  # the form's key: a double submit pays once
-        f"user:{actor.id}:balance-page", form.idempotency_key.data,
+        f"{actor_ref(actor)}:balance-page", form.idempotency_key.data,
         request_fingerprint(booking.id, form.payment_method.data),
         lambda: (201, {"payment_id": balance.pay_balance(
             actor, booking.id, payment_method=form.payment_method.data).id})))

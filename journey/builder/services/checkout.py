@@ -9,7 +9,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import booking_view
+from bookings.access import actor_ref, booking_view
 from bookings.checkout import (
     CheckoutLine,
     check_key,
@@ -82,20 +82,20 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
         reference=f"quote:{quote.id}", customer_ref=f"user:{journey.patient_id}",
         currency=quote.currency, lines=lines, due_now_minor=due_now,
         ttl=payment_link_ttl() if link else checkout_ttl(),
-        actor=f"user:{actor.id}", balance_due_on=quote.balance_due_on, now=now)
+        actor=actor_ref(actor), balance_due_on=quote.balance_due_on, now=now)
     if link or booking.status != BookingStatus.PENDING_PAYMENT:
         db.session.commit()
         return booking  # a link waits for the patient; a paid booking is not paid twice
     # A retry after a refused card gets a fresh payment row (and idempotency key).
-    payment = next_attempt(booking, actor=f"user:{actor.id}", now=now)
+    payment = next_attempt(booking, actor=actor_ref(actor), now=now)
     db.session.commit()  # the deliberate exception: the payment row exists before Stripe
     gateway = gateway or StripeGateway.from_config()
-    request_payment(payment, gateway, actor=f"user:{actor.id}",
+    request_payment(payment, gateway, actor=actor_ref(actor),
                     payment_method=payment_method, now=now)
     if payment.status == PaymentStatus.AUTHORISED:
         # Lines that confirm at once need no member: capture and confirm now rather
         # than at the next webhook or sweep (localstripe sends no authorisation event).
-        advance(booking, gateway, actor=f"user:{actor.id}", now=now)
+        advance(booking, gateway, actor=actor_ref(actor), now=now)
     return booking
 
 
@@ -104,7 +104,7 @@ def checkout_once(actor, quote_id: int, *, key: str, payment_method: str | None,
     """:func:`checkout_quote` under an ``Idempotency-Key``: a retry with the same key
     gets the first answer, whatever happened in between."""
     key = check_key(key, required=True)
-    return run_once(f"user:{actor.id}:checkout", key,
+    return run_once(f"{actor_ref(actor)}:checkout", key,
                     request_fingerprint(quote_id, payment_method),
                     lambda: (201, render(checkout_quote(actor, quote_id,
                                                         payment_method=payment_method))))
