@@ -8,7 +8,9 @@ reader acts. A row is marked sent only after the mail server accepted the messag
 refused or unreachable server leaves it for the next run, up to ``MAX_ATTEMPTS``.
 
 Delivery is at least once: a crash between the server's acceptance and the commit of
-``sent_at`` sends that one message again on the next run.
+``sent_at`` sends that one message again on the next run, and so does a failure half way
+through a notification with several recipients (a member's managers): the row is retried
+whole, so those already written to get it twice.
 
 Transports: SMTP (``MAIL_SERVER``) in production; without a server, development writes
 each message as an ``.eml`` file under ``instance/mail`` so it can be read.
@@ -92,7 +94,9 @@ def send_outbox(*, now: datetime | None = None, transport=None, limit: int = 200
                 raise LookupError(f"no address for {notification.recipient}")
             for message in messages:
                 transport.send(message)
-        except (OSError, smtplib.SMTPException, LookupError) as error:
+        except Exception as error:  # noqa: BLE001 - one bad row must not stop the outbox
+            db.session.rollback()
+            notification = db.session.get(Notification, notification.id)
             notification.attempts += 1
             notification.last_error = str(error)[:500]
             logger.warning("notification %s not sent: %s", notification.id, error)

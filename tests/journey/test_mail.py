@@ -109,3 +109,14 @@ def test_without_a_mail_server_development_writes_eml_files(world, gateway, app,
     files = sorted(tmp_path.glob("*.eml"))
     assert len(files) == 3
     assert all(email.message_from_bytes(f.read_bytes(), policy=POLICY)["Subject"] for f in files)
+
+
+def test_a_row_that_cannot_be_written_does_not_hold_up_the_others(world, gateway, smtp):
+    booking = confirmed_booking(world, gateway)
+    broken = Notification(key="test:broken", recipient=booking.customer_ref,
+                          kind="balance_reminder", booking_id=booking.id,
+                          payload={"amount_minor": "not a number", "currency": "EUR"})
+    db.session.add(broken)
+    db.session.commit()
+    assert mail.send_outbox(transport=smtp.transport) == 3
+    assert broken.sent_at is None and broken.attempts == 1 and broken.last_error
