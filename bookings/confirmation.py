@@ -4,8 +4,9 @@ lines, capturing only the confirmed part, or cancel)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -162,8 +163,10 @@ def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
 
 def chase_deadlines(*, now: datetime | None = None) -> int:
     """Requests past their deadline go to a coordinator (once each); a member with a
-    request still open is reminded (once). Returns how many escalations were opened."""
+    request still open is reminded once, when less than half its time is left.
+    Returns how many escalations were opened."""
     now = now or utcnow()
+    remind_within = timedelta(hours=current_app.config["MEMBER_RESPONSE_HOURS"]) / 2
     opened = 0
     lines = db.session.scalars(select(BookingLine).join(Booking).where(
         BookingLine.status == LineStatus.REQUESTED,
@@ -173,7 +176,7 @@ def chase_deadlines(*, now: datetime | None = None) -> int:
         if line.respond_by <= now:
             opened += escalate(line.booking, EscalationKind.MEMBER_DEADLINE, line=line,
                                now=now, detail=why("no_answer", deadline_at=line.respond_by))
-        else:
+        elif line.respond_by - now <= remind_within:
             notify(line.booking, f"provider:{line.provider_id}", "request_reminder",
                    f"line:{line.id}", now=now, payload={"line_id": line.id})
     db.session.commit()

@@ -156,6 +156,19 @@ def test_cancelling_after_a_decline_releases_the_card_and_reopens_the_journey(wo
     assert free_units(Line(world["surgery"].id, soon(12), 1, 1)) == 2
 
 
+def test_a_member_is_reminded_once_when_half_the_answer_time_is_gone(world, gateway):
+    booking = authorised_booking(world, gateway)
+    surgery = _line(booking, world["surgery"])
+    reminders = db.select(db.func.count(Notification.id)).where(
+        Notification.kind == "request_reminder")
+    chase_member_deadlines(gateway)  # just requested: no reminder yet
+    assert db.session.scalar(reminders) == 0
+    half_way = surgery.respond_by - timedelta(hours=24) + timedelta(minutes=1)  # 48 h
+    chase_member_deadlines(gateway, now=half_way)
+    chase_member_deadlines(gateway, now=half_way + timedelta(hours=1))
+    assert db.session.scalar(reminders) == 2  # one per open line, once
+
+
 def test_a_missed_deadline_escalates_once_and_a_coordinator_may_answer(world, gateway):
     booking = authorised_booking(world, gateway)
     surgery = _line(booking, world["surgery"])
