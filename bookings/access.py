@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
-from bookings.models import Booking, BookingEvent, BookingLine, Escalation, Refund
+from bookings.models import Booking, BookingEvent, Refund
 from journey.accounts.permissions import is_cluster, require_authenticated
 from journey.errors import Forbidden, NotFound
 from journey.extensions import db
@@ -89,20 +89,6 @@ def booking_for(actor, booking_id: int):
     return booking_view(actor, get_visible_booking(actor, booking_id))
 
 
-def bookings_of(actor, *, reference: str | None = None) -> list[Booking]:
-    """The bookings ``actor`` may see, newest first (by reference when given)."""
-    require_authenticated(actor)
-    query = select(Booking).order_by(Booking.id.desc())
-    if reference is not None:
-        query = query.where(Booking.reference == reference)
-    if not is_cluster(actor):
-        conditions = [Booking.customer_ref == actor_ref(actor)]
-        if actor.role.is_member and actor.provider_id is not None:
-            conditions.append(Booking.id.in_(select(BookingLine.booking_id).where(or_(
-                BookingLine.provider_id == actor.provider_id,
-                BookingLine.borne_by_provider_id == actor.provider_id))))
-        query = query.where(or_(*conditions))
-    return list(db.session.scalars(query.limit(200)))
 
 
 def timeline(actor, booking_id: int) -> list[BookingEvent]:
@@ -132,7 +118,3 @@ def refunds_of(booking: Booking) -> list[Refund]:
     return list(db.session.scalars(select(Refund).where(Refund.booking_id == booking.id)
                                    .order_by(Refund.id)))
 
-
-def escalations_of(booking: Booking) -> list[Escalation]:
-    return list(db.session.scalars(select(Escalation).where(
-        Escalation.booking_id == booking.id).order_by(Escalation.id)))

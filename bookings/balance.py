@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bookings.access import actor_ref, patients_booking
 from bookings.audit import move, record
+from bookings.cancellation import paid_minor
 from bookings.checkout import request_payment
 from bookings.escalations import escalate, notify
 from bookings.models import (
@@ -35,10 +36,9 @@ from journey.types import today_in, utcnow
 
 def balance_minor(booking: Booking) -> int:
     """What is owed and neither captured nor authorised yet."""
-    covered = sum(p.captured_minor - p.refunded_minor if p.status == PaymentStatus.CAPTURED
-                  else p.amount_minor if p.status == PaymentStatus.AUTHORISED else 0
-                  for p in booking.payments)
-    return max(0, booking.total_minor - covered)
+    authorised = sum(p.amount_minor for p in booking.payments
+                     if p.status == PaymentStatus.AUTHORISED)
+    return max(0, booking.total_minor - paid_minor(booking) - authorised)
 
 
 def open_balance_payment(booking: Booking, *, now: datetime, actor: str) -> Payment | None:
@@ -76,12 +76,8 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
     if payment is None:
         raise Conflict(_l("Nothing is owed on this booking."))
     db.session.commit()  # the payment row exists before Stripe is called
-    try:
-        request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
-    except Conflict:
-        _failed(booking, payment, actor=who, now=now, reason=why("payment_refused"))
-        db.session.commit()
-        raise
+    # A refused card fails the row and escalates inside request_payment (409).
+    request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
     if payment.status != PaymentStatus.AUTHORISED:
         _failed(booking, payment, actor=who, now=now, reason=why("not_authorised"))
         db.session.commit()

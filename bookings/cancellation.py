@@ -74,6 +74,7 @@ def cancellation_fee(line: BookingLine, *, now: datetime) -> int:
 
 
 def paid_minor(booking: Booking) -> int:
+    """What the patient has paid and kept paid: captures less refunds."""
     return sum(p.captured_minor - p.refunded_minor for p in booking.payments)
 
 

@@ -40,7 +40,7 @@ from bookings.models import (
 )
 from bookings.payments import StripeGateway
 from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
-from journey.errors import Conflict, DomainError, InvalidInput, NotFound
+from journey.errors import Busy, Conflict, DomainError, InvalidInput
 from journey.extensions import db
 from journey.reasons import why
 from journey.types import utcnow
@@ -114,15 +114,23 @@ def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
     """Create the PaymentIntent for a payment row that is already committed, and commit
     what Stripe answered. A refused card fails the row for good (it is committed
     before the 409 is raised): the next attempt is a new row with a new idempotency
-    key, since Stripe answers a reused key with its first answer."""
+    key, since Stripe answers a reused key with its first answer.
+
+    Any other Stripe error (a timeout, Stripe down) may have come after Stripe created
+    and authorised the intent, so the row is left as it is: a retry sends the same
+    idempotency key and gets that intent back instead of authorising the card twice."""
     now = now or utcnow()
     if payment.intent_id is not None:
         return payment
     try:
         intent = gateway.create_intent(payment, payment_method=payment_method)
-    except stripe.StripeError as error:  # a declined card, Stripe down: say so
-        _refused(payment, actor=actor, now=now,
-                 reason=getattr(error, "user_message", None) or str(error))
+    except stripe.CardError as error:
+        _refused(payment, actor=actor, now=now, reason=error.user_message or str(error))
+    except stripe.StripeError as error:
+        record(payment.booking, "payment", payment.id, payment.status, payment.status,
+               actor=actor, now=now, reason=why("stripe_unanswered", note=str(error)))
+        db.session.commit()
+        raise Busy(_l("The payment service did not answer; please try again.")) from error
     payment.intent_id = intent.id
     payment.client_secret = intent.client_secret
     apply_intent(payment, intent, actor=actor, now=now)
@@ -140,7 +148,7 @@ def _refused(payment: Payment, *, actor: str, now: datetime, reason: str):
     escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now,
              detail=refused)
     db.session.commit()
-    raise Conflict(_l("The payment could not be started: %(reason)s", reason=reason))
+    raise Conflict(_l("The card was refused; try another card."))
 
 
 def next_attempt(booking: Booking, *, actor: str, now: datetime,
@@ -265,11 +273,6 @@ LIVE_BOOKING_STATES = (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED,
 register_usage_source(BookedLineUsage())
 
 
-def get_booking(booking_id: int) -> Booking:
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound(_l("No such booking."))
-    return booking
 
 
 # --- Idempotency-Key ---------------------------------------------------------------------

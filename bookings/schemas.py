@@ -7,15 +7,15 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields
 
 from bookings.models import EscalationKind
+from bookings.settlement import PERCENT_RULE, is_percent
 from journey.reasons import ReasonSchema
-from journey.validation import T, length
+from journey.validation import length
 from providers.schemas import DECIMAL_STRING, minor_json
 
 
 def _percent(value: Decimal) -> None:
-    if not Decimal(0) <= value <= Decimal(100) or value != value.quantize(Decimal("0.01")):
-        raise ValidationError(T("Give a percentage from 0 to 100 with at most two "
-                                "decimals.").format())
+    if not is_percent(value):
+        raise ValidationError(str(PERCENT_RULE))
 
 
 class PaymentOutSchema(Schema):

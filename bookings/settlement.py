@@ -50,6 +50,14 @@ def commission_rates() -> dict[str, Decimal]:
     return rates
 
 
+PERCENT_RULE = _l("Give a percentage from 0 to 100 with at most two decimals.")
+
+
+def is_percent(value: Decimal) -> bool:
+    """A commission rate: 0 to 100 with at most two decimals."""
+    return Decimal(0) <= value <= Decimal(100) and value == value.quantize(Decimal("0.01"))
+
+
 def set_commission_rate(actor, chain_link: str, percent: Decimal) -> CommissionRate:
     require_admin(actor)
     try:
@@ -57,9 +65,8 @@ def set_commission_rate(actor, chain_link: str, percent: Decimal) -> CommissionR
     except ValueError:
         raise NotFound(_l("No such chain link.")) from None
     percent = Decimal(percent)
-    if not Decimal(0) <= percent <= Decimal(100) or percent != percent.quantize(Decimal("0.01")):
-        raise InvalidInput(fields={"percent": [
-            _l("Give a percentage from 0 to 100 with at most two decimals.")]})
+    if not is_percent(percent):
+        raise InvalidInput(fields={"percent": [PERCENT_RULE]})
     row = db.session.get(CommissionRate, link.value)
     if row is None:
         row = CommissionRate(chain_link=link.value, percent=percent)

@@ -45,6 +45,7 @@ MESSAGES = {
     "holds_renewed": _l("The held units were renewed"),
     "payment_replaced": _l("Replaced by a new payment attempt"),
     "payment_refused": _l("The payment was refused"),
+    "stripe_unanswered": _l("Stripe did not answer; the same payment will be tried again"),
     "card_authorised": _l("The card was authorised"),
     "not_authorised": _l("The card was not authorised"),
     "not_paid_in_time": _l("Not paid before the held units expired"),

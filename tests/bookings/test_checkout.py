@@ -325,3 +325,37 @@ def test_a_refused_card_can_be_replaced_by_another(stripe_app, client, make, wor
     # payment row, so a new Stripe idempotency key.
     assert [p.status.value for p in booking.payments] == ["failed", "authorised"]
     assert db.session.scalar(db.select(db.func.count(Escalation.id))) == 1
+
+
+def test_a_lost_stripe_answer_is_retried_with_the_same_payment_and_key(world, gateway):
+    """Stripe created (and authorised) the intent, but its answer never arrived: the
+    patient gets 503, the payment row stays open (not failed, no escalation), and the
+    retry uses the same row, so the same idempotency key."""
+    import stripe
+
+    from bookings.payments import StripeGateway
+    from journey.builder.services.checkout import checkout_quote
+    from journey.errors import Busy
+
+    class AnswerLost(StripeGateway):
+        def create_intent(self, payment, *, payment_method=None):
+            super().create_intent(payment, payment_method=payment_method)
+            raise stripe.APIConnectionError("connection reset while reading the answer")
+
+    quote = accepted_quote(world)
+    lossy = AnswerLost.from_config()
+    with pytest.raises(Busy):
+        checkout_quote(world["patient"], quote.id, gateway=lossy,
+                       payment_method="pm_card_visa")
+    db.session.rollback()
+    (payment,) = db.session.scalars(db.select(Payment)).all()
+    assert payment.status == PaymentStatus.CREATED and payment.intent_id is None
+    assert db.session.scalar(db.select(db.func.count(Escalation.id))) == 0  # not a refusal
+    booking = checkout_quote(world["patient"], quote.id, gateway=gateway,
+                             payment_method="pm_card_visa")
+    db.session.commit()
+    assert [p.id for p in booking.payments] == [payment.id]
+    assert booking.payments[0].status == PaymentStatus.AUTHORISED
+    # The same row means the same idempotency key (payment-<id>), with which real Stripe
+    # answers the first intent again; localstripe ignores idempotency keys, so the
+    # number of intents it holds cannot show that here.
