@@ -72,6 +72,7 @@ from journey.pages.forms import (
     language_choices,
 )
 from journey.pages.patient_booking import booking_actions
+from journey.pages.portal import line_dates
 from journey.types import MAX_ID, today_in, utcnow
 from providers.models import (
     CHAIN_LINK_TITLES,
@@ -133,6 +134,7 @@ def page_helpers():
         "journey_status_titles": JOURNEY_STATUS_TITLES,
         "preferences_form": PreferencesForm,
         "language_choices": language_choices,
+        "line_dates": line_dates,
     }
 
 

@@ -8,11 +8,12 @@ import secrets
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Length
 
 from bookings import balance, cancellation, confirmation
-from bookings.access import actor_ref, get_visible_booking, is_customer
+from bookings.access import actor_ref, get_visible_booking, is_customer, patients_booking
 from bookings.checkout import request_fingerprint, run_once
 from bookings.models import BookingLine, BookingStatus, LineStatus
 from journey.accounts.auth import current_actor
@@ -106,7 +107,8 @@ def cancel_line(line_id: int):
 @login_required
 def pay_balance(booking_id: int):
     actor = current_actor()
-    booking = get_visible_booking(actor, booking_id)
+    booking = patients_booking(actor, booking_id,
+                               _l("The patient pays (or a coordinator for them)."))
     owed = Money(balance.balance_minor(booking), booking.currency)
     form = CheckoutForm()
     if request.method == "GET":

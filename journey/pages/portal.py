@@ -13,12 +13,11 @@ from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
-from journey.accounts.auth import current_actor
+from journey.extensions import db
 from journey.money import minor_digits
 from journey.pages import common
 from journey.pages.common import language_name, page_locale, show_minor
-from providers.models import DurationUnit
-from providers.services.offers import get_offer
+from providers.models import DurationUnit, Offer
 
 
 def submit(form, action):
@@ -77,8 +76,10 @@ def stay(start_on: date, end_on: date, nightly: bool) -> str:
 
 
 def line_dates(line) -> str:
-    """A booking line's dates (:func:`stay`), counted in nights when its offer is."""
-    offer = get_offer(current_actor(), line.offer_id)
+    """A booking line's dates (:func:`stay`), counted in nights when its offer is. The
+    line was shown to its reader already; its offer's unit is no further secret (an
+    offer since withdrawn from the catalogue still dates its booked lines)."""
+    offer = db.session.get(Offer, line.offer_id)
     return stay(line.start_on, line.end_on, offer.duration_unit == DurationUnit.NIGHTS)
 
 

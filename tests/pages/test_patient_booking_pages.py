@@ -3,6 +3,7 @@ item or the booking (with the fee shown), pay the balance — through the same s
 and permissions as the API."""
 
 import pytest
+from babel.dates import format_date
 
 from bookings import confirmation
 from bookings.models import BookingStatus, LineStatus, PaymentKind, PaymentStatus
@@ -43,6 +44,25 @@ def test_another_patient_cannot_act_on_the_booking(world, gateway, client):
     assert client.get(f"/my/bookings/{booking.id}/balance").status_code == 404
     db.session.refresh(booking)
     assert booking.status == BookingStatus.AUTHORISED
+
+
+def test_a_members_staff_do_not_see_the_patients_balance_page(world, gateway, client):
+    """The hotel's staff see their own lines of the booking, not its total or balance."""
+    booking = confirmed_booking(world, gateway)
+    login(client, world["hotel_staff"])
+    page = client.get(f"/my/bookings/{booking.id}/balance?lang=en")
+    assert page.status_code == 403
+    assert "7,300.00" not in page.get_data(as_text=True)
+
+
+def test_booked_dates_name_the_last_day_not_the_day_after(world, gateway, client):
+    booking = confirmed_booking(world, gateway)
+    surgery = _line(booking, world["surgery"])  # one day
+    login(client, world["patient"])
+    page = text(client.get(f"/my/journeys/{journey_of(booking).id}?lang=en"))
+    one_day = format_date(surgery.start_on, "medium", locale="en")
+    day_after = format_date(surgery.end_on, "medium", locale="en")
+    assert one_day in page and f"{one_day} – {day_after}" not in page
 
 
 def test_the_fee_is_shown_and_kept_when_an_item_is_cancelled(world, gateway, client):
