@@ -17,7 +17,7 @@ if [[ ! -f babel.cfg || ! -d translations ]]; then
     exit 1
 fi
 
-"$PYBABEL" -q extract -F babel.cfg -k _l -k T -o translations/messages.pot \
+"$PYBABEL" -q extract -F babel.cfg -k _l -k T -k lazy_ngettext:1,2 -o translations/messages.pot \
     --no-location --sort-output --project "One Window" \
     --copyright-holder "One Window contributors" .
 "$PYBABEL" update -i translations/messages.pot -d translations \

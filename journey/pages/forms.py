@@ -4,7 +4,7 @@ from the project's catalogs, so a field error reads in the page's language."""
 from __future__ import annotations
 
 from babel import Locale
-from flask_babel import get_translations, gettext
+from flask_babel import get_translations, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -39,6 +39,14 @@ BUILT_IN_MESSAGES = (
     _l("The CSRF token has expired."),
     _l("The CSRF token is invalid."),
     _l("The CSRF tokens do not match."),
+    _l("Field must be between %(min)d and %(max)d characters long."),
+    _l("Invalid email address."),
+    lazy_ngettext("Field must be at least %(min)d character long.",
+                  "Field must be at least %(min)d characters long.", 1),
+    lazy_ngettext("Field cannot be longer than %(max)d character.",
+                  "Field cannot be longer than %(max)d characters.", 1),
+    lazy_ngettext("Field must be exactly %(max)d character long.",
+                  "Field must be exactly %(max)d characters long.", 1),
 )
 
 
@@ -65,6 +73,10 @@ class PageForm(FlaskForm):
         if csrf is not None and csrf.errors:  # Flask-WTF raises these untranslated
             csrf.errors = [gettext(str(message)) for message in csrf.errors]
             self.form_errors.extend(csrf.errors)
+        for field in self:  # PostgreSQL refuses NUL characters in text
+            if isinstance(field.data, str) and "\x00" in field.data:
+                field.errors = [*field.errors, gettext("Remove the control characters.")]
+                ok = False
         return ok
 
 

@@ -60,18 +60,6 @@ MEMBER_STATUS_TITLES = {
 }
 
 
-class PortalForm(PageForm):
-    """A form whose text may not carry NUL characters (PostgreSQL refuses them)."""
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        for field in self:
-            if isinstance(field.data, str) and "\x00" in field.data:
-                field.errors = [*field.errors, str(_l("Remove the control characters."))]
-                valid = False
-        return valid
-
-
 def _choices(titles: dict) -> list[SelectChoice]:
     return [SelectChoice(key.value, title) for key, title in titles.items()]
 
@@ -106,7 +94,7 @@ def _lines(text: str | None) -> list[str]:
 
 # --- member portal -----------------------------------------------------------------
 
-class OfferTermsForm(PortalForm):
+class OfferTermsForm(PageForm):
     chain_link = SelectField(_l("Link of the chain"), choices=_choices(CHAIN_LINK_TITLES))
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(3, 3)],
                            filters=[lambda v: v.strip().upper() if v else v])
@@ -148,7 +136,7 @@ class EditOfferForm(OfferTermsForm):
     status = SelectField(_l("State"), choices=_choices(OFFER_STATUS_TITLES))
 
 
-class OfferTextForm(PortalForm):
+class OfferTextForm(PageForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Length(max=20000)])
     inclusions = TextAreaField(_l("Included (one per line)"), validators=[Length(max=15000)])
@@ -161,7 +149,7 @@ class OfferTextForm(PortalForm):
                 "exclusions": _lines(self.exclusions.data)}
 
 
-class PriceRuleForm(PortalForm):
+class PriceRuleForm(PageForm):
     name = StringField(_l("Name of the season"), validators=[Length(max=100)])
     starts_on = DateField(_l("From"), validators=[InputRequired()])
     ends_on = DateField(_l("Until (inclusive)"), validators=[InputRequired()])
@@ -169,7 +157,7 @@ class PriceRuleForm(PortalForm):
     companion_price = _amount(_l("Price for a companion"), required=False)
 
 
-class CapacityForm(PortalForm):
+class CapacityForm(PageForm):
     start = DateField(_l("From"), validators=[InputRequired()])
     end = DateField(_l("Until (inclusive)"), validators=[InputRequired()])
     capacity = IntegerField(_l("Units per day"), validators=[InputRequired(),
@@ -183,7 +171,7 @@ class CapacityForm(PortalForm):
         self.weekdays.choices = [SelectChoice(i, names[i]) for i in range(7)]
 
 
-class WalkInForm(PortalForm):
+class WalkInForm(PageForm):
     patient_email = EmailField(_l("Patient's e-mail"),
                                validators=[DataRequired(), Email(), Length(max=254)])
     patient_name = StringField(_l("Patient's full name"), validators=[Length(max=200)])
@@ -202,15 +190,15 @@ class WalkInForm(PortalForm):
     departure_on = DateField(_l("Departure"), validators=[Optional()])
 
 
-class ReasonForm(PortalForm):
+class ReasonForm(PageForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
-class NoteForm(PortalForm):
+class NoteForm(PageForm):
     note = TextAreaField(_l("Note"), validators=[Length(max=500)])
 
 
-class AssignForm(PortalForm):
+class AssignForm(PageForm):
     """Who coordinates a journey; the choices are the cluster's coordinators."""
 
     coordinator_id = SelectField(_l("Coordinator"), coerce=str)
@@ -221,13 +209,13 @@ class AssignForm(PortalForm):
         return self
 
 
-class ConfirmForm(PortalForm):
+class ConfirmForm(PageForm):
     """A button that changes something: only the CSRF token travels."""
 
 
 # --- admin --------------------------------------------------------------------------
 
-class MemberForm(PortalForm):
+class MemberForm(PageForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=_choices(MEMBER_KIND_TITLES))
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=100)])
@@ -255,12 +243,12 @@ class MemberForm(PortalForm):
         return data
 
 
-class MemberStatusForm(PortalForm):
+class MemberStatusForm(PageForm):
     status = HiddenField(validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[Length(max=2000)])
 
 
-class RateForm(PortalForm):
+class RateForm(PageForm):
     base = StringField(_l("Base currency"), default="EUR",
                        validators=[DataRequired(), Length(3, 3)],
                        filters=[lambda v: v.strip().upper() if v else v])
@@ -271,7 +259,7 @@ class RateForm(PortalForm):
     effective_on = DateField(_l("Published on"), validators=[InputRequired()])
 
 
-class SettingsForm(PortalForm):
+class SettingsForm(PageForm):
     languages = CheckboxesField(_l("The cluster's languages (English always)"),
                                 validators=[Optional()])
     visa_free_nationalities = TextAreaField(
@@ -288,7 +276,7 @@ class SettingsForm(PortalForm):
         self.languages.choices = [SelectChoice(code, language_name(code)) for code in LANGUAGES]
 
 
-class CommissionForm(PortalForm):
+class CommissionForm(PageForm):
     percent = AmountField(_l("Commission in per cent"), places=None,
                           validators=[InputRequired(), NumberRange(0, 100)])
 

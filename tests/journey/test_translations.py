@@ -2,7 +2,8 @@
 
 A string added to the code without ``translations/update.sh`` (and a translation in every
 catalog) fails here, and so does a catalog entry the code no longer uses. The messages are
-extracted in-process exactly as ``pybabel extract -F babel.cfg -k _l -k T`` does.
+extracted in-process exactly as ``pybabel extract -F babel.cfg -k _l -k T
+-k lazy_ngettext:1,2`` does.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from journey.config import LANGUAGES
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
-KEYWORDS = {**DEFAULT_KEYWORDS, **parse_keywords(["_l", "T"])}
+KEYWORDS = {**DEFAULT_KEYWORDS, **parse_keywords(["_l", "T", "lazy_ngettext:1,2"])}
 UPDATE_HINT = "run translations/update.sh and translate the new entries"
 
 # printf-style conversions as Python's % operator reads them; "%%" is a literal percent.

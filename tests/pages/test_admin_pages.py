@@ -102,6 +102,20 @@ def test_a_bad_member_is_refused_beside_the_field(client, world, changes, field,
     assert count(Provider) == 2
 
 
+def test_wtforms_own_messages_are_in_the_readers_language(client, world):
+    login(client, world["admin"])
+    response = client.post("/admin/members/new?lang=de", data={
+        **MEMBER, "email": "not-an-address", "currency": "EURO", "name": "x" * 201})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert beside(page, "email", "Ungültige E-Mail-Adresse.")
+    assert beside(page, "currency", "Das Feld muss genau 3 Zeichen lang sein.")
+    assert beside(page, "name", "Das Feld darf höchstens 200 Zeichen lang sein.")
+    russian = client.post("/admin/members/new?lang=ru", data={**MEMBER, "currency": "EURO"})
+    assert beside(russian.get_data(as_text=True), "currency",
+                  "Длина поля должна быть ровно 3 символа.")  # the plural form for 3
+
+
 def test_admission_and_suspension_with_a_reason(client, world):
     pending = _pending(world)
     login(client, world["admin"])

@@ -275,6 +275,17 @@ def test_profile_saves_language_and_currency(client, world):
     assert field_errors(text(response), "locale") == ["Kein gültiger Wert."]
 
 
+def test_a_nul_character_in_a_patient_form_is_refused_beside_the_field(client, world):
+    """PostgreSQL refuses NUL in text; every page form says so instead of a 500."""
+    login(client, world["patient"])
+    response = client.post("/my/profile?lang=en", data={"full_name": "Ingrid\x00",
+                                                        "locale": "de", "currency": "NOK"})
+    assert response.status_code == 422
+    assert field_errors(text(response), "full_name") == ["Remove the control characters."]
+    with client.application.app_context():
+        assert db.session.get(User, world["patient"].id).full_name != "Ingrid\x00"
+
+
 def test_language_switch_sticks_for_anonymous_and_saves_the_profile(client, world):
     response = client.post("/preferences", data={"lang": "ar", "next": "/catalogue"})
     assert response.status_code == 302 and response.headers["Location"] == "/catalogue"
