@@ -167,5 +167,9 @@ def submit_card(form, action):
 def stripe_js_url() -> str:
     """Stripe.js: Stripe's own in production, localstripe's in development and tests."""
     config = current_app.config
-    return config.get("STRIPE_JS_URL") or config["STRIPE_API_BASE"].rstrip("/") + \
-        "/js.stripe.com/v3/"
+    if config.get("STRIPE_JS_URL"):
+        return config["STRIPE_JS_URL"]
+    base = config["STRIPE_API_BASE"].rstrip("/")
+    if base == "https://api.stripe.com":  # real Stripe serves Stripe.js from its own host
+        return "https://js.stripe.com/v3/"
+    return base + "/js.stripe.com/v3/"

@@ -10,7 +10,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from bookings import escalations
-from bookings.models import BookingStatus, EscalationKind, LineStatus, PaymentStatus
+from bookings.models import (
+    BookingStatus,
+    EscalationKind,
+    LineStatus,
+    PaymentStatus,
+    PayoutStatus,
+    RefundStatus,
+)
 from journey.accounts import services as accounts
 from journey.accounts.auth import current_actor
 from journey.accounts.permissions import require_cluster
@@ -38,7 +45,7 @@ def titles():
             "escalation_titles": ESCALATION_TITLES, "booking_status_titles": BOOKING_TITLES,
             "line_status_titles": LINE_TITLES, "offer_name": offer_name,
             "blank_note": NoteForm, "subject_titles": SUBJECT_TITLES, "line_dates": line_dates,
-            "state_title": state_title}
+            "state_title": state_title, "actor_title": actor_title}
 
 
 ESCALATION_TITLES = {
@@ -77,7 +84,21 @@ PAYMENT_TITLES = {
     PaymentStatus.FAILED: _l("Failed"),
     PaymentStatus.CANCELLED: _l("Cancelled"),
 }
-STATE_TITLES = {"booking": BOOKING_TITLES, "line": LINE_TITLES, "payment": PAYMENT_TITLES}
+REFUND_TITLES = {RefundStatus.CREATED: _l("To be sent"), RefundStatus.SUCCEEDED: _l("Refunded"),
+                 RefundStatus.FAILED: _l("Failed")}
+PAYOUT_TITLES = {PayoutStatus.CREATED: _l("To be sent"), PayoutStatus.PAID: _l("Paid out"),
+                 PayoutStatus.FAILED: _l("Failed")}
+STATE_TITLES = {"booking": BOOKING_TITLES, "line": LINE_TITLES, "payment": PAYMENT_TITLES,
+                "refund": REFUND_TITLES, "payout": PAYOUT_TITLES}
+#: Who acted, when it was not a person: Stripe's webhook or one of the scheduled jobs.
+SYSTEM_ACTORS = {"stripe": _l("Stripe"), "system": _l("the system"),
+                 "job": _l("the scheduled jobs")}
+
+
+def actor_title(label: str) -> str:
+    """``stripe``, ``system`` or ``job:<name>`` as the reader's language names them."""
+    title = SYSTEM_ACTORS.get(label.partition(":")[0])
+    return str(title) if title is not None else label
 
 
 def state_title(subject: str, value: str | None) -> str:

@@ -254,3 +254,26 @@ def test_only_a_coordinator_can_be_chosen(client, world):
                        ).status_code in (403, 404)
     db.session.expire_all()
     assert journey.coordinator_id is None
+
+
+def test_refund_and_payout_states_and_system_actors_are_named_in_the_readers_language(app):
+    from flask_babel import force_locale
+
+    from journey.pages.coordinator import actor_title, state_title
+    with app.test_request_context(), force_locale("de"):
+        assert state_title("refund", "succeeded") == "Erstattet"
+        assert state_title("payout", "paid") != "paid"
+        assert actor_title("system") == "das System"
+        assert actor_title("job:reconcile") == "die geplanten Aufgaben"
+        assert actor_title("stripe") == "Stripe"
+
+
+def test_stripe_js_comes_from_stripe_with_real_stripe_and_from_localstripe_otherwise(
+        app, monkeypatch):
+    from journey.pages.common import stripe_js_url
+    monkeypatch.setitem(app.config, "STRIPE_JS_URL", "")
+    with app.test_request_context():
+        monkeypatch.setitem(app.config, "STRIPE_API_BASE", "https://api.stripe.com")
+        assert stripe_js_url() == "https://js.stripe.com/v3/"
+        monkeypatch.setitem(app.config, "STRIPE_API_BASE", "http://127.0.0.1:8420")
+        assert stripe_js_url() == "http://127.0.0.1:8420/js.stripe.com/v3/"
