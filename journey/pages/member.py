@@ -22,13 +22,13 @@ from journey.config import LANGUAGES
 from journey.errors import Forbidden
 from journey.i18n import base_language, content_language
 from journey.pages.common import login_required, page_arg
+from journey.pages.forms import ActionForm
 from journey.pages.portal import formatting_context, from_minor, line_dates, minor_amounts, submit
 from journey.pages.portal_forms import (
     CAPACITY_UNIT_TITLES,
     CONFIRMATION_TITLES,
     OFFER_STATUS_TITLES,
     CapacityForm,
-    ConfirmForm,
     EditOfferForm,
     NewOfferForm,
     OfferTextForm,
@@ -59,7 +59,7 @@ def titles():
             "text_direction": text_direction,
             "line_title": line_title, "line_journey": line_journey, "line_dates": line_dates,
             "line_status_titles": LINE_STATUS_TITLES, "ledger_kinds": LEDGER_KIND_TITLES,
-            "blank_confirm": ConfirmForm, "blank_reason": ReasonForm}
+            "blank_confirm": ActionForm, "blank_reason": ReasonForm}
 
 
 LINE_STATUS_TITLES = {
@@ -153,7 +153,7 @@ def requests_page(provider_id):
 @bp.post(f"/<{ID}:provider_id>/requests/<{ID}:line_id>/accept")
 def accept(provider_id, line_id):
     provider = _member(provider_id)
-    form = ConfirmForm(prefix=f"a{line_id}")
+    form = ActionForm(prefix=f"a{line_id}")
     line, status = submit(form, lambda: confirmation.accept_line(current_actor(), line_id))
     if line is not None:
         flash(_("Request %(id)s is accepted.", id=line.id))
@@ -240,7 +240,7 @@ def offer(offer_id):
 def delete_offer(offer_id):
     item = offers.get_offer_for_change(current_actor(), offer_id)
     provider_id = item.provider_id
-    if ConfirmForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         offers.delete_offer(current_actor(), item.id)
         flash(_("The draft is deleted."))
     return redirect(url_for("member.home", provider_id=provider_id))
@@ -282,7 +282,7 @@ def _text_forms(item, posted_language: str | None = None, posted_form=None) -> l
 def offer_texts(offer_id):
     item = offers.get_offer_for_change(current_actor(), offer_id)
     return render_template("member/offer_texts.html", offer=item, columns=_text_forms(item),
-                           delete_form=ConfirmForm(), tab="texts")
+                           delete_form=ActionForm(), tab="texts")
 
 
 @bp.post(f"/offers/<{ID}:offer_id>/texts/<{LANG}:language>")
@@ -298,13 +298,13 @@ def save_offer_text(offer_id, language):
     if not any(column["language"] == language for column in columns):
         columns.append({"language": language, "text": None, "form": form, "expected": False})
     return render_template("member/offer_texts.html", offer=item, columns=columns,
-                           delete_form=ConfirmForm(), tab="texts"), status
+                           delete_form=ActionForm(), tab="texts"), status
 
 
 @bp.post(f"/offers/<{ID}:offer_id>/texts/<{LANG}:language>/delete")
 def delete_offer_text(offer_id, language):
     item = offers.get_offer_for_change(current_actor(), offer_id)
-    if ConfirmForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         offers.delete_offer_text(current_actor(), item.id, language)
         flash(_("The texts in %(language)s are removed.", language=language))
     return redirect(url_for("member.offer_texts", offer_id=item.id))
@@ -335,7 +335,7 @@ def offer_prices(offer_id):
         flash(_("The seasonal price is added."))
         return redirect(url_for("member.offer_prices", offer_id=item.id))
     return render_template("member/offer_prices.html", offer=item, form=form,
-                           delete_form=ConfirmForm(), tab="prices"), status
+                           delete_form=ActionForm(), tab="prices"), status
 
 
 @bp.route(f"/offers/<{ID}:offer_id>/prices/<{ID}:rule_id>", methods=["GET", "POST"])
@@ -362,7 +362,7 @@ def edit_price_rule(offer_id, rule_id):
 @bp.post(f"/offers/<{ID}:offer_id>/prices/<{ID}:rule_id>/delete")
 def delete_price_rule(offer_id, rule_id):
     item = offers.get_offer_for_change(current_actor(), offer_id)
-    if ConfirmForm().validate_on_submit():
+    if ActionForm().validate_on_submit():
         offers.delete_price_rule(current_actor(), item.id, rule_id)
         flash(_("The seasonal price is removed."))
     return redirect(url_for("member.offer_prices", offer_id=item.id))

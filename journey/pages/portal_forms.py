@@ -209,10 +209,6 @@ class AssignForm(PageForm):
         return self
 
 
-class ConfirmForm(PageForm):
-    """A button that changes something: only the CSRF token travels."""
-
-
 # --- admin --------------------------------------------------------------------------
 
 class MemberForm(PageForm):
