@@ -8,17 +8,26 @@ PORT ?= 5000
 STRIPE_PORT ?= 8420
 export FLASK_APP := wsgi.py
 
-.PHONY: setup run test test-sqlite test-postgres lint bench translations db clean
+.PHONY: setup lock run test test-fast lint bench translations db clean
 
-$(BIN)/.installed: pyproject.toml
+# A new virtualenv with exactly what requirements.lock says (versions and hashes), made
+# again whenever the lock changes. The project itself runs from the checkout.
+$(BIN)/.installed: requirements.lock
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		--require-hashes --no-deps -r requirements.lock
 	touch $@
 
 # Virtualenv, dependencies and compiled translation catalogs.
 setup: $(BIN)/.installed
 	$(BIN)/pybabel -q compile -d translations
+
+# Refresh the lock on purpose, from pyproject.toml's ranges (ARGS="--upgrade-package stripe"
+# to move one dependency, ARGS=--upgrade for all), then `make test`.
+lock: $(BIN)/.installed
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--universal --quiet $(ARGS) -o requirements.lock
 
 # Migrations and the demo cluster (loaded only into an empty database).
 db: setup
@@ -31,17 +40,27 @@ run: db
 	@mkdir -p instance
 	@$(BIN)/localstripe --port $(STRIPE_PORT) --from-scratch > instance/localstripe.log 2>&1 & \
 	stripe_pid=$$!; \
-	trap 'kill $$stripe_pid 2>/dev/null; wait $$stripe_pid 2>/dev/null' EXIT INT TERM; \
-	echo "localstripe on http://127.0.0.1:$(STRIPE_PORT) (log: instance/localstripe.log)"; \
-	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) RUN_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) RUN_SCHEDULER=1 \
+		$(FLASK) run --host 127.0.0.1 --port $(PORT) & \
+	web_pid=$$!; \
+	trap 'kill $$web_pid $$stripe_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) welcome --url http://127.0.0.1:$(PORT)/ || true; \
+	wait $$web_pid
 
-# The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+# The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set; two workers
+# (pytest-xdist, a database each). PYTEST_ARGS adds options, e.g. PYTEST_ARGS="-x -n0".
+PYTEST := $(BIN)/pytest -q -n $(or $(WORKERS),2) --dist loadfile $(PYTEST_ARGS)
 test: setup
-	$(BIN)/pytest -q
+	$(PYTEST)
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "--- again on PostgreSQL ($${TEST_DATABASE_URL%%@*}@...)"; \
-		$(BIN)/pytest -q; \
+		$(PYTEST); \
 	fi
+
+# The inner loop: everything but the browser and slow tests, SQLite only.
+test-fast: setup
+	TEST_DATABASE_URL= $(BIN)/pytest -q -n $(or $(WORKERS),2) -m "not slow and not browser" \
+		$(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-"""Flask CLI commands: ``flask seed-demo``."""
+"""Flask CLI commands: ``flask seed-demo``, ``create-admin``, ``scheduler``, ``welcome``."""
 
 from __future__ import annotations
 
@@ -46,3 +46,36 @@ def register(app: Flask) -> None:
             run_forever(app)
         except KeyboardInterrupt:
             click.echo("scheduler: stopped")
+
+    @app.cli.command("welcome")
+    @click.option("--url", required=True, help="Where the server answers.")
+    @click.option("--wait", default=60.0, show_default=True,
+                  help="Seconds to wait for the server to answer.")
+    def welcome_command(url: str, wait: float):
+        """Wait until the server answers, then print its URL and one demo login per role."""
+        from journey.demo import welcome_block
+
+        if not _answers(url, wait):
+            raise click.ClickException(f"{url} did not answer within {wait:.0f} s")
+        click.echo(welcome_block(url))
+
+
+def _answers(url: str, wait: float) -> bool:
+    """Poll ``url`` (loopback only) until it answers with any HTTP status."""
+    import time
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlsplit
+    from urllib.request import urlopen
+
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise click.BadParameter("an http(s) URL", param_hint="--url")
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            urlopen(url, timeout=2).close()  # noqa: S310 - scheme checked above
+            return True
+        except HTTPError:
+            return True
+        except (URLError, OSError):
+            time.sleep(0.3)
+    return False

@@ -105,6 +105,27 @@ DEMO_LOGINS: list[dict] = [
 ]
 
 
+def welcome_block(url: str) -> str:
+    """What ``make run`` prints once the server answers: the URL, the first demo login of
+    each role and the shared password."""
+    first: dict[Role, dict] = {}
+    for login in DEMO_LOGINS:
+        first.setdefault(login["role"], login)
+    width = max(len(role.value) for role in first)
+    rows = [f"  {role.value:<{width}}  {login['email']}"
+            + (f"  ({login['member']})" if login["member"] else "")
+            for role, login in first.items()]
+    return "\n".join([
+        "",
+        f"One Window is running at {url}",
+        "Demo logins (every member has one: manager@<member>.demo):",
+        *rows,
+        f"Password for all of them: {DEMO_PASSWORD}",
+        "Ctrl-C stops the server and localstripe.",
+        "",
+    ])
+
+
 def seed_demo(*, only_if_empty: bool = False) -> str:
     """Load the demo cluster (flushed, not committed); return a one-line summary.
 

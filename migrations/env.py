@@ -1,8 +1,17 @@
 import logging
+import warnings
 from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
+from sqlalchemy.exc import SAWarning
+
+# SQLite batch migrations copy a table by reflecting it, and SQLAlchemy cannot reflect the
+# expression index ix_provider_lower_city (lower(city)); the migrations that copy the
+# provider table create that index again by hand, so the warning says nothing useful.
+warnings.filterwarnings(
+    "ignore", message="Skipped unsupported reflection of expression-based index",
+    category=SAWarning)
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.

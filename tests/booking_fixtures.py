@@ -2,12 +2,6 @@
 a free loopback port (the real ``stripe`` client talks to it), and bookings brought to
 a given step through the services."""
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.request import Request, urlopen
 
 import pytest
 
@@ -18,41 +12,20 @@ from journey.builder.services import checkout, journeys, quotes
 from journey.extensions import db
 from providers.services import offers
 from tests.journey.builder_world import build_world, soon
+from tests.localstripe import reset, running_localstripe
 
 SECRET = "whsec_test_secret"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def localstripe_url():
-    port = _free_port()
-    binary = Path(sys.executable).with_name("localstripe")
-    process = subprocess.Popen([str(binary), "--port", str(port), "--from-scratch"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.terminate()
-        pytest.fail("localstripe did not start")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    with running_localstripe() as url:
+        yield url
 
 
 @pytest.fixture
 def stripe_app(app, localstripe_url):
-    urlopen(Request(f"{localstripe_url}/_config/data", method="DELETE"), timeout=10).close()
+    reset(localstripe_url)
     saved = {k: app.config[k] for k in ("STRIPE_API_BASE", "STRIPE_WEBHOOK_SECRET")}
     app.config.update(STRIPE_API_BASE=localstripe_url, STRIPE_WEBHOOK_SECRET=SECRET)
     yield app

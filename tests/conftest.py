@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from journey.accounts import services as accounts
 from journey.accounts.models import Role
@@ -38,10 +38,27 @@ PASSWORD = "correct-horse-battery"
 
 
 def _database_url(tmp_path_factory) -> str:
+    """SQLite in the worker's temp folder, or ``TEST_DATABASE_URL``. Under pytest-xdist
+    each worker gets a PostgreSQL database of its own (``<name>_gw0``, ...), created
+    here when it is missing."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
+    if not url:
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
         return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 class IsolatedClient(FlaskClient):

@@ -4,9 +4,11 @@ any test module that needs it: ``with running_localstripe() as url: ...``."""
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,8 +25,12 @@ def free_port() -> int:
 def running_localstripe(timeout: float = 20):
     port = free_port()
     binary = Path(sys.executable).with_name("localstripe")
+    # localstripe pickles its state to a fixed name in the temp folder: each instance
+    # gets a folder of its own, so parallel test workers never share a state file.
+    state = tempfile.TemporaryDirectory(prefix="localstripe-")
     process = subprocess.Popen([str(binary), "--port", str(port), "--from-scratch"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TMPDIR": state.name})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -43,6 +49,8 @@ def running_localstripe(timeout: float = 20):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
+        state.cleanup()
 
 
 def reset(url: str) -> None:
