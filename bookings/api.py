@@ -13,13 +13,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from bookings import access, balance, cancellation, confirmation, escalations, settlement
-from bookings.checkout import (
-    check_key,
-    handle_stripe_event,
-    pay_now,
-    request_fingerprint,
-    run_once,
-)
+from bookings.checkout import handle_stripe_event, pay_now
+from bookings.idempotency import check_key, request_fingerprint, run_once
 from bookings.payments import ConnectGateway, StripeGateway
 from bookings.schemas import (
     BookingLineOutSchema,

@@ -10,6 +10,7 @@ from datetime import datetime
 from blinker import Namespace
 
 from bookings.models import Booking, BookingEvent
+from bookings.states import check_move
 from journey.extensions import db
 from journey.reasons import Why
 
@@ -36,10 +37,13 @@ def record(booking: Booking, subject: str, subject_id: int, from_state, to_state
 def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
          reason: Why | str = "") -> bool:
     """Set ``subject_obj.status`` (the booking itself, or one of its lines, payments,
-    refunds, payouts) to ``to`` and record it; nothing happens when it is there already."""
+    refunds, payouts) to ``to`` and record it; nothing happens when it is there already.
+    A move that its machine's table (:mod:`bookings.states`) does not list raises
+    :class:`~bookings.states.IllegalTransition` before anything is written."""
     old = subject_obj.status
     if old == to:
         return False
+    check_move(old, to)
     subject = "booking" if subject_obj is booking else subject_obj.__tablename__.replace(
         "booking_", "")
     if subject_obj.id is None:

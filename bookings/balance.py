@@ -7,8 +7,10 @@ and a failed or missing payment goes to a coordinator.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 
+import stripe
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -30,6 +32,7 @@ from bookings.payments import StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance
 from journey.errors import Conflict
 from journey.extensions import db
+from journey.persistence import commit_unit
 from journey.reasons import Why, why
 from journey.types import today_in, utcnow
 
@@ -41,15 +44,23 @@ def balance_minor(booking: Booking) -> int:
     return max(0, booking.total_minor - paid_minor(booking) - authorised)
 
 
-def open_balance_payment(booking: Booking, *, now: datetime, actor: str) -> Payment | None:
+def open_balance_payment(booking: Booking, *, now: datetime, actor: str,
+                         gateway: StripeGateway | None = None,
+                         keep_intent: bool = False) -> Payment | None:
     """The balance payment row to pay, created (or renewed at the right amount) when a
-    balance is owed."""
+    balance is owed. With ``keep_intent`` an open PaymentIntent for the right amount is
+    kept, so that asking again without a card gives the same client secret; a row that
+    is replaced has its intent cancelled at Stripe (when it can be told)."""
     amount = balance_minor(booking)
     current = next((p for p in booking.payments if p.kind == PaymentKind.BALANCE
                     and p.status in OPEN_PAYMENT), None)
-    if current is not None and current.amount_minor == amount and current.intent_id is None:
+    if current is not None and current.amount_minor == amount and (
+            current.intent_id is None or keep_intent):
         return current
     if current is not None:
+        if current.intent_id is not None and gateway is not None:
+            with contextlib.suppress(stripe.StripeError):
+                gateway.cancel(current.intent_id)
         move(booking, current, PaymentStatus.CANCELLED, actor=actor, now=now,
              reason=why("balance_replaced"))
     if amount <= 0:
@@ -65,6 +76,10 @@ def open_balance_payment(booking: Booking, *, now: datetime, actor: str) -> Paym
 
 def pay_balance(actor, booking_id: int, *, payment_method: str | None,
                 gateway: StripeGateway | None = None, now: datetime | None = None) -> Payment:
+    """Pay the balance as checkout pays the deposit: with a payment method, authorised
+    and captured now (a refused card is 409 and goes to a coordinator); without one,
+    the open PaymentIntent and its client secret, for the client to confirm with
+    Stripe.js (the webhook or the reconcile job then captures it)."""
     now = now or utcnow()
     gateway = gateway or StripeGateway.from_config()
     booking = patients_booking(actor, booking_id,
@@ -72,15 +87,18 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict(_l("The balance is paid once the booking is confirmed."))
     who = actor_ref(actor)
-    payment = open_balance_payment(booking, now=now, actor=who)
+    payment = open_balance_payment(booking, now=now, actor=who, gateway=gateway,
+                                   keep_intent=payment_method is None)
     if payment is None:
         raise Conflict(_l("Nothing is owed on this booking."))
-    db.session.commit()  # the payment row exists before Stripe is called
+    commit_unit()  # the payment row exists before Stripe is called
     # A refused card fails the row and escalates inside request_payment (409).
     request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
+    if payment_method is None or payment.status == PaymentStatus.REQUIRES_ACTION:
+        return payment  # the client confirms (or the bank asks the patient) with Stripe.js
     if payment.status != PaymentStatus.AUTHORISED:
         _failed(booking, payment, actor=who, now=now, reason=why("not_authorised"))
-        db.session.commit()
+        commit_unit()
         raise Conflict(_l("The card was not authorised; try another card."))
     advance(booking, gateway, actor=who, now=now)
     return payment

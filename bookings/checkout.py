@@ -7,8 +7,8 @@ Every transition is a :class:`~bookings.models.BookingEvent` row.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-from collections.abc import Callable
+import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,7 +32,6 @@ from bookings.models import (
     BookingLine,
     BookingStatus,
     EscalationKind,
-    IdempotentRequest,
     LineStatus,
     Payment,
     PaymentStatus,
@@ -42,6 +41,7 @@ from bookings.payments import StripeGateway
 from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
 from journey.errors import Busy, Conflict, DomainError, InvalidInput
 from journey.extensions import db
+from journey.persistence import commit_unit
 from journey.reasons import why
 from journey.types import utcnow
 from providers.services.availability import register_usage_source, spread_by_day
@@ -175,34 +175,63 @@ def next_attempt(booking: Booking, *, actor: str, now: datetime,
 
 def handle_stripe_event(payload: bytes, signature: str | None, *, secret: str,
                         gateway: StripeGateway, now: datetime | None = None) -> bool:
-    """Take a webhook into account once. The signature must be valid; the intent is
-    fetched again from Stripe rather than trusted from the payload. Returns whether
-    this delivery changed anything."""
+    """Take a webhook into account once. The signature must be valid and the event well
+    formed (else 400 and nothing is written); the intent is fetched again from Stripe
+    rather than trusted from the payload. Returns whether this delivery changed anything."""
     now = now or utcnow()
-    try:
-        event = stripe.Webhook.construct_event(payload, signature or "", secret)
-    except (ValueError, stripe.SignatureVerificationError) as error:
-        raise DomainError(_l("Invalid webhook signature or payload.")) from error
-    if db.session.get(ProcessedStripeEvent, event.id) is not None:
+    event_id, event_type, object_id = parse_stripe_event(payload, signature, secret=secret)
+    if db.session.get(ProcessedStripeEvent, event_id) is not None:
         return False
     try:
         with db.session.begin_nested():
-            db.session.add(ProcessedStripeEvent(id=event.id, type=event.type, received_at=now))
+            db.session.add(ProcessedStripeEvent(id=event_id, type=event_type, received_at=now))
     except IntegrityError:  # the same event, delivered twice at once
         return False
-    if not event.type.startswith("payment_intent."):
+    if not event_type.startswith("payment_intent.") or object_id is None:
         return False
-    intent_id = event.data.object.id
-    payment = db.session.scalar(select(Payment).where(Payment.intent_id == intent_id))
+    payment = db.session.scalar(select(Payment).where(Payment.intent_id == object_id))
     if payment is None:
         return False
     lock_booking(payment.booking_id)  # not while another step of this booking runs
     db.session.refresh(payment)
-    changed = apply_intent(payment, gateway.retrieve(intent_id), actor="stripe", now=now)
+    changed = apply_intent(payment, gateway.retrieve(object_id), actor="stripe", now=now)
     if changed:
-        db.session.commit()  # the payment's new state stands before the next step
+        commit_unit()  # the payment's new state stands before the next step
         advance(payment.booking, gateway, actor="stripe", now=now)
     return changed
+
+
+#: Stripe's identifiers and event types are short ASCII words; ours are stored in 100.
+_STRIPE_WORD = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+
+
+def parse_stripe_event(payload: bytes, signature: str | None, *,
+                       secret: str) -> tuple[str, str, str | None]:
+    """``(event id, type, data.object.id)`` of a signed event, or :class:`DomainError`
+    (400) for a bad signature or anything but a well-formed event object."""
+    malformed = DomainError(_l("Invalid webhook signature or payload."))
+    try:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature or "",
+                                              secret, stripe.Webhook.DEFAULT_TOLERANCE)
+        event = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError,
+            stripe.SignatureVerificationError) as error:
+        raise malformed from error
+    if not isinstance(event, dict):
+        raise malformed
+    event_id, event_type, data = event.get("id"), event.get("type"), event.get("data")
+    if not all(isinstance(v, str) and _STRIPE_WORD.fullmatch(v)
+               for v in (event_id, event_type)):
+        raise malformed
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise malformed
+    object_id = data["object"].get("id")
+    if object_id is not None and not (isinstance(object_id, str)
+                                      and _STRIPE_WORD.fullmatch(object_id)):
+        raise malformed
+    if event_type.startswith("payment_intent.") and object_id is None:
+        raise malformed
+    return event_id, event_type, object_id
 
 
 def checkout_ttl() -> timedelta:
@@ -271,52 +300,3 @@ BOOKED_LINE_STATES = (LineStatus.REQUESTED, LineStatus.CONFIRMED)
 LIVE_BOOKING_STATES = (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED,
                        BookingStatus.CONFIRMED)
 register_usage_source(BookedLineUsage())
-
-
-
-
-# --- Idempotency-Key ---------------------------------------------------------------------
-
-def request_fingerprint(*parts) -> str:
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
-
-
-def stored_answer(scope: str, key: str, fingerprint: str) -> tuple[int, dict] | None:
-    """The first answer to this key, or None. The same key with another request is a
-    client error, not a replay."""
-    row = db.session.scalar(select(IdempotentRequest).where(
-        IdempotentRequest.scope == scope, IdempotentRequest.key == key))
-    if row is None:
-        return None
-    if row.request_hash != fingerprint:
-        raise InvalidInput(_l("This Idempotency-Key was used for another request."))
-    return row.status_code, row.body
-
-
-def store_answer(scope: str, key: str, fingerprint: str, status_code: int, body: dict) -> None:
-    db.session.add(IdempotentRequest(scope=scope, key=key, request_hash=fingerprint,
-                                     status_code=status_code, body=body))
-    db.session.flush()
-
-
-def check_key(key: str | None, *, required: bool) -> str | None:
-    if not key and not required:
-        return None
-    if not 8 <= len(key or "") <= 200:
-        raise InvalidInput(fields={"Idempotency-Key": [
-            _l("Send an Idempotency-Key header of 8 to 200 characters.")]})
-    return key
-
-
-def run_once(scope: str, key: str | None, fingerprint: str,
-             produce: Callable[[], tuple[int, dict]]) -> tuple[int, dict]:
-    """``produce()`` once per ``(scope, key)``: a retry with the same key gets the first
-    answer; without a key every call runs."""
-    if key is None:
-        return produce()
-    stored = stored_answer(scope, key, fingerprint)
-    if stored is not None:
-        return stored
-    status, body = produce()
-    store_answer(scope, key, fingerprint, status, body)
-    return status, body

@@ -348,7 +348,8 @@ class ProcessedStripeEvent(db.Model):
 
 
 class IdempotentRequest(db.Model):
-    """The first answer to a request made with an ``Idempotency-Key``."""
+    """A request made with an ``Idempotency-Key``: reserved, then its first answer
+    (see :mod:`bookings.idempotency`)."""
 
     __tablename__ = "idempotent_request"
     __table_args__ = (UniqueConstraint("scope", "key"),)
@@ -357,6 +358,8 @@ class IdempotentRequest(db.Model):
     scope: Mapped[str] = mapped_column(String(200))  # who and which endpoint
     key: Mapped[str] = mapped_column(String(200))
     request_hash: Mapped[str] = mapped_column(String(64))
-    status_code: Mapped[int] = mapped_column()
-    body: Mapped[dict] = mapped_column(JSON)
+    # Empty while the first request runs (the key is reserved); then its answer.
+    status_code: Mapped[int | None] = mapped_column()
+    body: Mapped[dict | None] = mapped_column(JSON)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

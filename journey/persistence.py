@@ -1,5 +1,6 @@
 """What the services do alike with the session: read one page of a query with the
-total, and flush so that a row the database refuses is a 409, not a 500.
+total, flush so that a row the database refuses is a 409, not a 500, and the one named
+commit outside the request edge (:func:`commit_unit`).
 
 Here rather than in :mod:`journey.extensions` (which imports nothing of the project)
 because a refusal is a :class:`journey.errors.Conflict`.
@@ -31,3 +32,11 @@ def flush_or_conflict(message=None, *, fields: dict | None = None) -> None:
             db.session.flush()
     except IntegrityError as exc:
         raise Conflict(message, fields=fields) from exc
+
+
+def commit_unit() -> None:
+    """Commit what stands now, outside the request edge, which otherwise commits once per
+    request. Used only where a unit of work must be on record before the next step:
+    the payment row before a gateway (Stripe) call and the gateway's answer right after
+    it, one unit of a scheduled job, and a refused request's stored idempotent answer."""
+    db.session.commit()

@@ -3,6 +3,11 @@ a free loopback port (the real ``stripe`` client talks to it), and bookings brou
 a given step through the services."""
 
 
+import hashlib
+import hmac
+import json
+import time
+
 import pytest
 
 from bookings import balance, confirmation
@@ -15,6 +20,17 @@ from tests.journey.builder_world import build_world, soon
 from tests.localstripe import reset, running_localstripe
 
 SECRET = "whsec_test_secret"
+
+
+def signed(payload, secret: str = SECRET, *, raw: bytes | None = None) -> tuple[bytes, dict]:
+    """A webhook body (``payload`` as JSON, or ``raw`` bytes) and the headers Stripe
+    would send with it, signed with ``secret``."""
+    body = raw if raw is not None else json.dumps(payload).encode()
+    timestamp = str(int(time.time()))
+    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + body,
+                         hashlib.sha256).hexdigest()
+    return body, {"Stripe-Signature": f"t={timestamp},v1={signature}",
+                  "Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from journey.accounts.models import ApiToken, LoginFailure, Role, User
@@ -271,17 +271,22 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = now or utcnow()
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
+    token_hash = _hash_token(raw)
+    # Bookkeeping first, in its own short transaction, before the request's session takes
+    # its connection: a request then never holds two connections at once (a burst on
+    # one token would exhaust the pool), a read-only request stays read-only, and a
+    # request that fails still records that the token was used. When the database is
+    # busy it is skipped rather than fail the request.
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(
+                ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None),
+                or_(ApiToken.last_used_at.is_(None),
+                    ApiToken.last_used_at < now - timedelta(minutes=5)))
+                .values(last_used_at=now))
+    except OperationalError:
+        logger.info("token %s...: last_used_at not updated (database busy)", raw[:8])
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
     if token is None or not token.is_live(now) or not token.user.active:
         return None
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        # Its own short transaction: a read-only request stays read-only, and a request
-        # that fails still records that the token was used.
-        # Only bookkeeping: when the database is busy, skip it rather than fail.
-        try:
-            with db.engine.begin() as conn:
-                conn.execute(update(ApiToken).where(ApiToken.id == token.id)
-                             .values(last_used_at=now))
-        except OperationalError:
-            logger.info("token %s: last_used_at not updated (database busy)", token.id)
     return token.user

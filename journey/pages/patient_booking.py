@@ -14,7 +14,7 @@ from wtforms.validators import Length
 
 from bookings import balance, cancellation, confirmation
 from bookings.access import actor_ref, get_visible_booking, is_customer, patients_booking
-from bookings.checkout import request_fingerprint, run_once
+from bookings.idempotency import request_fingerprint, run_once
 from bookings.models import BookingLine, BookingStatus, LineStatus
 from journey.accounts.auth import current_actor
 from journey.builder.services.booking_link import journey_of

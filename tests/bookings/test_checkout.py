@@ -1,11 +1,7 @@
 """Checkout of an accepted quote against localstripe through the real stripe client:
 holds, a payment row committed before Stripe, Idempotency-Key, signed webhooks."""
 
-import hashlib
-import hmac
-import json
 import threading
-import time
 
 import pytest
 
@@ -14,7 +10,7 @@ from bookings.models import Booking, BookingEvent, Escalation, Payment, PaymentS
 from journey.accounts.models import Role
 from journey.builder.services import journeys, quotes
 from journey.extensions import db
-from tests.booking_fixtures import SECRET, accepted_quote
+from tests.booking_fixtures import accepted_quote, signed
 from tests.journey.builder_world import build_world, soon
 
 
@@ -81,15 +77,6 @@ def test_only_an_accepted_unexpired_quote_is_paid(stripe_app, client, make, acce
         assert db.session.scalar(db.select(db.func.count(Booking.id))) == 0
 
 
-def _signed(payload: dict, secret: str = SECRET) -> tuple[bytes, dict]:
-    body = json.dumps(payload).encode()
-    timestamp = str(int(time.time()))
-    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + body,
-                         hashlib.sha256).hexdigest()
-    return body, {"Stripe-Signature": f"t={timestamp},v1={signature}",
-                  "Content-Type": "application/json"}
-
-
 def _event(event_id: str, kind: str, intent_id: str) -> dict:
     return {"id": event_id, "object": "event", "type": kind,
             "data": {"object": {"id": intent_id, "object": "payment_intent",
@@ -107,8 +94,8 @@ def test_webhook_takes_effect_once_whatever_the_order(stripe_app, client, accept
     deliveries.insert(2, _event("evt_1", "payment_intent.created", intent_id))
     changed = []
     for payload in deliveries:
-        body, signed = _signed(payload)
-        response = client.post("/api/v1/stripe/webhook", data=body, headers=signed)
+        body, sig = signed(payload)
+        response = client.post("/api/v1/stripe/webhook", data=body, headers=sig)
         assert response.status_code == 200, response.json
         changed.append(response.json["changed"])
     assert changed.count(True) == 1
@@ -122,9 +109,9 @@ def test_webhook_takes_effect_once_whatever_the_order(stripe_app, client, accept
 def test_webhook_with_a_bad_signature_changes_nothing(stripe_app, client, accepted):
     _world, quote_id, headers = accepted
     intent_id = _checkout(client, quote_id, headers).json["payment"]["intent_id"]
-    body, signed = _signed(_event("evt_9", "payment_intent.succeeded", intent_id),
+    body, sig = signed(_event("evt_9", "payment_intent.succeeded", intent_id),
                            secret="whsec_wrong")
-    response = client.post("/api/v1/stripe/webhook", data=body, headers=signed)
+    response = client.post("/api/v1/stripe/webhook", data=body, headers=sig)
     assert response.status_code == 400
     unsigned = client.post("/api/v1/stripe/webhook", data=body,
                            headers={"Content-Type": "application/json"})

@@ -12,15 +12,13 @@ from sqlalchemy import select
 from bookings.access import actor_ref, booking_view
 from bookings.checkout import (
     CheckoutLine,
-    check_key,
     checkout_ttl,
     next_attempt,
     payment_link_ttl,
-    request_fingerprint,
     request_payment,
-    run_once,
     start_checkout,
 )
+from bookings.idempotency import check_key, request_fingerprint, run_once
 from bookings.models import Booking, BookingStatus, PaymentStatus
 from bookings.payments import StripeGateway
 from bookings.saga import advance

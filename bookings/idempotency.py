@@ -1,0 +1,156 @@
+"""``Idempotency-Key``: one piece at the edge, used by the API and the pages alike.
+
+:func:`run_once` reserves the key first, by inserting its row in the request's own
+transaction, before the effect takes any other lock. So the key, the effect and the
+stored answer commit together (the booking engine's one deliberate commit before a
+gateway call commits the reservation with the rows it protects). A concurrent duplicate
+waits on the key's unique index, then:
+
+- the first request has finished: it gets the first answer, 4xx included;
+- the first is still running (its reservation committed before the gateway call):
+  ``409 idempotency_in_progress`` with ``Retry-After``, as Stripe answers;
+- the first was rolled back: the duplicate's own insert goes through and it runs.
+
+A reservation left by a process that died mid-request is taken over after
+:data:`STALE_AFTER`; the effects behind it are resumable (the booking is found by its
+reference, the payment row keeps its Stripe idempotency key). The same key with another
+request is 422. A 503 (busy) and a 409 in progress are not stored: the client retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bookings.models import IdempotentRequest
+from journey.errors import Conflict, DomainError, InvalidInput
+from journey.extensions import db
+from journey.persistence import commit_unit
+from journey.types import utcnow
+
+#: A reservation older than this belongs to a request that died; a retry takes it over.
+STALE_AFTER = timedelta(seconds=120)
+RETRY_AFTER = "1"
+
+
+class InProgress(Conflict):
+    code = "idempotency_in_progress"
+    default_message = _l("A request with this Idempotency-Key is still being processed; "
+                         "retry in a moment.")
+
+    def __init__(self, message=None, **kwargs):
+        kwargs.setdefault("headers", {"Retry-After": RETRY_AFTER})
+        super().__init__(message, **kwargs)
+
+
+class Replayed(DomainError):
+    """The stored 4xx answer of the first request with this key, given again as it was."""
+
+    def __init__(self, status: int, body: dict):
+        self.status = status
+        self.body = body
+        self.code = str(body.get("error", "replayed"))
+        super().__init__(body.get("message", ""))
+
+    def to_dict(self) -> dict:
+        return dict(self.body)
+
+
+def request_fingerprint(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def check_key(key: str | None, *, required: bool) -> str | None:
+    if not key and not required:
+        return None
+    if not 8 <= len(key or "") <= 200 or not (key or "").isprintable():
+        raise InvalidInput(fields={"Idempotency-Key": [
+            _l("Send an Idempotency-Key header of 8 to 200 characters.")]})
+    return key
+
+
+def run_once(scope: str, key: str | None, fingerprint: str,
+             produce: Callable[[], tuple[int, dict]], *,
+             now: datetime | None = None) -> tuple[int, dict]:
+    """``produce()`` once per ``(scope, key)``; see the module. Returns ``(status, body)``
+    of the first success; a first 4xx is raised again as :class:`Replayed`."""
+    if key is None:
+        return produce()
+    now = now or utcnow()
+    row, first = _reserve(scope, key, fingerprint, now)
+    if first is not None:
+        return first
+    try:
+        status, body = produce()
+    except DomainError as error:
+        if error.status >= 500 or isinstance(error, InProgress):
+            raise
+        _store_refusal(scope, key, fingerprint, error, now)
+        raise
+    row = db.session.get(IdempotentRequest, row.id) or row
+    row.status_code, row.body = status, body
+    db.session.flush()
+    return status, body
+
+
+def _reserve(scope: str, key: str, fingerprint: str,
+             now: datetime) -> tuple[IdempotentRequest, tuple[int, dict] | None]:
+    """The key's row, reserved for this request; or the first success to replay."""
+    row = IdempotentRequest(scope=scope, key=key, request_hash=fingerprint, locked_at=now,
+                            created_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+        return row, None
+    except IntegrityError:
+        pass
+    except OperationalError as error:  # a lock on the key that cannot be had in time
+        raise InProgress() from error
+    existing = _existing(scope, key)
+    if existing is None:  # gone meanwhile (the first was rolled back): the caller retries
+        raise InProgress()
+    if existing.request_hash != fingerprint:
+        raise InvalidInput(_l("This Idempotency-Key was used for another request."))
+    if existing.status_code is not None:
+        if existing.status_code >= 400:
+            raise Replayed(existing.status_code, existing.body)
+        return existing, (existing.status_code, existing.body)
+    taken = db.session.execute(
+        update(IdempotentRequest)
+        .where(IdempotentRequest.id == existing.id, IdempotentRequest.status_code.is_(None),
+               IdempotentRequest.locked_at < now - STALE_AFTER)
+        .values(locked_at=now)).rowcount
+    if not taken:
+        raise InProgress()
+    db.session.refresh(existing)
+    return existing, None
+
+
+def _existing(scope: str, key: str) -> IdempotentRequest | None:
+    return db.session.scalar(select(IdempotentRequest).where(
+        IdempotentRequest.scope == scope, IdempotentRequest.key == key)
+        .execution_options(populate_existing=True))
+
+
+def _store_refusal(scope: str, key: str, fingerprint: str, error: DomainError,
+                   now: datetime) -> None:
+    """Keep a 4xx answer for the replays. What the refused request wrote is rolled back
+    (up to a gateway commit, which stands); the answer is committed on its own."""
+    body = error.to_dict()
+    db.session.rollback()
+    row = _existing(scope, key)
+    if row is None:
+        row = IdempotentRequest(scope=scope, key=key, request_hash=fingerprint,
+                                locked_at=now, created_at=now)
+        db.session.add(row)
+    row.status_code, row.body = error.status, body
+    try:
+        commit_unit()
+    except (IntegrityError, OperationalError):
+        db.session.rollback()  # a duplicate stored it first: the same answer either way
