@@ -60,12 +60,12 @@ from bench.catalogue import (
     other_cpu_share,
     recreate_database,
 )
-from journey.accounts.services import bootstrap_admin, issue_token, register_patient
 from journey.app import create_app
 from journey.builder.services.journeys import add_item, open_journey
 from journey.builder.services.quotes import accept_quote, create_quote
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.accounts.services import bootstrap_admin, issue_token, register_patient
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.models import (
     CapacityUnit,
     ChainLink,

@@ -75,7 +75,7 @@ def print_statements(calls: list[Call], request_ms: list[float], top: int = 12
 
 def print_plans(app, ranked: list[tuple[str, list[float], object]], plans: int) -> None:
     """``EXPLAIN (ANALYZE, BUFFERS)`` of the first ``plans`` statements (rolled back)."""
-    from journey.extensions import db
+    from journey.core.extensions import db
 
     with app.app_context():
         connection = db.session.connection()
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.paths or (RESULTS / "search-paths.txt").read_text().split()[:args.requests]
 
     from journey.app import create_app
-    from journey.extensions import db
+    from journey.core.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     client = app.test_client()

@@ -70,16 +70,16 @@ from bench.catalogue import (
 )
 from bench.explain import print_plans, print_statements, recorded_statements
 from bookings.availability import Line, line_available
-from journey.accounts.services import bootstrap_admin, issue_token, register_patient
 from journey.app import create_app
 from journey.builder.models import Journey
 from journey.builder.services.composition import journey_violations
 from journey.builder.services.journeys import add_item, open_journey
 from journey.builder.services.quotes import create_quote
 from journey.builder.services.settings import update_settings
-from journey.errors import DomainError
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.accounts.services import bootstrap_admin, issue_token, register_patient
+from journey.core.errors import DomainError
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.models import ChainLink, Offer, Provider
 from providers.services.offers import public_condition
 

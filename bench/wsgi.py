@@ -16,7 +16,7 @@ from flask import abort, jsonify
 from sqlalchemy import text
 
 from journey.app import create_app
-from journey.extensions import csrf, db
+from journey.core.extensions import csrf, db
 from providers.models import Offer
 
 app = create_app()

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from bookings.models import Booking, BookingEvent, Refund
-from journey.accounts.permissions import is_cluster, require_authenticated
-from journey.errors import Forbidden, NotFound
-from journey.extensions import db
+from journey.core.accounts.permissions import is_cluster, require_authenticated
+from journey.core.errors import Forbidden, NotFound
+from journey.core.extensions import db
 
 
 def actor_ref(actor) -> str:

@@ -36,8 +36,8 @@ from bookings.schemas import (
     StatementQuerySchema,
     StatementSchema,
 )
-from journey.accounts.auth import current_actor, public
-from journey.types import ID_CONVERTER
+from journey.core.accounts.auth import current_actor, public
+from journey.core.types import ID_CONVERTER
 
 BEARER = [{"bearerAuth": []}]
 ID = ID_CONVERTER

@@ -11,8 +11,8 @@ from blinker import Namespace
 
 from bookings.models import Booking, BookingEvent
 from bookings.states import check_move
-from journey.extensions import db
-from journey.reasons import Why
+from journey.core.extensions import db
+from journey.core.reasons import Why
 
 signals = Namespace()
 #: Sent as ``booking_moved.send(booking, old=..., new=..., actor=..., now=...)``.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from journey.types import utcnow
+from journey.core.types import utcnow
 from providers.services.availability import is_available, used_units
 from providers.services.offers import capacity_by_day
 

@@ -30,11 +30,11 @@ from bookings.models import (
 )
 from bookings.payments import StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance
-from journey.errors import Conflict
-from journey.extensions import db
-from journey.persistence import commit_unit
-from journey.reasons import Why, why
-from journey.types import today_in, utcnow
+from journey.core.errors import Conflict
+from journey.core.extensions import db
+from journey.core.persistence import commit_unit
+from journey.core.reasons import Why, why
+from journey.core.types import today_in, utcnow
 
 
 def balance_minor(booking: Booking) -> int:

@@ -42,12 +42,12 @@ from bookings.models import (
 from bookings.payments import StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance
 from bookings.settlement import post_cancelled_line
-from journey.accounts.permissions import is_cluster
-from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import percent_of, split_minor
-from journey.reasons import Why, why
-from journey.types import today_in, utcnow
+from journey.core.accounts.permissions import is_cluster
+from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import percent_of, split_minor
+from journey.core.reasons import Why, why
+from journey.core.types import today_in, utcnow
 from providers.models import Offer, Provider
 from providers.services.offers import refund_percent
 

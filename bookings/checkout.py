@@ -39,12 +39,12 @@ from bookings.models import (
 )
 from bookings.payments import StripeGateway
 from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
-from journey.errors import Busy, Conflict, DomainError, InvalidInput
-from journey.extensions import db
-from journey.persistence import commit_unit
-from journey.reasons import why
-from journey.types import utcnow
-from providers.services.availability import register_usage_source, spread_by_day
+from journey.core.errors import Busy, Conflict, DomainError, InvalidInput
+from journey.core.extensions import db
+from journey.core.persistence import commit_unit
+from journey.core.reasons import why
+from journey.core.types import utcnow
+from providers.services.availability import spread_by_day
 
 
 @dataclass(frozen=True)
@@ -299,4 +299,3 @@ BOOKED_LINE_STATES = (LineStatus.REQUESTED, LineStatus.CONFIRMED)
 #: While the patient decides after a decline, the confirmed lines keep their units.
 LIVE_BOOKING_STATES = (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED,
                        BookingStatus.CONFIRMED)
-register_usage_source(BookedLineUsage())

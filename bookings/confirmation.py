@@ -27,12 +27,12 @@ from bookings.models import (
 )
 from bookings.payments import StripeGateway
 from bookings.saga import advance, deposit_payment
-from journey.accounts.permissions import require_member_access
-from journey.errors import Conflict, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import split_minor
-from journey.reasons import Why, why
-from journey.types import utcnow
+from journey.core.accounts.permissions import require_member_access
+from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import split_minor
+from journey.core.reasons import Why, why
+from journey.core.types import utcnow
 
 
 def member_inbox(actor, provider_id: int, *, include_decided: bool = False,

@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bookings.access import actor_ref
 from bookings.models import Booking, BookingLine, Escalation, EscalationKind, Notification, Payment
-from journey.accounts.permissions import require_cluster
-from journey.errors import Conflict, NotFound
-from journey.extensions import db
-from journey.reasons import Why
-from journey.types import utcnow
+from journey.core.accounts.permissions import require_cluster
+from journey.core.errors import Conflict, NotFound
+from journey.core.extensions import db
+from journey.core.reasons import Why
+from journey.core.types import utcnow
 
 
 def _add_once(model, row) -> bool:

@@ -17,11 +17,11 @@ from sqlalchemy import and_, func, select, update
 
 from bookings.availability import Line
 from bookings.models import Hold
-from journey.errors import Conflict, InvalidInput, NotFound
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from providers.models import CapacityDay
-from providers.services.availability import register_usage_source, spread_by_day, used_units
+from providers.services.availability import spread_by_day, used_units
 
 #: How often a hold may be renewed before the checkout must start again.
 MAX_RENEWALS = 3
@@ -49,7 +49,6 @@ class HoldUsage:
 
 
 HOLD_USAGE = HoldUsage()
-register_usage_source(HOLD_USAGE)
 
 
 def _lock_capacity(needs: dict[tuple[int, date], int]) -> dict[tuple[int, date], int]:

@@ -28,10 +28,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookings.models import IdempotentRequest
-from journey.errors import Conflict, DomainError, InvalidInput
-from journey.extensions import db
-from journey.persistence import commit_unit
-from journey.types import utcnow
+from journey.core.errors import Conflict, DomainError, InvalidInput
+from journey.core.extensions import db
+from journey.core.persistence import commit_unit
+from journey.core.types import utcnow
 
 #: A reservation older than this belongs to a request that died; a retry takes it over.
 STALE_AFTER = timedelta(seconds=120)

@@ -18,9 +18,9 @@ from bookings.holds import release_holds
 from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
 from bookings.payments import StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance_all, apply_intent
-from journey.extensions import db
-from journey.reasons import why
-from journey.types import utcnow
+from journey.core.extensions import db
+from journey.core.reasons import why
+from journey.core.types import utcnow
 
 
 def reconcile_payments(gateway: StripeGateway, *, now: datetime | None = None) -> int:

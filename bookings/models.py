@@ -25,9 +25,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from journey.extensions import db
-from journey.reasons import Reasoned
-from journey.types import StrEnumType, UTCDateTime, utcnow
+from journey.core.extensions import db
+from journey.core.reasons import Reasoned
+from journey.core.types import StrEnumType, UTCDateTime, utcnow
 
 
 class Hold(db.Model):

@@ -32,10 +32,10 @@ from bookings.models import (
 )
 from bookings.payments import Intent, StripeGateway
 from bookings.settlement import post_confirmed_lines
-from journey.errors import Conflict
-from journey.extensions import db
-from journey.reasons import why
-from journey.types import utcnow
+from journey.core.errors import Conflict
+from journey.core.extensions import db
+from journey.core.reasons import why
+from journey.core.types import utcnow
 
 #: Payment states a payment may still leave (a late or repeated event never goes back).
 PAYMENT_ORDER = [PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD,

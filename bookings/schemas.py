@@ -8,8 +8,8 @@ from marshmallow import Schema, ValidationError, fields
 
 from bookings.models import EscalationKind
 from bookings.settlement import PERCENT_RULE, is_percent
-from journey.reasons import ReasonSchema
-from journey.validation import length
+from journey.core.reasons import ReasonSchema
+from journey.core.validation import length
 from providers.schemas import DECIMAL_STRING, minor_json
 
 

@@ -32,12 +32,12 @@ from bookings.models import (
     Payout,
     PayoutStatus,
 )
-from journey.accounts.permissions import require_admin, require_member_access
-from journey.errors import Conflict, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import percent_of
-from journey.reasons import why
-from journey.types import utcnow
+from journey.core.accounts.permissions import require_admin, require_member_access
+from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import percent_of
+from journey.core.reasons import why
+from journey.core.types import utcnow
 from providers.models import ChainLink, Provider
 
 # --- commission rates -----------------------------------------------------------------

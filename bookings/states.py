@@ -19,7 +19,7 @@ from bookings.models import (
     PayoutStatus,
     RefundStatus,
 )
-from journey.errors import Conflict
+from journey.core.errors import Conflict
 
 B, L, P = BookingStatus, LineStatus, PaymentStatus
 

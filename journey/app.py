@@ -11,12 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from journey import validation
-from journey.config import load_config
-from journey.errors import Busy, Conflict, DomainError, http_message, translate_messages
-from journey.extensions import api, babel, csrf, db, login_manager, migrate
-from journey.i18n import content_language, select_locale
-from journey.types import StrEnumType, UTCDateTime
+from journey.core import validation
+from journey.core.config import load_config
+from journey.core.errors import Busy, Conflict, DomainError, http_message, translate_messages
+from journey.core.extensions import api, babel, csrf, db, login_manager, migrate
+from journey.core.i18n import content_language, select_locale
+from journey.core.types import StrEnumType, UTCDateTime
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -63,14 +63,20 @@ def configure_database(app: Flask) -> None:
             "options", f"-c lock_timeout={int(lock_timeout * 1000)}")
     db.init_app(app)
     # Import every model so that metadata (and Alembic) sees the whole schema.
-    import bookings.checkout  # noqa: F401  (booked lines use capacity)
-    import bookings.holds  # noqa: F401  (holds use capacity)
     import bookings.models  # noqa: F401
-    import journey.accounts.models  # noqa: F401
     import journey.builder.models  # noqa: F401
-    import journey.builder.services.booking_link  # noqa: F401  (journeys follow bookings)
+    import journey.core.accounts.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import providers.models  # noqa: F401
+    from bookings.audit import booking_moved
+    from bookings.usage import USAGE_SOURCES
+    from journey.builder.services.booking_link import follow_booking
+    from providers.services.availability import register_usage_sources
+
+    # Wiring across the layers, explicitly: the catalogue counts what the booking engine
+    # holds and books, and a journey follows its booking.
+    register_usage_sources(*USAGE_SOURCES)
+    booking_moved.connect(follow_booking)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -98,7 +104,7 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_auth(app: Flask) -> None:
-    from journey.accounts import auth
+    from journey.core.accounts import auth
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -115,8 +121,8 @@ def configure_api(app: Flask) -> None:
 
     from bookings.api import blp as bookings_blp
     from bookings.api import stripe_blp
-    from journey.accounts.api import blp as accounts_blp
     from journey.builder.api import blp as journeys_blp
+    from journey.core.accounts.api import blp as accounts_blp
     from providers.api import blueprints as provider_blueprints
 
     for blueprint in (accounts_blp, *provider_blueprints, journeys_blp, bookings_blp,
@@ -140,8 +146,8 @@ def configure_api(app: Flask) -> None:
 
 
 def configure_pages(app: Flask) -> None:
-    from journey.accounts.views import bp as accounts_pages
     from journey.pages import admin, coordinator, member
+    from journey.pages.accounts import bp as accounts_pages
     from journey.pages.patient import bp as patient_pages
     from journey.pages.patient_booking import bp as patient_booking_pages
     from journey.views import bp as main_pages

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask import Flask
 
-from journey.extensions import db
+from journey.core.extensions import db
 
 
 def register(app: Flask) -> None:
@@ -25,8 +25,8 @@ def register(app: Flask) -> None:
     @click.password_option()
     def create_admin_command(email: str, full_name: str, password: str):
         """Create a cluster admin account."""
-        from journey.accounts.services import bootstrap_admin
-        from journey.errors import DomainError, translate_messages
+        from journey.core.accounts.services import bootstrap_admin
+        from journey.core.errors import DomainError, translate_messages
 
         try:
             user = bootstrap_admin(email=email, password=password, full_name=full_name)

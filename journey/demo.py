@@ -20,21 +20,21 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from journey.accounts.models import Role, User
-from journey.accounts.services import (
+from journey.builder.models import Journey, PackageTemplate, TemplateText
+from journey.builder.plan import day_runs
+from journey.builder.services import journeys, quotes, settings, templates
+from journey.builder.services.composition import plan_journey
+from journey.core.accounts.models import Role, User
+from journey.core.accounts.services import (
     bootstrap_admin,
     create_user,
     get_user_by_email,
     register_patient,
 )
-from journey.builder.models import Journey, PackageTemplate, TemplateText
-from journey.builder.plan import day_runs
-from journey.builder.services import journeys, quotes, settings, templates
-from journey.builder.services.composition import plan_journey
+from journey.core.errors import Conflict
+from journey.core.extensions import db
+from journey.core.types import today_in
 from journey.demo_data import MEMBERS, RATES, TEMPLATES
-from journey.errors import Conflict
-from journey.extensions import db
-from journey.types import today_in
 from providers.models import (
     ExchangeRate,
     MemberStatus,

@@ -33,11 +33,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingLine, Notification
-from journey.accounts.models import Role, User
 from journey.builder.services.booking_link import journey_of
-from journey.extensions import db
-from journey.money import Money, format_money
-from journey.types import utcnow
+from journey.core.accounts.models import Role, User
+from journey.core.extensions import db
+from journey.core.money import Money, format_money
+from journey.core.types import utcnow
 from providers.models import Offer, Provider
 from providers.services.offers import offer_text
 

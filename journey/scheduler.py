@@ -26,8 +26,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bookings import jobs as booking_jobs
 from bookings.payments import StripeGateway
 from journey import mail
-from journey.extensions import db
-from journey.types import UTCDateTime, utcnow
+from journey.core.extensions import db
+from journey.core.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
 LEASE_SECONDS = 60

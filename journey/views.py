@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_babel import get_locale
 
-from journey.accounts.auth import current_actor
 from journey.builder.services.templates import list_templates, template_text
-from journey.errors import DomainError, http_message
-from journey.i18n import content_language
+from journey.core.accounts.auth import current_actor
+from journey.core.errors import DomainError, http_message
+from journey.core.i18n import content_language
 from providers.models import CHAIN_LINK_TITLES, ChainLink
 from providers.services.members import list_members
 

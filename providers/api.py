@@ -7,10 +7,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from journey.accounts.auth import current_actor
-from journey.i18n import content_language
-from journey.money import require_currency
-from journey.types import ID_CONVERTER
+from journey.core.accounts.auth import current_actor
+from journey.core.i18n import content_language
+from journey.core.money import require_currency
+from journey.core.types import ID_CONVERTER
 from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from providers.schemas import (
     AccreditationSchema,

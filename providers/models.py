@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import false, func, text
 
-from journey.extensions import db
-from journey.types import StrEnumType, UTCDateTime, utcnow
+from journey.core.extensions import db
+from journey.core.types import StrEnumType, UTCDateTime, utcnow
 
 
 class MemberKind(enum.StrEnum):

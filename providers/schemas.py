@@ -7,10 +7,10 @@ from decimal import Decimal
 from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from journey.i18n import content_language
-from journey.money import Money, format_money
-from journey.types import MAX_ID
-from journey.validation import T, in_range, length
+from journey.core.i18n import content_language
+from journey.core.money import Money, format_money
+from journey.core.types import MAX_ID
+from journey.core.validation import T, in_range, length
 from providers.models import (
     CHAIN_LINK_TITLES,
     MEMBER_KIND_TITLES,

@@ -14,7 +14,7 @@ from bookings import balance, confirmation
 from bookings.models import Booking
 from bookings.payments import StripeGateway
 from journey.builder.services import checkout, journeys, quotes
-from journey.extensions import db
+from journey.core.extensions import db
 from providers.services import offers
 from tests.journey.builder_world import build_world, soon
 from tests.localstripe import reset, running_localstripe

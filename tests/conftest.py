@@ -14,11 +14,11 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
-from journey.accounts import services as accounts
-from journey.accounts.models import Role
 from journey.app import create_app
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.accounts import services as accounts
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.models import (
     CapacityUnit,
     ChainLink,

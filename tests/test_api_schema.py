@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from journey.app import create_app
-from journey.extensions import db
+from journey.core.extensions import db
 
 MAX_EXAMPLES = 25
 _SPEC_APP = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})

@@ -8,7 +8,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
 from journey.app import create_app
-from journey.extensions import db
+from journey.core.extensions import db
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 

@@ -7,7 +7,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from bookings.schemas import BookingOutSchema
-from journey.accounts.auth import current_actor
 from journey.builder.schemas import (
     AlternativeSchema,
     ApplyTemplateSchema,
@@ -43,8 +42,9 @@ from journey.builder.services import (
     settings,
     templates,
 )
-from journey.i18n import content_language
-from journey.types import ID_CONVERTER
+from journey.core.accounts.auth import current_actor
+from journey.core.i18n import content_language
+from journey.core.types import ID_CONVERTER
 
 BEARER = [{"bearerAuth": []}]
 ID = ID_CONVERTER

@@ -22,10 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from journey.accounts.models import User
-from journey.extensions import db
-from journey.reasons import Reasoned
-from journey.types import StrEnumType, UTCDateTime, utcnow
+from journey.core.accounts.models import User
+from journey.core.extensions import db
+from journey.core.reasons import Reasoned
+from journey.core.types import StrEnumType, UTCDateTime, utcnow
 from providers.models import ChainLink, Offer, Provider
 
 

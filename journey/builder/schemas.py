@@ -14,10 +14,10 @@ from journey.builder.models import (
     TemplateStatus,
 )
 from journey.builder.services.templates import template_text
-from journey.i18n import content_language
-from journey.reasons import ReasonSchema
-from journey.types import MAX_ID
-from journey.validation import T, in_range, length
+from journey.core.i18n import content_language
+from journey.core.reasons import ReasonSchema
+from journey.core.types import MAX_ID
+from journey.core.validation import T, in_range, length
 from providers.models import CHAIN_LINK_TITLES, ChainLink
 from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination, minor_json
 from providers.services.offers import offer_text

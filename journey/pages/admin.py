@@ -10,9 +10,10 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from bookings import settlement
-from journey.accounts.auth import current_actor
-from journey.accounts.permissions import require_admin
 from journey.builder.services import settings as cluster_settings
+from journey.core.accounts.auth import current_actor
+from journey.core.accounts.permissions import require_admin
+from journey.core.types import ID_CONVERTER
 from journey.pages.common import login_required
 from journey.pages.portal import formatting_context, submit
 from journey.pages.portal_forms import (
@@ -24,7 +25,6 @@ from journey.pages.portal_forms import (
     SettingsForm,
     codes,
 )
-from journey.types import ID_CONVERTER
 from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES, ChainLink, MemberStatus
 from providers.services import members, rates
 from providers.services.members import STATUS_TRANSITIONS

@@ -10,11 +10,17 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import get_locale
 
-from journey.accounts.auth import current_actor
-from journey.errors import DomainError, Forbidden, NotAuthenticated, NotFound, translate_messages
-from journey.extensions import db
-from journey.money import Money, format_money, is_currency
-from journey.types import today_in
+from journey.core.accounts.auth import current_actor
+from journey.core.errors import (
+    DomainError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    translate_messages,
+)
+from journey.core.extensions import db
+from journey.core.money import Money, format_money, is_currency
+from journey.core.types import today_in
 from providers.services.rates import rate_from_table, rates_in_force
 
 

@@ -18,16 +18,16 @@ from bookings.models import (
     PayoutStatus,
     RefundStatus,
 )
-from journey.accounts import services as accounts
-from journey.accounts.auth import current_actor
-from journey.accounts.permissions import require_cluster
 from journey.builder.models import JOURNEY_STATUS_TITLES, JourneyStatus
 from journey.builder.services import board, checkout, journeys
-from journey.i18n import content_language
+from journey.core.accounts import services as accounts
+from journey.core.accounts.auth import current_actor
+from journey.core.accounts.permissions import require_cluster
+from journey.core.i18n import content_language
+from journey.core.types import ID_CONVERTER, today_in
 from journey.pages.common import login_required, page_arg
 from journey.pages.portal import formatting_context, line_dates, submit
 from journey.pages.portal_forms import AssignForm, NoteForm
-from journey.types import ID_CONVERTER, today_in
 from providers.models import CHAIN_LINK_TITLES
 from providers.services.offers import get_offer, offer_text
 

@@ -18,8 +18,8 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from journey.config import LANGUAGES
-from journey.i18n import interface_languages
+from journey.core.config import LANGUAGES
+from journey.core.i18n import interface_languages
 from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 
 #: WTForms' and Flask-WTF's own messages, here so that extraction puts them in the

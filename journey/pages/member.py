@@ -13,14 +13,15 @@ from flask_babel import lazy_gettext as _l
 
 from bookings import confirmation, settlement
 from bookings.models import LineStatus
-from journey.accounts.auth import current_actor
-from journey.accounts.permissions import require_authenticated, require_member_access
 from journey.builder.models import JOURNEY_STATUS_TITLES
 from journey.builder.services import journeys
 from journey.builder.services.booking_link import journey_of
-from journey.config import LANGUAGES
-from journey.errors import Forbidden
-from journey.i18n import base_language, content_language
+from journey.core.accounts.auth import current_actor
+from journey.core.accounts.permissions import require_authenticated, require_member_access
+from journey.core.config import LANGUAGES
+from journey.core.errors import Forbidden
+from journey.core.i18n import base_language, content_language
+from journey.core.types import ID_CONVERTER, today_in, utcnow
 from journey.pages.common import login_required, page_arg
 from journey.pages.forms import ActionForm
 from journey.pages.portal import formatting_context, from_minor, line_dates, minor_amounts, submit
@@ -36,7 +37,6 @@ from journey.pages.portal_forms import (
     ReasonForm,
     WalkInForm,
 )
-from journey.types import ID_CONVERTER, today_in, utcnow
 from journey.views import RTL_LANGUAGES
 from providers.models import CHAIN_LINK_TITLES, PRICE_UNIT_TITLES
 from providers.services import members, offers

@@ -28,15 +28,16 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from bookings.models import BookingStatus, LineStatus, PaymentStatus
-from journey.accounts.auth import current_actor
-from journey.accounts.models import Role
-from journey.accounts.services import update_profile
 from journey.builder.models import JOURNEY_STATUS_TITLES, JourneyStatus, QuoteLineKind
 from journey.builder.services import checkout, composition, journeys, quotes, templates
 from journey.builder.services.journeys import EDITABLE
-from journey.errors import DomainError, NotFound
-from journey.i18n import content_language
-from journey.money import Money
+from journey.core.accounts.auth import current_actor
+from journey.core.accounts.models import Role
+from journey.core.accounts.services import update_profile
+from journey.core.errors import DomainError, NotFound
+from journey.core.i18n import content_language
+from journey.core.money import Money
+from journey.core.types import MAX_ID, today_in, utcnow
 from journey.pages.common import (
     apply_domain_error,
     available_currencies,
@@ -73,7 +74,6 @@ from journey.pages.forms import (
 )
 from journey.pages.patient_booking import booking_actions
 from journey.pages.portal import line_dates
-from journey.types import MAX_ID, today_in, utcnow
 from providers.models import (
     CHAIN_LINK_TITLES,
     DURATION_UNIT_TITLES,

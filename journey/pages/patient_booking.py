@@ -16,14 +16,14 @@ from bookings import balance, cancellation, confirmation
 from bookings.access import actor_ref, get_visible_booking, is_customer, patients_booking
 from bookings.idempotency import request_fingerprint, run_once
 from bookings.models import BookingLine, BookingStatus, LineStatus
-from journey.accounts.auth import current_actor
 from journey.builder.services.booking_link import journey_of
-from journey.errors import DomainError, NotFound
-from journey.extensions import db
-from journey.money import Money
+from journey.core.accounts.auth import current_actor
+from journey.core.errors import DomainError, NotFound
+from journey.core.extensions import db
+from journey.core.money import Money
+from journey.core.types import MAX_ID, utcnow
 from journey.pages.common import login_required, stripe_js_url, submit_card
 from journey.pages.forms import TOO_LONG, CheckoutForm, PageForm
-from journey.types import MAX_ID, utcnow
 
 bp = Blueprint("patient_booking", __name__)
 

@@ -13,8 +13,8 @@ from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
-from journey.extensions import db
-from journey.money import minor_digits
+from journey.core.extensions import db
+from journey.core.money import minor_digits
 from journey.pages import common
 from journey.pages.common import language_name, page_locale, show_minor
 from providers.models import DurationUnit, Offer

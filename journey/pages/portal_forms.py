@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from journey.config import LANGUAGES
+from journey.core.config import LANGUAGES
 from journey.pages.common import language_name, page_locale
 from journey.pages.forms import PageForm
 from providers.models import (

@@ -14,8 +14,8 @@ from typing import Protocol
 from sqlalchemy import and_, func, literal, select
 from sqlalchemy.sql import ColumnElement
 
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from providers.models import CapacityDay
 
 #: The longest window a search or calendar looks at in one go.
@@ -47,16 +47,27 @@ def spread_by_day(ranges, start: date, end: date) -> dict[date, int]:
     return used
 
 
-def register_usage_source(source: UsageSource) -> None:
-    if source not in _sources:
-        _sources.append(source)
+def register_usage_sources(*sources: UsageSource) -> None:
+    """What uses capacity besides the calendar (the booking engine's holds and booked
+    lines); ``create_app`` registers them. Registering one twice changes nothing."""
+    for source in sources:
+        if source not in _sources:
+            _sources.append(source)
+
+
+def _registered() -> list[UsageSource]:
+    if not _sources:
+        raise RuntimeError("no capacity usage source is registered: availability would "
+                           "count nothing as used (create_app registers the booking "
+                           "engine's holds and booked lines)")
+    return _sources
 
 
 def used_units(offer_id: int, start: date, end: date,
                now: datetime | None = None) -> dict[date, int]:
     now = now or utcnow()
     total: dict[date, int] = {}
-    for source in _sources:
+    for source in _registered():
         for day, units in source.units_by_day(offer_id, start, end, now).items():
             total[day] = total.get(day, 0) + units
     return total
@@ -66,7 +77,7 @@ def used_units_expr(offer_id: ColumnElement, day: ColumnElement,
                     now: datetime | None = None) -> ColumnElement:
     now = now or utcnow()
     expr: ColumnElement = literal(0)
-    for source in _sources:
+    for source in _registered():
         expr = expr + func.coalesce(source.units_expr(offer_id, day, now), 0)
     return expr
 

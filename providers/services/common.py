@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from flask_babel import lazy_gettext as _l
 
-from journey.errors import InvalidInput
-from journey.i18n import fallback_chain, normalize_language, pick
+from journey.core.errors import InvalidInput
+from journey.core.i18n import fallback_chain, normalize_language, pick
 
 T = TypeVar("T")
 

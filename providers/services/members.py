@@ -8,17 +8,17 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from journey.accounts.permissions import (
+from journey.core.accounts.permissions import (
     can_manage_member,
     require_admin,
     require_cluster,
     require_member_access,
 )
-from journey.errors import Conflict, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import require_currency
-from journey.persistence import flush_or_conflict, page_of
-from journey.types import utcnow
+from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import require_currency
+from journey.core.persistence import flush_or_conflict, page_of
+from journey.core.types import utcnow
 from providers.models import Accreditation, MemberStatus, Provider, ProviderText
 from providers.services.common import (
     check_country,

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
-from journey.accounts.permissions import can_manage_member, require_member_access
-from journey.errors import Conflict, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import Money, require_currency
+from journey.core.accounts.permissions import can_manage_member, require_member_access
+from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import Money, require_currency
 from providers.models import (
     CancellationTier,
     CapacityDay,

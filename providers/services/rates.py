@@ -9,11 +9,11 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, select
 
-from journey.accounts.permissions import require_admin
-from journey.errors import Conflict, InvalidInput
-from journey.extensions import db
-from journey.money import Money, convert, minor_factor, require_currency
-from journey.persistence import flush_or_conflict
+from journey.core.accounts.permissions import require_admin
+from journey.core.errors import Conflict, InvalidInput
+from journey.core.extensions import db
+from journey.core.money import Money, convert, minor_factor, require_currency
+from journey.core.persistence import flush_or_conflict
 from providers.models import ExchangeRate
 
 RATE_PRECISION = Decimal("0.0000000001")

@@ -10,11 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Numeric, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload
 
-from journey.errors import InvalidInput
-from journey.extensions import db
-from journey.i18n import base_language
-from journey.money import Money, convert_minor
-from journey.types import today_in, utcnow
+from journey.core.errors import InvalidInput
+from journey.core.extensions import db
+from journey.core.i18n import base_language
+from journey.core.money import Money, convert_minor
+from journey.core.types import today_in, utcnow
 from providers.models import (
     ChainLink,
     ExchangeRate,

@@ -4,7 +4,7 @@ open PaymentIntent's client secret that the client confirms with Stripe.js."""
 from __future__ import annotations
 
 from bookings.models import Escalation, Payment, PaymentKind, PaymentStatus
-from journey.extensions import db
+from journey.core.extensions import db
 from tests.booking_fixtures import confirmed_booking
 
 BALANCE = 511000

@@ -24,9 +24,9 @@ from bookings.models import (
 )
 from bookings.settlement import booking_net_by_member
 from journey.builder.models import JourneyTransition
-from journey.errors import Conflict, Forbidden, NotFound
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.errors import Conflict, Forbidden, NotFound
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from providers.services import offers
 from tests.booking_fixtures import confirmed_booking, paid_booking
 from tests.journey.builder_world import soon

@@ -7,9 +7,9 @@ import pytest
 
 from bookings.availability import Line, free_units
 from bookings.models import Booking, BookingEvent, Escalation, Payment, PaymentStatus
-from journey.accounts.models import Role
 from journey.builder.services import journeys, quotes
-from journey.extensions import db
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
 from tests.booking_fixtures import accepted_quote, signed
 from tests.journey.builder_world import build_world, soon
 
@@ -146,7 +146,7 @@ def test_unpaid_bookings_expire_and_give_their_units_back(stripe_app, client, ac
     from bookings.jobs import expire_unpaid
     from bookings.models import BookingStatus
     from bookings.payments import StripeGateway
-    from journey.types import utcnow
+    from journey.core.types import utcnow
 
     world, quote_id, headers = accepted
     response = client.post(f"/api/v1/quotes/{quote_id}/checkout", json={},
@@ -175,7 +175,7 @@ def test_an_authorised_booking_keeps_its_units_after_the_holds_expire(stripe_app
     from datetime import timedelta
 
     from bookings.models import Hold
-    from journey.types import utcnow
+    from journey.core.types import utcnow
 
     world, quote_id, headers = accepted
     assert _checkout(client, quote_id, headers).json["status"] == "authorised"
@@ -199,7 +199,7 @@ def test_a_crash_between_the_payment_row_and_stripe_loses_nothing(stripe_app, ac
     from bookings.jobs import expire_unpaid
     from bookings.models import BookingStatus
     from bookings.payments import StripeGateway
-    from journey.types import utcnow
+    from journey.core.types import utcnow
 
     world, _quote_id, _headers = accepted
     with stripe_app.app_context():
@@ -269,7 +269,7 @@ def test_a_coordinators_payment_link_holds_for_72_hours_until_the_patient_pays(
         stripe_app, client, make, world):
     from bookings.checkout import pay_now
     from journey.builder.services import checkout as journey_checkout
-    from journey.types import utcnow
+    from journey.core.types import utcnow
 
     quote = accepted_quote(world)
     booking = journey_checkout.checkout_quote(world["coordinator"], quote.id)
@@ -322,7 +322,7 @@ def test_a_lost_stripe_answer_is_retried_with_the_same_payment_and_key(world, ga
 
     from bookings.payments import StripeGateway
     from journey.builder.services.checkout import checkout_quote
-    from journey.errors import Busy
+    from journey.core.errors import Busy
 
     class AnswerLost(StripeGateway):
         def create_intent(self, payment, *, payment_method=None):

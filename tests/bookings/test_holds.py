@@ -9,9 +9,9 @@ from sqlalchemy.exc import OperationalError
 from bookings.availability import Line, free_units, line_available
 from bookings.holds import MAX_RENEWALS, place_holds, release_holds, renew_holds
 from bookings.models import Hold
-from journey.errors import Busy, Conflict
-from journey.extensions import db
-from journey.types import today_in, utcnow
+from journey.core.errors import Busy, Conflict
+from journey.core.extensions import db
+from journey.core.types import today_in, utcnow
 
 START = today_in() + timedelta(days=5)
 TTL = timedelta(minutes=30)

@@ -13,9 +13,9 @@ import pytest
 from bookings.idempotency import STALE_AFTER, InProgress, Replayed, run_once
 from bookings.models import Booking, IdempotentRequest, Payment
 from journey.builder.services import journeys, quotes
-from journey.errors import Conflict
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.errors import Conflict
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from tests.journey.builder_world import build_world, soon
 
 BURST = 20

@@ -25,8 +25,8 @@ from bookings.models import (
     RefundStatus,
 )
 from bookings.settlement import booking_net_by_member
-from journey.accounts.models import Role
-from journey.extensions import db
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
 from providers.services import offers
 from tests.booking_fixtures import authorised_booking, confirmed_booking
 from tests.bookings.test_replays import connect_stub

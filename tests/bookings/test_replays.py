@@ -29,8 +29,8 @@ from bookings.models import (
     RefundStatus,
 )
 from journey.builder.services import checkout as journey_checkout
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from tests.booking_fixtures import (
     accepted_quote,
     authorised_booking,

@@ -20,9 +20,9 @@ from bookings.models import (
     PaymentStatus,
 )
 from journey.builder.models import JourneyStatus, Quote
-from journey.errors import Conflict, Forbidden, NotFound
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.errors import Conflict, Forbidden, NotFound
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from providers.services.availability import used_units
 from tests.booking_fixtures import authorised_booking, confirmed_booking
 from tests.journey.builder_world import soon
@@ -308,8 +308,8 @@ def test_an_authorisation_after_the_units_were_sold_fails_and_releases_the_card(
     from bookings.checkout import request_payment
     from bookings.models import Hold
     from bookings.saga import advance_all
-    from journey.accounts.models import Role
     from journey.builder.services import checkout as journey_checkout
+    from journey.core.accounts.models import Role
     from tests.booking_fixtures import accepted_quote
 
     link = journey_checkout.checkout_quote(world["coordinator"],

@@ -13,8 +13,8 @@ import pytest
 from bookings import cancellation, settlement
 from bookings.models import LedgerEntry, Payout, PayoutStatus
 from bookings.payments import ConnectGateway
-from journey.errors import Conflict, Forbidden
-from journey.extensions import db
+from journey.core.errors import Conflict, Forbidden
+from journey.core.extensions import db
 from tests.booking_fixtures import authorised_booking, confirmed_booking
 
 

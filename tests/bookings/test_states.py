@@ -22,8 +22,8 @@ from bookings.models import (
     RefundStatus,
 )
 from bookings.states import TRANSITIONS, IllegalTransition, can_move, terminal
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.extensions import db
+from journey.core.types import utcnow
 
 MACHINES = {
     BookingStatus: lambda booking: booking,

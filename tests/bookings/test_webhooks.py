@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bookings.models import BookingEvent, ProcessedStripeEvent
-from journey.extensions import db
+from journey.core.extensions import db
 from tests.booking_fixtures import signed
 
 INTENT = {"id": "pi_123", "object": "payment_intent"}

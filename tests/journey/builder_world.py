@@ -3,9 +3,9 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from journey.accounts.models import Role
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.services import rates
 
 

@@ -3,7 +3,7 @@ import re
 import pytest
 
 from journey.app import create_app
-from journey.config import load_config
+from journey.core.config import load_config
 
 
 def test_healthz_checks_the_database(client):

@@ -3,7 +3,7 @@
 import pytest
 
 from journey.builder.services import templates
-from journey.extensions import db
+from journey.core.extensions import db
 from providers.services import offers
 from tests.journey.builder_world import build_world, soon
 
@@ -137,7 +137,7 @@ def test_planner_says_why_when_no_plan_exists(client, world):
 def test_template_status_needs_texts_and_links(world):
     template = templates.create_template(world["admin"])
     db.session.commit()
-    from journey.errors import Conflict
+    from journey.core.errors import Conflict
 
     with pytest.raises(Conflict):
         templates.set_template_status(world["admin"], template.id, "published")

@@ -12,8 +12,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from journey.accounts.models import Role, User
-from journey.accounts.services import authenticate, get_user_by_email
 from journey.app import create_app
 from journey.builder.models import (
     Journey,
@@ -28,6 +26,10 @@ from journey.builder.models import (
 )
 from journey.builder.services import journeys, quotes
 from journey.builder.services.composition import journey_violations, plan_journey
+from journey.core.accounts.models import Role, User
+from journey.core.accounts.services import authenticate, get_user_by_email
+from journey.core.extensions import db
+from journey.core.types import today_in
 from journey.demo import (
     COORDINATOR,
     DEMO_JOURNEY,
@@ -44,8 +46,6 @@ from journey.demo import (
     template_name,
 )
 from journey.demo_data import TEMPLATES
-from journey.extensions import db
-from journey.types import today_in
 from providers.models import (
     CapacityDay,
     CapacityUnit,

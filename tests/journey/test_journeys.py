@@ -4,7 +4,7 @@ seen only by those who should."""
 import pytest
 
 from journey.builder.models import Journey, JourneyStatus
-from journey.extensions import db
+from journey.core.extensions import db
 from tests.journey.builder_world import build_world, soon
 
 

@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from bookings.models import Notification
 from journey import mail
 from journey.builder.services.booking_link import journey_of
-from journey.extensions import db
+from journey.core.extensions import db
 from tests.booking_fixtures import confirmed_booking
 
 POLICY = email.policy.default

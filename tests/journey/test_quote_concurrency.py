@@ -5,7 +5,7 @@ import threading
 
 from journey.builder.models import Quote
 from journey.builder.services import journeys
-from journey.extensions import db
+from journey.core.extensions import db
 from tests.journey.builder_world import build_world, soon
 
 

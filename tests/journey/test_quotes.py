@@ -7,9 +7,9 @@ from flask_babel import force_locale
 
 from journey.builder.models import Quote
 from journey.builder.services import journeys, quotes, settings, templates
-from journey.errors import Conflict
-from journey.extensions import db
-from journey.types import today_in, utcnow
+from journey.core.errors import Conflict
+from journey.core.extensions import db
+from journey.core.types import today_in, utcnow
 from providers.services import offers
 from tests.journey.builder_world import build_world, soon
 

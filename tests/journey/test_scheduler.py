@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import inspect
 
-from journey.extensions import db
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from journey.scheduler import (
     JOBS,
     acquire_lease,
@@ -14,7 +15,6 @@ from journey.scheduler import (
     run_forever,
     run_job,
 )
-from journey.types import utcnow
 
 
 def test_only_one_owner_holds_the_lease(app):

@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from journey.app import create_app
-from journey.extensions import db
+from journey.core.extensions import db
 from tests.localstripe import free_port, register_webhook, running_localstripe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,8 +72,8 @@ class LiveServer:
 
 
 def _seed(app) -> None:
-    from journey.accounts.services import get_user_by_email
     from journey.builder.services import templates
+    from journey.core.accounts.services import get_user_by_email
     from journey.demo import COORDINATOR, demo_offer_id, seed_demo
 
     with app.app_context():

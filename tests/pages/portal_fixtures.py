@@ -8,11 +8,11 @@ from urllib.request import Request, urlopen
 
 from bookings.models import Booking, BookingLine
 from bookings.payments import StripeGateway
-from journey.accounts.models import Role
 from journey.builder.models import Journey
 from journey.builder.services import checkout, journeys, quotes
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.models import Offer
 from tests.localstripe import running_localstripe
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bookings import settlement
 from journey.builder.services.settings import get_settings
-from journey.extensions import db
+from journey.core.extensions import db
 from providers.models import ExchangeRate, MemberStatus, Provider
 from providers.services import rates
 from tests.pages.portal_fixtures import field_names, fresh, hammer, login, portal_world

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from journey.core.types import today_in
 from journey.demo import DEMO_PASSWORD, find_demo_journey
-from journey.types import today_in
 from tests.pages.conftest import INSTANT_PACKAGE
 
 pytestmark = pytest.mark.browser

@@ -10,11 +10,11 @@ from datetime import timedelta
 import pytest
 
 from bookings.payments import StripeGateway
-from journey.accounts.services import get_user_by_email
 from journey.builder.services import checkout, journeys, quotes
+from journey.core.accounts.services import get_user_by_email
+from journey.core.extensions import db
+from journey.core.types import today_in
 from journey.demo import COORDINATOR, DEMO_PASSWORD, demo_offer_id, manager_email
-from journey.extensions import db
-from journey.types import today_in
 
 pytestmark = pytest.mark.browser
 

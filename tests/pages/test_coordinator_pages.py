@@ -11,12 +11,12 @@ from sqlalchemy import select
 
 from bookings import confirmation
 from bookings.models import Escalation, EscalationKind
-from journey.accounts.models import Role
 from journey.builder.models import JourneyStatus
 from journey.builder.services import journeys
 from journey.builder.services.booking_link import journey_of
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from tests.pages.portal_fixtures import (
     booked,
     field_names,

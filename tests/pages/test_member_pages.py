@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 
 from bookings import settlement
 from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
-from journey.accounts.models import User
 from journey.builder.models import Journey
-from journey.extensions import db
+from journey.core.accounts.models import User
+from journey.core.extensions import db
 from providers.models import CapacityDay, Offer, OfferStatus, PriceRule
 from providers.services import offers
 from tests.pages.portal_fixtures import (
@@ -608,7 +608,7 @@ def fmt_day(day) -> str:
 
 def test_wtforms_messages_of_the_portal_are_translated(client, make):
     """Portal forms use the project's catalogs for WTForms' own messages too."""
-    from journey.accounts.models import Role
+    from journey.core.accounts.models import Role
     member = make.member()
     staff = make.user(Role.MEMBER_MANAGER, member)
     login(client, staff)

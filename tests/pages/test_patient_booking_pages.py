@@ -8,7 +8,7 @@ from babel.dates import format_date
 from bookings import confirmation
 from bookings.models import BookingStatus, LineStatus, PaymentKind, PaymentStatus
 from journey.builder.services.booking_link import journey_of
-from journey.extensions import db
+from journey.core.extensions import db
 from providers.services import offers
 from tests.booking_fixtures import authorised_booking, confirmed_booking
 from tests.pages.test_patient_pages import login, text

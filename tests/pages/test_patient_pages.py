@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from journey.accounts.models import User
 from journey.builder.models import Journey, JourneyStatus
 from journey.builder.services import journeys, quotes
-from journey.extensions import db
+from journey.core.accounts.models import User
+from journey.core.extensions import db
 from tests.conftest import PASSWORD
 from tests.journey.builder_world import build_world, soon
 
@@ -342,7 +342,7 @@ def test_an_expired_quote_offers_no_accept_button(client, world):
     """The page asks the service the accept action uses (expiry included)."""
     from datetime import timedelta
 
-    from journey.types import utcnow
+    from journey.core.types import utcnow
 
     patient = world["patient"]
     journey = journeys.open_journey(patient, arrival_on=soon(10), departure_on=soon(20),

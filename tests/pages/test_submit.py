@@ -7,7 +7,7 @@ import pytest
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.pages.common import submit, submit_card
 from journey.pages.forms import CheckoutForm, PageForm
 from journey.pages.portal import submit as portal_submit

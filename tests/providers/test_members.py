@@ -1,7 +1,7 @@
 import pytest
 
-from journey.accounts.models import Role
-from journey.extensions import db
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
 from providers.models import Provider
 
 MEMBER = {"name": "Druskininkai Mineral Spa", "kind": "sanatorium", "city": "Druskininkai",

@@ -2,8 +2,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.models import Offer, OfferText, PriceRule
 from providers.services import offers
 
@@ -23,7 +23,7 @@ OFFER = {
 
 @pytest.fixture
 def manager(make):
-    from journey.accounts.models import Role
+    from journey.core.accounts.models import Role
 
     member = make.member(kind="hotel", name="Hotel Neris")
     return member, make.token(make.user(Role.MEMBER_MANAGER, member))

@@ -4,9 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from journey.accounts.models import Role
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.models import OfferStatus
 from providers.services import members, offers
 
@@ -165,7 +165,7 @@ def test_admission_transitions(make):
     members.set_member_status(admin, member.id, "verified")
     members.set_member_status(admin, member.id, "suspended")
     members.set_member_status(admin, member.id, "verified")
-    from journey.errors import Conflict
+    from journey.core.errors import Conflict
 
     with pytest.raises(Conflict):
         members.set_member_status(admin, member.id, "pending")

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from journey.errors import Conflict, Forbidden, InvalidInput
-from journey.money import Money
+from journey.core.errors import Conflict, Forbidden, InvalidInput
+from journey.core.money import Money
 from providers.services import rates
 
 TODAY = date(2026, 11, 20)
@@ -53,7 +53,7 @@ def test_bad_rates(admin, base, quote, rate):
 
 
 def test_only_admins_record_rates(make):
-    from journey.accounts.models import Role
+    from journey.core.accounts.models import Role
 
     with pytest.raises(Forbidden):
         rates.add_rate(make.user(Role.COORDINATOR), base="EUR", quote="USD",

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from journey.extensions import db
-from journey.types import today_in
+from journey.core.extensions import db
+from journey.core.types import today_in
 from providers.models import OfferStatus
 from providers.services import offers, rates
 

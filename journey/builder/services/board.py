@@ -10,13 +10,13 @@ from sqlalchemy import func, or_, select
 
 from bookings import access, escalations
 from bookings.models import Booking, Escalation
-from journey.accounts.models import User
-from journey.accounts.permissions import require_cluster
 from journey.builder.models import Journey, JourneyItem, JourneyStatus
 from journey.builder.services.booking_link import journey_of
 from journey.builder.services.checkout import journey_bookings
 from journey.builder.services.journeys import get_journey, load_items, trip_end
-from journey.extensions import db
+from journey.core.accounts.models import User
+from journey.core.accounts.permissions import require_cluster
+from journey.core.extensions import db
 
 #: Journeys whose patients travel: their arrivals and departures are on the board.
 TRAVELLING = (JourneyStatus.BOOKED, JourneyStatus.CONFIRMED, JourneyStatus.IN_PROGRESS)

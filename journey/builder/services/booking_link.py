@@ -9,15 +9,14 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from bookings.audit import booking_moved
 from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
 from journey.builder.models import Journey, JourneyStatus, Quote
 from journey.builder.services.checkout import journey_bookings
 from journey.builder.services.composition import suggest_alternatives
 from journey.builder.services.journeys import TRANSITIONS, get_journey, transition
-from journey.errors import NotFound
-from journey.extensions import db
-from journey.reasons import why
+from journey.core.errors import NotFound
+from journey.core.extensions import db
+from journey.core.reasons import why
 
 BEFORE_CAPTURE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
                   BookingStatus.ACTION_REQUIRED)
@@ -41,7 +40,6 @@ def target_status(old: BookingStatus | None, new: BookingStatus) -> JourneyStatu
     return None  # expired or failed: the accepted journey may be paid again
 
 
-@booking_moved.connect
 def follow_booking(booking: Booking, *, old, new, actor: str, now) -> None:
     journey = journey_of(booking)
     target = target_status(old, new)

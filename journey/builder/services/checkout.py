@@ -25,10 +25,10 @@ from bookings.saga import advance
 from journey.builder.models import JourneyStatus, Quote, QuoteLineKind
 from journey.builder.services.journeys import get_journey
 from journey.builder.services.quotes import get_quote, latest_version
-from journey.errors import Conflict, Forbidden
-from journey.extensions import db
-from journey.money import convert_minor, split_minor
-from journey.types import utcnow
+from journey.core.errors import Conflict, Forbidden
+from journey.core.extensions import db
+from journey.core.money import convert_minor, split_minor
+from journey.core.types import utcnow
 from providers.models import ConfirmationMode, Offer
 
 

@@ -22,11 +22,11 @@ from journey.builder.services.journeys import (
     package_changed,
 )
 from journey.builder.services.settings import get_settings
-from journey.errors import InvalidInput
-from journey.extensions import db
-from journey.money import Money
-from journey.reasons import why
-from journey.types import today_in, utcnow
+from journey.core.errors import InvalidInput
+from journey.core.extensions import db
+from journey.core.money import Money
+from journey.core.reasons import why
+from journey.core.types import today_in, utcnow
 from providers.models import Offer, Provider
 from providers.services.offers import offer_text, price_for, public_condition
 from providers.services.rates import rate_from_table, rates_in_force

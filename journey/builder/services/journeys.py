@@ -10,9 +10,6 @@ from sqlalchemy import exists, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from journey.accounts.models import Role, User
-from journey.accounts.permissions import require_authenticated, require_cluster
-from journey.accounts.services import get_user_by_email, normalize_email
 from journey.builder.models import (
     Journey,
     JourneyItem,
@@ -21,12 +18,15 @@ from journey.builder.models import (
     PackageTemplate,
 )
 from journey.builder.services.templates import get_template
-from journey.errors import Conflict, Forbidden, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import require_currency
-from journey.persistence import page_of
-from journey.reasons import Why, why
-from journey.types import today_in, utcnow
+from journey.core.accounts.models import Role, User
+from journey.core.accounts.permissions import require_authenticated, require_cluster
+from journey.core.accounts.services import get_user_by_email, normalize_email
+from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import require_currency
+from journey.core.persistence import page_of
+from journey.core.reasons import Why, why
+from journey.core.types import today_in, utcnow
 from providers.models import ChainLink, DurationUnit, Offer, Provider
 from providers.services.common import check_country, check_language
 from providers.services.offers import get_offer, is_public

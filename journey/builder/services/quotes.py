@@ -16,7 +16,6 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from journey.accounts.models import Role
 from journey.builder.models import (
     Journey,
     JourneyStatus,
@@ -33,11 +32,12 @@ from journey.builder.services.journeys import (
     transition,
 )
 from journey.builder.services.settings import get_settings
-from journey.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import convert_minor, percent_of
-from journey.reasons import why
-from journey.types import utcnow
+from journey.core.accounts.models import Role
+from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import convert_minor, percent_of
+from journey.core.reasons import why
+from journey.core.types import utcnow
 from providers.models import PriceUnit
 from providers.services.offers import offer_text, price_for
 from providers.services.rates import Rate, rates_in_force, require_rate

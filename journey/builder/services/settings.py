@@ -6,10 +6,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from journey.accounts.permissions import require_admin
 from journey.builder.models import ClusterSettings
-from journey.errors import InvalidInput
-from journey.extensions import db
+from journey.core.accounts.permissions import require_admin
+from journey.core.errors import InvalidInput
+from journey.core.extensions import db
 from providers.services.common import check_country
 
 SETTING_FIELDS = ("visa_free_nationalities", "deposit_percent", "balance_due_days",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
-from journey.accounts.permissions import can_manage_member, require_cluster
 from journey.builder.models import PackageTemplate, TemplateLink, TemplateStatus, TemplateText
-from journey.errors import Conflict, InvalidInput, NotFound
-from journey.extensions import db
-from journey.money import require_currency
+from journey.core.accounts.permissions import can_manage_member, require_cluster
+from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import require_currency
 from providers.models import Offer, Provider
 from providers.services.common import check_language, text_in
 from providers.services.members import get_member_for_change

@@ -2,7 +2,7 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
 import pytest
 
-from journey.money import Money, convert, convert_minor, format_money, minor_digits
+from journey.core.money import Money, convert, convert_minor, format_money, minor_digits
 
 
 def test_money_refuses_floats_and_unknown_currencies():

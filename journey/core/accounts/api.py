@@ -8,10 +8,10 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from journey.accounts import services
-from journey.accounts.auth import current_actor, public
-from journey.accounts.permissions import require_authenticated
-from journey.accounts.schemas import (
+from journey.core.accounts import services
+from journey.core.accounts.auth import current_actor, public
+from journey.core.accounts.permissions import require_authenticated
+from journey.core.accounts.schemas import (
     CreateUserSchema,
     IssuedTokenSchema,
     LoginSchema,
@@ -19,7 +19,7 @@ from journey.accounts.schemas import (
     TokenSchema,
     UserSchema,
 )
-from journey.types import ID_CONVERTER
+from journey.core.types import ID_CONVERTER
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/auth",
                 description="Registration, bearer tokens and accounts")

@@ -23,7 +23,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from journey.money import Money, format_money
+from journey.core.money import Money, format_money
 
 #: Every reason the code may give, by code. A code is never renamed once stored.
 MESSAGES = {

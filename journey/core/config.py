@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: The interface languages of the cluster (issue 5 adds their catalogs).
 LANGUAGES = ["en", "lt", "ru", "de", "pl", "uk", "nb", "sv", "fr", "ar"]

@@ -2,11 +2,11 @@ from datetime import timedelta
 
 import pytest
 
-from journey.accounts import services
-from journey.accounts.models import LoginFailure, Role, User
-from journey.errors import Forbidden, NotAuthenticated, TooManyRequests
-from journey.extensions import db
-from journey.types import utcnow
+from journey.core.accounts import services
+from journey.core.accounts.models import LoginFailure, Role, User
+from journey.core.errors import Forbidden, NotAuthenticated, TooManyRequests
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from tests.conftest import PASSWORD
 
 REGISTER = {"email": "Olga@Example.com", "password": "long-enough-pw", "full_name": "Olga N"}

@@ -14,7 +14,7 @@ from functools import lru_cache
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 from flask_babel import lazy_gettext as _l
 
-from journey.errors import InvalidInput
+from journey.core.errors import InvalidInput
 
 
 @lru_cache(maxsize=1)

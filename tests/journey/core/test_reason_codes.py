@@ -5,9 +5,9 @@ import ast
 import re
 from pathlib import Path
 
-from journey.reasons import MESSAGES
+from journey.core.reasons import MESSAGES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _calls():

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
-from journey.accounts import services
-from journey.accounts.forms import LoginForm, RegisterForm
+from journey.core.accounts import services
+from journey.core.accounts.forms import LoginForm, RegisterForm
 from journey.pages.common import safe_next, submit
 
 bp = Blueprint("accounts", __name__)

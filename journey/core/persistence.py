@@ -2,8 +2,8 @@
 total, flush so that a row the database refuses is a 409, not a 500, and the one named
 commit outside the request edge (:func:`commit_unit`).
 
-Here rather than in :mod:`journey.extensions` (which imports nothing of the project)
-because a refusal is a :class:`journey.errors.Conflict`.
+Here rather than in :mod:`journey.core.extensions` (which imports nothing of the project)
+because a refusal is a :class:`journey.core.errors.Conflict`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 
-from journey.errors import Conflict
-from journey.extensions import db
+from journey.core.errors import Conflict
+from journey.core.extensions import db
 
 
 def page_of(query: Select, *, page: int, per_page: int) -> tuple[list, int]:

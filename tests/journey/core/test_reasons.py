@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 from flask_babel import force_locale
 
-from journey.reasons import MESSAGES, as_why, describe, why
+from journey.core.reasons import MESSAGES, as_why, describe, why
 
 
 def test_an_unknown_code_is_a_programming_error():

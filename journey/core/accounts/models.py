@@ -10,8 +10,8 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from journey.extensions import db
-from journey.types import StrEnumType, UTCDateTime, utcnow
+from journey.core.extensions import db
+from journey.core.types import StrEnumType, UTCDateTime, utcnow
 
 
 class Role(enum.StrEnum):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from journey.accounts.models import Role
-from journey.config import LANGUAGES
-from journey.types import MAX_ID
-from journey.validation import T, in_range, length
+from journey.core.accounts.models import Role
+from journey.core.config import LANGUAGES
+from journey.core.types import MAX_ID
+from journey.core.validation import T, in_range, length
 
 
 class RegisterSchema(Schema):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 
-from journey.accounts.models import User
-from journey.accounts.services import user_for_token
-from journey.errors import NotAuthenticated
-from journey.extensions import db, login_manager
+from journey.core.accounts.models import User
+from journey.core.accounts.services import user_for_token
+from journey.core.errors import NotAuthenticated
+from journey.core.extensions import db, login_manager
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

@@ -1,6 +1,6 @@
 import pytest
 
-from journey.i18n import fallback_chain, normalize_language, pick
+from journey.core.i18n import fallback_chain, normalize_language, pick
 
 
 @pytest.mark.parametrize("requested, member, expected", [
@@ -72,7 +72,7 @@ def test_the_clusters_languages_are_the_interface_languages(client, make):
     """An admin narrows the cluster to English and Lithuanian: German is no longer
     served (even when asked for), and the switcher offers the two."""
     from journey.builder.services.settings import update_settings
-    from journey.extensions import db
+    from journey.core.extensions import db
 
     assert 'lang="de"' in client.get("/?lang=de").get_data(as_text=True)
     update_settings(make.admin(), languages=["lt"])

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from journey.errors import Conflict
-from journey.extensions import db
-from journey.persistence import flush_or_conflict, page_of
+from journey.core.errors import Conflict
+from journey.core.extensions import db
+from journey.core.persistence import flush_or_conflict, page_of
 from providers.models import ExchangeRate
 
 DAY = date(2026, 11, 20)

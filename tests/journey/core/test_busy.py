@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy import text
 
-from journey.extensions import db
+from journey.core.extensions import db
 from providers.models import Offer
 
 

@@ -17,9 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from journey.accounts.models import ApiToken, LoginFailure, Role, User
-from journey.accounts.permissions import require_authenticated, require_cluster
-from journey.errors import (
+from journey.core.accounts.models import ApiToken, LoginFailure, Role, User
+from journey.core.accounts.permissions import require_authenticated, require_cluster
+from journey.core.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -27,10 +27,10 @@ from journey.errors import (
     NotFound,
     TooManyRequests,
 )
-from journey.extensions import db
-from journey.money import require_currency
-from journey.persistence import flush_or_conflict
-from journey.types import utcnow
+from journey.core.extensions import db
+from journey.core.money import require_currency
+from journey.core.persistence import flush_or_conflict
+from journey.core.types import utcnow
 
 
 @lru_cache(maxsize=4)

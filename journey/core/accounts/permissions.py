@@ -1,7 +1,7 @@
 """One permission helper for services, API handlers and pages.
 
 Each function returns the actor when the action is allowed and raises
-:class:`~journey.errors.NotAuthenticated` or :class:`~journey.errors.Forbidden`
+:class:`~journey.core.errors.NotAuthenticated` or :class:`~journey.core.errors.Forbidden`
 otherwise, so a caller writes ``actor = require_member_access(actor, provider_id)``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from journey.errors import Forbidden, NotAuthenticated
+from journey.core.errors import Forbidden, NotAuthenticated
 
 
 def require_authenticated(actor):

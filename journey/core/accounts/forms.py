@@ -8,7 +8,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
-from journey.config import LANGUAGES
+from journey.core.config import LANGUAGES
 
 
 class LoginForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from journey.types import CLUSTER_TIMEZONE, today_in
+from journey.core.types import CLUSTER_TIMEZONE, today_in
 
 
 def test_today_is_the_cluster_date_when_utc_is_still_on_the_day_before():

@@ -1,0 +1,26 @@
+"""Availability counts what the booking engine uses only through sources that
+``create_app`` registers explicitly, and refuses to run without any."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bookings.usage import USAGE_SOURCES
+from providers.services import availability
+
+
+def test_create_app_registers_the_booking_engines_sources(app):
+    assert all(source in availability._sources for source in USAGE_SOURCES)
+    before = list(availability._sources)
+    availability.register_usage_sources(*USAGE_SOURCES)  # twice changes nothing
+    assert availability._sources == before
+
+
+def test_availability_without_a_source_refuses_to_run(ctx, monkeypatch):
+    monkeypatch.setattr(availability, "_sources", [])
+    with pytest.raises(RuntimeError, match="no capacity usage source"):
+        availability.used_units(1, date(2027, 1, 1), date(2027, 1, 2))
+    with pytest.raises(RuntimeError, match="no capacity usage source"):
+        availability.used_units_expr(1, date(2027, 1, 1))
