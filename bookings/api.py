@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from bookings import access, balance, cancellation, confirmation, escalations, settlement
-from bookings.checkout import handle_stripe_event, pay_now
+from bookings.checkout import pay_now
 from bookings.idempotency import check_key, request_fingerprint, run_once
 from bookings.payments import ConnectGateway, StripeGateway
 from bookings.schemas import (
@@ -36,6 +36,7 @@ from bookings.schemas import (
     StatementQuerySchema,
     StatementSchema,
 )
+from bookings.webhooks import handle_stripe_event
 from journey.core.accounts.auth import current_actor, public
 from journey.core.types import ID_CONVERTER
 

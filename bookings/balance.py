@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from datetime import datetime, timedelta
 
-import stripe
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -28,7 +27,7 @@ from bookings.models import (
     PaymentKind,
     PaymentStatus,
 )
-from bookings.payments import StripeGateway
+from bookings.payments import GatewayError, StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance
 from journey.core.errors import Conflict
 from journey.core.extensions import db
@@ -59,7 +58,7 @@ def open_balance_payment(booking: Booking, *, now: datetime, actor: str,
         return current
     if current is not None:
         if current.intent_id is not None and gateway is not None:
-            with contextlib.suppress(stripe.StripeError):
+            with contextlib.suppress(GatewayError):
                 gateway.cancel(current.intent_id)
         move(booking, current, PaymentStatus.CANCELLED, actor=actor, now=now,
              reason=why("balance_replaced"))

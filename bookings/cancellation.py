@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import stripe
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -39,7 +38,7 @@ from bookings.models import (
     Refund,
     RefundStatus,
 )
-from bookings.payments import StripeGateway
+from bookings.payments import GatewayError, StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance
 from bookings.settlement import post_cancelled_line
 from journey.core.accounts.permissions import is_cluster
@@ -261,7 +260,7 @@ def send_refund(refund: Refund, gateway: StripeGateway, *, actor: str,
                 escalate(booking, EscalationKind.PAYMENT_FAILED, payment=refund.payment,
                          now=now, key=f"refund_failed:refund:{refund.id}")
                 return True
-    except stripe.StripeError as error:
+    except GatewayError as error:
         record(booking, "refund", refund.id, refund.status, refund.status, actor=actor,
                now=now, reason=why("refund_to_retry", note=str(error)))
         return False

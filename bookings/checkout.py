@@ -7,20 +7,15 @@ Every transition is a :class:`~bookings.models.BookingEvent` row.
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import stripe
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
-from sqlalchemy.exc import IntegrityError
 
 from bookings.access import (
     actor_ref,
-    lock_booking,
     patients_booking,
 )
 from bookings.audit import move, record
@@ -35,13 +30,16 @@ from bookings.models import (
     LineStatus,
     Payment,
     PaymentStatus,
-    ProcessedStripeEvent,
 )
-from bookings.payments import StripeGateway
+from bookings.payments import (
+    ActionRequired,
+    CardRefused,
+    GatewayError,
+    StripeGateway,
+)
 from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
-from journey.core.errors import Busy, Conflict, DomainError, InvalidInput
+from journey.core.errors import Busy, Conflict, InvalidInput
 from journey.core.extensions import db
-from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
 from providers.services.availability import spread_by_day
@@ -124,9 +122,9 @@ def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
         return payment
     try:
         intent = gateway.create_intent(payment, payment_method=payment_method)
-    except stripe.CardError as error:
-        _refused(payment, actor=actor, now=now, reason=error.user_message or str(error))
-    except stripe.StripeError as error:
+    except (CardRefused, ActionRequired) as error:
+        _refused(payment, actor=actor, now=now, reason=str(error))
+    except GatewayError as error:
         record(payment.booking, "payment", payment.id, payment.status, payment.status,
                actor=actor, now=now, reason=why("stripe_unanswered", note=str(error)))
         db.session.commit()
@@ -161,7 +159,7 @@ def next_attempt(booking: Booking, *, actor: str, now: datetime,
     if payment.intent_id is not None and payment.status not in FINAL_PAYMENT:
         # If Stripe cannot be told, the intent lapses on its own; ours ends here.
         if gateway is not None:
-            with contextlib.suppress(stripe.StripeError):
+            with contextlib.suppress(GatewayError):
                 gateway.cancel(payment.intent_id)
         move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
              reason=why("payment_replaced"))
@@ -171,67 +169,6 @@ def next_attempt(booking: Booking, *, actor: str, now: datetime,
     db.session.flush()
     record(booking, "payment", fresh.id, None, PaymentStatus.CREATED, actor=actor, now=now)
     return fresh
-
-
-def handle_stripe_event(payload: bytes, signature: str | None, *, secret: str,
-                        gateway: StripeGateway, now: datetime | None = None) -> bool:
-    """Take a webhook into account once. The signature must be valid and the event well
-    formed (else 400 and nothing is written); the intent is fetched again from Stripe
-    rather than trusted from the payload. Returns whether this delivery changed anything."""
-    now = now or utcnow()
-    event_id, event_type, object_id = parse_stripe_event(payload, signature, secret=secret)
-    if db.session.get(ProcessedStripeEvent, event_id) is not None:
-        return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(ProcessedStripeEvent(id=event_id, type=event_type, received_at=now))
-    except IntegrityError:  # the same event, delivered twice at once
-        return False
-    if not event_type.startswith("payment_intent.") or object_id is None:
-        return False
-    payment = db.session.scalar(select(Payment).where(Payment.intent_id == object_id))
-    if payment is None:
-        return False
-    lock_booking(payment.booking_id)  # not while another step of this booking runs
-    db.session.refresh(payment)
-    changed = apply_intent(payment, gateway.retrieve(object_id), actor="stripe", now=now)
-    if changed:
-        commit_unit()  # the payment's new state stands before the next step
-        advance(payment.booking, gateway, actor="stripe", now=now)
-    return changed
-
-
-#: Stripe's identifiers and event types are short ASCII words; ours are stored in 100.
-_STRIPE_WORD = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
-
-
-def parse_stripe_event(payload: bytes, signature: str | None, *,
-                       secret: str) -> tuple[str, str, str | None]:
-    """``(event id, type, data.object.id)`` of a signed event, or :class:`DomainError`
-    (400) for a bad signature or anything but a well-formed event object."""
-    malformed = DomainError(_l("Invalid webhook signature or payload."))
-    try:
-        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature or "",
-                                              secret, stripe.Webhook.DEFAULT_TOLERANCE)
-        event = json.loads(payload)
-    except (ValueError, UnicodeDecodeError, RecursionError,
-            stripe.SignatureVerificationError) as error:
-        raise malformed from error
-    if not isinstance(event, dict):
-        raise malformed
-    event_id, event_type, data = event.get("id"), event.get("type"), event.get("data")
-    if not all(isinstance(v, str) and _STRIPE_WORD.fullmatch(v)
-               for v in (event_id, event_type)):
-        raise malformed
-    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
-        raise malformed
-    object_id = data["object"].get("id")
-    if object_id is not None and not (isinstance(object_id, str)
-                                      and _STRIPE_WORD.fullmatch(object_id)):
-        raise malformed
-    if event_type.startswith("payment_intent.") and object_id is None:
-        raise malformed
-    return event_id, event_type, object_id
 
 
 def checkout_ttl() -> timedelta:

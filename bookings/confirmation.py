@@ -25,7 +25,7 @@ from bookings.models import (
     LineStatus,
     PaymentStatus,
 )
-from bookings.payments import StripeGateway
+from bookings.payments import GatewayError, StripeGateway
 from bookings.saga import advance, deposit_payment
 from journey.core.accounts.permissions import require_member_access
 from journey.core.errors import Conflict, InvalidInput, NotFound
@@ -154,7 +154,7 @@ def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
             PaymentStatus.REQUIRES_ACTION):
         try:
             gateway.cancel(payment.intent_id)
-        except Exception:  # noqa: BLE001 - the reconcile job releases it later
+        except GatewayError:  # the reconcile job releases it later
             return
         move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
              reason=why("authorisation_released"))

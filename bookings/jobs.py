@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import stripe
 from sqlalchemy import select
 
 from bookings.access import lock_booking
@@ -16,7 +15,7 @@ from bookings.cancellation import retry_refunds
 from bookings.confirmation import chase_deadlines
 from bookings.holds import release_holds
 from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
-from bookings.payments import StripeGateway
+from bookings.payments import GatewayError, StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance_all, apply_intent
 from journey.core.extensions import db
 from journey.core.reasons import why
@@ -35,7 +34,7 @@ def reconcile_payments(gateway: StripeGateway, *, now: datetime | None = None) -
     for payment in payments:
         try:
             intent = gateway.retrieve(payment.intent_id)
-        except stripe.StripeError:
+        except GatewayError:
             continue  # Stripe unreachable: the next run tries again
         moved += apply_intent(payment, intent, actor="job:reconcile", now=now)
         db.session.commit()
@@ -80,7 +79,7 @@ def _release_open_payments(booking: Booking, gateway: StripeGateway, *,
                     apply_intent(payment, intent, actor="job:expire", now=now)
                     return False
                 gateway.cancel(payment.intent_id)
-            except stripe.StripeError:
+            except GatewayError:
                 return False
         move(booking, payment, PaymentStatus.CANCELLED, actor="job:expire", now=now,
              reason=why("not_authorised_in_time"))

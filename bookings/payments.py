@@ -1,9 +1,14 @@
 """The payment gateway: Stripe through its official client (localstripe on loopback in
 development and tests). PaymentIntents authorise now and capture later
-(``capture_method=manual``); our payment row's id is the idempotency key."""
+(``capture_method=manual``); our payment row's id is the idempotency key.
+
+No ``stripe`` exception leaves this module: every gateway call raises one of the
+:class:`GatewayError` kinds below, and the webhook's signature is checked here too.
+"""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import stripe
@@ -21,6 +26,56 @@ INTENT_STATES = {
     "succeeded": PaymentStatus.CAPTURED,
     "canceled": PaymentStatus.CANCELLED,
 }
+
+
+class GatewayError(Exception):
+    """The gateway did not do what was asked. The message is the gateway's own words
+    (kept as a note; what a person reads is translated by the caller)."""
+
+
+class CardRefused(GatewayError):
+    """The card was declined (for good: another card is needed)."""
+
+
+class ActionRequired(GatewayError):
+    """The bank wants the cardholder to confirm (3-D Secure) before it authorises."""
+
+
+class GatewayUnavailable(GatewayError):
+    """No answer, or an error of the gateway's: the call may or may not have taken
+    effect, so it is retried with the same idempotency key."""
+
+
+class InvalidSignature(GatewayError):
+    """A webhook whose signature (or timestamp) does not verify."""
+
+
+def _translated(method):
+    """Run a gateway call, turning Stripe's exceptions into ours."""
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except stripe.CardError as error:
+            message = error.user_message or str(error)
+            if error.code == "authentication_required":
+                raise ActionRequired(message) from error
+            raise CardRefused(message) from error
+        except stripe.StripeError as error:
+            raise GatewayUnavailable(str(error)) from error
+
+    return call
+
+
+def verify_webhook(payload: bytes, signature: str | None, secret: str) -> None:
+    """Raise :class:`InvalidSignature` unless Stripe signed ``payload`` with ``secret``
+    within the default tolerance (five minutes)."""
+    try:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature or "",
+                                              secret, stripe.Webhook.DEFAULT_TOLERANCE)
+    except (UnicodeDecodeError, stripe.SignatureVerificationError) as error:
+        raise InvalidSignature(str(error)) from error
 
 
 @dataclass(frozen=True)
@@ -50,6 +105,7 @@ class StripeGateway:
                       getattr(obj, "amount_received", None),
                       getattr(error, "message", None) if error else None)
 
+    @_translated
     def create_intent(self, payment: Payment, *, payment_method: str | None = None) -> Intent:
         params = {"amount": payment.amount_minor, "currency": payment.currency.lower(),
                   "capture_method": "manual",
@@ -61,19 +117,23 @@ class StripeGateway:
             params, options={"idempotency_key": f"payment-{payment.id}"})
         return self._intent(intent)
 
+    @_translated
     def retrieve(self, intent_id: str) -> Intent:
         return self._intent(self.client.v1.payment_intents.retrieve(intent_id))
 
+    @_translated
     def cancel(self, intent_id: str) -> Intent:
         """Release an authorisation (nothing was captured)."""
         return self._intent(self.client.v1.payment_intents.cancel(intent_id))
 
+    @_translated
     def capture(self, payment: Payment, amount: int) -> Intent:
         """Capture ``amount`` of the authorisation; Stripe releases the rest."""
         return self._intent(self.client.v1.payment_intents.capture(
             payment.intent_id, {"amount_to_capture": amount},
             options={"idempotency_key": f"capture-{payment.id}"}))
 
+    @_translated
     def refund(self, refund: Refund, intent_id: str) -> tuple[str, str]:
         """Give ``refund.amount_minor`` back; returns Stripe's refund id and status."""
         obj = self.client.v1.refunds.create(
@@ -82,6 +142,7 @@ class StripeGateway:
             options={"idempotency_key": f"refund-{refund.id}"})
         return obj.id, obj.status
 
+    @_translated
     def find_refund(self, refund: Refund, intent_id: str) -> str | None:
         """The Stripe refund made for our row, if a crash lost its answer (a retry
         must not refund twice where idempotency keys are not honoured)."""
@@ -105,6 +166,7 @@ class ConnectGateway:
         config = current_app.config
         return cls(config["STRIPE_API_KEY"], config["STRIPE_CONNECT_API_BASE"])
 
+    @_translated
     def transfer(self, payout: Payout, destination: str) -> str:
         obj = self.client.v1.transfers.create(
             {"amount": payout.amount_minor, "currency": payout.currency.lower(),

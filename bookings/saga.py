@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import stripe
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
@@ -30,7 +29,7 @@ from bookings.models import (
     PaymentKind,
     PaymentStatus,
 )
-from bookings.payments import Intent, StripeGateway
+from bookings.payments import GatewayError, Intent, StripeGateway
 from bookings.settlement import post_confirmed_lines
 from journey.core.errors import Conflict
 from journey.core.extensions import db
@@ -146,7 +145,7 @@ def _step(booking: Booking, gateway: StripeGateway, *, actor: str, now: datetime
             if payment.status == PaymentStatus.AUTHORISED and payment.intent_id:
                 try:
                     gateway.cancel(payment.intent_id)
-                except stripe.StripeError:
+                except GatewayError:
                     continue  # the next sweep tries again
                 move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
                      reason=why("authorisation_released_ended"))
@@ -193,7 +192,7 @@ def _capture(payment: Payment, gateway: StripeGateway, *, actor: str,
     if amount == 0:  # nothing left to charge (every remaining line is borne)
         try:
             gateway.cancel(payment.intent_id)
-        except stripe.StripeError:
+        except GatewayError:
             return False
         move(payment.booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
              reason=why("nothing_to_capture"))
@@ -202,7 +201,7 @@ def _capture(payment: Payment, gateway: StripeGateway, *, actor: str,
         intent = gateway.retrieve(payment.intent_id)
         if intent.status == PaymentStatus.AUTHORISED:
             intent = gateway.capture(payment, amount)
-    except stripe.StripeError as error:
+    except GatewayError as error:
         record(payment.booking, "payment", payment.id, payment.status, payment.status,
                actor=actor, now=now, reason=why("capture_failed", note=str(error)))
         return False

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-import stripe
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +31,7 @@ from bookings.models import (
     Payout,
     PayoutStatus,
 )
+from bookings.payments import GatewayError
 from journey.core.accounts.permissions import require_admin, require_member_access
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
@@ -255,7 +255,7 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
         provider = db.session.get(Provider, payout.provider_id)
         try:
             payout.transfer_id = gateway.transfer(payout, provider.stripe_account_id)
-        except stripe.StripeError as error:
+        except GatewayError as error:
             payout.error = str(error)[:500]
             move(booking, payout, PayoutStatus.FAILED, actor=actor_ref(actor), now=now,
                  reason=why("payout_failed", note=payout.error))

@@ -318,16 +318,14 @@ def test_a_lost_stripe_answer_is_retried_with_the_same_payment_and_key(world, ga
     """Stripe created (and authorised) the intent, but its answer never arrived: the
     patient gets 503, the payment row stays open (not failed, no escalation), and the
     retry uses the same row, so the same idempotency key."""
-    import stripe
-
-    from bookings.payments import StripeGateway
+    from bookings.payments import GatewayUnavailable, StripeGateway
     from journey.builder.services.checkout import checkout_quote
     from journey.core.errors import Busy
 
     class AnswerLost(StripeGateway):
         def create_intent(self, payment, *, payment_method=None):
             super().create_intent(payment, payment_method=payment_method)
-            raise stripe.APIConnectionError("connection reset while reading the answer")
+            raise GatewayUnavailable("connection reset while reading the answer")
 
     quote = accepted_quote(world)
     lossy = AnswerLost.from_config()
