@@ -9,7 +9,7 @@ from datetime import datetime
 
 from blinker import Namespace
 
-from bookings.models import Booking, BookingEvent
+from bookings.models import Booking, BookingEvent, BookingLine, LineEndedBy
 from bookings.states import check_move
 from journey.core.extensions import db
 from journey.core.reasons import Why
@@ -44,6 +44,9 @@ def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
     if old == to:
         return False
     check_move(old, to)
+    if isinstance(subject_obj, BookingLine) and not subject_obj.active_state(to) \
+            and subject_obj.ended_by is None:
+        raise ValueError("a line is ended through end_line(), which says who ended it")
     subject = "booking" if subject_obj is booking else subject_obj.__tablename__.replace(
         "booking_", "")
     if subject_obj.id is None:
@@ -53,3 +56,12 @@ def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
     if subject_obj is booking:
         booking_moved.send(booking, old=old, new=to, actor=actor, now=now)
     return True
+
+
+def end_line(booking: Booking, line: BookingLine, to, *, ended_by: LineEndedBy, actor: str,
+             now: datetime, reason: Why | str = "") -> bool:
+    """:func:`move` a line to declined or cancelled, noting who ended it (the first who
+    did: a declined line that the patient then drops stays ended by its member)."""
+    if line.ended_by is None:
+        line.ended_by = ended_by
+    return move(booking, line, to, actor=actor, now=now, reason=reason)

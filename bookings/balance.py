@@ -15,8 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from bookings.access import actor_ref, patients_booking
+from bookings.amounts import balance_minor
 from bookings.audit import move, record
-from bookings.cancellation import paid_minor
 from bookings.checkout import request_payment
 from bookings.escalations import escalate, notify
 from bookings.models import (
@@ -34,13 +34,6 @@ from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
 from journey.core.types import today_in, utcnow
-
-
-def balance_minor(booking: Booking) -> int:
-    """What is owed and neither captured nor authorised yet."""
-    authorised = sum(p.amount_minor for p in booking.payments
-                     if p.status == PaymentStatus.AUTHORISED)
-    return max(0, booking.total_minor - paid_minor(booking) - authorised)
 
 
 def open_balance_payment(booking: Booking, *, now: datetime, actor: str,

@@ -24,7 +24,8 @@ from bookings.access import (
     member_of,
     patients_booking,
 )
-from bookings.audit import move, record
+from bookings.amounts import paid_minor, reprice
+from bookings.audit import end_line, move, record
 from bookings.confirmation import cancel_uncaptured
 from bookings.escalations import escalate, notify
 from bookings.holds import release_holds
@@ -33,6 +34,7 @@ from bookings.models import (
     BookingLine,
     BookingStatus,
     EscalationKind,
+    LineEndedBy,
     LineStatus,
     PaymentStatus,
     Refund,
@@ -44,7 +46,7 @@ from bookings.settlement import post_cancelled_line
 from journey.core.accounts.permissions import is_cluster
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
-from journey.core.money import percent_of, split_minor
+from journey.core.money import percent_of
 from journey.core.reasons import Why, why
 from journey.core.types import today_in, utcnow
 from providers.models import Offer, Provider
@@ -72,11 +74,6 @@ def cancellation_fee(line: BookingLine, *, now: datetime) -> int:
     return line.amount_minor - refunded
 
 
-def paid_minor(booking: Booking) -> int:
-    """What the patient has paid and kept paid: captures less refunds."""
-    return sum(p.captured_minor - p.refunded_minor for p in booking.payments)
-
-
 def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway | None = None,
                 now: datetime | None = None) -> BookingLine:
     now = now or utcnow()
@@ -96,16 +93,18 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
                                              BookingStatus.FAILED):
         raise Conflict(_l("This line cannot be cancelled any more."))
     who = actor_ref(actor)
+    ended_by = LineEndedBy.MEMBER if by_member else _ended_by(actor)
     cause = why("cancelled_by_member" if by_member else "cancelled", note=reason)
     if booking.status in UNCAPTURED:
-        _drop_uncaptured_line(booking, line, gateway, actor=who, now=now, reason=cause)
+        _drop_uncaptured_line(booking, line, gateway, actor=who, now=now, reason=cause,
+                              ended_by=ended_by)
         return line
     line.kept_minor = 0 if by_member else cancellation_fee(line, now=now)
     if by_member:  # the patient is offered alternatives for it, like after a decline
         line.decline_reason = reason
-    move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
-         reason=_fee_kept(booking, line, cause))
-    _owe_less(booking, line)
+    end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=who, now=now,
+             reason=_fee_kept(booking, line, cause))
+    reprice(booking, captured=True)
     _cap_fees(booking, [line])
     post_cancelled_line(booking, line, now=now)
     if by_member:
@@ -128,21 +127,24 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     booking = patients_booking(actor, booking_id,
                                _l("The patient cancels (or a coordinator for them)."))
     who = actor_ref(actor)
+    ended_by = _ended_by(actor)
     if booking.status == BookingStatus.PENDING_PAYMENT:
         release_holds(booking.hold_group, now=now)
-        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause)
+        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause,
+                          ended_by=ended_by)
         return booking
     if booking.status in UNCAPTURED:
-        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause)
+        cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause,
+                          ended_by=ended_by)
         return booking
     if booking.status != BookingStatus.CONFIRMED:
         raise Conflict(_l("This booking has already ended."))
     cancelled = [line for line in booking.lines if line.active]
     for line in cancelled:
         line.kept_minor = cancellation_fee(line, now=now)
-        move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
-             reason=_fee_kept(booking, line, cause))
-        _owe_less(booking, line)
+        end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=who,
+                 now=now, reason=_fee_kept(booking, line, cause))
+    reprice(booking, captured=True)
     _cap_fees(booking, cancelled)
     for line in cancelled:
         post_cancelled_line(booking, line, now=now)
@@ -150,16 +152,13 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     return booking
 
 
+def _ended_by(actor) -> LineEndedBy:
+    return LineEndedBy.CLUSTER if is_cluster(actor) else LineEndedBy.PATIENT
+
+
 def _fee_kept(booking: Booking, line: BookingLine, cause: Why) -> Why:
     return why("cancelled_fee_kept", note=cause.note, kept_minor=line.kept_minor,
                currency=booking.currency)
-
-
-def _owe_less(booking: Booking, line: BookingLine) -> None:
-    """The booking owes the line's fee kept instead of its amount."""
-    total = booking.total_minor - line.amount_minor + line.kept_minor
-    booking.due_now_minor = min(booking.due_now_minor, total)
-    booking.total_minor = total
 
 
 def _cap_fees(booking: Booking, lines: list[BookingLine]) -> None:
@@ -174,23 +173,22 @@ def _cap_fees(booking: Booking, lines: list[BookingLine]) -> None:
         if take <= 0:
             break
         line.kept_minor -= take
-        booking.total_minor -= take
         excess -= take
-    booking.due_now_minor = min(booking.due_now_minor, booking.total_minor)
+    reprice(booking, captured=True)
 
 
 def _drop_uncaptured_line(booking: Booking, line: BookingLine, gateway: StripeGateway, *,
-                          actor: str, now: datetime, reason: Why) -> None:
+                          actor: str, now: datetime, reason: Why,
+                          ended_by: LineEndedBy) -> None:
     """Before capture nothing is kept: the line leaves, the deposit shrinks in
     proportion, and the booking goes on (it may now be ready to capture)."""
-    move(booking, line, LineStatus.CANCELLED, actor=actor, now=now, reason=reason)
+    end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=actor, now=now,
+             reason=reason)
     if not any(other.active for other in booking.lines):
-        cancel_uncaptured(booking, gateway, actor=actor, now=now, reason=reason)
+        cancel_uncaptured(booking, gateway, actor=actor, now=now, reason=reason,
+                          ended_by=ended_by)
         return
-    remaining = booking.total_minor - line.amount_minor
-    booking.due_now_minor = split_minor(booking.due_now_minor,
-                                        [remaining, line.amount_minor])[0]
-    booking.total_minor = remaining
+    reprice(booking, captured=False)
     if booking.status == BookingStatus.ACTION_REQUIRED and not any(
             other.status == LineStatus.DECLINED for other in booking.lines):
         move(booking, booking, BookingStatus.AUTHORISED, actor=actor, now=now,

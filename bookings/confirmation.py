@@ -15,13 +15,15 @@ from bookings.access import (
     lock_booking,
     patients_booking,
 )
-from bookings.audit import move
+from bookings.amounts import reprice
+from bookings.audit import end_line, move
 from bookings.escalations import escalate, notify
 from bookings.models import (
     Booking,
     BookingLine,
     BookingStatus,
     EscalationKind,
+    LineEndedBy,
     LineStatus,
     PaymentStatus,
 )
@@ -30,7 +32,6 @@ from bookings.saga import advance, deposit_payment
 from journey.core.accounts.permissions import require_member_access
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
-from journey.core.money import split_minor
 from journey.core.reasons import Why, why
 from journey.core.types import utcnow
 
@@ -95,8 +96,8 @@ def decline_line(actor, line_id: int, reason: str, *, gateway: StripeGateway | N
     booking, line = _line_for_answer(actor, line_id)
     line.decided_at = now
     line.decline_reason = reason
-    move(booking, line, LineStatus.DECLINED, actor=actor_ref(actor), now=now,
-         reason=why("member_declined", note=reason))
+    end_line(booking, line, LineStatus.DECLINED, ended_by=LineEndedBy.MEMBER,
+             actor=actor_ref(actor), now=now, reason=why("member_declined", note=reason))
     db.session.commit()
     advance(booking, gateway or StripeGateway.from_config(), actor=actor_ref(actor),
             now=now)
@@ -122,17 +123,13 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
     kept = [line for line in booking.lines if line.status == LineStatus.CONFIRMED]
     for line in booking.lines:
         if line.status == LineStatus.DECLINED:
-            move(booking, line, LineStatus.CANCELLED, actor=who, now=now,
-                 reason=why("declined_line_dropped"))
+            end_line(booking, line, LineStatus.CANCELLED, ended_by=LineEndedBy.MEMBER,
+                     actor=who, now=now, reason=why("declined_line_dropped"))
     if not kept:
         cancel_uncaptured(booking, gateway, actor=who, now=now,
-                           reason=why("all_declined"))
+                           reason=why("all_declined"), ended_by=LineEndedBy.MEMBER)
         return booking
-    new_total = sum(line.amount_minor for line in kept)
-    if new_total < booking.total_minor:  # the deposit shrinks in proportion
-        booking.due_now_minor = split_minor(
-            booking.due_now_minor, [new_total, booking.total_minor - new_total])[0]
-    booking.total_minor = new_total
+    reprice(booking, captured=False)  # the deposit shrinks in proportion
     move(booking, booking, BookingStatus.AUTHORISED, actor=who, now=now,
          reason=why("patient_went_on"))
     db.session.commit()
@@ -141,11 +138,12 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
 
 
 def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
-                       now: datetime, reason: Why) -> None:
+                       now: datetime, reason: Why, ended_by: LineEndedBy) -> None:
     """End a booking nothing was captured for: release the authorisation and lines."""
     for line in booking.lines:
         if line.active:
-            move(booking, line, LineStatus.CANCELLED, actor=actor, now=now, reason=reason)
+            end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=actor,
+                     now=now, reason=reason)
     payment = deposit_payment(booking)
     move(booking, booking, BookingStatus.CANCELLED, actor=actor, now=now, reason=reason)
     db.session.commit()

@@ -70,6 +70,15 @@ class LineStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class LineEndedBy(enum.StrEnum):
+    """Who ended a line (declined or cancelled it)."""
+
+    MEMBER = "member"  # its member declined or cancelled it: the patient gets alternatives
+    PATIENT = "patient"
+    CLUSTER = "cluster"  # a coordinator or admin
+    SYSTEM = "system"  # nobody: sold out before the authorisation, not paid in time
+
+
 class PaymentStatus(enum.StrEnum):
     CREATED = "created"  # our row, committed before Stripe is called
     REQUIRES_PAYMENT_METHOD = "requires_payment_method"
@@ -161,14 +170,26 @@ class BookingLine(db.Model):
     respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decline_reason: Mapped[str] = mapped_column(String(500), default="")
+    ended_by: Mapped[LineEndedBy | None] = mapped_column(StrEnumType(LineEndedBy))
     #: What the member keeps of a cancelled line under its cancellation terms.
     kept_minor: Mapped[int] = mapped_column(BigInteger, default=0)
 
     booking: Mapped[Booking] = relationship(back_populates="lines")
 
     @property
+    def withdrawn_by_member(self) -> bool:
+        """Its member will not deliver it (declined, or cancelled it): the patient is
+        offered alternatives."""
+        return self.status in (LineStatus.DECLINED, LineStatus.CANCELLED) and \
+            self.ended_by == LineEndedBy.MEMBER
+
+    @property
     def active(self) -> bool:
-        return self.status in (LineStatus.HELD, LineStatus.REQUESTED, LineStatus.CONFIRMED)
+        return self.active_state(self.status)
+
+    @staticmethod
+    def active_state(status: LineStatus) -> bool:
+        return status in (LineStatus.HELD, LineStatus.REQUESTED, LineStatus.CONFIRMED)
 
 
 class Payment(db.Model):

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from bookings.access import lock_booking
-from bookings.audit import move, record
+from bookings.audit import end_line, move, record
 from bookings.availability import Line
 from bookings.escalations import escalate, notify
 from bookings.holds import lock_capacity_of, release_holds
@@ -24,6 +24,7 @@ from bookings.models import (
     Booking,
     BookingStatus,
     EscalationKind,
+    LineEndedBy,
     LineStatus,
     Payment,
     PaymentKind,
@@ -107,8 +108,8 @@ def _too_late(booking: Booking, *, actor: str, now: datetime) -> None:
     booking fails; :func:`advance` releases the authorisation."""
     for line in booking.lines:
         if line.active:
-            move(booking, line, LineStatus.CANCELLED, actor=actor, now=now,
-                 reason=why("sold_out_before_authorisation"))
+            end_line(booking, line, LineStatus.CANCELLED, ended_by=LineEndedBy.SYSTEM,
+                     actor=actor, now=now, reason=why("sold_out_before_authorisation"))
     move(booking, booking, BookingStatus.FAILED, actor=actor, now=now,
          reason=why("sold_out_before_authorisation"))
     release_holds(booking.hold_group, now=now)

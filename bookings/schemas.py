@@ -57,6 +57,10 @@ class BookingLineOutSchema(Schema):
     respond_by = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decline_reason = fields.String()
+    ended_by = fields.String(allow_none=True, metadata={
+        "enum": ["member", "patient", "cluster", "system", None],
+        "description": "Who declined or cancelled the line (member: the patient is "
+                       "offered alternatives)."})
 
 
 class BookingOutSchema(Schema):

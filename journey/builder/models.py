@@ -278,6 +278,12 @@ class Quote(db.Model):
     lines: Mapped[list[QuoteLine]] = relationship(
         back_populates="quote", cascade="all, delete-orphan", order_by="QuoteLine.position")
 
+    @property
+    def due_now_minor(self) -> int:
+        """What checkout charges: the deposit, or the whole total when there is none.
+        The one place this is decided (the API, the pages and checkout read it)."""
+        return self.deposit_minor or self.total_minor
+
 
 class QuoteLineKind(enum.StrEnum):
     ITEM = "item"  # charged to the patient

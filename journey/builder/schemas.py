@@ -306,6 +306,9 @@ class QuoteSchema(Schema):
     deposit_percent = fields.Integer()
     deposit = fields.Function(lambda q: minor_json(q.deposit_minor, q.currency))
     balance = fields.Function(lambda q: minor_json(q.balance_minor, q.currency))
+    due_now = fields.Function(lambda q: minor_json(q.due_now_minor, q.currency),
+                              metadata={"description": "What checkout charges now: the "
+                                        "deposit, or the total when there is none."})
     balance_due_on = fields.Date(allow_none=True)
     created_at = fields.DateTime()
     expires_at = fields.DateTime()

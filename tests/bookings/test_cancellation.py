@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 
-from bookings import balance, cancellation
+from bookings import amounts, balance, cancellation
 from bookings.availability import Line, free_units
 from bookings.jobs import balance_reminders, reconcile_payments
 from bookings.models import (
@@ -14,6 +14,7 @@ from bookings.models import (
     BookingEvent,
     Escalation,
     EscalationKind,
+    LineEndedBy,
     LineStatus,
     Notification,
     PaymentKind,
@@ -50,7 +51,7 @@ def paid(world, gateway):
 
 def test_the_balance_is_asked_for_once_paid_and_captured(world, gateway):
     booking = confirmed_booking(world, gateway)
-    assert balance.balance_minor(booking) == 511000
+    assert amounts.balance_minor(booking) == 511000
     early = utcnow() - timedelta(days=30)
     assert balance_reminders(gateway, now=early) == 0  # not yet in the window
     assert balance_reminders(gateway) == 1
@@ -66,7 +67,7 @@ def test_the_balance_is_asked_for_once_paid_and_captured(world, gateway):
     db.session.commit()
     assert payment.kind == PaymentKind.BALANCE
     assert payment.status == PaymentStatus.CAPTURED and payment.captured_minor == 511000
-    assert balance.balance_minor(booking) == 0
+    assert amounts.balance_minor(booking) == 0
     with pytest.raises(Conflict):
         balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
                             gateway=gateway)
@@ -167,6 +168,7 @@ def test_a_member_cancelling_its_line_refunds_it_in_full(world, gateway, paid):
                              gateway=gateway)
     db.session.commit()
     assert room.kept_minor == 0
+    assert room.ended_by == LineEndedBy.MEMBER and room.withdrawn_by_member
     assert sum(r.amount_minor for r in db.session.scalars(db.select(Refund))) == 80000
     assert booking_net_by_member(paid.id).get(world["hotel"].id, 0) == 0
     notice = db.session.scalar(db.select(Notification).where(
@@ -206,8 +208,8 @@ def test_fees_beyond_what_was_paid_are_neither_owed_nor_paid_out(world, gateway)
     cancellation.cancel_booking(world["patient"], booking.id, gateway=gateway)
     db.session.commit()
     assert booking.status.value == "cancelled"
-    assert booking.total_minor == cancellation.paid_minor(booking) == 219000
-    assert balance.balance_minor(booking) == 0
+    assert booking.total_minor == amounts.paid_minor(booking) == 219000
+    assert amounts.balance_minor(booking) == 0
     assert sum(booking_net_by_member(booking.id).values()) == 219000
     assert db.session.scalar(db.select(db.func.count(Refund.id))) == 0
 
@@ -223,6 +225,17 @@ def test_a_line_its_member_cancels_comes_with_alternatives(world, gateway, paid,
                         headers=make.token(world["patient"]))
     assert [o["offer_id"] for o in answer.json["alternatives"][str(room.id)]] == [
         world["room2"].id]
+
+
+def test_who_ended_a_line_is_recorded_and_only_a_member_brings_alternatives(world, gateway,
+                                                                           paid):
+    room, surgery = _line(paid, world["room"]), _line(paid, world["surgery"])
+    cancellation.cancel_line(world["patient"], room.id, reason="", gateway=gateway)
+    cancellation.cancel_line(world["coordinator"], surgery.id, reason="Moved",
+                             gateway=gateway)
+    db.session.commit()
+    assert (room.ended_by, surgery.ended_by) == (LineEndedBy.PATIENT, LineEndedBy.CLUSTER)
+    assert not room.withdrawn_by_member and not surgery.withdrawn_by_member
 
 
 def test_an_unpaid_booking_whose_intent_cannot_be_cancelled_stays_pending(world, gateway,

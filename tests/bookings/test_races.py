@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bookings import confirmation, settlement
-from bookings.cancellation import paid_minor
+from bookings.amounts import paid_minor
 from bookings.models import (
     Booking,
     BookingEvent,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
+from bookings.models import Booking, BookingLine, BookingStatus
 from journey.builder.models import Journey, JourneyStatus, Quote
 from journey.builder.services.checkout import journey_bookings
 from journey.builder.services.composition import suggest_alternatives
@@ -67,8 +67,7 @@ def journey_booking(actor, journey_id: int) -> JourneyBooking:
     booking = found[0][1]
     alternatives = {}
     for line in booking.lines:
-        if line.status == LineStatus.DECLINED or (
-                line.status == LineStatus.CANCELLED and line.decline_reason):
+        if line.withdrawn_by_member:
             item = _item_for(journey, line)
             if item is not None:
                 alternatives[line.id] = suggest_alternatives(actor, journey.id, item.id)

@@ -72,13 +72,12 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     shares = split_minor(quote.discount_minor, [line.amount_minor for line in lines])
     lines = [replace(line, amount_minor=line.amount_minor - share)
              if share else line for line, share in zip(lines, shares, strict=True)]
-    due_now = quote.deposit_minor or quote.total_minor
     # A coordinator sends the patient a payment link: the units are held longer and
     # Stripe is only called when the patient pays (POST /bookings/{id}/pay).
     link = actor.id != journey.patient_id and payment_method is None
     booking = start_checkout(
         reference=f"quote:{quote.id}", customer_ref=f"user:{journey.patient_id}",
-        currency=quote.currency, lines=lines, due_now_minor=due_now,
+        currency=quote.currency, lines=lines, due_now_minor=quote.due_now_minor,
         ttl=payment_link_ttl() if link else checkout_ttl(),
         actor=actor_ref(actor), balance_due_on=quote.balance_due_on, now=now)
     if link or booking.status != BookingStatus.PENDING_PAYMENT:
