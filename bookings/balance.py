@@ -126,5 +126,5 @@ def send_balance_reminders(*, now: datetime | None = None) -> int:
         if booking.balance_due_on < today:
             escalate(booking, EscalationKind.BALANCE_UNPAID, now=now,
                      detail=why("balance_due", due_on=booking.balance_due_on))
-        db.session.commit()
+        commit_unit()
     return sent

@@ -47,6 +47,7 @@ from journey.core.accounts.permissions import is_cluster
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.money import percent_of
+from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
 from journey.core.types import today_in, utcnow
 from providers.models import Offer, Provider
@@ -193,7 +194,7 @@ def _drop_uncaptured_line(booking: Booking, line: BookingLine, gateway: StripeGa
             other.status == LineStatus.DECLINED for other in booking.lines):
         move(booking, booking, BookingStatus.AUTHORISED, actor=actor, now=now,
              reason=why("declined_line_gone"))
-    db.session.commit()
+    commit_unit()
     advance(booking, gateway, actor=actor, now=now)
 
 
@@ -209,10 +210,10 @@ def _settle_after_cancel(booking: Booking, gateway: StripeGateway, *, actor: str
                             reason=reason, now=now)
     if not any(other.active for other in booking.lines):
         move(booking, booking, BookingStatus.CANCELLED, actor=actor, now=now, reason=reason)
-    db.session.commit()  # the refund rows exist before Stripe is called
+    commit_unit()  # the refund rows exist before Stripe is called
     for refund in refunds:
         send_refund(refund, gateway, actor=actor, now=now)
-    db.session.commit()
+    commit_unit()
 
 
 def _plan_refunds(booking: Booking, amount: int, *, line: BookingLine | None, reason: Why,
@@ -278,5 +279,5 @@ def retry_refunds(gateway: StripeGateway, *, now: datetime | None = None) -> int
         lock_booking(refund.booking_id)
         db.session.refresh(refund)
         done += send_refund(refund, gateway, actor="job:refunds", now=now)
-        db.session.commit()
+        commit_unit()
     return done

@@ -40,6 +40,7 @@ from bookings.payments import (
 from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
 from journey.core.errors import Busy, Conflict, InvalidInput
 from journey.core.extensions import db
+from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
 from providers.services.availability import spread_by_day
@@ -127,14 +128,14 @@ def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
     except GatewayError as error:
         record(payment.booking, "payment", payment.id, payment.status, payment.status,
                actor=actor, now=now, reason=why("stripe_unanswered", note=str(error)))
-        db.session.commit()
+        commit_unit()
         raise Busy(_l("The payment service did not answer; please try again.")) from error
     payment.intent_id = intent.id
     payment.client_secret = intent.client_secret
     apply_intent(payment, intent, actor=actor, now=now)
     if intent.error and payment.status == PaymentStatus.REQUIRES_PAYMENT_METHOD:
         _refused(payment, actor=actor, now=now, reason=intent.error)
-    db.session.commit()
+    commit_unit()
     return payment
 
 
@@ -145,7 +146,7 @@ def _refused(payment: Payment, *, actor: str, now: datetime, reason: str):
     move(booking, payment, PaymentStatus.FAILED, actor=actor, now=now, reason=refused)
     escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now,
              detail=refused)
-    db.session.commit()
+    commit_unit()
     raise Conflict(_l("The card was refused; try another card."))
 
 
@@ -201,9 +202,9 @@ def pay_now(actor, booking_id: int, *, payment_method: str | None,
         record(booking, "booking", booking.id, booking.status, booking.status, actor=who,
                now=now, reason=why("holds_renewed"))
     payment = next_attempt(booking, actor=who, now=now, gateway=gateway)
-    db.session.commit()  # the payment row exists before Stripe is called
+    commit_unit()  # the payment row exists before Stripe is called
     request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
-    db.session.commit()
+    commit_unit()
     advance(booking, gateway, actor=who, now=now)
     return payment
 

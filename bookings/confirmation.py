@@ -32,6 +32,7 @@ from bookings.saga import advance, deposit_payment
 from journey.core.accounts.permissions import require_member_access
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
+from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
 from journey.core.types import utcnow
 
@@ -78,7 +79,7 @@ def accept_line(actor, line_id: int, *, gateway: StripeGateway | None = None,
     line.decided_at = now
     move(booking, line, LineStatus.CONFIRMED, actor=actor_ref(actor), now=now,
          reason=why("member_accepted"))
-    db.session.commit()  # the answer stands, whatever happens to the capture
+    commit_unit()  # the answer stands, whatever happens to the capture
     advance(booking, gateway or StripeGateway.from_config(), actor=actor_ref(actor),
             now=now)
     return line
@@ -98,7 +99,7 @@ def decline_line(actor, line_id: int, reason: str, *, gateway: StripeGateway | N
     line.decline_reason = reason
     end_line(booking, line, LineStatus.DECLINED, ended_by=LineEndedBy.MEMBER,
              actor=actor_ref(actor), now=now, reason=why("member_declined", note=reason))
-    db.session.commit()
+    commit_unit()
     advance(booking, gateway or StripeGateway.from_config(), actor=actor_ref(actor),
             now=now)
     return line
@@ -132,7 +133,7 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
     reprice(booking, captured=False)  # the deposit shrinks in proportion
     move(booking, booking, BookingStatus.AUTHORISED, actor=who, now=now,
          reason=why("patient_went_on"))
-    db.session.commit()
+    commit_unit()
     advance(booking, gateway, actor=who, now=now)
     return booking
 
@@ -146,7 +147,7 @@ def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
                      now=now, reason=reason)
     payment = deposit_payment(booking)
     move(booking, booking, BookingStatus.CANCELLED, actor=actor, now=now, reason=reason)
-    db.session.commit()
+    commit_unit()
     if payment is not None and payment.intent_id and payment.status in (
             PaymentStatus.AUTHORISED, PaymentStatus.REQUIRES_PAYMENT_METHOD,
             PaymentStatus.REQUIRES_ACTION):
@@ -156,7 +157,7 @@ def cancel_uncaptured(booking: Booking, gateway: StripeGateway, *, actor: str,
             return
         move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
              reason=why("authorisation_released"))
-        db.session.commit()
+        commit_unit()
 
 
 def chase_deadlines(*, now: datetime | None = None) -> int:
@@ -177,5 +178,5 @@ def chase_deadlines(*, now: datetime | None = None) -> int:
         elif line.respond_by - now <= remind_within:
             notify(line.booking, f"provider:{line.provider_id}", "request_reminder",
                    f"line:{line.id}", now=now, payload={"line_id": line.id})
-    db.session.commit()
+    commit_unit()
     return opened

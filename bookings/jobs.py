@@ -18,6 +18,7 @@ from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
 from bookings.payments import GatewayError, StripeGateway
 from bookings.saga import OPEN_PAYMENT, advance_all, apply_intent
 from journey.core.extensions import db
+from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
 
@@ -37,7 +38,7 @@ def reconcile_payments(gateway: StripeGateway, *, now: datetime | None = None) -
         except GatewayError:
             continue  # Stripe unreachable: the next run tries again
         moved += apply_intent(payment, intent, actor="job:reconcile", now=now)
-        db.session.commit()
+        commit_unit()
     moved += advance_all(gateway, now=now)
     retry_refunds(gateway, now=now)
     return moved
@@ -59,8 +60,8 @@ def expire_unpaid(gateway: StripeGateway, *, now: datetime | None = None) -> int
             move(booking, booking, BookingStatus.EXPIRED, actor="job:expire", now=now,
                  reason=why("not_paid_in_time"))
             expired += 1
-        db.session.commit()
-    db.session.commit()
+        commit_unit()
+    commit_unit()
     return expired
 
 

@@ -34,6 +34,7 @@ from bookings.payments import GatewayError, Intent, StripeGateway
 from bookings.settlement import post_confirmed_lines
 from journey.core.errors import Conflict
 from journey.core.extensions import db
+from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
 
@@ -137,7 +138,7 @@ def advance(booking: Booking, gateway: StripeGateway, *, actor: str,
     it did; the booking is read again under its row lock."""
     locked = lock_booking(booking.id)  # one step of one booking at a time
     _step(locked, gateway, actor=actor, now=now or utcnow())
-    db.session.commit()
+    commit_unit()
 
 
 def _step(booking: Booking, gateway: StripeGateway, *, actor: str, now: datetime) -> None:

@@ -36,6 +36,7 @@ from journey.core.accounts.permissions import require_admin, require_member_acce
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.money import percent_of
+from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
 from providers.models import ChainLink, Provider
@@ -247,7 +248,7 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
             record(booking, "payout", payout.id, None, PayoutStatus.CREATED,
                    actor=actor_ref(actor), now=now)
         payouts.append(payout)
-    db.session.commit()  # the rows exist before Stripe is called
+    commit_unit()  # the rows exist before Stripe is called
     lock_booking(booking_id)  # ... and no other run sends or records them meanwhile
     for payout in payouts:
         if payout.status == PayoutStatus.PAID:  # read again under the lock

@@ -37,6 +37,7 @@ from journey.builder.services.booking_link import journey_of
 from journey.core.accounts.models import Role, User
 from journey.core.extensions import db
 from journey.core.money import Money, format_money
+from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
 from providers.models import Offer, Provider
 from providers.services.offers import offer_text
@@ -103,7 +104,7 @@ def send_outbox(*, now: datetime | None = None, transport=None, limit: int = 200
         else:
             notification.sent_at = now
             sent += 1
-        db.session.commit()  # each row's outcome stands on its own
+        commit_unit()  # each row's outcome stands on its own
     return sent
 
 

@@ -96,3 +96,22 @@ def test_the_check_catches_an_import_against_the_direction(tmp_path, monkeypatch
     path.write_text(source)
     monkeypatch.setattr(sys.modules[__name__], "ROOT", fake_root)
     assert bool(violations(path)) is bad, violations(path)
+
+
+#: The request edge, the CLI commands and the one named helper: the only commits.
+COMMITTERS = {"journey/app.py", "journey/cli.py", "journey/core/persistence.py"}
+
+
+def _commits(path: Path) -> list[int]:
+    return [node.lineno for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "commit" and ast.unparse(node.func.value) == "db.session"]
+
+
+def test_only_the_edge_and_commit_unit_commit():
+    found = [f"{path.relative_to(ROOT)}:{line}"
+             for package in PROJECT for path in sorted((ROOT / package).rglob("*.py"))
+             if str(path.relative_to(ROOT)) not in COMMITTERS
+             for line in _commits(path)]
+    assert found == [], "services flush; a unit of work that must stand goes through " \
+                        "journey.core.persistence.commit_unit"

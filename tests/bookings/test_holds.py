@@ -113,7 +113,7 @@ def test_no_oversell_under_concurrency(app, make):
     for thread in threads:
         thread.join(timeout=60)
     assert len(results) == 12
-    assert results.count("won") <= 5
+    assert 1 <= results.count("won") <= 5  # someone wins, nobody oversells
     assert results.count("won") + results.count("sold out") + results.count("busy") == 12
     if db.engine.dialect.name == "postgresql":
         assert results.count("won") == 5  # the row locks queue the racers

@@ -29,7 +29,7 @@ from journey.core.accounts.models import Role
 from journey.core.extensions import db
 from providers.services import offers
 from tests.booking_fixtures import authorised_booking, confirmed_booking
-from tests.bookings.test_replays import connect_stub
+from tests.connect_stub import connect_stub
 from tests.journey.builder_world import soon
 
 ROUNDS = 10

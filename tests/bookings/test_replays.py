@@ -5,9 +5,6 @@ back from the database and from localstripe or the Connect stub); the same key f
 another request is a 422; without a key each call runs, so a repeat is refused by the
 booking's state instead of repeating the effect."""
 
-import contextlib
-import threading
-from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -37,7 +34,7 @@ from tests.booking_fixtures import (
     confirmed_booking,
     paid_booking,
 )
-from tests.bookings.test_settlement import ConnectStub
+from tests.connect_stub import ConnectStub, connect_stub
 
 FULL_REFUND = [{"days_before": 0, "refund_percent": 100}]
 DEPOSIT, BALANCE = 219000, 511000
@@ -393,23 +390,6 @@ def test_the_last_accept_again_with_its_key_captures_once(client, make, world, g
 
 
 # --- payouts ---------------------------------------------------------------------------------
-
-@contextlib.contextmanager
-def connect_stub(app):
-    """Point the app's Connect client at a fresh stub (localstripe has no Connect)."""
-    ConnectStub.requests, ConnectStub.by_key, ConnectStub.fail_next = [], {}, 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ConnectStub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    saved = app.config["STRIPE_CONNECT_API_BASE"]
-    app.config["STRIPE_CONNECT_API_BASE"] = f"http://127.0.0.1:{server.server_port}"
-    try:
-        yield ConnectStub
-    finally:
-        app.config["STRIPE_CONNECT_API_BASE"] = saved
-        server.shutdown()
-        server.server_close()
-
 
 @pytest.fixture
 def connect_app(stripe_app):

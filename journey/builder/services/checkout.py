@@ -28,6 +28,7 @@ from journey.builder.services.quotes import get_quote, latest_version
 from journey.core.errors import Conflict, Forbidden
 from journey.core.extensions import db
 from journey.core.money import convert_minor, split_minor
+from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
 from providers.models import ConfirmationMode, Offer
 
@@ -81,11 +82,10 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
         ttl=payment_link_ttl() if link else checkout_ttl(),
         actor=actor_ref(actor), balance_due_on=quote.balance_due_on, now=now)
     if link or booking.status != BookingStatus.PENDING_PAYMENT:
-        db.session.commit()
         return booking  # a link waits for the patient; a paid booking is not paid twice
     # A retry after a refused card gets a fresh payment row (and idempotency key).
     payment = next_attempt(booking, actor=actor_ref(actor), now=now)
-    db.session.commit()  # the deliberate exception: the payment row exists before Stripe
+    commit_unit()  # the deliberate exception: the payment row exists before Stripe
     gateway = gateway or StripeGateway.from_config()
     request_payment(payment, gateway, actor=actor_ref(actor),
                     payment_method=payment_method, now=now)
