@@ -7,14 +7,13 @@ returns the first answer."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, make_response, request
+from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from bookings import access, balance, cancellation, confirmation, escalations, settlement
 from bookings.checkout import pay_now
-from bookings.idempotency import check_key, request_fingerprint, run_once
+from bookings.idempotency import IDEMPOTENCY_KEY, answer_once
 from bookings.payments import ConnectGateway, StripeGateway
 from bookings.schemas import (
     BookingLineOutSchema,
@@ -38,30 +37,18 @@ from bookings.schemas import (
 )
 from bookings.webhooks import handle_stripe_event
 from journey.core.accounts.auth import current_actor, public
+from journey.core.api import Blueprint
 from journey.core.types import ID_CONVERTER
 
 BEARER = [{"bearerAuth": []}]
 ID = ID_CONVERTER
-IDEMPOTENT = {"security": BEARER, "parameters": [{
-    "in": "header", "name": "Idempotency-Key", "required": False,
-    "schema": {"type": "string", "minLength": 8, "maxLength": 200},
-    "description": "A retry with the same key returns the first answer."}]}
+IDEMPOTENT = {"security": BEARER, "parameters": [IDEMPOTENCY_KEY]}
 
 blp = Blueprint("bookings_api", __name__, url_prefix="",
                 description="Bookings: member answers, capture, cancellations, refunds, "
                             "balance, settlement, payouts, escalations")
 stripe_blp = Blueprint("stripe_api", __name__, url_prefix="/stripe",
                        description="Stripe webhooks (signed)")
-
-
-def _once(name: str, data: dict, produce, schema: Schema, status: int = 200):
-    """Run ``produce`` under the request's Idempotency-Key and answer with its dump."""
-    actor = current_actor()
-    key = check_key(request.headers.get("Idempotency-Key"), required=False)
-    code, body = run_once(f"user:{getattr(actor, 'id', None)}:{name}", key,
-                          request_fingerprint(request.path, sorted(data.items())),
-                          lambda: (status, schema.dump(produce(actor))))
-    return make_response(jsonify(body), code)
 
 
 # --- bookings ---------------------------------------------------------------------------
@@ -100,7 +87,7 @@ class BookingProceed(MethodView):
     @blp.response(200, BookingOutSchema)
     def post(self, booking_id):
         """After a decline: go on with the confirmed lines, capturing only their part."""
-        return _once("proceed", {}, lambda actor: confirmation.proceed_without_declined(
+        return answer_once("proceed", {}, lambda actor: confirmation.proceed_without_declined(
             actor, booking_id), BookingOutSchema())
 
 
@@ -111,7 +98,7 @@ class BookingCancel(MethodView):
     @blp.response(200, BookingOutSchema)
     def post(self, data, booking_id):
         """Cancel the booking: each line under its cancellation terms; refunds follow."""
-        return _once("cancel-booking", data, lambda actor: cancellation.cancel_booking(
+        return answer_once("cancel-booking", data, lambda actor: cancellation.cancel_booking(
             actor, booking_id, reason=data["reason"]), BookingOutSchema())
 
 
@@ -123,7 +110,7 @@ class BookingPay(MethodView):
     def post(self, data, booking_id):
         """Pay a booking waiting for its card (a coordinator's payment link, or another
         card after a refusal); lapsed holds are renewed if the units are still free."""
-        return _once("pay", data, lambda actor: pay_now(
+        return answer_once("pay", data, lambda actor: pay_now(
             actor, booking_id, payment_method=data["payment_method"]),
             PaymentOutSchema(), status=201)
 
@@ -135,7 +122,7 @@ class BookingBalance(MethodView):
     @blp.response(201, PaymentOutSchema)
     def post(self, data, booking_id):
         """Pay the balance (a new PaymentIntent, captured at once)."""
-        return _once("balance", data, lambda actor: balance.pay_balance(
+        return answer_once("balance", data, lambda actor: balance.pay_balance(
             actor, booking_id, payment_method=data["payment_method"]),
             PaymentOutSchema(), status=201)
 
@@ -146,7 +133,7 @@ class BookingPayouts(MethodView):
     @blp.response(200, PayoutOutSchema(many=True))
     def post(self, booking_id):
         """Transfer each member's net for the booking to its Connect account (admin)."""
-        return _once("payouts", {}, lambda actor: settlement.pay_out(
+        return answer_once("payouts", {}, lambda actor: settlement.pay_out(
             actor, booking_id, ConnectGateway.from_config()), PayoutOutSchema(many=True))
 
 
@@ -158,7 +145,7 @@ class LineAccept(MethodView):
     @blp.response(200, BookingLineOutSchema)
     def post(self, line_id):
         """The member confirms a requested line (the last one triggers the capture)."""
-        return _once("accept", {}, lambda actor: confirmation.accept_line(actor, line_id),
+        return answer_once("accept", {}, lambda actor: confirmation.accept_line(actor, line_id),
                      BookingLineOutSchema())
 
 
@@ -169,7 +156,7 @@ class LineDecline(MethodView):
     @blp.response(200, BookingLineOutSchema)
     def post(self, data, line_id):
         """The member declines a requested line, with a reason for the patient."""
-        return _once("decline", data, lambda actor: confirmation.decline_line(
+        return answer_once("decline", data, lambda actor: confirmation.decline_line(
             actor, line_id, data["reason"]), BookingLineOutSchema())
 
 
@@ -181,7 +168,7 @@ class LineCancel(MethodView):
     def post(self, data, line_id):
         """Cancel one line: by the patient or a coordinator under its terms, by its
         member with a full refund."""
-        return _once("cancel-line", data, lambda actor: cancellation.cancel_line(
+        return answer_once("cancel-line", data, lambda actor: cancellation.cancel_line(
             actor, line_id, reason=data["reason"]), BookingLineOutSchema())
 
 
@@ -258,7 +245,7 @@ class EscalationResolve(MethodView):
     @blp.response(200, EscalationOutSchema)
     def post(self, data, escalation_id):
         """Mark an escalation handled, with a note."""
-        return _once("resolve", data, lambda actor: escalations.resolve_escalation(
+        return answer_once("resolve", data, lambda actor: escalations.resolve_escalation(
             actor, escalation_id, note=data["note"]), EscalationOutSchema())
 
 

@@ -23,11 +23,13 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask import jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookings.models import IdempotentRequest
+from journey.core.accounts.auth import current_actor
 from journey.core.errors import Conflict, DomainError, InvalidInput
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
@@ -59,6 +61,27 @@ class Replayed(DomainError):
 
     def to_dict(self) -> dict:
         return dict(self.body)
+
+
+#: The header, as the OpenAPI document describes it on every operation that honours it.
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 8, "maxLength": 200},
+    "description": "A retry with the same key returns the first answer (4xx included); "
+                   "the same key with another body is 422; while the first is still "
+                   "running, 409 idempotency_in_progress with Retry-After."}
+
+
+def answer_once(name: str, data: dict, produce: Callable[[object], object], schema,
+                status: int = 200):
+    """The API's edge: run ``produce(actor)`` under the request's ``Idempotency-Key``
+    (optional) and answer with ``schema``'s dump of its result."""
+    actor = current_actor()
+    key = check_key(request.headers.get("Idempotency-Key"), required=False)
+    code, body = run_once(f"user:{getattr(actor, 'id', None)}:{name}", key,
+                          request_fingerprint(request.path, sorted(data.items())),
+                          lambda: (status, schema.dump(produce(actor))))
+    return make_response(jsonify(body), code)
 
 
 def request_fingerprint(*parts) -> str:

@@ -16,12 +16,17 @@ from journey.core.config import load_config
 from journey.core.errors import Busy, Conflict, DomainError, http_message, translate_messages
 from journey.core.extensions import api, babel, csrf, db, login_manager, migrate
 from journey.core.i18n import content_language, select_locale
+from journey.core.safe_json import SafeJSONProvider, SafeRequest
+from journey.core.security import configure_security
 from journey.core.types import StrEnumType, UTCDateTime
 
 
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.update(load_config(config))
+    # JSON bodies are read within limits (depth, number size, NUL, lone surrogates).
+    app.request_class = SafeRequest
+    app.json = SafeJSONProvider(app)
     configure_database(app)
     configure_i18n(app)
     configure_auth(app)
@@ -29,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_pages(app)
     configure_cli(app)
     configure_request_edge(app)
+    configure_security(app)
     if app.config["RUN_SCHEDULER"]:
         from journey.scheduler import start_in_background
 
@@ -146,18 +152,17 @@ def configure_api(app: Flask) -> None:
 
 
 def configure_pages(app: Flask) -> None:
-    from journey.pages import admin, coordinator, member
-    from journey.pages.accounts import bp as accounts_pages
-    from journey.pages.patient import bp as patient_pages
-    from journey.pages.patient_booking import bp as patient_booking_pages
-    from journey.views import bp as main_pages
+    from journey import views
+    from journey.pages import accounts, admin, coordinator, layout
+    from journey.pages.member import offers, requests, statement
+    from journey.pages.patient import booking, catalogue, quote
+    from journey.pages.patient import journey as planner
 
-    app.register_blueprint(main_pages)
-    app.register_blueprint(accounts_pages)
-    app.register_blueprint(patient_pages)
-    app.register_blueprint(patient_booking_pages)
-    for portal in (member.bp, coordinator.bp, admin.bp):
-        app.register_blueprint(portal)
+    for pages in (views, layout, accounts,  # every page's frame
+                  catalogue, planner, quote, booking,  # the patient's
+                  requests, offers, statement,  # the member portal
+                  coordinator, admin):
+        app.register_blueprint(pages.bp)
 
 
 def configure_cli(app: Flask) -> None:
@@ -191,6 +196,9 @@ def _handle_api_http_exception(error: HTTPException):
 
 
 def _dispatch_http_exception(error: HTTPException):
+    # Whatever failed may have left the session unusable; the answer must not need it
+    # (the reader's locale, the user behind the cookie) in that state.
+    db.session.rollback()
     if _is_api_request():
         return _handle_api_http_exception(error)
     from journey.views import render_http_error

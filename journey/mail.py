@@ -185,7 +185,7 @@ def _link(notification: Notification, booking: Booking) -> str:
         journey = journey_of(booking)
         if journey is None:
             return url_for("main.home", _external=True)
-        return url_for("patient.journey", journey_id=journey.id, _external=True)
+        return url_for("journey.show", journey_id=journey.id, _external=True)
 
 
 class SmtpTransport:

@@ -9,7 +9,8 @@ from journey.builder.services.templates import list_templates, template_text
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import DomainError, http_message
 from journey.core.i18n import content_language
-from providers.models import CHAIN_LINK_TITLES, ChainLink
+from journey.pages.titles import CHAIN_LINK_TITLES
+from providers.models import ChainLink
 from providers.services.members import list_members
 
 bp = Blueprint("main", __name__)

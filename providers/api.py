@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from journey.core.accounts.auth import current_actor
+from journey.core.api import Blueprint
 from journey.core.i18n import content_language
 from journey.core.money import require_currency
 from journey.core.types import ID_CONVERTER

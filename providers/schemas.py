@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from journey.core.i18n import content_language
 from journey.core.money import Money, format_money
 from journey.core.types import MAX_ID
-from journey.core.validation import T, in_range, length
+from journey.core.validation import Day, T, in_range, length
 from providers.models import (
     CHAIN_LINK_TITLES,
     MEMBER_KIND_TITLES,
@@ -69,7 +69,7 @@ class AccreditationSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=length(1, 200))
     issuer = fields.String(required=True, validate=length(1, 200))
-    valid_until = fields.Date(load_default=None, allow_none=True)
+    valid_until = Day(load_default=None, allow_none=True)
 
 
 class MemberProfileSchema(Schema):
@@ -185,8 +185,8 @@ class CancellationTierSchema(Schema):
 class PriceRuleSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(load_default="", validate=length(0, 100))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    starts_on = Day(required=True)
+    ends_on = Day(required=True)
     price_minor = Minor(required=True)
     companion_price_minor = Minor(load_default=None, allow_none=True)
 
@@ -198,8 +198,8 @@ class PriceRuleSchema(Schema):
 
 class UpdatePriceRuleSchema(PriceRuleSchema):
     name = fields.String(validate=length(0, 100))
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = Day()
+    ends_on = Day()
     price_minor = Minor()
     companion_price_minor = Minor(allow_none=True)
 
@@ -330,8 +330,8 @@ class OfferSearchArgs(Pagination):
                                metadata={"description": "Minor units of `currency`."})
     price_max = fields.Integer(validate=in_range(0, MAX_MINOR),
                                metadata={"description": "Minor units of `currency`."})
-    start = fields.Date(metadata={"description": "First day that must be available."})
-    end = fields.Date(metadata={"description": "Last day that must be available (inclusive)."})
+    start = Day(metadata={"description": "First day that must be available."})
+    end = Day(metadata={"description": "Last day that must be available (inclusive)."})
     quantity = fields.Integer(load_default=1, validate=in_range(1, 10000))
     sort = fields.String(load_default="price",
                          validate=validate.OneOf(["price", "-price", "name", "-name"],
@@ -367,16 +367,16 @@ class SearchResultSchema(Schema):
 
 
 class CapacitySchema(Schema):
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
+    start = Day(required=True)
+    end = Day(required=True)
     capacity = fields.Integer(required=True, strict=True, validate=in_range(0, 100000))
     weekdays = fields.List(fields.Integer(strict=True, validate=in_range(0, 6)), load_default=None,
                            allow_none=True, validate=length(1, 7))
 
 
 class CalendarArgs(Schema):
-    start = fields.Date(required=True)
-    end = fields.Date(required=True)
+    start = Day(required=True)
+    end = Day(required=True)
 
 
 class CalendarDaySchema(Schema):
@@ -398,7 +398,7 @@ class ExchangeRateSchema(Schema):
     quote = fields.String(required=True, validate=length(3, 3))
     rate = fields.Decimal(required=True, as_string=True, places=10, allow_nan=False,
                           validate=_positive_rate, metadata=DECIMAL_STRING)
-    effective_on = fields.Date(required=True)
+    effective_on = Day(required=True)
 
 
 class RateQuerySchema(Schema):

@@ -32,3 +32,18 @@ def test_every_test_file_was_collected(request):
                if p.resolve() not in collected]
     assert missing == []
     assert len(request.session.items) >= 300
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers live in fixture modules (conftest.py, *_fixtures.py, ...): a test
+    module imported by another runs its module-level code twice and couples them."""
+    offenders = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            module = node.module if isinstance(node, ast.ImportFrom) else None
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            for imported in filter(None, [module, *names]):
+                if imported.startswith("tests.") and \
+                        imported.rsplit(".", 1)[-1].startswith("test_"):
+                    offenders.append(f"{path.relative_to(TESTS)} imports {imported}")
+    assert offenders == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import jsonify, make_response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from bookings.idempotency import IDEMPOTENCY_KEY, answer_once
 from bookings.schemas import BookingOutSchema
 from journey.builder.schemas import (
     AlternativeSchema,
@@ -43,6 +43,7 @@ from journey.builder.services import (
     templates,
 )
 from journey.core.accounts.auth import current_actor
+from journey.core.api import Blueprint
 from journey.core.i18n import content_language
 from journey.core.types import ID_CONVERTER
 
@@ -113,13 +114,14 @@ class Journeys(MethodView):
         return {"items": items, "total": total, "page": args["page"],
                 "per_page": args["per_page"]}
 
-    @blp.doc(security=BEARER)
+    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
     @blp.arguments(OpenJourneySchema)
     @blp.response(201, JourneySchema)
     def post(self, data):
         """Open a journey: for yourself (patient) or for a patient (any member's staff:
         the member becomes the journey's entry point)."""
-        return journeys.open_journey(current_actor(), **data)
+        return answer_once("open-journey", data, lambda actor: journeys.open_journey(
+            actor, **data), JourneySchema(), status=201)
 
 
 @blp.route(f"/journeys/<{ID}:journey_id>")

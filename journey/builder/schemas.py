@@ -17,7 +17,7 @@ from journey.builder.services.templates import template_text
 from journey.core.i18n import content_language
 from journey.core.reasons import ReasonSchema
 from journey.core.types import MAX_ID
-from journey.core.validation import T, in_range, length
+from journey.core.validation import Day, T, in_range, length
 from providers.models import CHAIN_LINK_TITLES, ChainLink
 from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination, minor_json
 from providers.services.offers import offer_text
@@ -111,9 +111,9 @@ class JourneyProfileSchema(Schema):
     residence = fields.String(allow_none=True, validate=length(2, 2))
     language = fields.String(validate=length(2, 20))
     currency = fields.String(validate=length(3, 3))
-    arrival_on = fields.Date(allow_none=True)
-    departure_on = fields.Date(allow_none=True)
-    treatment_start_on = fields.Date(allow_none=True)
+    arrival_on = Day(allow_none=True)
+    departure_on = Day(allow_none=True)
+    treatment_start_on = Day(allow_none=True)
 
     @validates_schema
     def ordered(self, data, **kwargs):
@@ -134,7 +134,7 @@ class OpenJourneySchema(JourneyProfileSchema):
 
 class ItemInSchema(Schema):
     offer_id = Id(required=True)
-    start_on = fields.Date(required=True)
+    start_on = Day(required=True)
     days = fields.Integer(strict=True, validate=in_range(1, 365), load_default=None)
     quantity = fields.Integer(strict=True, validate=in_range(1, 100), load_default=1)
     companions = fields.Integer(strict=True, validate=in_range(0, 20), load_default=0)
@@ -143,7 +143,7 @@ class ItemInSchema(Schema):
 
 class ItemUpdateSchema(Schema):
     offer_id = Id(metadata={"description": "Swap the item for another offer."})
-    start_on = fields.Date()
+    start_on = Day()
     days = fields.Integer(strict=True, validate=in_range(1, 365))
     quantity = fields.Integer(strict=True, validate=in_range(1, 100))
     companions = fields.Integer(strict=True, validate=in_range(0, 20))
@@ -157,7 +157,7 @@ class ItemSchema(Schema):
     chain_link = fields.Function(lambda i: i.offer.chain_link.value)
     chain_link_title = fields.Function(lambda i: str(CHAIN_LINK_TITLES[i.offer.chain_link]))
     title = fields.Method("get_title", allow_none=True)
-    start_on = fields.Date()
+    start_on = Day()
     days = fields.Integer()
     end_on = fields.Method("get_end_on")
     quantity = fields.Integer()
@@ -224,12 +224,12 @@ class StatusReasonSchema(Schema):
 
 class ApplyTemplateSchema(Schema):
     template_id = Id(required=True)
-    arrival_on = fields.Date(load_default=None, allow_none=True)
+    arrival_on = Day(load_default=None, allow_none=True)
 
 
 class PlanInSchema(Schema):
-    arrival_on = fields.Date(load_default=None, allow_none=True)
-    treatment_start = fields.Date(load_default=None, allow_none=True)
+    arrival_on = Day(load_default=None, allow_none=True)
+    treatment_start = Day(load_default=None, allow_none=True)
 
 
 class ViolationSchema(Schema):
@@ -317,7 +317,9 @@ class QuoteSchema(Schema):
 
 
 class DiffArgs(Schema):
-    against = Id(required=True)
+    # A query string carries text: a strict integer would refuse every value.
+    against = fields.Integer(required=True, validate=in_range(1, MAX_ID), metadata={
+        "description": "The id of another quote of the same journey."})
 
 
 class LineChangeSchema(Schema):

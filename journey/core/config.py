@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,9 +33,7 @@ def load_config(overrides: dict | None = None) -> dict:
     """Build the Flask configuration dict from the environment and ``overrides``."""
     env = os.environ.get("ONEWINDOW_ENV", "development")
     secret = os.environ.get("SECRET_KEY")
-    if not secret:
-        if env == "production":
-            raise RuntimeError("SECRET_KEY must be set when ONEWINDOW_ENV=production")
+    if not secret and env != "production":
         # A per-process random key: sessions do not survive a restart in development,
         # and no secret is ever written into the repository.
         secret = secrets.token_hex(32)
@@ -85,8 +84,20 @@ def load_config(overrides: dict | None = None) -> dict:
         # ``flask scheduler`` process instead.
         "RUN_SCHEDULER": _bool("RUN_SCHEDULER", False),
         # Accounts.
+        # Login throttling (journey/core/accounts/throttle.py): failures of one client
+        # for one account before it backs off, of all clients for one account, of one
+        # client for addresses without an account, and of one client in all.
         "LOGIN_FAILURE_LIMIT": int(os.environ.get("LOGIN_FAILURE_LIMIT", "5")),
+        "LOGIN_ACCOUNT_LIMIT": int(os.environ.get("LOGIN_ACCOUNT_LIMIT", "20")),
+        "LOGIN_UNKNOWN_IP_LIMIT": int(os.environ.get("LOGIN_UNKNOWN_IP_LIMIT", "20")),
+        "LOGIN_IP_LIMIT": int(os.environ.get("LOGIN_IP_LIMIT", "100")),
+        "LOGIN_BACKOFF_SECONDS": int(os.environ.get("LOGIN_BACKOFF_SECONDS", "120")),
         "LOGIN_FAILURE_WINDOW_MINUTES": int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
+        # (0: none, trust no such header). The client address comes from there.
+        "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        # No request body beyond this (413); JSON has its own limits (core/safe_json.py).
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", env == "production"),
@@ -118,4 +129,37 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     if overrides:
         config.update(overrides)
+    if config["ENV_NAME"] == "production":
+        check_production(config)
     return config
+
+
+#: Values that are only right for development (localstripe's fixed keys and the like).
+DEVELOPMENT_VALUES = {"sk_test_localstripe", "whsec_localstripe", "pk_test_localstripe",
+                      "dev", "secret", "changeme", "change-me", "test-secret"}
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class ConfigurationError(RuntimeError):
+    """Production was asked to start with a setting that is unsafe or missing."""
+
+
+def check_production(config: dict) -> None:
+    """Refuse to run production with a weak secret key, without the webhook secret, or
+    with localstripe's keys; the message names every variable to set."""
+    problems = []
+    secret = config.get("SECRET_KEY") or ""
+    if len(secret) < MIN_SECRET_KEY_LENGTH or secret.lower() in DEVELOPMENT_VALUES:
+        problems.append(f"SECRET_KEY: at least {MIN_SECRET_KEY_LENGTH} random characters "
+                        "(python -c 'import secrets; print(secrets.token_hex(32))')")
+    for name, prefix in (("STRIPE_API_KEY", "sk_"), ("STRIPE_WEBHOOK_SECRET", "whsec_"),
+                         ("STRIPE_PUBLISHABLE_KEY", "pk_")):
+        value = config.get(name) or ""
+        if value in DEVELOPMENT_VALUES or not value.startswith(prefix):
+            problems.append(f"{name}: your Stripe account's {prefix}... value")
+    base = urlsplit(config.get("STRIPE_API_BASE") or "")
+    if base.hostname in (None, "localhost") or (base.hostname or "").startswith("127."):
+        problems.append("STRIPE_API_BASE: https://api.stripe.com (not localstripe)")
+    if problems:
+        raise ConfigurationError(
+            "ONEWINDOW_ENV=production refuses to start. Set:\n  " + "\n  ".join(problems))

@@ -8,8 +8,10 @@ English defaults for such ids once at start-up; ``pybabel extract -k T`` finds t
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask_babel import gettext
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 
 class T(str):
@@ -80,3 +82,42 @@ def length(low, high) -> validate.Length:
     """``validate.Length`` with a translated message."""
     return validate.Length(min=low, max=high,
                            error=T("Length must be between {min} and {max}."))
+
+
+#: Dates written through the API lie in this window: nothing the cluster books, prices or
+#: converts is older, and nothing is planned further ahead than the planning horizon.
+EARLIEST_DATE = date(2000, 1, 1)
+YEARS_AHEAD = 5
+
+
+def latest_date(today: date | None = None) -> date:
+    today = today or date.today()
+    return today + timedelta(days=YEARS_AHEAD * 366)
+
+
+class DateWindow(validate.Validator):
+    """A date between :data:`EARLIEST_DATE` and :data:`YEARS_AHEAD` years from today
+    (the window moves with the calendar), with a translated message."""
+
+    error = T("Use a date between {min} and {max}.")
+
+    def __call__(self, value: date) -> date:
+        latest = latest_date()
+        if not EARLIEST_DATE <= value <= latest:
+            raise ValidationError(self.error.format(min=EARLIEST_DATE.isoformat(),
+                                                    max=latest.isoformat()))
+        return value
+
+
+class Day(fields.Date):
+    """A date field for anything written: bounded by :class:`DateWindow`, and documented
+    so in the OpenAPI document."""
+
+    def __init__(self, **kwargs):
+        validators = kwargs.pop("validate", None)
+        validators = [validators] if callable(validators) else list(validators or [])
+        metadata = {"x-earliest": EARLIEST_DATE.isoformat(),
+                    "description": f"A date from {EARLIEST_DATE.isoformat()} to "
+                                   f"{YEARS_AHEAD} years ahead.",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(validate=[DateWindow(), *validators], metadata=metadata, **kwargs)

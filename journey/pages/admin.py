@@ -14,10 +14,9 @@ from journey.builder.services import settings as cluster_settings
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_admin
 from journey.core.types import ID_CONVERTER
-from journey.pages.common import login_required
-from journey.pages.portal import formatting_context, submit
+from journey.pages.common import login_required, submit
+from journey.pages.portal import formatting_context
 from journey.pages.portal_forms import (
-    MEMBER_STATUS_TITLES,
     CommissionForm,
     MemberForm,
     MemberStatusForm,
@@ -25,7 +24,8 @@ from journey.pages.portal_forms import (
     SettingsForm,
     codes,
 )
-from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES, ChainLink, MemberStatus
+from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_STATUS_TITLES
+from providers.models import ChainLink, MemberStatus
 from providers.services import members, rates
 from providers.services.members import STATUS_TRANSITIONS
 
@@ -37,9 +37,8 @@ bp.context_processor(formatting_context)
 
 
 @bp.context_processor
-def titles():
-    return {"member_status_titles": MEMBER_STATUS_TITLES, "kind_titles": MEMBER_KIND_TITLES,
-            "status_moves": STATUS_TRANSITIONS}
+def member_moves():
+    return {"status_moves": STATUS_TRANSITIONS}
 
 
 @bp.before_request
@@ -79,8 +78,8 @@ def members_page():
 @bp.route("/members/new", methods=["GET", "POST"])
 def new_member():
     form = MemberForm()
-    created, status = submit(form, lambda: members.create_member(current_actor(),
-                                                                 **form.profile()))
+    created, status = submit(form, lambda: members.create_member(
+        current_actor(), **form.profile()), raise_access_errors=True)
     if created is not None:
         flash(_("%(name)s is admitted as pending; verify it when its papers are checked.",
                 name=created.name))
@@ -96,7 +95,8 @@ def member_status(provider_id):
         return members.set_member_status(current_actor(), provider_id, form.status.data,
                                          reason=form.reason.data or None)
 
-    changed, status = submit(form, lambda: change() if _valid_status(form) else None)
+    changed, status = submit(form, lambda: change() if _valid_status(form) else None,
+                             raise_access_errors=True)
     if changed is not None:
         flash(_("%(name)s is now %(status)s.", name=changed.name,
                 status=MEMBER_STATUS_TITLES[changed.status]))
@@ -121,7 +121,7 @@ def rates_page():
     form = RateForm()
     added, status = submit(form, lambda: rates.add_rate(
         current_actor(), base=form.base.data, quote=form.quote.data, rate=form.rate.data,
-        effective_on=form.effective_on.data))
+        effective_on=form.effective_on.data), raise_access_errors=True)
     if added is not None:
         flash(_("The rate is recorded."))
         return redirect(url_for("admin.rates_page"))
@@ -144,7 +144,7 @@ def settings_page():
             balance_due_days=form.balance_due_days.data,
             quote_validity_hours=form.quote_validity_hours.data)
 
-    saved, status = submit(form, save)
+    saved, status = submit(form, save, raise_access_errors=True)
     if saved is not None:
         flash(_("The cluster's settings are saved."))
         return redirect(url_for("admin.settings_page"))
@@ -173,7 +173,7 @@ def commission_page():
 def set_commission(chain_link):
     form = CommissionForm(prefix=chain_link)
     saved, status = submit(form, lambda: settlement.set_commission_rate(
-        current_actor(), chain_link, form.percent.data))
+        current_actor(), chain_link, form.percent.data), raise_access_errors=True)
     if saved is not None:
         flash(_("The commission on %(link)s is %(percent)s %%.",
                 link=CHAIN_LINK_TITLES[ChainLink(chain_link)],

@@ -1,4 +1,5 @@
-"""Flask-WTF forms of the patient's pages. Every message, WTForms' own included, comes
+"""Flask-WTF forms of the patient's pages, and the forms every kind of page shares
+(:class:`ActionForm`, :class:`ReasonForm`). Every message, WTForms' own included, comes
 from the project's catalogs, so a field error reads in the page's language."""
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from wtforms import (
     IntegerField,
     SelectField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from journey.core.config import LANGUAGES
 from journey.core.i18n import interface_languages
-from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
+from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 
 #: WTForms' and Flask-WTF's own messages, here so that extraction puts them in the
 #: catalogs; :class:`PageForm` looks them up there.
@@ -180,6 +182,15 @@ class ApplyTemplateForm(PageForm):
 
 class ActionForm(PageForm):
     """A button that changes something: only the CSRF token."""
+
+
+class ReasonForm(PageForm):
+    """Why: a member declining a request, a patient cancelling. One rule for both: at
+    most the 500 characters the services store. Whether a reason is needed at all (a
+    decline needs one, a cancellation does not) is the service's to say, beside this
+    field."""
+
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=500)])
 
 
 class CheckoutForm(PageForm):

@@ -1,8 +1,6 @@
 """Helpers shared by the member portal, the coordinator's board and the admin pages:
-a form submitted to a service (a refused access to the error page, other domain errors
-beside the fields), amounts typed in major units, and Babel formatting for templates.
-The login check and the form submission itself are the patient pages'
-(journey.pages.common)."""
+amounts typed in major units, and Babel formatting for templates. The login check and
+the form submission are every page's (journey.pages.common)."""
 
 from __future__ import annotations
 
@@ -13,17 +11,8 @@ from babel.numbers import format_decimal as babel_format_decimal
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
-from journey.core.extensions import db
 from journey.core.money import minor_digits
-from journey.pages import common
 from journey.pages.common import language_name, page_locale, show_minor
-from providers.models import DurationUnit, Offer
-
-
-def submit(form, action):
-    """:func:`journey.pages.common.submit` with a refused access (404, 403, 401) sent
-    to the error page."""
-    return common.submit(form, action, raise_access_errors=True)
 
 
 def to_minor(field, currency: str) -> int | None:
@@ -73,14 +62,6 @@ def stay(start_on: date, end_on: date, nightly: bool) -> str:
         return f"{day(start_on)} – {day(end_on)}"
     last = end_on - timedelta(days=1)
     return day(start_on) if last <= start_on else f"{day(start_on)} – {day(last)}"
-
-
-def line_dates(line) -> str:
-    """A booking line's dates (:func:`stay`), counted in nights when its offer is. The
-    line was shown to its reader already; its offer's unit is no further secret (an
-    offer since withdrawn from the catalogue still dates its booked lines)."""
-    offer = db.session.get(Offer, line.offer_id)
-    return stay(line.start_on, line.end_on, offer.duration_unit == DurationUnit.NIGHTS)
 
 
 def exact(value) -> str:

@@ -23,41 +23,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from journey.core.config import LANGUAGES
 from journey.pages.common import language_name, page_locale
 from journey.pages.forms import PageForm
-from providers.models import (
+from journey.pages.titles import (
+    CAPACITY_UNIT_TITLES,
     CHAIN_LINK_TITLES,
+    CONFIRMATION_TITLES,
     DURATION_UNIT_TITLES,
     MEMBER_KIND_TITLES,
+    OFFER_STATUS_TITLES,
     PRICE_UNIT_TITLES,
-    CapacityUnit,
-    ConfirmationMode,
-    MemberStatus,
-    OfferStatus,
 )
 
 MAX_AMOUNT = 10**9  # in major units
-
-CAPACITY_UNIT_TITLES = {
-    CapacityUnit.ROOM: _l("Rooms"),
-    CapacityUnit.BED: _l("Beds"),
-    CapacityUnit.SURGERY_SLOT: _l("Surgery slots"),
-    CapacityUnit.CONSULTATION_SLOT: _l("Consultation slots"),
-    CapacityUnit.SEAT: _l("Seats"),
-    CapacityUnit.PLACE: _l("Places"),
-}
-CONFIRMATION_TITLES = {
-    ConfirmationMode.INSTANT: _l("Confirmed at once"),
-    ConfirmationMode.APPROVAL: _l("The member accepts each request"),
-}
-OFFER_STATUS_TITLES = {
-    OfferStatus.DRAFT: _l("Draft"),
-    OfferStatus.PUBLISHED: _l("Published"),
-    OfferStatus.ARCHIVED: _l("Archived"),
-}
-MEMBER_STATUS_TITLES = {
-    MemberStatus.PENDING: _l("Waiting for admission"),
-    MemberStatus.VERIFIED: _l("Verified"),
-    MemberStatus.SUSPENDED: _l("Suspended"),
-}
 
 
 def _choices(titles: dict) -> list[SelectChoice]:
@@ -188,10 +164,6 @@ class WalkInForm(PageForm):
                             validators=[InputRequired(), NumberRange(0, 20)])
     arrival_on = DateField(_l("Arrival"), validators=[Optional()])
     departure_on = DateField(_l("Departure"), validators=[Optional()])
-
-
-class ReasonForm(PageForm):
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
 class NoteForm(PageForm):

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from journey.core.accounts import services
 from journey.core.accounts.auth import current_actor, public
@@ -19,6 +18,7 @@ from journey.core.accounts.schemas import (
     TokenSchema,
     UserSchema,
 )
+from journey.core.api import Blueprint
 from journey.core.types import ID_CONVERTER
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/auth",

@@ -46,14 +46,22 @@ def public(method):
     return method
 
 
-def _requires_token() -> bool:
-    if not request.path.startswith("/api/") or request.method in SAFE_METHODS:
-        return False
-    if request.routing_exception is not None:  # 404 and 405 answer for themselves
-        return False
+def _handler():
     view = current_app.view_functions.get(request.endpoint or "")
     view_class = getattr(view, "view_class", None)
-    handler = getattr(view_class, request.method.lower(), view)
+    return getattr(view_class, request.method.lower(), view)
+
+
+def _requires_actor() -> bool:
+    """Whether this API call must name its caller before anything of it is parsed:
+    every unsafe call not marked :func:`public`, and every read documented as needing a
+    bearer token (it may also come with the session cookie)."""
+    if not request.path.startswith("/api/") or request.routing_exception is not None:
+        return False  # 404 and 405 answer for themselves
+    handler = _handler()
+    if request.method in SAFE_METHODS:
+        apidoc = getattr(handler, "_apidoc", None) or {}
+        return bool(apidoc.get("manual_doc", {}).get("security"))
     return not getattr(handler, "is_public", False)
 
 
@@ -69,5 +77,5 @@ def install(app: Flask) -> None:
     def identify_actor():
         g.actor = None
         g.actor = _resolve_actor()
-        if g.actor is None and _requires_token():
+        if g.actor is None and _requires_actor():
             raise NotAuthenticated()

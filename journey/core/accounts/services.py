@@ -14,10 +14,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from journey.core.accounts.models import ApiToken, LoginFailure, Role, User
+from journey.core.accounts import throttle
+from journey.core.accounts.models import ApiToken, Role, User
 from journey.core.accounts.permissions import require_authenticated, require_cluster
 from journey.core.errors import (
     Conflict,
@@ -25,7 +26,6 @@ from journey.core.errors import (
     InvalidInput,
     NotAuthenticated,
     NotFound,
-    TooManyRequests,
 )
 from journey.core.extensions import db
 from journey.core.money import require_currency
@@ -175,47 +175,25 @@ def update_profile(user: User, *, full_name=None, locale=None, currency=None,
     return user
 
 
-def _recent_failures(email: str, ip: str | None, since: datetime) -> tuple[int, int]:
-    by_email = db.session.scalar(select(func.count(LoginFailure.id)).where(
-        LoginFailure.email == email, LoginFailure.at >= since)) or 0
-    by_ip = 0
-    if ip:
-        by_ip = db.session.scalar(select(func.count(LoginFailure.id)).where(
-            LoginFailure.ip == ip, LoginFailure.at >= since)) or 0
-    return by_email, by_ip
-
-
-def _record_failure(email: str, ip: str | None, now: datetime) -> None:
-    # Its own transaction: the request that failed is rolled back, the record stays.
-    with db.engine.begin() as conn:
-        conn.execute(insert(LoginFailure).values(email=email, ip=ip, at=now))
-
-
 def authenticate(email: str, password: str, *, ip: str | None = None,
-                 now: datetime | None = None, limit: int = 5,
-                 window: timedelta = timedelta(minutes=15)) -> User:
-    """The user with these credentials, or an error.
-
-    After ``limit`` failures for one address (or ``4 * limit`` from one IP) within
-    ``window``, further attempts are refused until the window has passed, even with
-    the right password.
-    """
+                 now: datetime | None = None, limit: int | None = None,
+                 window: timedelta | None = None) -> User:
+    """The user with these credentials, or an error (401 for a wrong address or
+    password alike; 429 while :mod:`journey.core.accounts.throttle` says to wait, even
+    with the right password)."""
     now = now or utcnow()
     email = normalize_email(email)
-    by_email, by_ip = _recent_failures(email, ip, now - window)
-    if by_email >= limit or by_ip >= 4 * limit:
-        minutes = max(1, int(window.total_seconds() // 60))
-        raise TooManyRequests(
-            _l("Too many failed logins. Try again in %(minutes)d minutes.", minutes=minutes),
-            headers={"Retry-After": str(int(window.total_seconds()))})
+    overrides = {k: v for k, v in (("pair_limit", limit), ("window", window)) if v}
     user = get_user_by_email(email)
+    throttle.check(email, ip, known=user is not None, now=now,
+                   policy=throttle.Policy.from_config(**overrides))
     try:
         _hasher().verify(user.password_hash if user else _dummy_hash(), password or "")
         ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        _record_failure(email, ip, now)
+        throttle.record_failure(email, ip, now)
         raise NotAuthenticated(_l("Wrong e-mail address or password."))
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

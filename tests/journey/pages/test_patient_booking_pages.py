@@ -7,11 +7,12 @@ from babel.dates import format_date
 
 from bookings import confirmation
 from bookings.models import BookingStatus, LineStatus, PaymentKind, PaymentStatus
+from journey.builder.services import checkout
 from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db
 from providers.services import offers
-from tests.booking_fixtures import authorised_booking, confirmed_booking
-from tests.pages.test_patient_pages import login, text
+from tests.booking_fixtures import accepted_quote, authorised_booking, confirmed_booking
+from tests.journey.pages.patient_fixtures import login, text
 
 
 def _line(booking, offer):
@@ -102,3 +103,19 @@ def test_the_balance_page_asks_for_the_card(world, gateway, client, lang):
     db.session.refresh(booking)
     balance_payments = [p for p in booking.payments if p.kind == PaymentKind.BALANCE]
     assert [p.status for p in balance_payments] == [PaymentStatus.CAPTURED]
+
+
+def test_a_booking_waiting_for_the_card_may_be_cancelled_not_its_items(world, gateway,
+                                                                         client):
+    """The page offers what the services accept: cancel_booking ends a booking still
+    waiting for the card; cancel_line refuses its items."""
+    booking = checkout.checkout_quote(world["patient"], accepted_quote(world).id,
+                                      gateway=gateway)
+    db.session.commit()
+    assert booking.status == BookingStatus.PENDING_PAYMENT
+    login(client, world["patient"])
+    page = text(client.get(f"/my/journeys/{journey_of(booking).id}?lang=en"))
+    assert 'id="cancel-booking"' in page and "/my/booking-lines/" not in page
+    assert client.post(f"/my/bookings/{booking.id}/cancel").status_code == 302
+    db.session.refresh(booking)
+    assert booking.status == BookingStatus.CANCELLED

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
-from urllib.request import Request, urlopen
+
+from sqlalchemy import event, func, select
 
 from bookings.models import Booking, BookingLine
 from bookings.payments import StripeGateway
@@ -14,7 +14,6 @@ from journey.core.accounts.models import Role
 from journey.core.extensions import db
 from journey.core.types import today_in
 from providers.models import Offer
-from tests.localstripe import running_localstripe
 
 
 def login(client, user) -> None:
@@ -47,6 +46,12 @@ def portal_world(make) -> dict:
     }
 
 
+def count(model) -> int:
+    """How many rows ``model`` has now (after requests in other sessions)."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
 def fresh(model, ident):
     """Re-read a row as the database has it now (after requests in other sessions)."""
     db.session.expire_all()
@@ -68,28 +73,12 @@ def open_journey(world, *, by="coordinator", **data) -> Journey:
     return journey
 
 
-# --- bookings: localstripe and a booking whose lines wait for the members ------------------
+# --- bookings: a booking whose lines wait for the members ---------------------------------
 
-def localstripe():
-    """A localstripe server on a free loopback port (yields its URL)."""
-    return running_localstripe()
-
-
-@contextmanager
-def stripe_config(app, url: str):
-    """Point the app at ``url`` with its data emptied, for one test."""
-    urlopen(Request(f"{url}/_config/data", method="DELETE"), timeout=10).close()  # noqa: S310
-    saved = app.config["STRIPE_API_BASE"]
-    app.config["STRIPE_API_BASE"] = url
-    try:
-        yield
-    finally:
-        app.config["STRIPE_API_BASE"] = saved
-
-
-def booked(world, *, patient=None, with_room=True) -> Booking:
-    """The patient's journey (the knee, and a room unless told otherwise) quoted,
-    accepted and paid by card: its lines wait for the members' answers."""
+def booked(world, *, patient=None, with_room=True, first_day=()) -> Booking:
+    """The patient's journey (the knee, and a room unless told otherwise, and the
+    offers ``first_day`` on the day of arrival) quoted, accepted and paid by card: its
+    lines wait for the members' answers."""
     patient = patient or world["patient"]
     journey = journeys.open_journey(patient, arrival_on=soon(5), departure_on=soon(9),
                                     currency="EUR", nationality="DE")
@@ -97,6 +86,8 @@ def booked(world, *, patient=None, with_room=True) -> Booking:
     if with_room:
         journeys.add_item(patient, journey.id, offer_id=world["room"].id, start_on=soon(5),
                           days=4)
+    for offer in first_day:
+        journeys.add_item(patient, journey.id, offer_id=offer.id, start_on=soon(5))
     quote = quotes.create_quote(patient, journey.id)
     quotes.accept_quote(patient, quote.id)
     db.session.commit()
@@ -108,6 +99,27 @@ def booked(world, *, patient=None, with_room=True) -> Booking:
 
 def line_of(booking: Booking, offer) -> BookingLine:
     return next(line for line in booking.lines if line.offer_id == offer.id)
+
+
+# --- what a page reads -----------------------------------------------------------------------
+
+def queries_of(app, client, url: str) -> int:
+    """How many SQL statements one GET of ``url`` runs (after a first GET has warmed
+    what is read once per process)."""
+    assert client.get(url).status_code == 200
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
 
 
 # --- bad input: never a 500 ------------------------------------------------------------------

@@ -8,24 +8,26 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bookings import settlement
 from journey.builder.services.settings import get_settings
 from journey.core.extensions import db
 from providers.models import ExchangeRate, MemberStatus, Provider
 from providers.services import rates
-from tests.pages.portal_fixtures import field_names, fresh, hammer, login, portal_world
+from tests.journey.pages.portal_fixtures import (
+    count,
+    field_names,
+    fresh,
+    hammer,
+    login,
+    portal_world,
+)
 
 
 @pytest.fixture
 def world(make):
     return portal_world(make)
-
-
-def count(model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def beside(page: str, field: str, message: str) -> bool:

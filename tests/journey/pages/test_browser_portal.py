@@ -1,5 +1,5 @@
 """The member's and the coordinator's main paths in Chromium against the live server
-of tests/pages/conftest.py: a patient's paid booking waits for a member, whose staff
+of tests/journey/pages/conftest.py: a patient's paid booking waits for a member, whose staff
 accept it in the portal; the coordinator sees the arrival on the board and the
 acceptance in the journey's timeline. Screenshots of every step: tests/artifacts/."""
 

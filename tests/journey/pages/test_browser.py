@@ -10,7 +10,7 @@ import pytest
 
 from journey.core.types import today_in
 from journey.demo import DEMO_PASSWORD, find_demo_journey
-from tests.pages.conftest import INSTANT_PACKAGE
+from tests.journey.pages.browser_fixtures import INSTANT_PACKAGE
 
 pytestmark = pytest.mark.browser
 

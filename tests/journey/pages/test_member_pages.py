@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bookings import settlement
 from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
@@ -16,29 +16,22 @@ from journey.core.accounts.models import User
 from journey.core.extensions import db
 from providers.models import CapacityDay, Offer, OfferStatus, PriceRule
 from providers.services import offers
-from tests.pages.portal_fixtures import (
-    booked,
+from tests.journey.pages.portal_fixtures import (
+    count,
     field_names,
     fresh,
     hammer,
     line_of,
-    localstripe,
     login,
     offer_row,
     portal_world,
     soon,
-    stripe_config,
 )
 
 
 @pytest.fixture
 def world(make):
     return portal_world(make)
-
-
-def count(model) -> int:
-    db.session.expire_all()
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def test_anonymous_visitor_is_sent_to_the_login_page(client, world):
@@ -455,18 +448,6 @@ def test_the_portal_nav_links_follow_the_role(app, world, who, links):
 
 # --- requests from bookings: the inbox, accept, decline, and the statement ----------------
 
-@pytest.fixture(scope="module")
-def stripe_url():
-    with localstripe() as url:
-        yield url
-
-
-@pytest.fixture
-def booking(app, world, stripe_url):
-    with stripe_config(app, stripe_url):
-        yield booked(world)
-
-
 def test_the_inbox_shows_the_members_waiting_requests_with_their_deadlines(client, world,
                                                                           booking):
     knee = line_of(booking, world["knee"])
@@ -561,6 +542,7 @@ def test_accepting_needs_the_csrf_token(app, client, world, booking, monkeypatch
 
 def test_no_page_of_the_portal_answers_bad_input_with_a_500(app, client, world):
     from journey.pages import portal_forms as f
+    from journey.pages.forms import ReasonForm
 
     rule = offers.add_price_rule(world["admin"], world["knee"].id, starts_on=soon(1),
                                  ends_on=soon(2), price_minor=1)
@@ -576,7 +558,7 @@ def test_no_page_of_the_portal_answers_bad_input_with_a_500(app, client, world):
             (f"/portal/offers/{knee}/prices/{rule.id}", field_names(f.PriceRuleForm)),
             (f"/portal/offers/{knee}/calendar", field_names(f.CapacityForm)),
             (f"/portal/{clinic}/journeys/new", field_names(f.WalkInForm)),
-            (f"/portal/{clinic}/requests/1/decline", field_names(f.ReasonForm, "d1")),
+            (f"/portal/{clinic}/requests/1/decline", field_names(ReasonForm, "d1")),
         ]
     for url, names in targets:
         assert hammer(client, url, names) == [], url

@@ -17,17 +17,14 @@ from journey.builder.services.booking_link import journey_of
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
 from journey.core.types import utcnow
-from tests.pages.portal_fixtures import (
-    booked,
+from tests.journey.pages.portal_fixtures import (
     field_names,
     hammer,
     line_of,
-    localstripe,
     login,
     open_journey,
     portal_world,
     soon,
-    stripe_config,
 )
 
 
@@ -134,18 +131,6 @@ def test_the_board_is_translated(client, world):
 
 
 # --- bookings on the board: escalations and the audit trail ------------------------------
-
-@pytest.fixture(scope="module")
-def stripe_url():
-    with localstripe() as url:
-        yield url
-
-
-@pytest.fixture
-def booking(app, world, stripe_url):
-    with stripe_config(app, stripe_url):
-        yield booked(world)
-
 
 def test_a_missed_deadline_is_on_the_board_and_resolved_with_a_note(client, world, booking):
     confirmation.chase_deadlines(now=utcnow() + timedelta(days=5))
@@ -259,7 +244,7 @@ def test_only_a_coordinator_can_be_chosen(client, world):
 def test_refund_and_payout_states_and_system_actors_are_named_in_the_readers_language(app):
     from flask_babel import force_locale
 
-    from journey.pages.coordinator import actor_title, state_title
+    from journey.pages.titles import actor_title, state_title
     with app.test_request_context(), force_locale("de"):
         assert state_title("refund", "succeeded") == "Erstattet"
         assert state_title("payout", "paid") != "paid"

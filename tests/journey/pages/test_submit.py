@@ -10,7 +10,6 @@ from wtforms.validators import DataRequired
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.pages.common import submit, submit_card
 from journey.pages.forms import CheckoutForm, PageForm
-from journey.pages.portal import submit as portal_submit
 
 
 class NameForm(PageForm):
@@ -66,16 +65,25 @@ def test_a_refusal_goes_beside_the_fields_with_its_status(app):
 
 
 def test_a_refused_access_goes_beside_the_fields_or_to_the_error_page(app):
-    """The patient's pages show it on the form; the portal raises it to the error page."""
+    """The patient's pages show it on the form; the portal, the board and the admin
+    raise it to the error page."""
     for error in (NotFound("Gone."), Forbidden("Not yours.")):
         with _post(app, name="Ada"):
             form = NameForm()
             assert submit(form, _refuse(error)) == (None, error.status)
             assert form.form_errors == [str(error.message)]
             with pytest.raises(type(error)):
-                portal_submit(NameForm(), _refuse(error))
-            with pytest.raises(type(error)):
                 submit(NameForm(), _refuse(error), raise_access_errors=True)
+
+
+def test_there_is_one_submit_helper():
+    """Every page module submits through journey.pages.common.submit."""
+    from pathlib import Path
+
+    pages = Path(__file__).resolve().parents[3] / "journey" / "pages"
+    defined = [str(path.relative_to(pages)) for path in sorted(pages.rglob("*.py"))
+               if "\ndef submit(" in path.read_text(encoding="utf-8")]
+    assert defined == ["common.py"]
 
 
 def test_a_refused_card_is_asked_for_again_invalid_fields_keep_it(app):

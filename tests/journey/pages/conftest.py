@@ -16,20 +16,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from journey.app import create_app
 from journey.core.extensions import db
+from tests.journey.pages.browser_fixtures import seed_live_server
+from tests.journey.pages.portal_fixtures import booked
 from tests.localstripe import free_port, register_webhook, running_localstripe
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WEBHOOK_SECRET = "whsec_browser_tests"
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-#: The all-instant package the patient's path books (every member confirms at once).
-INSTANT_PACKAGE = "Dental check-up weekend in Vilnius"
 
 
 def chromium_path() -> str | None:
@@ -71,37 +70,6 @@ class LiveServer:
     allowed_origins: set[str] = field(default_factory=set)
 
 
-def _seed(app) -> None:
-    from journey.builder.services import templates
-    from journey.core.accounts.services import get_user_by_email
-    from journey.demo import COORDINATOR, demo_offer_id, seed_demo
-
-    with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
-        seed_demo()
-        coordinator = get_user_by_email(COORDINATOR["email"])
-        links = [
-            {"default_offer_id": demo_offer_id("ratai-transfers",
-                                               "Vilnius Airport transfer (one way)"),
-             "day_offset": 0, "days": 1, "quantity": 1},
-            {"default_offer_id": demo_offer_id("tilto-namai-hotel",
-                                               "Double room with breakfast"),
-             "day_offset": 0, "days": 3, "quantity": 1},
-            {"default_offer_id": demo_offer_id(
-                "baltadante-dental-studio",
-                "Dental check-up, X-ray and professional cleaning"),
-             "day_offset": 1, "days": 1, "quantity": 1},
-            {"default_offer_id": demo_offer_id("dukes-roads-excursions",
-                                               "Gentle walk through Vilnius Old Town"),
-             "day_offset": 2, "days": 1, "quantity": 1},
-        ]
-        templates.create_template(
-            coordinator, texts={"en": {"name": INSTANT_PACKAGE,
-                                       "description": "Every member confirms at once."}},
-            links=links, status="published")
-        db.session.commit()
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, live_localstripe):
     port = free_port()
@@ -115,7 +83,7 @@ def live_server(tmp_path_factory, live_localstripe):
         "WTF_CSRF_ENABLED": True,
         "RUN_SCHEDULER": False,
     })
-    _seed(app)
+    seed_live_server(app, ROOT / "migrations")
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -179,3 +147,10 @@ class Shots:
 @pytest.fixture
 def shots(artifacts_dir, request):
     return Shots(artifacts_dir, request.node.name)
+
+
+@pytest.fixture
+def booking(stripe_app, world):
+    """The test module's ``world`` booked through localstripe by its patient
+    (:func:`portal_fixtures.booked`): the lines wait for the members' answers."""
+    return booked(world)

@@ -5,52 +5,28 @@ bad input, translated content."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from journey.builder.models import Journey, JourneyStatus
-from journey.builder.services import journeys, quotes
 from journey.core.accounts.models import User
 from journey.core.extensions import db
-from tests.conftest import PASSWORD
+from journey.core.types import utcnow
 from tests.journey.builder_world import build_world, soon
+from tests.journey.pages.patient_fixtures import (
+    add,
+    field_errors,
+    login,
+    open_journey,
+    room_quote,
+    text,
+)
 
 
 @pytest.fixture
 def world(make):
     return build_world(make)
-
-
-def login(client, user):
-    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-
-
-def text(response) -> str:
-    return response.get_data(as_text=True)
-
-
-def field_errors(html: str, field_id: str) -> list[str]:
-    """The error messages inside the .field that holds ``#field_id``."""
-    match = re.search(r'<div class="field[^"]*">(?:(?!<div class="field).)*?id="'
-                      + re.escape(field_id) + r'".*?(?=<div class="field|</form>)', html, re.S)
-    assert match, f"no field {field_id}"
-    return re.findall(r'<p class="error">([^<]*)</p>', match.group(0))
-
-
-def open_journey(client, world, **extra) -> int:
-    data = {"arrival_on": soon(10).isoformat(), "adults": "1", "children": "0",
-            "nationality": "DE", "currency": "EUR", **extra}
-    response = client.post("/my/journeys", data=data)
-    assert response.status_code == 302, text(response)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def add(client, journey_id, offer, start, days="1"):
-    response = client.post(f"/catalogue/offers/{offer.id}", data={
-        "journey_id": str(journey_id), "start_on": start.isoformat(), "days": days,
-        "quantity": "1"})
-    assert response.status_code == 302, text(response)
 
 
 @pytest.mark.parametrize("path", ["/", "/catalogue", "/catalogue?q=knee&sort=-name",
@@ -245,15 +221,8 @@ def test_plan_without_items_explains_why(client, world):
 
 def test_booked_journey_shows_its_lines_and_what_happens_next(client, world, make,
                                                               monkeypatch):
-    patient = world["patient"]
-    journey = journeys.open_journey(patient, arrival_on=soon(10), departure_on=soon(20),
-                                    currency="EUR", nationality="DE")
-    journeys.add_item(patient, journey.id, offer_id=world["room"].id, start_on=soon(10),
-                      days=10)
-    quote = quotes.create_quote(patient, journey.id)
-    quotes.accept_quote(patient, quote.id)
-    db.session.commit()
-    login(client, patient)
+    journey = room_quote(world, accept=True).journey
+    login(client, world["patient"])
     html = text(client.get(f"/my/journeys/{journey.id}"))
     assert "Pay the amount due now to book every item." in html
     assert journey.status == JourneyStatus.ACCEPTED
@@ -338,22 +307,32 @@ def test_a_refused_change_is_shown_beside_the_field_and_writes_nothing(client, w
         assert (after.arrival_on, after.departure_on) == (arrival, departure)
 
 
-def test_an_expired_quote_offers_no_accept_button(client, world):
-    """The page asks the service the accept action uses (expiry included)."""
-    from datetime import timedelta
-
-    from journey.core.types import utcnow
-
-    patient = world["patient"]
-    journey = journeys.open_journey(patient, arrival_on=soon(10), departure_on=soon(20),
-                                    currency="EUR", nationality="DE")
-    journeys.add_item(patient, journey.id, offer_id=world["room"].id, start_on=soon(10),
-                      days=10)
-    quote = quotes.create_quote(patient, journey.id)
-    db.session.commit()
-    login(client, patient)
-    accept = f'action="/my/quotes/{quote.id}/accept"'
-    assert accept in text(client.get(f"/my/quotes/{quote.id}"))
+def _expire(quote) -> None:
     quote.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
+
+
+def test_an_expired_quote_offers_no_accept_button(client, world):
+    """The page asks the service the accept action uses (expiry included)."""
+    quote = room_quote(world)
+    login(client, world["patient"])
+    accept = f'action="/my/quotes/{quote.id}/accept"'
+    assert accept in text(client.get(f"/my/quotes/{quote.id}"))
+    _expire(quote)
     assert accept not in text(client.get(f"/my/quotes/{quote.id}"))
+
+
+def test_an_expired_accepted_quote_offers_no_payment(client, world):
+    """The quote page and the checkout ask what checkout_quote checks, expiry included."""
+    quote = room_quote(world, accept=True)
+    login(client, world["patient"])
+    pay = f'href="/my/quotes/{quote.id}/checkout"'
+    assert pay in text(client.get(f"/my/quotes/{quote.id}"))
+    assert client.get(f"/my/quotes/{quote.id}/checkout").status_code == 200
+    _expire(quote)
+    assert pay not in text(client.get(f"/my/quotes/{quote.id}"))
+    response = client.get(f"/my/quotes/{quote.id}/checkout?lang=en")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/my/quotes/{quote.id}")
+    back = text(client.get(response.headers["Location"] + "?lang=en"))
+    assert "This quote has expired; ask for a new one." in back

@@ -1,0 +1,33 @@
+"""A member's settlement statement in the portal: per booking, what it earned, what the
+cluster's commission took, what was paid out and what is still due."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, render_template, request
+
+from bookings import settlement
+from journey.core.accounts.auth import current_actor
+from journey.pages.member.access import ID, PREFIX, managed_member, member_or_cluster
+from journey.pages.portal import formatting_context
+
+bp = Blueprint("statement", __name__, url_prefix=PREFIX)
+bp.before_request(member_or_cluster)
+bp.context_processor(formatting_context)
+
+
+def _day_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get(f"/<{ID}:provider_id>/statement")
+def show(provider_id):
+    provider = managed_member(provider_id)
+    start, end = _day_arg("start"), _day_arg("end")
+    found = settlement.member_statement(current_actor(), provider.id, start=start, end=end)
+    return render_template("member/statement.html", provider=provider, statement=found,
+                           start=start, end=end)

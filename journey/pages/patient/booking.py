@@ -1,0 +1,198 @@
+"""The patient's hands on a booked journey: go on without a declined line, swap an
+item for an alternative, cancel a line or the whole booking under the offers' terms,
+pay the balance. Each page calls the same booking services as the API, with the same
+permissions, and offers only what those services would accept."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from bookings import balance, cancellation, confirmation
+from bookings.access import actor_ref, get_visible_booking, is_customer, patients_booking
+from bookings.amounts import balance_minor
+from bookings.idempotency import request_fingerprint, run_once
+from bookings.models import BookingLine, BookingStatus
+from journey.builder.services import composition, journeys
+from journey.builder.services.booking_link import journey_of
+from journey.core.accounts.auth import current_actor
+from journey.core.accounts.permissions import is_cluster
+from journey.core.errors import DomainError, NotFound
+from journey.core.extensions import db
+from journey.core.money import Money
+from journey.core.types import MAX_ID, utcnow
+from journey.pages.common import login_required, stripe_js_url, submit, submit_card
+from journey.pages.forms import ActionForm, CheckoutForm, ReasonForm
+from journey.pages.rows import offer_title, offers_by_id
+
+bp = Blueprint("booking", __name__)
+
+# --- what the booking services would accept now ---------------------------------------
+# Stand-ins, each mirroring the checks of the service named, until that service offers
+# the question itself (see the functions' docstrings).
+
+#: The states :func:`bookings.cancellation.cancel_booking` cancels from.
+_CANCELLABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
+                BookingStatus.ACTION_REQUIRED, BookingStatus.CONFIRMED)
+#: The states in which :func:`bookings.cancellation.cancel_line` refuses every line.
+_LINES_FIXED = (BookingStatus.PENDING_PAYMENT, BookingStatus.CANCELLED,
+                BookingStatus.EXPIRED, BookingStatus.FAILED)
+
+
+def _for_patient(actor, booking) -> bool:
+    """:func:`bookings.access.patients_booking`: its patient, or the cluster for them."""
+    return is_customer(actor, booking) or is_cluster(actor)
+
+
+def may_cancel_booking(actor, booking) -> bool:
+    """Would :func:`bookings.cancellation.cancel_booking` cancel ``booking`` for
+    ``actor``? (Stands in for ``bookings.cancellation.booking_cancel_refusal``.)"""
+    return _for_patient(actor, booking) and booking.status in _CANCELLABLE
+
+
+def may_cancel_line(actor, booking, line) -> bool:
+    """Would :func:`bookings.cancellation.cancel_line` cancel ``line`` for ``actor``
+    (as the patient or the cluster)? (Stands in for
+    ``bookings.cancellation.line_cancel_refusal``.)"""
+    return (_for_patient(actor, booking) and line.active
+            and booking.status not in _LINES_FIXED)
+
+
+def may_decide(actor, booking) -> bool:
+    """Would :func:`bookings.confirmation.proceed_without_declined` go on for ``actor``?
+    (Stands in for ``bookings.confirmation.decision_refusal``.)"""
+    return _for_patient(actor, booking) and booking.status == BookingStatus.ACTION_REQUIRED
+
+
+def balance_owed(actor, booking) -> Money | None:
+    """What :func:`bookings.balance.pay_balance` would ask ``actor`` to pay now: the
+    balance of a confirmed booking, else None. (Stands in for
+    ``bookings.balance.balance_refusal``.)"""
+    if not _for_patient(actor, booking) or booking.status != BookingStatus.CONFIRMED:
+        return None
+    return Money(balance_minor(booking), booking.currency)
+
+
+def booking_actions(actor, booking) -> dict:
+    """What the journey page offers on ``booking``: the lines that may be cancelled,
+    each with the fee its member would keep if cancelled now, whether the booking may
+    be cancelled, whether a decision is awaited, and the balance owed."""
+    if booking is None or not _for_patient(actor, booking):
+        return {}
+    now = utcnow()
+    captured = booking.status == BookingStatus.CONFIRMED  # before capture nothing is kept
+    return {"fees": {line.id: cancellation.cancellation_fee(line, now=now) if captured else 0
+                     for line in booking.lines if may_cancel_line(actor, booking, line)},
+            "cancellable": may_cancel_booking(actor, booking),
+            "decide": may_decide(actor, booking),
+            "balance": balance_owed(actor, booking)}
+
+
+# --- the actions --------------------------------------------------------------------------
+
+def _back(booking):
+    journey = journey_of(booking)
+    if journey is None:
+        raise NotFound()
+    return redirect(url_for("journey.show", journey_id=journey.id) + "#booking")
+
+
+def _act(booking_id: int, action, done: str):
+    """Run ``action(actor, reason)`` from a button on the journey page; its outcome (or
+    why it was refused) is flashed there."""
+    actor = current_actor()
+    booking = get_visible_booking(actor, booking_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error)
+        return _back(booking)
+    try:
+        action(actor, form.reason.data or "")
+    except DomainError as error:
+        db.session.rollback()  # the redirect below would otherwise commit a refusal
+        flash(str(error.message))
+    else:
+        flash(done)
+    return _back(booking)
+
+
+@bp.post(f"/my/bookings/<int(max={MAX_ID}):booking_id>/proceed")
+@login_required
+def proceed(booking_id: int):
+    return _act(booking_id, lambda actor, _reason: confirmation.proceed_without_declined(
+        actor, booking_id), _("Done: the confirmed part is booked and charged."))
+
+
+@bp.post(f"/my/bookings/<int(max={MAX_ID}):booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    return _act(booking_id, lambda actor, reason: cancellation.cancel_booking(
+        actor, booking_id, reason=reason), _("The booking is cancelled."))
+
+
+@bp.post(f"/my/booking-lines/<int(max={MAX_ID}):line_id>/cancel")
+@login_required
+def cancel_line(line_id: int):
+    line = db.session.get(BookingLine, line_id)
+    if line is None:
+        raise NotFound()
+    return _act(line.booking_id, lambda actor, reason: cancellation.cancel_line(
+        actor, line_id, reason=reason), _("The item is cancelled."))
+
+
+@bp.route(f"/my/bookings/<int(max={MAX_ID}):booking_id>/balance", methods=["GET", "POST"])
+@login_required
+def pay_balance(booking_id: int):
+    actor = current_actor()
+    booking = patients_booking(actor, booking_id,
+                               _l("The patient pays (or a coordinator for them)."))
+    owed = balance_owed(actor, booking) or Money(0, booking.currency)
+    form = CheckoutForm()
+    if request.method == "GET":
+        form.idempotency_key.data = secrets.token_urlsafe(24)
+    paid, status = submit_card(form, lambda: run_once(  # the form's key: a double submit pays once
+        f"{actor_ref(actor)}:balance-page", form.idempotency_key.data,
+        request_fingerprint(booking.id, form.payment_method.data),
+        lambda: (201, {"payment_id": balance.pay_balance(
+            actor, booking.id, payment_method=form.payment_method.data).id})))
+    if paid is not None:
+        flash(_("Thank you. The balance is paid."))
+        return _back(booking)
+    return render_template("patient/balance.html", booking=booking, owed=owed, form=form,
+                           stripe_js=stripe_js_url(),
+                           publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"]), status
+
+
+@bp.route(f"/my/journeys/<int(max={MAX_ID}):journey_id>/items/<int(max={MAX_ID}):item_id>"
+          "/alternatives", methods=["GET", "POST"])
+@login_required
+def alternatives(journey_id: int, item_id: int):
+    """Other offers of the item's kind free on its dates; choosing one swaps the item."""
+    actor = current_actor()
+    journey = journeys.get_journey(actor, journey_id)
+    item = journeys.journey_item(journey, item_id)
+    form = ActionForm()
+
+    def swap():
+        offer_id = request.form.get("offer_id", "")
+        if not (offer_id.isdigit() and int(offer_id) <= MAX_ID):
+            form.form_errors.append(_("Not a valid choice."))
+            return None
+        return journeys.update_item(actor, journey_id, item_id, offer_id=int(offer_id))
+
+    swapped, status = submit(form, swap)
+    if swapped is not None:
+        flash(_("The item is swapped."))
+        return redirect(url_for("journey.show", journey_id=journey_id))
+    found = composition.suggest_alternatives(actor, journey_id, item_id)
+    offers_by_id(candidate.id for candidate, _price in found)  # their texts, in one query
+    rows = [{"offer": candidate, "title": offer_title(candidate), "price": converted}
+            for candidate, converted in found]
+    return render_template("patient/alternatives.html", journey=journey, item=item,
+                           current_title=offer_title(item.offer), alternatives=rows,
+                           form=form), status

@@ -1,0 +1,175 @@
+"""The catalogue as a patient finds it: the search, a member's page, an offer's page
+(add it to a journey) and a package's page (start a journey from it)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from journey.builder.services import journeys, templates
+from journey.core.accounts.auth import current_actor
+from journey.core.errors import DomainError
+from journey.core.i18n import content_language
+from journey.core.money import Money
+from journey.core.types import MAX_ID, today_in
+from journey.pages.common import (
+    apply_domain_error,
+    available_currencies,
+    chosen_currency,
+    convert_for_reader,
+    language_name,
+    page_locale,
+    submit,
+)
+from journey.pages.forms import (
+    SEARCH_PAGE_SIZE,
+    AddItemForm,
+    SearchForm,
+    StartFromPackageForm,
+    as_choices,
+)
+from journey.pages.patient.journey import (
+    editable_journeys,
+    open_from_trip,
+    trip_choices,
+)
+from journey.pages.rows import journey_titles, offers_by_id
+from providers.models import ChainLink, ConfirmationMode, MemberKind
+from providers.services import members, offers
+from providers.services.offers import offer_text, price_for
+from providers.services.search import SearchQuery, search_offers
+
+bp = Blueprint("catalogue", __name__)
+
+
+def _minor(value, currency: str) -> int | None:
+    if value is None:
+        return None
+    return Money.from_decimal(value, currency).amount
+
+
+@bp.get("/catalogue")
+def search():
+    args = MultiDict(request.args)
+    args.setdefault("currency", chosen_currency())
+    form = SearchForm(args)
+    currencies = available_currencies()
+    if args["currency"] not in currencies:
+        currencies = [*currencies, args["currency"]]
+    form.currency.choices = as_choices((code, code) for code in currencies)
+    if not form.validate():
+        return render_template("patient/catalogue.html", form=form, result=None), 422
+    currency = form.currency.data
+    try:
+        result = search_offers(SearchQuery(
+            language=content_language(), currency=currency,
+            chain_link=ChainLink(form.chain_link.data) if form.chain_link.data else None,
+            city=form.city.data or None,
+            member_kind=MemberKind(form.member_kind.data) if form.member_kind.data else None,
+            text=form.q.data or None,
+            price_min=_minor(form.price_min.data, currency),
+            price_max=_minor(form.price_max.data, currency),
+            start=form.start.data, end=form.end.data,
+            quantity=form.quantity.data or 1, sort=form.sort.data,
+            page=form.page.data or 1, per_page=SEARCH_PAGE_SIZE))
+    except DomainError as error:
+        apply_domain_error(form, error)
+        return render_template("patient/catalogue.html", form=form, result=None), 422
+    return render_template("patient/catalogue.html", form=form, result=result)
+
+
+@bp.get(f"/catalogue/members/<int(max={MAX_ID}):provider_id>")
+def member(provider_id: int):
+    actor = current_actor()
+    provider = members.get_member(actor, provider_id)
+    language = content_language()
+    _desc_language, description = members.member_description(provider, language)
+    found = offers.list_member_offers(actor, provider.id)
+    offers_by_id((offer.id for offer in found), with_prices=True)  # not one query each
+    today = today_in()
+    rows = []
+    for offer in found:
+        _text_language, text = offer_text(offer, language)
+        price = price_for(offer, today)
+        rows.append({"offer": offer, "text": text, "price": price,
+                     "converted": convert_for_reader(price)})
+    return render_template("patient/member.html", provider=provider, description=description,
+                           offers=rows, language_name=language_name)
+
+
+def _journey_for_new_item(actor, choice: str, start_on: date) -> int:
+    if choice == "new":
+        journey = journeys.open_journey(actor, language=page_locale(),
+                                        currency=chosen_currency(), arrival_on=start_on)
+        return journey.id
+    return int(choice)
+
+
+@bp.route(f"/catalogue/offers/<int(max={MAX_ID}):offer_id>", methods=["GET", "POST"])
+def offer(offer_id: int):
+    actor = current_actor()
+    item = offers.get_offer(actor, offer_id)
+    _text_language, text = offer_text(item, content_language())
+    today = today_in()
+    price = price_for(item, today)
+    form = AddItemForm()
+    choices = editable_journeys(actor)
+    titles = journey_titles(choices)
+    form.journey_id.choices = as_choices([*((str(j.id), titles[j.id]) for j in choices),
+                                          ("new", _("A new journey"))])
+    if request.method == "GET":
+        form.start_on.data = today + timedelta(days=max(item.lead_time_days, 14))
+        form.days.data = max(1, item.duration_value)
+        form.quantity.data = max(1, item.min_quantity)
+    if request.method == "POST" and actor is None:
+        return redirect(url_for("accounts.login", next=request.path))
+
+    def add() -> int:
+        journey_id = _journey_for_new_item(actor, form.journey_id.data, form.start_on.data)
+        journeys.add_item(actor, journey_id, offer_id=item.id, start_on=form.start_on.data,
+                          days=form.days.data, quantity=form.quantity.data)
+        return journey_id
+
+    journey_id, status = submit(form, add)
+    if journey_id is not None:
+        flash(_("Added to your journey."))
+        return redirect(url_for("journey.show", journey_id=journey_id))
+    return render_template(
+        "patient/offer.html", offer=item, text=text, price=price,
+        converted=convert_for_reader(price), form=form,
+        instant=item.confirmation_mode == ConfirmationMode.INSTANT), status
+
+
+@bp.route(f"/catalogue/packages/<int(max={MAX_ID}):template_id>", methods=["GET", "POST"])
+def package(template_id: int):
+    actor = current_actor()
+    template = templates.get_template(actor, template_id, published_only=True)
+    _language, text = templates.template_text(template, content_language())
+    found = offers_by_id(link.default_offer_id for link in template.links)
+    links = []
+    for link in template.links:
+        default = found[link.default_offer_id]
+        _offer_language, default_text = offer_text(default, content_language())
+        links.append({"link": link, "offer": default, "text": default_text})
+    form = StartFromPackageForm()
+    trip_choices(form)
+    if request.method == "GET":
+        form.arrival_on.data = today_in() + timedelta(days=45)
+        form.currency.data = chosen_currency()
+    if request.method == "POST" and actor is None:
+        return redirect(url_for("accounts.login", next=request.path))
+
+    def start():
+        journey = open_from_trip(actor, form)
+        journeys.apply_template(actor, journey.id, template.id, arrival_on=form.arrival_on.data)
+        return journey
+
+    journey, status = submit(form, start)
+    if journey is not None:
+        flash(_("Your journey is started from the package. Plan the dates next."))
+        return redirect(url_for("journey.show", journey_id=journey.id))
+    return render_template("patient/package.html", template=template, text=text, links=links,
+                           form=form), status

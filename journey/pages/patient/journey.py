@@ -1,0 +1,261 @@
+"""The patient's journeys: the list, and one journey as the package builder while it
+may change (the day-by-day timeline with its rules, the planner, the trip's details,
+starting over from a package), then with its booking.
+
+Each view parses a form, calls the same service as the API (which checks who may do
+what) and renders; a domain error is shown beside the fields, translated, with a 4xx
+status so that the request's transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from bookings.models import BookingStatus
+from journey.builder.models import JourneyStatus
+from journey.builder.services import checkout, composition, journeys, templates
+from journey.builder.services.journeys import EDITABLE
+from journey.core.accounts.auth import current_actor
+from journey.core.accounts.models import Role
+from journey.core.i18n import content_language
+from journey.core.types import MAX_ID
+from journey.pages.common import (
+    available_currencies,
+    chosen_currency,
+    login_required,
+    page_locale,
+    submit,
+)
+from journey.pages.forms import (
+    ActionForm,
+    ApplyTemplateForm,
+    ItemForm,
+    PlanForm,
+    TripDetailsForm,
+    TripForm,
+    as_choices,
+    country_choices,
+)
+from journey.pages.patient.booking import booking_actions
+from journey.pages.rows import journey_title, journey_titles, line_rows, offer_title
+from providers.models import DurationUnit
+
+JOURNEY = f"/my/journeys/<int(max={MAX_ID}):journey_id>"
+ITEM = f"{JOURNEY}/items/<int(max={MAX_ID}):item_id>"
+
+bp = Blueprint("journey", __name__)
+
+
+def trip_choices(form) -> None:
+    """The choices of a :class:`TripForm`: countries in the reader's language, and the
+    currencies the stored rates reach."""
+    form.nationality.choices = country_choices(page_locale(), empty=_("Choose a country"))
+    form.currency.choices = as_choices((code, code) for code in available_currencies())
+
+
+def open_from_trip(actor, form):
+    """A journey opened with a :class:`TripForm`'s party, arrival and currency."""
+    return journeys.open_journey(
+        actor, arrival_on=form.arrival_on.data, adults=form.adults.data,
+        children=form.children.data, nationality=form.nationality.data or None,
+        currency=form.currency.data, language=page_locale())
+
+
+def editable_journeys(actor) -> list:
+    """The patient's journeys an offer may still be added to."""
+    if actor is None or actor.role != Role.PATIENT:
+        return []
+    items, _total = journeys.list_journeys(actor, per_page=50)
+    return [journey for journey in items if journey.status in EDITABLE]
+
+
+@bp.route("/my/journeys", methods=["GET", "POST"])
+@login_required
+def index():
+    actor = current_actor()
+    form = TripForm()
+    trip_choices(form)
+    if request.method == "GET":
+        form.currency.data = chosen_currency()
+    journey, status = submit(form, lambda: open_from_trip(actor, form))
+    if journey is not None:
+        flash(_("Your journey is open. Add offers from the catalogue or a package."))
+        return redirect(url_for("journey.show", journey_id=journey.id))
+    items, total = journeys.list_journeys(actor, per_page=50)
+    return render_template("patient/journeys.html", journeys=items, total=total, form=form,
+                           titles=journey_titles(items)), status
+
+
+def template_choices(actor) -> list[tuple[str, str]]:
+    choices = []
+    for template in templates.list_templates(actor):
+        _language, text = templates.template_text(template, content_language())
+        choices.append((str(template.id), text.name if text else f"#{template.id}"))
+    return choices
+
+
+def _next_step(journey, booking, latest_quote) -> str:
+    status = journey.status
+    if status == JourneyStatus.CANCELLED:
+        return _("This journey is cancelled.")
+    if booking is not None:
+        if booking.status == BookingStatus.PENDING_PAYMENT:
+            return _("We are waiting for your card to be authorised.")
+        if booking.status == BookingStatus.AUTHORISED:
+            return _("Your card is authorised, not charged. Members who confirm at once "
+                     "have confirmed; the others answer within their deadline. Your card is "
+                     "charged once every member has confirmed.")
+        if booking.status == BookingStatus.CONFIRMED or status == JourneyStatus.CONFIRMED:
+            return _("Every member has confirmed. Your coordinator will send the details "
+                     "of your arrival.")
+        if booking.status in (BookingStatus.EXPIRED, BookingStatus.FAILED,
+                              BookingStatus.CANCELLED):
+            return _("The booking did not go through. Ask for a new quote to try again.")
+    if status == JourneyStatus.DRAFT:
+        if latest_quote is None:
+            return _("Add the offers you need, plan the dates, then ask for a quote.")
+        return _("The package has changed since the last quote: ask for a new one.")
+    if status == JourneyStatus.QUOTED:
+        return _("Read the quote and accept it.")
+    if status == JourneyStatus.ACCEPTED:
+        return _("Pay the amount due now to book every item.")
+    return _("Your coordinator will be in touch.")
+
+
+def _timeline(journey, violations) -> tuple[list[dict], list]:
+    """The journey's items day by day, each with the rules it breaks; and the rules no
+    single item breaks."""
+    by_item: dict[str, list] = {}
+    general = []
+    for violation in violations:
+        (by_item.setdefault(violation.item_key, []) if violation.item_key else general).append(
+            violation)
+    timeline = []
+    for item in journey.items:
+        nightly = item.offer.duration_unit == DurationUnit.NIGHTS
+        timeline.append({
+            "item": item, "title": offer_title(item.offer), "nightly": nightly,
+            "last": item.start_on + timedelta(days=item.days if nightly else item.days - 1),
+            "violations": by_item.get(str(item.id), []),
+            "form": ItemForm(formdata=None, obj=item, prefix=f"item{item.id}")})
+    return timeline, general
+
+
+def journey_page(journey_id: int, *, status: int = 200, forms: dict | None = None,
+                 plan_reasons=None, errors: list[str] | None = None):
+    """The journey: the builder while it may change, its booking afterwards. ``forms``
+    are the submitted forms to show again with their errors."""
+    actor = current_actor()
+    journey = journeys.get_journey(actor, journey_id)
+    journeys.load_items(journey)
+    editable = journey.status in EDITABLE
+    violations = (composition.journey_violations(journey, language=content_language())
+                  if editable and journey.items else [])
+    timeline, general = _timeline(journey, violations)
+    forms = forms or {}
+    details = forms.get("details") or TripDetailsForm(formdata=None, obj=journey,
+                                                      prefix="details")
+    trip_choices(details)
+    plan = forms.get("plan") or PlanForm(formdata=None, prefix="plan",
+                                         arrival_on=journey.arrival_on)
+    apply = forms.get("apply") or ApplyTemplateForm(formdata=None, prefix="apply",
+                                                    arrival_on=journey.arrival_on)
+    apply.template_id.choices = as_choices(template_choices(actor))
+    if "item" in forms:
+        item_id, item_form = forms["item"]
+        for row in timeline:
+            if row["item"].id == item_id:
+                row["form"] = item_form
+    bookings = checkout.journey_bookings(actor, journey.id)
+    booking = bookings[0][1] if bookings else None
+    latest = journey.quotes[-1] if journey.quotes else None
+    return render_template(
+        "patient/journey.html", journey=journey, editable=editable, timeline=timeline,
+        general_violations=general, blocking=any(v.blocking for v in violations),
+        details_form=details, plan_form=plan, apply_form=apply, action_form=ActionForm(),
+        plan_reasons=plan_reasons or [], errors=errors or [], booking=booking,
+        booking_quote=bookings[0][0] if bookings else None, latest_quote=latest,
+        next_step=_next_step(journey, booking, latest), title=journey_title(journey),
+        lines=line_rows(booking.lines) if booking is not None else [],
+        actions=booking_actions(actor, booking)), status
+
+
+@bp.get(JOURNEY)
+@login_required
+def show(journey_id: int):
+    return journey_page(journey_id)
+
+
+def _change(journey_id: int, form, forms: dict, done: str, action):
+    """Submit one of the journey page's forms to ``action``: back to the journey with
+    ``done`` flashed, or the page again showing ``forms`` with their errors."""
+    result, status = submit(form, action)
+    if result is None:
+        return journey_page(journey_id, status=status, forms=forms)
+    flash(done)
+    return redirect(url_for("journey.show", journey_id=journey_id))
+
+
+@bp.post(f"{JOURNEY}/details")
+@login_required
+def details(journey_id: int):
+    form = TripDetailsForm(prefix="details")
+    trip_choices(form)
+    return _change(
+        journey_id, form, {"details": form}, _("The trip details are saved."),
+        lambda: journeys.update_journey(
+            current_actor(), journey_id, arrival_on=form.arrival_on.data,
+            departure_on=form.departure_on.data, adults=form.adults.data,
+            children=form.children.data, nationality=form.nationality.data or None,
+            currency=form.currency.data))
+
+
+@bp.post(f"{JOURNEY}/plan")
+@login_required
+def plan(journey_id: int):
+    form = PlanForm(prefix="plan")
+    planned, status = submit(form, lambda: composition.plan_journey(
+        current_actor(), journey_id, arrival_on=form.arrival_on.data,
+        treatment_start=form.treatment_start.data))
+    reasons = planned[1] if planned is not None else []
+    if planned is None or reasons:
+        return journey_page(journey_id, status=422 if reasons else status,
+                            forms={"plan": form}, plan_reasons=reasons)
+    flash(_("Your dates are planned."))
+    return redirect(url_for("journey.show", journey_id=journey_id))
+
+
+@bp.post(f"{JOURNEY}/apply-template")
+@login_required
+def apply_template(journey_id: int):
+    form = ApplyTemplateForm(prefix="apply")
+    form.template_id.choices = as_choices(template_choices(current_actor()))
+    return _change(
+        journey_id, form, {"apply": form}, _("The package is applied. Plan the dates next."),
+        lambda: journeys.apply_template(current_actor(), journey_id, int(form.template_id.data),
+                                        arrival_on=form.arrival_on.data))
+
+
+@bp.post(ITEM)
+@login_required
+def change_item(journey_id: int, item_id: int):
+    form = ItemForm(prefix=f"item{item_id}")
+    return _change(
+        journey_id, form, {"item": (item_id, form)}, _("The item is changed."),
+        lambda: journeys.update_item(current_actor(), journey_id, item_id,
+                                     start_on=form.start_on.data, days=form.days.data,
+                                     quantity=form.quantity.data))
+
+
+@bp.post(f"{ITEM}/remove")
+@login_required
+def remove_item(journey_id: int, item_id: int):
+    form = ActionForm()
+    if not form.validate():
+        return journey_page(journey_id, status=400, errors=form.form_errors)
+    journeys.remove_item(current_actor(), journey_id, item_id)
+    flash(_("The item is removed."))
+    return redirect(url_for("journey.show", journey_id=journey_id))
