@@ -2,7 +2,9 @@
 
 Interface strings go through Babel catalogs (``translations/``). Member content is
 stored per language; :func:`fallback_chain` gives the order in which a text is looked
-for: the requested language, its base language, the member's default, then English.
+for: the requested language, its base language, the other languages the reader reads
+(their ``Accept-Language``, in its order), English, then the member's default. A
+Norwegian reader never gets Lithuanian while an English text exists.
 """
 
 from __future__ import annotations
@@ -33,11 +35,29 @@ def base_language(language: str) -> str:
     return language.split("_", 1)[0]
 
 
-def fallback_chain(requested: str | None, member_default: str | None = None) -> list[str]:
-    """The languages to try, best first, without repeats."""
+def reader_languages() -> list[str]:
+    """The languages this request's reader reads, best first (``Accept-Language``, each
+    followed by its base language); none outside a request."""
+    if not has_request_context():
+        return []
+    found: list[str] = []
+    for value, _quality in request.accept_languages:
+        language = normalize_language(value) if value != "*" else None
+        for candidate in (language, language and base_language(language)):
+            if candidate and candidate not in found:
+                found.append(candidate)
+    return found[:10]
+
+
+def fallback_chain(requested: str | None, member_default: str | None = None,
+                   readers: Iterable[str] | None = None) -> list[str]:
+    """The languages to try, best first, without repeats: ``requested``, its base
+    language, the ``readers`` languages (by default the request's), English, and the
+    member's default last."""
     chain: list[str] = []
-    for candidate in (requested, requested and base_language(requested), member_default,
-                      FALLBACK_LANGUAGE):
+    others = reader_languages() if readers is None else list(readers)
+    for candidate in (requested, requested and base_language(requested), *others,
+                      FALLBACK_LANGUAGE, member_default):
         if candidate and candidate not in chain:
             chain.append(candidate)
     return chain

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from babel.numbers import format_percent
 from flask import Blueprint
+from markupsafe import Markup, escape
 
 from journey.pages.common import page_locale, page_url, show_minor, show_money
 from journey.pages.forms import language_choices
@@ -24,6 +25,16 @@ def page_helpers() -> dict:
 
 
 bp.add_app_template_global(page_url)  # for the pager macro (_pager.html)
+
+
+@bp.app_template_global()
+def served(language: str | None) -> Markup:
+    """The attributes that mark member content with the language it was served in (the
+    fallback chain may give another than the page's) and let the browser find its
+    direction: `` lang="lt" dir="auto"``."""
+    if not language:
+        return Markup(' dir="auto"')
+    return Markup(' lang="{}" dir="auto"').format(escape(language.replace("_", "-")))
 
 
 @bp.app_template_filter("percent")

@@ -43,8 +43,8 @@ def check_language(value: str, field: str = "language") -> str:
 def text_in(texts: Mapping[str, T], language: str | None,
             provider=None) -> tuple[str | None, T | None]:
     """A member's content (``texts`` by language) for a reader of ``language``, along the
-    catalogue's fallback chain: that language, its base language, the ``provider``'s
-    default language, English, then any. Returns ``(language, text)``; ``(None, None)``
-    when there is no text at all."""
+    catalogue's fallback chain: that language, its base language, the other languages
+    the reader reads, English, the ``provider``'s default language, then any. Returns
+    ``(language, text)``; ``(None, None)`` when there is no text at all."""
     default = provider.default_language if provider is not None else None
     return pick(texts, fallback_chain(language, default))

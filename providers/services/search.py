@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from journey.core.errors import InvalidInput
 from journey.core.extensions import db
-from journey.core.i18n import base_language
+from journey.core.i18n import fallback_chain
 from journey.core.money import Money, convert_minor
 from journey.core.types import today_in, utcnow
 from providers.models import (
@@ -136,17 +136,16 @@ def _rate_factor_expr(currency_column, rates: dict[str, Rate]):
 
 def _title_expr(language: str):
     """The offer's title along the fallback chain, lower-cased, as a SQL expression:
-    requested language, its base, the member's default, English, then any."""
+    requested language, its base, the reader's other languages, English, the member's
+    default, then any."""
 
     def title_in(language_expr):
         return (select(func.lower(OfferText.title))
                 .where(OfferText.offer_id == Offer.id, OfferText.language == language_expr)
                 .limit(1).correlate(Offer).scalar_subquery())
 
-    candidates = [title_in(lang) for lang in dict.fromkeys(
-        [language, base_language(language)])]
+    candidates = [title_in(lang) for lang in fallback_chain(language)[:6]]
     candidates.append(title_in(Provider.default_language).correlate(Offer, Provider))
-    candidates.append(title_in("en"))
     candidates.append(select(func.min(func.lower(OfferText.title)))
                       .where(OfferText.offer_id == Offer.id).correlate(Offer)
                       .scalar_subquery())
@@ -180,7 +179,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
         conditions.append(Offer.provider_id == query.provider_id)
     if query.text and query.text.strip():
         pattern = "%" + _escape_like(query.text.strip().lower()) + "%"
-        languages = {query.language, base_language(query.language), "en"}
+        languages = set(fallback_chain(query.language))
         conditions.append(exists().where(
             OfferText.offer_id == Offer.id,
             or_(OfferText.language.in_(languages),
@@ -253,7 +252,7 @@ def _texts_for(offer_ids: list[int], language: str,
         return {}
     columns = (OfferText.offer_id, OfferText.language, OfferText.title,
                func.substr(OfferText.description, 1, SUMMARY_LENGTH).label("summary"))
-    languages = {language, base_language(language), "en", *member_defaults}
+    languages = {*fallback_chain(language), *member_defaults}
     found: dict[int, dict[str, HitText]] = {}
 
     def collect(condition):

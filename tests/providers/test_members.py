@@ -38,7 +38,7 @@ def test_coordinator_admits_a_member_as_pending(client, make, coordinator):
     public = client.get(f"/api/v1/members/{body['id']}?lang=en").json
     assert public["description"] == "A sanatorium on the Nemunas"
     assert client.get(f"/api/v1/members/{body['id']}?lang=de").json["description_language"] \
-        == "lt"
+        == "en"  # English before the member's default
     assert client.get("/api/v1/members?city=DRUSKININKAI").json["total"] == 1
 
 
@@ -100,14 +100,17 @@ def test_reference_lists_are_translated(client):
 
 def test_a_description_along_the_fallback_chain(make):
     """The member page and the API pick the description the same way: the reader's
-    language, its base language, the member's default, English, then any."""
+    language, its base language, English, the member's default, then any."""
     from providers.services.common import text_in
     from providers.services.members import member_description
 
     member = make.member(default_language="lt",
                          descriptions={"lt": "Klinika", "en": "A clinic", "ru": "Клиника"})
     assert member_description(member, "ru_RU") == ("ru", "Клиника")
-    assert member_description(member, "de") == ("lt", "Klinika")
+    assert member_description(member, "de") == ("en", "A clinic")
+    lithuanian_only = make.member(default_language="lt", descriptions={"lt": "Klinika",
+                                                                       "ru": "Клиника"})
+    assert member_description(lithuanian_only, "de") == ("lt", "Klinika")
     assert member_description(make.member(descriptions={"sv": "En klinik"}), "de") == \
         ("sv", "En klinik")
     assert member_description(make.member(), "en") == (None, None)

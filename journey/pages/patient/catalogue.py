@@ -86,18 +86,19 @@ def member(provider_id: int):
     actor = current_actor()
     provider = members.get_member(actor, provider_id)
     language = content_language()
-    _desc_language, description = members.member_description(provider, language)
+    description_language, description = members.member_description(provider, language)
     found = offers.list_member_offers(actor, provider.id)
     offers_by_id((offer.id for offer in found), with_prices=True)  # not one query each
     today = today_in()
     rows = []
     for offer in found:
-        _text_language, text = offer_text(offer, language)
+        text_language, text = offer_text(offer, language)
         price = price_for(offer, today)
-        rows.append({"offer": offer, "text": text, "price": price,
+        rows.append({"offer": offer, "text": text, "language": text_language, "price": price,
                      "converted": convert_for_reader(price)})
     return render_template("patient/member.html", provider=provider, description=description,
-                           offers=rows, language_name=language_name)
+                           description_language=description_language, offers=rows,
+                           language_name=language_name)
 
 
 def _journey_for_new_item(actor, choice: str, start_on: date) -> int:
@@ -112,7 +113,7 @@ def _journey_for_new_item(actor, choice: str, start_on: date) -> int:
 def offer(offer_id: int):
     actor = current_actor()
     item = offers.get_offer(actor, offer_id)
-    _text_language, text = offer_text(item, content_language())
+    text_language, text = offer_text(item, content_language())
     today = today_in()
     price = price_for(item, today)
     form = AddItemForm()
@@ -138,7 +139,7 @@ def offer(offer_id: int):
         flash(_("Added to your journey."))
         return redirect(url_for("journey.show", journey_id=journey_id))
     return render_template(
-        "patient/offer.html", offer=item, text=text, price=price,
+        "patient/offer.html", offer=item, text=text, text_language=text_language, price=price,
         converted=convert_for_reader(price), form=form,
         instant=item.confirmation_mode == ConfirmationMode.INSTANT), status
 
@@ -147,13 +148,14 @@ def offer(offer_id: int):
 def package(template_id: int):
     actor = current_actor()
     template = templates.get_template(actor, template_id, published_only=True)
-    _language, text = templates.template_text(template, content_language())
+    text_language, text = templates.template_text(template, content_language())
     found = offers_by_id(link.default_offer_id for link in template.links)
     links = []
     for link in template.links:
         default = found[link.default_offer_id]
-        _offer_language, default_text = offer_text(default, content_language())
-        links.append({"link": link, "offer": default, "text": default_text})
+        offer_language, default_text = offer_text(default, content_language())
+        links.append({"link": link, "offer": default, "text": default_text,
+                      "language": offer_language})
     form = StartFromPackageForm()
     trip_choices(form)
     if request.method == "GET":
@@ -171,5 +173,5 @@ def package(template_id: int):
     if journey is not None:
         flash(_("Your journey is started from the package. Plan the dates next."))
         return redirect(url_for("journey.show", journey_id=journey.id))
-    return render_template("patient/package.html", template=template, text=text, links=links,
-                           form=form), status
+    return render_template("patient/package.html", template=template, text=text,
+                           text_language=text_language, links=links, form=form), status

@@ -3,14 +3,22 @@ import pytest
 from journey.core.i18n import fallback_chain, normalize_language, pick
 
 
-@pytest.mark.parametrize("requested, member, expected", [
-    ("pt_BR", "lt", ["pt_BR", "pt", "lt", "en"]),
-    ("de", "lt", ["de", "lt", "en"]),
-    ("en", "en", ["en"]),
-    (None, "lt", ["lt", "en"]),
+@pytest.mark.parametrize("requested, member, readers, expected", [
+    ("pt_BR", "lt", [], ["pt_BR", "pt", "en", "lt"]),
+    ("de", "lt", [], ["de", "en", "lt"]),
+    ("en", "en", [], ["en"]),
+    (None, "lt", [], ["en", "lt"]),
+    # DESIGN: requested, its base, the reader's other languages in order, English, member
+    ("nb", "lt", ["nb", "sv", "de"], ["nb", "sv", "de", "en", "lt"]),
+    ("ar", "lt", ["ar", "fr_CH", "fr"], ["ar", "fr_CH", "fr", "en", "lt"]),
 ])
-def test_fallback_chain(requested, member, expected):
-    assert fallback_chain(requested, member) == expected
+def test_fallback_chain(requested, member, readers, expected):
+    assert fallback_chain(requested, member, readers) == expected
+
+
+def test_the_readers_languages_come_from_accept_language(app):
+    with app.test_request_context(headers={"Accept-Language": "nb-NO, sv;q=0.8, *;q=0.1"}):
+        assert fallback_chain("nb_NO", "lt") == ["nb_NO", "nb", "sv", "en", "lt"]
 
 
 def test_pick_follows_the_chain_and_says_which_language_it_found():
@@ -42,9 +50,10 @@ def offer_in_lt_and_en(make):
 @pytest.mark.parametrize("query, headers, title, language", [
     ("?lang=en", {}, "Knee replacement", "en"),
     ("?lang=pt-BR", {}, "Prótese do joelho", "pt"),  # base language
-    ("?lang=de", {}, "Kelio sąnario endoprotezavimas", "lt"),  # the member's default
+    ("?lang=de", {}, "Knee replacement", "en"),  # English before the member's default
     ("", {"Accept-Language": "pt-BR,pt;q=0.9"}, "Prótese do joelho", "pt"),
-    ("", {"Accept-Language": "fr-CH, fr;q=0.9"}, "Kelio sąnario endoprotezavimas", "lt"),
+    ("", {"Accept-Language": "fr-CH, fr;q=0.9"}, "Knee replacement", "en"),
+    ("", {"Accept-Language": "de, pt;q=0.5"}, "Prótese do joelho", "pt"),  # reads pt too
     ("", {"Accept-Language": "en-GB,en;q=0.8"}, "Knee replacement", "en"),
 ])
 def test_offer_texts_fall_back(client, offer_in_lt_and_en, query, headers, title, language):
@@ -81,3 +90,19 @@ def test_the_clusters_languages_are_the_interface_languages(client, make):
     assert 'lang="en"' in page
     assert 'value="lt"' in page and 'value="de"' not in page
     assert 'lang="lt"' in client.get("/?lang=lt").get_data(as_text=True)
+
+
+def test_a_norwegian_never_reads_lithuanian_while_english_exists(client, make):
+    member = make.member(default_language="lt")
+    offer = make.offer(member, texts={"lt": {"title": "Dvivietis kambarys"},
+                                      "en": {"title": "Double room"}})
+    answer = client.get(f"/api/v1/offers/{offer.id}", headers={"Accept-Language": "nb-NO"})
+    assert (answer.json["title"], answer.json["language"]) == ("Double room", "en")
+
+
+def test_the_member_default_when_nothing_else_exists(client, make):
+    member = make.member(default_language="lt")
+    offer = make.offer(member, texts={"lt": {"title": "Dvivietis kambarys"},
+                                      "ru": {"title": "Двухместный номер"}})
+    answer = client.get(f"/api/v1/offers/{offer.id}?lang=nb")
+    assert answer.json["language"] == "lt"
