@@ -12,6 +12,8 @@ by the lower-case names of the mappings here.
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from bookings.models import (
@@ -30,6 +32,7 @@ from providers.models import (
     PRICE_UNIT_TITLES,
     CapacityUnit,
     ConfirmationMode,
+    DurationUnit,
     MemberStatus,
     OfferStatus,
 )
@@ -176,8 +179,22 @@ def state_title(subject: str, value: str | None) -> str:
     return value
 
 
-#: What every template may use: each mapping by its name in lower case, and the two
-#: functions of the audit trail.
+def duration_text(value: int, unit) -> str:
+    """An offer's duration with the plural form the reader's language needs for
+    ``value`` ("1 night", "3 nights"; Lithuanian and Arabic have more forms)."""
+    translations = get_translations()
+    if unit == DurationUnit.NIGHTS:
+        text = translations.ngettext("%(num)s night", "%(num)s nights", value)
+    elif unit == DurationUnit.SESSIONS:
+        text = translations.ngettext("%(num)s session", "%(num)s sessions", value)
+    else:
+        text = translations.ngettext("%(num)s day", "%(num)s days", value)
+    # The number as the reader's locale writes it ("1.000" in German).
+    return text % {"num": format_decimal(value, locale=str(get_locale() or "en"))}
+
+
+#: What every template may use: each mapping by its name in lower case, and the
+#: functions of the audit trail and of durations.
 TEMPLATE_TITLES = {
     "chain_link_titles": CHAIN_LINK_TITLES,
     "member_kind_titles": MEMBER_KIND_TITLES,
@@ -204,4 +221,5 @@ TEMPLATE_TITLES = {
     "state_titles": STATE_TITLES,
     "state_title": state_title,
     "actor_title": actor_title,
+    "duration_text": duration_text,
 }

@@ -76,3 +76,19 @@ def test_one_reason_form():
     defined = [str(path.relative_to(PAGES)) for path in sorted(PAGES.rglob("*.py"))
                if "\nclass ReasonForm(" in path.read_text(encoding="utf-8")]
     assert defined == ["forms.py"]
+
+
+@pytest.mark.parametrize(("lang", "value", "unit", "expected"), [
+    ("en", 1, "nights", "1 night"), ("en", 3, "nights", "3 nights"),
+    ("nb", 1, "days", "1 dag"), ("nb", 2, "days", "2 dager"),
+    ("lt", 21, "nights", "21 naktis"), ("lt", 3, "nights", "3 naktys"),
+    ("lt", 11, "nights", "11 naktų"), ("ru", 2, "sessions", "2 сеанса"),
+    ("ar", 2, "nights", "2 ليلتان"), ("de", 1000, "days", "1.000 Tage"),
+])
+def test_durations_take_the_plural_form_of_the_readers_language(app, lang, value, unit,
+                                                                 expected):
+    from journey.pages.titles import duration_text
+    from providers.models import DurationUnit
+
+    with app.test_request_context(f"/?lang={lang}"):
+        assert duration_text(value, DurationUnit(unit)) == expected
