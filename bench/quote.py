@@ -69,7 +69,7 @@ from bench.catalogue import (
     write_results,
 )
 from bench.explain import print_plans, print_statements, recorded_statements
-from bookings.availability import Line, line_available
+from bookings.services.availability import Line, line_available
 from journey.app import create_app
 from journey.builder.models import Journey
 from journey.builder.services.composition import journey_violations

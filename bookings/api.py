@@ -11,8 +11,6 @@ from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from bookings import access, balance, cancellation, confirmation, escalations, settlement
-from bookings.checkout import pay_now
 from bookings.idempotency import IDEMPOTENCY_KEY, answer_once
 from bookings.payments import ConnectGateway, StripeGateway
 from bookings.schemas import (
@@ -35,6 +33,8 @@ from bookings.schemas import (
     StatementQuerySchema,
     StatementSchema,
 )
+from bookings.services import access, balance, cancellation, confirmation, escalations, settlement
+from bookings.services.checkout import pay_now
 from bookings.webhooks import handle_stripe_event
 from journey.core.accounts.auth import current_actor, public
 from journey.core.api import Blueprint

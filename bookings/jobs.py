@@ -8,15 +8,15 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bookings.access import lock_booking
-from bookings.audit import move
-from bookings.balance import send_balance_reminders
-from bookings.cancellation import retry_refunds
-from bookings.confirmation import chase_deadlines
-from bookings.holds import release_holds
 from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
 from bookings.payments import GatewayError, StripeGateway
-from bookings.saga import OPEN_PAYMENT, advance_all, apply_intent
+from bookings.services.access import lock_booking
+from bookings.services.audit import move
+from bookings.services.balance import send_balance_reminders
+from bookings.services.cancellation import retry_refunds
+from bookings.services.confirmation import chase_deadlines
+from bookings.services.holds import release_holds
+from bookings.services.saga import OPEN_PAYMENT, advance_all, apply_intent
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import why

@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields
 
 from bookings.models import EscalationKind
-from bookings.settlement import PERCENT_RULE, is_percent
+from bookings.services.settlement import PERCENT_RULE, is_percent
 from journey.core.reasons import ReasonSchema
 from journey.core.validation import length
 from providers.schemas import DECIMAL_STRING, minor_json

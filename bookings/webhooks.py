@@ -12,10 +12,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bookings.access import lock_booking
 from bookings.models import Payment, ProcessedStripeEvent
 from bookings.payments import InvalidSignature, StripeGateway, verify_webhook
-from bookings.saga import advance, apply_intent
+from bookings.services.access import lock_booking
+from bookings.services.saga import advance, apply_intent
 from journey.core.errors import DomainError
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit

@@ -74,8 +74,8 @@ def configure_database(app: Flask) -> None:
     import journey.core.accounts.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import providers.models  # noqa: F401
-    from bookings.audit import booking_moved
-    from bookings.usage import USAGE_SOURCES
+    from bookings.services.audit import booking_moved
+    from bookings.services.usage import USAGE_SOURCES
     from journey.builder.services.booking_link import follow_booking
     from providers.services.availability import register_usage_sources
 

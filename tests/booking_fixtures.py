@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from bookings import balance, confirmation
 from bookings.models import Booking
 from bookings.payments import StripeGateway
+from bookings.services import balance, confirmation
 from journey.builder.services import checkout, journeys, quotes
 from journey.core.extensions import db
 from providers.services import offers

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from bookings import settlement
+from bookings.services import settlement
 from journey.builder.services import settings as cluster_settings
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_admin

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from bookings import escalations
+from bookings.services import escalations
 from journey.builder.models import JourneyStatus
 from journey.builder.services import board, checkout, journeys
 from journey.core.accounts import services as accounts

@@ -11,8 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bookings import confirmation, settlement
-from bookings.amounts import paid_minor
 from bookings.models import (
     Booking,
     BookingEvent,
@@ -24,7 +22,9 @@ from bookings.models import (
     Refund,
     RefundStatus,
 )
-from bookings.settlement import booking_net_by_member
+from bookings.services import confirmation, settlement
+from bookings.services.amounts import paid_minor
+from bookings.services.settlement import booking_net_by_member
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
 from providers.services import offers

@@ -8,8 +8,6 @@ booking's state instead of repeating the effect."""
 
 import pytest
 
-from bookings import confirmation, settlement
-from bookings.escalations import escalate
 from bookings.models import (
     Booking,
     BookingEvent,
@@ -25,6 +23,8 @@ from bookings.models import (
     Refund,
     RefundStatus,
 )
+from bookings.services import confirmation, settlement
+from bookings.services.escalations import escalate
 from journey.builder.services import checkout as journey_checkout
 from journey.core.extensions import db
 from journey.core.types import utcnow

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bookings.usage import USAGE_SOURCES
+from bookings.services.usage import USAGE_SOURCES
 from providers.services import availability
 
 

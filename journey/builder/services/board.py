@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
-from bookings import access, escalations
 from bookings.models import Booking, Escalation
+from bookings.services import access, escalations
 from journey.builder.models import Journey, JourneyItem, JourneyStatus
 from journey.builder.services.booking_link import journey_of
 from journey.builder.services.checkout import journey_bookings

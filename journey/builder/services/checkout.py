@@ -9,8 +9,11 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import actor_ref, booking_view
-from bookings.checkout import (
+from bookings.idempotency import check_key, request_fingerprint, run_once
+from bookings.models import Booking, BookingStatus, PaymentStatus
+from bookings.payments import StripeGateway
+from bookings.services.access import actor_ref, booking_view
+from bookings.services.checkout import (
     CheckoutLine,
     checkout_ttl,
     next_attempt,
@@ -18,10 +21,7 @@ from bookings.checkout import (
     request_payment,
     start_checkout,
 )
-from bookings.idempotency import check_key, request_fingerprint, run_once
-from bookings.models import Booking, BookingStatus, PaymentStatus
-from bookings.payments import StripeGateway
-from bookings.saga import advance
+from bookings.services.saga import advance
 from journey.builder.models import JourneyStatus, Quote, QuoteLineKind
 from journey.builder.services.journeys import get_journey
 from journey.builder.services.quotes import get_quote, latest_version

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from bookings.availability import Line, line_available
+from bookings.services.availability import Line, line_available
 from journey.builder.models import Journey, JourneyItem
 from journey.builder.plan import LinkSpec, PlanContext, PlanItem, Violation
 from journey.builder.planner import plan_dates

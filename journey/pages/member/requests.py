@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from bookings import confirmation
 from bookings.models import BookingStatus, LineStatus
+from bookings.services import confirmation
 from journey.builder.services import journeys
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_member_access
@@ -37,9 +37,9 @@ def blank_forms():
 
 
 def may_answer(line) -> bool:
-    """Would :func:`bookings.confirmation.accept_line` (or ``decline_line``) take the
+    """Would :func:`bookings.services.confirmation.accept_line` (or ``decline_line``) take the
     member's answer to ``line`` now? (Stands in for
-    ``bookings.confirmation.answer_refusal``.)"""
+    ``bookings.services.confirmation.answer_refusal``.)"""
     return line.status == LineStatus.REQUESTED and line.booking.status == BookingStatus.AUTHORISED
 
 

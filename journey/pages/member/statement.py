@@ -7,7 +7,7 @@ from datetime import date
 
 from flask import Blueprint, render_template, request
 
-from bookings import settlement
+from bookings.services import settlement
 from journey.core.accounts.auth import current_actor
 from journey.pages.member.access import ID, PREFIX, managed_member, member_or_cluster
 from journey.pages.portal import formatting_context

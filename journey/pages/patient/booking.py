@@ -11,11 +11,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from bookings import balance, cancellation, confirmation
-from bookings.access import actor_ref, get_visible_booking, is_customer, patients_booking
-from bookings.amounts import balance_minor
 from bookings.idempotency import request_fingerprint, run_once
 from bookings.models import BookingLine, BookingStatus
+from bookings.services import balance, cancellation, confirmation
+from bookings.services.access import actor_ref, get_visible_booking, is_customer, patients_booking
+from bookings.services.amounts import balance_minor
 from journey.builder.services import composition, journeys
 from journey.builder.services.booking_link import journey_of
 from journey.core.accounts.auth import current_actor
@@ -34,43 +34,43 @@ bp = Blueprint("booking", __name__)
 # Stand-ins, each mirroring the checks of the service named, until that service offers
 # the question itself (see the functions' docstrings).
 
-#: The states :func:`bookings.cancellation.cancel_booking` cancels from.
+#: The states :func:`bookings.services.cancellation.cancel_booking` cancels from.
 _CANCELLABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
                 BookingStatus.ACTION_REQUIRED, BookingStatus.CONFIRMED)
-#: The states in which :func:`bookings.cancellation.cancel_line` refuses every line.
+#: The states in which :func:`bookings.services.cancellation.cancel_line` refuses every line.
 _LINES_FIXED = (BookingStatus.PENDING_PAYMENT, BookingStatus.CANCELLED,
                 BookingStatus.EXPIRED, BookingStatus.FAILED)
 
 
 def _for_patient(actor, booking) -> bool:
-    """:func:`bookings.access.patients_booking`: its patient, or the cluster for them."""
+    """:func:`bookings.services.access.patients_booking`: its patient, or the cluster for them."""
     return is_customer(actor, booking) or is_cluster(actor)
 
 
 def may_cancel_booking(actor, booking) -> bool:
-    """Would :func:`bookings.cancellation.cancel_booking` cancel ``booking`` for
-    ``actor``? (Stands in for ``bookings.cancellation.booking_cancel_refusal``.)"""
+    """Would :func:`bookings.services.cancellation.cancel_booking` cancel ``booking`` for
+    ``actor``? (Stands in for ``bookings.services.cancellation.booking_cancel_refusal``.)"""
     return _for_patient(actor, booking) and booking.status in _CANCELLABLE
 
 
 def may_cancel_line(actor, booking, line) -> bool:
-    """Would :func:`bookings.cancellation.cancel_line` cancel ``line`` for ``actor``
+    """Would :func:`bookings.services.cancellation.cancel_line` cancel ``line`` for ``actor``
     (as the patient or the cluster)? (Stands in for
-    ``bookings.cancellation.line_cancel_refusal``.)"""
+    ``bookings.services.cancellation.line_cancel_refusal``.)"""
     return (_for_patient(actor, booking) and line.active
             and booking.status not in _LINES_FIXED)
 
 
 def may_decide(actor, booking) -> bool:
-    """Would :func:`bookings.confirmation.proceed_without_declined` go on for ``actor``?
-    (Stands in for ``bookings.confirmation.decision_refusal``.)"""
+    """Would :func:`bookings.services.confirmation.proceed_without_declined` go on for ``actor``?
+    (Stands in for ``bookings.services.confirmation.decision_refusal``.)"""
     return _for_patient(actor, booking) and booking.status == BookingStatus.ACTION_REQUIRED
 
 
 def balance_owed(actor, booking) -> Money | None:
-    """What :func:`bookings.balance.pay_balance` would ask ``actor`` to pay now: the
+    """What :func:`bookings.services.balance.pay_balance` would ask ``actor`` to pay now: the
     balance of a confirmed booking, else None. (Stands in for
-    ``bookings.balance.balance_refusal``.)"""
+    ``bookings.services.balance.balance_refusal``.)"""
     if not _for_patient(actor, booking) or booking.status != BookingStatus.CONFIRMED:
         return None
     return Money(balance_minor(booking), booking.currency)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bookings import settlement
+from bookings.services import settlement
 from journey.builder.services.settings import get_settings
 from journey.core.extensions import db
 from providers.models import ExchangeRate, MemberStatus, Provider

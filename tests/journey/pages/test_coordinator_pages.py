@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bookings import confirmation
 from bookings.models import Escalation, EscalationKind
+from bookings.services import confirmation
 from journey.builder.models import JourneyStatus
 from journey.builder.services import journeys
 from journey.builder.services.booking_link import journey_of

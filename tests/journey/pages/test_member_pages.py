@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bookings import settlement
 from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
+from bookings.services import settlement
 from journey.builder.models import Journey
 from journey.core.accounts.models import User
 from journey.core.extensions import db

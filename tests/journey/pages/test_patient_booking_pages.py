@@ -5,8 +5,8 @@ and permissions as the API."""
 import pytest
 from babel.dates import format_date
 
-from bookings import confirmation
 from bookings.models import BookingStatus, LineStatus, PaymentKind, PaymentStatus
+from bookings.services import confirmation
 from journey.builder.services import checkout
 from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db

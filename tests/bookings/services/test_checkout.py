@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from bookings.availability import Line, free_units
 from bookings.models import Booking, BookingEvent, Escalation, Payment, PaymentStatus
+from bookings.services.availability import Line, free_units
 from journey.builder.services import journeys, quotes
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
@@ -195,10 +195,10 @@ def test_a_crash_between_the_payment_row_and_stripe_loses_nothing(stripe_app, ac
     called: no charge exists, and the expiry job ends the booking and frees the units."""
     from datetime import timedelta
 
-    from bookings.checkout import CheckoutLine, start_checkout
     from bookings.jobs import expire_unpaid
     from bookings.models import BookingStatus
     from bookings.payments import StripeGateway
+    from bookings.services.checkout import CheckoutLine, start_checkout
     from journey.core.types import utcnow
 
     world, _quote_id, _headers = accepted
@@ -267,7 +267,7 @@ def test_a_new_hold_counts_the_units_of_authorised_bookings(stripe_app, make):
 
 def test_a_coordinators_payment_link_holds_for_72_hours_until_the_patient_pays(
         stripe_app, client, make, world):
-    from bookings.checkout import pay_now
+    from bookings.services.checkout import pay_now
     from journey.builder.services import checkout as journey_checkout
     from journey.core.types import utcnow
 

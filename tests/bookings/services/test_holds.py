@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bookings.availability import Line, free_units, line_available
-from bookings.holds import MAX_RENEWALS, place_holds, release_holds, renew_holds
 from bookings.models import Hold
+from bookings.services.availability import Line, free_units, line_available
+from bookings.services.holds import MAX_RENEWALS, place_holds, release_holds, renew_holds
 from journey.core.errors import Busy, Conflict
 from journey.core.extensions import db
 from journey.core.types import today_in, utcnow

@@ -10,14 +10,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import (
-    actor_ref,
-    lock_booking,
-    patients_booking,
-)
-from bookings.amounts import reprice
-from bookings.audit import end_line, move
-from bookings.escalations import escalate, notify
 from bookings.models import (
     Booking,
     BookingLine,
@@ -28,7 +20,15 @@ from bookings.models import (
     PaymentStatus,
 )
 from bookings.payments import GatewayError, StripeGateway
-from bookings.saga import advance, deposit_payment
+from bookings.services.access import (
+    actor_ref,
+    lock_booking,
+    patients_booking,
+)
+from bookings.services.amounts import reprice
+from bookings.services.audit import end_line, move
+from bookings.services.escalations import escalate, notify
+from bookings.services.saga import advance, deposit_payment
 from journey.core.accounts.permissions import require_member_access
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db

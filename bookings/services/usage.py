@@ -7,8 +7,8 @@ availability refuses to run before they are registered.
 
 from __future__ import annotations
 
-from bookings.checkout import BookedLineUsage
-from bookings.holds import HOLD_USAGE
+from bookings.services.checkout import BookedLineUsage
+from bookings.services.holds import HOLD_USAGE
 
 #: Unexpired holds, and lines of live bookings (requested or confirmed).
 USAGE_SOURCES = (HOLD_USAGE, BookedLineUsage())

@@ -6,8 +6,6 @@ from datetime import timedelta
 import pytest
 from flask_babel import force_locale
 
-from bookings import amounts, balance, cancellation
-from bookings.availability import Line, free_units
 from bookings.jobs import balance_reminders, reconcile_payments
 from bookings.models import (
     Booking,
@@ -23,7 +21,9 @@ from bookings.models import (
     RefundStatus,
 )
 from bookings.payments import GatewayUnavailable
-from bookings.settlement import booking_net_by_member
+from bookings.services import amounts, balance, cancellation
+from bookings.services.availability import Line, free_units
+from bookings.services.settlement import booking_net_by_member
 from journey.builder.models import JourneyTransition
 from journey.core.errors import Conflict, Forbidden, NotFound
 from journey.core.extensions import db

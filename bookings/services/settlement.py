@@ -19,8 +19,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from bookings.access import actor_ref, lock_booking
-from bookings.audit import move, record
 from bookings.models import (
     Booking,
     BookingLine,
@@ -32,6 +30,8 @@ from bookings.models import (
     PayoutStatus,
 )
 from bookings.payments import GatewayError
+from bookings.services.access import actor_ref, lock_booking
+from bookings.services.audit import move, record
 from journey.core.accounts.permissions import require_admin, require_member_access
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db

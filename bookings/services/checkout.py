@@ -14,14 +14,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
-from bookings.access import (
-    actor_ref,
-    patients_booking,
-)
-from bookings.audit import move, record
-from bookings.availability import Line
-from bookings.escalations import escalate
-from bookings.holds import place_holds, renew_holds
 from bookings.models import (
     Booking,
     BookingLine,
@@ -37,7 +29,15 @@ from bookings.payments import (
     GatewayError,
     StripeGateway,
 )
-from bookings.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
+from bookings.services.access import (
+    actor_ref,
+    patients_booking,
+)
+from bookings.services.audit import move, record
+from bookings.services.availability import Line
+from bookings.services.escalations import escalate
+from bookings.services.holds import place_holds, renew_holds
+from bookings.services.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
 from journey.core.errors import Busy, Conflict, InvalidInput
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit

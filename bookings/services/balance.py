@@ -14,11 +14,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import actor_ref, patients_booking
-from bookings.amounts import balance_minor
-from bookings.audit import move, record
-from bookings.checkout import request_payment
-from bookings.escalations import escalate, notify
 from bookings.models import (
     Booking,
     BookingStatus,
@@ -28,7 +23,12 @@ from bookings.models import (
     PaymentStatus,
 )
 from bookings.payments import GatewayError, StripeGateway
-from bookings.saga import OPEN_PAYMENT, advance
+from bookings.services.access import actor_ref, patients_booking
+from bookings.services.amounts import balance_minor
+from bookings.services.audit import move, record
+from bookings.services.checkout import request_payment
+from bookings.services.escalations import escalate, notify
+from bookings.services.saga import OPEN_PAYMENT, advance
 from journey.core.errors import Conflict
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit

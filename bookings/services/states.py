@@ -1,6 +1,6 @@
 """The booking engine's state machines, one explicit transition table each.
 
-:func:`bookings.audit.move` checks every change of a booking, line, payment, refund or
+:func:`bookings.services.audit.move` checks every change of a booking, line, payment, refund or
 payout against these tables: a move that is not listed raises :class:`IllegalTransition`
 (a 409: the state changed under the caller) and writes nothing. Staying in the same state
 is no move. The tables are the documentation too: read them to know what can happen.

@@ -10,7 +10,7 @@ from datetime import datetime
 from blinker import Namespace
 
 from bookings.models import Booking, BookingEvent, BookingLine, LineEndedBy
-from bookings.states import check_move
+from bookings.services.states import check_move
 from journey.core.extensions import db
 from journey.core.reasons import Why
 
@@ -38,8 +38,8 @@ def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
          reason: Why | str = "") -> bool:
     """Set ``subject_obj.status`` (the booking itself, or one of its lines, payments,
     refunds, payouts) to ``to`` and record it; nothing happens when it is there already.
-    A move that its machine's table (:mod:`bookings.states`) does not list raises
-    :class:`~bookings.states.IllegalTransition` before anything is written."""
+    A move that its machine's table (:mod:`bookings.services.states`) does not list raises
+    :class:`~bookings.services.states.IllegalTransition` before anything is written."""
     old = subject_obj.status
     if old == to:
         return False

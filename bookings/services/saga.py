@@ -15,11 +15,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
-from bookings.access import lock_booking
-from bookings.audit import end_line, move, record
-from bookings.availability import Line
-from bookings.escalations import escalate, notify
-from bookings.holds import lock_capacity_of, release_holds
 from bookings.models import (
     Booking,
     BookingStatus,
@@ -31,7 +26,12 @@ from bookings.models import (
     PaymentStatus,
 )
 from bookings.payments import GatewayError, Intent, StripeGateway
-from bookings.settlement import post_confirmed_lines
+from bookings.services.access import lock_booking
+from bookings.services.audit import end_line, move, record
+from bookings.services.availability import Line
+from bookings.services.escalations import escalate, notify
+from bookings.services.holds import lock_capacity_of, release_holds
+from bookings.services.settlement import post_confirmed_lines
 from journey.core.errors import Conflict
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit

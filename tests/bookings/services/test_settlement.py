@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from bookings import cancellation, settlement
 from bookings.models import LedgerEntry, Payout, PayoutStatus
 from bookings.payments import ConnectGateway
+from bookings.services import cancellation, settlement
 from journey.core.errors import Conflict, Forbidden
 from journey.core.extensions import db
 from tests.booking_fixtures import authorised_booking, confirmed_booking

@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from bookings import confirmation
-from bookings.availability import Line, free_units
 from bookings.jobs import chase_member_deadlines
 from bookings.models import (
     BookingEvent,
@@ -19,6 +17,8 @@ from bookings.models import (
     Notification,
     PaymentStatus,
 )
+from bookings.services import confirmation
+from bookings.services.availability import Line, free_units
 from journey.builder.models import JourneyStatus, Quote
 from journey.core.errors import Conflict, Forbidden, NotFound
 from journey.core.extensions import db
@@ -141,7 +141,7 @@ def test_going_on_without_the_declined_line_captures_only_the_confirmed_part(wor
 
 def test_cancelling_after_a_decline_releases_the_card_and_reopens_the_journey(world,
                                                                               gateway):
-    from bookings.cancellation import cancel_booking
+    from bookings.services.cancellation import cancel_booking
     booking = authorised_booking(world, gateway)
     confirmation.decline_line(world["hotel_staff"], _line(booking, world["room"]).id,
                               "Closed for renovation", gateway=gateway)
@@ -305,9 +305,9 @@ def test_an_authorisation_after_the_units_were_sold_fails_and_releases_the_card(
         world, gateway, make):
     """The holds lapsed, others bought the last slots, then the card of the first
     checkout is authorised: it must not book (no oversell), and the card is released."""
-    from bookings.checkout import request_payment
     from bookings.models import Hold
-    from bookings.saga import advance_all
+    from bookings.services.checkout import request_payment
+    from bookings.services.saga import advance_all
     from journey.builder.services import checkout as journey_checkout
     from journey.core.accounts.models import Role
     from tests.booking_fixtures import accepted_quote

@@ -1,4 +1,4 @@
-"""The transition tables of the booking engine (``bookings.states``): complete, and
+"""The transition tables of the booking engine (``bookings.services.states``): complete, and
 enforced by ``move()`` for each machine: an illegal move raises and writes nothing."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ import itertools
 
 import pytest
 
-from bookings.audit import move
 from bookings.models import (
     Booking,
     BookingEvent,
@@ -21,7 +20,8 @@ from bookings.models import (
     Refund,
     RefundStatus,
 )
-from bookings.states import TRANSITIONS, IllegalTransition, can_move, terminal
+from bookings.services.audit import move
+from bookings.services.states import TRANSITIONS, IllegalTransition, can_move, terminal
 from journey.core.extensions import db
 from journey.core.types import utcnow
 

@@ -16,19 +16,6 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.access import (
-    actor_ref,
-    get_visible_booking,
-    is_customer,
-    lock_booking,
-    member_of,
-    patients_booking,
-)
-from bookings.amounts import paid_minor, reprice
-from bookings.audit import end_line, move, record
-from bookings.confirmation import cancel_uncaptured
-from bookings.escalations import escalate, notify
-from bookings.holds import release_holds
 from bookings.models import (
     Booking,
     BookingLine,
@@ -41,8 +28,21 @@ from bookings.models import (
     RefundStatus,
 )
 from bookings.payments import GatewayError, StripeGateway
-from bookings.saga import OPEN_PAYMENT, advance
-from bookings.settlement import post_cancelled_line
+from bookings.services.access import (
+    actor_ref,
+    get_visible_booking,
+    is_customer,
+    lock_booking,
+    member_of,
+    patients_booking,
+)
+from bookings.services.amounts import paid_minor, reprice
+from bookings.services.audit import end_line, move, record
+from bookings.services.confirmation import cancel_uncaptured
+from bookings.services.escalations import escalate, notify
+from bookings.services.holds import release_holds
+from bookings.services.saga import OPEN_PAYMENT, advance
+from bookings.services.settlement import post_cancelled_line
 from journey.core.accounts.permissions import is_cluster
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db

@@ -1,7 +1,7 @@
 """A booking's amounts, derived in one place from its lines and payments.
 
 - **total**: what the booking owes: the amount of every line not cancelled, plus the
-  fee each cancelled line keeps under its terms (see :mod:`bookings.cancellation`).
+  fee each cancelled line keeps under its terms (see :mod:`bookings.services.cancellation`).
 - **due now**: what is charged before the balance date (the deposit, or everything);
   before anything is captured it shrinks in proportion when lines leave, after that
   it never exceeds the total.

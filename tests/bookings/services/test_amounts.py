@@ -1,10 +1,9 @@
-"""A booking's amounts come from one function (``bookings.amounts``): the total is what
+"""A booking's amounts come from one function (``bookings.services.amounts``): the total is what
 the lines owe, the deposit shrinks in proportion before capture and never exceeds the
 total after it."""
 
 from __future__ import annotations
 
-from bookings.amounts import amounts_of, owed_by_lines, reprice
 from bookings.models import (
     Booking,
     BookingLine,
@@ -13,6 +12,7 @@ from bookings.models import (
     Payment,
     PaymentStatus,
 )
+from bookings.services.amounts import amounts_of, owed_by_lines, reprice
 
 
 def _booking(*amounts, due_now):

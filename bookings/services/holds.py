@@ -15,8 +15,8 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
 
-from bookings.availability import Line
 from bookings.models import Hold
+from bookings.services.availability import Line
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.types import utcnow

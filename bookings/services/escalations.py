@@ -10,8 +10,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bookings.access import actor_ref
 from bookings.models import Booking, BookingLine, Escalation, EscalationKind, Notification, Payment
+from bookings.services.access import actor_ref
 from journey.core.accounts.permissions import require_cluster
 from journey.core.errors import Conflict, NotFound
 from journey.core.extensions import db
