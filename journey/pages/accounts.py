@@ -3,11 +3,8 @@ profile, and the language switcher every page carries."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -38,11 +35,8 @@ bp = Blueprint("accounts", __name__)
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    cfg = current_app.config
     user, status = submit(form, lambda: services.authenticate(
-        form.email.data, form.password.data, ip=request.remote_addr,
-        limit=cfg["LOGIN_FAILURE_LIMIT"],
-        window=timedelta(minutes=cfg["LOGIN_FAILURE_WINDOW_MINUTES"])))
+        form.email.data, form.password.data, ip=request.remote_addr))
     if user is not None:
         login_user(user)
         flash(_("Welcome, %(name)s.", name=user.full_name))

@@ -5,6 +5,7 @@ the reader's currency."""
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, redirect, request, session, url_for
@@ -41,9 +42,20 @@ def login_required(view):
 
 
 def safe_next(target: str | None, default: str) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """``target`` when it is a path on this site, else ``default``.
+
+    Checked the way a browser will read it: browsers drop tabs and newlines anywhere in
+    a URL and read a backslash as ``/``, so ``/%09/evil.example`` (decoded: a tab) or
+    ``/\\evil.example`` would leave the site; any control character or backslash refuses
+    the target outright (and so no CR or LF ever reaches the Location header)."""
+    if not target or len(target) > 2000:
+        return default
+    if any(ord(char) < 0x20 or ord(char) == 0x7F or char == "\\" for char in target):
+        return default
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def _rate_table():
