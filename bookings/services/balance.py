@@ -23,13 +23,14 @@ from bookings.models import (
     PaymentStatus,
 )
 from bookings.payments import GatewayError, StripeGateway
-from bookings.services.access import actor_ref, patients_booking
+from bookings.services.access import actor_ref, is_customer, patients_booking
 from bookings.services.amounts import balance_minor
 from bookings.services.audit import move, record
 from bookings.services.checkout import request_payment
 from bookings.services.escalations import escalate, notify
 from bookings.services.saga import OPEN_PAYMENT, advance
-from journey.core.errors import Conflict
+from journey.core.accounts.permissions import is_cluster
+from journey.core.errors import Conflict, DomainError, Forbidden
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
@@ -66,6 +67,19 @@ def open_balance_payment(booking: Booking, *, now: datetime, actor: str,
     return payment
 
 
+def balance_refusal(actor, booking: Booking) -> DomainError | None:
+    """Why ``actor`` may not pay the balance of ``booking`` now (None when they may):
+    the patient (or the cluster for them) pays it once the booking is confirmed and
+    while something is owed."""
+    if not (is_customer(actor, booking) or is_cluster(actor)):
+        return Forbidden(_l("The patient pays (or a coordinator for them)."))
+    if booking.status != BookingStatus.CONFIRMED:
+        return Conflict(_l("The balance is paid once the booking is confirmed."))
+    if balance_minor(booking) <= 0:
+        return Conflict(_l("Nothing is owed on this booking."))
+    return None
+
+
 def pay_balance(actor, booking_id: int, *, payment_method: str | None,
                 gateway: StripeGateway | None = None, now: datetime | None = None) -> Payment:
     """Pay the balance as checkout pays the deposit: with a payment method, authorised
@@ -76,8 +90,9 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
     gateway = gateway or StripeGateway.from_config()
     booking = patients_booking(actor, booking_id,
                                _l("The patient pays (or a coordinator for them)."))
-    if booking.status != BookingStatus.CONFIRMED:
-        raise Conflict(_l("The balance is paid once the booking is confirmed."))
+    refusal = balance_refusal(actor, booking)
+    if refusal is not None:
+        raise refusal
     who = actor_ref(actor)
     payment = open_balance_payment(booking, now=now, actor=who, gateway=gateway,
                                    keep_intent=payment_method is None)

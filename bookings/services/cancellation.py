@@ -44,7 +44,7 @@ from bookings.services.holds import release_holds
 from bookings.services.saga import OPEN_PAYMENT, advance
 from bookings.services.settlement import post_cancelled_line
 from journey.core.accounts.permissions import is_cluster
-from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.money import percent_of
 from journey.core.persistence import commit_unit
@@ -85,14 +85,10 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
         raise NotFound(_l("No such booking line."))
     booking = get_visible_booking(actor, line.booking_id, lock=True)
     line = db.session.get(BookingLine, line_id, populate_existing=True)
-    by_member = not (is_cluster(actor) or is_customer(actor, booking))
-    if by_member and not (member_of(actor, booking) and actor.provider_id == line.provider_id):
-        raise Forbidden(_l("Only the patient, a coordinator or the line's member may "
-                           "cancel it."))
-    if not line.active or booking.status in (BookingStatus.PENDING_PAYMENT,
-                                             BookingStatus.CANCELLED, BookingStatus.EXPIRED,
-                                             BookingStatus.FAILED):
-        raise Conflict(_l("This line cannot be cancelled any more."))
+    refusal = line_cancel_refusal(actor, booking, line)
+    if refusal is not None:
+        raise refusal
+    by_member = _by_member(actor, booking)
     who = actor_ref(actor)
     ended_by = LineEndedBy.MEMBER if by_member else _ended_by(actor)
     cause = why("cancelled_by_member" if by_member else "cancelled", note=reason)
@@ -117,6 +113,40 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
     return line
 
 
+#: The states a booking may be cancelled from (by its patient or the cluster).
+CANCELLABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
+               BookingStatus.ACTION_REQUIRED, BookingStatus.CONFIRMED)
+#: The states in which no line of a booking may be cancelled on its own.
+LINES_FIXED = (BookingStatus.PENDING_PAYMENT, BookingStatus.CANCELLED, BookingStatus.EXPIRED,
+               BookingStatus.FAILED)
+
+
+def _by_member(actor, booking: Booking) -> bool:
+    return not (is_cluster(actor) or is_customer(actor, booking))
+
+
+def line_cancel_refusal(actor, booking: Booking, line: BookingLine) -> DomainError | None:
+    """Why ``actor`` may not cancel ``line`` now (None when they may): the patient, the
+    cluster, or the line's own member, while the line is active and the booking paid
+    for (before that, the whole booking is cancelled instead)."""
+    if _by_member(actor, booking) and not (member_of(actor, booking)
+                                           and actor.provider_id == line.provider_id):
+        return Forbidden(_l("Only the patient, a coordinator or the line's member may "
+                            "cancel it."))
+    if not line.active or booking.status in LINES_FIXED:
+        return Conflict(_l("This line cannot be cancelled any more."))
+    return None
+
+
+def booking_cancel_refusal(actor, booking: Booking) -> DomainError | None:
+    """Why ``actor`` may not cancel ``booking`` now (None when they may)."""
+    if not (is_customer(actor, booking) or is_cluster(actor)):
+        return Forbidden(_l("The patient cancels (or a coordinator for them)."))
+    if booking.status not in CANCELLABLE:
+        return Conflict(_l("This booking has already ended."))
+    return None
+
+
 def cancel_booking(actor, booking_id: int, *, reason: str = "",
                    gateway: StripeGateway | None = None, now: datetime | None = None
                    ) -> Booking:
@@ -127,6 +157,9 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     gateway = gateway or StripeGateway.from_config()
     booking = patients_booking(actor, booking_id,
                                _l("The patient cancels (or a coordinator for them)."))
+    refusal = booking_cancel_refusal(actor, booking)
+    if refusal is not None:
+        raise refusal
     who = actor_ref(actor)
     ended_by = _ended_by(actor)
     if booking.status == BookingStatus.PENDING_PAYMENT:
@@ -138,8 +171,6 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
         cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause,
                           ended_by=ended_by)
         return booking
-    if booking.status != BookingStatus.CONFIRMED:
-        raise Conflict(_l("This booking has already ended."))
     cancelled = [line for line in booking.lines if line.active]
     for line in cancelled:
         line.kept_minor = cancellation_fee(line, now=now)

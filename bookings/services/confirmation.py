@@ -22,6 +22,7 @@ from bookings.models import (
 from bookings.payments import GatewayError, StripeGateway
 from bookings.services.access import (
     actor_ref,
+    is_customer,
     lock_booking,
     patients_booking,
 )
@@ -29,8 +30,8 @@ from bookings.services.amounts import reprice
 from bookings.services.audit import end_line, move
 from bookings.services.escalations import escalate, notify
 from bookings.services.saga import advance, deposit_payment
-from journey.core.accounts.permissions import require_member_access
-from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.accounts.permissions import is_cluster, require_member_access
+from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
@@ -58,6 +59,14 @@ def member_inbox(actor, provider_id: int, *, include_decided: bool = False,
     return waiting + list(decided)
 
 
+def answer_refusal(line: BookingLine) -> DomainError | None:
+    """Why the member's answer to ``line`` would be refused now (None: it is waiting
+    for one). Who may answer is checked by :func:`require_member_access`."""
+    if line.status != LineStatus.REQUESTED or line.booking.status != BookingStatus.AUTHORISED:
+        return Conflict(_l("This request has already been answered or withdrawn."))
+    return None
+
+
 def _line_for_answer(actor, line_id: int) -> tuple[Booking, BookingLine]:
     line = db.session.get(BookingLine, line_id)
     if line is None:
@@ -65,8 +74,9 @@ def _line_for_answer(actor, line_id: int) -> tuple[Booking, BookingLine]:
     require_member_access(actor, line.provider_id)
     booking = lock_booking(line.booking_id)
     line = db.session.get(BookingLine, line_id, populate_existing=True)
-    if line.status != LineStatus.REQUESTED or booking.status != BookingStatus.AUTHORISED:
-        raise Conflict(_l("This request has already been answered or withdrawn."))
+    refusal = answer_refusal(line)
+    if refusal is not None:
+        raise refusal
     return booking, line
 
 
@@ -105,6 +115,16 @@ def decline_line(actor, line_id: int, reason: str, *, gateway: StripeGateway | N
     return line
 
 
+def decision_refusal(actor, booking: Booking) -> DomainError | None:
+    """Why ``actor`` may not go on without the declined lines of ``booking`` now (None
+    when they may): the patient or the cluster decides, after a decline."""
+    if not (is_customer(actor, booking) or is_cluster(actor)):
+        return Forbidden(_l("The patient decides (or a coordinator for them)."))
+    if booking.status != BookingStatus.ACTION_REQUIRED:
+        return Conflict(_l("There is nothing to decide on this booking."))
+    return None
+
+
 def _decider(actor, booking_id: int) -> Booking:
     return patients_booking(actor, booking_id,
                             _l("The patient decides (or a coordinator for them)."))
@@ -118,8 +138,9 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
     now = now or utcnow()
     gateway = gateway or StripeGateway.from_config()
     booking = _decider(actor, booking_id)
-    if booking.status != BookingStatus.ACTION_REQUIRED:
-        raise Conflict(_l("There is nothing to decide on this booking."))
+    refusal = decision_refusal(actor, booking)
+    if refusal is not None:
+        raise refusal
     who = actor_ref(actor)
     kept = [line for line in booking.lines if line.status == LineStatus.CONFIRMED]
     for line in booking.lines:

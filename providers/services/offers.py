@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
 from journey.core.accounts.permissions import can_manage_member, require_member_access
-from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.money import Money, require_currency
 from providers.models import (
@@ -118,10 +118,19 @@ def set_offer_status(actor, offer_id: int, status: OfferStatus) -> Offer:
     return offer
 
 
+def deletion_refusal(offer: Offer) -> DomainError | None:
+    """Why ``offer`` may not be deleted (None when it may): only a draft is; a published
+    offer is archived instead. Who may change it is :func:`get_offer_for_change`'s."""
+    if offer.status != OfferStatus.DRAFT:
+        return Conflict(_l("Only a draft can be deleted; archive a published offer instead."))
+    return None
+
+
 def delete_offer(actor, offer_id: int) -> None:
     offer = get_offer_for_change(actor, offer_id)
-    if offer.status != OfferStatus.DRAFT:
-        raise Conflict(_l("Only a draft can be deleted; archive a published offer instead."))
+    refusal = deletion_refusal(offer)
+    if refusal is not None:
+        raise refusal
     db.session.delete(offer)
     db.session.flush()
 

@@ -25,12 +25,33 @@ from bookings.services.saga import advance
 from journey.builder.models import JourneyStatus, Quote, QuoteLineKind
 from journey.builder.services.journeys import get_journey
 from journey.builder.services.quotes import get_quote, latest_version
-from journey.core.errors import Conflict, Forbidden
+from journey.core.errors import Conflict, DomainError, Forbidden
 from journey.core.extensions import db
 from journey.core.money import convert_minor, split_minor
 from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
 from providers.models import ConfirmationMode, Offer
+
+
+def checkout_refusal(actor, quote: Quote, *, now: datetime,
+                     retry: bool = False) -> DomainError | None:
+    """Why ``actor`` may not pay ``quote`` now (None when they may): the patient (or the
+    cluster for them) pays the newest accepted, unexpired version of a journey that has
+    not changed since. A journey already booked has nothing left to pay, except for a
+    ``retry`` of the checkout that booked it, which gets its booking back."""
+    journey = quote.journey
+    if actor.id != journey.patient_id and not actor.role.is_cluster:
+        return Forbidden(_l("The patient pays (or a coordinator for them)."))
+    if quote.accepted_at is None or quote.version != latest_version(journey):
+        return Conflict(_l("Accept the newest quote before paying."))
+    payable = (JourneyStatus.ACCEPTED, JourneyStatus.BOOKED) if retry else \
+        (JourneyStatus.ACCEPTED,)
+    if journey.status not in payable:
+        return Conflict(_l("The journey has changed since this quote; accept the newest "
+                           "version."))
+    if quote.expires_at <= now:
+        return Conflict(_l("This quote has expired; ask for a new one."))
+    return None
 
 
 def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None,
@@ -45,15 +66,10 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     now = now or utcnow()
     quote = get_quote(actor, quote_id)
     journey = quote.journey
-    if actor.id != journey.patient_id and not actor.role.is_cluster:
-        raise Forbidden(_l("The patient pays (or a coordinator for them)."))
-    if quote.accepted_at is None or quote.version != latest_version(journey):
-        raise Conflict(_l("Accept the newest quote before paying."))
-    if journey.status not in (JourneyStatus.ACCEPTED, JourneyStatus.BOOKED):
-        raise Conflict(_l("The journey has changed since this quote; accept the newest "
-                          "version."))
-    if quote.expires_at <= now:
-        raise Conflict(_l("This quote has expired; ask for a new one."))
+    # A retried checkout of a booked journey gets its booking back (start_checkout).
+    refusal = checkout_refusal(actor, quote, now=now, retry=True)
+    if refusal is not None:
+        raise refusal
     lines = []
     for line in quote.lines:
         if line.kind == QuoteLineKind.DISCOUNT:

@@ -27,7 +27,6 @@ from journey.pages.portal_forms import (
 )
 from journey.pages.rows import offer_title
 from journey.views import RTL_LANGUAGES
-from providers.models import OfferStatus
 from providers.services import offers
 
 LANG = "string(minlength=2, maxlength=20)"
@@ -95,9 +94,7 @@ def terms(offer_id):
 
 
 def deletable(item) -> bool:
-    """Would :func:`providers.services.offers.delete_offer` delete ``item``? It deletes
-    drafts only. (Stands in for ``providers.services.offers.deletion_refusal``.)"""
-    return item.status == OfferStatus.DRAFT
+    return offers.deletion_refusal(item) is None
 
 
 @bp.post(f"{OFFER}/delete")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from bookings.models import BookingStatus, LineStatus
 from bookings.services import confirmation
 from journey.builder.services import journeys
 from journey.core.accounts.auth import current_actor
@@ -37,10 +36,7 @@ def blank_forms():
 
 
 def may_answer(line) -> bool:
-    """Would :func:`bookings.services.confirmation.accept_line` (or ``decline_line``) take the
-    member's answer to ``line`` now? (Stands in for
-    ``bookings.services.confirmation.answer_refusal``.)"""
-    return line.status == LineStatus.REQUESTED and line.booking.status == BookingStatus.AUTHORISED
+    return confirmation.answer_refusal(line) is None
 
 
 def _request_rows(lines) -> dict:

@@ -14,7 +14,12 @@ from flask_babel import lazy_gettext as _l
 from bookings.idempotency import request_fingerprint, run_once
 from bookings.models import BookingLine, BookingStatus
 from bookings.services import balance, cancellation, confirmation
-from bookings.services.access import actor_ref, get_visible_booking, is_customer, patients_booking
+from bookings.services.access import (
+    actor_ref,
+    get_visible_booking,
+    is_customer,
+    patients_booking,
+)
 from bookings.services.amounts import balance_minor
 from journey.builder.services import composition, journeys
 from journey.builder.services.booking_link import journey_of
@@ -30,48 +35,24 @@ from journey.pages.rows import offer_title, offers_by_id
 
 bp = Blueprint("booking", __name__)
 
-# --- what the booking services would accept now ---------------------------------------
-# Stand-ins, each mirroring the checks of the service named, until that service offers
-# the question itself (see the functions' docstrings).
-
-#: The states :func:`bookings.services.cancellation.cancel_booking` cancels from.
-_CANCELLABLE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
-                BookingStatus.ACTION_REQUIRED, BookingStatus.CONFIRMED)
-#: The states in which :func:`bookings.services.cancellation.cancel_line` refuses every line.
-_LINES_FIXED = (BookingStatus.PENDING_PAYMENT, BookingStatus.CANCELLED,
-                BookingStatus.EXPIRED, BookingStatus.FAILED)
-
-
-def _for_patient(actor, booking) -> bool:
-    """:func:`bookings.services.access.patients_booking`: its patient, or the cluster for them."""
-    return is_customer(actor, booking) or is_cluster(actor)
-
+# --- what the booking services would accept now: asked of them ---------------------
 
 def may_cancel_booking(actor, booking) -> bool:
-    """Would :func:`bookings.services.cancellation.cancel_booking` cancel ``booking`` for
-    ``actor``? (Stands in for ``bookings.services.cancellation.booking_cancel_refusal``.)"""
-    return _for_patient(actor, booking) and booking.status in _CANCELLABLE
+    return cancellation.booking_cancel_refusal(actor, booking) is None
 
 
 def may_cancel_line(actor, booking, line) -> bool:
-    """Would :func:`bookings.services.cancellation.cancel_line` cancel ``line`` for ``actor``
-    (as the patient or the cluster)? (Stands in for
-    ``bookings.services.cancellation.line_cancel_refusal``.)"""
-    return (_for_patient(actor, booking) and line.active
-            and booking.status not in _LINES_FIXED)
+    return cancellation.line_cancel_refusal(actor, booking, line) is None
 
 
 def may_decide(actor, booking) -> bool:
-    """Would :func:`bookings.services.confirmation.proceed_without_declined` go on for ``actor``?
-    (Stands in for ``bookings.services.confirmation.decision_refusal``.)"""
-    return _for_patient(actor, booking) and booking.status == BookingStatus.ACTION_REQUIRED
+    return confirmation.decision_refusal(actor, booking) is None
 
 
 def balance_owed(actor, booking) -> Money | None:
-    """What :func:`bookings.services.balance.pay_balance` would ask ``actor`` to pay now: the
-    balance of a confirmed booking, else None. (Stands in for
-    ``bookings.services.balance.balance_refusal``.)"""
-    if not _for_patient(actor, booking) or booking.status != BookingStatus.CONFIRMED:
+    """What :func:`bookings.services.balance.pay_balance` would ask ``actor`` to pay now,
+    or None when it would refuse."""
+    if balance.balance_refusal(actor, booking) is not None:
         return None
     return Money(balance_minor(booking), booking.currency)
 
@@ -80,7 +61,7 @@ def booking_actions(actor, booking) -> dict:
     """What the journey page offers on ``booking``: the lines that may be cancelled,
     each with the fee its member would keep if cancelled now, whether the booking may
     be cancelled, whether a decision is awaited, and the balance owed."""
-    if booking is None or not _for_patient(actor, booking):
+    if booking is None or not (is_customer(actor, booking) or is_cluster(actor)):
         return {}
     now = utcnow()
     captured = booking.status == BookingStatus.CONFIRMED  # before capture nothing is kept

@@ -7,12 +7,10 @@ import secrets
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
-from journey.builder.models import JourneyStatus, QuoteLineKind
+from journey.builder.models import QuoteLineKind
 from journey.builder.services import checkout, quotes
 from journey.core.accounts.auth import current_actor
-from journey.core.errors import Conflict, DomainError, Forbidden
 from journey.core.money import Money
 from journey.core.types import MAX_ID, utcnow
 from journey.pages.common import login_required, stripe_js_url, submit, submit_card
@@ -23,26 +21,6 @@ from journey.pages.rows import journey_title
 QUOTE = f"/my/quotes/<int(max={MAX_ID}):quote_id>"
 
 bp = Blueprint("quote", __name__)
-
-
-def checkout_refusal(actor, quote, *, now) -> DomainError | None:
-    """Why ``actor`` may not pay ``quote`` now (None when they may): the checks of
-    :func:`journey.builder.services.checkout.checkout_quote`, in its words, the
-    quote's expiry included. A journey already booked is refused although
-    ``checkout_quote`` lets it through (so that a retried checkout gets its booking
-    back): nothing is left to pay. Stands in for
-    ``journey.builder.services.checkout.checkout_refusal``."""
-    journey = quote.journey
-    if actor.id != journey.patient_id and not actor.role.is_cluster:
-        return Forbidden(_l("The patient pays (or a coordinator for them)."))
-    if quote.accepted_at is None or quote.version != quotes.latest_version(journey):
-        return Conflict(_l("Accept the newest quote before paying."))
-    if journey.status != JourneyStatus.ACCEPTED:
-        return Conflict(_l("The journey has changed since this quote; accept the newest "
-                           "version."))
-    if quote.expires_at <= now:
-        return Conflict(_l("This quote has expired; ask for a new one."))
-    return None
 
 
 def _button(action) -> tuple[object, dict]:
@@ -83,7 +61,7 @@ def show(quote_id: int, *, status: int = 200, errors: list[str] | None = None):
     now = utcnow()
     can_accept = found.accepted_at is None and quotes.acceptance_refusal(
         actor, found, now=now) is None
-    can_pay = checkout_refusal(actor, found, now=now) is None
+    can_pay = checkout.checkout_refusal(actor, found, now=now) is None
     return render_template(
         "patient/quote.html", quote=found, journey=journey, groups=groups, discount=discount,
         changes=changes, other=other, can_accept=can_accept, can_pay=can_pay,
@@ -110,7 +88,7 @@ def checkout_page(quote_id: int):
     found = quotes.get_quote(actor, quote_id)
     journey = found.journey
     if request.method == "GET":  # a submitted card goes to the service, which decides
-        refusal = checkout_refusal(actor, found, now=utcnow())
+        refusal = checkout.checkout_refusal(actor, found, now=utcnow())
         if refusal is not None:
             flash(str(refusal.message))
             return redirect(url_for("quote.show", quote_id=quote_id))
