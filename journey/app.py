@@ -74,15 +74,19 @@ def configure_database(app: Flask) -> None:
     import journey.core.accounts.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import providers.models  # noqa: F401
+    from bookings.reasons import BOOKING_REASONS
     from bookings.services.audit import booking_moved
     from bookings.services.usage import USAGE_SOURCES
+    from journey.builder.reasons import JOURNEY_REASONS
     from journey.builder.services.booking_link import follow_booking
+    from journey.core.reasons import register_reasons
     from providers.services.availability import register_usage_sources
 
     # Wiring across the layers, explicitly: the catalogue counts what the booking engine
     # holds and books, and a journey follows its booking.
     register_usage_sources(*USAGE_SOURCES)
     booking_moved.connect(follow_booking)
+    register_reasons(BOOKING_REASONS, JOURNEY_REASONS)
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -5,7 +5,11 @@ import ast
 import re
 from pathlib import Path
 
-from journey.core.reasons import MESSAGES
+from bookings.reasons import BOOKING_REASONS
+from journey.builder.reasons import JOURNEY_REASONS
+from journey.core.reasons import MESSAGES as SHARED
+
+MESSAGES = {**SHARED, **BOOKING_REASONS, **JOURNEY_REASONS}
 
 ROOT = Path(__file__).resolve().parents[3]
 
