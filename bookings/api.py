@@ -11,11 +11,12 @@ from flask import current_app, request
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from bookings.idempotency import IDEMPOTENCY_KEY, answer_once
+from bookings.idempotency import answer_once
 from bookings.payments import ConnectGateway, StripeGateway
 from bookings.schemas import (
     BookingLineOutSchema,
     BookingOutSchema,
+    CommissionRateOutSchema,
     CommissionRateSchema,
     CommissionRatesSchema,
     DeclineInSchema,
@@ -37,12 +38,23 @@ from bookings.services import access, balance, cancellation, confirmation, escal
 from bookings.services.checkout import pay_now
 from bookings.webhooks import handle_stripe_event
 from journey.core.accounts.auth import current_actor, public
-from journey.core.api import Blueprint
+from journey.core.api import (
+    ADMIN,
+    BEARER,
+    CLUSTER,
+    PATIENT,
+    STAFF,
+    Blueprint,
+    errors,
+    idempotent,
+    roles,
+)
 from journey.core.types import ID_CONVERTER
+from providers.models import ChainLink
 
-BEARER = [{"bearerAuth": []}]
 ID = ID_CONVERTER
-IDEMPOTENT = {"security": BEARER, "parameters": [IDEMPOTENCY_KEY]}
+#: Who decides on a booking: its patient, or the cluster for them.
+CUSTOMERS = (PATIENT, *CLUSTER)
 
 blp = Blueprint("bookings_api", __name__, url_prefix="",
                 description="Bookings: member answers, capture, cancellations, refunds, "
@@ -83,7 +95,8 @@ class BookingRefunds(MethodView):
 
 @blp.route(f"/bookings/<{ID}:booking_id>/proceed")
 class BookingProceed(MethodView):
-    @blp.doc(**IDEMPOTENT)
+    @roles(*CUSTOMERS)
+    @idempotent()
     @blp.response(200, BookingOutSchema)
     def post(self, booking_id):
         """After a decline: go on with the confirmed lines, capturing only their part."""
@@ -93,8 +106,9 @@ class BookingProceed(MethodView):
 
 @blp.route(f"/bookings/<{ID}:booking_id>/cancel")
 class BookingCancel(MethodView):
-    @blp.doc(**IDEMPOTENT)
-    @blp.arguments(ReasonInSchema)
+    @roles(*CUSTOMERS)
+    @idempotent()
+    @blp.arguments(ReasonInSchema, required=False)
     @blp.response(200, BookingOutSchema)
     def post(self, data, booking_id):
         """Cancel the booking: each line under its cancellation terms; refunds follow."""
@@ -104,8 +118,9 @@ class BookingCancel(MethodView):
 
 @blp.route(f"/bookings/<{ID}:booking_id>/pay")
 class BookingPay(MethodView):
-    @blp.doc(**IDEMPOTENT)
-    @blp.arguments(PayInSchema)
+    @roles(*CUSTOMERS)
+    @idempotent()
+    @blp.arguments(PayInSchema, required=False)
     @blp.response(201, PaymentOutSchema)
     def post(self, data, booking_id):
         """Pay a booking waiting for its card (a coordinator's payment link, or another
@@ -117,8 +132,9 @@ class BookingPay(MethodView):
 
 @blp.route(f"/bookings/<{ID}:booking_id>/balance")
 class BookingBalance(MethodView):
-    @blp.doc(**IDEMPOTENT)
-    @blp.arguments(PayInSchema)
+    @roles(*CUSTOMERS)
+    @idempotent()
+    @blp.arguments(PayInSchema, required=False)
     @blp.response(201, PaymentOutSchema)
     def post(self, data, booking_id):
         """Pay the balance (a new PaymentIntent, captured at once)."""
@@ -129,7 +145,8 @@ class BookingBalance(MethodView):
 
 @blp.route(f"/bookings/<{ID}:booking_id>/payouts")
 class BookingPayouts(MethodView):
-    @blp.doc(**IDEMPOTENT)
+    @roles(ADMIN)
+    @idempotent()
     @blp.response(200, PayoutOutSchema(many=True))
     def post(self, booking_id):
         """Transfer each member's net for the booking to its Connect account (admin)."""
@@ -141,7 +158,8 @@ class BookingPayouts(MethodView):
 
 @blp.route(f"/booking-lines/<{ID}:line_id>/accept")
 class LineAccept(MethodView):
-    @blp.doc(**IDEMPOTENT)
+    @roles(*STAFF)
+    @idempotent()
     @blp.response(200, BookingLineOutSchema)
     def post(self, line_id):
         """The member confirms a requested line (the last one triggers the capture)."""
@@ -151,7 +169,8 @@ class LineAccept(MethodView):
 
 @blp.route(f"/booking-lines/<{ID}:line_id>/decline")
 class LineDecline(MethodView):
-    @blp.doc(**IDEMPOTENT)
+    @roles(*STAFF)
+    @idempotent()
     @blp.arguments(DeclineInSchema)
     @blp.response(200, BookingLineOutSchema)
     def post(self, data, line_id):
@@ -162,8 +181,9 @@ class LineDecline(MethodView):
 
 @blp.route(f"/booking-lines/<{ID}:line_id>/cancel")
 class LineCancel(MethodView):
-    @blp.doc(**IDEMPOTENT)
-    @blp.arguments(ReasonInSchema)
+    @blp.doc(security=BEARER)
+    @idempotent()
+    @blp.arguments(ReasonInSchema, required=False)
     @blp.response(200, BookingLineOutSchema)
     def post(self, data, line_id):
         """Cancel one line: by the patient or a coordinator under its terms, by its
@@ -176,7 +196,7 @@ class LineCancel(MethodView):
 
 @blp.route(f"/members/<{ID}:provider_id>/inbox")
 class MemberInbox(MethodView):
-    @blp.doc(security=BEARER)
+    @roles(*STAFF)
     @blp.arguments(InboxQuerySchema, location="query")
     @blp.response(200, BookingLineOutSchema(many=True))
     def get(self, args, provider_id):
@@ -187,7 +207,7 @@ class MemberInbox(MethodView):
 
 @blp.route(f"/members/<{ID}:provider_id>/statement")
 class MemberStatement(MethodView):
-    @blp.doc(security=BEARER)
+    @roles(*STAFF)
     @blp.arguments(StatementQuerySchema, location="query")
     @blp.response(200, StatementSchema)
     def get(self, args, provider_id):
@@ -198,7 +218,7 @@ class MemberStatement(MethodView):
 
 @blp.route(f"/members/<{ID}:provider_id>/payout-account")
 class MemberPayoutAccount(MethodView):
-    @blp.doc(security=BEARER)
+    @roles(ADMIN)
     @blp.arguments(PayoutAccountSchema)
     @blp.response(200, PayoutAccountSchema)
     def put(self, data, provider_id):
@@ -217,11 +237,13 @@ class CommissionRates(MethodView):
         return {"rates": settlement.commission_rates()}
 
 
-@blp.route("/commission-rates/<string:chain_link>")
+@blp.route("/commission-rates/<string:chain_link>", parameters=[{
+    "in": "path", "name": "chain_link", "required": True,
+    "schema": {"type": "string", "enum": [link.value for link in ChainLink]}}])
 class CommissionRate(MethodView):
-    @blp.doc(security=BEARER)
+    @roles(ADMIN)
     @blp.arguments(CommissionRateSchema)
-    @blp.response(200, CommissionRateSchema)
+    @blp.response(200, CommissionRateOutSchema)
     def put(self, data, chain_link):
         """Set the commission on a chain link (admin)."""
         return settlement.set_commission_rate(current_actor(), chain_link, data["percent"])
@@ -229,7 +251,7 @@ class CommissionRate(MethodView):
 
 @blp.route("/escalations")
 class Escalations(MethodView):
-    @blp.doc(security=BEARER)
+    @roles(*CLUSTER)
     @blp.arguments(EscalationQuerySchema, location="query")
     @blp.response(200, EscalationOutSchema(many=True))
     def get(self, args):
@@ -240,8 +262,9 @@ class Escalations(MethodView):
 
 @blp.route(f"/escalations/<{ID}:escalation_id>/resolve")
 class EscalationResolve(MethodView):
-    @blp.doc(**IDEMPOTENT)
-    @blp.arguments(ResolveInSchema)
+    @roles(*CLUSTER)
+    @idempotent()
+    @blp.arguments(ResolveInSchema, required=False)
     @blp.response(200, EscalationOutSchema)
     def post(self, data, escalation_id):
         """Mark an escalation handled, with a note."""
@@ -253,16 +276,53 @@ class EscalationResolve(MethodView):
 
 class WebhookAnswerSchema(Schema):
     received = fields.Boolean()
-    changed = fields.Boolean()
+    changed = fields.Boolean(metadata={"description": "Whether this delivery changed "
+                                       "anything (false for a repeat or an event of no "
+                                       "concern)."})
+
+
+#: Stripe's identifiers and event types as the webhook takes them (bookings/webhooks.py).
+STRIPE_WORD = "^[A-Za-z0-9_.\\-]{1,100}$"
+
+STRIPE_EVENT = {
+    "type": "object",
+    "description": "A Stripe event, as Stripe sends it (only these members are read; the "
+                   "PaymentIntent itself is fetched again from Stripe).",
+    "required": ["id", "type", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": STRIPE_WORD, "example": "evt_1PmQ"},
+        "type": {"type": "string", "pattern": STRIPE_WORD,
+                 "example": "payment_intent.succeeded",
+                 "description": "`payment_intent.*` events need `data.object.id`; others "
+                                "are acknowledged and ignored."},
+        "data": {"type": "object", "required": ["object"], "properties": {
+            "object": {"type": "object", "properties": {
+                "id": {"type": "string", "pattern": STRIPE_WORD, "example": "pi_3PmQ"}}}}},
+    },
+}
 
 
 @stripe_blp.route("/webhook")
 class Webhook(MethodView):
     @public
+    @errors(400, 401, 409, 413, 503, only=True)
+    @stripe_blp.doc(
+        parameters=[{
+            "in": "header", "name": "Stripe-Signature", "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "description": "`t=<unix time>,v1=<HMAC-SHA256 of \"<t>.<body>\" with the "
+                           "webhook secret, hex>` (STRIPE_WEBHOOK_SECRET; "
+                           "`whsec_localstripe` in development). A bad one is 400."}],
+        requestBody={"required": True, "content": {"application/json": {
+            "schema": STRIPE_EVENT}}})
     @stripe_blp.response(200, WebhookAnswerSchema)
     def post(self):
         """Stripe's events: the signature is checked, each event takes effect once, and
-        the PaymentIntent is fetched again rather than trusted from the payload."""
+        the PaymentIntent is fetched again rather than trusted from the payload.
+
+        A bad signature, or anything but a well-formed event, is 400 and writes nothing.
+        The body is read as sent (the signature covers its exact bytes).
+        """
         changed = handle_stripe_event(
             request.get_data(), request.headers.get("Stripe-Signature"),
             secret=current_app.config["STRIPE_WEBHOOK_SECRET"],

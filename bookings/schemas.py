@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate
 
-from bookings.models import EscalationKind
+from bookings.models import (
+    BookingStatus,
+    EscalationKind,
+    LineStatus,
+    PaymentKind,
+    PaymentStatus,
+    PayoutStatus,
+    RefundStatus,
+)
 from bookings.services.settlement import PERCENT_RULE, is_percent
+from journey.core.api import DecimalString, Money, MoneyMap, NotBlank, QueryFlag, minor_json
 from journey.core.reasons import ReasonSchema
-from journey.core.validation import length
-from providers.schemas import DECIMAL_STRING, minor_json
+from journey.core.validation import T, length
+from providers.schemas import DECIMAL_STRING
+
+#: 0 to 100 with at most two decimals.
+PERCENT_PATTERN = r"^(?:100(?:\.0{1,2})?|[1-9]?[0-9](?:\.[0-9]{1,2})?)$"
 
 
 def _percent(value: Decimal) -> None:
@@ -18,13 +31,18 @@ def _percent(value: Decimal) -> None:
         raise ValidationError(str(PERCENT_RULE))
 
 
+def one_of(enum) -> dict:
+    """An answer's state, documented as the list of its values."""
+    return {"enum": [member.value for member in enum]}
+
+
 class PaymentOutSchema(Schema):
     id = fields.Integer()
-    kind = fields.String()
-    status = fields.String()
-    amount = fields.Function(lambda p: minor_json(p.amount_minor, p.currency))
-    captured = fields.Function(lambda p: minor_json(p.captured_minor, p.currency))
-    refunded = fields.Function(lambda p: minor_json(p.refunded_minor, p.currency))
+    kind = fields.String(metadata=one_of(PaymentKind))
+    status = fields.String(metadata=one_of(PaymentStatus))
+    amount = Money(lambda p: (p.amount_minor, p.currency))
+    captured = Money(lambda p: (p.captured_minor, p.currency))
+    refunded = Money(lambda p: (p.refunded_minor, p.currency))
     intent_id = fields.String(allow_none=True)
     client_secret = fields.String(allow_none=True)
 
@@ -33,8 +51,8 @@ class RefundOutSchema(ReasonSchema):
     id = fields.Integer()
     payment_id = fields.Integer()
     line_id = fields.Integer(allow_none=True)
-    status = fields.String()
-    amount = fields.Function(lambda r: minor_json(r.amount_minor, r.currency))
+    status = fields.String(metadata=one_of(RefundStatus))
+    amount = Money(lambda r: (r.amount_minor, r.currency))
     stripe_refund_id = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
@@ -48,12 +66,12 @@ class BookingLineOutSchema(Schema):
     start_on = fields.Date()
     days = fields.Integer()
     quantity = fields.Integer()
-    amount = fields.Function(lambda line: minor_json(line.amount_minor, line.booking.currency))
-    value = fields.Function(lambda line: minor_json(line.value_minor, line.booking.currency))
-    kept = fields.Function(lambda line: minor_json(line.kept_minor, line.booking.currency))
+    amount = Money(lambda line: (line.amount_minor, line.booking.currency))
+    value = Money(lambda line: (line.value_minor, line.booking.currency))
+    kept = Money(lambda line: (line.kept_minor, line.booking.currency))
     borne_by_provider_id = fields.Integer(allow_none=True)
     instant = fields.Boolean()
-    status = fields.String()
+    status = fields.String(metadata=one_of(LineStatus))
     respond_by = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     decline_reason = fields.String()
@@ -66,15 +84,17 @@ class BookingLineOutSchema(Schema):
 class BookingOutSchema(Schema):
     id = fields.Integer()
     reference = fields.String()
-    status = fields.String()
-    total = fields.Function(lambda b: minor_json(b.total_minor, b.currency))
-    due_now = fields.Function(lambda b: minor_json(b.due_now_minor, b.currency))
+    status = fields.String(metadata=one_of(BookingStatus))
+    total = Money(lambda b: (b.total_minor, b.currency))
+    due_now = Money(lambda b: (b.due_now_minor, b.currency))
     start_on = fields.Date(allow_none=True)
     balance_due_on = fields.Date(allow_none=True)
     expires_at = fields.DateTime()
     lines = fields.List(fields.Nested(BookingLineOutSchema))
     payment = fields.Function(lambda b: PaymentOutSchema().dump(b.payments[-1])
-                              if b.payments else None, allow_none=True)
+                              if b.payments else None, allow_none=True, metadata={
+                                  "allOf": [{"$ref": "#/components/schemas/PaymentOut"}],
+                                  "description": "The newest payment (null before any)."})
     payments = fields.List(fields.Nested(PaymentOutSchema))
 
 
@@ -89,11 +109,14 @@ class EventOutSchema(ReasonSchema):
 
 
 class InboxQuerySchema(Schema):
-    include_decided = fields.Boolean(load_default=False)
+    include_decided = QueryFlag(load_default=False)
 
 
 class DeclineInSchema(Schema):
-    reason = fields.String(required=True, validate=length(3, 500))
+    reason = fields.String(required=True, validate=[length(3, 500), NotBlank(3, error=_l(
+        "Tell the patient why, in 3 to 500 characters."))], metadata={
+            "description": "Why, for the patient: 3 to 500 characters (white space at the "
+                           "ends does not count)."})
 
 
 class ReasonInSchema(Schema):
@@ -101,13 +124,23 @@ class ReasonInSchema(Schema):
 
 
 class PayInSchema(Schema):
-    payment_method = fields.String(load_default=None, allow_none=True, validate=length(3, 100))
+    payment_method = fields.String(load_default=None, allow_none=True, validate=length(3, 100),
+                                   metadata={"description": "A Stripe PaymentMethod id "
+                                             "(`pm_...`, e.g. from Stripe.js); without one "
+                                             "the answer's `client_secret` lets Stripe.js "
+                                             "confirm the card."})
 
 
 class CommissionRateSchema(Schema):
     chain_link = fields.String(dump_only=True)
-    percent = fields.Decimal(required=True, as_string=True, validate=_percent,
-                             metadata=DECIMAL_STRING)
+    percent = DecimalString(PERCENT_PATTERN, example="12.50", required=True,
+                            validate=_percent, metadata={
+                                "description": "0 to 100, at most two decimals."})
+
+
+class CommissionRateOutSchema(Schema):
+    chain_link = fields.String()
+    percent = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
 
 
 class CommissionRatesSchema(Schema):
@@ -121,32 +154,35 @@ class StatementRowSchema(Schema):
     start_on = fields.Date(allow_none=True)
     currency = fields.String()
     by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
-    net = fields.Function(lambda r: minor_json(r.net_minor, r.currency))
-    paid_out = fields.Function(lambda r: minor_json(r.paid_out_minor, r.currency))
-    due = fields.Function(lambda r: minor_json(r.due_minor, r.currency))
+    net = Money(lambda r: (r.net_minor, r.currency))
+    paid_out = Money(lambda r: (r.paid_out_minor, r.currency))
+    due = Money(lambda r: (r.due_minor, r.currency))
 
 
 class StatementSchema(Schema):
     provider_id = fields.Integer()
     rows = fields.List(fields.Nested(StatementRowSchema))
-    totals = fields.Function(lambda s: {
+    totals = MoneyMap(lambda s: {
         currency: {kind: minor_json(amount, currency) for kind, amount in values.items()}
-        for currency, values in s.totals.items()})
+        for currency, values in s.totals.items()}, depth=2, metadata={
+            "description": "By currency, then by kind of posting."})
 
 
 class StatementQuerySchema(Schema):
-    start = fields.Date(load_default=None)
-    end = fields.Date(load_default=None)
+    start = fields.Date(load_default=None, metadata={
+        "description": "Bookings starting on or after this day."})
+    end = fields.Date(load_default=None, metadata={
+        "description": "Bookings starting on or before this day."})
 
 
 class EscalationQuerySchema(Schema):
-    open_only = fields.Boolean(load_default=True)
+    open_only = QueryFlag(load_default=True)
     kind = fields.Enum(EscalationKind, by_value=True, load_default=None)
 
 
 class EscalationOutSchema(ReasonSchema):
     id = fields.Integer()
-    kind = fields.String()
+    kind = fields.String(metadata=one_of(EscalationKind))
     booking_id = fields.Integer()
     line_id = fields.Integer(allow_none=True)
     payment_id = fields.Integer(allow_none=True)
@@ -163,13 +199,18 @@ class ResolveInSchema(Schema):
 class PayoutOutSchema(Schema):
     id = fields.Integer()
     provider_id = fields.Integer()
-    status = fields.String()
-    amount = fields.Function(lambda p: minor_json(p.amount_minor, p.currency))
+    status = fields.String(metadata=one_of(PayoutStatus))
+    amount = Money(lambda p: (p.amount_minor, p.currency))
     transfer_id = fields.String(allow_none=True)
     error = fields.String()
 
 
 class PayoutAccountSchema(Schema):
-    stripe_account_id = fields.String(required=True, allow_none=True, validate=length(6, 100))
+    stripe_account_id = fields.String(
+        required=True, allow_none=True,
+        validate=[length(6, 100), validate.Regexp(
+            r"^acct_", error=T("Invalid value."))],
+        metadata={"description": "The member's Stripe Connect account (`acct_...`); null "
+                  "removes it."})
 
 

@@ -133,10 +133,11 @@ def configure_api(app: Flask) -> None:
     from bookings.api import stripe_blp
     from journey.builder.api import blp as journeys_blp
     from journey.core.accounts.api import blp as accounts_blp
+    from journey.core.accounts.invitations_api import blp as account_links_blp
     from providers.api import blueprints as provider_blueprints
 
-    for blueprint in (accounts_blp, *provider_blueprints, journeys_blp, bookings_blp,
-                      stripe_blp):
+    for blueprint in (accounts_blp, account_links_blp, *provider_blueprints, journeys_blp,
+                      bookings_blp, stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 

@@ -12,6 +12,11 @@ Delivery is at least once: a crash between the server's acceptance and the commi
 through a notification with several recipients (a member's managers): the row is retried
 whole, so those already written to get it twice.
 
+Account e-mails (invitations, new passwords, verification links) wait in the same
+outbox as :class:`journey.core.accounts.models.AccountToken` rows: :func:`send_outbox`
+sends them after the notifications, with the same rules, and never one whose link
+expired or was replaced before it went out.
+
 Transports: SMTP (``MAIL_SERVER``) in production; without a server, development writes
 each message as an ``.eml`` file under ``instance/mail`` so it can be read.
 """
@@ -27,14 +32,15 @@ from email.utils import formataddr, make_msgid
 from pathlib import Path
 
 from flask import current_app, url_for
-from flask_babel import force_locale, format_date, format_datetime, get_locale
+from flask_babel import force_locale, format_date, format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingLine, Notification
 from journey.builder.services.booking_link import journey_of
-from journey.core.accounts.models import Role, User
+from journey.core.accounts import tokens as account_tokens
+from journey.core.accounts.models import AccountToken, Role, TokenPurpose, User
 from journey.core.extensions import db
 from journey.core.money import Money, format_money
 from journey.core.persistence import commit_unit
@@ -76,6 +82,37 @@ MESSAGES = {
         _l("Booking %(booking)s: the balance is due"),
         _l("The balance of %(amount_minor)s for your booking is due on %(due_on)s. "
            "You can pay it here:\n%(link)s")),
+    # Account e-mails (AccountToken rows). Parameters: ``name``, ``inviter`` (a member,
+    # or One Window), ``link`` and ``valid_for`` (e.g. "1 week").
+    "patient_invitation": (
+        _l("%(inviter)s has opened a journey for you"),
+        _l("Hello %(name)s,\n\n%(inviter)s has opened a journey for you at One Window, "
+           "where the whole medical-tourism cluster is booked at once. Set a password "
+           "to follow your journey, see its quotes and pay online:\n%(link)s\n\n"
+           "The link works once, within %(valid_for)s. When it has expired, ask "
+           "%(inviter)s for a new one.")),
+    "staff_invitation": (
+        _l("Your account at %(inviter)s on One Window"),
+        _l("Hello %(name)s,\n\nAn account at %(inviter)s has been made for you on "
+           "One Window. Set your password to start:\n%(link)s\n\n"
+           "The link works once, within %(valid_for)s.")),
+    "account_claim": (
+        _l("Set the password of your One Window account"),
+        _l("Hello %(name)s,\n\nSomeone, probably you, has registered with this "
+           "address. An account exists for it already: %(inviter)s opened it for you. "
+           "Set its password with this link and you will find everything it holds:\n"
+           "%(link)s\n\nThe link works once, within %(valid_for)s. If it was not you, "
+           "ignore this e-mail.")),
+    "password_reset": (
+        _l("A new password for One Window"),
+        _l("Hello %(name)s,\n\nSomeone, probably you, has asked for a new password for "
+           "your One Window account. Set it with this link:\n%(link)s\n\n"
+           "The link works once, within %(valid_for)s. If you did not ask for it, "
+           "ignore this e-mail: your password stays as it is.")),
+    "email_verification": (
+        _l("Confirm your e-mail address"),
+        _l("Hello %(name)s,\n\nPlease confirm that this address is yours:\n%(link)s"
+           "\n\nThe link works once, within %(valid_for)s.")),
 }
 
 
@@ -105,7 +142,70 @@ def send_outbox(*, now: datetime | None = None, transport=None, limit: int = 200
             notification.sent_at = now
             sent += 1
         commit_unit()  # each row's outcome stands on its own
+    return sent + send_account_mail(now=now, transport=transport, limit=limit)
+
+
+def send_account_mail(*, now: datetime | None = None, transport=None, limit: int = 200) -> int:
+    """Send the account e-mails waiting in the outbox (oldest first), each once."""
+    now = now or utcnow()
+    transport = transport or transport_from_config()
+    sent = 0
+    for record in account_tokens.outbox(now=now, limit=limit, max_attempts=MAX_ATTEMPTS):
+        try:
+            transport.send(compose_account_mail(record))
+        except Exception as error:  # noqa: BLE001 - one bad row must not stop the outbox
+            db.session.rollback()
+            record = db.session.get(AccountToken, record.id)
+            record.attempts += 1
+            record.last_error = str(error)[:500]
+            logger.warning("account e-mail %s not sent: %s", record.id, error)
+        else:
+            record.sent_at = now
+            sent += 1
+        commit_unit()
     return sent
+
+
+def compose_account_mail(record: AccountToken) -> EmailMessage:
+    """An account e-mail in its reader's language, with the link it carries."""
+    user = record.user
+    language = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+    subject, body = MESSAGES[record.mail_kind]
+    with force_locale(language):
+        params = {"name": user.full_name, "inviter": _inviter(record),
+                  "link": _account_link(record, language),
+                  "valid_for": format_timedelta(record.expires_at - record.created_at)}
+        message = EmailMessage()
+        message["Subject"] = str(subject) % params
+        message["From"] = formataddr((_("One Window"), current_app.config["MAIL_SENDER"]))
+        message["To"] = user.email
+        message["Message-ID"] = make_msgid(f"account-{record.id}")
+        message.set_content(str(body) % params + "\n\n— " + _(
+            "One Window: one booking for the whole cluster") + "\n")
+        message["Content-Language"] = language
+    return message
+
+
+def _inviter(record: AccountToken) -> str:
+    """Who made the account: the inviter's member, else One Window (the cluster)."""
+    creator = record.created_by
+    if creator is None:  # a claim: whoever invited the owner first
+        creator = db.session.scalar(select(User).join(
+            AccountToken, AccountToken.created_by_id == User.id).where(
+            AccountToken.user_id == record.user_id,
+            AccountToken.purpose == TokenPurpose.INVITATION).order_by(AccountToken.id).limit(1))
+    provider = db.session.get(Provider, creator.provider_id) if (
+        creator is not None and creator.provider_id is not None) else None
+    return provider.name if provider is not None else _("One Window")
+
+
+def _account_link(record: AccountToken, language: str) -> str:
+    endpoint = ("accounts.verify_email" if record.purpose == TokenPurpose.EMAIL_VERIFICATION
+                else "accounts.set_password")
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        return url_for(endpoint, token=account_tokens.raw_token(record), lang=language,
+                       _external=True)
 
 
 def recipients(notification: Notification) -> list[tuple[str, str]]:

@@ -7,12 +7,24 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 
 from journey.core.accounts.auth import current_actor
-from journey.core.api import Blueprint
+from journey.core.api import (
+    ADMIN,
+    CLUSTER,
+    LANGUAGE_PATH,
+    MANAGERS,
+    STAFF,
+    Blueprint,
+    language_in_path,
+    link,
+    links,
+    roles,
+)
 from journey.core.i18n import content_language
 from journey.core.money import require_currency
 from journey.core.types import ID_CONVERTER
 from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from providers.schemas import (
+    AccreditationOutSchema,
     AccreditationSchema,
     CalendarArgs,
     CalendarDaySchema,
@@ -21,6 +33,7 @@ from providers.schemas import (
     CapacitySchema,
     CreateMemberSchema,
     CreateOfferSchema,
+    ExchangeRateOutSchema,
     ExchangeRateSchema,
     MemberPageSchema,
     MemberProfileSchema,
@@ -31,8 +44,10 @@ from providers.schemas import (
     OfferSchema,
     OfferSearchArgs,
     OfferTermsSchema,
+    OfferTextOutSchema,
     OfferTextSchema,
     OfferTextsSchema,
+    PriceRuleOutSchema,
     PriceRuleSchema,
     RateQuerySchema,
     SearchResultSchema,
@@ -41,9 +56,9 @@ from providers.schemas import (
 from providers.services import members, offers, rates
 from providers.services.search import SearchQuery, search_offers
 
-BEARER = [{"bearerAuth": []}]
 ID = ID_CONVERTER
 LANG = "string(minlength=2, maxlength=20)"
+MEMBER = "$response.body#/id"
 
 members_blp = Blueprint("members_api", __name__, url_prefix="/members",
                         description="Members of the cluster (clinics, hotels, agencies, ...)")
@@ -67,9 +82,15 @@ class Members(MethodView):
                                             **args)
         return {"items": items, "total": total, "page": page, "per_page": per_page}
 
-    @members_blp.doc(security=BEARER)
+    @roles(*CLUSTER)
     @members_blp.arguments(CreateMemberSchema)
     @members_blp.response(201, MemberSchema)
+    @links(get=link("getMember", provider_id=MEMBER),
+           change=link("patchMember", provider_id=MEMBER),
+           verify=link("postMemberStatus", provider_id=MEMBER),
+           accredit=link("postAccreditations", provider_id=MEMBER),
+           offers=link("getMemberOffers", provider_id=MEMBER),
+           add_offer=link("postMemberOffers", provider_id=MEMBER))
     def post(self, data):
         """Admit a new member (pending until an admin verifies it). Cluster staff only."""
         return members.create_member(current_actor(), **data)
@@ -82,7 +103,7 @@ class Member(MethodView):
         """A member's profile, description in the asked language."""
         return members.get_member(current_actor(), provider_id)
 
-    @members_blp.doc(security=BEARER)
+    @roles(*MANAGERS)
     @members_blp.arguments(MemberProfileSchema)
     @members_blp.response(200, MemberSchema)
     def patch(self, data, provider_id):
@@ -92,7 +113,7 @@ class Member(MethodView):
 
 @members_blp.route(f"/<{ID}:provider_id>/status")
 class MemberStatus(MethodView):
-    @members_blp.doc(security=BEARER)
+    @roles(ADMIN)
     @members_blp.arguments(MemberStatusSchema)
     @members_blp.response(200, MemberSchema)
     def post(self, data, provider_id):
@@ -101,28 +122,31 @@ class MemberStatus(MethodView):
                                          reason=data["reason"])
 
 
-@members_blp.route(f"/<{ID}:provider_id>/texts/<{LANG}:language>")
+@members_blp.route(f"/<{ID}:provider_id>/texts/<{LANG}:language>",
+                   parameters=[LANGUAGE_PATH])
 class MemberText(MethodView):
-    @members_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @members_blp.arguments(MemberTextSchema)
     @members_blp.response(200, MemberTextSchema)
     def put(self, data, provider_id, language):
         """Set the member's description in one language."""
-        return members.set_member_text(current_actor(), provider_id, language,
-                                       data["description"])
+        return members.set_member_text(current_actor(), provider_id,
+                                       language_in_path(language), data["description"])
 
-    @members_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @members_blp.response(204)
     def delete(self, provider_id, language):
         """Remove the description in one language."""
-        members.delete_member_text(current_actor(), provider_id, language)
+        members.delete_member_text(current_actor(), provider_id, language_in_path(language))
 
 
 @members_blp.route(f"/<{ID}:provider_id>/accreditations")
 class Accreditations(MethodView):
-    @members_blp.doc(security=BEARER)
+    @roles(*MANAGERS)
     @members_blp.arguments(AccreditationSchema)
-    @members_blp.response(201, AccreditationSchema)
+    @members_blp.response(201, AccreditationOutSchema)
+    @links(remove=link("deleteAccreditationItem", provider_id="$request.path.provider_id",
+                       accreditation_id="$response.body#/id"))
     def post(self, data, provider_id):
         """Add an accreditation (the member's manager or cluster staff)."""
         return members.add_accreditation(current_actor(), provider_id, **data)
@@ -130,7 +154,7 @@ class Accreditations(MethodView):
 
 @members_blp.route(f"/<{ID}:provider_id>/accreditations/<{ID}:accreditation_id>")
 class AccreditationItem(MethodView):
-    @members_blp.doc(security=BEARER)
+    @roles(*MANAGERS)
     @members_blp.response(204)
     def delete(self, provider_id, accreditation_id):
         """Remove an accreditation."""
@@ -144,9 +168,17 @@ class MemberOffers(MethodView):
         """A member's offers (drafts and archived ones for its staff and the cluster)."""
         return offers.list_member_offers(current_actor(), provider_id)
 
-    @members_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @members_blp.arguments(CreateOfferSchema)
     @members_blp.response(201, OfferSchema)
+    @links(get=link("getOfferItem", offer_id=MEMBER),
+           change=link("patchOfferItem", offer_id=MEMBER),
+           delete=link("deleteOfferItem", offer_id=MEMBER),
+           texts=link("getOfferTexts", offer_id=MEMBER),
+           add_price=link("postPriceRules", offer_id=MEMBER),
+           prices=link("getPriceRules", offer_id=MEMBER),
+           terms=link("putCancellationTiers", offer_id=MEMBER),
+           capacity=link("putCalendar", offer_id=MEMBER))
     def post(self, data, provider_id):
         """Create an offer for this member (a draft unless `status` says otherwise)."""
         return offers.create_offer(current_actor(), provider_id, **data)
@@ -182,14 +214,14 @@ class OfferItem(MethodView):
         """An offer, its texts in the asked language (with fallback)."""
         return offers.get_offer(current_actor(), offer_id)
 
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.arguments(OfferTermsSchema)
     @offers_blp.response(200, OfferSchema)
     def patch(self, data, offer_id):
         """Change an offer's terms or its state (draft, published, archived)."""
         return offers.update_offer(current_actor(), offer_id, **data)
 
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.response(204)
     def delete(self, offer_id):
         """Delete a draft offer (archive a published one instead)."""
@@ -204,32 +236,37 @@ class OfferTexts(MethodView):
         return {"texts": offers.get_offer(current_actor(), offer_id).texts}
 
 
-@offers_blp.route(f"/<{ID}:offer_id>/texts/<{LANG}:language>")
+@offers_blp.route(f"/<{ID}:offer_id>/texts/<{LANG}:language>", parameters=[LANGUAGE_PATH])
 class OfferTextItem(MethodView):
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.arguments(OfferTextSchema)
-    @offers_blp.response(200, OfferTextSchema)
+    @offers_blp.response(200, OfferTextOutSchema)
     def put(self, data, offer_id, language):
         """Set the offer's texts in one language."""
-        return offers.set_offer_text(current_actor(), offer_id, language, **data)
+        return offers.set_offer_text(current_actor(), offer_id, language_in_path(language),
+                                     **data)
 
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.response(204)
     def delete(self, offer_id, language):
         """Remove the texts in one language."""
-        offers.delete_offer_text(current_actor(), offer_id, language)
+        offers.delete_offer_text(current_actor(), offer_id, language_in_path(language))
 
 
 @offers_blp.route(f"/<{ID}:offer_id>/prices")
 class PriceRules(MethodView):
-    @offers_blp.response(200, PriceRuleSchema(many=True))
+    @offers_blp.response(200, PriceRuleOutSchema(many=True))
     def get(self, offer_id):
         """Seasonal prices."""
         return offers.get_offer(current_actor(), offer_id).price_rules
 
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.arguments(PriceRuleSchema)
-    @offers_blp.response(201, PriceRuleSchema)
+    @offers_blp.response(201, PriceRuleOutSchema)
+    @links(change=link("patchPriceRuleItem", offer_id="$request.path.offer_id",
+                       rule_id="$response.body#/id"),
+           remove=link("deletePriceRuleItem", offer_id="$request.path.offer_id",
+                       rule_id="$response.body#/id"))
     def post(self, data, offer_id):
         """Add a seasonal price for a date range; ranges may not overlap."""
         return offers.add_price_rule(current_actor(), offer_id, **data)
@@ -237,14 +274,14 @@ class PriceRules(MethodView):
 
 @offers_blp.route(f"/<{ID}:offer_id>/prices/<{ID}:rule_id>")
 class PriceRuleItem(MethodView):
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.arguments(UpdatePriceRuleSchema)
-    @offers_blp.response(200, PriceRuleSchema)
+    @offers_blp.response(200, PriceRuleOutSchema)
     def patch(self, data, offer_id, rule_id):
         """Change a seasonal price."""
         return offers.update_price_rule(current_actor(), offer_id, rule_id, **data)
 
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.response(204)
     def delete(self, offer_id, rule_id):
         """Remove a seasonal price."""
@@ -253,7 +290,7 @@ class PriceRuleItem(MethodView):
 
 @offers_blp.route(f"/<{ID}:offer_id>/cancellation-tiers")
 class CancellationTiers(MethodView):
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.arguments(CancellationTiersSchema)
     @offers_blp.response(200, OfferSchema)
     def put(self, data, offer_id):
@@ -269,7 +306,7 @@ class Calendar(MethodView):
         """Capacity, units in use and units available per day."""
         return offers.get_calendar(current_actor(), offer_id, **args)
 
-    @offers_blp.doc(security=BEARER)
+    @roles(*STAFF)
     @offers_blp.arguments(CapacitySchema)
     @offers_blp.response(200, CapacityResultSchema)
     def put(self, data, offer_id):
@@ -282,14 +319,14 @@ class Calendar(MethodView):
 @reference_blp.route("/exchange-rates")
 class ExchangeRates(MethodView):
     @reference_blp.arguments(RateQuerySchema, location="query")
-    @reference_blp.response(200, ExchangeRateSchema(many=True))
+    @reference_blp.response(200, ExchangeRateOutSchema(many=True))
     def get(self, args):
         """Stored exchange rates, newest first."""
         return rates.list_rates(**args)
 
-    @reference_blp.doc(security=BEARER)
+    @roles(ADMIN)
     @reference_blp.arguments(ExchangeRateSchema)
-    @reference_blp.response(201, ExchangeRateSchema)
+    @reference_blp.response(201, ExchangeRateOutSchema)
     def post(self, data):
         """Record a rate (`1 base = rate quote`) for a date (admin)."""
         return rates.add_rate(current_actor(), **data)

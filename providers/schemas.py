@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from journey.core.api import (
+    Country,
+    Currency,
+    DecimalString,
+    Flag,
+    Language,
+    Money,
+    NotBlank,
+    Number,
+    TimeZone,
+    web_address,
+)
 from journey.core.i18n import content_language
-from journey.core.money import Money, format_money
 from journey.core.types import MAX_ID
 from journey.core.validation import Day, T, in_range, length
 from providers.models import (
@@ -23,12 +33,11 @@ from providers.models import (
     OfferStatus,
     PriceUnit,
 )
+from providers.services.availability import MAX_WINDOW_DAYS
 from providers.services.members import member_description
 from providers.services.offers import offer_text
 
 MAX_MINOR = 10**11  # a billion in major units of a two-decimal currency
-
-
 
 
 def Minor(**kw):  # noqa: N802 - a field factory
@@ -39,23 +48,24 @@ def Minor(**kw):  # noqa: N802 - a field factory
 DECIMAL_STRING = {"type": "string", "format": "decimal", "example": "11.7000000000"}
 
 
+#: A rate above 0 and below a billion, with at most ten decimals.
+RATE_PATTERN = ("^(?:[1-9][0-9]{0,8}(?:\\.[0-9]{1,10})?|0\\.(?:"
+                + "|".join(f"{'0' * n}[1-9][0-9]{{0,{9 - n}}}" for n in range(10)) + "))$")
+
+
 def _positive_rate(value: Decimal) -> None:
     if not (Decimal(0) < value < Decimal(10**9)):
         raise ValidationError(T("Must be a positive number.").format())
 
 
-def money_json(money: Money | None) -> dict | None:
-    """Money as the API shows it: minor units, currency, and Babel's rendering in the
-    reader's locale."""
-    if money is None:
-        return None
-    return {"amount_minor": money.amount, "currency": money.currency,
-            "formatted": format_money(money, str(get_locale() or "en"))}
+def Text(low: int, high: int, **kw):  # noqa: N802 - a field factory
+    """A name that must hold more than white space (services strip it)."""
+    return fields.String(validate=[length(low, high), NotBlank()], **kw)
 
 
-def minor_json(amount: int | None, currency: str) -> dict | None:
-    """:func:`money_json` of ``amount`` minor units of ``currency`` (None stays None)."""
-    return money_json(Money(amount, currency)) if amount is not None else None
+#: Maps keyed by language: OpenAPI 3.0 cannot constrain the keys, so they say so.
+BY_LANGUAGE = {"description": "Keyed by language (a `LanguageCode`).",
+               "x-propertyNames": {"$ref": "#/components/schemas/LanguageCode"}}
 
 
 class Pagination(Schema):
@@ -67,39 +77,46 @@ class Pagination(Schema):
 
 class AccreditationSchema(Schema):
     id = fields.Integer(dump_only=True)
-    name = fields.String(required=True, validate=length(1, 200))
-    issuer = fields.String(required=True, validate=length(1, 200))
+    name = Text(1, 200, required=True)
+    issuer = Text(1, 200, required=True)
     valid_until = Day(load_default=None, allow_none=True)
 
 
+class AccreditationOutSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    issuer = fields.String()
+    valid_until = fields.Date(allow_none=True)
+
+
 class MemberProfileSchema(Schema):
-    name = fields.String(validate=length(1, 200))
+    name = Text(1, 200)
     kind = fields.Enum(MemberKind, by_value=True)
-    city = fields.String(validate=length(1, 100))
-    country = fields.String(validate=length(2, 2))
-    latitude = fields.Float(allow_nan=False, allow_none=True, validate=in_range(-90, 90))
-    longitude = fields.Float(allow_nan=False, allow_none=True, validate=in_range(-180, 180))
-    timezone = fields.String(validate=length(1, 64))
-    languages = fields.List(fields.String(validate=length(2, 20)), validate=length(1, 30))
-    default_language = fields.String(validate=length(2, 20))
-    currency = fields.String(validate=length(3, 3))
+    city = Text(1, 100)
+    country = Country()
+    latitude = Number(allow_nan=False, allow_none=True, validate=in_range(-90, 90))
+    longitude = Number(allow_nan=False, allow_none=True, validate=in_range(-180, 180))
+    timezone = TimeZone()
+    languages = fields.List(Language(), validate=length(1, 30))
+    default_language = Language()
+    currency = Currency()
     email = fields.Email(allow_none=True, validate=length(3, 254))
     phone = fields.String(allow_none=True, validate=length(3, 40))
-    website = fields.Url(allow_none=True, validate=length(8, 300))
+    website = fields.String(allow_none=True, validate=[length(8, 300), web_address()])
 
 
 class CreateMemberSchema(MemberProfileSchema):
-    name = fields.String(required=True, validate=length(1, 200))
+    name = Text(1, 200, required=True)
     kind = fields.Enum(MemberKind, by_value=True, required=True)
-    city = fields.String(required=True, validate=length(1, 100))
-    country = fields.String(required=True, validate=length(2, 2))
-    timezone = fields.String(load_default="Europe/Vilnius", validate=length(1, 64))
+    city = Text(1, 100, required=True)
+    country = Country(required=True)
+    timezone = TimeZone(load_default="Europe/Vilnius")
     slug = fields.String(validate=validate.Regexp(r"^[a-z0-9-]{1,60}$",
                                                   error=T("Use lower-case letters, digits "
                                                           "and dashes.")))
-    descriptions = fields.Dict(keys=fields.String(validate=length(2, 20)),
+    descriptions = fields.Dict(keys=Language(),
                                values=fields.String(validate=length(0, 20000)),
-                               validate=length(0, 30))
+                               validate=length(0, 30), metadata=BY_LANGUAGE)
     accreditations = fields.List(fields.Nested(AccreditationSchema), validate=length(0, 50))
 
 
@@ -138,7 +155,7 @@ class MemberSchema(Schema):
     status = fields.Enum(MemberStatus, by_value=True)
     description = fields.Method("get_description", allow_none=True)
     description_language = fields.Method("get_description_language", allow_none=True)
-    accreditations = fields.List(fields.Nested(AccreditationSchema))
+    accreditations = fields.List(fields.Nested(AccreditationOutSchema))
 
     def _text(self, provider):
         return member_description(provider, content_language())
@@ -169,12 +186,16 @@ class MemberBriefSchema(Schema):
 
 class OfferTextSchema(Schema):
     language = fields.String(dump_only=True)
-    title = fields.String(required=True, validate=length(1, 200))
+    title = Text(1, 200, required=True)
     description = fields.String(load_default="", validate=length(0, 20000))
     inclusions = fields.List(fields.String(validate=length(1, 300)), load_default=list,
                              validate=length(0, 50))
     exclusions = fields.List(fields.String(validate=length(1, 300)), load_default=list,
                              validate=length(0, 50))
+
+
+TIERS_RULE = {"description": "Each `days_before` at most once; cancelling later never "
+                             "refunds more than cancelling earlier."}
 
 
 class CancellationTierSchema(Schema):
@@ -186,7 +207,7 @@ class PriceRuleSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = fields.String(load_default="", validate=length(0, 100))
     starts_on = Day(required=True)
-    ends_on = Day(required=True)
+    ends_on = Day(required=True, metadata={"description": "Not before `starts_on`."})
     price_minor = Minor(required=True)
     companion_price_minor = Minor(load_default=None, allow_none=True)
 
@@ -204,21 +225,32 @@ class UpdatePriceRuleSchema(PriceRuleSchema):
     companion_price_minor = Minor(allow_none=True)
 
 
+class PriceRuleOutSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    price_minor = fields.Integer()
+    companion_price_minor = fields.Integer(allow_none=True)
+
+
 class OfferTermsSchema(Schema):
     chain_link = fields.Enum(ChainLink, by_value=True)
-    currency = fields.String(validate=length(3, 3))
+    currency = Currency()
     price_unit = fields.Enum(PriceUnit, by_value=True)
     base_price_minor = Minor()
     companion_price_minor = Minor(allow_none=True)
     min_quantity = fields.Integer(strict=True, validate=in_range(1, 10000))
-    max_quantity = fields.Integer(strict=True, allow_none=True, validate=in_range(1, 10000))
+    max_quantity = fields.Integer(strict=True, allow_none=True, validate=in_range(1, 10000),
+                                  metadata={"description": "Not below `min_quantity` (the "
+                                            "one sent, or the offer's)."})
     capacity_unit = fields.Enum(CapacityUnit, by_value=True)
     lead_time_days = fields.Integer(strict=True, validate=in_range(0, 365))
     duration_value = fields.Integer(strict=True, validate=in_range(0, 365))
     duration_unit = fields.Enum(DurationUnit, by_value=True)
     confirmation_mode = fields.Enum(ConfirmationMode, by_value=True)
     status = fields.Enum(OfferStatus, by_value=True)
-    requires_consultation = fields.Boolean(metadata={
+    requires_consultation = Flag(metadata={
         "description": "Treatment: a consultation or diagnostics must come first."})
     recovery_days = fields.Integer(strict=True, validate=in_range(0, 365), metadata={
         "description": "Treatment: days after it without leisure."})
@@ -241,15 +273,15 @@ class CreateOfferSchema(OfferTermsSchema):
     base_price_minor = Minor(required=True)
     capacity_unit = fields.Enum(CapacityUnit, by_value=True, required=True)
     duration_unit = fields.Enum(DurationUnit, by_value=True, required=True)
-    texts = fields.Dict(keys=fields.String(validate=length(2, 20)),
-                        values=fields.Nested(OfferTextSchema), validate=length(0, 30))
+    texts = fields.Dict(keys=Language(), values=fields.Nested(OfferTextSchema),
+                        validate=length(0, 30), metadata=BY_LANGUAGE)
     cancellation_tiers = fields.List(fields.Nested(CancellationTierSchema),
-                                     validate=length(0, 20))
+                                     validate=length(0, 20), metadata=TIERS_RULE)
 
 
 class CancellationTiersSchema(Schema):
     tiers = fields.List(fields.Nested(CancellationTierSchema), required=True,
-                        validate=length(0, 20))
+                        validate=length(0, 20), metadata=TIERS_RULE)
 
 
 class OfferBaseOut(Schema):
@@ -276,10 +308,9 @@ class OfferBaseOut(Schema):
 
 
 class OfferSchema(OfferBaseOut):
-    base_price = fields.Function(lambda o: minor_json(o.base_price_minor, o.currency))
-    companion_price = fields.Function(
-        lambda o: minor_json(o.companion_price_minor, o.currency)
-        if o.companion_price_minor is not None else None, allow_none=True)
+    base_price = Money(lambda o: (o.base_price_minor, o.currency))
+    companion_price = Money(lambda o: (o.companion_price_minor, o.currency)
+                            if o.companion_price_minor is not None else None, allow_none=True)
     base_price_minor = fields.Integer()
     companion_price_minor = fields.Integer(allow_none=True)
     language = fields.Method("get_language", allow_none=True)
@@ -288,7 +319,7 @@ class OfferSchema(OfferBaseOut):
     inclusions = fields.Method("get_inclusions")
     exclusions = fields.Method("get_exclusions")
     languages = fields.Function(lambda o: sorted(t.language for t in o.texts))
-    price_rules = fields.List(fields.Nested(PriceRuleSchema))
+    price_rules = fields.List(fields.Nested(PriceRuleOutSchema))
     cancellation_tiers = fields.List(fields.Nested(CancellationTierSchema))
 
     def _text(self, offer):
@@ -314,13 +345,22 @@ class OfferSchema(OfferBaseOut):
         return list(text.exclusions) if text else []
 
 
+class OfferTextOutSchema(Schema):
+    language = fields.String()
+    title = fields.String()
+    description = fields.String()
+    inclusions = fields.List(fields.String())
+    exclusions = fields.List(fields.String())
+
+
 class OfferTextsSchema(Schema):
-    texts = fields.List(fields.Nested(OfferTextSchema))
+    texts = fields.List(fields.Nested(OfferTextOutSchema))
 
 
 class OfferSearchArgs(Pagination):
-    lang = fields.String(validate=length(2, 20))
-    currency = fields.String(validate=length(3, 3))
+    lang = fields.String(validate=length(2, 20), metadata={
+        "description": "The language of the texts (unknown ones fall back to English)."})
+    currency = Currency()
     chain_link = fields.Enum(ChainLink, by_value=True)
     city = fields.String(validate=length(1, 100))
     member_kind = fields.Enum(MemberKind, by_value=True)
@@ -331,7 +371,8 @@ class OfferSearchArgs(Pagination):
     price_max = fields.Integer(validate=in_range(0, MAX_MINOR),
                                metadata={"description": "Minor units of `currency`."})
     start = Day(metadata={"description": "First day that must be available."})
-    end = Day(metadata={"description": "Last day that must be available (inclusive)."})
+    end = Day(metadata={"description": "Last day that must be available (inclusive); "
+                        "with `start`, not before it."})
     quantity = fields.Integer(load_default=1, validate=in_range(1, 10000))
     sort = fields.String(load_default="price",
                          validate=validate.OneOf(["price", "-price", "name", "-name"],
@@ -350,10 +391,11 @@ class SearchHitSchema(Schema):
     language = fields.String(allow_none=True)
     title = fields.Function(lambda h: h.text.title if h.text else None, allow_none=True)
     summary = fields.Function(lambda h: h.text.summary if h.text else None, allow_none=True)
-    unit_price = fields.Function(lambda h: money_json(h.price))
-    price = fields.Function(lambda h: money_json(h.converted), allow_none=True,
-                            metadata={"description": "The unit price in the asked currency; "
-                                      "null when no exchange rate is known."})
+    unit_price = Money(lambda h: (h.price.amount, h.price.currency))
+    price = Money(lambda h: (h.converted.amount, h.converted.currency)
+                  if h.converted is not None else None, allow_none=True,
+                  metadata={"description": "The unit price in the asked currency; "
+                            "null when no exchange rate is known."})
     rate = fields.Nested(RateOutSchema, allow_none=True)
 
 
@@ -368,7 +410,8 @@ class SearchResultSchema(Schema):
 
 class CapacitySchema(Schema):
     start = Day(required=True)
-    end = Day(required=True)
+    end = Day(required=True, metadata={"description": "Not before `start`, and at most "
+                                       f"{MAX_WINDOW_DAYS} days after it."})
     capacity = fields.Integer(required=True, strict=True, validate=in_range(0, 100000))
     weekdays = fields.List(fields.Integer(strict=True, validate=in_range(0, 6)), load_default=None,
                            allow_none=True, validate=length(1, 7))
@@ -376,7 +419,8 @@ class CapacitySchema(Schema):
 
 class CalendarArgs(Schema):
     start = Day(required=True)
-    end = Day(required=True)
+    end = Day(required=True, metadata={"description": "Not before `start`, and at most "
+                                       f"{MAX_WINDOW_DAYS} days after it."})
 
 
 class CalendarDaySchema(Schema):
@@ -394,13 +438,23 @@ class CapacityResultSchema(Schema):
 
 class ExchangeRateSchema(Schema):
     id = fields.Integer(dump_only=True)
-    base = fields.String(required=True, validate=length(3, 3))
-    quote = fields.String(required=True, validate=length(3, 3))
-    rate = fields.Decimal(required=True, as_string=True, places=10, allow_nan=False,
-                          validate=_positive_rate, metadata=DECIMAL_STRING)
+    base = Currency(required=True)
+    quote = Currency(required=True, metadata={"description": "Not the base currency."})
+    rate = DecimalString(RATE_PATTERN, example="11.7000000000", required=True, places=10,
+                         validate=_positive_rate, metadata={
+                             "description": "`1 base = rate quote`, above 0, at most ten "
+                                            "decimals."})
     effective_on = Day(required=True)
 
 
+class ExchangeRateOutSchema(Schema):
+    id = fields.Integer()
+    base = fields.String()
+    quote = fields.String()
+    rate = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
+    effective_on = fields.Date()
+
+
 class RateQuerySchema(Schema):
-    base = fields.String(validate=length(3, 3))
-    quote = fields.String(validate=length(3, 3))
+    base = Currency()
+    quote = Currency()

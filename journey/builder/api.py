@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, make_response, request
 from flask.views import MethodView
 
-from bookings.idempotency import IDEMPOTENCY_KEY, answer_once
+from bookings.idempotency import answer_once
 from bookings.schemas import BookingOutSchema
 from journey.builder.schemas import (
     AlternativeSchema,
@@ -43,12 +43,23 @@ from journey.builder.services import (
     templates,
 )
 from journey.core.accounts.auth import current_actor
-from journey.core.api import Blueprint
+from journey.core.api import (
+    ADMIN,
+    BEARER,
+    CLUSTER,
+    PATIENT,
+    STAFF,
+    Blueprint,
+    idempotent,
+    link,
+    links,
+    roles,
+)
 from journey.core.i18n import content_language
 from journey.core.types import ID_CONVERTER
 
-BEARER = [{"bearerAuth": []}]
 ID = ID_CONVERTER
+NEW = "$response.body#/id"
 
 blp = Blueprint("journeys_api", __name__, url_prefix="",
                 description="Package templates, journeys, rules, planner and quotes")
@@ -61,7 +72,7 @@ class Settings(MethodView):
         """Deposit, balance due days, quote validity and visa-free nationalities."""
         return settings.get_settings()
 
-    @blp.doc(security=BEARER)
+    @roles(ADMIN)
     @blp.arguments(ClusterSettingsSchema)
     @blp.response(200, ClusterSettingsSchema)
     def patch(self, data):
@@ -78,9 +89,11 @@ class Templates(MethodView):
         """Published packages (and drafts to those who curate them)."""
         return templates.list_templates(current_actor())
 
-    @blp.doc(security=BEARER)
+    @roles(*STAFF)
     @blp.arguments(TemplateInSchema)
     @blp.response(201, TemplateSchema)
+    @links(get=link("getTemplateItem", template_id=NEW),
+           change=link("patchTemplateItem", template_id=NEW))
     def post(self, data):
         """Curate a package: ordered links relative to arrival, with a discount."""
         return templates.create_template(current_actor(), **data)
@@ -93,7 +106,7 @@ class TemplateItem(MethodView):
         """A package template in the asked language."""
         return templates.get_template(current_actor(), template_id)
 
-    @blp.doc(security=BEARER)
+    @roles(*STAFF)
     @blp.arguments(TemplateUpdateSchema)
     @blp.response(200, TemplateSchema)
     def patch(self, data, template_id):
@@ -114,9 +127,19 @@ class Journeys(MethodView):
         return {"items": items, "total": total, "page": args["page"],
                 "per_page": args["per_page"]}
 
-    @blp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+    @blp.doc(security=BEARER)
+    @idempotent()
     @blp.arguments(OpenJourneySchema)
     @blp.response(201, JourneySchema)
+    @links(get=link("getJourneyItem", journey_id=NEW),
+           change=link("patchJourneyItem", journey_id=NEW),
+           add_item=link("postJourneyItems", journey_id=NEW),
+           apply_template=link("postApplyTemplate", journey_id=NEW),
+           check=link("getJourneyCheck", journey_id=NEW),
+           plan=link("postJourneyPlan", journey_id=NEW),
+           quote=link("postJourneyQuotes", journey_id=NEW),
+           quotes=link("getJourneyQuotes", journey_id=NEW),
+           cancel=link("postJourneyCancel", journey_id=NEW))
     def post(self, data):
         """Open a journey: for yourself (patient) or for a patient (any member's staff:
         the member becomes the journey's entry point)."""
@@ -143,7 +166,7 @@ class JourneyItem(MethodView):
 @blp.route(f"/journeys/<{ID}:journey_id>/cancel")
 class JourneyCancel(MethodView):
     @blp.doc(security=BEARER)
-    @blp.arguments(StatusReasonSchema)
+    @blp.arguments(StatusReasonSchema, required=False)
     @blp.response(200, JourneySchema)
     def post(self, data, journey_id):
         """Cancel the journey."""
@@ -152,7 +175,7 @@ class JourneyCancel(MethodView):
 
 @blp.route(f"/journeys/<{ID}:journey_id>/coordinator")
 class JourneyCoordinator(MethodView):
-    @blp.doc(security=BEARER)
+    @roles(*CLUSTER)
     @blp.arguments(CoordinatorSchema)
     @blp.response(200, JourneySchema)
     def put(self, data, journey_id):
@@ -165,6 +188,12 @@ class JourneyItems(MethodView):
     @blp.doc(security=BEARER)
     @blp.arguments(ItemInSchema)
     @blp.response(201, ItemSchema)
+    @links(change=link("patchJourneyItemDetail", journey_id="$request.path.journey_id",
+                       item_id=NEW),
+           remove=link("deleteJourneyItemDetail", journey_id="$request.path.journey_id",
+                       item_id=NEW),
+           alternatives=link("getItemAlternatives", journey_id="$request.path.journey_id",
+                             item_id=NEW))
     def post(self, data, journey_id):
         """Add any member's offer to the journey."""
         return journeys.add_item(current_actor(), journey_id, **data)
@@ -231,12 +260,14 @@ class JourneyCheck(MethodView):
 @blp.route(f"/journeys/<{ID}:journey_id>/plan")
 class JourneyPlan(MethodView):
     @blp.doc(security=BEARER)
-    @blp.arguments(PlanInSchema)
+    @blp.arguments(PlanInSchema, required=False)
     @blp.response(200, PlanResultSchema)
     def post(self, data, journey_id):
         """Propose dates for every item from the arrival or the wished treatment start;
-        says why when no plan exists."""
-        journey, reasons = composition.plan_journey(current_actor(), journey_id, **data)
+        says why when no plan exists. Without a body, from the journey's arrival."""
+        journey, reasons = composition.plan_journey(
+            current_actor(), journey_id, arrival_on=data["arrival_on"],
+            treatment_start=data["treatment_start_on"])
         return {"ok": not reasons, "violations": reasons, "journey": journey}
 
 
@@ -250,6 +281,10 @@ class JourneyQuotes(MethodView):
 
     @blp.doc(security=BEARER)
     @blp.response(201, QuoteSchema)
+    @links(get=link("getQuoteItem", quote_id=NEW),
+           accept=link("postQuoteAccept", quote_id=NEW),
+           diff=link("getQuoteDiff", quote_id=NEW),
+           checkout=link("postQuoteCheckout", quote_id=NEW))
     def post(self, journey_id):
         """Price the journey as it stands into a new quote version."""
         return quotes.create_quote(current_actor(), journey_id)
@@ -285,15 +320,22 @@ class QuoteDiff(MethodView):
 
 @blp.route(f"/quotes/<{ID}:quote_id>/checkout")
 class QuoteCheckout(MethodView):
-    @blp.doc(security=BEARER, parameters=[{
-        "in": "header", "name": "Idempotency-Key", "required": True,
-        "schema": {"type": "string", "minLength": 8, "maxLength": 200},
-        "description": "A retry with the same key returns the first answer."}])
-    @blp.arguments(CheckoutInSchema)
+    @roles(PATIENT, *CLUSTER)
+    @idempotent(required=True)
+    @blp.arguments(CheckoutInSchema, required=False)
     @blp.response(201, BookingOutSchema)
+    @links(get=link("getBookingOne", booking_id=NEW),
+           timeline=link("getBookingTimeline", booking_id=NEW),
+           cancel=link("postBookingCancel", booking_id=NEW),
+           pay=link("postBookingPay", booking_id=NEW))
     def post(self, data, quote_id):
         """Hold every line of the accepted quote and start the payment of the amount due
-        now (with manual capture: the card is only charged once members confirm)."""
+        now (with manual capture: the card is only charged once members confirm).
+
+        With `payment_method` the card is confirmed at once; without it, the payment's
+        `client_secret` is for Stripe.js. The app learns of the authorisation from
+        Stripe's signed webhook or, failing that, from its reconcile job.
+        """
         status, body = checkout.checkout_once(
             current_actor(), quote_id, key=request.headers.get("Idempotency-Key", ""),
             payment_method=data.get("payment_method"), render=BookingOutSchema().dump)

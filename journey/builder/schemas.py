@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from bookings.schemas import BookingOutSchema
 from journey.builder.models import (
@@ -14,12 +14,14 @@ from journey.builder.models import (
     TemplateStatus,
 )
 from journey.builder.services.templates import template_text
+from journey.core.api import Country, Currency, Language, Money
+from journey.core.config import LANGUAGES
 from journey.core.i18n import content_language
 from journey.core.reasons import ReasonSchema
 from journey.core.types import MAX_ID
 from journey.core.validation import Day, T, in_range, length
 from providers.models import CHAIN_LINK_TITLES, ChainLink
-from providers.schemas import DECIMAL_STRING, MAX_MINOR, Pagination, minor_json
+from providers.schemas import BY_LANGUAGE, DECIMAL_STRING, MAX_MINOR, Pagination, Text
 from providers.services.offers import offer_text
 
 Id = lambda **kw: fields.Integer(strict=True, validate=in_range(1, MAX_ID), **kw)  # noqa: E731
@@ -28,19 +30,20 @@ Id = lambda **kw: fields.Integer(strict=True, validate=in_range(1, MAX_ID), **kw
 # --- settings ------------------------------------------------------------------------
 
 class ClusterSettingsSchema(Schema):
-    visa_free_nationalities = fields.List(fields.String(validate=length(2, 2)),
-                                          validate=length(0, 300))
+    visa_free_nationalities = fields.List(Country(), validate=length(0, 300))
     deposit_percent = fields.Integer(strict=True, validate=in_range(0, 100))
     balance_due_days = fields.Integer(strict=True, validate=in_range(0, 365))
     quote_validity_hours = fields.Integer(strict=True, validate=in_range(1, 24 * 60))
-    languages = fields.List(fields.String(validate=length(2, 10)), validate=length(1, 20))
+    languages = fields.List(fields.String(validate=validate.OneOf(
+        LANGUAGES, error=T("Must be one of: {choices}."))), validate=length(1, 20), metadata={
+            "description": "The interface languages the cluster offers (English always)."})
 
 
 # --- templates -----------------------------------------------------------------------
 
 class TemplateTextSchema(Schema):
     language = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=length(1, 200))
+    name = Text(1, 200, required=True)
     description = fields.String(load_default="", validate=length(0, 20000))
 
 
@@ -64,16 +67,25 @@ class TemplateInSchema(Schema):
                      metadata={"description": "The curating member; none for the cluster."})
     status = fields.Enum(TemplateStatus, by_value=True)
     discount_percent = fields.Integer(strict=True, allow_none=True,
-                                      validate=in_range(0, 100))
+                                      validate=in_range(0, 100), metadata={
+                                          "description": "Either a percentage or an "
+                                          "amount (`discount_minor`), not both."})
     discount_minor = fields.Integer(strict=True, allow_none=True,
-                                    validate=in_range(0, MAX_MINOR))
-    discount_currency = fields.String(allow_none=True, validate=length(3, 3))
-    texts = fields.Dict(keys=fields.String(validate=length(2, 20)),
-                        values=fields.Nested(TemplateTextSchema), validate=length(0, 30))
+                                    validate=in_range(0, MAX_MINOR), metadata={
+                                        "description": "Minor units of "
+                                        "`discount_currency`, which it needs."})
+    discount_currency = Currency(allow_none=True)
+    texts = fields.Dict(keys=Language(), values=fields.Nested(TemplateTextSchema),
+                        required=True, validate=length(1, 30), metadata={
+                            **BY_LANGUAGE, "description": "The package's name (and "
+                            "description) by language (a `LanguageCode`); at least one."})
     links = fields.List(fields.Nested(TemplateLinkSchema), validate=length(0, 30))
 
 
 class TemplateUpdateSchema(TemplateInSchema):
+    texts = fields.Dict(keys=Language(), values=fields.Nested(TemplateTextSchema),
+                        validate=length(0, 30), metadata=BY_LANGUAGE)
+
     class Meta:
         exclude = ("provider_id",)
 
@@ -107,12 +119,13 @@ class TemplateSchema(Schema):
 class JourneyProfileSchema(Schema):
     adults = fields.Integer(strict=True, validate=in_range(1, 20))
     children = fields.Integer(strict=True, validate=in_range(0, 20))
-    nationality = fields.String(allow_none=True, validate=length(2, 2))
-    residence = fields.String(allow_none=True, validate=length(2, 2))
-    language = fields.String(validate=length(2, 20))
-    currency = fields.String(validate=length(3, 3))
+    nationality = Country(allow_none=True)
+    residence = Country(allow_none=True)
+    language = Language()
+    currency = Currency()
     arrival_on = Day(allow_none=True)
-    departure_on = Day(allow_none=True)
+    departure_on = Day(allow_none=True, metadata={
+        "description": "After `arrival_on` (the one sent, or the journey's)."})
     treatment_start_on = Day(allow_none=True)
 
     @validates_schema
@@ -126,7 +139,8 @@ class OpenJourneySchema(JourneyProfileSchema):
     patient_id = Id(metadata={"description": "Staff: an existing patient account."})
     patient_email = fields.Email(validate=length(3, 254), metadata={
         "description": "Staff: the patient's e-mail (an account is made if none exists)."})
-    patient_name = fields.String(validate=length(1, 200))
+    patient_name = Text(1, 200, metadata={
+        "description": "Staff: the patient's name, for a new account."})
     entry_provider_id = Id(metadata={
         "description": "Coordinators: the member whose window the patient came through "
                        "(member staff always open at their own)."})
@@ -157,9 +171,9 @@ class ItemSchema(Schema):
     chain_link = fields.Function(lambda i: i.offer.chain_link.value)
     chain_link_title = fields.Function(lambda i: str(CHAIN_LINK_TITLES[i.offer.chain_link]))
     title = fields.Method("get_title", allow_none=True)
-    start_on = Day()
+    start_on = fields.Date()
     days = fields.Integer()
-    end_on = fields.Method("get_end_on")
+    end_on = fields.Method("get_end_on", metadata={"type": "string", "format": "date"})
     quantity = fields.Integer()
     companions = fields.Integer()
     borne_by_provider_id = fields.Integer(allow_none=True)
@@ -228,8 +242,20 @@ class ApplyTemplateSchema(Schema):
 
 
 class PlanInSchema(Schema):
-    arrival_on = Day(load_default=None, allow_none=True)
-    treatment_start = Day(load_default=None, allow_none=True)
+    arrival_on = Day(load_default=None, allow_none=True, metadata={
+        "description": "Plan from this arrival (default: the journey's)."})
+    treatment_start_on = Day(load_default=None, allow_none=True, metadata={
+        "description": "Or plan around this wished start of the treatment."})
+    treatment_start = Day(load_default=None, allow_none=True, metadata={
+        "deprecated": True, "description": "Deprecated: the old name of "
+        "`treatment_start_on`, read only when that is not sent."})
+
+    @post_load
+    def one_name(self, data, **kwargs):
+        alias = data.pop("treatment_start")
+        if data["treatment_start_on"] is None:
+            data["treatment_start_on"] = alias
+        return data
 
 
 class ViolationSchema(Schema):
@@ -254,10 +280,10 @@ class AlternativeSchema(Schema):
     offer_id = fields.Function(lambda a: a[0].id)
     provider_name = fields.Function(lambda a: a[0].provider.name)
     title = fields.Method("get_title", allow_none=True)
-    unit_price = fields.Function(
-        lambda a: minor_json(a[1].amount, a[1].currency) if a[1] is not None else None,
-        allow_none=True, metadata={"description": "In the replaced offer's currency; null "
-                                   "without an exchange rate."})
+    unit_price = Money(lambda a: (a[1].amount, a[1].currency) if a[1] is not None else None,
+                       allow_none=True, metadata={"description": "In the replaced offer's "
+                                                  "currency; null without an exchange "
+                                                  "rate."})
 
     def get_title(self, alternative):
         text = offer_text(alternative[0], content_language())[1]
@@ -279,11 +305,9 @@ class QuoteLineSchema(Schema):
     days = fields.Integer()
     quantity = fields.Integer()
     companions = fields.Integer()
-    unit_price = fields.Function(
-        lambda line: minor_json(line.unit_price_minor, line.offer_currency))
-    total_in_offer_currency = fields.Function(
-        lambda line: minor_json(line.total_offer_minor, line.offer_currency))
-    total = fields.Method("get_total")
+    unit_price = Money(lambda line: (line.unit_price_minor, line.offer_currency))
+    total_in_offer_currency = Money(lambda line: (line.total_offer_minor, line.offer_currency))
+    total = Money(lambda line: (line.total_minor, line.quote.currency))
     rate = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
     rate_on = fields.Date(allow_none=True)
     borne_by_provider_id = fields.Integer(allow_none=True)
@@ -291,24 +315,21 @@ class QuoteLineSchema(Schema):
     exclusions = fields.List(fields.String())
     cancellation_terms = fields.List(fields.Dict())
 
-    def get_total(self, line):
-        return minor_json(line.total_minor, line.quote.currency)
-
 
 class QuoteSchema(Schema):
     id = fields.Integer()
     journey_id = fields.Integer()
     version = fields.Integer()
     currency = fields.String()
-    subtotal = fields.Function(lambda q: minor_json(q.subtotal_minor, q.currency))
-    discount = fields.Function(lambda q: minor_json(q.discount_minor, q.currency))
-    total = fields.Function(lambda q: minor_json(q.total_minor, q.currency))
+    subtotal = Money(lambda q: (q.subtotal_minor, q.currency))
+    discount = Money(lambda q: (q.discount_minor, q.currency))
+    total = Money(lambda q: (q.total_minor, q.currency))
     deposit_percent = fields.Integer()
-    deposit = fields.Function(lambda q: minor_json(q.deposit_minor, q.currency))
-    balance = fields.Function(lambda q: minor_json(q.balance_minor, q.currency))
-    due_now = fields.Function(lambda q: minor_json(q.due_now_minor, q.currency),
-                              metadata={"description": "What checkout charges now: the "
-                                        "deposit, or the total when there is none."})
+    deposit = Money(lambda q: (q.deposit_minor, q.currency))
+    balance = Money(lambda q: (q.balance_minor, q.currency))
+    due_now = Money(lambda q: (q.due_now_minor, q.currency),
+                    metadata={"description": "What checkout charges now: the deposit, or "
+                              "the total when there is none."})
     balance_due_on = fields.Date(allow_none=True)
     created_at = fields.DateTime()
     expires_at = fields.DateTime()
@@ -342,6 +363,8 @@ class CheckoutInSchema(Schema):
 class JourneyBookingSchema(Schema):
     booking = fields.Nested(BookingOutSchema)
     alternatives = fields.Method("get_alternatives", metadata={
+        "type": "object", "additionalProperties": {
+            "type": "array", "items": {"$ref": "#/components/schemas/Alternative"}},
         "description": "For each line its member declined or cancelled (by line id): "
                        "offers of the same link free on those dates."})
 

@@ -93,6 +93,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_IP_LIMIT": int(os.environ.get("LOGIN_IP_LIMIT", "100")),
         "LOGIN_BACKOFF_SECONDS": int(os.environ.get("LOGIN_BACKOFF_SECONDS", "120")),
         "LOGIN_FAILURE_WINDOW_MINUTES": int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),
+        # Account links (invitations, resets, e-mail confirmation) and how many such
+        # e-mails one address or one client may ask for.
+        "ACCOUNT_INVITATION_DAYS": int(os.environ.get("ACCOUNT_INVITATION_DAYS", "7")),
+        "EMAIL_VERIFICATION_DAYS": int(os.environ.get("EMAIL_VERIFICATION_DAYS", "7")),
+        "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", "60")),
+        "ACCOUNT_MAIL_ADDRESS_LIMIT": int(os.environ.get("ACCOUNT_MAIL_ADDRESS_LIMIT", "3")),
+        "ACCOUNT_MAIL_IP_LIMIT": int(os.environ.get("ACCOUNT_MAIL_IP_LIMIT", "20")),
+        "ACCOUNT_MAIL_WINDOW_MINUTES": int(os.environ.get("ACCOUNT_MAIL_WINDOW_MINUTES", "60")),
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
         # (0: none, trust no such header). The client address comes from there.
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),

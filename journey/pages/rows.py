@@ -19,9 +19,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bookings.models import Booking, BookingLine
-from journey.builder.models import Journey, PackageTemplate, Quote
+from journey.builder.models import Journey, PackageTemplate
 from journey.builder.services import templates
-from journey.builder.services.booking_link import journey_of
+from journey.builder.services.booking_link import journeys_of
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import NotFound
 from journey.core.extensions import db
@@ -54,18 +54,9 @@ def offer_title(offer: Offer) -> str:
 
 
 def journeys_by_booking(bookings: Iterable[Booking]) -> dict[int, Journey | None]:
-    """The journey each booking books (:func:`journey_of`), with its patient: the quotes
-    the bookings name are read in one query, then ``journey_of`` finds them in the
-    session."""
-    bookings = list(bookings)
-    quote_ids = {int(number) for booking in bookings
-                 if booking.reference.startswith("quote:")
-                 and (number := booking.reference.removeprefix("quote:")).isdigit()}
-    quotes = db.session.scalars(select(Quote).where(Quote.id.in_(quote_ids)).options(
-        joinedload(Quote.journey).joinedload(Journey.patient))).all() if quote_ids else []
-    found = {booking.id: journey_of(booking) for booking in bookings}
-    del quotes  # held until here: the session keeps no loaded row alive by itself
-    return found
+    """The journey each booking books, read in one query
+    (:func:`journey.builder.services.booking_link.journeys_of`)."""
+    return journeys_of(bookings)
 
 
 @dataclass(frozen=True)

@@ -55,11 +55,12 @@ def test_staff_cannot_open_for_a_staff_account(client, world):
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("reader, visible", [
-    ("patient", True), ("patient2", False), ("hotel_staff", True), ("clinic_staff", False),
-    ("other_staff", False), ("coordinator", True), ("admin", True),
+@pytest.mark.parametrize("reader, visible, may_change", [
+    ("patient", True, True), ("patient2", False, False), ("hotel_staff", True, False),
+    ("clinic_staff", False, False), ("other_staff", False, False),
+    ("coordinator", True, True), ("admin", True, True),
 ])
-def test_who_sees_a_journey(client, world, reader, visible):
+def test_who_sees_a_journey(client, world, reader, visible, may_change):
     journey = _open(client, world["h"]["patient"])
     client.post(f"/api/v1/journeys/{journey['id']}/items",
                 json={"offer_id": world["room"].id, "start_on": soon(10).isoformat(),
@@ -68,11 +69,12 @@ def test_who_sees_a_journey(client, world, reader, visible):
     assert response.status_code == (200 if visible else 404)
     listed = client.get("/api/v1/journeys", headers=world["h"][reader]).json
     assert (journey["id"] in [j["id"] for j in listed["items"]]) is visible
-    # Nobody who cannot see it can change it, whatever the id.
+    # Nobody who cannot see it can change it, whatever the id; the hotel on it sees its
+    # own line but may not change the patient's package.
     change = client.post(f"/api/v1/journeys/{journey['id']}/items",
                          json={"offer_id": world["room"].id, "start_on": soon(11).isoformat()},
                          headers=world["h"][reader])
-    assert change.status_code == (201 if visible else 404)
+    assert change.status_code == (201 if may_change else 403 if visible else 404)
 
 
 def test_anonymous_gets_401(client, world):

@@ -11,9 +11,9 @@ from sqlalchemy import func, or_, select
 from bookings.models import Booking, Escalation
 from bookings.services import access, escalations
 from journey.builder.models import Journey, JourneyItem, JourneyStatus
-from journey.builder.services.booking_link import journey_of
+from journey.builder.services.booking_link import journeys_of
 from journey.builder.services.checkout import journey_bookings
-from journey.builder.services.journeys import get_journey, load_items, trip_end
+from journey.builder.services.journeys import get_package, load_items, trip_end
 from journey.core.accounts.models import User
 from journey.core.accounts.permissions import require_cluster
 from journey.core.extensions import db
@@ -88,7 +88,7 @@ def journey_timeline(actor, journey_id: int) -> tuple[Journey, list[TimelineEntr
     (who, when, from, to, why), the items added, the quotes made and accepted, and the
     audit trail of its bookings (lines, payments, refunds)."""
     require_cluster(actor)
-    journey = get_journey(actor, journey_id)
+    journey = get_package(actor, journey_id)
     items = load_items(journey)
     users = {}
 
@@ -132,8 +132,9 @@ class EscalationRow:
 def escalation_rows(actor, *, open_only: bool = True) -> list[EscalationRow]:
     """The escalations a coordinator must look at, oldest first, with their booking and
     the journey it books."""
-    rows = []
-    for escalation in escalations.list_escalations(actor, open_only=open_only):
-        booking = access.get_visible_booking(actor, escalation.booking_id)
-        rows.append(EscalationRow(escalation, booking, journey_of(booking)))
-    return rows
+    found = escalations.list_escalations(actor, open_only=open_only)
+    bookings = [access.get_visible_booking(actor, escalation.booking_id)
+                for escalation in found]
+    journeys = journeys_of(bookings)
+    return [EscalationRow(escalation, booking, journeys[booking.id])
+            for escalation, booking in zip(found, bookings, strict=True)]

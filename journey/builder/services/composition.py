@@ -16,8 +16,8 @@ from journey.builder.planner import plan_dates
 from journey.builder.rules import check_plan
 from journey.builder.services.journeys import (
     check_trip_dates,
-    get_journey,
     get_journey_for_change,
+    get_package,
     journey_item,
     package_changed,
 )
@@ -85,7 +85,7 @@ def journey_violations(journey: Journey, *, language: str | None = None,
 
 def check_journey(actor, journey_id: int, *, language: str | None = None,
                   now: datetime | None = None) -> tuple[Journey, list[Violation]]:
-    journey = get_journey(actor, journey_id)
+    journey = get_package(actor, journey_id)
     return journey, journey_violations(journey, language=language, now=now)
 
 
@@ -151,7 +151,7 @@ def suggest_alternatives(actor, journey_id: int, item_id: int, *, limit: int = 5
     quantity, nearest in price first. Returns ``(offer, its unit price converted into
     the replaced offer's currency, or None without a rate)``."""
     now = now or utcnow()
-    journey = get_journey(actor, journey_id)
+    journey = get_package(actor, journey_id)
     item = journey_item(journey, item_id)
     offer = item.offer
     reference = price_for(offer, item.start_on).amount

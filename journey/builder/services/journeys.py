@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import secrets
 from datetime import date, datetime, timedelta
 
@@ -17,7 +18,9 @@ from journey.builder.models import (
     JourneyTransition,
     PackageTemplate,
 )
+from journey.builder.plan import MEDICAL_LINKS
 from journey.builder.services.templates import get_template
+from journey.core.accounts.invitations import invite_patient
 from journey.core.accounts.models import Role, User
 from journey.core.accounts.permissions import require_authenticated, require_cluster
 from journey.core.accounts.services import get_user_by_email, normalize_email
@@ -71,11 +74,80 @@ def visible_condition(actor):
     return or_(Journey.entry_provider_id == actor.provider_id, contains_ours)
 
 
-def get_journey(actor, journey_id: int) -> Journey:
-    """A journey ``actor`` may see; 404 for anyone else, whatever the id."""
+class JourneyAccess(enum.StrEnum):
+    """What a person may know of a journey (DESIGN: scoped access)."""
+
+    PATIENT = "patient"  # everything of their own journey
+    CLUSTER = "cluster"  # coordinators and admins
+    ENTRY = "entry"  # the member the patient came to first (one window): composes it
+    TREATING = "treating"  # a member with a consultation, diagnostics, treatment or
+    #                        rehabilitation line: the whole trip, not the prices
+    SUPPLIER = "supplier"  # any other member on it: only its own lines
+
+
+def access_of(actor, journey: Journey) -> JourneyAccess:
+    """How ``actor``, who may see ``journey`` (:func:`visible_condition`), sees it."""
+    if actor.role.is_cluster:
+        return JourneyAccess.CLUSTER
+    if actor.role == Role.PATIENT:
+        return JourneyAccess.PATIENT
+    if journey.entry_provider_id == actor.provider_id:
+        return JourneyAccess.ENTRY
+    treating = db.session.scalar(select(exists().where(
+        JourneyItem.journey_id == journey.id, JourneyItem.offer_id == Offer.id,
+        Offer.provider_id == actor.provider_id, Offer.chain_link.in_(MEDICAL_LINKS))))
+    return JourneyAccess.TREATING if treating else JourneyAccess.SUPPLIER
+
+
+#: Who may change the package and see its quotes (and so every member's price).
+COMPOSERS = {JourneyAccess.PATIENT, JourneyAccess.CLUSTER, JourneyAccess.ENTRY}
+
+
+class SupplierJourneyView:
+    """A journey as a member sees it that only delivers a line of it (a hotel, a
+    transfer, an interpreter): the travellers, the dates and its own lines; never the
+    patient's nationality or residence, other members' lines, the quotes (prices) or
+    the history with its notes."""
+
+    def __init__(self, journey: Journey, provider_id: int):
+        self._journey = journey
+        self.items = [item for item in journey.items if item.offer.provider_id == provider_id]
+        self.nationality = None
+        self.residence = None
+        self.transitions: list = []
+        self.quotes: list = []
+
+    def __getattr__(self, name):
+        return getattr(self._journey, name)
+
+
+def _visible_journey(actor, journey_id: int) -> Journey:
     journey = db.session.scalar(select(Journey).where(Journey.id == journey_id,
                                                       visible_condition(actor)))
     if journey is None:
+        raise NotFound(_l("No such journey."))
+    return journey
+
+
+def as_seen_by(actor, journey: Journey) -> Journey | SupplierJourneyView:
+    """``journey`` as ``actor`` (who may see it) may see it."""
+    if access_of(actor, journey) == JourneyAccess.SUPPLIER:
+        return SupplierJourneyView(journey, actor.provider_id)
+    return journey
+
+
+def get_journey(actor, journey_id: int) -> Journey | SupplierJourneyView:
+    """A journey ``actor`` may see, as they may see it (:class:`SupplierJourneyView` for
+    a member that only supplies a line); 404 for anyone else, whatever the id."""
+    return as_seen_by(actor, _visible_journey(actor, journey_id))
+
+
+def get_package(actor, journey_id: int) -> Journey:
+    """The whole journey, its package and quotes, for those who compose it or treat the
+    patient; 404 for a member that only supplies a line (it must not learn what else
+    the patient books) and for anyone else."""
+    journey = _visible_journey(actor, journey_id)
+    if access_of(actor, journey) == JourneyAccess.SUPPLIER:
         raise NotFound(_l("No such journey."))
     return journey
 
@@ -94,7 +166,12 @@ def load_items(journey: Journey) -> list[JourneyItem]:
 
 
 def get_journey_for_change(actor, journey_id: int) -> Journey:
-    journey = get_journey(actor, journey_id)
+    """The journey, for its patient, the member who opened it or the cluster to change;
+    a member that delivers or treats a line of it may not (403), anyone else 404."""
+    journey = _visible_journey(actor, journey_id)
+    if access_of(actor, journey) not in COMPOSERS:
+        raise Forbidden(_l("Only the patient, the member who opened the journey or a "
+                           "coordinator can change it."))
     if journey.status not in EDITABLE:
         raise Conflict(_l("This journey is booked; its package can no longer change here."))
     return journey
@@ -107,7 +184,10 @@ def list_journeys(actor, *, status: JourneyStatus | None = None,
         query = query.where(Journey.status == status)
     if coordinator_id is not None:
         query = query.where(Journey.coordinator_id == coordinator_id)
-    return page_of(query.order_by(Journey.id.desc()), page=page, per_page=per_page)
+    found, total = page_of(query.order_by(Journey.id.desc()), page=page, per_page=per_page)
+    if actor.role.is_member:
+        found = [as_seen_by(actor, journey) for journey in found]
+    return found, total
 
 
 # --- states -------------------------------------------------------------------------
@@ -132,7 +212,10 @@ def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: Why |
 
 
 def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:
-    journey = get_journey(actor, journey_id)
+    journey = _visible_journey(actor, journey_id)
+    if access_of(actor, journey) not in COMPOSERS:
+        raise Forbidden(_l("Only the patient, the member who opened the journey or a "
+                           "coordinator can change it."))
     if journey.status not in EDITABLE and not actor.role.is_cluster:
         raise Forbidden(_l("Only a coordinator cancels a booked journey."))
     transition(journey, JourneyStatus.CANCELLED, actor=actor,
@@ -217,7 +300,9 @@ def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=Non
                  **data) -> Journey:
     """Open a journey: a patient for themselves, or any member's staff (the "one
     window") or a coordinator for a patient. The member whose window it is: the
-    staff's own member, or the one a coordinator names."""
+    staff's own member, or the one a coordinator names. A patient new to One Window
+    (an account staff made, without a password) is invited to set one; the journey's
+    ``invitation`` attribute holds that link's record, or None."""
     actor = require_authenticated(actor)
     if actor.role.is_member:
         entry_provider_id = actor.provider_id
@@ -237,6 +322,8 @@ def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=Non
     transition(journey, JourneyStatus.DRAFT, actor=actor, now=now,
                reason=why("opened_by_member" if actor.role.is_member else "opened"))
     db.session.flush()
+    journey.invitation = (invite_patient(actor, patient, now=now)
+                          if patient.id != actor.id else None)
     return journey
 
 
@@ -252,7 +339,7 @@ def update_journey(actor, journey_id: int, **data) -> Journey:
 
 def assign_coordinator(actor, journey_id: int, coordinator_id: int | None) -> Journey:
     require_cluster(actor)
-    journey = get_journey(actor, journey_id)
+    journey = get_package(actor, journey_id)
     if coordinator_id is not None:
         coordinator = db.session.get(User, coordinator_id)
         if coordinator is None or coordinator.role != Role.COORDINATOR:

@@ -26,8 +26,8 @@ from journey.builder.models import (
 )
 from journey.builder.services.composition import cluster_today, journey_violations
 from journey.builder.services.journeys import (
-    get_journey,
     get_journey_for_change,
+    get_package,
     load_items,
     transition,
 )
@@ -173,7 +173,7 @@ def get_quote(actor, quote_id: int) -> Quote:
     quote = db.session.get(Quote, quote_id)
     if quote is None:
         raise NotFound(_l("No such quote."))
-    get_journey(actor, quote.journey_id)  # the same scoping as the journey
+    get_package(actor, quote.journey_id)  # its prices: not for a member supplying a line
     return quote
 
 

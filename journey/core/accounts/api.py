@@ -14,16 +14,16 @@ from journey.core.accounts.schemas import (
     CreateUserSchema,
     IssuedTokenSchema,
     LoginSchema,
+    RegisteredSchema,
     RegisterSchema,
     TokenSchema,
     UserSchema,
 )
-from journey.core.api import Blueprint
+from journey.core.api import BEARER, MANAGERS, Blueprint, errors, link, links, roles
 from journey.core.types import ID_CONVERTER
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/auth",
                 description="Registration, bearer tokens and accounts")
-BEARER = [{"bearerAuth": []}]
 ID = "<" + ID_CONVERTER + ":{}>"
 
 
@@ -31,19 +31,45 @@ ID = "<" + ID_CONVERTER + ":{}>"
 class Register(MethodView):
     @public
     @blp.arguments(RegisterSchema)
-    @blp.response(201, UserSchema)
+    @blp.response(201, RegisteredSchema)
+    @links(login={"operationId": "postTokens", "requestBody": {
+        "email": "$request.body#/email", "password": "$request.body#/password"}})
     def post(self, data):
-        """Register as a patient."""
-        return services.register_patient(**data)
+        """Register as a patient.
+
+        The answer is the new account. To call anything else, log in with the same
+        e-mail and password at `POST /api/v1/auth/tokens` (the `login` link), or send
+        `"issue_token": true` here and take the bearer token from `token`.
+        """
+        issue = data.pop("issue_token")
+        user = services.register_patient(**data)
+        return Registered(user, services.issue_token(user, name="registration")
+                          if issue else None)
+
+
+class Registered:
+    """A new account and, when asked for, its first token."""
+
+    def __init__(self, user, token):
+        self.user, self.token = user, token
+
+    def __getattr__(self, name):
+        return getattr(self.user, name)
 
 
 @blp.route("/tokens")
 class Tokens(MethodView):
     @public
+    @errors(429)
     @blp.arguments(LoginSchema)
     @blp.response(201, IssuedTokenSchema)
+    @links(revoke=link("deleteTokenItem", token_id="$response.body#/id"))  # noqa: S106
     def post(self, data):
-        """Log in with e-mail and password; returns a new bearer token once."""
+        """Log in with e-mail and password; returns a new bearer token once.
+
+        A wrong address or password is 401; after repeated failures the address is
+        refused for a while (429), even with the right password.
+        """
         cfg = current_app.config
         user = services.authenticate(
             data["email"], data["password"], ip=request.remote_addr,
@@ -64,7 +90,7 @@ class TokenItem(MethodView):
     @blp.doc(security=BEARER)
     @blp.response(200, TokenSchema)
     def delete(self, token_id):
-        """Revoke a token."""
+        """Revoke a token (your own; an admin any)."""
         return services.revoke_token(current_actor(), token_id)
 
 
@@ -79,15 +105,17 @@ class Me(MethodView):
 
 @blp.route("/users")
 class Users(MethodView):
-    @blp.doc(security=BEARER)
+    @roles(*MANAGERS)
     @blp.response(200, UserSchema(many=True))
     def get(self):
         """Accounts you may see: all (cluster staff) or your member's (manager)."""
         return services.list_users(current_actor())
 
-    @blp.doc(security=BEARER)
+    @roles(*MANAGERS)
     @blp.arguments(CreateUserSchema)
     @blp.response(201, UserSchema)
     def post(self, data):
-        """Create a staff, coordinator or admin account."""
+        """Create an account: admins any; coordinators member accounts and patients; a
+        member's manager the member's staff. A `member_staff` or `member_manager`
+        account needs `provider_id`."""
         return services.create_user(current_actor(), **data)

@@ -10,7 +10,7 @@ from flask import Flask, current_app, g, request
 from flask_login import current_user
 
 from journey.core.accounts.models import User
-from journey.core.accounts.services import user_for_token
+from journey.core.accounts.services import touch_token, user_for_token
 from journey.core.errors import NotAuthenticated
 from journey.core.extensions import db, login_manager
 
@@ -72,6 +72,14 @@ def install(app: Flask) -> None:
             return None
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
+
+    @app.teardown_request
+    def touch_used_token(_error=None):
+        """After the request's session let go of its connection (see touch_token)."""
+        pending = g.pop("touch_token", None)
+        if pending is not None:
+            db.session.remove()
+            touch_token(*pending)
 
     @app.before_request
     def identify_actor():

@@ -1,4 +1,6 @@
-"""Flask-WTF forms of the account pages (CSRF-protected)."""
+"""Flask-WTF forms of the account pages (CSRF-protected): logging in, registering,
+the links sent by e-mail (a new password, an invitation, the address's confirmation)
+and a member's staff."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from journey.core.accounts.models import ROLE_TITLES, Role
 from journey.core.config import LANGUAGES
 
 
@@ -21,3 +24,33 @@ class RegisterForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
     locale = SelectField(_l("Language"), choices=[SelectChoice(code, code) for code in LANGUAGES])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"),
+                             validators=[DataRequired(), Length(min=10, max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("The same password again"), validators=[
+        DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+def _member_role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, ROLE_TITLES[role])
+            for role in (Role.MEMBER_STAFF, Role.MEMBER_MANAGER)]
+
+
+class InviteStaffForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=_member_role_choices, default=Role.MEMBER_STAFF.value)
+    locale = SelectField(_l("Language of the invitation"),
+                         choices=[SelectChoice(code, code) for code in LANGUAGES])
+
+
+class StaffRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_member_role_choices)

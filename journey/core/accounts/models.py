@@ -1,4 +1,5 @@
-"""Users, API tokens and failed-login records."""
+"""Users, API tokens, failed-login records, and the single-use links of accounts
+(invitations, password resets, e-mail verification) with the requests for them."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ class User(UserMixin, db.Model):
     currency: Mapped[str | None] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the owner proved the address is theirs (a verification, invitation or reset
+    #: link used); None until then. Nothing is refused without it.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -110,4 +114,68 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TokenPurpose(enum.StrEnum):
+    #: Set the first password of an account someone else made (a walk-in patient, staff).
+    INVITATION = "invitation"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose, not a password
+    EMAIL_VERIFICATION = "email_verification"
+
+    @property
+    def sets_password(self) -> bool:
+        return self in (TokenPurpose.INVITATION, TokenPurpose.PASSWORD_RESET)
+
+
+class AccountToken(db.Model):
+    """A single-use, expiring link sent by e-mail, and its place in the outbox.
+
+    Only the SHA-256 of the link's token is stored. The token itself is derived from
+    ``salt`` with the application's secret key (HMAC), so the outbox can write it into
+    the e-mail later without keeping it. Made and used only through
+    :mod:`journey.core.accounts.tokens`; using it is one conditional update.
+    """
+
+    __tablename__ = "account_token"
+    __table_args__ = (Index("ix_account_token_user_id_purpose", "user_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    purpose: Mapped[TokenPurpose] = mapped_column(StrEnumType(TokenPurpose))
+    #: Which e-mail announces it (journey/mail.py), e.g. ``patient_invitation``.
+    mail_kind: Mapped[str] = mapped_column(String(40))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    #: Who had it sent (staff inviting someone); None when the owner asked for it.
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Replaced by a newer link, or made void when another link set the password.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The outbox: sent once the mail server took it (journey/mail.py).
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(String(500), default="", server_default="")
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    def is_live(self, now: datetime) -> bool:
+        return self.used_at is None and self.revoked_at is None and self.expires_at > now
+
+
+class AccountMailRequest(db.Model):
+    """Someone asked for an account e-mail to an address (a new password, the
+    verification link again, a registration): recent ones limit how many are sent."""
+
+    __tablename__ = "account_mail_request"
+    __table_args__ = (Index("ix_account_mail_request_email_at", "email", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

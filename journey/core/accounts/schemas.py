@@ -2,29 +2,50 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate
 
 from journey.core.accounts.models import Role
+from journey.core.accounts.services import MIN_PASSWORD_LENGTH
+from journey.core.api import Currency, Flag
 from journey.core.config import LANGUAGES
 from journey.core.types import MAX_ID
 from journey.core.validation import T, in_range, length
 
 
-class RegisterSchema(Schema):
-    email = fields.Email(required=True, validate=length(0, 254))
+def long_enough(password: str) -> None:
+    """The service's rule, checked before the rest (and documented as ``minLength``)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(str(_l("Use at least %(n)d characters.",
+                                     n=MIN_PASSWORD_LENGTH)))
+
+
+class AccountSchema(Schema):
+    email = fields.Email(required=True, validate=length(3, 254))
     password = fields.String(required=True, load_only=True,
-                             validate=length(0, 200))
+                             validate=[length(0, 200), long_enough],
+                             metadata={"minLength": MIN_PASSWORD_LENGTH})
     full_name = fields.String(required=True, validate=length(1, 200))
     locale = fields.String(load_default=None, validate=validate.OneOf(
-        LANGUAGES, error=T("Must be one of: {choices}.")))
-    currency = fields.String(load_default=None, validate=validate.Length(
-        equal=3, error=T("Use a three-letter currency code.")))
+        LANGUAGES, error=T("Must be one of: {choices}.")), metadata={
+            "description": "The interface language of the account."})
+    currency = Currency(load_default=None, allow_none=True, metadata={
+        "description": "The currency prices are shown in."})
 
 
-class CreateUserSchema(RegisterSchema):
+class RegisterSchema(AccountSchema):
+    issue_token = Flag(load_default=False, metadata={
+        "description": "Log in at once: the answer's `token` holds a new bearer token "
+                       "(shown this once), as `POST /api/v1/auth/tokens` would give."})
+
+
+class CreateUserSchema(AccountSchema):
     role = fields.Enum(Role, required=True, by_value=True)
-    provider_id = fields.Integer(load_default=None, strict=True,
-                                 validate=in_range(1, MAX_ID))
+    provider_id = fields.Integer(load_default=None, strict=True, allow_none=True,
+                                 validate=in_range(1, MAX_ID), metadata={
+                                     "description": "The member of a `member_staff` or "
+                                     "`member_manager` account (required for those, "
+                                     "ignored for the others)."})
 
 
 class UserSchema(Schema):
@@ -42,9 +63,11 @@ class UserSchema(Schema):
 class LoginSchema(Schema):
     email = fields.String(required=True, validate=length(0, 254))
     password = fields.String(required=True, load_only=True, validate=length(0, 200))
-    name = fields.String(load_default="api", validate=length(1, 100))
+    name = fields.String(load_default="api", validate=length(1, 100), metadata={
+        "description": "What the token is for, to tell your tokens apart."})
     expires_in_days = fields.Integer(load_default=90, strict=True, allow_none=True,
-                                     validate=in_range(1, 3650))
+                                     validate=in_range(1, 3650), metadata={
+                                         "description": "null: never expires."})
 
 
 class TokenSchema(Schema):
@@ -57,6 +80,18 @@ class TokenSchema(Schema):
     revoked_at = fields.DateTime(allow_none=True)
 
 
-class IssuedTokenSchema(TokenSchema):
-    token = fields.String(metadata={"description": "The raw token; shown only this once."})
+class NewTokenSchema(TokenSchema):
+    token = fields.String(metadata={
+        "description": "The raw token, shown only this once: send it as "
+                       "`Authorization: Bearer <token>`."})
+
+
+class IssuedTokenSchema(NewTokenSchema):
     user = fields.Nested(UserSchema)
+
+
+class RegisteredSchema(UserSchema):
+    token = fields.Nested(NewTokenSchema, allow_none=True, metadata={
+        "description": "With `issue_token`: a bearer token for the new account (shown "
+                       "this once). Without it, null: log in with `POST "
+                       "/api/v1/auth/tokens` (the `login` link)."})

@@ -1,4 +1,6 @@
-"""Registering, authenticating and issuing tokens. Services flush; the edge commits."""
+"""Registering, authenticating, issuing tokens, and a member's staff (who may invite,
+deactivate or change whom). Services flush; the edge commits. The single-use links of
+accounts are :mod:`.tokens`; the e-mails that carry them, :mod:`.invitations`."""
 
 from __future__ import annotations
 
@@ -12,14 +14,18 @@ from functools import lru_cache
 import argon2.profiles
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
-from journey.core.accounts import throttle
-from journey.core.accounts.models import ApiToken, Role, User
-from journey.core.accounts.permissions import require_authenticated, require_cluster
+from journey.core.accounts import throttle, tokens
+from journey.core.accounts.models import ApiToken, Role, TokenPurpose, User
+from journey.core.accounts.permissions import (
+    require_authenticated,
+    require_cluster,
+    require_member_access,
+)
 from journey.core.errors import (
     Conflict,
     Forbidden,
@@ -67,6 +73,21 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+#: How the hash of an account without a usable password starts (a walk-in patient, an
+#: invited staff member): no password verifies against it, and no Argon2 hash starts so.
+UNUSABLE_PASSWORD_PREFIX = "!"  # noqa: S105 - a marker, not a password
+
+
+def unusable_password_hash() -> str:
+    return UNUSABLE_PASSWORD_PREFIX + "unusable-" + secrets.token_hex(16)
+
+
+def has_password(user: User) -> bool:
+    """Whether the account has a password its owner set (else it waits for an
+    invitation to be used)."""
+    return not user.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
+
+
 def check_password_strength(password: str, field: str = "password") -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(fields={field: [
@@ -83,14 +104,17 @@ def get_user_by_email(email: str) -> User | None:
 
 def _create_user(*, email, password, full_name, role, provider_id=None, locale=None,
                  currency=None) -> User:
-    check_password_strength(password)
+    """A new account; without ``password`` it has none until an invitation is used."""
+    if password is not None:
+        check_password_strength(password)
     if currency is not None:
         currency = require_currency(currency)
     email = normalize_email(email)
     if get_user_by_email(email) is not None:
         raise Conflict(_l("An account with this e-mail address already exists."),
                        fields={"email": [_l("This e-mail address is already registered.")]})
-    user = User(email=email, password_hash=hash_password(password), full_name=full_name.strip(),
+    password_hash = hash_password(password) if password is not None else unusable_password_hash()
+    user = User(email=email, password_hash=password_hash, full_name=full_name.strip(),
                 role=role, provider_id=provider_id, locale=locale, currency=currency)
     db.session.add(user)
     flush_or_conflict(  # a concurrent registration won the race
@@ -158,6 +182,125 @@ def list_coordinators(actor: User | None) -> list[User]:
     return list(db.session.scalars(select(User).where(
         User.role == Role.COORDINATOR, User.active.is_(True)).order_by(User.full_name,
                                                                        User.id)))
+
+
+# --- a member's staff -------------------------------------------------------------------
+#
+# The member's manager (and the cluster's coordinators and admins) see the member's
+# staff, invite new ones, deactivate and reactivate them and change their role between
+# staff and manager. Never their own account, never another member's staff (404, as
+# for anything else of another member), never to a cluster role.
+
+MEMBER_ROLES = (Role.MEMBER_STAFF, Role.MEMBER_MANAGER)
+
+
+def _member_exists(provider_id: int) -> bool:
+    # The core imports no domain code: the member's table is read through the metadata.
+    table = db.metadata.tables["provider"]
+    return db.session.scalar(select(table.c.id).where(table.c.id == provider_id)) is not None
+
+
+def may_manage_staff(actor: User | None, provider_id: int) -> bool:
+    """Cluster staff, or the member's own manager."""
+    return actor is not None and (actor.role.is_cluster or (
+        actor.role == Role.MEMBER_MANAGER and actor.provider_id == provider_id))
+
+
+def list_staff(actor: User | None, provider_id: int) -> list[User]:
+    """The member's accounts, managers first, then by name."""
+    require_member_access(actor, provider_id, manager=True)
+    people = db.session.scalars(select(User).where(User.provider_id == provider_id)
+                                .order_by(User.full_name, User.id)).all()
+    return sorted(people, key=lambda user: user.role != Role.MEMBER_MANAGER)
+
+
+def _member_role(role) -> Role:
+    try:
+        role = Role(role)
+    except ValueError:
+        role = None
+    if role not in MEMBER_ROLES:
+        raise InvalidInput(fields={"role": [
+            _l("A member's accounts are its manager or its staff; an admin gives the "
+               "cluster's roles.")]})
+    return role
+
+
+def invite_staff(actor: User | None, provider_id: int, *, email: str, full_name: str,
+                 role: Role | str = Role.MEMBER_STAFF, locale: str | None = None,
+                 now: datetime | None = None) -> User:
+    """A new account of the member, without a password: an invitation (a link to set
+    one) goes to ``email``."""
+    actor = require_member_access(actor, provider_id, manager=True)
+    role = _member_role(role)
+    if not _member_exists(provider_id):
+        raise NotFound(_l("No such member."))
+    if not (full_name or "").strip():
+        raise InvalidInput(fields={"full_name": [_l("Give the person's name.")]})
+    user = _create_user(email=email, password=None, full_name=full_name, role=role,
+                        provider_id=provider_id, locale=locale)
+    tokens.issue(user, TokenPurpose.INVITATION, mail_kind="staff_invitation",
+                 created_by=actor, now=now)
+    return user
+
+
+def staff_change_refusal(actor: User | None, target: User) -> str | None:
+    """Why ``actor`` may not change ``target``'s role or activity (None: they may)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return str(NotAuthenticated.default_message)
+    if target.id == actor.id:
+        return str(_l("You cannot change your own account here."))
+    if not target.role.is_member:
+        return str(NotFound.default_message)
+    if actor.role.is_cluster:
+        return None
+    if actor.provider_id != target.provider_id:
+        return str(NotFound.default_message)
+    if actor.role != Role.MEMBER_MANAGER:
+        return str(_l("Only the member's manager may do this."))
+    return None
+
+
+def _staff_for_change(actor: User | None, user_id: int) -> User:
+    actor = require_authenticated(actor)
+    target = db.session.get(User, user_id)
+    if target is None or not target.role.is_member or not (
+            actor.role.is_cluster or actor.provider_id == target.provider_id):
+        raise NotFound(_l("No such staff member."))
+    refusal = staff_change_refusal(actor, target)
+    if refusal is not None:
+        raise Forbidden(refusal)
+    return target
+
+
+def set_staff_active(actor: User | None, user_id: int, active: bool, *,
+                     now: datetime | None = None) -> User:
+    """Deactivate (no login, no token, no link works) or reactivate a member's account."""
+    target = _staff_for_change(actor, user_id)
+    target.active = bool(active)
+    if not target.active:
+        tokens.revoke_open(target.id, list(TokenPurpose), now=now)
+    db.session.flush()
+    return target
+
+
+def change_staff_role(actor: User | None, user_id: int, role: Role | str) -> User:
+    """Make a member's account its manager or its staff."""
+    target = _staff_for_change(actor, user_id)
+    target.role = _member_role(role)
+    db.session.flush()
+    return target
+
+
+def update_staff(actor: User | None, user_id: int, *, role: Role | str | None = None,
+                 active: bool | None = None) -> User:
+    """Either change or both, under the same rules."""
+    target = _staff_for_change(actor, user_id)
+    if role is not None:
+        change_staff_role(actor, user_id, role)
+    if active is not None:
+        set_staff_active(actor, user_id, active)
+    return target
 
 
 def update_profile(user: User, *, full_name=None, locale=None, currency=None,
@@ -244,27 +387,44 @@ def revoke_token(actor: User | None, token_id: int, *, now: datetime | None = No
     return token
 
 
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def _touch_later(token_id: int, now: datetime) -> None:
+    """Note that the token was used, once the request is over (in a request) or now.
+
+    Bookkeeping in its own short transaction, after the request's session has given
+    its connection back: a request never holds two connections at once (a burst on one
+    token would exhaust the pool), a read-only request stays read-only, a request that
+    failed still records the use, and only one request in five minutes pays for it."""
+    if has_request_context():
+        g.touch_token = (token_id, now)
+    else:
+        touch_token(token_id, now)
+
+
+def touch_token(token_id: int, now: datetime) -> None:
+    """Set ``last_used_at`` unless a request did it lately; skipped when the database is
+    busy (bookkeeping never fails a request)."""
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(update(ApiToken).where(
+                ApiToken.id == token_id,
+                or_(ApiToken.last_used_at.is_(None),
+                    ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL))
+                .values(last_used_at=now))
+    except OperationalError:
+        logger.info("token %s: last_used_at not updated (database busy)", token_id)
+
+
 def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     """The active user behind a live token, or None. Touches ``last_used_at`` lightly."""
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = now or utcnow()
-    token_hash = _hash_token(raw)
-    # Bookkeeping first, in its own short transaction, before the request's session takes
-    # its connection: a request then never holds two connections at once (a burst on
-    # one token would exhaust the pool), a read-only request stays read-only, and a
-    # request that fails still records that the token was used. When the database is
-    # busy it is skipped rather than fail the request.
-    try:
-        with db.engine.begin() as conn:
-            conn.execute(update(ApiToken).where(
-                ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None),
-                or_(ApiToken.last_used_at.is_(None),
-                    ApiToken.last_used_at < now - timedelta(minutes=5)))
-                .values(last_used_at=now))
-    except OperationalError:
-        logger.info("token %s...: last_used_at not updated (database busy)", raw[:8])
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
     if token is None or not token.is_live(now) or not token.user.active:
         return None
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        _touch_later(token.id, now)
     return token.user

@@ -1,6 +1,8 @@
 """The member portal's front door and its requests: the member's page (requests waiting
 for an answer, then its offers), every request with accept and decline, and the
-journeys opened at this member's window for patients who walked in or called."""
+journeys opened at this member's window for patients who walked in or called (each new
+patient is sent an invitation to set a password). The member's accounts are
+:mod:`.staff`, nested in this blueprint."""
 
 from __future__ import annotations
 
@@ -9,12 +11,14 @@ from flask_babel import gettext as _
 
 from bookings.services import confirmation
 from journey.builder.services import journeys
+from journey.core.accounts import invitations, services
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_member_access
 from journey.core.config import LANGUAGES
 from journey.core.types import utcnow
 from journey.pages.common import page_arg, submit
 from journey.pages.forms import ActionForm, ReasonForm
+from journey.pages.member import staff
 from journey.pages.member.access import ID, PREFIX, managed_member, member_or_cluster
 from journey.pages.member.offers import missing_languages
 from journey.pages.portal import formatting_context
@@ -27,6 +31,7 @@ PER_PAGE = 25
 bp = Blueprint("member", __name__, url_prefix=PREFIX)
 bp.before_request(member_or_cluster)
 bp.context_processor(formatting_context)
+bp.register_blueprint(staff.bp)
 
 
 @bp.context_processor
@@ -65,6 +70,7 @@ def home(provider_id):
              "missing": len(missing_languages(offer))} for offer in found]
     inbox = confirmation.member_inbox(current_actor(), provider.id)
     return render_template("member/home.html", provider=provider, offers=rows, answers={},
+                           manages_staff=services.may_manage_staff(current_actor(), provider.id),
                            **_request_rows(inbox))
 
 
@@ -121,7 +127,9 @@ def member_journeys(provider_id):
     page = page_arg()
     items, total = journeys.list_journeys(actor, page=page, per_page=PER_PAGE)
     return render_template("member/journeys.html", provider=provider, journeys=items,
-                           total=total, page=page, per_page=PER_PAGE)
+                           total=total, page=page, per_page=PER_PAGE,
+                           pending=invitations.pending_invitations(actor, provider.id),
+                           blank_action=ActionForm)
 
 
 @bp.route(f"/<{ID}:provider_id>/journeys/new", methods=["GET", "POST"])
@@ -145,6 +153,11 @@ def walk_in(provider_id):
     if opened is not None:
         flash(_("Journey %(id)s is open for %(name)s.", id=opened.id,
                 name=opened.patient.full_name))
+        # A patient new to One Window gets a link to set a password (the account was
+        # made without one), so the journey can be followed, changed and paid online.
+        if opened.invitation is not None:  # invited by open_journey
+            flash(_("An invitation to set a password is on its way to %(email)s.",
+                    email=opened.patient.email))
         if current_actor().role.is_member:
             return redirect(url_for("member.member_journeys", provider_id=provider.id))
         return redirect(url_for("coordinator.journey", journey_id=opened.id))

@@ -155,7 +155,7 @@ def pay_balance(booking_id: int):
 def alternatives(journey_id: int, item_id: int):
     """Other offers of the item's kind free on its dates; choosing one swaps the item."""
     actor = current_actor()
-    journey = journeys.get_journey(actor, journey_id)
+    journey = journeys.get_package(actor, journey_id)
     item = journeys.journey_item(journey, item_id)
     form = ActionForm()
 

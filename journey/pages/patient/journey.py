@@ -149,7 +149,7 @@ def journey_page(journey_id: int, *, status: int = 200, forms: dict | None = Non
     """The journey: the builder while it may change, its booking afterwards. ``forms``
     are the submitted forms to show again with their errors."""
     actor = current_actor()
-    journey = journeys.get_journey(actor, journey_id)
+    journey = journeys.get_package(actor, journey_id)
     journeys.load_items(journey)
     editable = journey.status in EDITABLE
     violations = (composition.journey_violations(journey, language=content_language())

@@ -1,0 +1,55 @@
+"""The journey builder's API names one thing once: the wished start of the treatment is
+``treatment_start_on`` for the planner as for the journey (``treatment_start`` is still
+read, documented as deprecated)."""
+
+import pytest
+
+from tests.journey.builder_world import build_world, soon
+
+
+@pytest.fixture
+def world(make):
+    w = build_world(make)
+    w["h"] = make.token(w["patient"])
+    return w
+
+
+def _planned(client, world, body) -> dict:
+    journey = client.post("/api/v1/journeys", json={"currency": "EUR", "nationality": "DE"},
+                          headers=world["h"]).json["id"]
+    for offer, days in ((world["room"], 3), (world["surgery"], 1), (world["rehab"], 3)):
+        added = client.post(f"/api/v1/journeys/{journey}/items", headers=world["h"], json={
+            "offer_id": offer.id, "start_on": soon(40).isoformat(), "days": days})
+        assert added.status_code == 201, added.json
+    planned = client.post(f"/api/v1/journeys/{journey}/plan", json=body, headers=world["h"])
+    assert planned.status_code == 200, planned.json
+    return planned.json
+
+
+def _surgery_day(plan: dict, world) -> str:
+    return next(item["start_on"] for item in plan["journey"]["items"]
+                if item["offer_id"] == world["surgery"].id)
+
+
+def test_the_planner_takes_the_journeys_name_and_the_old_one(client, world):
+    wished = soon(20).isoformat()
+    new = _planned(client, world, {"treatment_start_on": wished})
+    old = _planned(client, world, {"treatment_start": wished})
+    assert new["ok"] and old["ok"], (new, old)
+    assert _surgery_day(new, world) == _surgery_day(old, world) == wished
+
+
+def test_the_new_name_wins_over_the_deprecated_one(client, world):
+    plan = _planned(client, world, {"treatment_start_on": soon(20).isoformat(),
+                                    "treatment_start": soon(25).isoformat()})
+    assert _surgery_day(plan, world) == soon(20).isoformat()
+
+
+def test_the_plan_may_be_asked_for_without_a_body(client, world):
+    journey = client.post("/api/v1/journeys", headers=world["h"], json={
+        "currency": "EUR", "arrival_on": soon(10).isoformat()}).json["id"]
+    client.post(f"/api/v1/journeys/{journey}/items", headers=world["h"], json={
+        "offer_id": world["room"].id, "start_on": soon(30).isoformat(), "days": 3})
+    planned = client.post(f"/api/v1/journeys/{journey}/plan", headers=world["h"])
+    assert planned.status_code == 200, planned.json  # from the journey's arrival
+    assert planned.json["journey"]["arrival_on"] == soon(10).isoformat()
