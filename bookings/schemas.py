@@ -153,7 +153,8 @@ class StatementRowSchema(Schema):
     reference = fields.String()
     start_on = fields.Date(allow_none=True)
     currency = fields.String()
-    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "Postings by kind, in minor units of `currency`."})
     net = Money(lambda r: (r.net_minor, r.currency))
     paid_out = Money(lambda r: (r.paid_out_minor, r.currency))
     due = Money(lambda r: (r.due_minor, r.currency))

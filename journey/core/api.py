@@ -19,10 +19,12 @@
 - :func:`links` declares OpenAPI links from an answer to the operations that take it
   further (create -> read -> change).
 - Fields whose rule is documented once, as a component of the document: ``Currency``,
-  ``Country``, ``Language``, ``TimeZone`` (each case-insensitive where the server is,
-  and loaded in its canonical spelling), ``Money`` (an amount as the API shows it), and
-  every date field under :class:`journey.core.validation.DateWindow` (its window as a
-  pattern).
+  ``Country``, ``Language``, ``TimeZone`` (read in the spellings their component lists,
+  loaded as stored), ``Money`` (an amount as the API shows it); and every date field
+  under :class:`journey.core.validation.DateWindow` gets its window as a pattern, every
+  other text field the refusal of NUL characters. Stricter JSON types: ``Flag``,
+  ``Number``, ``DecimalString``, ``QueryFlag``; and ``NotBlank`` for names the services
+  strip.
 """
 
 from __future__ import annotations
