@@ -117,53 +117,52 @@ MESSAGES = {
 
 
 def send_outbox(*, now: datetime | None = None, transport=None, limit: int = 200) -> int:
-    """Send what the outbox holds (oldest first); returns how many were sent."""
+    """Send what the outbox holds (booking notifications, then account e-mails, oldest
+    first); returns how many were sent."""
     now = now or utcnow()
     transport = transport or transport_from_config()
     rows = db.session.scalars(select(Notification).where(
         Notification.sent_at.is_(None), Notification.attempts < MAX_ATTEMPTS)
         .order_by(Notification.id).limit(limit)).all()
-    sent = 0
-    for notification in rows:
-        try:
-            messages = [compose(notification, address, language)
-                        for address, language in recipients(notification)]
-            if not messages:
-                raise LookupError(f"no address for {notification.recipient}")
-            for message in messages:
-                transport.send(message)
-        except Exception as error:  # noqa: BLE001 - one bad row must not stop the outbox
-            db.session.rollback()
-            notification = db.session.get(Notification, notification.id)
-            notification.attempts += 1
-            notification.last_error = str(error)[:500]
-            logger.warning("notification %s not sent: %s", notification.id, error)
-        else:
-            notification.sent_at = now
-            sent += 1
-        commit_unit()  # each row's outcome stands on its own
-    return sent + send_account_mail(now=now, transport=transport, limit=limit)
+    return (_deliver(rows, _notification_messages, transport, now=now)
+            + send_account_mail(now=now, transport=transport, limit=limit))
 
 
 def send_account_mail(*, now: datetime | None = None, transport=None, limit: int = 200) -> int:
     """Send the account e-mails waiting in the outbox (oldest first), each once."""
     now = now or utcnow()
     transport = transport or transport_from_config()
+    rows = account_tokens.outbox(now=now, limit=limit, max_attempts=MAX_ATTEMPTS)
+    return _deliver(rows, lambda record: [compose_account_mail(record)], transport, now=now)
+
+
+def _deliver(rows, messages_of, transport, *, now: datetime) -> int:
+    """Send each row's messages and mark it sent, or count a failed attempt with its
+    error; each row's outcome is committed on its own, so one bad row stops nothing."""
     sent = 0
-    for record in account_tokens.outbox(now=now, limit=limit, max_attempts=MAX_ATTEMPTS):
+    for row in rows:
         try:
-            transport.send(compose_account_mail(record))
+            for message in messages_of(row):
+                transport.send(message)
         except Exception as error:  # noqa: BLE001 - one bad row must not stop the outbox
             db.session.rollback()
-            record = db.session.get(AccountToken, record.id)
-            record.attempts += 1
-            record.last_error = str(error)[:500]
-            logger.warning("account e-mail %s not sent: %s", record.id, error)
+            row = db.session.get(type(row), row.id)
+            row.attempts += 1
+            row.last_error = str(error)[:500]
+            logger.warning("%s %s not sent: %s", type(row).__name__, row.id, error)
         else:
-            record.sent_at = now
+            row.sent_at = now
             sent += 1
         commit_unit()
     return sent
+
+
+def _notification_messages(notification: Notification) -> list[EmailMessage]:
+    messages = [compose(notification, address, language)
+                for address, language in recipients(notification)]
+    if not messages:
+        raise LookupError(f"no address for {notification.recipient}")
+    return messages
 
 
 def compose_account_mail(record: AccountToken) -> EmailMessage:

@@ -30,7 +30,7 @@ from bookings.services.checkout import request_payment
 from bookings.services.escalations import escalate, notify
 from bookings.services.saga import OPEN_PAYMENT, advance
 from journey.core.accounts.permissions import is_cluster
-from journey.core.errors import Conflict, DomainError, Forbidden
+from journey.core.errors import Conflict, DomainError, Forbidden, refuse
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
@@ -90,13 +90,12 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
     gateway = gateway or StripeGateway.from_config()
     booking = patients_booking(actor, booking_id,
                                _l("The patient pays (or a coordinator for them)."))
-    refusal = balance_refusal(actor, booking)
-    if refusal is not None:
-        raise refusal
+    refuse(balance_refusal(actor, booking))
     who = actor_ref(actor)
     payment = open_balance_payment(booking, now=now, actor=who, gateway=gateway,
                                    keep_intent=payment_method is None)
-    if payment is None:
+    if payment is None:  # not reached: balance_refusal refused a zero balance on the
+        # booking, which is locked; None is the reminder job's answer.
         raise Conflict(_l("Nothing is owed on this booking."))
     commit_unit()  # the payment row exists before Stripe is called
     # A refused card fails the row and escalates inside request_payment (409).

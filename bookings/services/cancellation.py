@@ -44,7 +44,7 @@ from bookings.services.holds import release_holds
 from bookings.services.saga import OPEN_PAYMENT, advance
 from bookings.services.settlement import post_cancelled_line
 from journey.core.accounts.permissions import is_cluster
-from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import percent_of
 from journey.core.persistence import commit_unit
@@ -85,9 +85,7 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
         raise NotFound(_l("No such booking line."))
     booking = get_visible_booking(actor, line.booking_id, lock=True)
     line = db.session.get(BookingLine, line_id, populate_existing=True)
-    refusal = line_cancel_refusal(actor, booking, line)
-    if refusal is not None:
-        raise refusal
+    refuse(line_cancel_refusal(actor, booking, line))
     by_member = _by_member(actor, booking)
     who = actor_ref(actor)
     ended_by = LineEndedBy.MEMBER if by_member else _ended_by(actor)
@@ -157,9 +155,7 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     gateway = gateway or StripeGateway.from_config()
     booking = patients_booking(actor, booking_id,
                                _l("The patient cancels (or a coordinator for them)."))
-    refusal = booking_cancel_refusal(actor, booking)
-    if refusal is not None:
-        raise refusal
+    refuse(booking_cancel_refusal(actor, booking))
     who = actor_ref(actor)
     ended_by = _ended_by(actor)
     if booking.status == BookingStatus.PENDING_PAYMENT:

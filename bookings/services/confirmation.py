@@ -31,7 +31,7 @@ from bookings.services.audit import end_line, move
 from bookings.services.escalations import escalate, notify
 from bookings.services.saga import advance, deposit_payment
 from journey.core.accounts.permissions import is_cluster, require_member_access
-from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
@@ -74,9 +74,7 @@ def _line_for_answer(actor, line_id: int) -> tuple[Booking, BookingLine]:
     require_member_access(actor, line.provider_id)
     booking = lock_booking(line.booking_id)
     line = db.session.get(BookingLine, line_id, populate_existing=True)
-    refusal = answer_refusal(line)
-    if refusal is not None:
-        raise refusal
+    refuse(answer_refusal(line))
     return booking, line
 
 
@@ -138,9 +136,7 @@ def proceed_without_declined(actor, booking_id: int, *, gateway: StripeGateway |
     now = now or utcnow()
     gateway = gateway or StripeGateway.from_config()
     booking = _decider(actor, booking_id)
-    refusal = decision_refusal(actor, booking)
-    if refusal is not None:
-        raise refusal
+    refuse(decision_refusal(actor, booking))
     who = actor_ref(actor)
     kept = [line for line in booking.lines if line.status == LineStatus.CONFIRMED]
     for line in booking.lines:

@@ -83,6 +83,13 @@ class Busy(DomainError):
     default_message = _l("The system is busy with the same items; please try again.")
 
 
+def refuse(refusal: DomainError | None) -> None:
+    """Raise what a ``*_refusal`` rule answered, if anything: the rule that a page asks
+    ("may I do this?") is the one its action obeys."""
+    if refusal is not None:
+        raise refusal
+
+
 def translate_messages(messages):
     """Render (possibly lazy) messages of a nested error dict as plain strings."""
     if isinstance(messages, dict):

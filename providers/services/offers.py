@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
 from journey.core.accounts.permissions import can_manage_member, require_member_access
-from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import Money, require_currency
 from providers.models import (
@@ -128,9 +128,7 @@ def deletion_refusal(offer: Offer) -> DomainError | None:
 
 def delete_offer(actor, offer_id: int) -> None:
     offer = get_offer_for_change(actor, offer_id)
-    refusal = deletion_refusal(offer)
-    if refusal is not None:
-        raise refusal
+    refuse(deletion_refusal(offer))
     db.session.delete(offer)
     db.session.flush()
 

@@ -25,7 +25,7 @@ from bookings.services.saga import advance
 from journey.builder.models import JourneyStatus, Quote, QuoteLineKind
 from journey.builder.services.journeys import get_journey
 from journey.builder.services.quotes import get_quote, latest_version
-from journey.core.errors import Conflict, DomainError, Forbidden
+from journey.core.errors import Conflict, DomainError, Forbidden, refuse
 from journey.core.extensions import db
 from journey.core.money import convert_minor, split_minor
 from journey.core.persistence import commit_unit
@@ -67,9 +67,7 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     quote = get_quote(actor, quote_id)
     journey = quote.journey
     # A retried checkout of a booked journey gets its booking back (start_checkout).
-    refusal = checkout_refusal(actor, quote, now=now, retry=True)
-    if refusal is not None:
-        raise refusal
+    refuse(checkout_refusal(actor, quote, now=now, retry=True))
     lines = []
     for line in quote.lines:
         if line.kind == QuoteLineKind.DISCOUNT:

@@ -301,8 +301,8 @@ def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=Non
     """Open a journey: a patient for themselves, or any member's staff (the "one
     window") or a coordinator for a patient. The member whose window it is: the
     staff's own member, or the one a coordinator names. A patient new to One Window
-    (an account staff made, without a password) is invited to set one; the journey's
-    ``invitation`` attribute holds that link's record, or None."""
+    (an account staff made, without a password) is invited to set one
+    (:func:`journey.core.accounts.invitations.invited` tells whether a link is out)."""
     actor = require_authenticated(actor)
     if actor.role.is_member:
         entry_provider_id = actor.provider_id
@@ -322,8 +322,8 @@ def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=Non
     transition(journey, JourneyStatus.DRAFT, actor=actor, now=now,
                reason=why("opened_by_member" if actor.role.is_member else "opened"))
     db.session.flush()
-    journey.invitation = (invite_patient(actor, patient, now=now)
-                          if patient.id != actor.id else None)
+    if patient.id != actor.id:
+        invite_patient(actor, patient, now=now)
     return journey
 
 

@@ -33,7 +33,7 @@ from journey.builder.services.journeys import (
 )
 from journey.builder.services.settings import get_settings
 from journey.core.accounts.models import Role
-from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import convert_minor, percent_of
 from journey.core.reasons import why
@@ -204,9 +204,7 @@ def accept_quote(actor, quote_id: int, *, now: datetime | None = None) -> Quote:
     if quote.accepted_at is not None and actor.role in (Role.PATIENT, Role.COORDINATOR,
                                                         Role.ADMIN):
         return quote  # accepting twice changes nothing
-    refusal = acceptance_refusal(actor, quote, now=now)
-    if refusal is not None:
-        raise refusal
+    refuse(acceptance_refusal(actor, quote, now=now))
     quote.accepted_at = now
     quote.accepted_by_id = actor.id
     transition(quote.journey, JourneyStatus.ACCEPTED, actor=actor, now=now,

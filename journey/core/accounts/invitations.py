@@ -125,6 +125,12 @@ def invite_patient(actor: User | None, patient: User, *,
                         created_by=actor, now=now)
 
 
+def invited(user: User, *, now: datetime | None = None) -> bool:
+    """Whether ``user`` has no password yet and a live invitation to set one."""
+    return (not has_password(user)
+            and bool(tokens.live_tokens(user.id, TokenPurpose.INVITATION, now=now)))
+
+
 def _invited_by_member(user: User, provider_id: int | None) -> bool:
     """Whether someone of the member ``provider_id`` sent ``user`` an invitation."""
     if provider_id is None:

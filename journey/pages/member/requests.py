@@ -155,7 +155,7 @@ def walk_in(provider_id):
                 name=opened.patient.full_name))
         # A patient new to One Window gets a link to set a password (the account was
         # made without one), so the journey can be followed, changed and paid online.
-        if opened.invitation is not None:  # invited by open_journey
+        if invitations.invited(opened.patient):  # invited by open_journey
             flash(_("An invitation to set a password is on its way to %(email)s.",
                     email=opened.patient.email))
         if current_actor().role.is_member:
