@@ -27,6 +27,7 @@ from bookings import jobs as booking_jobs
 from bookings.payments import StripeGateway
 from journey import mail
 from journey.core.extensions import db
+from journey.core.persistence import own_transaction
 from journey.core.types import UTCDateTime, utcnow
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def acquire_lease(owner: str, *, now: datetime | None = None,
     """Take or renew the lease: one conditional UPDATE (or the first INSERT)."""
     now = now or utcnow()
     until = now + timedelta(seconds=seconds)
-    with db.engine.begin() as conn:
+    with own_transaction() as conn:
         taken = conn.execute(
             update(SchedulerLease).where(SchedulerLease.id == 1).where(
                 (SchedulerLease.owner == owner) | (SchedulerLease.expires_at <= now))
@@ -74,7 +75,7 @@ def acquire_lease(owner: str, *, now: datetime | None = None,
     if exists:
         return False
     try:
-        with db.engine.begin() as conn:
+        with own_transaction() as conn:
             conn.execute(insert(SchedulerLease).values(id=1, owner=owner, expires_at=until))
         return True
     except IntegrityError:  # someone else inserted it first
@@ -82,7 +83,7 @@ def acquire_lease(owner: str, *, now: datetime | None = None,
 
 
 def release_lease(owner: str) -> None:
-    with db.engine.begin() as conn:
+    with own_transaction() as conn:
         conn.execute(update(SchedulerLease).where(SchedulerLease.id == 1,
                                                   SchedulerLease.owner == owner)
                      .values(expires_at=utcnow()))

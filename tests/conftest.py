@@ -1,5 +1,5 @@
 """Shared fixtures: an app on a migrated database (SQLite by default, PostgreSQL when
-``TEST_DATABASE_URL`` says so), emptied after every test; factories that build real
+``TEST_DATABASE_URL`` says so), each test rolled back after it; factories that build real
 objects through the services."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Connection, create_engine, make_url, text
 
 from journey.app import create_app
 from journey.core.accounts import services as accounts
@@ -66,7 +67,17 @@ class IsolatedClient(FlaskClient):
     context (``g``, database session) as in production, even while a test holds one."""
 
     def open(self, *args, **kwargs):
+        _release_callers_savepoint(self.application)
         return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def _release_callers_savepoint(app) -> None:
+    """In a rolled-back test (see ``_database``) the test's own session and the request's
+    share one connection: the test's savepoint is released before a request, so that
+    the test rolling its session back afterwards cannot take the request's work too."""
+    if (has_app_context() and current_app._get_current_object() is app
+            and isinstance(db.engine, Connection) and db.session().in_transaction()):
+        db.session.commit()
 
 
 @pytest.fixture(scope="session")
@@ -92,12 +103,48 @@ def app(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def _clean_database(request):
-    """Empty every table after a test that used the database."""
-    yield
+def _database(request):
+    """Each test that uses the database runs in one transaction that is rolled back after
+    it: the application's sessions and its own transactions (:func:`own_transaction`)
+    join that connection through savepoints, so a commit of theirs is a savepoint
+    released. Tests marked ``commits`` (threads, a live server, transactions that must
+    stand on their own) commit for real, and every table is emptied after them.
+
+    Savepoints nest, transactions do not: while one session works (a nested
+    ``app.app_context()``), do not touch objects of another (the test's own), whose
+    lazy load would open a savepoint inside; SQLite then answers "no such savepoint".
+    Read ids first. Requests through the test client are safe (``IsolatedClient``)."""
     if "app" not in request.fixturenames:
+        yield
         return
     app = request.getfixturevalue("app")
+    if request.node.get_closest_marker("commits"):
+        yield
+        _empty_tables(app)
+        return
+    with app.app_context():
+        conn = db.engine.connect()
+        outer = conn.begin()
+        if conn.dialect.name == "sqlite":
+            # pysqlite opens a transaction only before a write, so the first SAVEPOINT
+            # would open one and its RELEASE commit it: open the outer one for real.
+            conn.exec_driver_sql("BEGIN")
+    engines = db._app_engines[app]
+    engine, engines[None] = engines[None], conn
+    options = db.session.session_factory.kw
+    options["join_transaction_mode"] = "create_savepoint"
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        options.pop("join_transaction_mode")
+        engines[None] = engine
+        outer.rollback()
+        conn.close()
+
+
+def _empty_tables(app) -> None:
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -9,6 +10,8 @@ from sqlalchemy import inspect
 
 from journey.app import create_app
 from journey.core.extensions import db
+
+pytestmark = pytest.mark.commits  # migrates databases of its own through the engine
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 

@@ -8,7 +8,9 @@ because a refusal is a :class:`journey.core.errors.Conflict`.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.exc import IntegrityError
 
 from journey.core.errors import Conflict
@@ -40,3 +42,19 @@ def commit_unit() -> None:
     the payment row before a gateway (Stripe) call and the gateway's answer right after
     it, one unit of a scheduled job, and a refused request's stored idempotent answer."""
     db.session.commit()
+
+
+@contextmanager
+def own_transaction():
+    """A connection in a transaction of its own, committed at the end of the block
+    whatever becomes of the request's (a failed login stays counted when the request
+    rolls back; bookkeeping never waits for the request). When the application runs on
+    one connection held in an outer transaction (the tests, which roll it back after each
+    test), the block is a savepoint of it."""
+    bind = db.engine
+    if isinstance(bind, Connection):
+        with bind.begin_nested():
+            yield bind
+    else:
+        with bind.begin() as conn:
+            yield conn

@@ -40,6 +40,7 @@ def _checkout(client, quote_id, headers, key, method="pm_card_visa"):
                        headers={**headers, "Idempotency-Key": key})
 
 
+@pytest.mark.commits  # threads at once, each with its own connection
 def test_a_burst_of_one_checkout_makes_one_booking_and_one_intent(stripe_app, quoted):
     world, quote_id, headers = quoted
     quotes.accept_quote(world["patient"], quote_id)

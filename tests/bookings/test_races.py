@@ -32,6 +32,8 @@ from tests.booking_fixtures import authorised_booking, confirmed_booking
 from tests.connect_stub import connect_stub
 from tests.journey.builder_world import soon
 
+pytestmark = pytest.mark.commits  # threads at once, each with its own connection
+
 ROUNDS = 10
 DEPOSIT = 219000
 #: How long each of the two requests waits after the barrier, round by round, so

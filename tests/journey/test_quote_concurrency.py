@@ -3,10 +3,14 @@ and a request that loses a race gets a clear 409/503, never a 500."""
 
 import threading
 
+import pytest
+
 from journey.builder.models import Quote
 from journey.builder.services import journeys
 from journey.core.extensions import db
 from tests.journey.builder_world import build_world, soon
+
+pytestmark = pytest.mark.commits  # threads at once, each with its own connection
 
 
 def test_concurrent_quotes_get_distinct_versions(app, client, make):

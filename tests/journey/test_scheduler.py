@@ -3,6 +3,7 @@
 import threading
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import inspect
 
 from journey.core.extensions import db
@@ -39,6 +40,7 @@ def test_jobs_are_stored_by_text_and_run_in_the_app(app, make):
     assert run_job("expire_unpaid") == 0
 
 
+@pytest.mark.commits  # two schedulers in threads, the lease in its own transactions
 def test_a_second_scheduler_waits_instead_of_running_the_jobs(app):
     stop_first, stop_second = threading.Event(), threading.Event()
     first = threading.Thread(target=run_forever, args=(app,),

@@ -126,10 +126,9 @@ def test_availability_window_and_quantity(app, client, make, catalogue):
         [catalogue["room"], catalogue["nok_room"]])
     assert _ids(client.get(url + "&quantity=3")) == [catalogue["nok_room"]]
     # One day without capacity inside the window removes the offer.
-    with app.app_context():
-        offers.set_capacity(make.admin(), catalogue["room"], start=start + timedelta(days=1),
-                            end=start + timedelta(days=1), capacity=0)
-        db.session.commit()
+    offers.set_capacity(make.admin(), catalogue["room"], start=start + timedelta(days=1),
+                        end=start + timedelta(days=1), capacity=0)
+    db.session.commit()
     assert catalogue["room"] not in _ids(client.get(url + "&quantity=1"))
     # Beyond the calendar nothing is available.
     far = TODAY + timedelta(days=60)

@@ -35,7 +35,7 @@ from journey.core.errors import (
 )
 from journey.core.extensions import db
 from journey.core.money import require_currency
-from journey.core.persistence import flush_or_conflict
+from journey.core.persistence import flush_or_conflict, own_transaction
 from journey.core.types import utcnow
 
 
@@ -407,7 +407,7 @@ def touch_token(token_id: int, now: datetime) -> None:
     """Set ``last_used_at`` unless a request did it lately; skipped when the database is
     busy (bookkeeping never fails a request)."""
     try:
-        with db.engine.begin() as conn:
+        with own_transaction() as conn:
             conn.execute(update(ApiToken).where(
                 ApiToken.id == token_id,
                 or_(ApiToken.last_used_at.is_(None),

@@ -31,6 +31,7 @@ from sqlalchemy import func, insert, select
 from journey.core.accounts.models import LoginFailure, User
 from journey.core.errors import TooManyRequests
 from journey.core.extensions import db
+from journey.core.persistence import own_transaction
 
 ACCOUNT_BACKOFF_CAP = timedelta(minutes=1)
 
@@ -111,5 +112,5 @@ def _until(row, backoff: timedelta, now: datetime) -> timedelta:
 
 def record_failure(email: str, ip: str | None, now: datetime) -> None:
     # Its own transaction: the request that failed is rolled back, the record stays.
-    with db.engine.begin() as conn:
+    with own_transaction() as conn:
         conn.execute(insert(LoginFailure).values(email=email, ip=ip, at=now))

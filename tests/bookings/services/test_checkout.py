@@ -220,6 +220,7 @@ def test_a_crash_between_the_payment_row_and_stripe_loses_nothing(stripe_app, ac
         assert free_units(room) == 5
 
 
+@pytest.mark.commits  # threads at once, each with its own connection
 def test_concurrent_checkouts_for_the_last_units_never_oversell(stripe_app, make):
     """Eight patients pay at once for a surgery with two slots left. Each winner is
     authorised in its own request (its holds become booked lines), so this fails if a

@@ -84,6 +84,7 @@ def test_renewal_checks_again_and_is_limited(offer):
         renew_holds("mine", ttl=TTL, now=later + timedelta(minutes=10))
 
 
+@pytest.mark.commits  # threads at once, each with its own connection
 def test_no_oversell_under_concurrency(app, make):
     """Twelve racers with their own connections for five rooms: five win, the rest are
     told "sold out" (409) or "busy" (503), and the rooms are never oversold."""

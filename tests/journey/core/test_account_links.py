@@ -79,6 +79,7 @@ def test_a_weak_password_does_not_spend_the_link(make):
     assert invitations.password_link(raw) is not None
 
 
+@pytest.mark.commits  # threads at once, each with its own connection
 def test_two_uses_at_once_spend_the_link_once(app, make):
     user = make.user()
     _record, raw = issued(user)
@@ -111,6 +112,7 @@ def test_two_uses_at_once_spend_the_link_once(app, make):
     assert count(AccountToken, AccountToken.used_at.is_not(None)) == 1
 
 
+@pytest.mark.commits  # threads at once, each with its own connection
 def test_two_requests_at_once_through_the_api_spend_the_link_once(app, make):
     user = make.user()
     _record, raw = issued(user)

@@ -112,6 +112,7 @@ def test_bad_bearer_token_is_401(client):
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
+@pytest.mark.commits  # failed logins stand in transactions of their own
 def test_repeated_failed_logins_are_refused_even_with_the_right_password(client, make):
     user = make.user()
     for _ in range(5):

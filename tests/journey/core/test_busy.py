@@ -3,10 +3,13 @@ and the refused request writes nothing."""
 
 import time
 
+import pytest
 from sqlalchemy import text
 
 from journey.core.extensions import db
 from providers.models import Offer
+
+pytestmark = pytest.mark.commits  # holds a lock from a second connection
 
 
 def test_a_held_lock_becomes_503_busy(app, client, make):

@@ -46,3 +46,18 @@ def test_a_page_of_a_query_and_the_total(ctx):
     assert page_of(query, page=1, per_page=2) == (["GBP", "DKK"], 5)
     assert page_of(query, page=3, per_page=2) == (["AUD"], 5)
     assert page_of(query, page=4, per_page=2) == ([], 5)
+
+
+@pytest.mark.commits  # the database's own transactions, not a test's savepoint
+def test_a_flush_in_a_savepoint_is_undone_with_the_request(app):
+    """The first write of a request in a savepoint (flush_or_conflict) stays part of the
+    request's transaction: rolled back with it, on SQLite too (where a savepoint opened
+    outside a transaction would be committed by its own RELEASE)."""
+    with app.app_context():
+        db.session.scalar(select(ExchangeRate.id).limit(1))  # a read opens no write
+        db.session.add(_rate("NOK"))
+        flush_or_conflict()
+        db.session.rollback()
+        db.session.remove()
+    with app.app_context():
+        assert db.session.scalar(select(ExchangeRate).where(ExchangeRate.quote == "NOK")) is None

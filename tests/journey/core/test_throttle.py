@@ -13,6 +13,8 @@ from journey.core.errors import NotAuthenticated, TooManyRequests
 from journey.core.types import utcnow
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.commits  # failed logins stand in transactions of their own
+
 
 def _login(client, email, password, ip="203.0.113.7", headers=None):
     return client.post("/api/v1/auth/tokens", json={"email": email, "password": password},

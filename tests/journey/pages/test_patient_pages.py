@@ -199,11 +199,12 @@ def test_item_errors_and_alternatives(client, world):
     assert field_errors(html, f"item{item_id}-days") == ["Number must be between 1 and 365."]
     html = text(client.get(f"/my/journeys/{journey_id}/items/{item_id}/alternatives"))
     assert "Garden room" in html
+    room2 = world["room2"].id  # read in this test's session, not inside another's
     response = client.post(f"/my/journeys/{journey_id}/items/{item_id}/alternatives",
-                           data={"offer_id": str(world["room2"].id)})
+                           data={"offer_id": str(room2)})
     assert response.status_code == 302
     with client.application.app_context():
-        assert db.session.get(Journey, journey_id).items[0].offer_id == world["room2"].id
+        assert db.session.get(Journey, journey_id).items[0].offer_id == room2
     response = client.post(f"/my/journeys/{journey_id}/items/{item_id}/remove")
     assert response.status_code == 302
     with client.application.app_context():
