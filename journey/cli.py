@@ -1,11 +1,15 @@
-"""Flask CLI commands: ``flask seed-demo``, ``create-admin``, ``scheduler``, ``welcome``."""
+"""Flask CLI commands: ``flask seed-demo``, ``create-admin``, ``scheduler``, ``welcome``,
+``files rotate-key``."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
+from journey.core.config import ConfigurationError
 from journey.core.extensions import db
+from journey.core.storage import StorageError, get_storage
 
 
 def register(app: Flask) -> None:
@@ -58,6 +62,25 @@ def register(app: Flask) -> None:
         if not _answers(url, wait):
             raise click.ClickException(f"{url} did not answer within {wait:.0f} s")
         click.echo(welcome_block(url))
+
+    app.cli.add_command(files_commands())
+
+
+def files_commands() -> AppGroup:
+    files = AppGroup("files", help="The stored files (documents, photos) and their keys.")
+
+    @files.command("rotate-key")
+    def rotate_key_command():
+        """Re-encrypt every stored file with the first (newest) key of FILE_KEYS."""
+        try:
+            storage = get_storage()
+            count = storage.rotate_all()
+        except (ConfigurationError, StorageError) as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"files: {count} in {storage.inner!r} re-encrypted with the primary key; "
+                   "the older keys may now be dropped from FILE_KEYS")
+
+    return files
 
 
 def _answers(url: str, wait: float) -> bool:

@@ -90,6 +90,7 @@ def app(tmp_path_factory):
         "LOGIN_FAILURE_LIMIT": 5,
         "ARGON2_PROFILE": "CHEAPEST",
         "DB_LOCK_TIMEOUT_SECONDS": 1,
+        "FILES_ROOT": str(tmp_path_factory.mktemp("files")),
     })
     app.test_client_class = IsolatedClient
     with app.app_context():

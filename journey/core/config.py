@@ -11,6 +11,8 @@ import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 #: The interface languages of the cluster (issue 5 adds their catalogs).
@@ -22,6 +24,18 @@ def _bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+#: The types of a health document: PDF, JPEG, PNG, HEIC, WebP, DICOM in a ZIP, DICOM.
+DOCUMENT_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/heic", "image/webp",
+                  "application/zip", "application/dicom")
 
 
 def _instance_sqlite_url() -> str:
@@ -104,6 +118,15 @@ def load_config(overrides: dict | None = None) -> dict:
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
         # (0: none, trust no such header). The client address comes from there.
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        # Files (journey/core/storage.py): encrypted under FILES_ROOT (default
+        # <instance>/files) with FILE_KEYS, comma-separated Fernet keys, newest first
+        # (unset in development: a key generated once into <instance>/file.key).
+        "FILES_ROOT": os.environ.get("FILES_ROOT", ""),
+        "FILE_KEYS": os.environ.get("FILE_KEYS", ""),
+        # Uploads (journey/core/files.py): the largest file, and the types of a health
+        # document, as MIME types sniffed from the content.
+        "UPLOAD_MAX_BYTES": int(os.environ.get("UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))),
+        "DOCUMENT_TYPES": _list("DOCUMENT_TYPES", DOCUMENT_TYPES),
         # No request body beyond this (413); JSON has its own limits (core/safe_json.py).
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
@@ -153,8 +176,8 @@ class ConfigurationError(RuntimeError):
 
 
 def check_production(config: dict) -> None:
-    """Refuse to run production with a weak secret key, without the webhook secret, or
-    with localstripe's keys; the message names every variable to set."""
+    """Refuse to run production with a weak secret key, without the webhook secret or the
+    file keys, or with localstripe's keys; the message names every variable to set."""
     problems = []
     secret = config.get("SECRET_KEY") or ""
     if len(secret) < MIN_SECRET_KEY_LENGTH or secret.lower() in DEVELOPMENT_VALUES:
@@ -165,9 +188,32 @@ def check_production(config: dict) -> None:
         value = config.get(name) or ""
         if value in DEVELOPMENT_VALUES or not value.startswith(prefix):
             problems.append(f"{name}: your Stripe account's {prefix}... value")
+    problem = file_keys_problem(config.get("FILE_KEYS") or "")
+    if problem:
+        problems.append(problem)
     base = urlsplit(config.get("STRIPE_API_BASE") or "")
     if base.hostname in (None, "localhost") or (base.hostname or "").startswith("127."):
         problems.append("STRIPE_API_BASE: https://api.stripe.com (not localstripe)")
     if problems:
         raise ConfigurationError(
             "ONEWINDOW_ENV=production refuses to start. Set:\n  " + "\n  ".join(problems))
+
+
+FERNET_KEY_HINT = ('python -c "from cryptography.fernet import Fernet; '
+                   'print(Fernet.generate_key().decode())"')
+
+
+def file_keys_problem(value: str) -> str | None:
+    """What is wrong with ``FILE_KEYS`` (comma-separated Fernet keys, newest first), or
+    None. The key itself is never part of the message."""
+    keys = [part.strip() for part in (value or "").split(",") if part.strip()]
+    if not keys:
+        return ("FILE_KEYS: the key that encrypts stored files, a Fernet key (several "
+                f"comma-separated, newest first, while rotating); make one with {FERNET_KEY_HINT}")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            return (f"FILE_KEYS: key {position} of {len(keys)} is not a Fernet key "
+                    f"(32 url-safe base64-encoded bytes); make one with {FERNET_KEY_HINT}")
+    return None

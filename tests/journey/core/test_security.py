@@ -13,6 +13,7 @@ PRODUCTION = {
     "STRIPE_WEBHOOK_SECRET": "whsec_abcdef",
     "STRIPE_PUBLISHABLE_KEY": "pk_live_abcdef",
     "STRIPE_API_BASE": "https://api.stripe.com",
+    "FILE_KEYS": "Gq9dXu0ZJ0Zq3m4hU9Yb2mJm3Kq1v7cB6yQpWn0sRkE=",
 }
 
 
@@ -35,6 +36,7 @@ def test_production_starts_with_real_settings(production):
     ("STRIPE_API_KEY", "sk_test_localstripe", "STRIPE_API_KEY"),
     ("STRIPE_PUBLISHABLE_KEY", None, "STRIPE_PUBLISHABLE_KEY"),
     ("STRIPE_API_BASE", "http://127.0.0.1:8420", "STRIPE_API_BASE"),
+    ("FILE_KEYS", None, "FILE_KEYS"),
 ])
 def test_production_refuses_and_says_what_to_set(production, name, value, named):
     if value is None:
