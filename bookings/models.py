@@ -331,8 +331,10 @@ class Notification(db.Model):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     recipient: Mapped[str] = mapped_column(String(100), index=True)  # user:7, provider:3
     kind: Mapped[str] = mapped_column(String(40))
-    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
-                                            index=True)
+    #: The booking it is about; None for a message about a journey's case (the
+    #: journey in ``payload``).
+    booking_id: Mapped[int | None] = mapped_column(
+        ForeignKey("booking.id", ondelete="CASCADE"), index=True)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

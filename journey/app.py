@@ -16,6 +16,7 @@ from journey.core.config import load_config
 from journey.core.errors import Busy, Conflict, DomainError, http_message, translate_messages
 from journey.core.extensions import api, babel, csrf, db, login_manager, migrate
 from journey.core.i18n import content_language, select_locale
+from journey.core.persistence import write_kept_rows
 from journey.core.safe_json import SafeJSONProvider, SafeRequest
 from journey.core.security import configure_security
 from journey.core.types import StrEnumType, UTCDateTime
@@ -71,6 +72,7 @@ def configure_database(app: Flask) -> None:
     # Import every model so that metadata (and Alembic) sees the whole schema.
     import bookings.models  # noqa: F401
     import journey.builder.models  # noqa: F401
+    import journey.case.models  # noqa: F401
     import journey.core.accounts.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import providers.models  # noqa: F401
@@ -132,12 +134,13 @@ def configure_api(app: Flask) -> None:
     from bookings.api import blp as bookings_blp
     from bookings.api import stripe_blp
     from journey.builder.api import blp as journeys_blp
+    from journey.case.api import blp as case_blp
     from journey.core.accounts.api import blp as accounts_blp
     from journey.core.accounts.invitations_api import blp as account_links_blp
     from providers.api import blueprints as provider_blueprints
 
     for blueprint in (accounts_blp, account_links_blp, *provider_blueprints, journeys_blp,
-                      bookings_blp, stripe_blp):
+                      case_blp, bookings_blp, stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 
@@ -255,8 +258,10 @@ def configure_request_edge(app: Flask) -> None:
                 if not is_lock_error(error):
                     raise
                 return handle_domain_error(Busy(headers={"Retry-After": "1"}))
+            write_kept_rows(rolled_back=False)
         else:
             db.session.rollback()
+            write_kept_rows(rolled_back=True)
         if _is_api_request():
             response.headers.setdefault("Content-Language", content_language_header())
         return response

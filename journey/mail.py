@@ -39,6 +39,7 @@ from sqlalchemy import select
 
 from bookings.models import Booking, BookingLine, Notification
 from journey.builder.services.booking_link import journey_of
+from journey.case.models import CaseReview
 from journey.core.accounts import tokens as account_tokens
 from journey.core.accounts.models import AccountToken, Role, TokenPurpose, User
 from journey.core.extensions import db
@@ -82,6 +83,25 @@ MESSAGES = {
         _l("Booking %(booking)s: the balance is due"),
         _l("The balance of %(amount_minor)s for your booking is due on %(due_on)s. "
            "You can pay it here:\n%(link)s")),
+    # The patient's case (no booking: ``journey`` and ``member`` from the payload).
+    "case_submitted": (
+        _l("A patient's case waits for your review (journey %(journey)s)"),
+        _l("A patient has sent the answers and documents you ask for before %(item)s. "
+           "Please review the case by %(respond_by)s: approve it, ask for more or "
+           "decline it.\n%(link)s")),
+    "case_more_requested": (
+        _l("%(member)s needs more for your case"),
+        _l("%(member)s has looked at your case and needs more before it can approve "
+           "it:\n%(missing)s\n\nAdd it and send the case again:\n%(link)s")),
+    "case_approved": (
+        _l("%(member)s has approved your case"),
+        _l("%(member)s has reviewed your case and approved it. %(notes)s\n\nYou can "
+           "now pay the package to book it:\n%(link)s")),
+    "case_declined": (
+        _l("%(member)s cannot treat you on this journey"),
+        _l("%(member)s has reviewed your case and cannot accept it: %(notes)s\n\n"
+           "Your coordinator can suggest another member; the package is not charged:"
+           "\n%(link)s")),
     # Account e-mails (AccountToken rows). Parameters: ``name``, ``inviter`` (a member,
     # or One Window), ``link`` and ``valid_for`` (e.g. "1 week").
     "patient_invitation": (
@@ -235,9 +255,11 @@ def recipients(notification: Notification) -> list[tuple[str, str]]:
 
 def compose(notification: Notification, address: str, language: str) -> EmailMessage:
     subject, body = MESSAGES[notification.kind]
-    booking = db.session.get(Booking, notification.booking_id)
+    booking = (db.session.get(Booking, notification.booking_id)
+               if notification.booking_id is not None else None)
     with force_locale(language):
-        params = _params(notification, booking)
+        params = (_params(notification, booking) if booking is not None
+                  else _case_params(notification))
         message = EmailMessage()
         message["Subject"] = str(subject) % params
         message["From"] = formataddr((_("One Window"), current_app.config["MAIL_SENDER"]))
@@ -264,6 +286,28 @@ def _params(notification: Notification, booking: Booking) -> dict:
     if "due_on" in payload:
         params["due_on"] = format_date(date.fromisoformat(payload["due_on"]), "medium")
     return params
+
+
+def _case_params(notification: Notification) -> dict:
+    """A message about a journey's case: the member, the first of its treating items,
+    the deadline, what it asks for and its notes."""
+    payload = notification.payload or {}
+    review = db.session.get(CaseReview, payload["review_id"])
+    items = [item for item in review.journey.items if item.offer.provider_id == review.provider_id]
+    item = ""
+    if items:
+        _language, text = offer_text(items[0].offer, _locale())
+        item = text.title if text else f"#{items[0].offer_id}"
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        link = (url_for("member.requests_page", provider_id=review.provider_id, _external=True)
+                if notification.recipient.startswith("provider:")
+                else url_for("journey.show", journey_id=review.journey_id, _external=True))
+    return {"journey": review.journey_id, "member": review.provider.name, "item": item,
+            "respond_by": format_datetime(review.respond_by, "medium")
+            if review.respond_by else "", "link": link,
+            "missing": "\n".join(f"- {m}" for m in review.missing or []),
+            "notes": review.notes or ""}
 
 
 def _locale() -> str:

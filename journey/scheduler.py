@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bookings import jobs as booking_jobs
 from bookings.payments import StripeGateway
 from journey import mail
+from journey.case import jobs as case_jobs
 from journey.core.extensions import db
 from journey.core.persistence import own_transaction
 from journey.core.types import UTCDateTime, utcnow
@@ -40,6 +41,8 @@ JOBS = {
     "chase_member_deadlines": (booking_jobs.chase_member_deadlines, 600),
     "balance_reminders": (booking_jobs.balance_reminders, 3600),
     "send_outbox": (lambda _gateway: mail.send_outbox(), 60),
+    "escalate_overdue_reviews": (case_jobs.escalate_overdue_reviews, 600),
+    "erase_expired_patients": (case_jobs.erase_expired_patients, 86400),
 }
 
 _app: Flask | None = None

@@ -31,6 +31,7 @@ from providers.schemas import (
     CancellationTiersSchema,
     CapacityResultSchema,
     CapacitySchema,
+    CaseRequirementsSchema,
     CreateMemberSchema,
     CreateOfferSchema,
     ExchangeRateOutSchema,
@@ -53,7 +54,7 @@ from providers.schemas import (
     SearchResultSchema,
     UpdatePriceRuleSchema,
 )
-from providers.services import members, offers, rates
+from providers.services import case_requirements, members, offers, rates
 from providers.services.search import SearchQuery, search_offers
 
 ID = ID_CONVERTER
@@ -251,6 +252,31 @@ class OfferTextItem(MethodView):
     def delete(self, offer_id, language):
         """Remove the texts in one language."""
         offers.delete_offer_text(current_actor(), offer_id, language_in_path(language))
+
+
+@offers_blp.route(f"/<{ID}:offer_id>/case-requirements")
+class OfferCaseRequirements(MethodView):
+    @offers_blp.response(200, CaseRequirementsSchema)
+    def get(self, offer_id):
+        """What the member asks of the patient's case: its questionnaire, the documents
+        it needs, and whether it reviews the case before payment."""
+        return _requirements(case_requirements.get_requirements(current_actor(), offer_id))
+
+    @roles(*STAFF)
+    @offers_blp.arguments(CaseRequirementsSchema)
+    @offers_blp.response(200, CaseRequirementsSchema)
+    def put(self, data, offer_id):
+        """Replace the questionnaire and document requests (a consultation, diagnostics,
+        treatment or rehabilitation only). A question sent again with its `key` keeps
+        the answers given to it; one left out is retired."""
+        return _requirements(case_requirements.set_requirements(current_actor(), offer_id,
+                                                                **data))
+
+
+def _requirements(offer) -> dict:
+    return {"requires_review": offer.requires_review,
+            "questions": case_requirements.live_questions(offer),
+            "documents": case_requirements.live_document_requests(offer)}
 
 
 @offers_blp.route(f"/<{ID}:offer_id>/prices")

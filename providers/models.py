@@ -151,6 +151,50 @@ class ConfirmationMode(enum.StrEnum):
     APPROVAL = "approval"
 
 
+class QuestionKind(enum.StrEnum):
+    """How a question of an offer's questionnaire is answered."""
+
+    TEXT = "text"
+    YES_NO = "yes_no"
+    NUMBER = "number"
+    DATE = "date"
+    CHOICE = "choice"
+
+
+QUESTION_KIND_TITLES = {
+    QuestionKind.TEXT: _l("Text"),
+    QuestionKind.YES_NO: _l("Yes or no"),
+    QuestionKind.NUMBER: _l("Number"),
+    QuestionKind.DATE: _l("Date"),
+    QuestionKind.CHOICE: _l("Choice"),
+}
+
+
+class DocumentKind(enum.StrEnum):
+    """What a document of the patient's case is."""
+
+    MEDICAL_RECORD = "medical_record"
+    IMAGING_REPORT = "imaging_report"
+    IMAGING = "imaging"
+    PHOTO = "photo"
+    LAB_RESULTS = "lab_results"
+    PRESCRIPTIONS = "prescriptions"
+    PASSPORT = "passport"
+    OTHER = "other"
+
+
+DOCUMENT_KIND_TITLES = {
+    DocumentKind.MEDICAL_RECORD: _l("Medical record"),
+    DocumentKind.IMAGING_REPORT: _l("Imaging report"),
+    DocumentKind.IMAGING: _l("Imaging (X-ray, MRI, CT)"),
+    DocumentKind.PHOTO: _l("Photo"),
+    DocumentKind.LAB_RESULTS: _l("Laboratory results"),
+    DocumentKind.PRESCRIPTIONS: _l("List of prescriptions"),
+    DocumentKind.PASSPORT: _l("Passport"),
+    DocumentKind.OTHER: _l("Other document"),
+}
+
+
 class Provider(db.Model):
     """A member of the cluster."""
 
@@ -181,6 +225,8 @@ class Provider(db.Model):
     website: Mapped[str | None] = mapped_column(String(300))
     #: The member's Stripe Connect account (``acct_...``), where its payouts go.
     stripe_account_id: Mapped[str | None] = mapped_column(String(100))
+    #: Days the member takes to review a patient's case before a coordinator is alerted.
+    review_days: Mapped[int] = mapped_column(default=3, server_default="3")
     status: Mapped[MemberStatus] = mapped_column(StrEnumType(MemberStatus),
                                                  default=MemberStatus.PENDING, index=True)
     status_reason: Mapped[str | None] = mapped_column(Text)
@@ -267,6 +313,8 @@ class Offer(db.Model):
     recovery_days: Mapped[int] = mapped_column(default=0, server_default="0")
     fit_to_fly_days: Mapped[int] = mapped_column(default=0, server_default="0")
     min_days_after_treatment: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The treating member reviews the patient's case before the package can be paid.
+    requires_review: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -278,6 +326,11 @@ class Offer(db.Model):
     cancellation_tiers: Mapped[list[CancellationTier]] = relationship(
         back_populates="offer", cascade="all, delete-orphan",
         order_by="CancellationTier.days_before.desc()")
+    questions: Mapped[list[OfferQuestion]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="OfferQuestion.position")
+    document_requests: Mapped[list[OfferDocumentRequest]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan",
+        order_by="OfferDocumentRequest.position")
 
 
 class OfferText(db.Model):
@@ -295,6 +348,47 @@ class OfferText(db.Model):
     exclusions: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     offer: Mapped[Offer] = relationship(back_populates="texts")
+
+
+class OfferQuestion(db.Model):
+    """A question of the offer's questionnaire, which the patient's case answers.
+
+    ``texts`` holds, per language, ``{"label": ..., "help": ..., "choices": [...]}``
+    (choices' labels in the order of ``choices``, the stable values). A question taken
+    out of the questionnaire is retired, not deleted, so the answers given stay readable.
+    """
+
+    __tablename__ = "offer_question"
+    __table_args__ = (UniqueConstraint("offer_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[QuestionKind] = mapped_column(StrEnumType(QuestionKind))
+    required: Mapped[bool] = mapped_column(default=True)
+    choices: Mapped[list[str]] = mapped_column(JSON, default=list)
+    texts: Mapped[dict] = mapped_column(JSON, default=dict)
+    retired: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    offer: Mapped[Offer] = relationship(back_populates="questions")
+
+
+class OfferDocumentRequest(db.Model):
+    """A document the treating member asks for before it reviews the case; ``notes``
+    says per language what exactly (``{"en": "MRI of the knee, under 6 months"}``)."""
+
+    __tablename__ = "offer_document_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[DocumentKind] = mapped_column(StrEnumType(DocumentKind))
+    required: Mapped[bool] = mapped_column(default=True)
+    notes: Mapped[dict] = mapped_column(JSON, default=dict)
+    retired: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    offer: Mapped[Offer] = relationship(back_populates="document_requests")
 
 
 class PriceRule(db.Model):

@@ -27,11 +27,13 @@ from providers.models import (
     CapacityUnit,
     ChainLink,
     ConfirmationMode,
+    DocumentKind,
     DurationUnit,
     MemberKind,
     MemberStatus,
     OfferStatus,
     PriceUnit,
+    QuestionKind,
 )
 from providers.services.availability import MAX_WINDOW_DAYS
 from providers.services.members import member_description
@@ -458,3 +460,48 @@ class ExchangeRateOutSchema(Schema):
 class RateQuerySchema(Schema):
     base = Currency()
     quote = Currency()
+
+
+# --- what a treating member asks of the patient's case ------------------------------------
+
+class QuestionTextSchema(Schema):
+    label = Text(1, 500, required=True)
+    help = fields.String(load_default="", validate=length(0, 2000))
+    choices = fields.List(fields.String(validate=length(1, 200)), load_default=list,
+                          validate=length(0, 30),
+                          metadata={"description": "Labels of `choices`, in their order."})
+
+
+class QuestionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"),
+                        metadata={"description": "Stable within the offer: a question "
+                                                 "sent again with its key keeps its answers."})
+    kind = fields.Enum(QuestionKind, by_value=True, required=True)
+    required = Flag(load_default=True)
+    choices = fields.List(fields.String(validate=[length(1, 60), NotBlank()]),
+                          load_default=list, validate=length(0, 30),
+                          metadata={"description": "The values of a `choice` question "
+                                                   "(at least two, all different)."})
+    texts = fields.Dict(keys=fields.String(validate=length(2, 20)),
+                        values=fields.Nested(QuestionTextSchema), required=True,
+                        validate=length(1, 20), metadata=BY_LANGUAGE)
+
+
+class DocumentRequestSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    kind = fields.Enum(DocumentKind, by_value=True, required=True)
+    required = Flag(load_default=True)
+    notes = fields.Dict(keys=fields.String(validate=length(2, 20)),
+                        values=fields.String(validate=length(0, 1000)), load_default=dict,
+                        validate=length(0, 20), metadata=BY_LANGUAGE)
+
+
+class CaseRequirementsSchema(Schema):
+    requires_review = Flag(required=True, metadata={
+        "description": "The member reviews the patient's case before the package can be "
+                       "paid."})
+    questions = fields.List(fields.Nested(QuestionSchema), load_default=list,
+                            validate=length(0, 60))
+    documents = fields.List(fields.Nested(DocumentRequestSchema), load_default=list,
+                            validate=length(0, 20))

@@ -47,6 +47,9 @@ class ClusterSettings(db.Model):
     quote_validity_hours: Mapped[int] = mapped_column(default=72)
     #: The languages the cluster offers its pages and content in (a subset of LANGUAGES).
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Days after a patient's last journey ends before their health data and personal
+    #: fields are erased (None: kept until the patient asks).
+    health_data_retention_days: Mapped[int | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 

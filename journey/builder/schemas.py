@@ -37,6 +37,11 @@ class ClusterSettingsSchema(Schema):
     languages = fields.List(fields.String(validate=validate.OneOf(
         LANGUAGES, error=T("Must be one of: {choices}."))), validate=length(1, 20), metadata={
             "description": "The interface languages the cluster offers (English always)."})
+    health_data_retention_days = fields.Integer(
+        strict=True, allow_none=True, validate=in_range(30, 36500), metadata={
+            "description": "Days after a patient's last journey ends before their health "
+                           "data and personal fields are erased; null keeps them until "
+                           "the patient asks."})
 
 
 # --- templates -----------------------------------------------------------------------

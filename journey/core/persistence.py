@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, Select, func, select
+from flask import g, has_request_context
+from sqlalchemy import Connection, Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from journey.core.errors import Conflict
@@ -58,3 +59,22 @@ def own_transaction():
     else:
         with bind.begin() as conn:
             yield conn
+
+
+def keep_on_rollback(model, values: dict) -> None:
+    """A row added to the request's session that must stand even if the request rolls
+    back (the access log's record that a refused page still showed medical content):
+    the request edge writes it again, in a transaction of its own, after a roll-back."""
+    if has_request_context():
+        g.setdefault("kept_rows", []).append((model, values))
+
+
+def write_kept_rows(*, rolled_back: bool) -> None:
+    """The request edge, once it has committed or rolled back: after a roll-back, the
+    rows of :func:`keep_on_rollback` are written on their own."""
+    kept = g.pop("kept_rows", [])
+    if not rolled_back or not kept:
+        return
+    with own_transaction() as conn:
+        for model, values in kept:
+            conn.execute(insert(model).values(**values))

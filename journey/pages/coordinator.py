@@ -1,5 +1,8 @@
 """The coordinator's board: journeys by state, the week's arrivals and departures,
-escalations, and a journey's full timeline with its audit trail."""
+escalations, the cases waiting for a member's review, a journey's full timeline with
+its audit trail, and a journey's medical case (a coordinator who does not coordinate
+the journey states a reason first, and that reading is flagged: the case services
+decide it and log it)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,25 @@ from flask_babel import gettext as _
 from bookings.services import escalations
 from journey.builder.models import JourneyStatus
 from journey.builder.services import board, checkout, journeys
+from journey.case.services import access as case_access
+from journey.case.services import case, reviews
 from journey.core.accounts import services as accounts
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_cluster
-from journey.core.types import ID_CONVERTER, today_in
+from journey.core.errors import DomainError, Forbidden
+from journey.core.types import ID_CONVERTER, today_in, utcnow
+from journey.pages.case import (
+    access_rows,
+    case_context,
+    document_response,
+    journey_zone,
+    other_documents,
+    review_parties,
+    section_rows,
+)
+from journey.pages.case_forms import DownloadForm
 from journey.pages.common import login_required, page_arg, submit
+from journey.pages.forms import ReasonForm
 from journey.pages.portal import formatting_context
 from journey.pages.portal_forms import AssignForm, NoteForm
 from journey.pages.rows import line_rows, offer_title
@@ -25,6 +42,7 @@ PER_PAGE = 25
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 bp.context_processor(formatting_context)
+bp.context_processor(case_context)
 
 
 @bp.context_processor
@@ -51,11 +69,15 @@ def _status() -> JourneyStatus | None:
 def board_page():
     actor = current_actor()
     today = today_in()
-    return render_template(
+    cases = reviews.waiting_reviews()
+    held = review_parties(cases)  # the rows' journeys, patients and members, read at once
+    page = render_template(
         "coordinator/board.html", counts=board.journeys_by_state(actor),
         movements=board.arrivals_and_departures(actor, start=today, days=7),
         today=today, last_day=today + timedelta(days=6),
-        escalations=board.escalation_rows(actor), notes={})
+        escalations=board.escalation_rows(actor), notes={}, cases=cases, now=utcnow())
+    del held  # held until the rows are rendered
+    return page
 
 
 @bp.get("/journeys", endpoint="journeys")
@@ -119,3 +141,56 @@ def resolve(escalation_id):
         return redirect(url_for("coordinator.escalations"))
     return escalations_page({escalation_id: form}, status)
 
+
+# --- a journey's medical case ------------------------------------------------------------
+
+def _case_page(view):
+    """The case as ``view`` (read_case's answer) shows it, with who has seen it when the
+    coordinator may read that log."""
+    actor = current_actor()
+    try:
+        log = access_rows(case_access.access_log(actor, view.journey.id),
+                          documents=view.documents)
+    except Forbidden:  # the log is the patient's and the journey's coordinator's
+        log = None
+    return render_template(
+        "coordinator/case.html", view=view, journey=view.journey,
+        sections=section_rows(view), other=other_documents(view),
+        zone=journey_zone(view.journey), log=log)
+
+
+@bp.route(f"/journeys/<{ID}:journey_id>/case", methods=["GET", "POST"])
+def case_page(journey_id):
+    """The case: at once for the journey's coordinator; any other coordinator is asked
+    why first (the refusal is logged), and reads it with that reason, flagged."""
+    actor = current_actor()
+    form = ReasonForm(formdata=None) if request.method == "GET" else ReasonForm()
+    form.reason.label.text = _("Why do you open this patient's medical records?")
+    if request.method == "GET":
+        try:
+            return _case_page(case.read_case(actor, journey_id))
+        except case_access.ReasonRequired:
+            return render_template("coordinator/case_reason.html", journey_id=journey_id,
+                                   form=form), 403
+    view, status = submit(form, lambda: case.read_case(actor, journey_id,
+                                                       reason=form.reason.data))
+    if view is None:
+        return render_template("coordinator/case_reason.html", journey_id=journey_id,
+                               form=form), status
+    return _case_page(view)
+
+
+@bp.route(f"/journeys/<{ID}:journey_id>/case/documents/<{ID}:document_id>",
+          methods=["GET", "POST"])
+def case_document(journey_id, document_id):
+    """A document of the case: a link for the journey's coordinator; a button that
+    posts the reason stated for this reading for any other."""
+    actor = current_actor()
+    if request.method == "GET":
+        return document_response(*case.open_document(actor, journey_id, document_id))
+    form = DownloadForm()
+    opened, _status = submit(form, lambda: case.open_document(
+        actor, journey_id, document_id, reason=form.reason.data), raise_access_errors=True)
+    if opened is None:  # a bad token or an overlong reason: nothing was read
+        raise DomainError(" ".join(form.form_errors + form.reason.errors) or None)
+    return document_response(*opened)

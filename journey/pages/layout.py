@@ -1,16 +1,21 @@
 """What every page's template may use, whichever blueprint renders it: money in the
 reader's locale, the titles of states and kinds (journey.pages.titles), the language
-switcher's choices, percentages and the pager's addresses. A blueprint without views:
-it only carries these to the application."""
+switcher's choices, percentages, moments in a named time zone and the pager's
+addresses. A blueprint without views: it only carries these to the application."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_datetime, get_timezone_location
 from babel.numbers import format_percent
 from flask import Blueprint
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
+from journey.core.types import CLUSTER_TIMEZONE
 from journey.pages.common import page_locale, page_url, show_minor, show_money
 from journey.pages.forms import language_choices
 from journey.pages.titles import TEMPLATE_TITLES
@@ -41,3 +46,22 @@ def served(language: str | None) -> Markup:
 def percent_filter(value) -> str:
     """An integer percentage (``30``) as the locale writes it (``30 %``, ``30%``)."""
     return format_percent(Decimal(int(value)) / 100, locale=page_locale())
+
+
+@bp.app_template_global()
+def local_time(value: datetime | None, zone: str | None = None, style: str = "medium") -> Markup:
+    """A moment as the reader's locale writes it, in ``zone`` (where it happens; the
+    cluster's zone by default), with the zone named: "5 Mar 2026, 14:30:00 (Lithuania
+    Time)". Isolated (``<bdi>``) so that a date in one script keeps its order inside a
+    sentence in another (an Arabic page, an untranslated text). Empty for None."""
+    if value is None:
+        return Markup("")
+    try:
+        tzinfo = ZoneInfo(zone or CLUSTER_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        tzinfo = ZoneInfo(CLUSTER_TIMEZONE)
+    locale = page_locale()
+    text = gettext("%(time)s (%(zone)s)",
+                   time=format_datetime(value, style, tzinfo=tzinfo, locale=locale),
+                   zone=get_timezone_location(tzinfo, locale=locale))
+    return Markup("<bdi>{}</bdi>").format(text)

@@ -25,8 +25,10 @@ from bookings.models import (
     RefundStatus,
 )
 from journey.builder.models import JOURNEY_STATUS_TITLES
+from journey.case.models import REVIEW_STATUS_TITLES, AccessAction, ConsentScope
 from providers.models import (
     CHAIN_LINK_TITLES,
+    DOCUMENT_KIND_TITLES,
     DURATION_UNIT_TITLES,
     MEMBER_KIND_TITLES,
     PRICE_UNIT_TITLES,
@@ -95,6 +97,21 @@ CHANGE_TITLES = {
     "removed": _l("Removed"),
     "changed": _l("Changed"),
     "same": _l("Unchanged"),
+}
+
+#: What the patient agrees to (journey.case.services.consent), as the case page lists it.
+CONSENT_SCOPE_TITLES = {
+    ConsentScope.HEALTH_DATA: _l("Processing of my health data"),
+    ConsentScope.SHARE_WITH_TREATING: _l("Sharing with the members that treat me"),
+}
+#: What a row of a case's access log says was done ("who has seen my records").
+ACCESS_ACTION_TITLES = {
+    AccessAction.READ: _l("Read the case"),
+    AccessAction.DOWNLOAD: _l("Downloaded a document"),
+    AccessAction.CHANGE: _l("Changed the case"),
+    AccessAction.EXPORT: _l("Exported the case"),
+    AccessAction.ERASE: _l("Erased the case"),
+    AccessAction.CONSENT: _l("Consent given or withdrawn"),
 }
 
 # --- a member's staff's words -----------------------------------------------------------
@@ -201,6 +218,10 @@ TEMPLATE_TITLES = {
     "price_unit_titles": PRICE_UNIT_TITLES,
     "duration_unit_titles": DURATION_UNIT_TITLES,
     "journey_status_titles": JOURNEY_STATUS_TITLES,
+    "review_status_titles": REVIEW_STATUS_TITLES,
+    "consent_scope_titles": CONSENT_SCOPE_TITLES,
+    "access_action_titles": ACCESS_ACTION_TITLES,
+    "document_kind_titles": DOCUMENT_KIND_TITLES,
     "capacity_unit_titles": CAPACITY_UNIT_TITLES,
     "confirmation_titles": CONFIRMATION_TITLES,
     "offer_status_titles": OFFER_STATUS_TITLES,

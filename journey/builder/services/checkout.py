@@ -25,6 +25,7 @@ from bookings.services.saga import advance
 from journey.builder.models import JourneyStatus, Quote, QuoteLineKind
 from journey.builder.services.journeys import get_journey
 from journey.builder.services.quotes import get_quote, latest_version
+from journey.case.services.reviews import review_refusal
 from journey.core.errors import Conflict, DomainError, Forbidden, refuse
 from journey.core.extensions import db
 from journey.core.money import convert_minor, split_minor
@@ -37,8 +38,10 @@ def checkout_refusal(actor, quote: Quote, *, now: datetime,
                      retry: bool = False) -> DomainError | None:
     """Why ``actor`` may not pay ``quote`` now (None when they may): the patient (or the
     cluster for them) pays the newest accepted, unexpired version of a journey that has
-    not changed since. A journey already booked has nothing left to pay, except for a
-    ``retry`` of the checkout that booked it, which gets its booking back."""
+    not changed since, and whose treating members have approved the case where they
+    review it (:func:`journey.case.services.reviews.review_refusal`). A journey already
+    booked has nothing left to pay, except for a ``retry`` of the checkout that booked
+    it, which gets its booking back."""
     journey = quote.journey
     if actor.id != journey.patient_id and not actor.role.is_cluster:
         return Forbidden(_l("The patient pays (or a coordinator for them)."))
@@ -51,6 +54,8 @@ def checkout_refusal(actor, quote: Quote, *, now: datetime,
                            "version."))
     if quote.expires_at <= now:
         return Conflict(_l("This quote has expired; ask for a new one."))
+    if journey.status == JourneyStatus.ACCEPTED:  # a booked one was reviewed before
+        return review_refusal(journey)
     return None
 
 

@@ -121,7 +121,7 @@ class SupplierJourneyView:
         return getattr(self._journey, name)
 
 
-def _visible_journey(actor, journey_id: int) -> Journey:
+def visible_journey(actor, journey_id: int) -> Journey:
     journey = db.session.scalar(select(Journey).where(Journey.id == journey_id,
                                                       visible_condition(actor)))
     if journey is None:
@@ -139,14 +139,14 @@ def as_seen_by(actor, journey: Journey) -> Journey | SupplierJourneyView:
 def get_journey(actor, journey_id: int) -> Journey | SupplierJourneyView:
     """A journey ``actor`` may see, as they may see it (:class:`SupplierJourneyView` for
     a member that only supplies a line); 404 for anyone else, whatever the id."""
-    return as_seen_by(actor, _visible_journey(actor, journey_id))
+    return as_seen_by(actor, visible_journey(actor, journey_id))
 
 
 def get_package(actor, journey_id: int) -> Journey:
     """The whole journey, its package and quotes, for those who compose it or treat the
     patient; 404 for a member that only supplies a line (it must not learn what else
     the patient books) and for anyone else."""
-    journey = _visible_journey(actor, journey_id)
+    journey = visible_journey(actor, journey_id)
     if access_of(actor, journey) == JourneyAccess.SUPPLIER:
         raise NotFound(_l("No such journey."))
     return journey
@@ -168,7 +168,7 @@ def load_items(journey: Journey) -> list[JourneyItem]:
 def get_journey_for_change(actor, journey_id: int) -> Journey:
     """The journey, for its patient, the member who opened it or the cluster to change;
     a member that delivers or treats a line of it may not (403), anyone else 404."""
-    journey = _visible_journey(actor, journey_id)
+    journey = visible_journey(actor, journey_id)
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))
@@ -212,7 +212,7 @@ def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: Why |
 
 
 def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:
-    journey = _visible_journey(actor, journey_id)
+    journey = visible_journey(actor, journey_id)
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))
@@ -416,6 +416,26 @@ def update_item(actor, journey_id: int, item_id: int, **data) -> JourneyItem:
     package_changed(journey, actor, why("item_changed"))
     db.session.flush()
     return item
+
+
+def amend_own_lines(actor, journey: Journey, changes: list[dict]) -> Journey:
+    """A treating member changes the dates or extent of its own lines (an amended plan
+    after reviewing the patient's case): ``[{"item_id", "start_on", "days",
+    "quantity"}]``. Other members' lines are not its to change (422)."""
+    if journey.status not in EDITABLE:
+        raise Conflict(_l("This journey is booked; its package can no longer change here."))
+    for index, change in enumerate(changes):
+        item = next((i for i in journey.items if i.id == change.get("item_id")), None)
+        if item is None or item.offer.provider_id != actor.provider_id:
+            raise InvalidInput(fields={f"amendments.{index}": [
+                _l("Only your own lines of this journey can be amended.")]})
+        check_trip_dates(start_on=change.get("start_on"))
+        for field in ("start_on", "days", "quantity"):
+            if change.get(field) is not None:
+                setattr(item, field, change[field])
+    package_changed(journey, actor, why("item_changed"))
+    db.session.flush()
+    return journey
 
 
 def remove_item(actor, journey_id: int, item_id: int) -> None:

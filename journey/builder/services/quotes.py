@@ -94,8 +94,14 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
     Refused while a rule is broken or an item is unavailable, so a quote is always a
     plan that can be booked.
     """
-    now = now or utcnow()
-    journey = get_journey_for_change(actor, journey_id)
+    return price_journey(get_journey_for_change(actor, journey_id), actor,
+                         now=now or utcnow())
+
+
+def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
+    """A new quote version of ``journey``, for a caller whose right to change it has been
+    decided (:func:`create_quote`, or a treating member amending its own lines when it
+    approves the patient's case)."""
     load_items(journey)
     if not journey.items:
         raise Conflict(_l("Add at least one offer before asking for a quote."))

@@ -68,6 +68,9 @@ class User(UserMixin, db.Model):
     #: When the owner proved the address is theirs (a verification, invitation or reset
     #: link used); None until then. Nothing is refused without it.
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the patient's personal fields and health data were erased (GDPR art. 17);
+    #: the account stays, under a pseudonym, for the financial records.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

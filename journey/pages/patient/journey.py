@@ -39,14 +39,17 @@ from journey.pages.forms import (
     as_choices,
     country_choices,
 )
+from journey.pages.patient import case
 from journey.pages.patient.booking import booking_actions
 from journey.pages.rows import journey_title, journey_titles, line_rows, offer_title
 from providers.models import DurationUnit
+from providers.services.case_requirements import TREATMENT_SIDE
 
 JOURNEY = f"/my/journeys/<int(max={MAX_ID}):journey_id>"
 ITEM = f"{JOURNEY}/items/<int(max={MAX_ID}):item_id>"
 
 bp = Blueprint("journey", __name__)
+bp.register_blueprint(case.bp)  # the medical case: journey.case.*
 
 
 def trip_choices(form) -> None:
@@ -180,7 +183,8 @@ def journey_page(journey_id: int, *, status: int = 200, forms: dict | None = Non
         booking_quote=bookings[0][0] if bookings else None, latest_quote=latest,
         next_step=_next_step(journey, booking, latest), title=journey_title(journey),
         lines=line_rows(booking.lines) if booking is not None else [],
-        actions=booking_actions(actor, booking)), status
+        actions=booking_actions(actor, booking),
+        has_case=any(item.offer.chain_link in TREATMENT_SIDE for item in journey.items)), status
 
 
 @bp.get(JOURNEY)

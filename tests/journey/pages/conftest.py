@@ -82,6 +82,7 @@ def live_server(tmp_path_factory, live_localstripe):
         "ARGON2_PROFILE": "CHEAPEST",
         "WTF_CSRF_ENABLED": True,
         "RUN_SCHEDULER": False,
+        "FILES_ROOT": str(tmp_path_factory.mktemp("live-files")),  # uploaded documents
     })
     seed_live_server(app, ROOT / "migrations")
     server = make_server("127.0.0.1", port, app, threaded=True)

@@ -434,7 +434,7 @@ def test_another_members_seasonal_price_cannot_be_changed(client, world):
 
 
 @pytest.mark.parametrize(("who", "links"), [
-    ("clinic_staff", ["/portal/"]), ("coordinator", ["/coordinator/"]),
+    ("clinic_staff", ["/portal/", "/portal/{clinic}/cases"]), ("coordinator", ["/coordinator/"]),
     ("admin", ["/coordinator/", "/admin/"]), ("patient", []),
 ])
 def test_the_portal_nav_links_follow_the_role(app, world, who, links):
@@ -443,7 +443,8 @@ def test_the_portal_nav_links_follow_the_role(app, world, who, links):
     with app.test_request_context("/"):
         g.actor = world[who]
         html = render_template("_portal_nav.html", actor=world[who])
-    assert re.findall(r'href="([^"]+)"', html) == links
+    assert re.findall(r'href="([^"]+)"', html) == [link.format(clinic=world["clinic"].id)
+                                                   for link in links]
 
 
 # --- requests from bookings: the inbox, accept, decline, and the statement ----------------
