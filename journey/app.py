@@ -75,19 +75,24 @@ def configure_database(app: Flask) -> None:
     import journey.case.models  # noqa: F401
     import journey.core.accounts.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
+    import journey.trip.models  # noqa: F401
     import providers.models  # noqa: F401
     from bookings.reasons import BOOKING_REASONS
-    from bookings.services.audit import booking_moved
+    from bookings.services.audit import booking_moved, line_moved
     from bookings.services.usage import USAGE_SOURCES
     from journey.builder.reasons import JOURNEY_REASONS
     from journey.builder.services.booking_link import follow_booking
     from journey.core.reasons import register_reasons
+    from journey.trip.services.progress import follow_booking_tasks
     from providers.services.availability import register_usage_sources
 
     # Wiring across the layers, explicitly: the catalogue counts what the booking engine
     # holds and books, and a journey follows its booking.
     register_usage_sources(*USAGE_SOURCES)
     booking_moved.connect(follow_booking)
+    # ...and its logistics tasks follow the booking and its lines (after the journey).
+    booking_moved.connect(follow_booking_tasks)
+    line_moved.connect(follow_booking_tasks)
     register_reasons(BOOKING_REASONS, JOURNEY_REASONS)
 
     with app.app_context():
@@ -137,10 +142,12 @@ def configure_api(app: Flask) -> None:
     from journey.case.api import blp as case_blp
     from journey.core.accounts.api import blp as accounts_blp
     from journey.core.accounts.invitations_api import blp as account_links_blp
+    from journey.trip.api import blp as trip_blp
+    from journey.trip.calendar_api import blp as calendar_blp
     from providers.api import blueprints as provider_blueprints
 
     for blueprint in (accounts_blp, account_links_blp, *provider_blueprints, journeys_blp,
-                      case_blp, bookings_blp, stripe_blp):
+                      case_blp, trip_blp, calendar_blp, bookings_blp, stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 
@@ -165,11 +172,12 @@ def configure_pages(app: Flask) -> None:
     from journey.pages.member import offers, requests, statement
     from journey.pages.patient import booking, catalogue, quote
     from journey.pages.patient import journey as planner
+    from journey.trip import calendar_feed
 
     for pages in (views, layout, accounts,  # every page's frame
                   catalogue, planner, quote, booking,  # the patient's
                   requests, offers, statement,  # the member portal
-                  coordinator, admin):
+                  coordinator, admin, calendar_feed):
         app.register_blueprint(pages.bp)
 
 

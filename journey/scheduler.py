@@ -30,6 +30,7 @@ from journey.case import jobs as case_jobs
 from journey.core.extensions import db
 from journey.core.persistence import own_transaction
 from journey.core.types import UTCDateTime, utcnow
+from journey.trip.services import progress
 
 logger = logging.getLogger(__name__)
 LEASE_SECONDS = 60
@@ -43,6 +44,7 @@ JOBS = {
     "send_outbox": (lambda _gateway: mail.send_outbox(), 60),
     "escalate_overdue_reviews": (case_jobs.escalate_overdue_reviews, 600),
     "erase_expired_patients": (case_jobs.erase_expired_patients, 86400),
+    "advance_journeys": (lambda _gateway: progress.advance_journeys(), 600),
 }
 
 _app: Flask | None = None

@@ -17,6 +17,8 @@ from journey.core.reasons import Why
 signals = Namespace()
 #: Sent as ``booking_moved.send(booking, old=..., new=..., actor=..., now=...)``.
 booking_moved = signals.signal("booking-moved")
+#: Sent as ``line_moved.send(booking, line=..., old=..., new=..., now=...)``.
+line_moved = signals.signal("booking-line-moved")
 
 
 def _state(value) -> str | None:
@@ -55,6 +57,8 @@ def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
     record(booking, subject, subject_obj.id, old, to, actor=actor, now=now, reason=reason)
     if subject_obj is booking:
         booking_moved.send(booking, old=old, new=to, actor=actor, now=now)
+    elif isinstance(subject_obj, BookingLine):
+        line_moved.send(booking, line=subject_obj, old=old, new=to, now=now)
     return True
 
 

@@ -17,4 +17,5 @@ JOURNEY_REASONS = {
     "quoted": _l("Quote version %(version)s"),
     "quote_accepted": _l("Quote version %(version)s accepted"),
     "booking_followed": _l("Follows booking %(booking)s"),
+    "trip_progressed": _l("The trip's dates have come"),
 }

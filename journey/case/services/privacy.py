@@ -51,6 +51,7 @@ from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.storage import get_storage
 from journey.core.types import today_in, utcnow
+from journey.trip.models import CalendarToken, Task, TravelLeg, Traveller
 from providers.services.offers import offer_text
 
 #: Journeys in these states have a trip ahead or under way: no erasure before it ends.
@@ -138,6 +139,18 @@ def _journey(journey: Journey) -> dict:
         "residence": journey.residence, "adults": journey.adults,
         "children": journey.children,
         "arrival_on": _iso(journey.arrival_on), "departure_on": _iso(journey.departure_on),
+        "travellers": [{"full_name": t.full_name, "is_patient": t.is_patient,
+                        "birth_date": _iso(t.birth_date), "nationality": t.nationality,
+                        "passport_number": t.passport_number,
+                        "passport_expires_on": _iso(t.passport_expires_on),
+                        "relationship": t.relationship_to_patient, "needs": t.needs}
+                       for t in db.session.scalars(select(Traveller).where(
+                           Traveller.journey_id == journey.id).order_by(Traveller.position))],
+        "travel": [{"direction": leg.direction.value, "mode": leg.mode.value,
+                    "number": leg.number, "carrier": leg.carrier, "place": leg.place,
+                    "at": leg.at.isoformat(), "timezone": leg.timezone}
+                   for leg in db.session.scalars(select(TravelLeg).where(
+                       TravelLeg.journey_id == journey.id))],
         "items": [{"offer_id": item.offer_id, "member": item.offer.provider.name,
                    "chain_link": item.offer.chain_link.value,
                    "title": _title(item.offer, language), "start_on": _iso(item.start_on),
@@ -290,6 +303,9 @@ def erase_patient(actor, patient_id: int | None = None, *,
                        .values(reason=""))
     db.session.execute(update(Journey).where(Journey.id.in_(journey_ids))
                        .values(nationality=None, residence=None))
+    db.session.execute(delete(Traveller).where(Traveller.journey_id.in_(journey_ids)))
+    db.session.execute(delete(CalendarToken).where(CalendarToken.journey_id.in_(journey_ids)))
+    db.session.execute(update(Task).where(Task.journey_id.in_(journey_ids)).values(note=""))
     db.session.execute(update(JourneyTransition).where(
         JourneyTransition.journey_id.in_(journey_ids)).values(reason=""))
     customer = f"user:{patient.id}"

@@ -22,11 +22,12 @@ from journey.case.services import case, consent, privacy
 from journey.core.extensions import db
 from journey.core.storage import get_storage
 from journey.core.types import utcnow
+from journey.trip.services import travellers
 from providers.services import case_requirements
 from tests.booking_fixtures import confirmed_booking
 from tests.journey.case.case_world import DOCUMENTS, PDF, QUESTIONS, case_world, full_answers
 
-SECRETS = ("Ingrid", "Solberg", "Penicillin", "cannot travel, my mother")
+SECRETS = ("Ingrid", "Solberg", "Penicillin", "cannot travel, my mother", "NO1234567")
 
 
 def _fill_case(world, journey_id):
@@ -94,6 +95,8 @@ def test_erasure_leaves_no_personal_field_and_the_money_to_the_cent(world, make,
     booking = confirmed_booking(world, gateway)
     journey_id = db.session.scalar(select(func.max(Journey.id)))
     document = _fill_case(world, journey_id)
+    travellers.save_traveller(world["patient"], journey_id, full_name="Ingrid Solberg",
+                              passport_number="NO1234567", nationality="NO")
     key = document.storage_key
     db.session.commit()
     assert privacy.erasure_refusal(world["patient"]) is not None  # the trip is ahead

@@ -13,7 +13,7 @@ def test_an_unknown_code_is_a_programming_error():
         why("made_up_reason")
 
 
-def test_parameters_are_stored_as_plain_json():
+def test_parameters_are_stored_as_plain_json(app):  # create_app registers the codes
     stated = why("no_answer", deadline_at=datetime(2026, 12, 1, 9, 30, tzinfo=UTC))
     assert stated.params == {"deadline_at": "2026-12-01T09:30:00+00:00"}
     assert why("balance_due", due_on=date(2026, 12, 1)).params == {"due_on": "2026-12-01"}

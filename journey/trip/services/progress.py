@@ -1,0 +1,90 @@
+"""A journey's progress: in progress from the first day of its first line, completed
+after its last day, each counted on the calendar of the place (the zone of the member
+of that line). The job moves them; a coordinator can move them by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from bookings.models import Booking
+from journey.builder.models import Journey, JourneyStatus
+from journey.builder.services.booking_link import journey_of
+from journey.builder.services.journeys import transition, trip_end, visible_journey
+from journey.core.errors import Conflict, Forbidden
+from journey.core.extensions import db
+from journey.core.persistence import commit_unit
+from journey.core.reasons import why
+from journey.core.types import today_in, utcnow
+from journey.trip.services.tasks import LIVE_LINES, journey_lines, sync_tasks
+from providers.models import Provider
+
+
+def _span(journey: Journey):
+    """(first day, its zone, last day, its zone) of the journey's live booked lines."""
+    lines = [line for line in journey_lines(journey) if line.status in LIVE_LINES]
+    if not lines:
+        return None
+    first = min(lines, key=lambda line: line.start_on)
+    last = max(lines, key=lambda line: line.end_on)
+    end = journey.departure_on or trip_end(journey.items) or last.end_on
+    return (first.start_on, _zone(first.provider_id), end, _zone(last.provider_id))
+
+
+def _zone(provider_id: int) -> str | None:
+    provider = db.session.get(Provider, provider_id)
+    return provider.timezone if provider is not None else None
+
+
+def due_status(journey: Journey, now: datetime) -> JourneyStatus | None:
+    span = _span(journey)
+    if span is None:
+        return None
+    start, start_zone, end, end_zone = span
+    if journey.status == JourneyStatus.CONFIRMED and today_in(start_zone, now=now) >= start:
+        return JourneyStatus.IN_PROGRESS
+    if journey.status == JourneyStatus.IN_PROGRESS and today_in(end_zone, now=now) > end:
+        return JourneyStatus.COMPLETED
+    return None
+
+
+def advance_journeys(*, now: datetime | None = None) -> int:
+    """The job: move each confirmed or travelling journey whose day has come (one unit of
+    work each), and bring its tasks up to date. Returns how many moved."""
+    now = now or utcnow()
+    moved = 0
+    ids = db.session.scalars(select(Journey.id).where(Journey.status.in_(
+        (JourneyStatus.BOOKED, JourneyStatus.CONFIRMED, JourneyStatus.IN_PROGRESS)))).all()
+    for journey_id in ids:
+        journey = db.session.get(Journey, journey_id)
+        target = due_status(journey, now)
+        if target is not None:
+            transition(journey, target, reason=why("trip_progressed"), now=now)
+            moved += 1
+        sync_tasks(journey, now=now)
+        commit_unit()
+    return moved
+
+
+def set_progress(actor, journey_id: int, status: JourneyStatus, *,
+                 now: datetime | None = None) -> Journey:
+    """A coordinator marks the journey in progress or completed by hand."""
+    if not actor.role.is_cluster:
+        raise Forbidden(_l("A coordinator marks the journey's progress."))
+    journey = visible_journey(actor, journey_id)
+    status = JourneyStatus(status)
+    if status not in (JourneyStatus.IN_PROGRESS, JourneyStatus.COMPLETED):
+        raise Conflict(_l("In progress or completed."))
+    transition(journey, status, actor=actor, reason=why("trip_progressed"), now=now)
+    db.session.flush()
+    return journey
+
+
+def follow_booking_tasks(booking: Booking, **_changes) -> None:
+    """A booking or one of its lines moved: the journey's tasks follow (wired by
+    ``create_app`` to :data:`bookings.services.audit.booking_moved` and ``line_moved``)."""
+    journey = journey_of(booking)
+    if journey is not None:
+        sync_tasks(journey)

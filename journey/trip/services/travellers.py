@@ -1,0 +1,142 @@
+"""The people on a journey.
+
+Those who compose the journey (the patient, the member who opened it, the cluster)
+name the travellers and enter the travel details; every member on the journey sees the
+travellers' names and needs, and only the members whose line needs it (the visa
+agency, the hotel, the treating members) see passport data and dates of birth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
+from sqlalchemy import select
+
+from journey.builder.models import Journey, JourneyItem
+from journey.builder.services.journeys import (
+    COMPOSERS,
+    JourneyAccess,
+    access_of,
+    visible_journey,
+)
+from journey.core.errors import Forbidden, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.validation import latest_date
+from journey.trip.models import Traveller
+from providers.models import ChainLink, Offer
+from providers.services.case_requirements import TREATMENT_SIDE
+from providers.services.common import check_country
+
+#: The links whose member needs the travellers' passport data to deliver its line.
+PASSPORT_LINKS = frozenset({ChainLink.VISA_SUPPORT, ChainLink.ACCOMMODATION, *TREATMENT_SIDE})
+MAX_TRAVELLERS = 12
+PASSPORT_FIELDS = ("birth_date", "nationality", "passport_number", "passport_expires_on")
+
+
+@dataclass
+class TravellerView:
+    """A traveller as a reader may see it (passport fields None when not theirs)."""
+
+    id: int
+    is_patient: bool
+    full_name: str
+    relationship_to_patient: str
+    needs: list[str]
+    birth_date: date | None = None
+    nationality: str | None = None
+    passport_number: str | None = None
+    passport_expires_on: date | None = None
+
+
+def sees_passports(actor, journey: Journey) -> bool:
+    access = access_of(actor, journey)
+    if access in COMPOSERS or access == JourneyAccess.TREATING:
+        return True
+    return db.session.scalar(select(JourneyItem.id).join(Offer).where(
+        JourneyItem.journey_id == journey.id, Offer.provider_id == actor.provider_id,
+        Offer.chain_link.in_(PASSPORT_LINKS)).limit(1)) is not None
+
+
+def composed_journey(actor, journey_id: int) -> Journey:
+    journey = visible_journey(actor, journey_id)
+    if access_of(actor, journey) not in COMPOSERS:
+        raise Forbidden(_l("Only the patient, the member who opened the journey or a "
+                           "coordinator can change it."))
+    return journey
+
+
+def travellers_of(journey_id: int) -> list[Traveller]:
+    return list(db.session.scalars(select(Traveller).where(Traveller.journey_id == journey_id)
+                                   .order_by(Traveller.position, Traveller.id)))
+
+
+def list_travellers(actor, journey_id: int) -> list[TravellerView]:
+    journey = visible_journey(actor, journey_id)
+    passports = sees_passports(actor, journey)
+    views = []
+    for t in travellers_of(journey.id):
+        view = TravellerView(t.id, t.is_patient, t.full_name, t.relationship_to_patient,
+                             list(t.needs or []))
+        if passports:
+            for name in PASSPORT_FIELDS:
+                setattr(view, name, getattr(t, name))
+        views.append(view)
+    return views
+
+
+def save_traveller(actor, journey_id: int, traveller_id: int | None = None,
+                   **data) -> Traveller:
+    """Add a traveller (``traveller_id`` None) or change one. The first one added is the
+    patient unless said otherwise; there is at most one patient."""
+    journey = composed_journey(actor, journey_id)
+    existing = travellers_of(journey.id)
+    if traveller_id is None:
+        if len(existing) >= MAX_TRAVELLERS:
+            raise InvalidInput(fields={"full_name": [lazy_ngettext(
+                "At most %(num)d traveller.", "At most %(num)d travellers.", MAX_TRAVELLERS)]})
+        traveller = Traveller(journey_id=journey.id, position=len(existing),
+                              is_patient=data.pop("is_patient", not existing))
+        db.session.add(traveller)
+    else:
+        traveller = next((t for t in existing if t.id == traveller_id), None)
+        if traveller is None:
+            raise NotFound(_l("No such traveller."))
+        data.pop("is_patient", None)
+    _apply(traveller, data)
+    if traveller.is_patient and any(t.is_patient and t is not traveller for t in existing):
+        raise InvalidInput(fields={"is_patient": [_l("The journey has its patient already.")]})
+    db.session.flush()
+    return traveller
+
+
+def _apply(traveller: Traveller, data: dict) -> None:
+    name = (data.get("full_name", traveller.full_name) or "").strip()
+    if not name:
+        raise InvalidInput(fields={"full_name": [_l("The name as in the passport.")]})
+    traveller.full_name = name[:200]
+    if "nationality" in data:
+        traveller.nationality = check_country(data["nationality"]) if data["nationality"] \
+            else None
+    for field in ("birth_date", "passport_number", "passport_expires_on",
+                  "relationship_to_patient", "needs"):
+        if field in data:
+            setattr(traveller, field, data[field])
+    if traveller.birth_date is not None and not (
+            date(1900, 1, 1) <= traveller.birth_date <= date.today()):
+        raise InvalidInput(fields={"birth_date": [_l("Not a possible date of birth.")]})
+    expires = traveller.passport_expires_on
+    if expires is not None and not (date(2000, 1, 1) <= expires <= latest_date()
+                                     .replace(year=latest_date().year + 10)):
+        raise InvalidInput(fields={"passport_expires_on": [_l("Not a possible expiry date.")]})
+
+
+def remove_traveller(actor, journey_id: int, traveller_id: int) -> None:
+    journey = composed_journey(actor, journey_id)
+    traveller = next((t for t in travellers_of(journey.id) if t.id == traveller_id), None)
+    if traveller is None:
+        raise NotFound(_l("No such traveller."))
+    db.session.delete(traveller)
+    db.session.flush()

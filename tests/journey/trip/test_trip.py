@@ -1,0 +1,168 @@
+"""The trip: travellers with scoped passport data, travel details, tasks that follow the
+booked lines and the travel details, the agenda, and the journey's progress."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bookings.services import cancellation
+from journey.builder.models import JourneyStatus
+from journey.builder.services import journeys
+from journey.core.errors import Forbidden, InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.trip.models import LegDirection, Task, TaskKind, TaskStatus
+from journey.trip.services import progress, tasks, travel, travellers
+from tests.booking_fixtures import confirmed_booking
+from tests.journey.builder_world import build_world, soon
+
+VILNIUS = ZoneInfo("Europe/Vilnius")
+
+
+def _journey_of(world):
+    return journeys.list_journeys(world["patient"])[0][0]
+
+
+def _arrive(world, journey_id, hour=14, minute=30, day=10):
+    return travel.set_leg(world["patient"], journey_id, LegDirection.ARRIVAL, mode="flight",
+                          place="Vilnius Airport (VNO)", number="LH 886", carrier="Lufthansa",
+                          local_time=datetime.combine(soon(day), time(hour, minute)),
+                          timezone="Europe/Vilnius")
+
+
+@pytest.fixture
+def booked(world, gateway):
+    booking = confirmed_booking(world, gateway)
+    journey = _journey_of(world)
+    _arrive(world, journey.id)
+    travel.set_leg(world["patient"], journey.id, LegDirection.DEPARTURE, mode="flight",
+                   place="Vilnius Airport (VNO)", number="LH 887",
+                   local_time=datetime.combine(soon(20), time(11, 0)),
+                   timezone="Europe/Vilnius")
+    db.session.commit()
+    return booking, journey
+
+
+def test_the_arrival_and_departure_make_the_pickup_and_the_drop_off(booked):
+    _booking, journey = booked
+    found = {t.kind: t for t in tasks.journey_task_rows(journey.id)}
+    pickup, dropoff = found[TaskKind.AIRPORT_PICKUP], found[TaskKind.AIRPORT_DROPOFF]
+    assert pickup.due_at.astimezone(VILNIUS).replace(tzinfo=None) == datetime.combine(
+        soon(10), time(14, 30))
+    assert pickup.timezone == "Europe/Vilnius" and pickup.place == "Vilnius Airport (VNO)"
+    assert dropoff.due_at.astimezone(VILNIUS).hour == 8  # three hours before the flight
+    assert {t.status for t in found.values()} == {TaskStatus.OPEN}
+
+
+def test_generating_again_adds_nothing_and_a_new_time_moves_the_task(booked, world):
+    _booking, journey = booked
+    before = [(t.id, t.source) for t in tasks.journey_task_rows(journey.id)]
+    tasks.sync_tasks(journey)
+    tasks.sync_tasks(journey)
+    assert [(t.id, t.source) for t in tasks.journey_task_rows(journey.id)] == before
+    _arrive(world, journey.id, hour=18, minute=5)
+    pickup = next(t for t in tasks.journey_task_rows(journey.id)
+                  if t.kind == TaskKind.AIRPORT_PICKUP)
+    assert pickup.due_at.astimezone(VILNIUS).time() == time(18, 5)
+
+
+def test_cancelling_the_booking_cancels_its_open_tasks_and_keeps_what_was_done(
+        booked, world, gateway):
+    booking, journey = booked
+    rows = tasks.journey_task_rows(journey.id)
+    tasks.set_task_status(world["coordinator"], rows[0].id, TaskStatus.DONE)
+    cancellation.cancel_booking(world["patient"], booking.id, reason="", gateway=gateway)
+    db.session.commit()
+    statuses = {t.kind: t.status for t in tasks.journey_task_rows(journey.id)}
+    assert statuses[rows[0].kind] == TaskStatus.DONE
+    assert set(statuses.values()) == {TaskStatus.DONE, TaskStatus.CANCELLED}
+
+
+def test_the_agenda_puts_the_overdue_first_and_filters(booked, world, make):
+    _booking, journey = booked
+    coordinator = world["coordinator"]
+    start = datetime.now(UTC)
+    manual = tasks.add_task(coordinator, journey.id, kind=TaskKind.OTHER, title="Flowers",
+                            local_time=datetime.now(VILNIUS).replace(tzinfo=None)
+                            - timedelta(hours=2), timezone="Europe/Vilnius")
+    seen = tasks.agenda(coordinator, start=start, end=start + timedelta(days=30))
+    assert seen[0].id == manual.id  # overdue first
+    assert {t.kind for t in seen} >= {TaskKind.AIRPORT_PICKUP, TaskKind.AIRPORT_DROPOFF}
+    pickup = next(t for t in seen if t.kind == TaskKind.AIRPORT_PICKUP)
+    tasks.assign_task(coordinator, pickup.id, coordinator.id)
+    mine = tasks.agenda(coordinator, start=start, end=start + timedelta(days=30), mine=True)
+    assert [t.id for t in mine] == [pickup.id]
+    free = tasks.agenda(coordinator, start=start, end=start + timedelta(days=30),
+                        unassigned=True)
+    assert pickup.id not in [t.id for t in free]
+    with pytest.raises(InvalidInput):  # a hotel's staff cannot take a task of no line of theirs
+        tasks.assign_task(coordinator, free[-1].id, world["hotel_staff"].id)
+    hotel = tasks.agenda(world["hotel_staff"], start=start, end=start + timedelta(days=30))
+    assert hotel == []
+    with pytest.raises(NotFound):
+        tasks.set_task_status(world["hotel_staff"], pickup.id, TaskStatus.DONE)
+
+
+def test_a_task_moves_only_along_its_table(booked, world):
+    _booking, journey = booked
+    task = tasks.journey_task_rows(journey.id)[0]
+    tasks.set_task_status(world["coordinator"], task.id, TaskStatus.NO_SHOW)
+    for later in (TaskStatus.OPEN, TaskStatus.ASSIGNED, TaskStatus.DONE):
+        with pytest.raises(tasks.IllegalTaskMove):
+            tasks.move_task(task, later)
+    assert task.status == TaskStatus.NO_SHOW
+
+
+def test_the_journey_progresses_on_the_local_dates(booked):
+    _booking, journey = booked
+    assert journey.status == JourneyStatus.CONFIRMED
+    eve = datetime.combine(soon(12) - timedelta(days=3), time(23, 0), tzinfo=VILNIUS)
+    assert progress.advance_journeys(now=eve.astimezone(UTC)) == 0
+    # The first line (the room) starts on day 10: 00:30 in Vilnius is still the 9th in UTC.
+    first_day = datetime.combine(soon(10), time(0, 30), tzinfo=VILNIUS).astimezone(UTC)
+    assert progress.advance_journeys(now=first_day) == 1
+    assert journey.status == JourneyStatus.IN_PROGRESS
+    after = datetime.combine(soon(21), time(0, 30), tzinfo=VILNIUS).astimezone(UTC)
+    assert progress.advance_journeys(now=after) == 1
+    assert journey.status == JourneyStatus.COMPLETED
+
+
+def test_passport_data_reaches_only_the_members_whose_line_needs_it(make):
+    world = build_world(make)
+    excursion = make.offer(world["other"], chain_link="leisure", price_unit="stay",
+                           capacity_unit="seat", duration_unit="days", capacity=5, days=60)
+    journey = journeys.open_journey(world["patient"], arrival_on=soon(10),
+                                    departure_on=soon(20), currency="EUR")
+    journeys.add_item(world["patient"], journey.id, offer_id=world["room"].id,
+                      start_on=soon(10), days=10)
+    journeys.add_item(world["patient"], journey.id, offer_id=excursion.id, start_on=soon(12))
+    travellers.save_traveller(world["patient"], journey.id, full_name="Ingrid Solberg",
+                              nationality="NO", passport_number="NO1234567",
+                              needs=["wheelchair"])
+    travellers.save_traveller(world["patient"], journey.id, full_name="Ola Solberg",
+                              relationship_to_patient="spouse")
+    db.session.commit()
+    hotel = travellers.list_travellers(world["hotel_staff"], journey.id)
+    assert hotel[0].passport_number == "NO1234567" and hotel[0].is_patient
+    guide = travellers.list_travellers(world["other_staff"], journey.id)
+    assert [t.full_name for t in guide] == ["Ingrid Solberg", "Ola Solberg"]
+    assert guide[0].passport_number is None and guide[0].nationality is None
+    assert guide[0].needs == ["wheelchair"]
+    with pytest.raises(Forbidden):
+        travellers.save_traveller(world["hotel_staff"], journey.id, full_name="X")
+    with pytest.raises(NotFound):
+        travellers.list_travellers(world["patient2"], journey.id)
+    with pytest.raises(InvalidInput):
+        travellers.save_traveller(world["patient"], journey.id, full_name="Y",
+                                  is_patient=True)
+
+
+def test_a_departure_before_the_arrival_is_refused(booked, world):
+    _booking, journey = booked
+    with pytest.raises(InvalidInput):
+        travel.set_leg(world["patient"], journey.id, LegDirection.DEPARTURE, mode="train",
+                       place="Vilnius station", timezone="Europe/Vilnius",
+                       local_time=datetime.combine(soon(9), time(8, 0)))
+    assert db.session.query(Task).count() >= 2

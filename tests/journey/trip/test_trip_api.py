@@ -1,0 +1,82 @@
+"""The trip through the API, as a new client would use it."""
+
+from __future__ import annotations
+
+import pytest
+
+from journey.builder.services import journeys
+from journey.core.extensions import db
+from tests.booking_fixtures import confirmed_booking
+from tests.journey.builder_world import soon
+
+
+@pytest.fixture
+def trip(world, gateway, make):
+    confirmed_booking(world, gateway)
+    journey = journeys.list_journeys(world["patient"])[0][0]
+    db.session.commit()
+    tokens = {name: make.token(world[name])
+              for name in ("patient", "hotel_staff", "other_staff", "coordinator")}
+    return world, journey.id, tokens
+
+
+def test_travellers_arrival_tasks_and_the_agenda(client, trip):
+    world, journey_id, tokens = trip
+    base = f"/api/v1/journeys/{journey_id}"
+    added = client.post(f"{base}/travellers", headers=tokens["patient"], json={
+        "full_name": "Ingrid Solberg", "nationality": "NO", "passport_number": "NO1234567",
+        "needs": ["wheelchair"]})
+    assert added.status_code == 201 and added.json["is_patient"] is True
+    hotel = client.get(f"{base}/travellers", headers=tokens["hotel_staff"]).json
+    assert hotel[0]["passport_number"] == "NO1234567"
+    assert client.get(f"{base}/travellers", headers=tokens["other_staff"]).status_code == 404
+    arrival = client.put(f"{base}/travel/arrival", headers=tokens["patient"], json={
+        "mode": "flight", "number": "LH 886", "place": "Vilnius Airport (VNO)",
+        "local_time": f"{soon(10).isoformat()}T14:30:00", "timezone": "Europe/Vilnius"})
+    assert arrival.status_code == 200, arrival.json
+    assert arrival.json["local_time"].endswith("14:30:00")
+    listed = client.get(f"{base}/tasks", headers=tokens["patient"]).json
+    pickup = next(t for t in listed if t["kind"] == "airport_pickup")
+    assert pickup["local_time"].startswith(f"{soon(10).isoformat()}T14:30:00+0")
+    assert pickup["timezone"] == "Europe/Vilnius" and pickup["generated"] is True
+    agenda = client.get("/api/v1/agenda", headers=tokens["coordinator"], query_string={
+        "from": soon(0).isoformat(), "days": "30", "unassigned": "true"})
+    assert agenda.status_code == 200 and pickup["id"] in [t["id"] for t in agenda.json]
+    assigned = client.put(f"/api/v1/tasks/{pickup['id']}/assignee",
+                          headers=tokens["coordinator"],
+                          json={"assignee_id": world["coordinator"].id})
+    assert assigned.status_code == 200 and assigned.json["status"] == "assigned"
+    done = client.put(f"/api/v1/tasks/{pickup['id']}/status", headers=tokens["coordinator"],
+                      json={"status": "done", "note": "Met at gate 4"})
+    assert done.json["status"] == "done"
+    again = client.put(f"/api/v1/tasks/{pickup['id']}/status", headers=tokens["coordinator"],
+                       json={"status": "no_show"})
+    assert again.status_code == 409
+
+
+def test_bad_travel_details_are_explained_in_the_callers_language(client, trip):
+    _world, journey_id, tokens = trip
+    url = f"/api/v1/journeys/{journey_id}/travel/arrival"
+    wrong_zone = client.put(url, headers={**tokens["patient"], "Accept-Language": "de"}, json={
+        "mode": "flight", "place": "VNO", "local_time": "2027-01-10T14:30:00",
+        "timezone": "Mars/Olympus"})
+    assert wrong_zone.status_code == 422 and "timezone" in wrong_zone.json["errors"]["json"]
+    far = client.put(url, headers=tokens["patient"], json={
+        "mode": "flight", "place": "VNO", "local_time": "9999-01-10T14:30:00",
+        "timezone": "Europe/Vilnius"})
+    assert far.status_code == 422
+    supplier = client.put(url, headers=tokens["hotel_staff"], json={
+        "mode": "flight", "place": "VNO", "local_time": f"{soon(10).isoformat()}T14:30:00",
+        "timezone": "Europe/Vilnius"})
+    assert supplier.status_code == 403
+
+
+def test_a_coordinator_marks_the_progress_by_hand(client, trip):
+    _world, journey_id, tokens = trip
+    url = f"/api/v1/journeys/{journey_id}/progress"
+    assert client.put(url, headers=tokens["patient"],
+                      json={"status": "in_progress"}).status_code == 403
+    moved = client.put(url, headers=tokens["coordinator"], json={"status": "in_progress"})
+    assert moved.status_code == 200 and moved.json["status"] == "in_progress"
+    assert client.put(url, headers=tokens["coordinator"],
+                      json={"status": "in_progress"}).status_code == 409
