@@ -168,7 +168,7 @@ def configure_api(app: Flask) -> None:
 
 def configure_pages(app: Flask) -> None:
     from journey import views
-    from journey.pages import accounts, admin, coordinator, layout
+    from journey.pages import accounts, admin, coordinator, itinerary, layout
     from journey.pages.member import offers, requests, statement
     from journey.pages.patient import booking, catalogue, quote
     from journey.pages.patient import journey as planner
@@ -177,7 +177,7 @@ def configure_pages(app: Flask) -> None:
     for pages in (views, layout, accounts,  # every page's frame
                   catalogue, planner, quote, booking,  # the patient's
                   requests, offers, statement,  # the member portal
-                  coordinator, admin, calendar_feed):
+                  coordinator, admin, calendar_feed, itinerary):
         app.register_blueprint(pages.bp)
 
 

@@ -1,8 +1,9 @@
 """The coordinator's board: journeys by state, the week's arrivals and departures,
 escalations, the cases waiting for a member's review, a journey's full timeline with
-its audit trail, and a journey's medical case (a coordinator who does not coordinate
-the journey states a reason first, and that reading is flagged: the case services
-decide it and log it)."""
+its audit trail and its logistics tasks (assign, done / no-show / cancel, one by hand),
+the agenda of tasks by day or week, and a journey's medical case (a coordinator who
+does not coordinate the journey states a reason first, and that reading is flagged:
+the case services decide it and log it)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from journey.case.services import case, reviews
 from journey.core.accounts import services as accounts
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_cluster
-from journey.core.errors import DomainError, Forbidden
+from journey.core.errors import DomainError, Forbidden, NotFound
 from journey.core.types import ID_CONVERTER, today_in, utcnow
 from journey.pages.case import (
     access_rows,
@@ -36,6 +37,18 @@ from journey.pages.forms import ReasonForm
 from journey.pages.portal import formatting_context
 from journey.pages.portal_forms import AssignForm, NoteForm
 from journey.pages.rows import line_rows, offer_title
+from journey.pages.trip_forms import AddTaskForm, AgendaForm, TaskAssignForm, TaskStatusForm
+from journey.pages.trip_rows import (
+    assignee_choices,
+    finished_message,
+    is_overdue,
+    member_names,
+    people_of,
+    task_rows,
+    window_of,
+    zone_choices,
+)
+from journey.trip.services import tasks as trip_tasks
 
 ID = ID_CONVERTER
 PER_PAGE = 25
@@ -92,7 +105,10 @@ def journeys_page():
 
 
 @bp.get(f"/journeys/<{ID}:journey_id>")
-def journey(journey_id, assign_form: AssignForm | None = None, status: int = 200):
+def journey(journey_id, assign_form: AssignForm | None = None, status: int = 200, *,
+            task_forms: dict | None = None):
+    """The journey, its timeline and its tasks; ``task_forms``: a refused task form to
+    show again with its errors, by ``("assign" | "status", task id)`` or ``"add"``."""
     actor = current_actor()
     found, entries = board.journey_timeline(actor, journey_id)
     if assign_form is None:
@@ -103,7 +119,104 @@ def journey(journey_id, assign_form: AssignForm | None = None, status: int = 200
         "coordinator/journey.html", journey=found, entries=entries, assign_form=assign_form,
         item_titles={item.id: offer_title(item.offer) for item in found.items},
         bookings=bookings, lines={row.line.id: row for row in line_rows(
-            line for booking in bookings for line in booking.lines)}), status
+            line for booking in bookings for line in booking.lines)},
+        **_task_context(actor, found.id, task_forms or {})), status
+
+
+# --- a journey's tasks and the agenda ----------------------------------------------------
+
+def _task_context(actor, journey_id: int, forms: dict) -> dict:
+    """The journey's tasks with a form each to assign it and to finish it, and the form
+    that adds one."""
+    found = trip_tasks.journey_tasks(actor, journey_id)
+    choices = assignee_choices(actor, found, empty=_("Nobody yet"))
+    assign_forms, status_forms = {}, {}
+    for task in found:
+        form = forms.get(("assign", task.id)) or TaskAssignForm(
+            formdata=None, prefix=f"assign{task.id}", assignee_id=str(task.assignee_id or ""))
+        form.assignee_id.choices = choices[task.id]
+        assign_forms[task.id] = form
+        status_forms[task.id] = forms.get(("status", task.id)) or TaskStatusForm(
+            formdata=None, prefix=f"status{task.id}")
+    add_form = forms.get("add") or AddTaskForm(formdata=None, prefix="task")
+    add_form.timezone.choices = zone_choices()
+    _journeys, assignees = people_of(found)
+    now = utcnow()
+    return {"tasks": found, "assign_forms": assign_forms, "status_forms": status_forms,
+            "add_task_form": add_form, "assignees": assignees, "members": member_names(found),
+            "overdue": {task.id for task in found if is_overdue(task, now)}}
+
+
+def _journey_task(actor, journey_id: int, task_id: int):
+    """The task ``task_id`` of the journey (404 when it is another journey's)."""
+    task = next((task for task in trip_tasks.journey_tasks(actor, journey_id)
+                 if task.id == task_id), None)
+    if task is None:
+        raise NotFound(_("No such task."))
+    return task
+
+
+def _task_done(journey_id: int, message: str):
+    flash(message)
+    return redirect(url_for("coordinator.journey", journey_id=journey_id, _anchor="tasks"))
+
+
+@bp.post(f"/journeys/<{ID}:journey_id>/tasks")
+def add_task(journey_id):
+    form = AddTaskForm(prefix="task")
+    form.timezone.choices = zone_choices()
+    task, status = submit(form, lambda: trip_tasks.add_task(
+        current_actor(), journey_id, kind=form.kind.data, local_time=form.local_time.data,
+        timezone=form.timezone.data, place=form.place.data or "", note=form.note.data or "",
+        title=form.title.data or ""), raise_access_errors=True)
+    if task is None:
+        return journey(journey_id, status=status, task_forms={"add": form})
+    return _task_done(journey_id, _("The task is added."))
+
+
+@bp.post(f"/journeys/<{ID}:journey_id>/tasks/<{ID}:task_id>/assignee")
+def assign_task(journey_id, task_id):
+    actor = current_actor()
+    task = _journey_task(actor, journey_id, task_id)
+    form = TaskAssignForm(prefix=f"assign{task_id}")
+    form.assignee_id.choices = assignee_choices(actor, [task], empty=_("Nobody yet"))[task.id]
+    chosen = form.assignee_id.data
+    done, status = submit(form, lambda: trip_tasks.assign_task(
+        actor, task_id, int(chosen) if chosen else None), raise_access_errors=True)
+    if done is None:
+        return journey(journey_id, status=status, task_forms={("assign", task_id): form})
+    return _task_done(journey_id, _("The task is assigned.") if chosen else
+                      _("The task is nobody's now."))
+
+
+@bp.post(f"/journeys/<{ID}:journey_id>/tasks/<{ID}:task_id>/status")
+def task_status(journey_id, task_id):
+    actor = current_actor()
+    _journey_task(actor, journey_id, task_id)
+    form = TaskStatusForm(prefix=f"status{task_id}")
+    done, status = submit(form, lambda: trip_tasks.set_task_status(
+        actor, task_id, form.status.data, note=form.note.data or ""),
+        raise_access_errors=True, invalid_status=400)
+    if done is None:
+        return journey(journey_id, status=status, task_forms={("status", task_id): form})
+    return _task_done(journey_id, finished_message(form.status.data))
+
+
+@bp.get("/agenda")
+def agenda():
+    """The tasks of a day or a week (the cluster's clock), those overdue first; everyone's,
+    the coordinator's own or nobody's."""
+    actor = current_actor()
+    form = AgendaForm(request.args)
+    if not form.validate():
+        return render_template("coordinator/agenda.html", form=form, window=None,
+                               rows=None), 422
+    window, now = window_of(form), utcnow()
+    found = trip_tasks.agenda(actor, start=window.start, end=window.end,
+                              mine=bool(form.mine.data), unassigned=bool(form.unassigned.data),
+                              now=now)
+    return render_template("coordinator/agenda.html", form=form, window=window,
+                           rows=task_rows(found, window, now), now=now)
 
 
 @bp.post(f"/journeys/<{ID}:journey_id>/coordinator")

@@ -26,6 +26,12 @@ from bookings.models import (
 )
 from journey.builder.models import JOURNEY_STATUS_TITLES
 from journey.case.models import REVIEW_STATUS_TITLES, AccessAction, ConsentScope
+from journey.trip.models import (
+    TASK_KIND_TITLES,
+    TASK_STATUS_TITLES,
+    TRAVEL_MODE_TITLES,
+    TaskStatus,
+)
 from providers.models import (
     CHAIN_LINK_TITLES,
     DOCUMENT_KIND_TITLES,
@@ -112,6 +118,15 @@ ACCESS_ACTION_TITLES = {
     AccessAction.EXPORT: _l("Exported the case"),
     AccessAction.ERASE: _l("Erased the case"),
     AccessAction.CONSENT: _l("Consent given or withdrawn"),
+}
+
+#: A logistics task as the patient reads it: what is being arranged for them.
+PATIENT_TASK_TITLES = {
+    TaskStatus.OPEN: _l("Being arranged"),
+    TaskStatus.ASSIGNED: _l("Arranged"),
+    TaskStatus.DONE: _l("Done"),
+    TaskStatus.NO_SHOW: _l("Missed"),
+    TaskStatus.CANCELLED: _l("Cancelled"),
 }
 
 # --- a member's staff's words -----------------------------------------------------------
@@ -227,6 +242,10 @@ TEMPLATE_TITLES = {
     "offer_status_titles": OFFER_STATUS_TITLES,
     "member_status_titles": MEMBER_STATUS_TITLES,
     "patient_line_titles": PATIENT_LINE_TITLES,
+    "patient_task_titles": PATIENT_TASK_TITLES,
+    "task_kind_titles": TASK_KIND_TITLES,
+    "task_status_titles": TASK_STATUS_TITLES,
+    "travel_mode_titles": TRAVEL_MODE_TITLES,
     "patient_booking_titles": PATIENT_BOOKING_TITLES,
     "patient_payment_titles": PATIENT_PAYMENT_TITLES,
     "change_titles": CHANGE_TITLES,

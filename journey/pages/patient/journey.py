@@ -1,6 +1,7 @@
 """The patient's journeys: the list, and one journey as the package builder while it
 may change (the day-by-day timeline with its rules, the planner, the trip's details,
-starting over from a package), then with its booking.
+starting over from a package), then with its booking; and, for those who compose it,
+the travellers, the arrival and departure and what happens when (the trip services).
 
 Each view parses a form, calls the same service as the API (which checks who may do
 what) and renders; a domain error is shown beside the fields, translated, with a 4xx
@@ -42,11 +43,22 @@ from journey.pages.forms import (
 from journey.pages.patient import case
 from journey.pages.patient.booking import booking_actions
 from journey.pages.rows import journey_title, journey_titles, line_rows, offer_title
+from journey.pages.trip_forms import LegForm, TravellerForm
+from journey.pages.trip_rows import (
+    country_name,
+    leg_choices,
+    need_texts,
+    traveller_choices,
+    trip_part,
+)
+from journey.trip.models import LegDirection
+from journey.trip.services import travel, travellers
 from providers.models import DurationUnit
 from providers.services.case_requirements import TREATMENT_SIDE
 
 JOURNEY = f"/my/journeys/<int(max={MAX_ID}):journey_id>"
 ITEM = f"{JOURNEY}/items/<int(max={MAX_ID}):item_id>"
+TRAVELLER = f"{JOURNEY}/travellers/<int(max={MAX_ID}):traveller_id>"
 
 bp = Blueprint("journey", __name__)
 bp.register_blueprint(case.bp)  # the medical case: journey.case.*
@@ -184,7 +196,15 @@ def journey_page(journey_id: int, *, status: int = 200, forms: dict | None = Non
         next_step=_next_step(journey, booking, latest), title=journey_title(journey),
         lines=line_rows(booking.lines) if booking is not None else [],
         actions=booking_actions(actor, booking),
-        has_case=any(item.offer.chain_link in TREATMENT_SIDE for item in journey.items)), status
+        has_case=any(item.offer.chain_link in TREATMENT_SIDE for item in journey.items),
+        trip=trip_part(actor, journey.id, forms, **_trip_empty()), need_texts=need_texts,
+        country_name=country_name), status
+
+
+def _trip_empty() -> dict:
+    """The first choice of the traveller form's lists: none chosen."""
+    return {"empty_country": _("Choose a country"),
+            "empty_language": _("No interpreter needed")}
 
 
 @bp.get(JOURNEY)
@@ -193,14 +213,15 @@ def show(journey_id: int):
     return journey_page(journey_id)
 
 
-def _change(journey_id: int, form, forms: dict, done: str, action):
+def _change(journey_id: int, form, forms: dict, done: str, action, *, anchor=None,
+            raise_access_errors: bool = False):
     """Submit one of the journey page's forms to ``action``: back to the journey with
     ``done`` flashed, or the page again showing ``forms`` with their errors."""
-    result, status = submit(form, action)
+    result, status = submit(form, action, raise_access_errors=raise_access_errors)
     if result is None:
         return journey_page(journey_id, status=status, forms=forms)
     flash(done)
-    return redirect(url_for("journey.show", journey_id=journey_id))
+    return redirect(url_for("journey.show", journey_id=journey_id, _anchor=anchor))
 
 
 @bp.post(f"{JOURNEY}/details")
@@ -263,3 +284,66 @@ def remove_item(journey_id: int, item_id: int):
     journeys.remove_item(current_actor(), journey_id, item_id)
     flash(_("The item is removed."))
     return redirect(url_for("journey.show", journey_id=journey_id))
+
+
+# --- the trip: travellers, arrival and departure -----------------------------------------
+
+def _traveller_form(prefix: str) -> TravellerForm:
+    return traveller_choices(TravellerForm(prefix=prefix), **_trip_empty())
+
+
+@bp.post(f"{JOURNEY}/travellers")
+@login_required
+def add_traveller(journey_id: int):
+    form = _traveller_form("traveller")
+    return _change(
+        journey_id, form, {("traveller", None): form}, _("The traveller is added."),
+        lambda: travellers.save_traveller(current_actor(), journey_id, **form.fields(),
+                                          needs=form.needs()),
+        anchor="travellers", raise_access_errors=True)
+
+
+@bp.post(TRAVELLER)
+@login_required
+def change_traveller(journey_id: int, traveller_id: int):
+    form = _traveller_form(f"traveller{traveller_id}")
+
+    def save():
+        actor = current_actor()
+        known = next((person for person in travellers.list_travellers(actor, journey_id)
+                      if person.id == traveller_id), None)
+        return travellers.save_traveller(actor, journey_id, traveller_id, **form.fields(),
+                                         needs=form.needs(known.needs if known else []))
+
+    return _change(journey_id, form, {("traveller", traveller_id): form},
+                   _("The traveller is saved."), save, anchor="travellers",
+                   raise_access_errors=True)
+
+
+@bp.post(f"{TRAVELLER}/remove")
+@login_required
+def remove_traveller(journey_id: int, traveller_id: int):
+    form = ActionForm()
+    done, status = submit(form, lambda: travellers.remove_traveller(
+        current_actor(), journey_id, traveller_id) or True, raise_access_errors=True,
+        invalid_status=400)
+    if done is None:
+        return journey_page(journey_id, status=status, errors=form.form_errors)
+    flash(_("The traveller is removed."))
+    return redirect(url_for("journey.show", journey_id=journey_id, _anchor="travellers"))
+
+
+@bp.post(f"{JOURNEY}/travel/<any(arrival, departure):direction>")
+@login_required
+def travel_leg(journey_id: int, direction: str):
+    direction = LegDirection(direction)
+    form = leg_choices(LegForm(prefix=direction.value))
+    done = (_("Your arrival is saved.") if direction == LegDirection.ARRIVAL
+            else _("Your departure is saved."))
+    return _change(
+        journey_id, form, {("leg", direction): form}, done,
+        lambda: travel.set_leg(current_actor(), journey_id, direction,
+                               mode=form.mode.data, place=form.place.data,
+                               local_time=form.local_time.data, timezone=form.timezone.data,
+                               number=form.number.data, carrier=form.carrier.data),
+        anchor="travel", raise_access_errors=True)

@@ -26,12 +26,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import select, update
 
 from journey.builder.models import Journey, JourneyItem
-from journey.builder.services.journeys import (
-    JourneyAccess,
-    access_of,
-    load_items,
-    visible_journey,
-)
+from journey.builder.services.journeys import load_items
 from journey.core.accounts.tokens import hash_token
 from journey.core.errors import NotFound
 from journey.core.extensions import db
@@ -45,7 +40,8 @@ from journey.trip.models import (
     TaskStatus,
     TravelLeg,
 )
-from journey.trip.services.tasks import journey_task_rows, journey_tasks
+from journey.trip.services.itinerary import trip_view
+from journey.trip.services.tasks import journey_task_rows
 from journey.trip.services.travel import legs_of
 from journey.trip.services.travellers import composed_journey
 from providers.services.offers import offer_text
@@ -63,8 +59,6 @@ TOKEN_PREFIX = "owc_"  # noqa: S105 - a visible prefix, not a secret
 TOKEN_LENGTH = len(TOKEN_PREFIX) + 43
 
 NO_SUCH_CALENDAR = _l("No such calendar: the address was revoked or never existed.")
-#: Members that see only their own lines (and their tasks) of a journey.
-OWN_LINES_ONLY = (JourneyAccess.SUPPLIER, JourneyAccess.TREATING)
 
 
 # --- the calendar -----------------------------------------------------------------------------
@@ -159,19 +153,11 @@ def journey_calendar(journey: Journey, *, language: str,
 
 def calendar_for(actor, journey_id: int, *, language: str | None = None,
                  now: datetime | None = None) -> bytes:
-    """The journey's calendar as ``actor`` may see it (404 when they may not see the
-    journey): all of it for the patient and those who compose it, a member's own lines
-    and tasks for a member that supplies or treats a line. In ``language`` (by default
-    the journey's)."""
-    journey = visible_journey(actor, journey_id)
-    items = load_items(journey)
-    tasks = journey_tasks(actor, journey.id)
-    legs = None
-    if access_of(actor, journey) in OWN_LINES_ONLY:
-        items = [item for item in items if item.offer.provider_id == actor.provider_id]
-        legs = []
-    return journey_calendar(journey, language=language or journey.language, items=items,
-                            tasks=tasks, legs=legs, now=now)
+    """The journey's calendar as ``actor`` may see it (:func:`itinerary.trip_view`), in
+    ``language`` (by default the journey's)."""
+    view = trip_view(actor, journey_id)
+    return journey_calendar(view.journey, language=language or view.journey.language,
+                            items=view.items, tasks=view.tasks, legs=view.legs, now=now)
 
 
 def calendar_filename(journey_id: int) -> str:

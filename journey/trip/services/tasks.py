@@ -150,6 +150,8 @@ def sync_tasks(journey: Journey, *, now: datetime | None = None) -> list[Task]:
         elif task.status in (TaskStatus.DONE, TaskStatus.NO_SHOW):
             continue  # what happened stays as it happened
         elif task.status == TaskStatus.CANCELLED:
+            if task.status_by_id is not None:
+                continue  # cancelled by a person: the generator does not bring it back
             move_task(task, TaskStatus.OPEN, now=now)
         task.kind, task.due_at, task.timezone = spec.kind, spec.due_at, spec.timezone
         task.place, task.provider_id = spec.place, spec.provider_id
@@ -189,7 +191,7 @@ def agenda(actor, *, start: datetime, end: datetime, mine: bool = False,
     if end <= start or end - start > timedelta(days=62):
         raise InvalidInput(fields={"end": [_l("A window of at most two months.")]})
     query = select(Task).where(Task.status != TaskStatus.CANCELLED, or_(
-        Task.due_at.between(start, end),
+        (Task.due_at >= start) & (Task.due_at < end),
         Task.status.in_(OPEN) & (Task.due_at < now)))
     if actor.role.is_member:
         query = query.where(or_(Task.assignee_id == actor.id,
@@ -247,11 +249,14 @@ def assign_task(actor, task_id: int, assignee_id: int | None, *,
 
 def set_task_status(actor, task_id: int, status: TaskStatus, *, note: str = "",
                     now: datetime | None = None) -> Task:
-    """Done, no-show or cancelled: by a coordinator, the assignee or the member's staff."""
+    """Done or no-show: by a coordinator, the assignee or the member's staff; cancelled:
+    by a coordinator (the generator then leaves it cancelled)."""
     task = _task_for_change(actor, task_id)
     status = TaskStatus(status)
     if status not in (TaskStatus.DONE, TaskStatus.NO_SHOW, TaskStatus.CANCELLED):
         raise InvalidInput(fields={"status": [_l("Done, no-show or cancelled.")]})
+    if status == TaskStatus.CANCELLED and not actor.role.is_cluster:
+        raise Forbidden(_l("A coordinator cancels a task."))
     move_task(task, status, actor=actor, now=now)
     if note:
         task.note = note.strip()[:1000]

@@ -8,6 +8,7 @@ agency, the hotel, the treating members) see passport data and dates of birth.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,12 +25,14 @@ from journey.builder.services.journeys import (
 )
 from journey.core.errors import Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
+from journey.core.types import today_in
 from journey.core.validation import latest_date
 from journey.trip.models import Traveller
 from providers.models import ChainLink, Offer
 from providers.services.case_requirements import TREATMENT_SIDE
 from providers.services.common import check_country
 
+PASSPORT = re.compile(r"[A-Z0-9<]{4,20}")
 #: The links whose member needs the travellers' passport data to deliver its line.
 PASSPORT_LINKS = frozenset({ChainLink.VISA_SUPPORT, ChainLink.ACCOMMODATION, *TREATMENT_SIDE})
 MAX_TRAVELLERS = 12
@@ -120,12 +123,26 @@ def _apply(traveller: Traveller, data: dict) -> None:
     if "nationality" in data:
         traveller.nationality = check_country(data["nationality"]) if data["nationality"] \
             else None
+    if data.get("passport_number"):
+        number = str(data["passport_number"]).strip().upper()
+        if not PASSPORT.fullmatch(number):
+            raise InvalidInput(fields={"passport_number": [_l(
+                "4 to 20 letters and digits, as printed in the passport.")]})
+        data["passport_number"] = number
+    if "relationship_to_patient" in data:
+        data["relationship_to_patient"] = (data["relationship_to_patient"] or "").strip()[:40]
+    if "needs" in data:
+        needs = [str(n).strip() for n in data["needs"] or [] if str(n).strip()]
+        if len(needs) > 20 or any(len(n) > 90 or "\x00" in n for n in needs):
+            raise InvalidInput(fields={"needs": [_l("At most 20 needs of 90 characters.")]})
+        data["needs"] = needs
     for field in ("birth_date", "passport_number", "passport_expires_on",
                   "relationship_to_patient", "needs"):
         if field in data:
-            setattr(traveller, field, data[field])
+            setattr(traveller, field, data[field] or (None if field in (
+                "birth_date", "passport_number", "passport_expires_on") else data[field]))
     if traveller.birth_date is not None and not (
-            date(1900, 1, 1) <= traveller.birth_date <= date.today()):
+            date(1900, 1, 1) <= traveller.birth_date <= today_in()):
         raise InvalidInput(fields={"birth_date": [_l("Not a possible date of birth.")]})
     expires = traveller.passport_expires_on
     if expires is not None and not (date(2000, 1, 1) <= expires <= latest_date()

@@ -434,8 +434,9 @@ def test_another_members_seasonal_price_cannot_be_changed(client, world):
 
 
 @pytest.mark.parametrize(("who", "links"), [
-    ("clinic_staff", ["/portal/", "/portal/{clinic}/cases"]), ("coordinator", ["/coordinator/"]),
-    ("admin", ["/coordinator/", "/admin/"]), ("patient", []),
+    ("clinic_staff", ["/portal/", "/portal/{clinic}/cases", "/portal/{clinic}/tasks"]),
+    ("coordinator", ["/coordinator/", "/coordinator/agenda"]),
+    ("admin", ["/coordinator/", "/coordinator/agenda", "/admin/"]), ("patient", []),
 ])
 def test_the_portal_nav_links_follow_the_role(app, world, who, links):
     from flask import g, render_template

@@ -166,3 +166,23 @@ def test_a_departure_before_the_arrival_is_refused(booked, world):
                        place="Vilnius station", timezone="Europe/Vilnius",
                        local_time=datetime.combine(soon(9), time(8, 0)))
     assert db.session.query(Task).count() >= 2
+
+
+def test_a_task_a_coordinator_cancelled_stays_cancelled(booked, world):
+    _booking, journey = booked
+    pickup = next(t for t in tasks.journey_task_rows(journey.id)
+                  if t.kind == TaskKind.AIRPORT_PICKUP)
+    with pytest.raises((Forbidden, NotFound)):  # not the hotel's to cancel
+        tasks.set_task_status(world["hotel_staff"], pickup.id, TaskStatus.CANCELLED)
+    tasks.set_task_status(world["coordinator"], pickup.id, TaskStatus.CANCELLED,
+                          note="They come by car")
+    _arrive(world, journey.id, hour=16)  # the generator runs again
+    assert db.session.get(Task, pickup.id).status == TaskStatus.CANCELLED
+
+
+def test_a_passport_number_is_checked_by_the_service(make):
+    world = build_world(make)
+    journey = journeys.open_journey(world["patient"], currency="EUR")
+    with pytest.raises(InvalidInput):
+        travellers.save_traveller(world["patient"], journey.id, full_name="A",
+                                  passport_number="x" * 41)

@@ -1,0 +1,70 @@
+"""The itinerary: day by day on a page, and the same as a PDF that opens and holds the
+traveller's name and every line; a member sees only its own lines."""
+
+from __future__ import annotations
+
+import io
+import time as clock
+from datetime import datetime, time
+
+from pypdf import PdfReader
+
+from journey.builder.services import journeys
+from journey.core.extensions import db
+from journey.trip.models import LegDirection
+from journey.trip.services import travel, travellers
+from tests.booking_fixtures import confirmed_booking
+from tests.journey.builder_world import soon
+from tests.journey.pages.patient_fixtures import text
+from tests.journey.pages.portal_fixtures import login
+
+
+def _trip(world, gateway):
+    confirmed_booking(world, gateway)
+    journey = journeys.list_journeys(world["patient"])[0][0]
+    travellers.save_traveller(world["patient"], journey.id, full_name="Ingrid Solberg",
+                              passport_number="NO1234567")
+    travel.set_leg(world["patient"], journey.id, LegDirection.ARRIVAL, mode="flight",
+                   number="LH 886", place="Vilnius Airport (VNO)",
+                   local_time=datetime.combine(soon(10), time(14, 30)),
+                   timezone="Europe/Vilnius")
+    db.session.commit()
+    return journey.id
+
+
+def test_the_itinerary_page_and_its_pdf(client, world, gateway, tmp_path):
+    journey_id = _trip(world, gateway)
+    login(client, world["patient"])
+    html = text(client.get(f"/journeys/{journey_id}/itinerary"))
+    assert "Double room" in html and "Knee replacement" in html
+    assert "LH 886" in html and "Lithuania Time" in html
+    started = clock.perf_counter()
+    response = client.get(f"/journeys/{journey_id}/itinerary.pdf")
+    assert clock.perf_counter() - started < 2
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    (tmp_path / "itinerary.pdf").write_bytes(response.data)
+    words = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    for expected in ("Ingrid Solberg", "Double room", "Knee replacement", "Vilnius Airport"):
+        assert expected in words, expected
+
+
+def test_a_member_sees_only_its_own_lines(client, world, gateway):
+    journey_id = _trip(world, gateway)
+    login(client, world["hotel_staff"])
+    html = text(client.get(f"/journeys/{journey_id}/itinerary"))
+    assert "Double room" in html and "Knee replacement" not in html
+    assert "LH 886" not in html
+    login(client, world["other_staff"])
+    assert client.get(f"/journeys/{journey_id}/itinerary.pdf").status_code == 404
+
+
+def test_the_arabic_pdf_opens(client, world, gateway, tmp_path):
+    journey_id = _trip(world, gateway)
+    login(client, world["patient"])
+    client.post("/preferences", data={"language": "ar"})
+    response = client.get(f"/journeys/{journey_id}/itinerary.pdf?lang=ar")
+    assert response.status_code == 200
+    assert len(PdfReader(io.BytesIO(response.data)).pages) >= 1
+    (tmp_path / "itinerary-ar.pdf").write_bytes(response.data)  # to look at: pdftoppm
+    print(f"\nPDF: {tmp_path / 'itinerary-ar.pdf'}")
