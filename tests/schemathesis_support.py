@@ -4,10 +4,12 @@ adjustments and exclusions, each with its reason)."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
 import schemathesis
+from hypothesis.strategies._internal import regex as _hypothesis_regex
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure
 from schemathesis.engine import events, from_schema
@@ -15,7 +17,7 @@ from schemathesis.transport import wsgi
 
 CHECKED_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 
-# --- a workaround for schemathesis itself ----------------------------------------------------
+# --- workarounds for schemathesis and Hypothesis ---------------------------------------------
 #
 # schemathesis 4.32's `ignored_auth` check, in the stateful phase, sends its probe through
 # the WSGI transport with the socket-level settings of a network session (max_redirects,
@@ -32,6 +34,36 @@ def _send_in_process(self, case, *, session=None, **kwargs):
 
 
 wsgi.WSGITransport.send = _send_in_process
+
+
+# --- each pattern built once -----------------------------------------------------------------
+#
+# The document spells its code lists as patterns (journey.core.api.one_of_literally: ~1,500
+# language spellings, ~600 time zones, the currencies, the countries). Hypothesis builds a
+# strategy for a pattern each time schemathesis asks for one, and schemathesis passes a new
+# alphabet object each time, so the cache of `from_regex` never answers: the same hundred
+# patterns were parsed and built more than a thousand times a run, for each operation, phase
+# and role. What a strategy generates depends only on the pattern (with its flags), whether
+# it must match whole, and the characters allowed; built once per such key, it generates
+# what a new one would. Without the hook (another Hypothesis), the run is only slower.
+_build_regex = getattr(_hypothesis_regex, "regex_strategy", None)
+_regex_strategies: dict = {}
+
+
+def _regex_strategy_once(regex, fullmatch, *, alphabet, **kwargs):
+    allowed = getattr(alphabet, "wrapped_strategy", alphabet)  # characters() is lazy
+    characters = getattr(getattr(allowed, "intervals", None), "intervals", None)
+    if characters is None:  # not a set of characters: nothing to key it by
+        return _build_regex(regex, fullmatch, alphabet=alphabet, **kwargs)
+    compiled = re.compile(regex)
+    key = (compiled.pattern, compiled.flags, fullmatch, characters, tuple(sorted(kwargs.items())))
+    if key not in _regex_strategies:
+        _regex_strategies[key] = _build_regex(compiled, fullmatch, alphabet=alphabet, **kwargs)
+    return _regex_strategies[key]
+
+
+if _build_regex is not None:
+    _hypothesis_regex.regex_strategy = _regex_strategy_once
 
 
 # --- running it -----------------------------------------------------------------------------
@@ -58,7 +90,7 @@ class Report:
 
 
 def config(headers: dict, *, phases, max_examples: int, max_time: int | None,
-           stateful_examples: int = 20, seed: int = 1) -> SchemathesisConfig:
+           stateful_examples: int = 20, seed: int = 1, mode: str = "all") -> SchemathesisConfig:
     data = {
         "seed": seed,
         "max-time": max_time,
@@ -67,12 +99,14 @@ def config(headers: dict, *, phases, max_examples: int, max_time: int | None,
         "workers": 1,
         "headers": headers,
         "checks": {"enabled": True},
-        "generation": {"mode": "all", "max-examples": max_examples},
+        # Nothing written into the checkout and no run learns from an earlier one: neither
+        # Hypothesis' example database (.hypothesis/, replayed by the next run) nor
+        # schemathesis' cache.
+        "generation": {"mode": mode, "max-examples": max_examples, "database": "none"},
         "phases": {**{name: {"enabled": name in phases} for name in CHECKED_PHASES},
                    "stateful": {"enabled": "stateful" in phases,
                                 "generation": {"max-examples": stateful_examples}}},
         "output": {"sanitization": {"enabled": False}},
-        # Nothing written into the checkout, and no run learns from an earlier one.
         "cache": {"enabled": False},
     }
     return SchemathesisConfig.from_dict({k: v for k, v in data.items() if v is not None})
@@ -89,13 +123,15 @@ def open_to(role: str):
 
 
 def run(app, role: str, headers: dict, *, phases=CHECKED_PHASES, max_examples: int = 10,
-        max_time: int | None = None, only_open: bool = False) -> Report:
+        max_time: int | None = None, only_open: bool = False, mode: str = "all") -> Report:
     """Every phase asked for, every check, as ``headers`` says who asks (on the
     operations open to ``role`` only, when ``only_open``: the others refuse it before
-    reading anything, which the runs as other roles and the admin's cover)."""
+    reading anything, which the runs as other roles and the admin's cover), with data
+    the document calls valid, invalid or both (``mode``)."""
     schema = schemathesis.openapi.from_wsgi(
         "/api/openapi.json", app,
-        config=config(headers, phases=phases, max_examples=max_examples, max_time=max_time))
+        config=config(headers, phases=phases, max_examples=max_examples, max_time=max_time,
+                      mode=mode))
     if only_open:
         schema = schema.include(open_to(role))
     report = Report(role)

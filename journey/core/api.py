@@ -6,6 +6,8 @@
     beyond them is 400, translated;
   - a body the document marks as required is required: a missing or empty one, or one
     sent without ``Content-Type: application/json``, is 422 (webargs would read ``{}``);
+  - a PATCH's body names at least one field: ``{}`` is 422, not a silent no-op, and the
+    document says so once for all of them (``minProperties: 1``);
   - every operation documents the error answers it can meet (:data:`ERRORS`, each with
     the one ``Error`` schema), an ``operationId`` (``getJourneyItem``: the method and
     the view's class), its roles and its links to the operations that go on from it;
@@ -87,6 +89,15 @@ class SafeFlaskParser(FlaskParser):
 
 #: What a caller is told when a required body is missing (the 415 text, reused).
 MISSING_BODY = _l("Send JSON with Content-Type: application/json.")
+#: What a PATCH whose body names no field is told (422): a change changes something.
+NOTHING_TO_CHANGE = _l("Nothing to change: give at least one field.")
+
+
+def _nothing_to_change() -> bool:
+    """Whether this is a PATCH whose JSON body is ``{}`` (read after the parser has read
+    it, so bad JSON is still refused as such)."""
+    return (request.method == "PATCH" and body_sent()
+            and request.get_json(force=True, cache=True) == {})
 
 
 # --- roles -----------------------------------------------------------------------------------
@@ -210,8 +221,10 @@ ERRORS = {
     422: ("UnprocessableEntity", "The body, the query or a header is not valid, or a "
           "required body is missing; `errors` gives the messages per field, in the "
           "caller's language.", None),
-    429: ("TooManyRequests", "Too many failed logins for this address; wait and try "
-          "again.", _RETRY_AFTER),
+    429: ("TooManyRequests", "Too many attempts: failed logins for this address, or "
+          "e-mails with a link asked for this address or from this client; wait the "
+          "Retry-After seconds and try again.",
+          {"Retry-After": {**_RETRY_AFTER["Retry-After"], "required": True}}),
     503: ("ServiceUnavailable", "Busy with the same items (a lock could not be had in "
           "time); retry after Retry-After seconds.", _RETRY_AFTER),
 }
@@ -257,8 +270,19 @@ def error_codes(method: str, operation: dict, path_arguments) -> set[int]:
     return codes
 
 
+def at_least_one_field(operation: dict) -> None:
+    """A PATCH's body names at least one field (``{}`` changes nothing: 422). The body's
+    schema is a component the answers may share, so the rule goes beside it."""
+    for media in operation["requestBody"].get("content", {}).values():
+        if "schema" in media:
+            media["schema"] = {"allOf": [media["schema"]], "minProperties": 1}
+
+
 def complete_operation(method: str, operation: dict, rule) -> None:
-    """Add the error answers, the ``operationId`` and the roles to an operation's doc."""
+    """Add the error answers, the ``operationId`` and the roles to an operation's doc;
+    a PATCH's body must name a field (:func:`at_least_one_field`)."""
+    if method == "patch" and "requestBody" in operation:
+        at_least_one_field(operation)
     responses = {str(code): answer for code, answer in operation.get("responses", {}).items()
                  if code != "default"}
     for code in error_codes(method, operation, rule.arguments):
@@ -332,13 +356,23 @@ class Blueprint(flask_smorest.Blueprint):
         self.record_once(_answer_routing_errors_first)
 
     def arguments(self, schema, *, location="json", required=True, **kwargs):
-        """flask-smorest's, except that a required JSON body must be sent (422)."""
+        """flask-smorest's, except that a required JSON body must be sent (422), and a
+        PATCH's body must name a field (422; documented as ``minProperties: 1``, by
+        :func:`complete_operation`)."""
         parse = super().arguments(schema, location=location, required=required, **kwargs)
-        if location != "json" or not required:
+        if location != "json":
             return parse
 
         def decorator(func):
-            parsed = parse(func)
+            @wraps(func)
+            def changes_something(*args, **kw):
+                if _nothing_to_change():
+                    raise InvalidInput(NOTHING_TO_CHANGE)
+                return func(*args, **kw)
+
+            parsed = parse(changes_something)
+            if not required:
+                return parsed
 
             @wraps(parsed)
             def view(*args, **kw):

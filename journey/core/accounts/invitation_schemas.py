@@ -3,11 +3,13 @@ verification) and of a member's staff (journey.core.accounts.invitations_api).""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from journey.core.accounts.models import Role
-from journey.core.accounts.schemas import UserSchema
-from journey.core.accounts.services import has_password
+from journey.core.accounts.schemas import UserSchema, long_enough
+from journey.core.accounts.services import MIN_PASSWORD_LENGTH, has_password
+from journey.core.api import Flag, NotBlank
 from journey.core.config import LANGUAGES
 from journey.core.validation import T, length
 
@@ -24,7 +26,9 @@ class LinkSchema(Schema):
 
 
 class SetPasswordSchema(LinkSchema):
-    password = fields.String(required=True, load_only=True, validate=length(0, 200))
+    password = fields.String(required=True, load_only=True,
+                             validate=[length(0, 200), long_enough],
+                             metadata={"minLength": MIN_PASSWORD_LENGTH})
 
 
 class MessageSchema(Schema):
@@ -40,7 +44,8 @@ class AccountSchema(UserSchema):
 
 class InviteStaffSchema(Schema):
     email = fields.Email(required=True, validate=length(0, 254))
-    full_name = fields.String(required=True, validate=length(1, 200))
+    full_name = fields.String(required=True, validate=[
+        length(1, 200), NotBlank(error=_l("Give the person's name."))])
     role = fields.String(load_default=Role.MEMBER_STAFF.value, validate=validate.OneOf(
         MEMBER_ROLES, error=T("Must be one of: {choices}.")))
     locale = fields.String(load_default=None, validate=validate.OneOf(
@@ -50,4 +55,4 @@ class InviteStaffSchema(Schema):
 class StaffChangeSchema(Schema):
     role = fields.String(validate=validate.OneOf(
         MEMBER_ROLES, error=T("Must be one of: {choices}.")))
-    active = fields.Boolean()
+    active = Flag()

@@ -19,7 +19,7 @@ from journey.core.accounts.invitation_schemas import (
     SetPasswordSchema,
     StaffChangeSchema,
 )
-from journey.core.api import Blueprint
+from journey.core.api import Blueprint, errors
 from journey.core.types import ID_CONVERTER
 
 blp = Blueprint("account_links_api", __name__, url_prefix="/auth",
@@ -32,6 +32,7 @@ ID = "<" + ID_CONVERTER + ":{}>"
 @blp.route("/password-resets")
 class PasswordResets(MethodView):
     @public
+    @errors(429)
     @blp.arguments(PasswordResetSchema)
     @blp.response(202, MessageSchema)
     def post(self, data):
@@ -67,9 +68,11 @@ class EmailVerifications(MethodView):
 @blp.route("/me/email-verification")
 class MyEmailVerification(MethodView):
     @blp.doc(security=BEARER)
+    @errors(429)
     @blp.response(202, MessageSchema)
     def post(self):
-        """Send the link to confirm your address again."""
+        """Send the link to confirm your address again (429 past the limits on e-mails
+        to one address)."""
         invitations.send_verification(current_actor(), ip=request.remote_addr)
         return {"message": gettext("A new link is on its way to your address.")}
 

@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from journey.core.accounts.models import Role
 from journey.core.accounts.services import MIN_PASSWORD_LENGTH
-from journey.core.api import Currency, Flag
+from journey.core.api import Currency, Flag, NotBlank
 from journey.core.config import LANGUAGES
 from journey.core.types import MAX_ID
 from journey.core.validation import T, in_range, length
@@ -25,7 +25,8 @@ class AccountSchema(Schema):
     password = fields.String(required=True, load_only=True,
                              validate=[length(0, 200), long_enough],
                              metadata={"minLength": MIN_PASSWORD_LENGTH})
-    full_name = fields.String(required=True, validate=length(1, 200))
+    full_name = fields.String(required=True, validate=[
+        length(1, 200), NotBlank(error=_l("Give the person's name."))])
     locale = fields.String(load_default=None, validate=validate.OneOf(
         LANGUAGES, error=T("Must be one of: {choices}.")), metadata={
             "description": "The interface language of the account."})
