@@ -30,7 +30,10 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime as babel_datetime
+from babel.dates import get_timezone_location
 from flask import current_app, url_for
 from flask_babel import force_locale, format_date, format_datetime, format_timedelta, get_locale
 from flask_babel import gettext as _
@@ -38,6 +41,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingLine, Notification
+from journey.builder.models import Journey
 from journey.builder.services.booking_link import journey_of
 from journey.case.models import CaseReview
 from journey.core.accounts import tokens as account_tokens
@@ -46,6 +50,10 @@ from journey.core.extensions import db
 from journey.core.money import Money, format_money
 from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
+from journey.trip.models import TaskKind, TaskStatus
+from journey.trip.services.calendar import journey_calendar
+from journey.trip.services.reminders import arrival_of
+from journey.trip.services.tasks import journey_task_rows
 from providers.models import Offer, Provider
 from providers.services.offers import offer_text
 
@@ -102,6 +110,20 @@ MESSAGES = {
         _l("%(member)s has reviewed your case and cannot accept it: %(notes)s\n\n"
            "Your coordinator can suggest another member; the package is not charged:"
            "\n%(link)s")),
+    # Before the trip (no booking: the journey in the payload). ``arrival`` is the local
+    # time with its zone; ``pickup`` says who meets the travellers where, if arranged.
+    "trip_reminder_7d": (
+        _l("Your journey begins in a week"),
+        _l("Your arrival: %(arrival)s.\n%(pickup)s\n\nYour itinerary and what to bring "
+           "are on your journey page; the calendar is attached:\n%(link)s")),
+    "trip_reminder_48h": (
+        _l("Your journey begins in two days"),
+        _l("Your arrival: %(arrival)s.\n%(pickup)s\n\nIf your flight or train changes, "
+           "enter the new one on your journey page so that we meet you:\n%(link)s")),
+    "trip_reminder_24h": (
+        _l("See you tomorrow"),
+        _l("Your arrival: %(arrival)s.\n%(pickup)s\n\nHave a good journey. Everything "
+           "about it:\n%(link)s")),
     # Account e-mails (AccountToken rows). Parameters: ``name``, ``inviter`` (a member,
     # or One Window), ``link`` and ``valid_for`` (e.g. "1 week").
     "patient_invitation": (
@@ -258,8 +280,12 @@ def compose(notification: Notification, address: str, language: str) -> EmailMes
     booking = (db.session.get(Booking, notification.booking_id)
                if notification.booking_id is not None else None)
     with force_locale(language):
-        params = (_params(notification, booking) if booking is not None
-                  else _case_params(notification))
+        if booking is not None:
+            params = _params(notification, booking)
+        elif notification.kind.startswith("trip_reminder"):
+            params = _trip_params(notification)
+        else:
+            params = _case_params(notification)
         message = EmailMessage()
         message["Subject"] = str(subject) % params
         message["From"] = formataddr((_("One Window"), current_app.config["MAIL_SENDER"]))
@@ -267,6 +293,11 @@ def compose(notification: Notification, address: str, language: str) -> EmailMes
         message["Message-ID"] = make_msgid(f"notification-{notification.id}")
         message.set_content(str(body) % params + "\n\n— " + _(
             "One Window: one booking for the whole cluster") + "\n")
+        if notification.kind.startswith("trip_reminder"):
+            journey = db.session.get(Journey, notification.payload["journey_id"])
+            message.add_attachment(journey_calendar(journey, language=language),
+                                   maintype="text", subtype="calendar",
+                                   filename=f"one-window-journey-{journey.id}.ics")
         message["Content-Language"] = language  # after set_content, which clears it
     return message
 
@@ -308,6 +339,30 @@ def _case_params(notification: Notification) -> dict:
             if review.respond_by else "", "link": link,
             "missing": "\n".join(f"- {m}" for m in review.missing or []),
             "notes": review.notes or ""}
+
+
+def _trip_params(notification: Notification) -> dict:
+    """A reminder before the trip: the arrival at its local time, and the pick-up."""
+    journey = db.session.get(Journey, notification.payload["journey_id"])
+    arrival, zone = arrival_of(journey)
+    pickup = next((t for t in journey_task_rows(journey.id)
+                   if t.kind == TaskKind.AIRPORT_PICKUP and t.status != TaskStatus.CANCELLED),
+                  None)
+    pickup_text = _("Your pick-up: %(place)s, %(time)s.", place=pickup.place,
+                    time=_zoned(pickup.due_at, pickup.timezone)) if pickup else _(
+        "Enter your flight or train on your journey page so that we can meet you.")
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        link = url_for("journey.show", journey_id=journey.id, _external=True)
+    return {"arrival": _zoned(arrival, zone) if arrival else "", "pickup": pickup_text,
+            "link": link, "journey": journey.id}
+
+
+def _zoned(moment, zone: str) -> str:
+    tzinfo = ZoneInfo(zone)
+    return _("%(time)s (%(zone)s)",
+             time=babel_datetime(moment, "medium", tzinfo=tzinfo, locale=_locale()),
+             zone=get_timezone_location(tzinfo, locale=_locale()))
 
 
 def _locale() -> str:

@@ -28,9 +28,9 @@ from bookings.payments import StripeGateway
 from journey import mail
 from journey.case import jobs as case_jobs
 from journey.core.extensions import db
-from journey.core.persistence import own_transaction
+from journey.core.persistence import commit_unit, own_transaction
 from journey.core.types import UTCDateTime, utcnow
-from journey.trip.services import progress
+from journey.trip.services import progress, reminders
 
 logger = logging.getLogger(__name__)
 LEASE_SECONDS = 60
@@ -45,9 +45,16 @@ JOBS = {
     "escalate_overdue_reviews": (case_jobs.escalate_overdue_reviews, 600),
     "erase_expired_patients": (case_jobs.erase_expired_patients, 86400),
     "advance_journeys": (lambda _gateway: progress.advance_journeys(), 600),
+    "trip_reminders": (lambda _gateway: _reminders(), 600),
 }
 
 _app: Flask | None = None
+
+
+def _reminders() -> int:
+    queued = reminders.queue_reminders()
+    commit_unit()
+    return queued
 
 
 class SchedulerLease(db.Model):
