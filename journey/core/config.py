@@ -118,6 +118,8 @@ def load_config(overrides: dict | None = None) -> dict:
         # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
         # (0: none, trust no such header). The client address comes from there.
         "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        # How many days ahead the coordinators' board lists arrivals and departures.
+        "BOARD_HORIZON_DAYS": int(os.environ.get("BOARD_HORIZON_DAYS", "30")),
         # Files (journey/core/storage.py): encrypted under FILES_ROOT (default
         # <instance>/files) with FILE_KEYS, comma-separated Fernet keys, newest first
         # (unset in development: a key generated once into <instance>/file.key).

@@ -73,10 +73,12 @@ def configure_security(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         docs = request.path.startswith(app.config["OPENAPI_URL_PREFIX"] + "/docs")
-        if docs not in policies:
-            policies[docs] = content_security_policy(app.config, docs=docs)
+        # Made once per set of inputs (the Stripe addresses may be configured after start).
+        key = (docs, app.config["STRIPE_API_BASE"], app.config.get("STRIPE_JS_URL"))
+        if key not in policies:
+            policies[key] = content_security_policy(app.config, docs=docs)
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", policies[docs])
+        headers.setdefault("Content-Security-Policy", policies[key])
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

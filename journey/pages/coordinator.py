@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from bookings.services import escalations
@@ -48,6 +48,7 @@ from journey.pages.trip_rows import (
     window_of,
     zone_choices,
 )
+from journey.trip.services import attention
 from journey.trip.services import tasks as trip_tasks
 
 ID = ID_CONVERTER
@@ -84,10 +85,13 @@ def board_page():
     today = today_in()
     cases = reviews.waiting_reviews()
     held = review_parties(cases)  # the rows' journeys, patients and members, read at once
+    horizon = current_app.config["BOARD_HORIZON_DAYS"]
     page = render_template(
         "coordinator/board.html", counts=board.journeys_by_state(actor),
-        movements=board.arrivals_and_departures(actor, start=today, days=7),
-        today=today, last_day=today + timedelta(days=6),
+        movements=board.arrivals_and_departures(actor, start=today, days=horizon),
+        today=today, last_day=today + timedelta(days=horizon - 1),
+        uncoordinated=attention.uncoordinated_journeys(actor),
+        unassigned=attention.unassigned_soon(actor),
         escalations=board.escalation_rows(actor), notes={}, cases=cases, now=utcnow())
     del held  # held until the rows are rendered
     return page

@@ -60,7 +60,8 @@ def test_admin_sees_the_board_too(client, world):
     assert client.get("/coordinator/").status_code == 200
 
 
-def test_the_week_of_arrivals_and_departures(client, world):
+def test_the_week_of_arrivals_and_departures(client, world, app, monkeypatch):
+    monkeypatch.setitem(app.config, "BOARD_HORIZON_DAYS", 7)  # a week: day 10 is beyond it
     coming = book(world, open_journey(world, arrival_on=soon(2), departure_on=soon(5)))
     later = book(world, open_journey(world, arrival_on=soon(10), departure_on=soon(12)))
     open_journey(world, arrival_on=soon(1), departure_on=soon(3))  # a draft: not travelling
