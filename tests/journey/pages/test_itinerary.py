@@ -4,6 +4,7 @@ traveller's name and every line; a member sees only its own lines."""
 from __future__ import annotations
 
 import io
+import re
 import time as clock
 from datetime import datetime, time
 
@@ -12,7 +13,7 @@ from pypdf import PdfReader
 from journey.builder.services import journeys
 from journey.core.extensions import db
 from journey.trip.models import LegDirection
-from journey.trip.services import travel, travellers
+from journey.trip.services import travel, travellers, vouchers
 from tests.booking_fixtures import confirmed_booking
 from tests.journey.builder_world import soon
 from tests.journey.pages.patient_fixtures import text
@@ -47,6 +48,7 @@ def test_the_itinerary_page_and_its_pdf(client, world, gateway, tmp_path):
     words = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     for expected in ("Ingrid Solberg", "Double room", "Knee replacement", "Vilnius Airport"):
         assert expected in words, expected
+    assert "OW-" not in words  # the vouchers are links on the page, documents of their own
 
 
 def test_a_member_sees_only_its_own_lines(client, world, gateway):
@@ -68,3 +70,27 @@ def test_the_arabic_pdf_opens(client, world, gateway, tmp_path):
     assert len(PdfReader(io.BytesIO(response.data)).pages) >= 1
     (tmp_path / "itinerary-ar.pdf").write_bytes(response.data)  # to look at: pdftoppm
     print(f"\nPDF: {tmp_path / 'itinerary-ar.pdf'}")
+
+
+def test_a_voucher_per_confirmed_line_with_its_own_number(client, world, gateway, tmp_path):
+    journey_id = _trip(world, gateway)
+    login(client, world["patient"])
+    html = client.get(f"/journeys/{journey_id}/itinerary").get_data(as_text=True)
+    links = re.findall(r'href="(/journeys/\d+/vouchers/(\d+)\.pdf)"', html)
+    assert len(links) == 2  # the room and the surgery, both confirmed
+    room = next(v for v in vouchers.vouchers(world["patient"], journey_id)
+                if v.provider.id == world["hotel"].id)
+    response = client.get(f"/journeys/{journey_id}/vouchers/{room.line.id}.pdf")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
+    words = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
+    for expected in (room.number, "Ingrid Solberg", "Hotel Tilto", "Double room"):
+        assert expected in words, expected
+    (tmp_path / "voucher.pdf").write_bytes(response.data)
+    # The hotel's staff hold the hotel's voucher, not the clinic's.
+    login(client, world["hotel_staff"])
+    assert client.get(f"/journeys/{journey_id}/vouchers/{room.line.id}.pdf").status_code == 200
+    surgery = next(v for v in vouchers.vouchers(world["patient"], journey_id)
+                   if v.provider.id == world["clinic"].id)
+    assert client.get(
+        f"/journeys/{journey_id}/vouchers/{surgery.line.id}.pdf").status_code == 404
+    assert len({v.number for v in vouchers.vouchers(world["patient"], journey_id)}) == 2
