@@ -474,7 +474,9 @@ class QuestionTextSchema(Schema):
 
 class QuestionSchema(Schema):
     id = fields.Integer(dump_only=True)
-    key = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,39}$"),
+    key = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{0,39}$", error=T("A key is 1 to 40 lower-case letters, digits or "
+                                          "underscores, starting with a letter.")),
                         metadata={"description": "Stable within the offer: a question "
                                                  "sent again with its key keeps its answers."})
     kind = fields.Enum(QuestionKind, by_value=True, required=True)

@@ -8,7 +8,7 @@ from journey.case.models import REVIEW_STATUS_TITLES, ConsentScope, ReviewStatus
 from journey.case.services.consent import CONSENT_TEXTS, CONSENT_VERSION
 from journey.core.i18n import content_language
 from journey.core.types import MAX_ID, utcnow
-from journey.core.validation import Day, length
+from journey.core.validation import Day, T, length
 from providers.models import DOCUMENT_KIND_TITLES, DocumentKind
 from providers.services.case_requirements import document_note, question_text
 
@@ -104,7 +104,8 @@ class DecisionInSchema(Schema):
 
 
 class AnswersInSchema(Schema):
-    answers = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$")),
+    answers = fields.Dict(keys=fields.String(validate=validate.Regexp(
+                              r"^[1-9][0-9]{0,9}$", error=T("Not a question of this case."))),
                           values=fields.Raw(allow_none=True), required=True,
                           validate=length(1, 200), metadata={
                               "description": "Question id → answer: text, true/false, a "
@@ -170,7 +171,8 @@ class AccessLogSchema(Schema):
 
 
 class AccessLogArgs(Schema):
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "fhir"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(
+        ["json", "fhir"], error=T("Must be one of: {choices}.")))
 
 
 class WaitingReviewSchema(ReviewSchema):

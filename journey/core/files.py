@@ -92,6 +92,10 @@ def _iso_image_type(data: bytes) -> str | None:
     return None
 
 
+#: Compression methods the standard library reads (another, e.g. AES, is not a document).
+READABLE = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
 def _zip_type(data: bytes) -> str | None:
     """A ZIP archive by its directory (puremagic takes every ZIP for a Word file): Office
     and OpenDocument files, Java and Android archives apart; None if it is broken."""
@@ -99,11 +103,13 @@ def _zip_type(data: bytes) -> str | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
             if names[:1] == ["mimetype"]:  # OpenDocument, EPUB: stored first, uncompressed
+                if archive.getinfo("mimetype").compress_type not in READABLE:
+                    return None  # a method zipfile cannot read: not a document of ours
                 with archive.open("mimetype") as member:
                     declared = member.read(100).decode("ascii", "replace").strip()
                 return declared or None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
-            ValueError, EOFError, OSError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, RuntimeError, ValueError, EOFError,
+            OSError):
         return None
     if "[Content_Types].xml" in names:
         for prefix, mime in _OOXML.items():

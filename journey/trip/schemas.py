@@ -9,7 +9,14 @@ from marshmallow import Schema, fields, validate
 from journey.builder.models import JourneyStatus
 from journey.core.api import Country, QueryFlag, TimeZone, date_pattern
 from journey.core.types import MAX_ID
-from journey.core.validation import EARLIEST_DATE, DateWindow, Day, latest_date, length
+from journey.core.validation import (
+    EARLIEST_DATE,
+    DateWindow,
+    Day,
+    T,
+    latest_date,
+    length,
+)
 from journey.trip.models import (
     TASK_KIND_TITLES,
     TASK_STATUS_TITLES,
@@ -38,7 +45,7 @@ class LocalDateTime(fields.NaiveDateTime):
                 "description": "On the clock of the place (no offset)."}
 
 
-NEED = validate.Regexp(r"^[a-z_]{2,30}(:[^\x00]{1,60})?$", error="Not a need.")
+NEED = validate.Regexp(r"^[a-z_]{2,30}(:[^\x00]{1,60})?$", error=T("Invalid value."))
 
 
 class TravellerSchema(Schema):
@@ -54,7 +61,9 @@ class TravellerSchema(Schema):
     birth_date = Day(load_default=None, allow_none=True)
     nationality = Country(load_default=None, allow_none=True)
     passport_number = fields.String(load_default=None, allow_none=True,
-                                    validate=validate.Regexp(r"^[A-Z0-9<]{4,20}$"))
+                                    validate=validate.Regexp(r"^[A-Z0-9<]{4,20}$", error=T(
+                                        "4 to 20 letters and digits, as printed in the "
+                                        "passport.")))
     passport_expires_on = fields.Date(load_default=None, allow_none=True, metadata={
         "description": "Seen only by the patient, those who compose the journey and the "
                        "members whose line needs it (visa, hotel, treatment)."})

@@ -102,8 +102,7 @@ def sync_reviews(journey: Journey) -> list[CaseReview]:
               and review.approved_lines != _lines_of(journey.id, provider_id)):
             move_review(review, ReviewStatus.WAITING)
             review.submitted_at = utcnow()
-            review.respond_by = review.submitted_at + timedelta(days=review.provider.review_days
-                                                                if review.provider else 3)
+            review.respond_by = review.submitted_at + timedelta(days=review.provider.review_days)
     flush_or_conflict()
     return sorted((r for r in reviews.values() if r.status != ReviewStatus.WITHDRAWN),
                   key=lambda r: r.provider_id)

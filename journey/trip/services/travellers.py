@@ -136,11 +136,12 @@ def _apply(traveller: Traveller, data: dict) -> None:
         if len(needs) > 20 or any(len(n) > 90 or "\x00" in n for n in needs):
             raise InvalidInput(fields={"needs": [_l("At most 20 needs of 90 characters.")]})
         data["needs"] = needs
-    for field in ("birth_date", "passport_number", "passport_expires_on",
-                  "relationship_to_patient", "needs"):
+    for field in ("birth_date", "passport_number", "passport_expires_on"):
         if field in data:
-            setattr(traveller, field, data[field] or (None if field in (
-                "birth_date", "passport_number", "passport_expires_on") else data[field]))
+            setattr(traveller, field, data[field] or None)  # "" clears it
+    for field in ("relationship_to_patient", "needs"):
+        if field in data:
+            setattr(traveller, field, data[field])
     if traveller.birth_date is not None and not (
             date(1900, 1, 1) <= traveller.birth_date <= today_in()):
         raise InvalidInput(fields={"birth_date": [_l("Not a possible date of birth.")]})

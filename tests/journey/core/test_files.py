@@ -184,3 +184,15 @@ def test_upload_settings(monkeypatch):
     config = load_config()
     assert config["UPLOAD_MAX_BYTES"] == 5_000_000
     assert config["DOCUMENT_TYPES"] == ("application/pdf", "image/png")
+
+
+def test_a_zip_whose_first_member_zipfile_cannot_read_is_no_document():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+    raw = bytearray(buffer.getvalue())
+    # Mark the member as compressed with method 99 (AES), in both headers.
+    raw[8:10] = (99).to_bytes(2, "little")
+    central = raw.rfind(b"PK\x01\x02")
+    raw[central + 10:central + 12] = (99).to_bytes(2, "little")
+    assert sniff(bytes(raw)) != "application/vnd.oasis.opendocument.text"

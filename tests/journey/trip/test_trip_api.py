@@ -80,3 +80,13 @@ def test_a_coordinator_marks_the_progress_by_hand(client, trip):
     assert moved.status_code == 200 and moved.json["status"] == "in_progress"
     assert client.put(url, headers=tokens["coordinator"],
                       json={"status": "in_progress"}).status_code == 409
+
+
+def test_a_wrong_passport_number_is_explained_in_the_callers_language(client, trip):
+    _world, journey_id, tokens = trip
+    response = client.post(f"/api/v1/journeys/{journey_id}/travellers",
+                           headers={**tokens["patient"], "Accept-Language": "de"},
+                           json={"full_name": "Ingrid Solberg", "passport_number": "no!"})
+    assert response.status_code == 422
+    message = response.json["errors"]["json"]["passport_number"][0]
+    assert "Reisepass" in message or "Pass" in message
