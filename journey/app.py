@@ -71,9 +71,11 @@ def configure_database(app: Flask) -> None:
     db.init_app(app)
     # Import every model so that metadata (and Alembic) sees the whole schema.
     import bookings.models  # noqa: F401
+    import journey.aftercare.models  # noqa: F401
     import journey.builder.models  # noqa: F401
     import journey.case.models  # noqa: F401
     import journey.core.accounts.models  # noqa: F401
+    import journey.messages.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import journey.trip.models  # noqa: F401
     import providers.models  # noqa: F401
@@ -138,16 +140,19 @@ def configure_api(app: Flask) -> None:
 
     from bookings.api import blp as bookings_blp
     from bookings.api import stripe_blp
+    from journey.aftercare.api import blp as aftercare_blp
     from journey.builder.api import blp as journeys_blp
     from journey.case.api import blp as case_blp
     from journey.core.accounts.api import blp as accounts_blp
     from journey.core.accounts.invitations_api import blp as account_links_blp
+    from journey.messages.api import blp as messages_blp
     from journey.trip.api import blp as trip_blp
     from journey.trip.calendar_api import blp as calendar_blp
     from providers.api import blueprints as provider_blueprints
 
     for blueprint in (accounts_blp, account_links_blp, *provider_blueprints, journeys_blp,
-                      case_blp, trip_blp, calendar_blp, bookings_blp, stripe_blp):
+                      case_blp, trip_blp, calendar_blp, messages_blp, aftercare_blp,
+                      bookings_blp, stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 
@@ -168,7 +173,7 @@ def configure_api(app: Flask) -> None:
 
 def configure_pages(app: Flask) -> None:
     from journey import views
-    from journey.pages import accounts, admin, coordinator, itinerary, layout
+    from journey.pages import accounts, admin, aftercare, coordinator, itinerary, layout, messages
     from journey.pages.member import offers, requests, statement
     from journey.pages.patient import booking, catalogue, quote
     from journey.pages.patient import journey as planner
@@ -177,7 +182,7 @@ def configure_pages(app: Flask) -> None:
     for pages in (views, layout, accounts,  # every page's frame
                   catalogue, planner, quote, booking,  # the patient's
                   requests, offers, statement,  # the member portal
-                  coordinator, admin, calendar_feed, itinerary):
+                  coordinator, admin, calendar_feed, itinerary, messages, aftercare):
         app.register_blueprint(pages.bp)
 
 

@@ -41,6 +41,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingLine, Notification
+from journey import notices
 from journey.builder.models import Journey
 from journey.builder.services.booking_link import journey_of
 from journey.case.models import CaseReview
@@ -250,12 +251,17 @@ def _account_link(record: AccountToken, language: str) -> str:
 
 
 def recipients(notification: Notification) -> list[tuple[str, str]]:
-    """(address, language) for ``user:7`` (the patient) or ``provider:3`` (the member's
-    address, else its managers', else its staff's)."""
+    """(address, language) for ``user:7`` (a person), ``provider:3`` (the member's
+    address, else its managers', else its staff's) or ``coordinators`` (every active
+    coordinator of the cluster)."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if notification.recipient == "coordinators":
+        people = db.session.scalars(select(User).where(
+            User.role == Role.COORDINATOR, User.active.is_(True)).order_by(User.id)).all()
+        return [(user.email, user.locale or default) for user in people]
     kind, _sep, raw_id = notification.recipient.partition(":")
     if not raw_id.isdigit():
         return []
-    default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if kind == "user":
         user = db.session.get(User, int(raw_id))
         if user is None or not user.active:
@@ -276,11 +282,15 @@ def recipients(notification: Notification) -> list[tuple[str, str]]:
 
 
 def compose(notification: Notification, address: str, language: str) -> EmailMessage:
-    subject, body = MESSAGES[notification.kind]
+    registered = notices.KINDS.get(notification.kind)
+    subject, body = ((registered.subject, registered.body) if registered is not None
+                     else MESSAGES[notification.kind])
     booking = (db.session.get(Booking, notification.booking_id)
                if notification.booking_id is not None else None)
     with force_locale(language):
-        if booking is not None:
+        if registered is not None:
+            params = registered.params(notification)
+        elif booking is not None:
             params = _params(notification, booking)
         elif notification.kind.startswith("trip_reminder"):
             params = _trip_params(notification)
@@ -298,6 +308,11 @@ def compose(notification: Notification, address: str, language: str) -> EmailMes
             message.add_attachment(journey_calendar(journey, language=language),
                                    maintype="text", subtype="calendar",
                                    filename=f"one-window-journey-{journey.id}.ics")
+        if registered is not None and registered.attachments is not None:
+            for content, maintype, subtype, filename in registered.attachments(
+                    notification, language):
+                message.add_attachment(content, maintype=maintype, subtype=subtype,
+                                       filename=filename)
         message["Content-Language"] = language  # after set_content, which clears it
     return message
 

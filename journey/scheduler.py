@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bookings import jobs as booking_jobs
 from bookings.payments import StripeGateway
 from journey import mail
+from journey.aftercare import jobs as aftercare_jobs
 from journey.case import jobs as case_jobs
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit, own_transaction
@@ -46,6 +47,7 @@ JOBS = {
     "erase_expired_patients": (case_jobs.erase_expired_patients, 86400),
     "advance_journeys": (lambda _gateway: progress.advance_journeys(), 600),
     "trip_reminders": (lambda _gateway: _reminders(), 600),
+    "aftercare_followups": (lambda _gateway: aftercare_jobs.run_followups(), 3600),
 }
 
 _app: Flask | None = None

@@ -1,0 +1,1 @@
+"""Aftercare: follow-ups after the treatment, for the treating member and the patient."""

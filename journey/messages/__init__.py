@@ -1,0 +1,1 @@
+"""Messages per journey: threads between the patient, the coordinator and the members."""

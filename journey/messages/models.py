@@ -1,0 +1,3 @@
+"""Models of messages (see the package)."""
+
+from __future__ import annotations
