@@ -84,6 +84,7 @@ class TaskKind(enum.StrEnum):
     TRANSFER_BETWEEN_STAYS = "transfer_between_stays"
     SANATORIUM_HANDOVER = "sanatorium_handover"
     VISA_APPOINTMENT = "visa_appointment"
+    FOLLOW_UP = "follow_up"  # aftercare: a check of the patient after the treatment
     OTHER = "other"
 
 
@@ -95,6 +96,7 @@ TASK_KIND_TITLES = {
     TaskKind.TRANSFER_BETWEEN_STAYS: _l("Transfer between stays"),
     TaskKind.SANATORIUM_HANDOVER: _l("Hand-over to the rehabilitation centre"),
     TaskKind.VISA_APPOINTMENT: _l("Visa appointment"),
+    TaskKind.FOLLOW_UP: _l("Aftercare follow-up"),
     TaskKind.OTHER: _l("Other task"),
 }
 

@@ -135,12 +135,17 @@ def wanted_tasks(journey: Journey) -> dict[str, Spec]:
     return wanted
 
 
+#: The sources this generator owns; a task another part made (``aftercare:...``) is its.
+GENERATED = ("line:", "leg:")
+
+
 def sync_tasks(journey: Journey, *, now: datetime | None = None) -> list[Task]:
     """Make the journey's generated tasks what its lines and travel details ask for."""
     now = now or utcnow()
     wanted = wanted_tasks(journey)
     existing = {t.source: t for t in db.session.scalars(select(Task).where(
-        Task.journey_id == journey.id, Task.source.is_not(None)))}
+        Task.journey_id == journey.id, Task.source.is_not(None)))
+        if t.source.startswith(GENERATED)}  # others (aftercare:...) are not the generator's
     for source, spec in wanted.items():
         task = existing.get(source)
         if task is None:
@@ -279,6 +284,28 @@ def add_task(actor, journey_id: int, *, kind: TaskKind, local_time: datetime, ti
     task = Task(journey_id=journey.id, kind=TaskKind(kind), title=title.strip()[:200],
                 due_at=at.astimezone(ZoneInfo("UTC")), timezone=zone.key,
                 place=place.strip()[:200], note=note.strip()[:1000],
+                status=TaskStatus.OPEN, created_at=now or utcnow())
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+def open_system_task(journey: Journey, *, source: str, kind: TaskKind, due_at: datetime,
+                     timezone: str, provider_id: int | None = None, place: str = "",
+                     title: str = "", note: str = "", booking_line_id: int | None = None,
+                     now: datetime | None = None) -> Task:
+    """A task another part of the trip makes for itself (aftercare's follow-ups), once per
+    ``source`` (which must not start with one of the generator's :data:`GENERATED`
+    prefixes); calling it again returns the task made the first time, unchanged."""
+    if source.startswith(GENERATED):
+        raise ValueError(f"{source!r} belongs to the task generator")
+    task = db.session.scalar(select(Task).where(Task.journey_id == journey.id,
+                                                Task.source == source))
+    if task is not None:
+        return task
+    task = Task(journey_id=journey.id, source=source, kind=TaskKind(kind), title=title[:200],
+                due_at=due_at, timezone=timezone, place=place[:200], note=note[:1000],
+                provider_id=provider_id, booking_line_id=booking_line_id,
                 status=TaskStatus.OPEN, created_at=now or utcnow())
     db.session.add(task)
     db.session.flush()
