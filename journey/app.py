@@ -173,7 +173,16 @@ def configure_api(app: Flask) -> None:
 
 def configure_pages(app: Flask) -> None:
     from journey import views
-    from journey.pages import accounts, admin, aftercare, coordinator, itinerary, layout, messages
+    from journey.pages import (
+        accounts,
+        admin,
+        aftercare,
+        coordinator,
+        itinerary,
+        layout,
+        letters,
+        messages,
+    )
     from journey.pages.member import offers, requests, statement
     from journey.pages.patient import booking, catalogue, quote
     from journey.pages.patient import journey as planner
@@ -182,7 +191,7 @@ def configure_pages(app: Flask) -> None:
     for pages in (views, layout, accounts,  # every page's frame
                   catalogue, planner, quote, booking,  # the patient's
                   requests, offers, statement,  # the member portal
-                  coordinator, admin, calendar_feed, itinerary, messages, aftercare):
+                  coordinator, admin, calendar_feed, itinerary, letters, messages, aftercare):
         app.register_blueprint(pages.bp)
 
 

@@ -14,6 +14,7 @@ exists. The content itself lives in :mod:`journey.demo_data`.
 from __future__ import annotations
 
 import copy
+import zlib
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
@@ -168,6 +169,12 @@ def _admin(created: Counter) -> User:
     return admin
 
 
+def _demo_street(spec: dict) -> str:
+    """A made-up street address in the member's city, the same on every load."""
+    number = zlib.crc32(spec["slug"].encode()) % 90 + 1
+    return f"{spec['name'].split()[0]} g. {number}"
+
+
 def _member(admin: User, spec: dict, today: date, created: Counter) -> Provider:
     provider = db.session.scalar(select(Provider).where(Provider.slug == spec["slug"]))
     if provider is not None:  # loaded before: leave it and its offers as they are now
@@ -180,6 +187,9 @@ def _member(admin: User, spec: dict, today: date, created: Counter) -> Provider:
         languages=spec["languages"], default_language=spec.get("default_language", "lt"),
         currency=spec.get("currency", "EUR"), email=f"info@{spec['slug']}.demo",
         phone=spec["phone"], website=f"https://{spec['slug']}.demo",
+        street_address=spec.get("street_address") or _demo_street(spec),
+        legal_name=f"{spec['name']}, UAB" if spec.get("country", "LT") == "LT" else spec["name"],
+        registration_number=f"30{zlib.crc32(spec['slug'].encode()) % 10**7:07d}",
         descriptions=spec["descriptions"],
         accreditations=[
             {"name": name, "issuer": issuer,

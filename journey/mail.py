@@ -40,7 +40,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.models import Booking, BookingLine, Notification
+from bookings.models import Booking, BookingLine, EscalationKind, Notification
 from journey import notices
 from journey.builder.models import Journey
 from journey.builder.services.booking_link import journey_of
@@ -51,7 +51,8 @@ from journey.core.extensions import db
 from journey.core.money import Money, format_money
 from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
-from journey.trip.models import TaskKind, TaskStatus
+from journey.pages.titles import ESCALATION_TITLES
+from journey.trip.models import TASK_KIND_TITLES, Task, TaskKind, TaskStatus
 from journey.trip.services.calendar import journey_calendar
 from journey.trip.services.reminders import arrival_of
 from journey.trip.services.tasks import journey_task_rows
@@ -111,6 +112,11 @@ MESSAGES = {
         _l("%(member)s has reviewed your case and cannot accept it: %(notes)s\n\n"
            "Your coordinator can suggest another member; the package is not charged:"
            "\n%(link)s")),
+    "review_overdue": (
+        _l("A case review is overdue (journey %(journey)s)"),
+        _l("%(member)s has not reviewed the patient's case for %(item)s by "
+           "%(respond_by)s. Please follow it up with the member or suggest another:\n"
+           "%(link)s")),
     # Before the trip (no booking: the journey in the payload). ``arrival`` is the local
     # time with its zone; ``pickup`` says who meets the travellers where, if arranged.
     "trip_reminder_7d": (
@@ -348,6 +354,9 @@ def _case_params(notification: Notification) -> dict:
     with current_app.test_request_context(base_url=base):
         link = (url_for("member.requests_page", provider_id=review.provider_id, _external=True)
                 if notification.recipient.startswith("provider:")
+                else url_for("coordinator.journey", journey_id=review.journey_id,
+                             _external=True)
+                if notification.recipient == "coordinators"
                 else url_for("journey.show", journey_id=review.journey_id, _external=True))
     return {"journey": review.journey_id, "member": review.provider.name, "item": item,
             "respond_by": format_datetime(review.respond_by, "medium")
@@ -438,3 +447,45 @@ def transport_from_config():
                              username=config["MAIL_USERNAME"],
                              password=config["MAIL_PASSWORD"], use_tls=config["MAIL_USE_TLS"])
     return FileTransport(Path(current_app.instance_path) / "mail")
+
+
+# --- the staff's e-mails (registered kinds) ------------------------------------------------
+
+def _task_assigned_params(notification: Notification) -> dict:
+    """A task given to someone: what, when and where at the local time, and the link."""
+    task = db.session.get(Task, notification.payload["task_id"])
+    title = task.title or str(TASK_KIND_TITLES[task.kind])
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    user = db.session.get(User, int(notification.recipient.partition(":")[2]))
+    with current_app.test_request_context(base_url=base):
+        link = (url_for("coordinator.journey", journey_id=task.journey_id, _external=True)
+                if user is not None and user.role.is_cluster else
+                url_for("member.tasks.index", provider_id=user.provider_id, _external=True)
+                if user is not None and user.provider_id else
+                url_for("main.home", _external=True))
+    return {"task": title, "journey": task.journey_id, "time": _zoned(task.due_at,
+                                                                       task.timezone),
+            "place": task.place or "—", "link": link}
+
+
+def _escalation_params(notification: Notification) -> dict:
+    kind = EscalationKind(notification.payload["escalation_kind"])
+    booking = db.session.get(Booking, notification.booking_id)
+    journey = journey_of(booking)
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        link = url_for("coordinator.escalations", _external=True)
+    return {"what": str(ESCALATION_TITLES[kind]), "booking": booking.id,
+            "journey": journey.id if journey is not None else "—", "link": link}
+
+
+notices.register(
+    "task_assigned", _l("A task for you: %(task)s"),
+    _l("You have been given a task of journey %(journey)s: %(task)s, %(time)s, at "
+       "%(place)s.\n\nWhat it is about and who travels:\n%(link)s"),
+    _task_assigned_params)
+notices.register(
+    "escalation_opened", _l("Needs a coordinator: %(what)s (booking %(booking)s)"),
+    _l("%(what)s: booking %(booking)s of journey %(journey)s needs a coordinator. "
+       "The open escalations:\n%(link)s"),
+    _escalation_params)

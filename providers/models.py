@@ -223,6 +223,11 @@ class Provider(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
     website: Mapped[str | None] = mapped_column(String(300))
+    #: For letters and invoices: the street address, and the legal entity behind the name.
+    street_address: Mapped[str | None] = mapped_column(String(300))
+    legal_name: Mapped[str | None] = mapped_column(String(200))
+    registration_number: Mapped[str | None] = mapped_column(String(40))
+    vat_number: Mapped[str | None] = mapped_column(String(40))
     #: The member's Stripe Connect account (``acct_...``), where its payouts go.
     stripe_account_id: Mapped[str | None] = mapped_column(String(100))
     #: Days the member takes to review a patient's case before a coordinator is alerted.

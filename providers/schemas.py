@@ -105,6 +105,10 @@ class MemberProfileSchema(Schema):
     email = fields.Email(allow_none=True, validate=length(3, 254))
     phone = fields.String(allow_none=True, validate=length(3, 40))
     website = fields.String(allow_none=True, validate=[length(8, 300), web_address()])
+    street_address = Text(3, 300, allow_none=True)
+    legal_name = Text(2, 200, allow_none=True)
+    registration_number = Text(2, 40, allow_none=True)
+    vat_number = Text(2, 40, allow_none=True)
 
 
 class CreateMemberSchema(MemberProfileSchema):
@@ -154,6 +158,10 @@ class MemberSchema(Schema):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     website = fields.String(allow_none=True)
+    street_address = fields.String(allow_none=True)
+    legal_name = fields.String(allow_none=True)
+    registration_number = fields.String(allow_none=True)
+    vat_number = fields.String(allow_none=True)
     status = fields.Enum(MemberStatus, by_value=True)
     description = fields.Method("get_description", allow_none=True)
     description_language = fields.Method("get_description_language", allow_none=True)

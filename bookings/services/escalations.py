@@ -41,7 +41,14 @@ def escalate(booking: Booking, kind: EscalationKind, *, line: BookingLine | None
         line_id=line.id if line is not None else None,
         payment_id=payment.id if payment is not None else None, opened_at=now)
     escalation.set_reason(detail)
-    return _add_once(Escalation, escalation)
+    if not _add_once(Escalation, escalation):
+        return False
+    # The coordinators hear of it by e-mail (journey/mail.py says it in their language).
+    _add_once(Notification, Notification(
+        key=f"escalation:{escalation.key}"[:120], recipient="coordinators",
+        kind="escalation_opened", booking_id=booking.id,
+        payload={"escalation_kind": kind.value}, created_at=now))
+    return True
 
 
 def notify(booking: Booking, recipient: str, kind: str, fact: str, *, now: datetime,

@@ -32,8 +32,8 @@ from journey.pages.common import language_name, page_locale
 from journey.pages.forms import as_choices
 from journey.pages.trip_forms import LegForm, TravellerForm
 from journey.trip.models import LegDirection, Task, TaskKind, TaskStatus
+from journey.trip.services import letters, travel, travellers
 from journey.trip.services import tasks as trip_tasks
-from journey.trip.services import travel, travellers
 from providers.models import Provider
 
 #: Codes CLDR names that are no country a passport is issued by: pseudo-locales
@@ -249,6 +249,7 @@ class TripPart:
     leg_forms: dict
     tasks: list[Task]
     assignees: dict[int, User]
+    letters: list  # journey.trip.services.letters.LetterSlot, one per traveller
 
 
 def traveller_choices(form: TravellerForm, empty_country, empty_language) -> TravellerForm:
@@ -296,4 +297,4 @@ def trip_part(actor, journey_id: int, forms: dict, *, empty_country,
              if task.kind in PATIENT_KINDS and task.status != TaskStatus.CANCELLED]
     _journeys, assignees = people_of(shown)
     return TripPart(people, edit_forms, traveller_choices(new, empty_country, empty_language),
-                    legs, leg_forms, shown, assignees)
+                    legs, leg_forms, shown, assignees, letters.letter_slots(actor, journey_id))

@@ -17,13 +17,15 @@ from journey.trip.schemas import (
     AgendaArgs,
     AssignSchema,
     LegSchema,
+    LetterSchema,
+    LetterSlotSchema,
     ProgressInSchema,
     TaskInSchema,
     TaskSchema,
     TaskStatusInSchema,
     TravellerSchema,
 )
-from journey.trip.services import progress, tasks, travel, travellers
+from journey.trip.services import letters, progress, tasks, travel, travellers
 
 ID = ID_CONVERTER
 blp = Blueprint("trip", __name__, description="The trip: travellers, arrival and departure, "
@@ -149,3 +151,34 @@ class Progress(MethodView):
         """Mark the journey in progress or completed by hand (the scheduler does it on the
         local dates)."""
         return progress.set_progress(current_actor(), journey_id, data["status"])
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/letters")
+class Letters(MethodView):
+    @roles(*EVERYONE)
+    @blp.response(200, LetterSlotSchema(many=True))
+    def get(self, journey_id):
+        """Each traveller's visa invitation letter, or why it cannot be issued yet
+        (for those who may see passport data)."""
+        return letters.letter_slots(current_actor(), journey_id)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/travellers/<{ID}:traveller_id>/letter")
+class IssueLetter(MethodView):
+    @roles(*EVERYONE)
+    @errors(409)
+    @blp.response(200, LetterSchema)
+    def post(self, journey_id, traveller_id):
+        """Issue the traveller's letter: the valid one when nothing it says has changed,
+        else a new one replacing it. 409 before the deposit, the review or the passport
+        data allow it."""
+        return letters.issue_letter(current_actor(), journey_id, traveller_id)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/letters/<{ID}:letter_id>/revocation")
+class RevokeLetter(MethodView):
+    @roles(*CLUSTER)
+    @blp.response(200, LetterSchema)
+    def post(self, journey_id, letter_id):
+        """Withdraw a letter (coordinators): the public check then says so."""
+        return letters.revoke_letter(current_actor(), journey_id, letter_id)

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from journey.builder.models import Journey
@@ -174,3 +174,44 @@ class CalendarToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LetterStatus(enum.StrEnum):
+    VALID = "valid"
+    SUPERSEDED = "superseded"  # a newer letter for the same traveller replaced it
+    REVOKED = "revoked"  # withdrawn: the journey was cancelled, or by a coordinator
+
+
+LETTER_STATUS_TITLES = {
+    LetterStatus.VALID: _l("Valid"),
+    LetterStatus.SUPERSEDED: _l("Replaced by a newer letter"),
+    LetterStatus.REVOKED: _l("Withdrawn"),
+}
+
+
+class VisaLetter(db.Model):
+    """A visa invitation letter for one traveller, on the treating member's letterhead.
+    What it says is frozen in ``content`` when it is issued, so that the PDF downloaded
+    again and the public verification page (``/verify/<code>``) tell the same thing as
+    the paper the consulate holds."""
+
+    __tablename__ = "visa_letter"
+    __table_args__ = (  # one valid letter per traveller, even when two issue at once
+        Index("uq_visa_letter_valid", "traveller_id", unique=True,
+              sqlite_where=text("status = 'valid'"), postgresql_where=text("status = 'valid'")),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id", ondelete="CASCADE"),
+                                            index=True)
+    traveller_id: Mapped[int | None] = mapped_column(
+        ForeignKey("traveller.id", ondelete="SET NULL"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))  # the letterhead
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    #: Printed on the letter; the public page looks letters up by it.
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    content: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[LetterStatus] = mapped_column(StrEnumType(LetterStatus),
+                                                 default=LetterStatus.VALID)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

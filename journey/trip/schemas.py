@@ -26,6 +26,8 @@ from journey.trip.models import (
     TaskStatus,
     TravelMode,
 )
+from journey.trip.services.letters import grouped as grouped_code
+from journey.trip.services.letters import status_of as letter_status
 
 
 class LocalDateTime(fields.NaiveDateTime):
@@ -132,3 +134,30 @@ class AgendaArgs(Schema):
 class ProgressInSchema(Schema):
     status = fields.Enum(JourneyStatus, by_value=True, required=True, metadata={
         "description": "`in_progress` or `completed`."})
+
+
+class LetterSchema(Schema):
+    """A visa invitation letter: its number, code and status (the PDF is at ``pdf``)."""
+
+    id = fields.Integer()
+    journey_id = fields.Integer()
+    traveller_id = fields.Integer(allow_none=True)
+    provider_id = fields.Integer()
+    number = fields.String()
+    code = fields.Function(lambda letter: grouped_code(letter.code))
+    status = fields.Function(lambda letter: letter_status(letter).value)
+    issued_at = fields.DateTime()
+    pdf = fields.Function(lambda letter: f"/journeys/{letter.journey_id}/letters/"
+                          f"{letter.id}.pdf")
+    verify = fields.Function(lambda letter: f"/verify/{grouped_code(letter.code)}")
+
+
+class LetterSlotSchema(Schema):
+    """A traveller and their valid letter, or why none can be issued yet."""
+
+    traveller_id = fields.Function(lambda slot: slot.traveller.id)
+    full_name = fields.Function(lambda slot: slot.traveller.full_name)
+    letter = fields.Function(lambda slot: LetterSchema().dump(slot.letter)
+                             if slot.letter is not None else None)
+    not_yet = fields.Function(lambda slot: str(slot.refusal.message)
+                              if slot.refusal is not None else None)

@@ -35,7 +35,8 @@ STATUS_TRANSITIONS = {
 }
 
 PROFILE_FIELDS = ("name", "kind", "city", "country", "latitude", "longitude", "timezone",
-                  "languages", "default_language", "currency", "email", "phone", "website")
+                  "languages", "default_language", "currency", "email", "phone", "website",
+                  "street_address", "legal_name", "registration_number", "vat_number")
 
 
 def slugify(text: str) -> str:

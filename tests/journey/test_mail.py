@@ -120,3 +120,56 @@ def test_a_row_that_cannot_be_written_does_not_hold_up_the_others(world, gateway
     db.session.commit()
     assert mail.send_outbox(transport=smtp.transport) == 3
     assert broken.sent_at is None and broken.attempts == 1 and broken.last_error
+
+
+def test_an_assigned_task_is_written_to_its_assignee_in_their_language(world, gateway, smtp,
+                                                                        make):
+    """Staff hear of the tasks given to them: the task, its local time with the zone
+    named, and a link to their own tasks; once, however often the outbox runs."""
+    from datetime import datetime, time
+
+    from journey.core.accounts.models import Role
+    from journey.trip.models import LegDirection, TaskKind
+    from journey.trip.services import tasks, travel
+    from tests.journey.builder_world import soon
+
+    booking = confirmed_booking(world, gateway)
+    journey = journey_of(booking)
+    travel.set_leg(world["patient"], journey.id, LegDirection.ARRIVAL, mode="flight",
+                   place="Vilnius Airport (VNO)", number="LH 886",
+                   local_time=datetime.combine(soon(10), time(14, 30)),
+                   timezone="Europe/Vilnius")
+    pickup = next(t for t in tasks.journey_task_rows(journey.id)
+                  if t.kind == TaskKind.AIRPORT_PICKUP)
+    driver = make.user(Role.COORDINATOR, email="driver@test.example", locale="de")
+    tasks.assign_task(world["coordinator"], pickup.id, driver.id)
+    tasks.assign_task(world["coordinator"], pickup.id, None)
+    tasks.assign_task(world["coordinator"], pickup.id, driver.id)  # again: no second mail
+    db.session.commit()
+    mail.send_outbox(transport=smtp.transport)
+    mails = [m for m in smtp.messages if m["To"] == "driver@test.example"]
+    assert len(mails) == 1
+    body = _body(mails[0])
+    assert mails[0]["Content-Language"] == "de"
+    assert "Vilnius Airport (VNO)" in body and "14:30" in body and "Litauen" in body
+    assert f"/coordinator/journeys/{journey.id}" in body
+
+
+def test_an_escalation_is_written_to_every_coordinator(world, gateway, smtp, make):
+    from datetime import UTC, datetime
+
+    from bookings.models import EscalationKind
+    from bookings.services.escalations import escalate
+    from journey.core.accounts.models import Role
+
+    booking = confirmed_booking(world, gateway)
+    second = make.user(Role.COORDINATOR, email="second@test.example")
+    now = datetime.now(UTC)
+    assert escalate(booking, EscalationKind.PAYMENT_FAILED, now=now)
+    assert not escalate(booking, EscalationKind.PAYMENT_FAILED, now=now)  # the same fact
+    db.session.commit()
+    mail.send_outbox(transport=smtp.transport)
+    escalated = {m["To"]: m for m in smtp.messages if "Needs a coordinator" in m["Subject"]}
+    assert set(escalated) == {world["coordinator"].email, second.email}
+    assert "/coordinator/escalations" in _body(escalated[second.email])
+    assert f"booking {booking.id}" in _body(escalated[second.email])

@@ -51,7 +51,15 @@ from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.storage import get_storage
 from journey.core.types import today_in, utcnow
-from journey.trip.models import CalendarToken, Task, TravelLeg, Traveller
+from journey.messages.services.threads import erase_messages, export_messages
+from journey.trip.models import (
+    CalendarToken,
+    LetterStatus,
+    Task,
+    TravelLeg,
+    Traveller,
+    VisaLetter,
+)
 from providers.services.offers import offer_text
 
 #: Journeys in these states have a trip ahead or under way: no erasure before it ends.
@@ -90,6 +98,12 @@ def _log(actor, patient: User, journeys: list[Journey], action: AccessAction, en
 
 # --- export --------------------------------------------------------------------------------
 
+#: What an erased letter says of its traveller: nothing.
+ERASED_TRAVELLER = {"full_name": "—", "birth_date": None, "nationality": None,
+                    "passport_number": None, "passport_expires_on": None,
+                    "is_patient": None, "relationship": ""}
+
+
 def export_patient(actor, patient_id: int | None = None, *,
                    now: datetime | None = None) -> bytes:
     """A ZIP of everything held about the patient: ``patient.json``, ``fhir-bundle.json``
@@ -98,7 +112,8 @@ def export_patient(actor, patient_id: int | None = None, *,
     now = now or utcnow()
     journeys = _journeys(patient)
     data = {"exported_at": now.isoformat(), "account": _account(patient),
-            "journeys": [_journey(j) for j in journeys]}
+            "journeys": [_journey(j) for j in journeys],
+            "messages": export_messages([j.id for j in journeys])}
     buffer = io.BytesIO()
     storage = get_storage()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -306,6 +321,13 @@ def erase_patient(actor, patient_id: int | None = None, *,
     db.session.execute(delete(Traveller).where(Traveller.journey_id.in_(journey_ids)))
     db.session.execute(delete(CalendarToken).where(CalendarToken.journey_id.in_(journey_ids)))
     db.session.execute(update(Task).where(Task.journey_id.in_(journey_ids)).values(note=""))
+    erase_messages(journey_ids)
+    for letter in db.session.scalars(select(VisaLetter).where(
+            VisaLetter.journey_id.in_(journey_ids))):  # the check then says "withdrawn"
+        letter.content = {**letter.content, "traveller": ERASED_TRAVELLER,
+                          "patient_name": "—"}
+        letter.status = LetterStatus.REVOKED
+        letter.ended_at = letter.ended_at or now
     db.session.execute(update(JourneyTransition).where(
         JourneyTransition.journey_id.in_(journey_ids)).values(reason=""))
     customer = f"user:{patient.id}"

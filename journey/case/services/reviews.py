@@ -213,6 +213,7 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
         CaseReview.escalated_at.is_(None))).all()
     for review in overdue:
         review.escalated_at = now
+        _notify("coordinators", "review_overdue", str(review.id), review.journey, review)
     db.session.flush()
     return len(overdue)
 

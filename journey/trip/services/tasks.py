@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
+from journey import notices
 from journey.builder.models import Journey, JourneyStatus, Quote
 from journey.builder.services.journeys import JourneyAccess, access_of, visible_journey
 from journey.core.accounts.models import Role, User
@@ -248,6 +249,9 @@ def assign_task(actor, task_id: int, assignee_id: int | None, *,
                 "A coordinator, or staff of the member whose line the task serves.")]})
         task.assignee_id = person.id
         move_task(task, TaskStatus.ASSIGNED, actor=actor, now=now)
+        if person.id != actor.id:  # the assignee hears of it, once per task
+            notices.queue(f"task_assigned:{task.id}:{person.id}", f"user:{person.id}",
+                          "task_assigned", payload={"task_id": task.id}, now=now)
     db.session.flush()
     return task
 

@@ -16,6 +16,7 @@ from journey.core.types import today_in
 from journey.demo import demo_offer_id, manager_email
 from providers.services import case_requirements
 from tests.journey.case.case_world import PDF
+from tests.journey.pages.browser_fixtures import OVERFLOW, UNLABELLED
 
 pytestmark = pytest.mark.browser
 
@@ -38,15 +39,6 @@ QUESTIONS = [
 ]
 DOCUMENTS = [{"kind": "imaging", "required": True,
               "notes": {"en": "An X-ray of the pelvis and both hips, not older than 6 months"}}]
-
-#: Every visible input, select and text area without a label (none is allowed).
-UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
-  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
-  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-  .map(el => el.outerHTML)"""
-#: Whether anything sticks out of the page's width (a horizontal scroll bar).
-OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
-
 
 def _journey(server) -> int:
     """A new patient's journey with the hip replacement, whose hospital asks five

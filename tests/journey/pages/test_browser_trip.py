@@ -1,16 +1,20 @@
 """The trip in Chromium against the live server: a patient with a booked airport transfer
 adds a traveller and enters the arrival; the coordinator finds the pick-up in the
 agenda and gives it to the transfer company's driver, who finds it among the company's
-tasks with the traveller's needs; the patient sees who meets them,
-at the local time with the zone named. The pages at a desktop and a phone width, in
-English and in Arabic (right to left); screenshots go to a temporary folder (printed;
-kept by pytest)."""
+tasks with the traveller's needs; the patient sees who meets them, at the local time
+with the zone named, and downloads the calendar and the itinerary PDF. The pages at a
+desktop and a phone width, in English and in Arabic (right to left); screenshots go to
+a temporary folder (printed; kept by pytest)."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from icalendar import Calendar
+from pypdf import PdfReader
 
 from bookings.payments import StripeGateway
 from journey.builder.models import Journey
@@ -19,6 +23,7 @@ from journey.core.accounts import services as accounts
 from journey.core.extensions import db
 from journey.core.types import today_in
 from journey.demo import COORDINATOR, DEMO_PASSWORD, demo_offer_id, manager_email
+from tests.journey.pages.browser_fixtures import Screens, login, logout
 
 pytestmark = pytest.mark.browser
 
@@ -28,15 +33,6 @@ DRIVER = "Paulius Urbonas"  # the transfer company's manager in the demo cluster
 PATIENT = {"email": "amira@patients.onewindow.demo", "password": "a-long-enough-password",
            "full_name": "Amira Haddad"}
 LIVE = ("booked", "confirmed", "in_progress")
-
-#: Every visible input, select and text area without a label (none is allowed).
-UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
-  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
-  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-  .map(el => el.outerHTML)"""
-#: Whether anything sticks out of the page's width (a horizontal scroll bar).
-OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
-
 
 def _booked_journey(server) -> tuple[int, str]:
     """A new patient's journey from five days on: the airport transfer and three nights
@@ -62,39 +58,14 @@ def _booked_journey(server) -> tuple[int, str]:
         return journey.id, arrival.isoformat()
 
 
-def _login(page, server, email, password):
-    page.goto(f"{server.url}/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state()
-
-
-def _logout(page):
-    page.get_by_role("button", name="Log out").click()
-    page.wait_for_load_state()
-
-
 def test_the_coordinator_assigns_the_pick_up_and_the_patient_sees_it(page, live_server,
                                                                      tmp_path):
     server = live_server
     journey_id, arrival = _booked_journey(server)
-    print(f"\nscreenshots: {tmp_path}")
-    shot = 0
-
-    def screenshots(step: str, widths=(1280, 390)) -> None:
-        nonlocal shot
-        for width in widths:
-            page.set_viewport_size({"width": width, "height": 900})
-            assert page.evaluate(UNLABELLED) == []
-            assert page.evaluate(OVERFLOW) <= 0, f"{step} overflows at {width} px"
-            shot += 1
-            page.screenshot(path=str(tmp_path / f"trip-{shot:02d}-{step}-{width}.png"),
-                            full_page=True)
-        page.set_viewport_size({"width": 1280, "height": 900})
+    screenshots = Screens(page, tmp_path, "trip")
 
     # The patient: a traveller, then the arrival.
-    _login(page, server, PATIENT["email"], PATIENT["password"])
+    login(page, server, PATIENT["email"], PATIENT["password"])
     page.goto(f"{server.url}/my/journeys/{journey_id}")
     form = page.locator("#add-traveller")
     form.get_by_label("Name as in the passport").fill("Amira Haddad")
@@ -121,10 +92,10 @@ def test_the_coordinator_assigns_the_pick_up_and_the_patient_sees_it(page, live_
     pickup = page.locator("#what-happens tr[data-task-kind=airport_pickup]")
     assert "Being arranged" in pickup.inner_text()
     task_id = int(pickup.get_attribute("id").removeprefix("task-"))
-    _logout(page)
+    logout(page)
 
     # The coordinator: the agenda of the arrival's day, the journey, the driver.
-    _login(page, server, COORDINATOR["email"], DEMO_PASSWORD)
+    login(page, server, COORDINATOR["email"], DEMO_PASSWORD)
     page.get_by_role("link", name="Agenda").click()
     page.wait_for_load_state()
     page.get_by_label("Day", exact=True).fill(arrival)
@@ -143,10 +114,10 @@ def test_the_coordinator_assigns_the_pick_up_and_the_patient_sees_it(page, live_
     assert page.locator(f"#task-{task_id} [data-task-status]").inner_text() == "Assigned"
     page.locator(f"#task-{task_id} details.task-cancel summary").click()  # the box to tick
     screenshots("coordinator-journey")
-    _logout(page)
+    logout(page)
 
     # The driver finds it among the transfer company's tasks, with whom to meet.
-    _login(page, server, manager_email(TRANSFER[0]), DEMO_PASSWORD)
+    login(page, server, manager_email(TRANSFER[0]), DEMO_PASSWORD)
     page.get_by_role("link", name="Tasks").click()
     page.wait_for_load_state()
     page.get_by_label("Day", exact=True).fill(arrival)
@@ -156,10 +127,10 @@ def test_the_coordinator_assigns_the_pick_up_and_the_patient_sees_it(page, live_
     assert "Amira Haddad" in row.inner_text() and "Wheelchair" in row.inner_text()
     assert row.get_by_role("button", name="Done").count() == 1
     screenshots("driver-tasks")
-    _logout(page)
+    logout(page)
 
     # The patient sees who meets them, when and where.
-    _login(page, server, PATIENT["email"], PATIENT["password"])
+    login(page, server, PATIENT["email"], PATIENT["password"])
     page.goto(f"{server.url}/my/journeys/{journey_id}")
     pickup = page.locator(f"#task-{task_id}")
     text = pickup.inner_text()
@@ -167,6 +138,22 @@ def test_the_coordinator_assigns_the_pick_up_and_the_patient_sees_it(page, live_
     assert "2:30" in text and "(Lithuania Time)" in text
     assert pickup.locator("bdi").count() == 1
     screenshots("patient-journey")
+
+    # ... and takes the trip along: the calendar and the printable itinerary.
+    with page.expect_download() as download:
+        page.locator("#calendar-download").click()
+    calendar = Calendar.from_ical(Path(download.value.path()).read_bytes())
+    events = {str(e["SUMMARY"]): e for e in calendar.walk("VEVENT")}
+    pickup_event = next(e for summary, e in events.items() if "Pick-up" in summary)
+    start = pickup_event.decoded("DTSTART")
+    assert str(start.tzinfo) == "Europe/Vilnius" and (start.hour, start.minute) == (14, 30)
+    assert any("Double room" in summary for summary in events)
+    with page.expect_download() as download:
+        page.locator("#itinerary-pdf").click()
+    words = " ".join(p.extract_text() for p in PdfReader(
+        io.BytesIO(Path(download.value.path()).read_bytes())).pages)
+    assert "Amira Haddad" in words and "Vilnius Airport (VNO)" in words
+    download.value.save_as(tmp_path / "itinerary.pdf")
 
     page.goto(f"{server.url}/my/journeys/{journey_id}?lang=ar")
     assert page.locator("html").get_attribute("dir") == "rtl"

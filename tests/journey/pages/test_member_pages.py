@@ -434,9 +434,11 @@ def test_another_members_seasonal_price_cannot_be_changed(client, world):
 
 
 @pytest.mark.parametrize(("who", "links"), [
-    ("clinic_staff", ["/portal/", "/portal/{clinic}/cases", "/portal/{clinic}/tasks"]),
-    ("coordinator", ["/coordinator/", "/coordinator/agenda"]),
-    ("admin", ["/coordinator/", "/coordinator/agenda", "/admin/"]), ("patient", []),
+    ("clinic_staff", ["/messages", "/portal/", "/portal/{clinic}/cases",
+                      "/portal/{clinic}/tasks"]),
+    ("coordinator", ["/messages", "/coordinator/", "/coordinator/agenda"]),
+    ("admin", ["/messages", "/coordinator/", "/coordinator/agenda", "/admin/"]),
+    ("patient", ["/messages"]),
 ])
 def test_the_portal_nav_links_follow_the_role(app, world, who, links):
     from flask import g, render_template
