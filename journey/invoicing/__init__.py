@@ -1,0 +1,1 @@
+"""Invoices, receipts and credit notes: documents of the money, per payer."""

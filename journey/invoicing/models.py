@@ -1,0 +1,3 @@
+"""Models of invoicing (see the package)."""
+
+from __future__ import annotations
