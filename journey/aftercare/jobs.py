@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 
-def run_followups() -> int:
-    """The job: open the follow-ups that are due (tasks and questionnaires)."""
-    return 0
+from journey.aftercare.services import followups
+
+
+def run_followups(*, now: datetime | None = None) -> int:
+    """The job: plan the follow-ups of journeys in progress or completed, and open those
+    that became due (the treating member's task, the patient's questionnaire), one unit
+    of work each. Returns how many were opened."""
+    return followups.run(now=now)

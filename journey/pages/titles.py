@@ -24,6 +24,7 @@ from bookings.models import (
     PayoutStatus,
     RefundStatus,
 )
+from journey.aftercare.models import FOLLOW_UP_STATE_TITLES, WELLBEING_TITLES
 from journey.builder.models import JOURNEY_STATUS_TITLES
 from journey.case.models import REVIEW_STATUS_TITLES, AccessAction, ConsentScope
 from journey.trip.models import (
@@ -143,6 +144,7 @@ LEDGER_KIND_TITLES = {
     "gross": _l("Gross"),
     "commission": _l("Commission"),
     "borne": _l("Borne for others"),
+    "discount": _l("Package discount given"),
     "fee": _l("Cancellation fees kept"),
 }
 
@@ -246,6 +248,8 @@ TEMPLATE_TITLES = {
     "task_kind_titles": TASK_KIND_TITLES,
     "task_status_titles": TASK_STATUS_TITLES,
     "travel_mode_titles": TRAVEL_MODE_TITLES,
+    "wellbeing_titles": WELLBEING_TITLES,
+    "follow_up_state_titles": FOLLOW_UP_STATE_TITLES,
     "patient_booking_titles": PATIENT_BOOKING_TITLES,
     "patient_payment_titles": PATIENT_PAYMENT_TITLES,
     "change_titles": CHANGE_TITLES,

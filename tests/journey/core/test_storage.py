@@ -43,6 +43,7 @@ def files_app(app, tmp_path, monkeypatch):
     """The app with its files, its instance folder and its storage cache in ``tmp_path``."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path / "instance"))
     monkeypatch.setattr(app, "extensions", dict(app.extensions))
+    app.extensions.pop(EXTENSION, None)  # a storage another test built is not this one's
     monkeypatch.setitem(app.config, "FILES_ROOT", str(tmp_path / "files"))
     monkeypatch.setitem(app.config, "FILE_KEYS", "")
     return app

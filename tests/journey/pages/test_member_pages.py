@@ -435,7 +435,7 @@ def test_another_members_seasonal_price_cannot_be_changed(client, world):
 
 @pytest.mark.parametrize(("who", "links"), [
     ("clinic_staff", ["/messages", "/portal/", "/portal/{clinic}/cases",
-                      "/portal/{clinic}/tasks"]),
+                      "/portal/{clinic}/tasks", "/portal/{clinic}/aftercare"]),
     ("coordinator", ["/messages", "/coordinator/", "/coordinator/agenda"]),
     ("admin", ["/messages", "/coordinator/", "/coordinator/agenda", "/admin/"]),
     ("patient", ["/messages"]),
