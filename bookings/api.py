@@ -35,7 +35,7 @@ from bookings.schemas import (
     StatementSchema,
 )
 from bookings.services import access, balance, cancellation, confirmation, escalations, settlement
-from bookings.services.checkout import pay_now
+from bookings.services.checkout import finish_payment, pay_now
 from bookings.webhooks import handle_stripe_event
 from journey.core.accounts.auth import current_actor, public
 from journey.core.api import (
@@ -128,6 +128,18 @@ class BookingPay(MethodView):
         return answer_once("pay", data, lambda actor: pay_now(
             actor, booking_id, payment_method=data["payment_method"]),
             PaymentOutSchema(), status=201)
+
+
+@blp.route(f"/bookings/<{ID}:booking_id>/finish")
+class BookingFinish(MethodView):
+    @roles(*CUSTOMERS)
+    @errors(409, 503)
+    @blp.response(200, PaymentOutSchema)
+    def post(self, booking_id):
+        """Back from the bank's check (3-D Secure): the payment is read again from Stripe
+        and the booking moves on as after a direct authorisation (still waiting: nothing
+        changes; refused: the attempt fails and the holds stay until they expire)."""
+        return finish_payment(current_actor(), booking_id)
 
 
 @blp.route(f"/bookings/<{ID}:booking_id>/balance")

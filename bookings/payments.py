@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import stripe
 from flask import current_app
@@ -86,35 +87,80 @@ class Intent:
     amount: int
     amount_received: int | None = None  # what was captured (real Stripe says so)
     error: str | None = None  # why the last attempt failed, as Stripe words it
+    #: What the cardholder must do while ``requires_action``: Stripe's ``next_action``
+    #: type (``use_stripe_sdk``: Stripe.js shows the bank's step; ``redirect_to_url``:
+    #: the bank's page at ``redirect_url``, which sends the patient to our return URL).
+    next_action: str | None = None
+    redirect_url: str | None = None
+
+
+#: Our page the bank sends the patient back to after its step (3-D Secure), with
+#: ``?payment_intent=pi_...`` (see journey/pages/patient/booking.py).
+RETURN_PATH = "/my/payments/return"
+
+
+def is_localstripe(api_base: str) -> bool:
+    """Whether ``api_base`` is localstripe on loopback (development and tests)."""
+    host = urlsplit(api_base).hostname or ""
+    return host == "localhost" or host.startswith("127.")
+
+
+def return_url_for(config) -> str | None:
+    """The ``return_url`` to confirm intents with: ``STRIPE_RETURN_URL``, else our
+    return page under ``PUBLIC_URL``; None for localstripe, which refuses every
+    parameter it does not know (``return_url`` and ``use_stripe_sdk`` among them,
+    localstripe 1.15) and has no redirect: its Stripe.js asks in the page itself."""
+    if config.get("STRIPE_RETURN_URL"):
+        return config["STRIPE_RETURN_URL"]
+    if is_localstripe(config["STRIPE_API_BASE"]):
+        return None
+    return config["PUBLIC_URL"].rstrip("/") + RETURN_PATH
 
 
 class StripeGateway:
-    def __init__(self, api_key: str, api_base: str):
+    def __init__(self, api_key: str, api_base: str, *, return_url: str | None = None):
         self.client = stripe.StripeClient(api_key, base_addresses={"api": api_base})
+        self.return_url = return_url
 
     @classmethod
     def from_config(cls) -> StripeGateway:
         config = current_app.config
-        return cls(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"])
+        return cls(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"],
+                   return_url=return_url_for(config))
 
     @staticmethod
     def _intent(obj) -> Intent:
         error = getattr(obj, "last_payment_error", None)
+        action = getattr(obj, "next_action", None)
+        kind = getattr(action, "type", None) if action else None
+        redirect = getattr(action, "redirect_to_url", None) if kind == "redirect_to_url" \
+            else None
         return Intent(obj.id, INTENT_STATES.get(obj.status, PaymentStatus.FAILED),
                       getattr(obj, "client_secret", None), obj.amount,
                       getattr(obj, "amount_received", None),
-                      getattr(error, "message", None) if error else None)
+                      getattr(error, "message", None) if error else None,
+                      kind, getattr(redirect, "url", None) if redirect else None)
 
-    @_translated
-    def create_intent(self, payment: Payment, *, payment_method: str | None = None) -> Intent:
+    def intent_params(self, payment: Payment, *, payment_method: str | None = None) -> dict:
+        """What :meth:`create_intent` sends. With a card, the intent is confirmed at once
+        (server-side): a card its bank wants to check (3-D Secure) leaves it in
+        ``requires_action`` for Stripe.js, and with real Stripe the bank's redirect
+        comes back to :attr:`return_url`."""
         params = {"amount": payment.amount_minor, "currency": payment.currency.lower(),
                   "capture_method": "manual",
                   "metadata": {"payment_id": str(payment.id),
                                "booking_id": str(payment.booking_id)}}
         if payment_method:  # set at creation: localstripe cannot confirm with one later
             params.update(payment_method=payment_method, confirm=True)
+            if self.return_url:
+                params.update(return_url=self.return_url, use_stripe_sdk=True)
+        return params
+
+    @_translated
+    def create_intent(self, payment: Payment, *, payment_method: str | None = None) -> Intent:
         intent = self.client.v1.payment_intents.create(
-            params, options={"idempotency_key": f"payment-{payment.id}"})
+            self.intent_params(payment, payment_method=payment_method),
+            options={"idempotency_key": f"payment-{payment.id}"})
         return self._intent(intent)
 
     @_translated

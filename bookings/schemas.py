@@ -16,6 +16,7 @@ from bookings.models import (
     PayoutStatus,
     RefundStatus,
 )
+from bookings.services.checkout import bank_step
 from bookings.services.settlement import PERCENT_RULE, is_percent
 from journey.core.api import DecimalString, Money, MoneyMap, NotBlank, QueryFlag, minor_json
 from journey.core.reasons import ReasonSchema
@@ -45,6 +46,11 @@ class PaymentOutSchema(Schema):
     refunded = Money(lambda p: (p.refunded_minor, p.currency))
     intent_id = fields.String(allow_none=True)
     client_secret = fields.String(allow_none=True)
+    next_action = fields.Function(lambda p: bank_step(p), allow_none=True, metadata={
+        "description": "While requires_action: confirm with Stripe.js "
+                       "(confirmCardPayment(client_secret)), then POST "
+                       "/bookings/{id}/finish; return_url is where a bank's redirect "
+                       "comes back."})
 
 
 class RefundOutSchema(ReasonSchema):

@@ -31,13 +31,14 @@ from bookings.payments import (
 )
 from bookings.services.access import (
     actor_ref,
+    lock_booking,
     patients_booking,
 )
 from bookings.services.audit import move, record
 from bookings.services.availability import Line
 from bookings.services.escalations import escalate
 from bookings.services.holds import place_holds, renew_holds
-from bookings.services.saga import ENDED, FINAL_PAYMENT, advance, apply_intent
+from bookings.services.saga import ENDED, FINAL_PAYMENT, OPEN_PAYMENT, advance, apply_intent
 from journey.core.errors import Busy, Conflict, InvalidInput
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
@@ -170,6 +171,82 @@ def next_attempt(booking: Booking, *, actor: str, now: datetime,
     db.session.flush()
     record(booking, "payment", fresh.id, None, PaymentStatus.CREATED, actor=actor, now=now)
     return fresh
+
+
+def awaiting_bank(booking: Booking) -> Payment | None:
+    """The payment of ``booking`` whose card waits for the bank's check (3-D Secure),
+    if any: the cardholder confirms with Stripe.js, then :func:`finish_payment`."""
+    return next((p for p in reversed(booking.payments)
+                 if p.status == PaymentStatus.REQUIRES_ACTION and p.intent_id), None)
+
+
+def bank_step(payment: Payment, gateway: StripeGateway | None = None) -> dict | None:
+    """What a client must do for a payment in ``requires_action`` (None otherwise): let
+    Stripe.js (``confirmCardPayment`` with the ``client_secret``) show the bank's step,
+    then ask us to finish; a bank that redirects sends the patient to ``return_url``."""
+    if payment.status != PaymentStatus.REQUIRES_ACTION or not payment.intent_id:
+        return None
+    gateway = gateway or StripeGateway.from_config()
+    return {"type": "use_stripe_sdk", "client_secret": payment.client_secret,
+            "return_url": gateway.return_url}
+
+
+def finish_payment(actor, booking_id: int, *, intent_id: str | None = None,
+                   gateway: StripeGateway | None = None,
+                   now: datetime | None = None) -> Payment:
+    """The patient is back from their bank's step (Stripe.js's confirmation, or the
+    bank's redirect to our return URL). The intent is read again from Stripe (the
+    client's word is never taken) and applied as the webhook applies it: authorised,
+    the booking moves on exactly as after a direct authorisation; still waiting, it
+    stays pending with its holds. Under the booking's lock, so a webhook arriving
+    at the same time, or a second finish, completes it once.
+
+    A bank that refused the check fails this attempt for good: the intent is cancelled
+    at Stripe (it can no longer authorise behind our back), a coordinator is told, and
+    the booking keeps its holds until they expire, so that the patient may try again
+    or with another card meanwhile (409 says so). ``intent_id`` (the bank's redirect
+    names it) picks the payment; else the newest one waiting for the bank."""
+    now = now or utcnow()
+    gateway = gateway or StripeGateway.from_config()
+    booking = patients_booking(actor, booking_id,
+                               _l("The patient pays (or a coordinator for them)."))
+    who = actor_ref(actor)
+    lock_booking(booking.id)  # not while the webhook (or another finish) takes its step
+    db.session.refresh(booking)
+    payment = next((p for p in reversed(booking.payments) if p.intent_id and (
+        p.intent_id == intent_id if intent_id else p.status in OPEN_PAYMENT)), None)
+    if payment is None:
+        if booking.status in ENDED:  # expired (the bank's step abandoned) or cancelled
+            raise Conflict(_l("This booking has ended; ask for a new quote."))
+        if intent_id is None and booking.payments and booking.payments[-1].intent_id:
+            return booking.payments[-1]  # finished already (a webhook, a second call)
+        raise Conflict(_l("No payment of this booking is waiting for your bank."))
+    db.session.refresh(payment)
+    try:
+        intent = gateway.retrieve(payment.intent_id)
+    except GatewayError as error:
+        raise Busy(_l("The payment service did not answer; please try again.")) from error
+    apply_intent(payment, intent, actor=who, now=now)
+    if payment.status in OPEN_PAYMENT and intent.status in (
+            PaymentStatus.REQUIRES_PAYMENT_METHOD, PaymentStatus.CANCELLED) and intent.error:
+        _authentication_failed(booking, payment, gateway, actor=who, now=now,
+                               reason=intent.error)
+    commit_unit()  # the payment's new state stands before the next step
+    advance(booking, gateway, actor=who, now=now)
+    return payment
+
+
+def _authentication_failed(booking: Booking, payment: Payment, gateway: StripeGateway, *,
+                           actor: str, now: datetime, reason: str):
+    with contextlib.suppress(GatewayError):  # else it lapses at Stripe on its own
+        gateway.cancel(payment.intent_id)
+    refused = why("payment_refused", note=reason)
+    move(booking, payment, PaymentStatus.FAILED, actor=actor, now=now, reason=refused)
+    escalate(booking, EscalationKind.PAYMENT_FAILED, payment=payment, now=now,
+             detail=refused)
+    commit_unit()
+    raise Conflict(_l("Your bank did not confirm the payment. Try again, or pay with "
+                      "another card."))
 
 
 def checkout_ttl() -> timedelta:

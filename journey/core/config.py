@@ -94,6 +94,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "bookings@onewindow.localhost"),
         # Where the links in e-mails point.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Where a bank sends the patient back after 3-D Secure (PUBLIC_URL + the page).
+        "STRIPE_RETURN_URL": os.environ.get("STRIPE_RETURN_URL", ""),
         # The scheduler inside the web process (``make run``); production runs one
         # ``flask scheduler`` process instead.
         "RUN_SCHEDULER": _bool("RUN_SCHEDULER", False),

@@ -47,7 +47,9 @@ def content_security_policy(config, *, docs: bool = False) -> str:
     stripe = sorted({o for o in (_origin(stripe_js), _origin(config["STRIPE_API_BASE"]))
                      if o})
     if "https://js.stripe.com" in stripe:
-        stripe.append("https://hooks.stripe.com")
+        # Stripe.js's own frames, and the bank's check (3-D Secure), which Stripe.js
+        # shows in a frame of hooks.stripe.com (the bank's page is framed inside it).
+        stripe += ["https://*.js.stripe.com", "https://hooks.stripe.com"]
     script = ["'self'", *stripe]
     if docs:  # Swagger UI's page starts itself with an inline script
         script.append("'unsafe-inline'")

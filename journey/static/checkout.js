@@ -48,3 +48,45 @@
     });
   });
 }());
+
+/* The bank's check (3-D Secure): Stripe.js shows it (real Stripe: its frame; localstripe:
+   a box with two buttons), then the form asks the server to finish. Whatever Stripe.js
+   answers, the server reads the payment from Stripe again: the page's word is not
+   taken, it only says that the patient is back. */
+(function () {
+  "use strict";
+  var form = document.getElementById("authenticate-form");
+  if (!form || typeof Stripe === "undefined" || !form.dataset.clientSecret) { return; }
+  var stripe = Stripe(form.dataset.publishableKey);
+  var status = document.getElementById("bank-status");
+  var button = document.getElementById("authenticate");
+  var done = false;
+
+  function say(message, isError) {
+    status.textContent = "";
+    var p = document.createElement("p");
+    if (isError) { p.className = "error"; }
+    p.textContent = message;
+    status.appendChild(p);
+  }
+
+  function confirmWithBank() {
+    button.disabled = true;
+    say(form.dataset.working, false);
+    stripe.confirmCardPayment(form.dataset.clientSecret).then(function (result) {
+      if (result && result.error) { say(form.dataset.bankFailed, true); }
+    }, function () {
+      say(form.dataset.bankFailed, true);
+    }).then(function () {
+      done = true;
+      form.submit();  // the server decides, from what Stripe says
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    if (done) { return; }
+    event.preventDefault();
+    if (!button.disabled) { confirmWithBank(); }
+  });
+  if (form.dataset.autostart) { confirmWithBank(); }
+}());

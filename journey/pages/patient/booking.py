@@ -1,7 +1,8 @@
 """The patient's hands on a booked journey: go on without a declined line, swap an
 item for an alternative, cancel a line or the whole booking under the offers' terms,
-pay the balance. Each page calls the same booking services as the API, with the same
-permissions, and offers only what those services would accept."""
+pay the balance, confirm a payment with the bank (3-D Secure). Each page calls the
+same booking services as the API, with the same permissions, and offers only what
+those services would accept."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import secrets
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from bookings.idempotency import request_fingerprint, run_once
-from bookings.models import BookingLine, BookingStatus
+from bookings.models import BookingLine, BookingStatus, Payment, PaymentKind, PaymentStatus
+from bookings.payments import RETURN_PATH
 from bookings.services import balance, cancellation, confirmation
 from bookings.services.access import (
     actor_ref,
@@ -21,6 +24,7 @@ from bookings.services.access import (
     patients_booking,
 )
 from bookings.services.amounts import balance_minor
+from bookings.services.checkout import awaiting_bank, finish_payment
 from journey.builder.services import composition, journeys
 from journey.builder.services.booking_link import journey_of
 from journey.core.accounts.auth import current_actor
@@ -142,11 +146,107 @@ def pay_balance(booking_id: int):
         lambda: (201, {"payment_id": balance.pay_balance(
             actor, booking.id, payment_method=form.payment_method.data).id})))
     if paid is not None:
-        flash(_("Thank you. The balance is paid."))
-        return _back(booking)
+        return after_payment(booking)
     return render_template("patient/balance.html", booking=booking, owed=owed, form=form,
                            stripe_js=stripe_js_url(),
                            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"]), status
+
+
+# --- the bank's check (3-D Secure) ------------------------------------------------------
+
+def after_payment(booking):
+    """Where a patient goes once a card was sent: to the bank's check when the bank
+    asks for one, else back to the journey with what was paid. The payment's state is
+    read from the database, so a repeated submission (its stored answer) lands alike.
+    The checkout page (journey/pages/patient/quote.py) ends with it too."""
+    db.session.refresh(booking)
+    if awaiting_bank(booking) is not None:
+        return redirect(url_for("booking.authenticate", booking_id=booking.id))
+    payment = booking.payments[-1] if booking.payments else None
+    if payment is not None and payment.kind == PaymentKind.BALANCE:
+        flash(_("Thank you. The balance is paid."))
+        return _back(booking)
+    flash(_("Thank you. Your card is authorised; the members are asked to confirm."))
+    journey = journey_of(booking)
+    if journey is None:
+        raise NotFound()
+    return redirect(url_for("journey.show", journey_id=journey.id))
+
+
+def _retry_url(booking, payment) -> str:
+    """Where to pay again after the bank refused its check: the balance page, or the
+    checkout of the quote the booking was made from."""
+    if payment is not None and payment.kind == PaymentKind.BALANCE:
+        return url_for("booking.pay_balance", booking_id=booking.id)
+    quote_id = booking.reference.removeprefix("quote:")
+    if booking.reference.startswith("quote:") and quote_id.isdigit():
+        return url_for("quote.checkout", quote_id=int(quote_id))
+    return _back(booking).location
+
+
+def _finish(actor, booking, *, intent_id: str | None = None):
+    """Ask the booking service to read the payment again from Stripe; the redirect
+    that follows, or None while the bank still waits for the patient."""
+    try:
+        payment = finish_payment(actor, booking.id, intent_id=intent_id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message))
+        failed = booking.payments[-1] if booking.payments else None
+        if failed is not None and failed.status == PaymentStatus.FAILED:
+            return redirect(_retry_url(booking, failed))
+        return _back(booking)
+    if payment.status == PaymentStatus.REQUIRES_ACTION:
+        return None
+    return after_payment(booking)
+
+
+@bp.route(f"/my/bookings/<int(max={MAX_ID}):booking_id>/authenticate",
+          methods=["GET", "POST"])
+@login_required
+def authenticate(booking_id: int):
+    """The bank's check of a card (3-D Secure): Stripe.js shows it (static/checkout.js),
+    then this form asks the server to finish, which reads the payment from Stripe."""
+    actor = current_actor()
+    booking = patients_booking(actor, booking_id,
+                               _l("The patient pays (or a coordinator for them)."))
+    form = ActionForm()
+    status, waiting = 200, False
+    if request.method == "POST":
+        if form.validate_on_submit():
+            done = _finish(actor, booking)
+            if done is not None:
+                return done
+            waiting = True
+        else:
+            status = 400
+    payment = awaiting_bank(booking)
+    if payment is None:
+        return _back(booking)
+    return render_template(
+        "patient/authenticate.html", booking=booking, payment=payment, form=form,
+        amount=Money(payment.amount_minor, payment.currency), waiting=waiting,
+        autostart=request.method == "GET", stripe_js=stripe_js_url(),
+        publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"]), status
+
+
+@bp.get(RETURN_PATH)
+@login_required
+def payment_return():
+    """Where the bank sends the patient back (Stripe's ``return_url``, with
+    ``?payment_intent=pi_...``): the payment it names is read again from Stripe."""
+    intent_id = request.args.get("payment_intent", "")
+    payment = db.session.scalar(select(Payment).where(Payment.intent_id == intent_id)) \
+        if 3 <= len(intent_id) <= 100 else None
+    if payment is None:
+        raise NotFound()
+    actor = current_actor()
+    booking = patients_booking(actor, payment.booking_id,
+                               _l("The patient pays (or a coordinator for them)."))
+    done = _finish(actor, booking, intent_id=intent_id)
+    if done is not None:
+        return done
+    return redirect(url_for("booking.authenticate", booking_id=booking.id))
 
 
 @bp.route(f"/my/journeys/<int(max={MAX_ID}):journey_id>/items/<int(max={MAX_ID}):item_id>"

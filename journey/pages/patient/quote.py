@@ -8,13 +8,16 @@ import secrets
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from bookings.models import Booking
 from journey.builder.models import QuoteLineKind
 from journey.builder.services import checkout, quotes
 from journey.core.accounts.auth import current_actor
+from journey.core.extensions import db
 from journey.core.money import Money
 from journey.core.types import MAX_ID, utcnow
 from journey.pages.common import login_required, stripe_js_url, submit, submit_card
 from journey.pages.forms import ActionForm, CheckoutForm
+from journey.pages.patient.booking import after_payment
 from journey.pages.patient.journey import journey_page
 from journey.pages.rows import journey_title
 
@@ -99,9 +102,8 @@ def checkout_page(quote_id: int):
         actor, found.id, key=form.idempotency_key.data,
         payment_method=form.payment_method.data,
         render=lambda booking: {"booking_id": booking.id}))
-    if paid is not None:
-        flash(_("Thank you. Your card is authorised; the members are asked to confirm."))
-        return redirect(url_for("journey.show", journey_id=journey.id))
+    if paid is not None:  # to the bank's check (3-D Secure) if it asks for one
+        return after_payment(db.session.get(Booking, paid[1]["booking_id"]))
     return render_template(
         "patient/checkout.html", quote=found, journey=journey, form=form,
         due_now=Money(found.due_now_minor, found.currency), stripe_js=stripe_js_url(),
