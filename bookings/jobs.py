@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bookings.models import Booking, BookingStatus, Payment, PaymentStatus
-from bookings.payments import GatewayError, StripeGateway
+from bookings.payments import ConnectGateway, GatewayError, StripeGateway
 from bookings.services.access import lock_booking
 from bookings.services.audit import move
 from bookings.services.balance import send_balance_reminders
@@ -17,6 +17,7 @@ from bookings.services.cancellation import retry_refunds
 from bookings.services.confirmation import chase_deadlines
 from bookings.services.holds import release_holds
 from bookings.services.saga import OPEN_PAYMENT, advance_all, apply_intent
+from bookings.services.settlement import run_payouts
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import why
@@ -93,3 +94,9 @@ def chase_member_deadlines(gateway: StripeGateway, *, now: datetime | None = Non
 
 def balance_reminders(gateway: StripeGateway, *, now: datetime | None = None) -> int:
     return send_balance_reminders(now=now)
+
+
+def pay_members(_gateway: StripeGateway, *, now: datetime | None = None) -> int:
+    """Pay each member what its delivered lines earned of the money received, and take
+    back what a refund since has made too much (Connect: its own client)."""
+    return run_payouts(ConnectGateway.from_config(), now=now)

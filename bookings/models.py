@@ -106,6 +106,11 @@ class PayoutStatus(enum.StrEnum):
     FAILED = "failed"
 
 
+class PayoutKind(enum.StrEnum):
+    TRANSFER = "transfer"  # to the member's Connect account
+    REVERSAL = "reversal"  # taken back from a transfer: a refund after it was paid
+
+
 class EscalationKind(enum.StrEnum):
     MEMBER_DEADLINE = "member_deadline"  # a member did not answer in time
     PAYMENT_FAILED = "payment_failed"
@@ -283,10 +288,11 @@ class LedgerEntry(db.Model):
 
 
 class Payout(db.Model):
-    """A Stripe Connect transfer of what a booking owes one member."""
+    """A Stripe Connect transfer of what a booking owes one member, or the reversal of
+    part of one; a member's payouts for a booking add up to what it was due then."""
 
     __tablename__ = "payout"
-    __table_args__ = (UniqueConstraint("booking_id", "provider_id"),
+    __table_args__ = (Index("ix_payout_booking_member", "booking_id", "provider_id"),
                       CheckConstraint("amount_minor > 0", name="amount_positive"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -296,6 +302,10 @@ class Payout(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[PayoutStatus] = mapped_column(StrEnumType(PayoutStatus))
     transfer_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[PayoutKind] = mapped_column(StrEnumType(PayoutKind),
+                                             default=PayoutKind.TRANSFER,
+                                             server_default=PayoutKind.TRANSFER.value)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("payout.id"))
     error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -220,3 +220,12 @@ class ConnectGateway:
              "metadata": {"payout_id": str(payout.id)}},
             options={"idempotency_key": f"payout-{payout.id}"})
         return obj.id
+
+    @_translated
+    def reverse(self, payout: Payout, transfer_id: str) -> str:
+        """Take ``payout.amount_minor`` back from transfer ``transfer_id``."""
+        obj = self.client.v1.transfers.reversals.create(
+            transfer_id, {"amount": payout.amount_minor,
+                          "metadata": {"payout_id": str(payout.id)}},
+            options={"idempotency_key": f"payout-{payout.id}"})
+        return obj.id

@@ -36,7 +36,9 @@ from journey.core.errors import Conflict
 from journey.core.extensions import db
 from journey.core.types import today_in
 from journey.demo_data import MEMBERS, RATES, TEMPLATES
+from journey.invoicing import services as invoicing
 from providers.models import (
+    ChainLink,
     ExchangeRate,
     MemberStatus,
     Offer,
@@ -44,6 +46,7 @@ from providers.models import (
     OfferText,
     Provider,
 )
+from providers.services.accreditations import attach_evidence, verify_accreditation
 from providers.services.members import create_member, set_member_status
 from providers.services.offers import add_price_rule, create_offer, set_capacity
 from providers.services.rates import add_rate
@@ -192,11 +195,11 @@ def _member(admin: User, spec: dict, today: date, created: Counter) -> Provider:
         registration_number=f"30{zlib.crc32(spec['slug'].encode()) % 10**7:07d}",
         descriptions=spec["descriptions"],
         accreditations=[
-            {"name": name, "issuer": issuer,
-             "valid_until": None if years is None else date(today.year + years, 12, 31)}
-            for name, issuer, years in spec["accreditations"]
+            {"name": item[0], "issuer": item[1], "valid_until": _valid_until(item[2], today)}
+            for item in spec["accreditations"]
         ],
     )
+    _vouch_for_accreditations(admin, provider, spec)
     created["members"] += 1
     if spec.get("verified", True):
         set_member_status(admin, provider.id, MemberStatus.VERIFIED,
@@ -207,9 +210,61 @@ def _member(admin: User, spec: dict, today: date, created: Counter) -> Provider:
     return provider
 
 
+def _valid_until(years, today: date) -> date | None:
+    """Calendar years ahead (31 December), ``"days:N"`` days from today, or None."""
+    if years is None:
+        return None
+    if isinstance(years, str):
+        return today + timedelta(days=int(years.removeprefix("days:")))
+    return date(today.year + years, 12, 31)
+
+
+def _vouch_for_accreditations(admin: User, provider: Provider, spec: dict) -> None:
+    """Each accreditation gets a one-page evidence PDF, and the admin verifies it, but
+    for one marked "pending" (left in the admin's queue)."""
+    for accreditation, item in zip(provider.accreditations, spec["accreditations"],
+                                   strict=True):
+        attach_evidence(admin, provider.id, accreditation.id, data=_evidence_pdf(item[0]),
+                        filename=f"{spec['slug']}-accreditation-{accreditation.id}.pdf")
+        if item[3:] != ("pending",):
+            verify_accreditation(admin, accreditation.id)
+
+
+def _evidence_pdf(title: str) -> bytes:
+    """A minimal one-page PDF naming the accreditation (demo evidence)."""
+    text = title.encode("ascii", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 14 Tf 50 780 Td (Demo evidence: " + text + b") Tj ET"
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+               b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R"
+               b"/Resources<</Font<</F1 5 0 R>>>>>>",
+               b"<</Length %d>>stream\n" % len(stream) + stream + b"\nendstream",
+               b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, xref)
+    return out
+
+
+#: The VAT the demo's prices include, by link (Lithuania: rooms 12 %, leisure 21 %;
+#: medical services exempt).
+DEMO_VAT = {ChainLink.ACCOMMODATION: Decimal(12), ChainLink.LEISURE: Decimal(21)}
+#: The cluster's own legal details, on its invoices and receipts (made up).
+CLUSTER_LEGAL = {"legal_name": "Baltic Health Cluster (One Window), VšĮ",
+                 "legal_address": "Gedimino pr. 9, LT-01103 Vilnius, Lithuania",
+                 "registration_number": "306000119", "vat_number": "LT100016000119",
+                 "invoice_prefix": "OW"}
+
+
 def _offer(admin: User, provider: Provider, spec: dict, today: date) -> Offer:
     fields = {key: value for key, value in spec.items()
               if key not in ("texts", "calendar", "seasons")}
+    fields.setdefault("vat_percent", DEMO_VAT.get(spec["chain_link"], Decimal(0)))
     offer = create_offer(admin, provider.id, texts=copy.deepcopy(spec["texts"]),
                          status=OfferStatus.PUBLISHED, **fields)
     for season in spec["seasons"]:
@@ -255,6 +310,9 @@ def _settings(admin: User, created: Counter) -> None:
     if not settings.get_settings().visa_free_nationalities:
         settings.update_settings(admin, visa_free_nationalities=VISA_FREE)
         created["visa-free list"] += 1
+    if not settings.get_settings().legal_name:
+        invoicing.update_legal_details(admin, **CLUSTER_LEGAL)
+        created["legal details"] += 1
 
 
 def demo_offer_id(slug: str, title: str) -> int:

@@ -101,7 +101,9 @@ def offer(link: ChainLink, unit: PriceUnit, price_minor: int, *, capacity_unit: 
 APPROVAL = ConfirmationMode.APPROVAL
 INSTANT = ConfirmationMode.INSTANT
 
-# Accreditations: (name, issuer, valid for this many more calendar years or None).
+# Accreditations: (name, issuer, valid for this many more calendar years or None, or
+# "days:N" for N days from today); the demo admin verifies each against a demo evidence
+# file, except one with a fourth item "pending" (waiting in the admin's queue).
 MEMBERS: list[dict] = [
     # ------------------------------------------------------------------ Vilnius ----------
     {
@@ -230,7 +232,7 @@ MEMBERS: list[dict] = [
         "phone": "+370 5 000 0102",
         "manager": "Tomas Petrauskas",
         "accreditations": [
-            ("ISO 9001:2015 quality management", "Baltic Quality Certification", 1),
+            ("ISO 9001:2015 quality management", "Baltic Quality Certification", "days:45"),
         ],
         "descriptions": {
             "en": "An eye clinic in Vilnius Old Town specialising in cataract and refractive surgery. Four surgeons, two operating theatres and a day-surgery ward mean that most patients are back at their hotel a couple of hours after the procedure.",
@@ -495,7 +497,7 @@ MEMBERS: list[dict] = [
         "manager": "Eglė Vasiliauskienė",
         "accreditations": [
             ("Certified implant centre", "Baltic Dental Quality Board", 2),
-            ("One Window patient-care standard", "One Window cluster", 1),
+            ("One Window patient-care standard", "One Window cluster", 1, "pending"),
         ],
         "descriptions": {
             "en": "A dental studio near Cathedral Square with six treatment rooms, an in-house dental laboratory and a cone-beam CT. Crowns and bridges are milled on site, so most treatment plans fit into two short visits.",
@@ -2118,8 +2120,9 @@ VILNIUS_AIRPORT = link("ratai-transfers", "Vilnius Airport transfer (one way)", 
 TEMPLATES: list[dict] = [
     {
         # Nights 0-1 hotel, 2-6 ward, 7-8 sanatorium room (on the hospital), 9-22
-        # rehabilitation; the spa day after the 7 days of recovery; home on day 23.
-        "curator": None,
+        # rehabilitation; the spa day after the 7 days of recovery; home on day 23. The
+        # hospital's own package: it bears the sanatorium nights and funds the discount.
+        "curator": "neris-orthopaedic-hospital",
         "discount_percent": 5,
         "texts": {
             "en": {"name": "New knee in Vilnius, rehabilitation in Druskininkai",
@@ -2146,7 +2149,7 @@ TEMPLATES: list[dict] = [
     },
     {
         # Nights 0-3 Vilnius, 4-10 the spa week; the day trip after 2 days of recovery.
-        "curator": None,
+        "curator": "baltadante-dental-studio",
         "discount_percent": 8,
         "texts": {
             "en": {"name": "Dental implants in Vilnius and a spa week in Palanga",
@@ -2219,7 +2222,7 @@ TEMPLATES: list[dict] = [
     },
     {
         # Nights 0-1 hotel, 2-4 ward, 5-18 rehabilitation straight after; home on day 19.
-        "curator": None,
+        "curator": "nemunas-spine-clinic",
         "discount_percent": 5,
         "texts": {
             "en": {"name": "Spine surgery in Kaunas, rehabilitation in Birštonas",

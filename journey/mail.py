@@ -42,7 +42,7 @@ from sqlalchemy import select
 
 from bookings.models import Booking, BookingLine, EscalationKind, Notification
 from journey import notices
-from journey.builder.models import Journey
+from journey.builder.models import BEARING_STATUS_TITLES, BearingRequest, Journey
 from journey.builder.services.booking_link import journey_of
 from journey.case.models import CaseReview
 from journey.core.accounts import tokens as account_tokens
@@ -489,3 +489,35 @@ notices.register(
     _l("%(what)s: booking %(booking)s of journey %(journey)s needs a coordinator. "
        "The open escalations:\n%(link)s"),
     _escalation_params)
+
+
+def _bearing_params(notification: Notification) -> dict:
+    """A request that a member bear a line, or its answer: the line, the amount, who."""
+    request = db.session.get(BearingRequest, notification.payload["request_id"])
+    item = request.item
+    title = ""
+    if item is not None:
+        _language, text = offer_text(item.offer, _locale())
+        title = text.title if text else f"#{item.offer_id}"
+    base = current_app.config["PUBLIC_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        link = (url_for("member.bearing.index", provider_id=request.provider_id,
+                        _external=True)
+                if notification.recipient.startswith("provider:")
+                else url_for("coordinator.journey", journey_id=request.journey_id,
+                             _external=True))
+    return {"member": request.provider.name, "item": title, "journey": request.journey_id,
+            "amount": format_money(Money(request.amount_minor, request.currency), _locale()),
+            "status": str(BEARING_STATUS_TITLES[request.status]), "link": link}
+
+
+notices.register(
+    "bearing_request", _l("Will you bear a line of journey %(journey)s?"),
+    _l("%(member)s is asked to pay for %(item)s in journey %(journey)s: %(amount)s, "
+       "instead of the patient. Only your member decides. Accept or decline:\n%(link)s"),
+    _bearing_params)
+notices.register(
+    "bearing_decided", _l("%(member)s has answered: %(status)s"),
+    _l("You asked %(member)s to pay for %(item)s (%(amount)s) in journey %(journey)s. "
+       "Its answer: %(status)s.\n%(link)s"),
+    _bearing_params)

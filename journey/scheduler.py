@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bookings import jobs as booking_jobs
 from bookings.payments import StripeGateway
-from journey import mail
+from journey import accreditations_mail, mail
 from journey.aftercare import jobs as aftercare_jobs
 from journey.case import jobs as case_jobs
 from journey.core.extensions import db
@@ -42,12 +42,14 @@ JOBS = {
     "reconcile_payments": (booking_jobs.reconcile_payments, 120),
     "chase_member_deadlines": (booking_jobs.chase_member_deadlines, 600),
     "balance_reminders": (booking_jobs.balance_reminders, 3600),
+    "pay_members": (booking_jobs.pay_members, 3600),
     "send_outbox": (lambda _gateway: mail.send_outbox(), 60),
     "escalate_overdue_reviews": (case_jobs.escalate_overdue_reviews, 600),
     "erase_expired_patients": (case_jobs.erase_expired_patients, 86400),
     "advance_journeys": (lambda _gateway: progress.advance_journeys(), 600),
     "trip_reminders": (lambda _gateway: _reminders(), 600),
     "aftercare_followups": (lambda _gateway: aftercare_jobs.run_followups(), 3600),
+    "accreditation_expiry_warnings": (accreditations_mail.run_expiry_warnings, 3600),
 }
 
 _app: Flask | None = None

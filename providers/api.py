@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app
+import io
+
+from flask import current_app, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
@@ -19,12 +21,16 @@ from journey.core.api import (
     links,
     roles,
 )
+from journey.core.files import accepts_upload
 from journey.core.i18n import content_language
 from journey.core.money import require_currency
 from journey.core.types import ID_CONVERTER
 from providers.models import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from providers.schemas import (
-    AccreditationOutSchema,
+    AccreditationChangeSchema,
+    AccreditationDetailSchema,
+    AccreditationQuerySchema,
+    AccreditationReasonSchema,
     AccreditationSchema,
     CalendarArgs,
     CalendarDaySchema,
@@ -34,6 +40,7 @@ from providers.schemas import (
     CaseRequirementsSchema,
     CreateMemberSchema,
     CreateOfferSchema,
+    EvidenceFileSchema,
     ExchangeRateOutSchema,
     ExchangeRateSchema,
     MemberPageSchema,
@@ -54,7 +61,7 @@ from providers.schemas import (
     SearchResultSchema,
     UpdatePriceRuleSchema,
 )
-from providers.services import case_requirements, members, offers, rates
+from providers.services import accreditations, case_requirements, members, offers, rates
 from providers.services.search import SearchQuery, search_offers
 
 ID = ID_CONVERTER
@@ -67,7 +74,10 @@ offers_blp = Blueprint("offers_api", __name__, url_prefix="/offers",
                        description="Offers: search, texts, prices, capacity calendars")
 reference_blp = Blueprint("reference_api", __name__, url_prefix="",
                           description="Exchange rates and reference lists")
-blueprints = (members_blp, offers_blp, reference_blp)
+accreditations_blp = Blueprint("accreditations_api", __name__, url_prefix="/accreditations",
+                               description="The admins' verification of the members' "
+                               "accreditations")
+blueprints = (members_blp, offers_blp, reference_blp, accreditations_blp)
 
 
 # --- members ----------------------------------------------------------------------------
@@ -143,23 +153,145 @@ class MemberText(MethodView):
 
 @members_blp.route(f"/<{ID}:provider_id>/accreditations")
 class Accreditations(MethodView):
+    @roles(*STAFF)
+    @members_blp.response(200, AccreditationDetailSchema(many=True))
+    def get(self, provider_id):
+        """Every accreditation of the member with its state, the admin's reason and its
+        evidence (the member's staff and the cluster). The public sees only verified,
+        unexpired ones, in the member's `accreditations`."""
+        return accreditations.list_accreditations(current_actor(), provider_id)
+
     @roles(*MANAGERS)
     @members_blp.arguments(AccreditationSchema)
-    @members_blp.response(201, AccreditationOutSchema)
-    @links(remove=link("deleteAccreditationItem", provider_id="$request.path.provider_id",
+    @members_blp.response(201, AccreditationDetailSchema)
+    @links(upload_evidence=link("putAccreditationEvidence",
+                                provider_id="$request.path.provider_id",
+                                accreditation_id="$response.body#/id"),
+           change=link("patchAccreditationItem", provider_id="$request.path.provider_id",
+                       accreditation_id="$response.body#/id"),
+           withdraw=link("postAccreditationWithdrawal",
+                         provider_id="$request.path.provider_id",
+                         accreditation_id="$response.body#/id"),
+           remove=link("deleteAccreditationItem", provider_id="$request.path.provider_id",
                        accreditation_id="$response.body#/id"))
     def post(self, data, provider_id):
-        """Add an accreditation (the member's manager or cluster staff)."""
-        return members.add_accreditation(current_actor(), provider_id, **data)
+        """Submit an accreditation (the member's manager or cluster staff). It is
+        `pending`, and not shown publicly, until an admin verifies it; upload its evidence
+        next (`PUT .../evidence`): an admin verifies none without it."""
+        return accreditations.submit_accreditation(current_actor(), provider_id, **data)
 
 
 @members_blp.route(f"/<{ID}:provider_id>/accreditations/<{ID}:accreditation_id>")
 class AccreditationItem(MethodView):
     @roles(*MANAGERS)
+    @members_blp.arguments(AccreditationChangeSchema)
+    @members_blp.response(200, AccreditationDetailSchema)
+    def patch(self, data, provider_id, accreditation_id):
+        """Change the name, issuer or expiry. A verified, rejected or revoked one goes
+        back to `pending` (and off the public page until verified again); a withdrawn
+        one cannot change (409)."""
+        return accreditations.update_accreditation(current_actor(), provider_id,
+                                                   accreditation_id, **data)
+
+    @roles(*MANAGERS)
     @members_blp.response(204)
     def delete(self, provider_id, accreditation_id):
-        """Remove an accreditation."""
+        """Remove an accreditation and its evidence."""
         members.delete_accreditation(current_actor(), provider_id, accreditation_id)
+
+
+@members_blp.route(f"/<{ID}:provider_id>/accreditations/<{ID}:accreditation_id>/evidence")
+class AccreditationEvidence(MethodView):
+    @roles(*MANAGERS)
+    @accepts_upload
+    @members_blp.arguments(EvidenceFileSchema, location="files")
+    @members_blp.response(200, AccreditationDetailSchema)
+    def put(self, files, provider_id, accreditation_id):
+        """Upload or replace the evidence (multipart/form-data, field `file`): a PDF or an
+        image (JPEG, PNG, WebP, HEIC), its type read from its content, up to the
+        configured size (10 MB by default), else 422 with the reason for `file` and
+        nothing stored. A verified, rejected or revoked one goes back to `pending`."""
+        upload = files["file"]
+        return accreditations.attach_evidence(current_actor(), provider_id, accreditation_id,
+                                              data=upload.read(), filename=upload.filename)
+
+    @roles(*STAFF)
+    @members_blp.response(200, {"type": "string", "format": "binary"},
+                          content_type="application/octet-stream")
+    def get(self, provider_id, accreditation_id):
+        """The evidence's content, as an attachment (the member's staff and the cluster;
+        404 when none is uploaded)."""
+        accreditation, content = accreditations.open_evidence(
+            current_actor(), accreditation_id, provider_id=provider_id)
+        return evidence_response(accreditation, content)
+
+
+@members_blp.route(f"/<{ID}:provider_id>/accreditations/<{ID}:accreditation_id>/withdrawal")
+class AccreditationWithdrawal(MethodView):
+    @roles(*MANAGERS)
+    @members_blp.response(200, AccreditationDetailSchema)
+    def post(self, provider_id, accreditation_id):
+        """Withdraw the accreditation (the member's manager): it stops showing at once and
+        stays on record as `withdrawn`."""
+        return accreditations.withdraw_accreditation(current_actor(), provider_id,
+                                                     accreditation_id)
+
+
+def evidence_response(accreditation, content: bytes):
+    response = send_file(io.BytesIO(content), mimetype=accreditation.evidence_content_type,
+                         as_attachment=True, download_name=accreditation.evidence_filename,
+                         max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- accreditations: the admins' verification -----------------------------------------
+
+@accreditations_blp.route("")
+class AccreditationQueue(MethodView):
+    @roles(ADMIN)
+    @accreditations_blp.arguments(AccreditationQuerySchema, location="query")
+    @accreditations_blp.response(200, AccreditationDetailSchema(many=True))
+    def get(self, args):
+        """The accreditations in one state (by default `pending`: the queue to verify),
+        oldest submission first (admin)."""
+        return accreditations.list_for_admin(current_actor(), status=args["status"])
+
+
+@accreditations_blp.route(f"/<{ID}:accreditation_id>/verification")
+class AccreditationVerification(MethodView):
+    @roles(ADMIN)
+    @accreditations_blp.response(200, AccreditationDetailSchema)
+    def post(self, accreditation_id):
+        """Verify a pending accreditation against its evidence (admin): from now until
+        its expiry it shows on the member's public page. 409 when it is not pending, has
+        no evidence or has expired."""
+        return accreditations.verify_accreditation(current_actor(), accreditation_id)
+
+
+@accreditations_blp.route(f"/<{ID}:accreditation_id>/rejection")
+class AccreditationRejection(MethodView):
+    @roles(ADMIN)
+    @accreditations_blp.arguments(AccreditationReasonSchema)
+    @accreditations_blp.response(200, AccreditationDetailSchema)
+    def post(self, data, accreditation_id):
+        """Reject a pending accreditation, saying why (admin; the member sees the
+        reason and may correct it, which makes it pending again)."""
+        return accreditations.reject_accreditation(current_actor(), accreditation_id,
+                                                   data["reason"])
+
+
+@accreditations_blp.route(f"/<{ID}:accreditation_id>/revocation")
+class AccreditationRevocation(MethodView):
+    @roles(ADMIN)
+    @accreditations_blp.arguments(AccreditationReasonSchema)
+    @accreditations_blp.response(200, AccreditationDetailSchema)
+    def post(self, data, accreditation_id):
+        """Revoke a verified accreditation, saying why (admin): it leaves the public page
+        at once."""
+        return accreditations.revoke_accreditation(current_actor(), accreditation_id,
+                                                   data["reason"])
 
 
 @members_blp.route(f"/<{ID}:provider_id>/offers")

@@ -263,8 +263,36 @@ class ProviderText(db.Model):
     provider: Mapped[Provider] = relationship(back_populates="texts")
 
 
+class AccreditationStatus(enum.StrEnum):
+    """Where an accreditation stands: the member submits it (pending), an admin verifies
+    or rejects it; an admin may revoke a verified one, the member withdraw its own."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    WITHDRAWN = "withdrawn"
+
+
+ACCREDITATION_STATUS_TITLES = {
+    AccreditationStatus.PENDING: _l("Waiting for verification"),
+    AccreditationStatus.VERIFIED: _l("Verified"),
+    AccreditationStatus.REJECTED: _l("Rejected"),
+    AccreditationStatus.REVOKED: _l("Revoked"),
+    AccreditationStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+
 class Accreditation(db.Model):
+    """An accreditation a member claims, shown publicly only once an admin has verified
+    it against its evidence (a PDF or an image in the file storage under
+    ``evidence_key``), and only until ``valid_until``."""
+
     __tablename__ = "accreditation"
+    __table_args__ = (
+        CheckConstraint("evidence_size IS NULL OR evidence_size > 0",
+                        name="evidence_size_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"),
@@ -272,8 +300,32 @@ class Accreditation(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     issuer: Mapped[str] = mapped_column(String(200))
     valid_until: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[AccreditationStatus] = mapped_column(
+        StrEnumType(AccreditationStatus), default=AccreditationStatus.PENDING,
+        server_default=AccreditationStatus.PENDING.value, index=True)
+    #: Why an admin rejected or revoked it (shown to the member).
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))
+    evidence_key: Mapped[str | None] = mapped_column(String(200))
+    evidence_filename: Mapped[str | None] = mapped_column(String(200))
+    evidence_content_type: Mapped[str | None] = mapped_column(String(100))
+    evidence_size: Mapped[int | None] = mapped_column(BigInteger)
 
     provider: Mapped[Provider] = relationship(back_populates="accreditations")
+
+    @property
+    def has_evidence(self) -> bool:
+        return self.evidence_key is not None
+
+    @property
+    def evidence(self) -> Accreditation | None:
+        """Itself when its evidence is uploaded (the API nests the evidence's fields)."""
+        return self if self.has_evidence else None
 
 
 class Offer(db.Model):
@@ -320,6 +372,10 @@ class Offer(db.Model):
     min_days_after_treatment: Mapped[int] = mapped_column(default=0, server_default="0")
     #: The treating member reviews the patient's case before the package can be paid.
     requires_review: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The VAT rate included in its prices, in percent (0 for medical services; a hotel
+    #: may set e.g. 12); invoices show it per line.
+    vat_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(0),
+                                                 server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from journey.core.accounts.auth import current_actor
 from journey.core.api import (
     Country,
     Currency,
@@ -22,8 +23,10 @@ from journey.core.i18n import content_language
 from journey.core.types import MAX_ID
 from journey.core.validation import Day, T, in_range, length
 from providers.models import (
+    ACCREDITATION_STATUS_TITLES,
     CHAIN_LINK_TITLES,
     MEMBER_KIND_TITLES,
+    AccreditationStatus,
     CapacityUnit,
     ChainLink,
     ConfirmationMode,
@@ -35,6 +38,7 @@ from providers.models import (
     PriceUnit,
     QuestionKind,
 )
+from providers.services.accreditations import visible_accreditations
 from providers.services.availability import MAX_WINDOW_DAYS
 from providers.services.members import member_description
 from providers.services.offers import offer_text
@@ -48,6 +52,8 @@ def Minor(**kw):  # noqa: N802 - a field factory
 
 #: A decimal travels as a string, so no digit is lost to a binary float.
 DECIMAL_STRING = {"type": "string", "format": "decimal", "example": "11.7000000000"}
+#: An offer's VAT rate: 0 to 99.99, at most two decimals.
+VAT_PATTERN = r"^[1-9]?[0-9](?:\.[0-9]{1,2})?$"
 
 
 #: A rate above 0 and below a billion, with at most ten decimals.
@@ -84,11 +90,52 @@ class AccreditationSchema(Schema):
     valid_until = Day(load_default=None, allow_none=True)
 
 
+class AccreditationChangeSchema(Schema):
+    name = Text(1, 200)
+    issuer = Text(1, 200)
+    valid_until = Day(allow_none=True)
+
+
 class AccreditationOutSchema(Schema):
+    """An accreditation as the public sees it (only verified, unexpired ones), with its
+    state for the member's staff and the cluster, who see every one."""
+
     id = fields.Integer()
     name = fields.String()
     issuer = fields.String()
     valid_until = fields.Date(allow_none=True)
+    status = fields.Enum(AccreditationStatus, by_value=True)
+
+
+class EvidenceSchema(Schema):
+    filename = fields.String(attribute="evidence_filename")
+    content_type = fields.String(attribute="evidence_content_type")
+    size = fields.Integer(attribute="evidence_size")
+
+
+class AccreditationDetailSchema(AccreditationOutSchema):
+    """An accreditation with its state, the admin's reason and its evidence (the
+    member's staff and the cluster)."""
+
+    provider_id = fields.Integer()
+    status_title = fields.Function(lambda a: str(ACCREDITATION_STATUS_TITLES[a.status]))
+    status_reason = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    evidence = fields.Nested(EvidenceSchema, allow_none=True)
+
+
+class AccreditationQuerySchema(Schema):
+    status = fields.Enum(AccreditationStatus, by_value=True,
+                         load_default=AccreditationStatus.PENDING)
+
+
+class AccreditationReasonSchema(Schema):
+    reason = Text(1, 2000, required=True)
+
+
+class EvidenceFileSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
 class MemberProfileSchema(Schema):
@@ -165,7 +212,14 @@ class MemberSchema(Schema):
     status = fields.Enum(MemberStatus, by_value=True)
     description = fields.Method("get_description", allow_none=True)
     description_language = fields.Method("get_description_language", allow_none=True)
-    accreditations = fields.List(fields.Nested(AccreditationOutSchema))
+    accreditations = fields.Method("get_accreditations", metadata={
+        "type": "array", "items": {"$ref": "#/components/schemas/AccreditationOut"},
+        "description": "Verified, unexpired accreditations; every one with its state "
+                       "for the member's staff and the cluster."})
+
+    def get_accreditations(self, provider):
+        return AccreditationOutSchema(many=True).dump(
+            visible_accreditations(current_actor(), provider))
 
     def _text(self, provider):
         return member_description(provider, content_language())
@@ -268,6 +322,9 @@ class OfferTermsSchema(Schema):
         "description": "Days after it before the patient may fly home."})
     min_days_after_treatment = fields.Integer(strict=True, validate=in_range(0, 365), metadata={
         "description": "Rehabilitation: days it must start after the treatment."})
+    vat_percent = DecimalString(VAT_PATTERN, example="12", metadata={
+        "description": "The VAT rate its prices include, 0 to 99.99 (0 for medical "
+                       "services); invoices show it per line."})
 
     @validates_schema
     def quantities(self, data, **kwargs):
@@ -314,6 +371,7 @@ class OfferBaseOut(Schema):
     recovery_days = fields.Integer()
     fit_to_fly_days = fields.Integer()
     min_days_after_treatment = fields.Integer()
+    vat_percent = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
     provider = fields.Nested(MemberBriefSchema)
 
 

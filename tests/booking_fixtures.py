@@ -13,7 +13,7 @@ import pytest
 from bookings.models import Booking
 from bookings.payments import StripeGateway
 from bookings.services import balance, confirmation
-from journey.builder.services import checkout, journeys, quotes
+from journey.builder.services import checkout, journeys, payers, quotes
 from journey.core.extensions import db
 from providers.services import offers
 from tests.journey.builder_world import build_world, soon
@@ -58,17 +58,37 @@ def world(stripe_app, make):
     return build_world(make)
 
 
-def accepted_quote(world, *, patient=None, borne_room=False, room_days=10):
+def clinic_manager(world):
+    """The clinic's manager (made once per world): the one who decides what it pays."""
+    if "clinic_manager" not in world:
+        from journey.core.accounts.models import Role
+        from journey.core.accounts.services import create_user
+
+        world["clinic_manager"] = create_user(
+            world["admin"], email="manager@clinic.test", password="a-long-enough-password",
+            full_name="Clinic Manager", role=Role.MEMBER_MANAGER,
+            provider_id=world["clinic"].id)
+    return world["clinic_manager"]
+
+
+def accepted_quote(world, *, patient=None, borne_room=False, room_days=10, template=None):
     """A patient's accepted quote: a room for ``room_days`` nights from day 10 and a
-    surgery on day 12 (both members confirm on request)."""
+    surgery on day 12 (both members confirm on request); or ``template`` applied."""
     patient = patient or world["patient"]
     journey = journeys.open_journey(patient, arrival_on=soon(10),
                                     departure_on=soon(10 + room_days), currency="EUR",
                                     nationality="DE")
-    journeys.add_item(patient, journey.id, offer_id=world["room"].id, start_on=soon(10),
-                      days=room_days,
-                      borne_by_provider_id=world["clinic"].id if borne_room else None)
-    journeys.add_item(patient, journey.id, offer_id=world["surgery"].id, start_on=soon(12))
+    if template is not None:
+        journeys.apply_template(patient, journey.id, template.id)
+    else:
+        room = journeys.add_item(patient, journey.id, offer_id=world["room"].id,
+                                 start_on=soon(10), days=room_days)
+        if borne_room:  # the clinic pays for the room: asked, and its manager agrees
+            asked = payers.request_bearing(world["coordinator"], journey.id, room.id,
+                                           world["clinic"].id)
+            payers.decide_bearing(clinic_manager(world), asked.id, accept=True)
+        journeys.add_item(patient, journey.id, offer_id=world["surgery"].id,
+                          start_on=soon(12))
     quote = quotes.create_quote(patient, journey.id)
     quotes.accept_quote(patient, quote.id)
     db.session.commit()

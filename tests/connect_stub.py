@@ -12,8 +12,9 @@ from urllib.parse import parse_qs
 
 
 class ConnectStub(BaseHTTPRequestHandler):
-    """``POST /v1/transfers`` as https://docs.stripe.com/api/transfers/create answers;
-    remembers idempotency keys like Stripe does; can be told to fail."""
+    """``POST /v1/transfers`` and ``POST /v1/transfers/{id}/reversals`` as Stripe's
+    reference answers them; remembers idempotency keys like Stripe does; can be told to
+    fail."""
 
     requests: list = []
     by_key: dict = {}
@@ -32,6 +33,13 @@ class ConnectStub(BaseHTTPRequestHandler):
                 "message": "The destination account is not ready for transfers."}})
         if key in type(self).by_key:
             return self._answer(200, type(self).by_key[key])
+        if self.path.endswith("/reversals"):  # /v1/transfers/{id}/reversals
+            transfer_id = self.path.split("/")[3]
+            reversal = {"id": f"trr_{len(type(self).by_key) + 1:04d}",
+                        "object": "transfer_reversal", "amount": int(params["amount"]),
+                        "transfer": transfer_id}
+            type(self).by_key[key] = reversal
+            return self._answer(200, reversal)
         transfer = {"id": f"tr_{len(type(self).by_key) + 1:04d}", "object": "transfer",
                     "amount": int(params["amount"]), "currency": params["currency"],
                     "destination": params["destination"],

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from blinker import Namespace
 
-from bookings.models import Booking, BookingEvent, BookingLine, LineEndedBy
+from bookings.models import Booking, BookingEvent, BookingLine, LineEndedBy, Payment, Refund
 from bookings.services.states import check_move
 from journey.core.extensions import db
 from journey.core.reasons import Why
@@ -19,6 +19,12 @@ signals = Namespace()
 booking_moved = signals.signal("booking-moved")
 #: Sent as ``line_moved.send(booking, line=..., old=..., new=..., now=...)``.
 line_moved = signals.signal("booking-line-moved")
+#: Sent as ``payment_moved.send(booking, payment=..., old=..., new=..., now=...)``
+#: (e.g. captured: the receipt is issued in the same transaction).
+payment_moved = signals.signal("booking-payment-moved")
+#: Sent as ``refund_moved.send(booking, refund=..., old=..., new=..., now=...)``
+#: (succeeded or failed: the credit note and the patient's e-mail follow).
+refund_moved = signals.signal("booking-refund-moved")
 
 
 def _state(value) -> str | None:
@@ -59,6 +65,10 @@ def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
         booking_moved.send(booking, old=old, new=to, actor=actor, now=now)
     elif isinstance(subject_obj, BookingLine):
         line_moved.send(booking, line=subject_obj, old=old, new=to, now=now)
+    elif isinstance(subject_obj, Payment):
+        payment_moved.send(booking, payment=subject_obj, old=old, new=to, now=now)
+    elif isinstance(subject_obj, Refund):
+        refund_moved.send(booking, refund=subject_obj, old=old, new=to, now=now)
     return True
 
 

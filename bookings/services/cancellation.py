@@ -7,10 +7,23 @@ the fees kept; whatever was paid beyond that goes back through Stripe, from the
 newest captured payment first, and never more than a payment captured: each refund
 row counts against its payment from the moment it is written, under the booking's
 lock, before Stripe is called (its id is the idempotency key).
+
+**Preview and effect from one computation.** :func:`plan_cancellation` works out, for
+the lines about to be cancelled, the fee each keeps (its terms, then capped when nothing
+is left to deliver, see :func:`_cap_fees`), what the booking then owes and what goes
+back. :func:`preview_cancellation` shows it to the patient before they confirm;
+:func:`cancel_line` and :func:`cancel_booking` compute the same plan under the booking's
+lock and apply its fees, so the refund they make is the one previewed. A caller that
+passes ``expect_refund_minor`` (the amount the patient saw) gets a 409 instead of a
+different refund when the terms moved on in between (e.g. a tier's day passed).
+Per line, the refund is the plan's total spread over the cancelled lines in proportion
+to what each gives back (price less fee), and "paid" the payments spread over what each
+line owes; for one line cancelled alone the refund is that line's.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -46,7 +59,7 @@ from bookings.services.settlement import post_cancelled_line
 from journey.core.accounts.permissions import is_cluster
 from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
-from journey.core.money import percent_of
+from journey.core.money import percent_of, split_minor
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
 from journey.core.types import today_in, utcnow
@@ -75,8 +88,110 @@ def cancellation_fee(line: BookingLine, *, now: datetime) -> int:
     return line.amount_minor - refunded
 
 
+@dataclass(frozen=True)
+class LinePlan:
+    """One line in a cancellation plan (minor units of the booking's currency)."""
+
+    line_id: int
+    currency: str
+    amount_minor: int  # its price
+    paid_minor: int  # its share of what was paid
+    fee_minor: int  # what its member keeps, after the cap
+    refund_minor: int  # its share of the refund
+
+
+@dataclass(frozen=True)
+class CancellationPlan:
+    """What cancelling ``lines`` of a booking would do now (see the module)."""
+
+    booking_id: int
+    currency: str
+    captured: bool  # False: nothing was charged yet, the card's hold is released
+    lines: tuple[LinePlan, ...]
+    paid_minor: int  # paid for the booking so far
+    fee_minor: int  # kept by the members, for these lines
+    refund_minor: int  # given back
+    owed_after_minor: int  # what the booking owes afterwards
+    whole_booking: bool  # nothing is left to deliver afterwards
+    #: Fees by line id: under the terms, and after the cap (what the lines keep).
+    fees: dict
+    kept: dict
+
+
+def plan_cancellation(booking: Booking, lines: list[BookingLine], *, by_member: bool,
+                      now: datetime) -> CancellationPlan:
+    """The fees, the refund and what stays owed if ``lines`` are cancelled ``now``,
+    computed without changing anything."""
+    ids = [line.id for line in lines]
+    captured = booking.status not in (*UNCAPTURED, BookingStatus.PENDING_PAYMENT)
+    fees = {line.id: 0 if (by_member or not captured) else cancellation_fee(line, now=now)
+            for line in lines}
+    kept = dict(fees)
+    paid = paid_minor(booking)
+
+    def owed() -> int:
+        return sum(kept.get(o.id, o.kept_minor if o.status == LineStatus.CANCELLED
+                            else o.amount_minor) for o in booking.lines)
+
+    whole = not any(o.active and o.id not in kept for o in booking.lines)
+    if captured and whole:  # as _cap_fees: the newest fees shrink to what was paid
+        excess = owed() - paid
+        for line in reversed(lines):
+            take = min(excess, kept[line.id])
+            if take <= 0:
+                break
+            kept[line.id] -= take
+            excess -= take
+    owed_after = owed() if captured else 0
+    refund = max(0, paid - owed_after) if captured else 0
+    by_id = {line.id: line for line in lines}
+    gives_back = [max(0, by_id[i].amount_minor - kept[i]) for i in ids]
+    if sum(gives_back) == 0:
+        gives_back = [1] * len(ids)
+    refunds = split_minor(refund, gives_back)
+    owing = [o for o in booking.lines if o.active or o.status == LineStatus.CANCELLED]
+    shares = dict(zip([o.id for o in owing], split_minor(paid, [
+        o.kept_minor if o.status == LineStatus.CANCELLED else o.amount_minor
+        for o in owing]), strict=True))
+    rows = tuple(LinePlan(line_id=i, currency=booking.currency,
+                          amount_minor=by_id[i].amount_minor, paid_minor=shares.get(i, 0),
+                          fee_minor=kept[i], refund_minor=share)
+                 for i, share in zip(ids, refunds, strict=True))
+    return CancellationPlan(
+        booking_id=booking.id, currency=booking.currency, captured=captured, lines=rows,
+        paid_minor=paid, fee_minor=sum(kept.values()), refund_minor=refund,
+        owed_after_minor=owed_after, whole_booking=whole, fees=fees, kept=kept)
+
+
+def preview_cancellation(actor, booking_id: int, line_id: int | None = None, *,
+                         now: datetime | None = None) -> CancellationPlan:
+    """What cancelling the booking (or its line ``line_id``) would keep and give back,
+    per line and in total: the computation :func:`cancel_line` and
+    :func:`cancel_booking` apply. Refused as they would refuse."""
+    now = now or utcnow()
+    if line_id is None:
+        booking = patients_booking(actor, booking_id,
+                                   _l("The patient cancels (or a coordinator for them)."))
+        refuse(booking_cancel_refusal(actor, booking))
+        return plan_cancellation(booking, [line for line in booking.lines if line.active],
+                                 by_member=False, now=now)
+    line = db.session.get(BookingLine, line_id)
+    if line is None or line.booking_id != booking_id:
+        raise NotFound(_l("No such booking line."))
+    booking = get_visible_booking(actor, booking_id)
+    refuse(line_cancel_refusal(actor, booking, line))
+    return plan_cancellation(booking, [line], by_member=_by_member(actor, booking), now=now)
+
+
+def _check_expected(plan: CancellationPlan, expect_refund_minor: int | None) -> None:
+    if expect_refund_minor is not None and expect_refund_minor != plan.refund_minor:
+        raise Conflict(_l("The amounts have changed since you looked: please review the "
+                          "cancellation again."))
+
+
 def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway | None = None,
-                now: datetime | None = None) -> BookingLine:
+                now: datetime | None = None,
+                expect_refund_minor: int | None = None) -> BookingLine:
     now = now or utcnow()
     reason = _reason(reason)
     gateway = gateway or StripeGateway.from_config()
@@ -87,6 +202,8 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
     line = db.session.get(BookingLine, line_id, populate_existing=True)
     refuse(line_cancel_refusal(actor, booking, line))
     by_member = _by_member(actor, booking)
+    plan = plan_cancellation(booking, [line], by_member=by_member, now=now)
+    _check_expected(plan, expect_refund_minor)
     who = actor_ref(actor)
     ended_by = LineEndedBy.MEMBER if by_member else _ended_by(actor)
     cause = why("cancelled_by_member" if by_member else "cancelled", note=reason)
@@ -94,13 +211,13 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
         _drop_uncaptured_line(booking, line, gateway, actor=who, now=now, reason=cause,
                               ended_by=ended_by)
         return line
-    line.kept_minor = 0 if by_member else cancellation_fee(line, now=now)
+    line.kept_minor = plan.fees[line.id]
     if by_member:  # the patient is offered alternatives for it, like after a decline
         line.decline_reason = reason
     end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=who, now=now,
              reason=_fee_kept(booking, line, cause))
     reprice(booking, captured=True)
-    _cap_fees(booking, [line])
+    _cap_fees(booking, [line], plan)
     post_cancelled_line(booking, line, now=now)
     if by_member:
         notify(booking, booking.customer_ref, "line_cancelled_by_member", f"line:{line.id}",
@@ -146,8 +263,8 @@ def booking_cancel_refusal(actor, booking: Booking) -> DomainError | None:
 
 
 def cancel_booking(actor, booking_id: int, *, reason: str = "",
-                   gateway: StripeGateway | None = None, now: datetime | None = None
-                   ) -> Booking:
+                   gateway: StripeGateway | None = None, now: datetime | None = None,
+                   expect_refund_minor: int | None = None) -> Booking:
     """Cancel every line still active (each under its own terms), or, before anything
     was captured, end the booking and release the card."""
     now = now or utcnow()
@@ -156,6 +273,9 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     booking = patients_booking(actor, booking_id,
                                _l("The patient cancels (or a coordinator for them)."))
     refuse(booking_cancel_refusal(actor, booking))
+    cancelled = [line for line in booking.lines if line.active]
+    plan = plan_cancellation(booking, cancelled, by_member=False, now=now)
+    _check_expected(plan, expect_refund_minor)
     who = actor_ref(actor)
     ended_by = _ended_by(actor)
     if booking.status == BookingStatus.PENDING_PAYMENT:
@@ -167,13 +287,12 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
         cancel_uncaptured(booking, gateway, actor=who, now=now, reason=cause,
                           ended_by=ended_by)
         return booking
-    cancelled = [line for line in booking.lines if line.active]
     for line in cancelled:
-        line.kept_minor = cancellation_fee(line, now=now)
+        line.kept_minor = plan.fees[line.id]
         end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=who,
                  now=now, reason=_fee_kept(booking, line, cause))
     reprice(booking, captured=True)
-    _cap_fees(booking, cancelled)
+    _cap_fees(booking, cancelled, plan)
     for line in cancelled:
         post_cancelled_line(booking, line, now=now)
     _settle_after_cancel(booking, gateway, actor=who, now=now, reason=cause)
@@ -189,19 +308,15 @@ def _fee_kept(booking: Booking, line: BookingLine, cause: Why) -> Why:
                currency=booking.currency)
 
 
-def _cap_fees(booking: Booking, lines: list[BookingLine]) -> None:
+def _cap_fees(booking: Booking, lines: list[BookingLine], plan: CancellationPlan) -> None:
     """When nothing is left to deliver, nothing more will be collected: the fees kept
     shrink (the newest first) to what was paid, so the members are never owed money
-    the patient does not pay."""
+    the patient does not pay. The shrunk fees are the plan's (:func:`plan_cancellation`
+    computes them)."""
     if any(line.active for line in booking.lines):
         return  # the balance still falls due and collects the fees
-    excess = booking.total_minor - paid_minor(booking)
-    for line in reversed(lines):
-        take = min(excess, line.kept_minor)
-        if take <= 0:
-            break
-        line.kept_minor -= take
-        excess -= take
+    for line in lines:
+        line.kept_minor = plan.kept[line.id]
     reprice(booking, captured=True)
 
 

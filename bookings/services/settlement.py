@@ -5,16 +5,21 @@ member's side: the gross (the line's value), the cluster's commission on it (rat
 chain link, a cluster setting), and for a line another member bears, that bearer's
 debt. A cancellation posts reversals and the fee the member keeps. Entries are never
 changed, and each names its fact (``line:7:gross``) so it cannot be posted twice.
-Payouts are Stripe Connect transfers of a booking's net per member.
+Payouts are Stripe Connect transfers of what a member's lines earned, once their
+service is over (plus the cluster's delay) and only of the money received for them;
+a refund later is taken back by a transfer reversal (:func:`settle_booking`).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +32,7 @@ from bookings.models import (
     LedgerEntry,
     LineStatus,
     Payout,
+    PayoutKind,
     PayoutStatus,
 )
 from bookings.payments import GatewayError
@@ -99,15 +105,26 @@ def _rate(line: BookingLine, rates: dict[str, Decimal]) -> Decimal:
     return rates.get(line.chain_link or "", Decimal(0))
 
 
+def discount_funded(line: BookingLine) -> int:
+    """The package discount the line's member gives on it: its value less what the
+    patient pays for it (a borne line's value is its bearer's to pay, not a discount)."""
+    if line.borne_by_provider_id is not None:
+        return 0
+    return max(0, line.value_minor - line.amount_minor)
+
+
 def post_confirmed_lines(booking: Booking, *, now: datetime) -> None:
     rates = commission_rates()
     for line in booking.lines:
         if line.status != LineStatus.CONFIRMED:
             continue
         key = f"line:{line.id}"
+        funded = discount_funded(line)
         _post(booking, line, line.provider_id, "gross", line.value_minor, f"{key}:gross", now)
+        _post(booking, line, line.provider_id, "discount", -funded, f"{key}:discount", now)
         _post(booking, line, line.provider_id, "commission",
-              -percent_of(line.value_minor, _rate(line, rates)), f"{key}:commission", now)
+              -percent_of(line.value_minor - funded, _rate(line, rates)),
+              f"{key}:commission", now)
         if line.borne_by_provider_id is not None:
             _post(booking, line, line.borne_by_provider_id, "borne", -line.value_minor,
                   f"{key}:borne", now)
@@ -175,11 +192,12 @@ def member_statement(actor, provider_id: int, *, start=None, end=None) -> Statem
         row = rows.setdefault(booking_id, StatementRow(booking_id, reference, currency, start_on))
         row.by_kind[kind] = row.by_kind.get(kind, 0) + int(amount)
         row.net_minor += int(amount)
-    paid = db.session.execute(select(Payout.booking_id, Payout.amount_minor).where(
-        Payout.provider_id == provider_id, Payout.status == PayoutStatus.PAID,
-        Payout.booking_id.in_(list(rows)))).all()
-    for booking_id, amount in paid:
-        rows[booking_id].paid_out_minor += amount
+    paid = db.session.execute(select(Payout.booking_id, Payout.kind, Payout.amount_minor)
+                              .where(Payout.provider_id == provider_id,
+                                     Payout.status == PayoutStatus.PAID,
+                                     Payout.booking_id.in_(list(rows)))).all()
+    for booking_id, kind, amount in paid:  # a reversal takes back what was paid
+        rows[booking_id].paid_out_minor += amount if kind == PayoutKind.TRANSFER else -amount
     totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for row in rows.values():
         bucket = totals[row.currency]
@@ -215,38 +233,131 @@ def set_payout_account(actor, provider_id: int, account_id: str | None) -> Provi
     return provider
 
 
-def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> list[Payout]:
-    """Transfer each member's net for a confirmed booking to its Connect account, one
-    transfer per member (``transfer_group`` = the booking). The payout row is committed
-    before Stripe is called and its id is the idempotency key; a failed transfer is
-    retried by calling this again. A member without an account, or with nothing due,
-    is skipped."""
+# --- payouts: only money received, only after the service --------------------------------
+
+#: Postings the patient's money funds (paid out in proportion to what was paid); a
+#: bearer's debt (``borne``) is the member's own money and counts in full.
+PATIENT_FUNDED = ("gross", "discount", "commission", "fee")
+
+
+def line_settled_on(line: BookingLine, delay_days: int) -> date | None:
+    """The day a line's money may go to its member: ``delay_days`` after its last day
+    (the service given); at once for a line cancelled with a fee; never for a line
+    still to be delivered or that never went through."""
+    if line.status == LineStatus.CONFIRMED:
+        return line.end_on + timedelta(days=delay_days)
+    if line.status == LineStatus.CANCELLED:
+        return date.min
+    return None
+
+
+def paid_fraction(booking: Booking) -> Fraction:
+    """How much of what the patient owes for the booking is in (captured, less refunds),
+    at most all of it: a member is paid that share of what its lines earned."""
+    owed = sum(line.amount_minor if line.status == LineStatus.CONFIRMED else
+               line.kept_minor if line.status == LineStatus.CANCELLED else 0
+               for line in booking.lines)
+    received = sum(p.captured_minor - p.refunded_minor for p in booking.payments)
+    if owed <= 0:
+        return Fraction(1)
+    return max(Fraction(0), min(Fraction(1), Fraction(received, owed)))
+
+
+def due_by_member(booking: Booking, *, today: date, delay_days: int) -> dict[int, int]:
+    """What each member may be paid for the booking by ``today``: the ledger of its
+    lines whose service is over (see :func:`line_settled_on`), the patient-funded part
+    in proportion to the money received (rounded down), its debts as bearer in full."""
+    ended = {line.id for line in booking.lines
+             if (day := line_settled_on(line, delay_days)) is not None and day <= today}
+    funded: dict[int, int] = defaultdict(int)
+    owed: dict[int, int] = defaultdict(int)
+    for entry in db.session.scalars(select(LedgerEntry).where(
+            LedgerEntry.booking_id == booking.id)):
+        if entry.line_id not in ended:
+            continue
+        bucket = funded if entry.kind in PATIENT_FUNDED else owed
+        bucket[entry.provider_id] += entry.amount_minor
+    fraction = paid_fraction(booking)
+    members = set(funded) | set(owed)
+    return {member: math.floor(funded[member] * fraction) + owed[member]
+            for member in members}
+
+
+def paid_out_by_member(booking_id: int) -> dict[int, int]:
+    """What each member has received for the booking: transfers less reversals."""
+    paid: dict[int, int] = defaultdict(int)
+    for provider_id, kind, amount in db.session.execute(
+            select(Payout.provider_id, Payout.kind, Payout.amount_minor).where(
+                Payout.booking_id == booking_id, Payout.status == PayoutStatus.PAID)):
+        paid[provider_id] += amount if kind == PayoutKind.TRANSFER else -amount
+    return dict(paid)
+
+
+def payout_delay_days() -> int:
+    """Days after a line's last day before its money goes out (``PAYOUT_DELAY_DAYS``):
+    time for a complaint or a no-show to come to light."""
+    return int(current_app.config.get("PAYOUT_DELAY_DAYS", 7))
+
+
+def pay_out(actor, booking_id: int, gateway, *, delay_days: int | None = None,
+            now: datetime | None = None) -> list[Payout]:
+    """An admin settles one booking now (what the job does for every booking); the
+    booking's payouts as they stand after it, those made before included."""
     require_admin(actor)
-    now = now or utcnow()
-    booking = lock_booking(booking_id)  # one payout run of a booking at a time
+    booking = db.session.get(Booking, booking_id)
     if booking is None:
         raise NotFound(_l("No such booking."))
     if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.CANCELLED):
         raise Conflict(_l("Only a confirmed booking is paid out."))
+    settle_booking(booking_id, gateway, actor=actor_ref(actor),
+                   delay_days=payout_delay_days() if delay_days is None else delay_days,
+                   now=now)
+    return list(db.session.scalars(select(Payout).where(Payout.booking_id == booking_id)
+                                   .order_by(Payout.id)))
+
+
+def settle_booking(booking_id: int, gateway, *, actor: str, delay_days: int,
+                   now: datetime | None = None) -> list[Payout]:
+    """Bring each member's payouts for the booking to what is due now: a Connect
+    transfer of what is due and not yet paid (``transfer_group`` = the booking), or a
+    transfer reversal of what was paid and is no longer due (a refund since). The
+    payout row is committed before Stripe is called and its id is the idempotency key;
+    a failed one is tried again, at what is due then, by the next run. A member without
+    an account waits; what it owes as a bearer is netted here, not collected."""
+    now = now or utcnow()
+    booking = lock_booking(booking_id)  # one payout run of a booking at a time
+    if booking is None:
+        raise NotFound(_l("No such booking."))
+    due = due_by_member(booking, today=now.date(), delay_days=delay_days)
+    paid = paid_out_by_member(booking_id)
     payouts = []
-    for provider_id, net in sorted(booking_net_by_member(booking_id).items()):
+    for provider_id in sorted(set(due) | set(paid)):
+        difference = max(due.get(provider_id, 0), 0) - paid.get(provider_id, 0)
+        if difference == 0:
+            continue
         provider = db.session.get(Provider, provider_id)
+        kind = PayoutKind.TRANSFER if difference > 0 else PayoutKind.REVERSAL
+        if kind == PayoutKind.TRANSFER and not provider.stripe_account_id:
+            continue
         payout = db.session.scalar(select(Payout).where(
-            Payout.booking_id == booking_id, Payout.provider_id == provider_id))
-        if payout is not None and payout.status == PayoutStatus.FAILED:
-            if net <= 0:
-                continue  # nothing is owed any more (a cancellation since)
-            payout.amount_minor = net  # retried at what is owed now
-        if payout is None:
-            if net <= 0 or not provider.stripe_account_id:
-                continue
-            payout = Payout(booking_id=booking_id, provider_id=provider_id, amount_minor=net,
-                            currency=booking.currency, status=PayoutStatus.CREATED,
-                            created_at=now)
+            Payout.booking_id == booking_id, Payout.provider_id == provider_id,
+            Payout.kind == kind, Payout.status.in_((PayoutStatus.CREATED,
+                                                   PayoutStatus.FAILED))))
+        if payout is not None:  # tried before: again, at what is due now
+            payout.amount_minor = abs(difference)
+        else:
+            payout = Payout(booking_id=booking_id, provider_id=provider_id, kind=kind,
+                            amount_minor=abs(difference), currency=booking.currency,
+                            status=PayoutStatus.CREATED, created_at=now)
+            if kind == PayoutKind.REVERSAL:
+                payout.reverses_id = db.session.scalar(select(Payout.id).where(
+                    Payout.booking_id == booking_id, Payout.provider_id == provider_id,
+                    Payout.kind == PayoutKind.TRANSFER, Payout.status == PayoutStatus.PAID)
+                    .order_by(Payout.amount_minor.desc(), Payout.id.desc()).limit(1))
             db.session.add(payout)
             db.session.flush()
-            record(booking, "payout", payout.id, None, PayoutStatus.CREATED,
-                   actor=actor_ref(actor), now=now)
+            record(booking, "payout", payout.id, None, PayoutStatus.CREATED, actor=actor,
+                   now=now)
         payouts.append(payout)
     commit_unit()  # the rows exist before Stripe is called
     lock_booking(booking_id)  # ... and no other run sends or records them meanwhile
@@ -255,14 +366,38 @@ def pay_out(actor, booking_id: int, gateway, *, now: datetime | None = None) -> 
             continue
         provider = db.session.get(Provider, payout.provider_id)
         try:
-            payout.transfer_id = gateway.transfer(payout, provider.stripe_account_id)
+            if payout.kind == PayoutKind.TRANSFER:
+                payout.transfer_id = gateway.transfer(payout, provider.stripe_account_id)
+            else:
+                reversed_transfer = db.session.get(Payout, payout.reverses_id)
+                payout.transfer_id = gateway.reverse(payout, reversed_transfer.transfer_id)
         except GatewayError as error:
             payout.error = str(error)[:500]
-            move(booking, payout, PayoutStatus.FAILED, actor=actor_ref(actor), now=now,
+            move(booking, payout, PayoutStatus.FAILED, actor=actor, now=now,
                  reason=why("payout_failed", note=payout.error))
             continue
         payout.error = ""
-        move(booking, payout, PayoutStatus.PAID, actor=actor_ref(actor), now=now,
+        move(booking, payout, PayoutStatus.PAID, actor=actor, now=now,
              reason=why("payout_paid", note=payout.transfer_id))
     db.session.flush()
     return payouts
+
+
+def run_payouts(gateway, *, delay_days: int | None = None, now: datetime | None = None) -> int:
+    """The job: settle every booking with a posting, each in its own unit of work; the
+    number of transfers and reversals made."""
+    now = now or utcnow()
+    delay_days = payout_delay_days() if delay_days is None else delay_days
+    booking_ids = db.session.scalars(select(LedgerEntry.booking_id).distinct()
+                                      .order_by(LedgerEntry.booking_id)).all()
+    made = 0
+    for booking_id in booking_ids:
+        booking = db.session.get(Booking, booking_id)
+        due = due_by_member(booking, today=now.date(), delay_days=delay_days)
+        if {k: v for k, v in due.items() if v > 0} == {
+                k: v for k, v in paid_out_by_member(booking_id).items() if v}:
+            continue  # settled already: no lock, no write
+        made += sum(p.status == PayoutStatus.PAID for p in settle_booking(
+            booking_id, gateway, actor="system", delay_days=delay_days, now=now))
+        commit_unit()
+    return made

@@ -10,6 +10,9 @@ from bookings.schemas import BookingOutSchema
 from journey.builder.schemas import (
     AlternativeSchema,
     ApplyTemplateSchema,
+    BearingDecisionSchema,
+    BearingRequestInSchema,
+    BearingRequestSchema,
     CheckoutInSchema,
     CheckResultSchema,
     ClusterSettingsSchema,
@@ -38,6 +41,7 @@ from journey.builder.services import (
     checkout,
     composition,
     journeys,
+    payers,
     quotes,
     settings,
     templates,
@@ -50,6 +54,7 @@ from journey.core.api import (
     PATIENT,
     STAFF,
     Blueprint,
+    errors,
     idempotent,
     link,
     links,
@@ -213,6 +218,60 @@ class JourneyItemDetail(MethodView):
     def delete(self, journey_id, item_id):
         """Remove an item."""
         journeys.remove_item(current_actor(), journey_id, item_id)
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/items/<{ID}:item_id>/bearing-requests")
+class ItemBearingRequests(MethodView):
+    @blp.doc(security=BEARER)
+    @errors(409)
+    @blp.arguments(BearingRequestInSchema)
+    @blp.response(201, BearingRequestSchema)
+    def post(self, data, journey_id, item_id):
+        """Ask a member to pay for this line instead of the patient (a coordinator or the
+        member composing the journey; a patient cannot choose who pays). The member's
+        manager decides."""
+        return payers.request_bearing(current_actor(), journey_id, item_id,
+                                      data["provider_id"], note=data["note"])
+
+
+@blp.route(f"/journeys/<{ID}:journey_id>/bearing-requests")
+class JourneyBearingRequests(MethodView):
+    @blp.doc(security=BEARER)
+    @blp.response(200, BearingRequestSchema(many=True))
+    def get(self, journey_id):
+        """The requests about the journey's lines."""
+        return payers.journey_requests(current_actor(), journey_id)
+
+
+@blp.route(f"/members/<{ID}:provider_id>/bearing-requests")
+class MemberBearingRequests(MethodView):
+    @roles(*STAFF)
+    @blp.response(200, BearingRequestSchema(many=True))
+    def get(self, provider_id):
+        """The requests sent to a member, waiting ones first."""
+        return payers.member_requests(current_actor(), provider_id)
+
+
+@blp.route(f"/bearing-requests/<{ID}:request_id>/decision")
+class BearingDecision(MethodView):
+    @roles(*STAFF)
+    @errors(409)
+    @blp.arguments(BearingDecisionSchema)
+    @blp.response(200, BearingRequestSchema)
+    def post(self, data, request_id):
+        """The member's manager accepts (its member pays for the line; the journey is
+        quoted again) or declines."""
+        return payers.decide_bearing(current_actor(), request_id, accept=data["accept"])
+
+
+@blp.route(f"/bearing-requests/<{ID}:request_id>/withdrawal")
+class BearingWithdrawal(MethodView):
+    @blp.doc(security=BEARER)
+    @errors(409)
+    @blp.response(200, BearingRequestSchema)
+    def post(self, request_id):
+        """Whoever asked (or a coordinator) takes a waiting request back."""
+        return payers.withdraw_bearing(current_actor(), request_id)
 
 
 @blp.route(f"/journeys/<{ID}:journey_id>/items/<{ID}:item_id>/alternatives")

@@ -50,6 +50,15 @@ class ClusterSettings(db.Model):
     #: Days after a patient's last journey ends before their health data and personal
     #: fields are erased (None: kept until the patient asks).
     health_data_retention_days: Mapped[int | None] = mapped_column()
+    # The cluster's legal details, on its invoices, receipts and credit notes (it sells
+    # as agent for its members): see journey.invoicing.
+    legal_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    legal_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    registration_number: Mapped[str] = mapped_column(String(40), default="",
+                                                     server_default="")
+    vat_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: Put before each series' letters (``LC-INV-2026-000001``); may be empty.
+    invoice_prefix: Mapped[str] = mapped_column(String(10), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
@@ -328,3 +337,50 @@ class QuoteLine(db.Model):
     cancellation_terms: Mapped[list[dict]] = mapped_column(JSON, default=list)
 
     quote: Mapped[Quote] = relationship(back_populates="lines")
+
+
+class BearingStatus(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"  # the line changed after it was accepted: ask again
+
+
+BEARING_STATUS_TITLES = {
+    BearingStatus.PENDING: _l("Waiting for the member"),
+    BearingStatus.ACCEPTED: _l("Accepted"),
+    BearingStatus.DECLINED: _l("Declined"),
+    BearingStatus.WITHDRAWN: _l("Withdrawn"),
+    BearingStatus.LAPSED: _l("Lapsed: the line changed"),
+}
+
+
+class BearingRequest(db.Model):
+    """A request that a member bear the cost of a line of a journey (a hospital paying
+    its patient's hotel nights), decided by that member alone: nobody else can make a
+    member pay. ``amount_minor`` is what the line cost when it was asked, in the
+    journey's currency; an accepted request covers the line as it stood then."""
+
+    __tablename__ = "bearing_request"
+    __table_args__ = (Index("ix_bearing_request_provider", "provider_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id", ondelete="CASCADE"),
+                                            index=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journey_item.id", ondelete="SET NULL"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))  # the bearer
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[BearingStatus] = mapped_column(StrEnumType(BearingStatus),
+                                                  default=BearingStatus.PENDING)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    provider: Mapped[Provider] = relationship()
+    journey: Mapped[Journey] = relationship()
+    item: Mapped[JourneyItem | None] = relationship()

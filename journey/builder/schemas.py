@@ -8,7 +8,9 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from bookings.schemas import BookingOutSchema
 from journey.builder.models import (
+    BEARING_STATUS_TITLES,
     JOURNEY_STATUS_TITLES,
+    BearingStatus,
     JourneyStatus,
     QuoteLineKind,
     TemplateStatus,
@@ -64,7 +66,8 @@ class TemplateLinkSchema(Schema):
     days = fields.Integer(strict=True, validate=in_range(1, 365))
     quantity = fields.Integer(strict=True, validate=in_range(1, 100))
     borne_by_provider_id = Id(allow_none=True, load_default=None, metadata={
-        "description": "The member that pays for this link (shown as included)."})
+        "description": "The member that pays for this link (shown as included): only "
+                       "the template's own member, set by its manager."})
 
 
 class TemplateInSchema(Schema):
@@ -376,3 +379,28 @@ class JourneyBookingSchema(Schema):
     def get_alternatives(self, found):
         return {str(line_id): AlternativeSchema(many=True).dump(options)
                 for line_id, options in found.alternatives.items()}
+
+
+class BearingRequestInSchema(Schema):
+    provider_id = Id(required=True, metadata={"description": "The member asked to pay."})
+    note = fields.String(load_default="", validate=length(0, 500))
+
+
+class BearingDecisionSchema(Schema):
+    accept = fields.Boolean(required=True)
+
+
+class BearingRequestSchema(Schema):
+    """A request that a member pay for a line instead of the patient."""
+
+    id = fields.Integer()
+    journey_id = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+    provider_id = fields.Integer()
+    amount = Money(lambda r: (r.amount_minor, r.currency))
+    note = fields.String()
+    status = fields.Enum(BearingStatus, by_value=True)
+    status_title = fields.Function(lambda r: str(BEARING_STATUS_TITLES[r.status]))
+    requested_by_id = fields.Integer()
+    decided_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()

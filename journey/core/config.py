@@ -94,6 +94,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "bookings@onewindow.localhost"),
         # Where the links in e-mails point.
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # Days after a line's last day before its member is paid (a complaint, a
+        # no-show, comes to light first).
+        "PAYOUT_DELAY_DAYS": int(os.environ.get("PAYOUT_DELAY_DAYS", "7")),
         # Where a bank sends the patient back after 3-D Secure (PUBLIC_URL + the page).
         "STRIPE_RETURN_URL": os.environ.get("STRIPE_RETURN_URL", ""),
         # The scheduler inside the web process (``make run``); production runs one

@@ -15,6 +15,8 @@ from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_admin
 from journey.core.types import ID_CONVERTER
 from journey.pages.common import login_required, submit
+from journey.pages.forms import ActionForm, ReasonForm
+from journey.pages.member.accreditations import evidence_response
 from journey.pages.portal import formatting_context
 from journey.pages.portal_forms import (
     CommissionForm,
@@ -25,8 +27,13 @@ from journey.pages.portal_forms import (
     codes,
 )
 from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_STATUS_TITLES
-from providers.models import ChainLink, MemberStatus
-from providers.services import members, rates
+from providers.models import (
+    ACCREDITATION_STATUS_TITLES,
+    AccreditationStatus,
+    ChainLink,
+    MemberStatus,
+)
+from providers.services import accreditations, members, rates
 from providers.services.members import STATUS_TRANSITIONS
 
 ID = ID_CONVERTER
@@ -112,6 +119,78 @@ def _valid_status(form) -> bool:
         form.form_errors.append(_("Not a valid choice."))
         return False
     return True
+
+
+# --- accreditations: verify against the evidence, reject, revoke --------------------------
+
+ACCREDITATION_STATES = (AccreditationStatus.PENDING, AccreditationStatus.VERIFIED,
+                        AccreditationStatus.REJECTED, AccreditationStatus.REVOKED)
+
+
+def _accreditation_state() -> AccreditationStatus:
+    try:
+        return AccreditationStatus(request.args.get("status", "pending"))
+    except ValueError:
+        return AccreditationStatus.PENDING
+
+
+def _accreditations_page(forms: dict | None = None, status_code: int = 200):
+    state = _accreditation_state()
+    items = accreditations.list_for_admin(current_actor(), status=state)
+    return render_template(
+        "admin/accreditations.html", items=items, state=state, states=ACCREDITATION_STATES,
+        status_titles=ACCREDITATION_STATUS_TITLES, forms=forms or {},
+        blank_action=ActionForm, blank_reason=ReasonForm,
+        days_left=accreditations.days_left, warn_days=accreditations.WARN_DAYS,
+        verify_refusal=accreditations.verify_refusal), status_code
+
+
+@bp.get("/accreditations")
+def accreditations_page():
+    return _accreditations_page()
+
+
+@bp.get(f"/accreditations/<{ID}:accreditation_id>/evidence")
+def accreditation_evidence(accreditation_id):
+    return evidence_response(*accreditations.open_evidence(current_actor(), accreditation_id))
+
+
+def _decide(accreditation_id: int, kind: str, form, action, done):
+    decided, status = submit(form, action, raise_access_errors=True,
+                             invalid_status=400 if kind == "verify" else 422)
+    if decided is None:
+        return _accreditations_page({(kind, accreditation_id): form}, status)
+    flash(done(decided))
+    return redirect(url_for("admin.accreditations_page", status=request.args.get("status")))
+
+
+@bp.post(f"/accreditations/<{ID}:accreditation_id>/verify")
+def verify_accreditation(accreditation_id):
+    return _decide(accreditation_id, "verify", ActionForm(prefix=f"v{accreditation_id}"),
+                   lambda: accreditations.verify_accreditation(current_actor(),
+                                                               accreditation_id),
+                   lambda a: _("%(name)s of %(member)s is verified; it shows on the member's "
+                               "page.", name=a.name, member=a.provider.name))
+
+
+@bp.post(f"/accreditations/<{ID}:accreditation_id>/reject")
+def reject_accreditation(accreditation_id):
+    form = ReasonForm(prefix=f"r{accreditation_id}")
+    return _decide(accreditation_id, "reject", form,
+                   lambda: accreditations.reject_accreditation(
+                       current_actor(), accreditation_id, form.reason.data),
+                   lambda a: _("%(name)s of %(member)s is rejected; the member sees your "
+                               "reason.", name=a.name, member=a.provider.name))
+
+
+@bp.post(f"/accreditations/<{ID}:accreditation_id>/revoke")
+def revoke_accreditation(accreditation_id):
+    form = ReasonForm(prefix=f"x{accreditation_id}")
+    return _decide(accreditation_id, "revoke", form,
+                   lambda: accreditations.revoke_accreditation(
+                       current_actor(), accreditation_id, form.reason.data),
+                   lambda a: _("%(name)s of %(member)s is revoked; it no longer shows on "
+                               "the member's page.", name=a.name, member=a.provider.name))
 
 
 # --- exchange rates ---------------------------------------------------------------------

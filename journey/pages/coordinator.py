@@ -13,8 +13,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from bookings.services import escalations
-from journey.builder.models import JourneyStatus
-from journey.builder.services import board, checkout, journeys
+from journey.builder.models import BEARING_STATUS_TITLES, JourneyStatus
+from journey.builder.services import board, checkout, journeys, payers
+from journey.builder.services.journeys import EDITABLE
 from journey.case.services import access as case_access
 from journey.case.services import case, reviews
 from journey.core.accounts import services as accounts
@@ -35,7 +36,7 @@ from journey.pages.case_forms import DownloadForm
 from journey.pages.common import login_required, page_arg, submit
 from journey.pages.forms import ReasonForm
 from journey.pages.portal import formatting_context
-from journey.pages.portal_forms import AssignForm, NoteForm
+from journey.pages.portal_forms import AssignForm, BearingRequestForm, NoteForm
 from journey.pages.rows import line_rows, offer_title
 from journey.pages.trip_forms import AddTaskForm, AgendaForm, TaskAssignForm, TaskStatusForm
 from journey.pages.trip_rows import (
@@ -50,6 +51,8 @@ from journey.pages.trip_rows import (
 )
 from journey.trip.services import attention
 from journey.trip.services import tasks as trip_tasks
+from providers.models import MemberStatus
+from providers.services import members
 
 ID = ID_CONVERTER
 PER_PAGE = 25
@@ -110,7 +113,7 @@ def journeys_page():
 
 @bp.get(f"/journeys/<{ID}:journey_id>")
 def journey(journey_id, assign_form: AssignForm | None = None, status: int = 200, *,
-            task_forms: dict | None = None):
+            task_forms: dict | None = None, bearing_form: BearingRequestForm | None = None):
     """The journey, its timeline and its tasks; ``task_forms``: a refused task form to
     show again with its errors, by ``("assign" | "status", task id)`` or ``"add"``."""
     actor = current_actor()
@@ -121,10 +124,46 @@ def journey(journey_id, assign_form: AssignForm | None = None, status: int = 200
     bookings = [booking for _quote, booking in checkout.journey_bookings(actor, found.id)]
     return render_template(
         "coordinator/journey.html", journey=found, entries=entries, assign_form=assign_form,
+        **_bearing_context(actor, found, bearing_form),
         item_titles={item.id: offer_title(item.offer) for item in found.items},
         bookings=bookings, lines={row.line.id: row for row in line_rows(
             line for booking in bookings for line in booking.lines)},
         **_task_context(actor, found.id, task_forms or {})), status
+
+
+# --- who pays a line ------------------------------------------------------------------------
+
+def _bearing_form(found, form: BearingRequestForm | None = None) -> BearingRequestForm:
+    form = form or BearingRequestForm(formdata=None, prefix="bearing")
+    form.item_id.choices = [("", _("Choose a line"))] + [
+        (str(item.id), f"{offer_title(item.offer)} · {item.offer.provider.name}")
+        for item in found.items if item.borne_by_provider_id is None]
+    form.provider_id.choices = [("", _("Choose a member"))] + [
+        (str(member.id), member.name) for member in members.list_members(
+            current_actor(), status=MemberStatus.VERIFIED, per_page=200)[0]]
+    return form
+
+
+def _bearing_context(actor, found, form: BearingRequestForm | None) -> dict:
+    """The requests that a member pay for a line, and the form that sends one (while the
+    package can still change)."""
+    return {"bearing_requests": payers.journey_requests(actor, found.id),
+            "bearing_titles": BEARING_STATUS_TITLES,
+            "bearing_form": _bearing_form(found, form) if found.status in EDITABLE else None}
+
+
+@bp.post(f"/journeys/<{ID}:journey_id>/bearing-requests")
+def ask_bearing(journey_id):
+    actor = current_actor()
+    found = journeys.visible_journey(actor, journey_id)
+    form = _bearing_form(found, BearingRequestForm(prefix="bearing"))
+    done, status = submit(form, lambda: payers.request_bearing(
+        actor, journey_id, int(form.item_id.data), int(form.provider_id.data),
+        note=form.note.data or ""), raise_access_errors=True)
+    if done is None:
+        return journey(journey_id, status=status, bearing_form=form)
+    flash(_("The member is asked; its manager decides."))
+    return redirect(url_for("coordinator.journey", journey_id=journey_id, _anchor="payers"))
 
 
 # --- a journey's tasks and the agenda ----------------------------------------------------

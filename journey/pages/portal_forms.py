@@ -92,14 +92,19 @@ class OfferTermsForm(PageForm):
     recovery_days = _days(_l("Days of recovery without leisure"))
     fit_to_fly_days = _days(_l("Days before the patient may fly"))
     min_days_after_treatment = _days(_l("Starts at least this many days after treatment"))
+    vat_percent = DecimalField(_l("VAT included in the price (%)"), default=0, places=2,
+                               validators=[Optional(), NumberRange(0, 99.99)])
 
     TERMS = ("chain_link", "currency", "price_unit", "min_quantity", "max_quantity",
              "capacity_unit", "duration_value", "duration_unit", "lead_time_days",
              "confirmation_mode", "requires_consultation", "recovery_days", "fit_to_fly_days",
-             "min_days_after_treatment")
+             "min_days_after_treatment", "vat_percent")
 
     def terms(self) -> dict:
-        return {name: getattr(self, name).data for name in self.TERMS}
+        terms = {name: getattr(self, name).data for name in self.TERMS}
+        if terms["vat_percent"] is None:  # left empty: no VAT (medical services)
+            terms["vat_percent"] = 0
+        return terms
 
 
 class NewOfferForm(OfferTermsForm):
@@ -252,3 +257,12 @@ class CommissionForm(PageForm):
 def codes(text: str | None) -> list[str]:
     """``"de, NO  se"`` -> ``["de", "NO", "se"]``: codes separated by commas or spaces."""
     return [part for part in (text or "").replace(",", " ").split() if part]
+
+
+class BearingRequestForm(PageForm):
+    """A coordinator asks a member to pay for a line of the journey instead of the
+    patient; the member's manager decides."""
+
+    item_id = SelectField(_l("Line"), validators=[DataRequired()])
+    provider_id = SelectField(_l("Member asked to pay"), validators=[DataRequired()])
+    note = StringField(_l("Note to the member"), validators=[Optional(), Length(max=500)])

@@ -20,6 +20,7 @@ from journey.core.money import require_currency
 from journey.core.persistence import flush_or_conflict, page_of
 from journey.core.types import utcnow
 from providers.models import Accreditation, MemberStatus, Provider, ProviderText
+from providers.services import accreditations as accreditation_service
 from providers.services.common import (
     check_country,
     check_language,
@@ -96,8 +97,8 @@ def create_member(actor, *, descriptions: dict | None = None, accreditations=(),
     for language, description in (descriptions or {}).items():
         provider.texts.append(ProviderText(language=check_language(language, "descriptions"),
                                            description=description))
-    for item in accreditations:
-        provider.accreditations.append(_accreditation(**item))
+    for item in accreditations:  # pending until an admin verifies each against its evidence
+        provider.accreditations.append(accreditation_service.new_accreditation(actor, **item))
     _flush_or_conflict()
     return provider
 
@@ -154,27 +155,12 @@ def delete_member_text(actor, provider_id: int, language: str) -> None:
 
 
 def add_accreditation(actor, provider_id: int, **data) -> Accreditation:
-    provider = get_member_for_change(actor, provider_id, manager=True)
-    accreditation = _accreditation(**data)
-    provider.accreditations.append(accreditation)
-    db.session.flush()
-    return accreditation
-
-
-def _accreditation(*, name: str, issuer: str, valid_until=None) -> Accreditation:
-    name, issuer = (name or "").strip(), (issuer or "").strip()
-    if not name or not issuer:
-        raise InvalidInput(fields={"accreditations": [_l("Give a name and an issuer.")]})
-    return Accreditation(name=name, issuer=issuer, valid_until=valid_until)
+    """Submit an accreditation for an admin to verify (:mod:`.accreditations`)."""
+    return accreditation_service.submit_accreditation(actor, provider_id, **data)
 
 
 def delete_accreditation(actor, provider_id: int, accreditation_id: int) -> None:
-    provider = get_member_for_change(actor, provider_id, manager=True)
-    accreditation = next((a for a in provider.accreditations if a.id == accreditation_id), None)
-    if accreditation is None:
-        raise NotFound(_l("No such accreditation."))
-    provider.accreditations.remove(accreditation)
-    db.session.flush()
+    accreditation_service.delete_accreditation(actor, provider_id, accreditation_id)
 
 
 def _get(provider_id: int) -> Provider:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
@@ -29,7 +30,7 @@ from providers.services.members import get_member, get_member_for_change
 OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
                 "companion_price_minor", "min_quantity", "max_quantity", "capacity_unit",
                 "lead_time_days", "duration_value", "duration_unit", "confirmation_mode",
-                "requires_consultation", "recovery_days", "fit_to_fly_days",
+                "requires_consultation", "recovery_days", "fit_to_fly_days", "vat_percent",
                 "min_days_after_treatment")
 
 
@@ -66,6 +67,11 @@ def _check_quantities(offer: Offer) -> None:
     if offer.max_quantity is not None and offer.max_quantity < offer.min_quantity:
         raise InvalidInput(fields={"max_quantity": [
             _l("Must not be less than the minimum quantity.")]})
+    vat = offer.vat_percent
+    if vat is not None and not (Decimal(0) <= Decimal(vat) < Decimal(100)
+                                and Decimal(vat) == Decimal(vat).quantize(Decimal("0.01"))):
+        raise InvalidInput(fields={"vat_percent": [
+            _l("A VAT rate from 0 to 99.99 %, with at most two decimals.")]})
 
 
 def create_offer(actor, provider_id: int, *, texts: dict | None = None,

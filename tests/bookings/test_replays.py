@@ -392,7 +392,9 @@ def test_the_last_accept_again_with_its_key_captures_once(client, make, world, g
 # --- payouts ---------------------------------------------------------------------------------
 
 @pytest.fixture
-def connect_app(stripe_app):
+def connect_app(stripe_app, monkeypatch):
+    # The trip counts as over (its money may go out); the deposit is what came in.
+    monkeypatch.setitem(stripe_app.config, "PAYOUT_DELAY_DAYS", -60)
     with connect_stub(stripe_app):
         yield stripe_app
 
@@ -407,7 +409,8 @@ def _payable(world, gateway):
 
 def _paid_out_once(booking_id):
     payouts = _rows(Payout, Payout.booking_id == booking_id)
-    assert sorted(p.amount_minor for p in payouts) == [80000, 650000]  # no commission set
+    # no commission set; 30 % of each line: the deposit is what was received
+    assert sorted(p.amount_minor for p in payouts) == [24000, 195000]
     assert {p.status for p in payouts} == {PayoutStatus.PAID}
     transfers = [r for r in ConnectStub.requests if r[0] == "/v1/transfers"]
     assert sorted(r[2] for r in transfers) == sorted(f"payout-{p.id}" for p in payouts)
@@ -422,7 +425,7 @@ def test_paying_out_again_with_its_key_transfers_once(client, make, world, gatew
     admin = make.token(world["admin"])
     body = _twice(client, url, admin, "payout-0001")
     assert sorted((p["status"], p["amount"]["amount_minor"]) for p in body) == [
-        ("paid", 80000), ("paid", 650000)]
+        ("paid", 24000), ("paid", 195000)]
     _paid_out_once(booking.id)
     other = _post(client, f"/api/v1/bookings/{booking.id + 1000}/payouts", admin,
                   key="payout-0001")

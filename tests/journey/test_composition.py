@@ -25,7 +25,7 @@ def _journey(client, world, **body):
 
 
 def test_coordinator_curates_a_template_and_a_patient_starts_from_it(client, world):
-    body = {"discount_percent": 5, "status": "published",
+    body = {"status": "published",
             "texts": {"en": {"name": "Knee replacement and rehabilitation"},
                       "de": {"name": "Knieprothese mit Rehabilitation"}},
             "links": [{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10,

@@ -7,10 +7,12 @@ from flask_babel import force_locale
 
 from journey.builder.models import Quote
 from journey.builder.services import journeys, quotes, settings, templates
+from journey.core.accounts.models import Role
 from journey.core.errors import Conflict
 from journey.core.extensions import db
 from journey.core.types import today_in, utcnow
 from providers.services import offers
+from tests.booking_fixtures import clinic_manager
 from tests.journey.builder_world import build_world, soon
 
 
@@ -164,9 +166,11 @@ def test_a_broken_rule_blocks_the_quote(world):
 
 
 def test_template_discount_and_a_borne_link(world):
-    admin = world["admin"]
+    """The clinic's own package: it bears the rehabilitation and funds the discount from
+    its own lines (10 % of the surgery, not of the hotel's room)."""
+    manager = clinic_manager(world)
     template = templates.create_template(
-        admin, discount_percent=10, status="published",
+        manager, provider_id=world["clinic"].id, discount_percent=10, status="published",
         texts={"en": {"name": "Knee replacement with rehabilitation"}},
         links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
                {"default_offer_id": world["surgery"].id, "day_offset": 2},
@@ -182,14 +186,16 @@ def test_template_discount_and_a_borne_link(world):
     assert borne.total_minor == 0 and borne.total_offer_minor == 3 * 12000
     assert borne.borne_by_provider_id == world["clinic"].id
     assert quote.subtotal_minor == 80000 + 650000
-    assert quote.discount_minor == 73000
-    assert quote.total_minor == 657000 == sum(line.total_minor for line in quote.lines)
+    assert quote.discount_minor == 65000  # of the clinic's surgery only
+    assert quote.lines[3].provider_id == world["clinic"].id
+    assert quote.total_minor == 665000 == sum(line.total_minor for line in quote.lines)
     assert quote.lines[3].title == "Package discount"
 
 
-def test_the_discount_line_is_written_in_the_journeys_language(world, app):
+def test_the_discount_line_is_written_in_the_journeys_language(world, app, make):
+    hotel_manager = make.user(Role.MEMBER_MANAGER, world["hotel"])
     template = templates.create_template(
-        world["admin"], discount_percent=10, status="published",
+        hotel_manager, provider_id=world["hotel"].id, discount_percent=10, status="published",
         texts={"en": {"name": "Knee"}},
         links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10}])
     db.session.commit()

@@ -87,10 +87,18 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
             value_minor=convert_minor(line.total_offer_minor, line.offer_currency,
                                       quote.currency, line.rate) if borne else None,
             borne_by_provider_id=line.borne_by_provider_id))
-    # The package discount lowers what the members' lines add up to: each line gives
-    # its share, in proportion to its amount, so the lines add up to the quoted total.
-    shares = split_minor(quote.discount_minor, [line.amount_minor for line in lines])
-    lines = [replace(line, amount_minor=line.amount_minor - share)
+    # The package discount is funded by the member whose package it is: its own lines
+    # give it, each in proportion to its amount, so the lines add up to the quoted total;
+    # a line keeps its value, so the settlement shows the discount its member funded.
+    funder = next((line.provider_id for line in quote.lines
+                   if line.kind == QuoteLineKind.DISCOUNT), None)
+    shares = split_minor(quote.discount_minor, [
+        line.amount_minor if line.provider_id == funder else 0 for line in lines])
+    if quote.discount_minor and sum(shares) != quote.discount_minor:
+        raise Conflict(_l("This quote's discount has no lines of its member to fund it; "
+                          "ask for a new quote."))
+    lines = [replace(line, amount_minor=line.amount_minor - share,
+                     value_minor=line.amount_minor)
              if share else line for line, share in zip(lines, shares, strict=True)]
     # A coordinator sends the patient a payment link: the units are held longer and
     # Stripe is only called when the patient pays (POST /bookings/{id}/pay).

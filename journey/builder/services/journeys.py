@@ -12,6 +12,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from journey.builder.models import (
+    BearingRequest,
+    BearingStatus,
     Journey,
     JourneyItem,
     JourneyStatus,
@@ -22,9 +24,13 @@ from journey.builder.plan import MEDICAL_LINKS
 from journey.builder.services.templates import get_template
 from journey.core.accounts.invitations import invite_patient
 from journey.core.accounts.models import Role, User
-from journey.core.accounts.permissions import require_authenticated, require_cluster
+from journey.core.accounts.permissions import (
+    payer_refusal,
+    require_authenticated,
+    require_cluster,
+)
 from journey.core.accounts.services import get_user_by_email, normalize_email
-from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import require_currency
 from journey.core.persistence import page_of
@@ -366,9 +372,10 @@ def add_item(actor, journey_id: int, *, offer_id: int, start_on: date, days: int
     journey = get_journey_for_change(actor, journey_id)
     check_trip_dates(start_on=start_on)
     offer = _bookable_offer(actor, offer_id)
-    if borne_by_provider_id is not None and db.session.get(Provider,
-                                                           borne_by_provider_id) is None:
-        raise InvalidInput(fields={"borne_by_provider_id": [_l("No such member.")]})
+    if borne_by_provider_id is not None:
+        if db.session.get(Provider, borne_by_provider_id) is None:
+            raise InvalidInput(fields={"borne_by_provider_id": [_l("No such member.")]})
+        refuse(payer_refusal(actor, borne_by_provider_id))
     item = JourneyItem(offer=offer, start_on=start_on, days=days or max(1, offer.duration_value),
                        quantity=quantity, companions=companions,
                        borne_by_provider_id=borne_by_provider_id,
@@ -408,14 +415,32 @@ def update_item(actor, journey_id: int, item_id: int, **data) -> JourneyItem:
     journey = get_journey_for_change(actor, journey_id)
     item = journey_item(journey, item_id)
     check_trip_dates(start_on=data.get("start_on"))
+    before = (item.offer_id, item.start_on, item.days, item.quantity, item.companions)
     if "offer_id" in data and data["offer_id"] != item.offer_id:  # a swap
         item.offer = _bookable_offer(actor, data.pop("offer_id"))
     for field in ("start_on", "days", "quantity", "companions"):
         if field in data and data[field] is not None:
             setattr(item, field, data[field])
+    after = (item.offer.id, item.start_on, item.days, item.quantity, item.companions)
+    if after != before:
+        drop_bearer_unless_payer(actor, item)
     package_changed(journey, actor, why("item_changed"))
     db.session.flush()
     return item
+
+
+def drop_bearer_unless_payer(actor, item: JourneyItem) -> None:
+    """A line another member bears, changed by someone else: the bearer agreed to the
+    line as it was, so the line goes back to the patient's bill (its bearer may bear
+    it again, asked anew). Its accepted request lapses."""
+    if item.borne_by_provider_id is None or payer_refusal(actor, item.borne_by_provider_id) \
+            is None:
+        return
+    item.borne_by_provider_id = None
+    for request in db.session.scalars(select(BearingRequest).where(
+            BearingRequest.item_id == item.id,
+            BearingRequest.status == BearingStatus.ACCEPTED)):
+        request.status = BearingStatus.LAPSED
 
 
 def amend_own_lines(actor, journey: Journey, changes: list[dict]) -> Journey:
@@ -430,9 +455,12 @@ def amend_own_lines(actor, journey: Journey, changes: list[dict]) -> Journey:
             raise InvalidInput(fields={f"amendments.{index}": [
                 _l("Only your own lines of this journey can be amended.")]})
         check_trip_dates(start_on=change.get("start_on"))
+        before = (item.start_on, item.days, item.quantity)
         for field in ("start_on", "days", "quantity"):
             if change.get(field) is not None:
                 setattr(item, field, change[field])
+        if (item.start_on, item.days, item.quantity) != before:
+            drop_bearer_unless_payer(actor, item)
     package_changed(journey, actor, why("item_changed"))
     db.session.flush()
     return journey

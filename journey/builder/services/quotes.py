@@ -69,7 +69,9 @@ def _terms(offer) -> list[dict]:
 
 def _discount(template: PackageTemplate | None, subtotal: int, currency: str,
               table) -> tuple[int, Rate | None]:
-    if template is None or subtotal <= 0:
+    """The package's discount on ``subtotal``, the template's own member's lines (it
+    funds the discount from them; a cluster package has none): at most all of it."""
+    if template is None or template.provider_id is None or subtotal <= 0:
         return 0, None
     if template.discount_percent:
         return min(subtotal, percent_of(subtotal, template.discount_percent)), None
@@ -147,10 +149,13 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
     subtotal = sum(line.total_minor for line in lines)
     template = db.session.get(PackageTemplate, journey.template_id) if journey.template_id \
         else None
-    discount, discount_rate = _discount(template, subtotal, journey.currency, table)
+    funder = template.provider_id if template is not None else None
+    discount, discount_rate = _discount(
+        template, sum(line.total_minor for line in lines if line.provider_id == funder),
+        journey.currency, table)
     if discount:
         lines.append(QuoteLine(
-            kind=QuoteLineKind.DISCOUNT,
+            kind=QuoteLineKind.DISCOUNT, provider_id=funder,
             title=_in_language(journey.language, _l("Package discount")),
             offer_currency=(template.discount_currency or journey.currency),
             total_offer_minor=-(template.discount_minor or discount),

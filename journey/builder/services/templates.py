@@ -6,11 +6,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from journey.builder.models import PackageTemplate, TemplateLink, TemplateStatus, TemplateText
-from journey.core.accounts.permissions import can_manage_member, require_cluster
-from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.accounts.permissions import (
+    can_manage_member,
+    payer_refusal,
+    require_cluster,
+)
+from journey.core.errors import Conflict, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import require_currency
-from providers.models import Offer, Provider
+from providers.models import Offer
 from providers.services.common import check_language, text_in
 from providers.services.members import get_member_for_change
 from providers.services.offers import is_public
@@ -45,7 +49,14 @@ def template_text(template: PackageTemplate, language: str | None):
     return text_in({t.language: t for t in template.texts}, language, template.provider)
 
 
-def _check_discount(data: dict) -> None:
+def _check_discount(actor, data: dict, provider_id: int | None) -> None:
+    if not (data.get("discount_percent") or data.get("discount_minor")):
+        return
+    if provider_id is None:
+        raise InvalidInput(fields={"discount_percent": [_l(
+            "A discount is funded by the member whose package it is, from its own lines: "
+            "a package of the cluster carries none.")]})
+    refuse(payer_refusal(actor, provider_id))
     if data.get("discount_percent") is not None and data.get("discount_minor") is not None:
         raise InvalidInput(fields={"discount_minor": [
             _l("Give a percentage or an amount, not both.")]})
@@ -61,7 +72,7 @@ def create_template(actor, *, provider_id: int | None = None, texts: dict | None
         require_cluster(actor)
     else:
         get_member_for_change(actor, provider_id)
-    _check_discount(data)
+    _check_discount(actor, data, provider_id)
     template = PackageTemplate(provider_id=provider_id, status=TemplateStatus.DRAFT,
                                discount_percent=data.get("discount_percent"),
                                discount_minor=data.get("discount_minor"),
@@ -69,7 +80,7 @@ def create_template(actor, *, provider_id: int | None = None, texts: dict | None
     db.session.add(template)
     for language, text in (texts or {}).items():
         _set_text(template, language, **text)
-    _set_links(template, links)
+    _set_links(actor, template, links)
     db.session.flush()
     if data.get("status") == TemplateStatus.PUBLISHED:
         set_template_status(actor, template.id, TemplateStatus.PUBLISHED)
@@ -89,7 +100,7 @@ def update_template(actor, template_id: int, *, texts=None, links=None, **data):
         merged = {"discount_percent": data.get("discount_percent"),
                   "discount_minor": data.get("discount_minor"),
                   "discount_currency": data.get("discount_currency")}
-        _check_discount(merged)
+        _check_discount(actor, merged, template.provider_id)
         template.discount_percent = merged["discount_percent"]
         template.discount_minor = merged["discount_minor"]
         template.discount_currency = merged["discount_currency"]
@@ -98,7 +109,7 @@ def update_template(actor, template_id: int, *, texts=None, links=None, **data):
     if links is not None:
         template.links.clear()
         db.session.flush()
-        _set_links(template, links)
+        _set_links(actor, template, links)
     db.session.flush()
     if "status" in data and data["status"] is not None:
         set_template_status(actor, template.id, data["status"])
@@ -135,7 +146,7 @@ def _set_text(template: PackageTemplate, language: str, *, name: str, descriptio
     text.description = (description or "").strip()
 
 
-def _set_links(template: PackageTemplate, links) -> None:
+def _set_links(actor, template: PackageTemplate, links) -> None:
     for position, link in enumerate(links, start=1):
         offer = db.session.get(Offer, link["default_offer_id"])
         if offer is None:
@@ -145,9 +156,13 @@ def _set_links(template: PackageTemplate, links) -> None:
             raise InvalidInput(fields={"links": [
                 _l("Link %(n)d: the offer belongs to another link of the chain.", n=position)]})
         borne_by = link.get("borne_by_provider_id")
-        if borne_by is not None and db.session.get(Provider, borne_by) is None:
+        if borne_by is not None and borne_by != template.provider_id:
+            # Who pays is decided by the payer: in a package, only its own member.
             raise InvalidInput(fields={"links": [
-                _l("Link %(n)d: no such member to bear it.", n=position)]})
+                _l("Link %(n)d: only the member whose package it is can bear a line of it.",
+                   n=position)]})
+        if borne_by is not None:
+            refuse(payer_refusal(actor, borne_by))
         alternatives = list(dict.fromkeys(link.get("alternative_offer_ids") or []))
         for alternative_id in alternatives:
             alternative = db.session.get(Offer, alternative_id)

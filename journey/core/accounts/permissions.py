@@ -59,3 +59,14 @@ def require_member_access(actor, provider_id: int | None, *, manager: bool = Fal
     if manager and actor.role.value != "member_manager":
         raise Forbidden(_l("Only the member's manager may do this."))
     return actor
+
+
+def payer_refusal(actor, provider_id: int | None) -> Forbidden | None:
+    """Who pays is decided by the payer: only the manager of member ``provider_id``
+    makes it bear a cost (a line of another member, a discount). Nobody else, not a
+    coordinator nor an admin: they may ask it (a bearing request)."""
+    if (actor is not None and actor.role.value == "member_manager"
+            and provider_id is not None and actor.provider_id == provider_id):
+        return None
+    return Forbidden(_l("Only the manager of the member that pays can decide that it pays; "
+                        "ask the member with a request instead."))

@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 
 from bookings.services import settlement
 from journey.core.accounts.auth import current_actor
+from journey.invoicing import services as invoicing
 from journey.pages.member.access import ID, PREFIX, managed_member, member_or_cluster
 from journey.pages.portal import formatting_context
 
@@ -29,5 +30,6 @@ def show(provider_id):
     provider = managed_member(provider_id)
     start, end = _day_arg("start"), _day_arg("end")
     found = settlement.member_statement(current_actor(), provider.id, start=start, end=end)
+    documents = invoicing.list_documents(current_actor(), provider_id=provider.id, limit=200)
     return render_template("member/statement.html", provider=provider, statement=found,
-                           start=start, end=end)
+                           start=start, end=end, documents=documents)

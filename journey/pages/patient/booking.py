@@ -14,7 +14,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from bookings.idempotency import request_fingerprint, run_once
-from bookings.models import BookingLine, BookingStatus, Payment, PaymentKind, PaymentStatus
+from bookings.models import (
+    BookingLine,
+    BookingStatus,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    Refund,
+)
 from bookings.payments import RETURN_PATH
 from bookings.services import balance, cancellation, confirmation
 from bookings.services.access import (
@@ -33,9 +40,11 @@ from journey.core.errors import DomainError, NotFound
 from journey.core.extensions import db
 from journey.core.money import Money
 from journey.core.types import MAX_ID, utcnow
+from journey.invoicing import services as invoicing
+from journey.invoicing.follow import REFUND_STATE_TITLES
 from journey.pages.common import login_required, stripe_js_url, submit, submit_card
 from journey.pages.forms import ActionForm, CheckoutForm, ReasonForm
-from journey.pages.rows import offer_title, offers_by_id
+from journey.pages.rows import line_rows, offer_title, offers_by_id
 
 bp = Blueprint("booking", __name__)
 
@@ -73,7 +82,20 @@ def booking_actions(actor, booking) -> dict:
                      for line in booking.lines if may_cancel_line(actor, booking, line)},
             "cancellable": may_cancel_booking(actor, booking),
             "decide": may_decide(actor, booking),
-            "balance": balance_owed(actor, booking)}
+            "balance": balance_owed(actor, booking),
+            "refunds": refunds_by_payment(booking),
+            "refund_titles": REFUND_STATE_TITLES,
+            "documents": invoicing.list_documents(actor, booking_id=booking.id)}
+
+
+def refunds_by_payment(booking) -> dict[int, list[Refund]]:
+    """Each payment's refunds, the oldest first (shown under the payment with their
+    state)."""
+    found: dict[int, list[Refund]] = {}
+    for refund in db.session.scalars(select(Refund).where(
+            Refund.booking_id == booking.id).order_by(Refund.id)):
+        found.setdefault(refund.payment_id, []).append(refund)
+    return found
 
 
 # --- the actions --------------------------------------------------------------------------
@@ -83,6 +105,41 @@ def _back(booking):
     if journey is None:
         raise NotFound()
     return redirect(url_for("journey.show", journey_id=journey.id) + "#booking")
+
+
+def _expected_refund() -> int | None:
+    """The refund the patient saw on the preview page (None: the old one-click form)."""
+    value = request.form.get("expect_refund_minor", "")
+    return int(value) if value.isdigit() and int(value) <= 10**15 else None
+
+
+def _preview_page(booking, plan, *, line=None, status: int = 200):
+    by_id = {row.line.id: row for row in line_rows(booking.lines)}
+    rows = [{"plan": row, "line": by_id[row.line_id]} for row in plan.lines]
+    journey = journey_of(booking)
+    return render_template("patient/cancel.html", booking=booking, plan=plan, rows=rows,
+                           line=line, journey=journey, form=ReasonForm()), status
+
+
+@bp.get(f"/my/bookings/<int(max={MAX_ID}):booking_id>/cancel")
+@login_required
+def cancel_preview(booking_id: int):
+    """What cancelling the whole booking keeps and refunds, with the button that does it."""
+    actor = current_actor()
+    plan = cancellation.preview_cancellation(actor, booking_id)
+    return _preview_page(get_visible_booking(actor, booking_id), plan)
+
+
+@bp.get(f"/my/booking-lines/<int(max={MAX_ID}):line_id>/cancel")
+@login_required
+def cancel_line_preview(line_id: int):
+    """What cancelling one item keeps and refunds, with the button that does it."""
+    actor = current_actor()
+    line = db.session.get(BookingLine, line_id)
+    if line is None:
+        raise NotFound()
+    plan = cancellation.preview_cancellation(actor, line.booking_id, line_id)
+    return _preview_page(get_visible_booking(actor, line.booking_id), plan, line=line)
 
 
 def _act(booking_id: int, action, done: str):
@@ -116,8 +173,10 @@ def proceed(booking_id: int):
 @bp.post(f"/my/bookings/<int(max={MAX_ID}):booking_id>/cancel")
 @login_required
 def cancel(booking_id: int):
+    expected = _expected_refund()
     return _act(booking_id, lambda actor, reason: cancellation.cancel_booking(
-        actor, booking_id, reason=reason), _("The booking is cancelled."))
+        actor, booking_id, reason=reason, expect_refund_minor=expected),
+        _("The booking is cancelled. Any refund is shown below and sent to you by e-mail."))
 
 
 @bp.post(f"/my/booking-lines/<int(max={MAX_ID}):line_id>/cancel")
@@ -126,8 +185,10 @@ def cancel_line(line_id: int):
     line = db.session.get(BookingLine, line_id)
     if line is None:
         raise NotFound()
+    expected = _expected_refund()
     return _act(line.booking_id, lambda actor, reason: cancellation.cancel_line(
-        actor, line_id, reason=reason), _("The item is cancelled."))
+        actor, line_id, reason=reason, expect_refund_minor=expected),
+        _("The item is cancelled. Any refund is shown below and sent to you by e-mail."))
 
 
 @bp.route(f"/my/bookings/<int(max={MAX_ID}):booking_id>/balance", methods=["GET", "POST"])

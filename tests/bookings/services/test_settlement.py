@@ -2,17 +2,19 @@
 the member's statement, and payouts as Stripe Connect transfers — against a local
 HTTP stub that answers as Stripe documents, since localstripe has no Connect."""
 
+from datetime import UTC, datetime, time
 from decimal import Decimal
 
 import pytest
 
-from bookings.models import LedgerEntry, Payout, PayoutStatus
+from bookings.models import LedgerEntry, Payout, PayoutKind, PayoutStatus
 from bookings.payments import ConnectGateway
-from bookings.services import cancellation, settlement
+from bookings.services import balance, cancellation, settlement
 from journey.core.errors import Conflict, Forbidden
 from journey.core.extensions import db
-from tests.booking_fixtures import authorised_booking, confirmed_booking
+from tests.booking_fixtures import authorised_booking, confirmed_booking, paid_booking
 from tests.connect_stub import ConnectStub, running_connect_stub
+from tests.journey.builder_world import soon
 
 
 @pytest.fixture
@@ -87,35 +89,87 @@ def test_a_cancellation_reverses_the_postings_and_keeps_the_fee(world, gateway, 
         "fee:commission")]
 
 
-def test_payouts_transfer_each_members_net_once_per_booking(world, gateway, rates, connect):
-    booking = confirmed_booking(world, gateway)
-    with pytest.raises(Forbidden):
-        settlement.pay_out(world["coordinator"], booking.id, connect)
+def _accounts(world):
     settlement.set_payout_account(world["admin"], world["clinic"].id, "acct_clinic01")
-    db.session.commit()
-    ConnectStub.fail_next = 1
-    first = settlement.pay_out(world["admin"], booking.id, connect)
-    db.session.commit()
-    assert [p.status for p in first] == [PayoutStatus.FAILED]  # the hotel has no account
-    assert "not ready" in first[0].error
     settlement.set_payout_account(world["admin"], world["hotel"].id, "acct_hotel001")
     db.session.commit()
-    paid = settlement.pay_out(world["admin"], booking.id, connect)
+
+
+def _at(day: int) -> datetime:
+    return datetime.combine(soon(day), time(12), tzinfo=UTC)
+
+
+def _transfers():
+    return [r for r in ConnectStub.requests if r[0] == "/v1/transfers"]
+
+
+def test_nothing_is_paid_out_before_the_service(world, gateway, rates, connect):
+    booking = confirmed_booking(world, gateway)
+    _accounts(world)
+    with pytest.raises(Forbidden):
+        settlement.pay_out(world["coordinator"], booking.id, connect)
+    assert settlement.pay_out(world["admin"], booking.id, connect) == []  # none made
+    assert settlement.run_payouts(connect, now=_at(15)) == 0  # the room ends on day 20
+    assert _transfers() == []
+
+
+def test_a_member_is_paid_its_share_of_the_money_in_after_its_line(world, gateway, rates,
+                                                                     connect):
+    """Deposit only (30 %) when the surgery is over: the clinic gets 30 % of its net,
+    the hotel nothing yet (its room runs to day 20, plus the delay); once the balance
+    is in and the stay over, the rest; never twice."""
+    booking = confirmed_booking(world, gateway)
+    _accounts(world)
+    ConnectStub.fail_next = 1
+    first = settlement.settle_booking(booking.id, connect, actor="test", delay_days=7,
+                                      now=_at(20))
     db.session.commit()
-    assert sorted((p.provider_id, p.amount_minor, p.status) for p in paid) == sorted([
-        (world["clinic"].id, 568750, PayoutStatus.PAID),
-        (world["hotel"].id, 72000, PayoutStatus.PAID)])
-    settlement.pay_out(world["admin"], booking.id, connect)  # again: nothing more
+    assert [(p.provider_id, p.status) for p in first] == [
+        (world["clinic"].id, PayoutStatus.FAILED)]
+    assert "not ready" in first[0].error
+    retried = settlement.run_payouts(connect, delay_days=7, now=_at(20))
+    assert retried == 1
+    clinic_net = 650000 - 81250  # 12.5 % commission
+    assert settlement.paid_out_by_member(booking.id) == {
+        world["clinic"].id: clinic_net * 3 // 10}
+    balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
+                        gateway=gateway)
     db.session.commit()
-    transfers = [r for r in ConnectStub.requests if r[0] == "/v1/transfers"]
-    assert len(transfers) == 3  # the failed try, its retry, the hotel's
-    assert {r[1]["transfer_group"] for r in transfers} == {f"booking-{booking.id}"}
-    assert {r[2] for r in transfers} == {f"payout-{p.id}" for p in paid}
-    assert len(ConnectStub.by_key) == 2
+    assert settlement.run_payouts(connect, delay_days=7, now=_at(28)) == 2
+    assert settlement.run_payouts(connect, delay_days=7, now=_at(40)) == 0  # nothing more
+    assert settlement.paid_out_by_member(booking.id) == {
+        world["clinic"].id: clinic_net, world["hotel"].id: 72000}
+    made = [t for t in ConnectStub.by_key.values() if t["object"] == "transfer"]
+    assert sum(t["amount"] for t in made) == clinic_net + 72000  # each transfer once
+    assert {r[1]["transfer_group"] for r in _transfers()} == {f"booking-{booking.id}"}
     statement = settlement.member_statement(world["clinic_staff"], world["clinic"].id)
-    assert statement.totals["EUR"]["paid_out"] == 568750
+    assert statement.totals["EUR"]["paid_out"] == clinic_net
     assert statement.totals["EUR"]["due"] == 0
-    assert db.session.scalar(db.select(db.func.count(Payout.id))) == 2
+
+
+def test_a_refund_after_the_payout_is_taken_back(world, gateway, rates, connect):
+    """Paid in full and paid out; then the booking is cancelled under 50 % terms: each
+    member keeps its fee (less commission) and the rest comes back by a reversal of its
+    transfer."""
+    tiers = [{"days_before": 0, "refund_percent": 50}]
+    booking = paid_booking(world, gateway, {"room": tiers, "surgery": tiers})
+    _accounts(world)
+    settlement.run_payouts(connect, delay_days=0, now=_at(30))
+    paid = settlement.paid_out_by_member(booking.id)
+    assert paid == {world["clinic"].id: 568750, world["hotel"].id: 72000}
+    cancellation.cancel_booking(world["patient"], booking.id, reason="", gateway=gateway)
+    db.session.commit()
+    assert settlement.run_payouts(connect, delay_days=0, now=_at(31)) == 2
+    reversals = db.session.scalars(db.select(Payout).where(
+        Payout.kind == PayoutKind.REVERSAL)).all()
+    assert sorted(p.amount_minor for p in reversals) == sorted([568750 - 284375,
+                                                                72000 - 36000])
+    assert all(p.status == PayoutStatus.PAID and p.reverses_id for p in reversals)
+    assert [r[0] for r in ConnectStub.requests if r[0].endswith("/reversals")] == \
+        [f"/v1/transfers/{db.session.get(Payout, p.reverses_id).transfer_id}/reversals"
+         for p in sorted(reversals, key=lambda p: p.id)]
+    assert settlement.paid_out_by_member(booking.id) == {
+        world["clinic"].id: 284375, world["hotel"].id: 36000}
 
 
 def test_an_unconfirmed_booking_is_not_paid_out(world, gateway, connect):

@@ -1,0 +1,44 @@
+"""Gapless numbering per series: ``[prefix-]INV-2026-000001``, one series per cluster
+per kind per year (the year in the cluster's time zone).
+
+:func:`take_number` raises the series' counter row in the caller's transaction, which
+also inserts the document: both commit or neither does, so a failed transaction leaves
+no gap, and the row lock queues concurrent issuers, so no number is given twice. The
+row is created on first use with ``INSERT ... ON CONFLICT DO NOTHING`` (two first
+issuers at once do not collide), then raised with ``UPDATE ... SET last = last + 1``,
+which takes the row's lock (PostgreSQL: held to the commit, like ``SELECT ... FOR
+UPDATE``; SQLite: the write lock of the whole database), and read back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from journey.core.extensions import db
+from journey.core.types import CLUSTER_TIMEZONE
+from journey.invoicing.models import SERIES_CODES, DocumentCounter, DocumentKind
+
+WIDTH = 6  # INV-2026-000001
+
+
+def series_of(kind: DocumentKind, at: datetime, prefix: str = "") -> str:
+    year = at.astimezone(ZoneInfo(CLUSTER_TIMEZONE)).year
+    prefix = prefix.strip().strip("-")
+    return f"{prefix + '-' if prefix else ''}{SERIES_CODES[kind]}-{year}"
+
+
+def take_number(series: str) -> tuple[int, str]:
+    """The next sequence of ``series`` and the number it makes (``series-000042``)."""
+    table = DocumentCounter.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(table).values(series=series, last=0)
+                       .on_conflict_do_nothing(index_elements=["series"]))
+    db.session.execute(update(table).where(table.c.series == series)
+                       .values(last=table.c.last + 1))
+    sequence = db.session.scalar(select(table.c.last).where(table.c.series == series))
+    return sequence, f"{series}-{sequence:0{WIDTH}d}"

@@ -1,0 +1,355 @@
+"""Issuing invoices, receipts and credit notes, and who may see them.
+
+**Who sells.** The cluster sells as agent for its members: it issues **one invoice per
+booking**, in its own name and numbering, listing the lines grouped by member, each
+member with its legal name, address, company code and VAT number (the supplier of
+those lines). A patient pays one booking with one card payment and expects one
+invoice for it; an accountant finds each supplier and its VAT on it, with subtotals
+per member and a VAT summary per rate.
+
+**When.**
+
+- the **invoice**, when the booking is confirmed (every remaining line confirmed and
+  the deposit captured): its confirmed lines at their amounts (a line another member
+  bears appears at 0, marked included);
+- a **receipt** for each captured payment (the deposit, the balance), after the
+  invoice (the deposit is captured just before the booking confirms, in the same
+  transaction: its receipt follows the invoice, so it can name it);
+- a **credit note** for each refund that succeeded, naming the invoice: the refunded
+  amount, on the refund's line (a line cancelled alone) or spread over the booking's
+  cancelled lines in proportion to what each gave back (a whole booking cancelled).
+
+Each is issued once per fact (``Document.fact`` is unique: a signal or a job run twice
+issues once), in the transaction of the fact, numbered without gaps
+(:mod:`journey.invoicing.numbering`) and never changed or deleted.
+
+**VAT.** Prices include VAT. Each line carries its offer's ``vat_percent`` (0 for
+medical services by default); its VAT is ``gross × rate / (100 + rate)``, rounded
+half-even to a minor unit; net is gross less VAT.
+
+**Language.** The payer's: the patient's locale, else the journey's language, else
+English; titles of the services are frozen in that language.
+
+**Access.** The payer (the patient) sees their own; a member's staff the documents
+that list its lines; coordinators and admins all; anyone else gets 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bookings.models import (
+    Booking,
+    BookingLine,
+    LineStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from journey.builder.models import ClusterSettings
+from journey.builder.services.booking_link import journey_of
+from journey.builder.services.journeys import visible_journey
+from journey.builder.services.settings import get_settings
+from journey.core.accounts.models import Role, User
+from journey.core.accounts.permissions import require_admin
+from journey.core.errors import InvalidInput, NotFound
+from journey.core.extensions import db
+from journey.core.money import split_minor
+from journey.core.types import utcnow
+from journey.invoicing.models import Document, DocumentKind, DocumentMember
+from journey.invoicing.numbering import series_of, take_number
+from providers.models import Offer, Provider
+from providers.services.offers import offer_text
+
+NO_DOCUMENT = _l("No such document.")
+
+
+# --- amounts ------------------------------------------------------------------------
+
+def vat_in(gross_minor: int, percent) -> int:
+    """The VAT contained in ``gross_minor`` at ``percent`` (prices include VAT)."""
+    rate = Decimal(str(percent or 0))
+    if rate <= 0:
+        return 0
+    vat = Decimal(gross_minor) * rate / (Decimal(100) + rate)
+    return int(vat.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+# --- who pays, who sells -------------------------------------------------------------
+
+def payer_of(booking: Booking) -> User | None:
+    ref = booking.customer_ref or ""
+    if not ref.startswith("user:") or not ref[5:].isdigit():
+        return None
+    return db.session.get(User, int(ref[5:]))
+
+
+def language_of(booking: Booking, payer: User | None = None) -> str:
+    known = list(current_app.config["LANGUAGES"])
+    payer = payer if payer is not None else payer_of(booking)
+    journey = journey_of(booking)
+    for candidate in (payer.locale if payer else None, journey.language if journey else None):
+        code = (candidate or "").split("_")[0].split("-")[0]
+        if code in known:
+            return code
+    return "en"
+
+
+def seller_details() -> dict:
+    settings = db.session.scalar(select(ClusterSettings).order_by(ClusterSettings.id).limit(1))
+    if settings is None:
+        return {"legal_name": "", "address": "", "registration_number": "", "vat_number": "",
+                "prefix": ""}
+    return {"legal_name": settings.legal_name or "", "address": settings.legal_address or "",
+            "registration_number": settings.registration_number or "",
+            "vat_number": settings.vat_number or "", "prefix": settings.invoice_prefix or ""}
+
+
+def member_details(provider: Provider) -> dict:
+    return {"id": provider.id, "name": provider.name,
+            "legal_name": provider.legal_name or provider.name,
+            "address": provider.street_address or "", "city": provider.city,
+            "country": provider.country,
+            "registration_number": provider.registration_number or "",
+            "vat_number": provider.vat_number or ""}
+
+
+def _buyer(payer: User | None, booking: Booking) -> dict:
+    if payer is None:
+        return {"name": booking.customer_ref, "email": "", "user_id": None}
+    return {"name": payer.full_name, "email": payer.email, "user_id": payer.id}
+
+
+def _line_item(line: BookingLine, language: str, gross: int | None = None) -> dict:
+    offer = db.session.get(Offer, line.offer_id)
+    _found, text = offer_text(offer, language)
+    gross = line.amount_minor if gross is None else gross
+    percent = Decimal(offer.vat_percent or 0)
+    vat = vat_in(gross, percent)
+    return {"line_id": line.id, "offer_id": offer.id, "member_id": line.provider_id,
+            "title": text.title if text else f"#{offer.id}",
+            "start_on": line.start_on.isoformat(), "end_on": line.end_on.isoformat(),
+            "days": line.days, "quantity": line.quantity, "gross_minor": gross,
+            "vat_percent": str(percent.normalize() if percent else 0), "vat_minor": vat,
+            "net_minor": gross - vat, "included": line.borne_by_provider_id is not None
+            and line.amount_minor == 0}
+
+
+# --- issuing -------------------------------------------------------------------------
+
+def document_for(fact: str) -> Document | None:
+    return db.session.scalar(select(Document).where(Document.fact == fact))
+
+
+def invoice_of(booking_id: int) -> Document | None:
+    return document_for(f"invoice:booking:{booking_id}")
+
+
+def _issue(kind: DocumentKind, fact: str, booking: Booking, *, now: datetime,
+           lines: list[dict], total_minor: int, extra: dict | None = None,
+           payment_id: int | None = None, refund_id: int | None = None,
+           related: Document | None = None) -> Document:
+    """Number and insert the document of ``fact``, or find the one issued before."""
+    existing = document_for(fact)
+    if existing is not None:
+        return existing
+    payer = payer_of(booking)
+    language = language_of(booking, payer)
+    seller = seller_details()
+    journey = journey_of(booking)
+    members = sorted({item["member_id"] for item in lines})
+    content = {"seller": seller, "buyer": _buyer(payer, booking), "lines": lines,
+               "members": {str(pid): member_details(db.session.get(Provider, pid))
+                           for pid in members},
+               "booking": {"id": booking.id, "reference": booking.reference},
+               "related_number": related.number if related is not None else None,
+               **(extra or {})}
+    try:
+        with db.session.begin_nested():  # a lost race for the same fact: no number taken
+            series = series_of(kind, now, seller["prefix"])
+            sequence, number = take_number(series)
+            document = Document(
+                kind=kind, series=series, sequence=sequence, number=number, fact=fact,
+                issued_at=now, booking_id=booking.id,
+                journey_id=journey.id if journey is not None else None,
+                payer_user_id=payer.id if payer is not None else None,
+                payment_id=payment_id, refund_id=refund_id,
+                related_id=related.id if related is not None else None, language=language,
+                currency=booking.currency, total_minor=total_minor,
+                vat_minor=sum(item["vat_minor"] for item in lines), content=content,
+                members=[DocumentMember(provider_id=pid) for pid in members])
+            db.session.add(document)
+            db.session.flush()
+    except IntegrityError:
+        found = document_for(fact)
+        if found is None:
+            raise
+        return found
+    return document
+
+
+def issue_invoice(booking: Booking, *, now: datetime | None = None) -> Document:
+    """The booking's invoice: its confirmed lines (see the module)."""
+    now = now or utcnow()
+    language = language_of(booking)
+    lines = [_line_item(line, language) for line in booking.lines
+             if line.status == LineStatus.CONFIRMED]
+    return _issue(DocumentKind.INVOICE, f"invoice:booking:{booking.id}", booking, now=now,
+                  lines=lines, total_minor=sum(item["gross_minor"] for item in lines))
+
+
+def issue_receipt(payment: Payment, *, now: datetime | None = None) -> Document:
+    """A receipt for what ``payment`` captured."""
+    now = now or utcnow()
+    booking = payment.booking
+    invoice = invoice_of(booking.id)
+    members = sorted({line.provider_id for line in booking.lines
+                      if line.status == LineStatus.CONFIRMED}) or \
+        sorted({line.provider_id for line in booking.lines})
+    # A receipt restates no VAT: it lists whom the booking pays, with no amounts.
+    lines = [{"member_id": pid, "vat_minor": 0} for pid in members]
+    return _issue(DocumentKind.RECEIPT, f"receipt:payment:{payment.id}", booking, now=now,
+                  lines=lines, total_minor=payment.captured_minor, payment_id=payment.id,
+                  related=invoice, extra={"payment": {
+                      "id": payment.id, "kind": payment.kind.value,
+                      "amount_minor": payment.captured_minor}})
+
+
+def _credited_lines(booking: Booking, refund: Refund) -> list[tuple[BookingLine, int]]:
+    """The lines ``refund`` gives money back for, with each one's share."""
+    if refund.line_id is not None:
+        line = db.session.get(BookingLine, refund.line_id)
+        return [(line, refund.amount_minor)]
+    singled = set(db.session.scalars(select(Refund.line_id).where(
+        Refund.booking_id == booking.id, Refund.line_id.is_not(None))))
+    lines = [line for line in booking.lines
+             if line.status == LineStatus.CANCELLED and line.id not in singled]
+    weights = [max(0, line.amount_minor - line.kept_minor) for line in lines]
+    if sum(weights) == 0:
+        lines = [line for line in booking.lines if line.amount_minor > 0] or \
+            list(booking.lines)
+        weights = [line.amount_minor or 1 for line in lines]
+    return [(line, share) for line, share in zip(
+        lines, split_minor(refund.amount_minor, weights), strict=True) if share > 0]
+
+
+def issue_credit_note(refund: Refund, *, now: datetime | None = None) -> Document:
+    """A credit note for a refund that succeeded, naming the booking's invoice."""
+    now = now or utcnow()
+    booking = db.session.get(Booking, refund.booking_id)
+    language = language_of(booking)
+    lines = [_line_item(line, language, gross=share)
+             for line, share in _credited_lines(booking, refund)]
+    return _issue(DocumentKind.CREDIT_NOTE, f"credit_note:refund:{refund.id}", booking,
+                  now=now, lines=lines, total_minor=refund.amount_minor,
+                  refund_id=refund.id, related=invoice_of(booking.id),
+                  extra={"refund": {"id": refund.id, "amount_minor": refund.amount_minor}})
+
+
+# --- following the booking engine (connected by journey.invoicing.follow) -------------
+
+def on_booking_confirmed(booking: Booking, *, now: datetime) -> None:
+    issue_invoice(booking, now=now)
+    for payment in booking.payments:  # the deposit, captured a moment before
+        if payment.status == PaymentStatus.CAPTURED and payment.captured_minor > 0:
+            issue_receipt(payment, now=now)
+
+
+def on_payment_captured(payment: Payment, *, now: datetime) -> None:
+    """A receipt now when the booking is invoiced; else the confirmation issues it."""
+    if payment.captured_minor > 0 and invoice_of(payment.booking_id) is not None:
+        issue_receipt(payment, now=now)
+
+
+def on_refund_succeeded(refund: Refund, *, now: datetime) -> None:
+    if refund.status == RefundStatus.SUCCEEDED:
+        issue_credit_note(refund, now=now)
+
+
+# --- reading, with access ------------------------------------------------------------
+
+def _visible(actor, query):
+    if actor is None:
+        return None
+    if actor.role in (Role.COORDINATOR, Role.ADMIN):
+        return query
+    if actor.role == Role.PATIENT:
+        return query.where(Document.payer_user_id == actor.id)
+    if actor.provider_id is not None and actor.role in (Role.MEMBER_STAFF,
+                                                        Role.MEMBER_MANAGER):
+        return query.where(Document.id.in_(select(DocumentMember.document_id).where(
+            DocumentMember.provider_id == actor.provider_id)))
+    return None
+
+
+def get_document(actor, document_id: int) -> Document:
+    """A document ``actor`` may see (404 otherwise, whatever the id)."""
+    query = _visible(actor, select(Document).where(Document.id == document_id))
+    document = db.session.scalar(query) if query is not None else None
+    if document is None:
+        raise NotFound(NO_DOCUMENT)
+    return document
+
+
+def list_documents(actor, *, journey_id: int | None = None, booking_id: int | None = None,
+                   provider_id: int | None = None, limit: int = 500) -> list[Document]:
+    """The documents ``actor`` may see, the newest first, of one journey, booking or
+    member when given."""
+    query = select(Document)
+    if journey_id is not None:
+        query = query.where(Document.journey_id == journey_id)
+    if booking_id is not None:
+        query = query.where(Document.booking_id == booking_id)
+    if provider_id is not None:
+        query = query.where(Document.id.in_(select(DocumentMember.document_id).where(
+            DocumentMember.provider_id == provider_id)))
+    query = _visible(actor, query)
+    if query is None:
+        return []
+    return list(db.session.scalars(query.order_by(Document.issued_at.desc(),
+                                                  Document.id.desc()).limit(limit)))
+
+
+def journey_documents(actor, journey_id: int) -> list[Document]:
+    """The journey's documents as ``actor`` sees them (404 for a journey they may not
+    see)."""
+    visible_journey(actor, journey_id)
+    return list_documents(actor, journey_id=journey_id)
+
+
+# --- the cluster's legal details -------------------------------------------------------
+
+#: Field -> its longest length (the columns of ClusterSettings).
+LEGAL_FIELDS = {"legal_name": 200, "legal_address": 300, "registration_number": 40,
+                "vat_number": 40, "invoice_prefix": 10}
+
+
+def update_legal_details(actor, **data) -> ClusterSettings:
+    """The cluster's legal details on its documents (admins). Documents issued before
+    keep the details they froze."""
+    require_admin(actor)
+    problems = {}
+    values = {}
+    for name, longest in LEGAL_FIELDS.items():
+        if name not in data:
+            continue
+        value = (data[name] or "").strip()
+        if len(value) > longest:
+            problems[name] = [_l("At most %(n)d characters.", n=longest)]
+        elif name == "invoice_prefix" and value and not value.replace("-", "").isalnum():
+            problems[name] = [_l("Letters and digits only.")]
+        values[name] = value.upper() if name == "invoice_prefix" else value
+    if problems:
+        raise InvalidInput(fields=problems)
+    settings = get_settings()
+    for name, value in values.items():
+        setattr(settings, name, value)
+    db.session.flush()
+    return settings

@@ -1,0 +1,166 @@
+"""Invoices, receipts and credit notes: issued once per fact, totals and VAT from the
+booking's lines, scoped access, PDFs in the payer's language."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+
+from bookings.models import LineStatus, PaymentStatus, Refund, RefundStatus
+from bookings.services import cancellation
+from journey.core.accounts.models import Role
+from journey.core.extensions import db
+from journey.invoicing import follow, services
+from journey.invoicing.models import Document, DocumentKind
+from journey.invoicing.services import vat_in
+from providers.services import offers
+from tests.booking_fixtures import confirmed_booking
+
+
+def _docs(booking, kind=None):
+    query = db.select(Document).where(Document.booking_id == booking.id)
+    if kind is not None:
+        query = query.where(Document.kind == kind)
+    return list(db.session.scalars(query.order_by(Document.id)))
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_vat_is_contained_in_the_gross():
+    assert vat_in(11200, 12) == 1200
+    assert vat_in(10000, 0) == 0
+    assert vat_in(10000, Decimal("21")) == 1736  # 10000 * 21 / 121 = 1735.5 -> even
+
+
+def test_confirmation_issues_the_invoice_and_the_deposit_receipt(world, gateway):
+    world["hotel"].legal_name = "Hotel Baltic UAB"
+    world["room"].vat_percent = Decimal("12")  # a hotel charges VAT
+    db.session.commit()
+    booking = confirmed_booking(world, gateway)
+    [invoice] = _docs(booking, DocumentKind.INVOICE)
+    confirmed = [line for line in booking.lines if line.status == LineStatus.CONFIRMED]
+    assert invoice.total_minor == sum(line.amount_minor for line in confirmed)
+    by_line = {item["line_id"]: item for item in invoice.content["lines"]}
+    for line in confirmed:
+        rate = 12 if line.offer_id == world["room"].id else 0
+        assert by_line[line.id]["vat_minor"] == vat_in(line.amount_minor, rate)
+    assert invoice.vat_minor == sum(item["vat_minor"] for item in by_line.values()) > 0
+    assert invoice.number == f"{invoice.series}-{invoice.sequence:06d}"
+    assert invoice.series.startswith("INV-")
+    [receipt] = _docs(booking, DocumentKind.RECEIPT)
+    deposit = next(p for p in booking.payments if p.status == PaymentStatus.CAPTURED)
+    assert receipt.total_minor == deposit.captured_minor
+    assert receipt.related_id == invoice.id
+    assert {m.provider_id for m in invoice.members} == {line.provider_id for line in confirmed}
+    # the signal again: nothing new
+    services.on_booking_confirmed(booking, now=invoice.issued_at)
+    assert len(_docs(booking)) == 2
+
+
+def test_a_credit_note_for_each_refund_once(world, gateway):
+    for name in ("room", "surgery"):
+        offers.set_cancellation_tiers(world["admin"], world[name].id,
+                                      [{"days_before": 0, "refund_percent": 100}])
+    booking = confirmed_booking(world, gateway)
+    surgery = next(line for line in booking.lines if line.offer_id == world["surgery"].id)
+    cancellation.cancel_line(world["patient"], surgery.id, gateway=gateway)
+    db.session.commit()
+    refunds = list(db.session.scalars(db.select(Refund).where(
+        Refund.booking_id == booking.id)))
+    assert refunds and all(r.status == RefundStatus.SUCCEEDED for r in refunds)
+    notes = _docs(booking, DocumentKind.CREDIT_NOTE)
+    assert sorted(n.refund_id for n in notes) == sorted(r.id for r in refunds)
+    invoice = services.invoice_of(booking.id)
+    for note in notes:
+        refund = db.session.get(Refund, note.refund_id)
+        assert note.total_minor == refund.amount_minor
+        assert note.related_id == invoice.id
+        assert sum(item["gross_minor"] for item in note.content["lines"]) == note.total_minor
+    # the signal fired twice: still one credit note per refund
+    for refund in refunds:
+        follow._on_refund(booking, refund=refund, new=RefundStatus.SUCCEEDED,
+                          now=refund.created_at)
+    assert len(_docs(booking, DocumentKind.CREDIT_NOTE)) == len(refunds)
+
+
+def test_access_is_scoped(world, gateway, make, client):
+    booking = confirmed_booking(world, gateway)
+    invoice = services.invoice_of(booking.id)
+    stranger = make.user()
+    assert services.get_document(world["patient"], invoice.id) is invoice
+    assert services.get_document(world["coordinator"], invoice.id) is invoice
+    assert services.get_document(world["hotel_staff"], invoice.id) is invoice
+    other_member = make.member()
+    other_staff = make.user(Role.MEMBER_STAFF, provider=other_member)
+    db.session.commit()
+    for outsider in (stranger, other_staff):
+        headers = make.token(outsider)
+        assert client.get(f"/api/v1/documents/{invoice.id}", headers=headers).status_code == 404
+        assert client.get(f"/api/v1/documents/{invoice.id}/pdf",
+                          headers=headers).status_code == 404
+        assert services.list_documents(outsider, booking_id=booking.id) == []
+    mine = client.get(f"/api/v1/documents/{invoice.id}", headers=make.token(world["patient"]))
+    assert mine.status_code == 200 and mine.json["number"] == invoice.number
+
+
+def test_bad_input_is_a_clear_4xx(world, gateway, make, client):
+    booking = confirmed_booking(world, gateway)
+    headers = {**make.token(world["patient"]), "Accept-Language": "de"}
+    answer = client.get(f"/api/v1/bookings/{booking.id}/cancellation-preview?line_id=abc",
+                        headers=headers)
+    assert answer.status_code == 422 and answer.json["errors"]
+    answer = client.get(f"/api/v1/bookings/{booking.id}/cancellation-preview?line_id=999999",
+                        headers=headers)
+    assert answer.status_code == 404
+    assert client.get("/api/v1/documents/999999", headers=headers).status_code == 404
+    assert client.get("/api/v1/documents/0", headers=headers).status_code in (404, 422)
+    assert client.get(f"/api/v1/bookings/{booking.id}/documents").status_code == 401
+
+
+def test_the_pdf_in_german_with_number_payer_and_member(world, gateway, app, make, tmp_path):
+    world["patient"].locale = "de"
+    world["clinic"].legal_name = "Klinika Sveikata UAB"
+    db.session.commit()
+    booking = confirmed_booking(world, gateway)
+    invoice = services.invoice_of(booking.id)
+    assert invoice.language == "de"
+    from journey.invoicing import render
+    with app.test_request_context("/"):
+        content = render.pdf_bytes(invoice)
+    (tmp_path / "invoice-de.pdf").write_bytes(content)  # to look at: pdftoppm
+    text = _text(content)
+    assert invoice.number in text
+    assert world["patient"].full_name in text
+    assert "Klinika Sveikata UAB" in text
+    assert "Rechnung" in text
+    with app.test_request_context("/"):
+        page = render.body_html(invoice)
+    assert invoice.number in page
+
+
+def test_the_patient_sees_documents_and_refunds_on_the_journey_page(world, gateway, make,
+                                                                     client):
+    for name in ("room", "surgery"):
+        offers.set_cancellation_tiers(world["admin"], world[name].id,
+                                      [{"days_before": 0, "refund_percent": 100}])
+    booking = confirmed_booking(world, gateway)
+    from journey.builder.services.booking_link import journey_of
+    journey = journey_of(booking)
+    surgery = next(line for line in booking.lines if line.offer_id == world["surgery"].id)
+    plan = cancellation.preview_cancellation(world["patient"], booking.id, surgery.id)
+    cancellation.cancel_line(world["patient"], surgery.id, gateway=gateway,
+                             expect_refund_minor=plan.refund_minor)
+    db.session.commit()
+    docs = services.journey_documents(world["patient"], journey.id)
+    assert {d.kind for d in docs} >= {DocumentKind.INVOICE, DocumentKind.RECEIPT}
+    if plan.refund_minor:
+        assert DocumentKind.CREDIT_NOTE in {d.kind for d in docs}
+
+
+@pytest.fixture
+def world(stripe_app, make):
+    from tests.journey.builder_world import build_world
+    return build_world(make)
