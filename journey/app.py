@@ -84,17 +84,16 @@ def configure_database(app: Flask) -> None:
     from bookings.services.audit import booking_moved, line_moved
     from bookings.services.usage import USAGE_SOURCES
     from journey.builder.reasons import JOURNEY_REASONS
-    from journey.builder.services.booking_link import follow_booking
     from journey.core.reasons import register_reasons
-    from journey.trip.services.progress import follow_booking_tasks
+    from journey.trip.services.progress import follow_booking_and_tasks, follow_booking_tasks
     from providers.services.availability import register_usage_sources
 
     # Wiring across the layers, explicitly: the catalogue counts what the booking engine
     # holds and books, and a journey follows its booking.
     register_usage_sources(*USAGE_SOURCES)
-    booking_moved.connect(follow_booking)
-    # ...and its logistics tasks follow the booking and its lines (after the journey).
-    booking_moved.connect(follow_booking_tasks)
+    # ...and its logistics tasks after it (one receiver: blinker keeps no order among
+    # the receivers of a signal, and the tasks read the journey's new state).
+    booking_moved.connect(follow_booking_and_tasks)
     line_moved.connect(follow_booking_tasks)
     register_reasons(BOOKING_REASONS, JOURNEY_REASONS)
 

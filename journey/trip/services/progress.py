@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bookings.models import Booking
 from journey.builder.models import Journey, JourneyStatus
-from journey.builder.services.booking_link import journey_of
+from journey.builder.services.booking_link import follow_booking, journey_of
 from journey.builder.services.journeys import transition, trip_end, visible_journey
 from journey.core.errors import Conflict, Forbidden
 from journey.core.extensions import db
@@ -80,6 +80,13 @@ def set_progress(actor, journey_id: int, status: JourneyStatus, *,
     transition(journey, status, actor=actor, reason=why("trip_progressed"), now=now)
     db.session.flush()
     return journey
+
+
+def follow_booking_and_tasks(booking: Booking, **changes) -> None:
+    """A booking moved: its journey follows it, then the journey's tasks (in this order:
+    the tasks read the journey's new state)."""
+    follow_booking(booking, **changes)
+    follow_booking_tasks(booking, **changes)
 
 
 def follow_booking_tasks(booking: Booking, **_changes) -> None:
