@@ -24,9 +24,11 @@ from bookings.schemas import (
     EscalationQuerySchema,
     EventOutSchema,
     InboxQuerySchema,
+    OnboardingLinkSchema,
     PayInSchema,
     PaymentOutSchema,
     PayoutAccountSchema,
+    PayoutAccountStateSchema,
     PayoutOutSchema,
     ReasonInSchema,
     RefundOutSchema,
@@ -34,7 +36,15 @@ from bookings.schemas import (
     StatementQuerySchema,
     StatementSchema,
 )
-from bookings.services import access, balance, cancellation, confirmation, escalations, settlement
+from bookings.services import (
+    access,
+    balance,
+    cancellation,
+    confirmation,
+    connect,
+    escalations,
+    settlement,
+)
 from bookings.services.checkout import finish_payment, pay_now
 from bookings.webhooks import handle_stripe_event
 from journey.core.accounts.auth import current_actor, public
@@ -42,6 +52,7 @@ from journey.core.api import (
     ADMIN,
     BEARER,
     CLUSTER,
+    MEMBERS,
     PATIENT,
     STAFF,
     Blueprint,
@@ -237,6 +248,29 @@ class MemberPayoutAccount(MethodView):
         """Set the member's Stripe Connect account (admin)."""
         return settlement.set_payout_account(current_actor(), provider_id,
                                              data["stripe_account_id"])
+
+    @roles(*STAFF)
+    @errors(409)
+    @blp.response(200, PayoutAccountStateSchema)
+    def get(self, provider_id):
+        """The member's payout account as Stripe tells it (none, onboarding, active)."""
+        return connect.payout_account(current_actor(), provider_id,
+                                      ConnectGateway.from_config())
+
+
+@blp.route(f"/members/<{ID}:provider_id>/payout-account/onboarding")
+class MemberPayoutOnboarding(MethodView):
+    @roles(*MEMBERS)
+    @errors(409)
+    @blp.response(200, OnboardingLinkSchema)
+    def post(self, provider_id):
+        """Stripe's page where the member's manager sets up payouts (the account is
+        created first if the member has none); send the manager there."""
+        base = current_app.config["PUBLIC_URL"].rstrip("/")
+        page = f"{base}/portal/{provider_id}/payouts"
+        return {"url": connect.start_onboarding(
+            current_actor(), provider_id, ConnectGateway.from_config(), return_url=page,
+            refresh_url=page)}
 
 
 # --- cluster ------------------------------------------------------------------------------

@@ -222,6 +222,36 @@ class ConnectGateway:
         return obj.id
 
     @_translated
+    def create_account(self, *, email: str | None, country: str, provider_id: int) -> str:
+        """An Express account for a member, which it completes on Stripe's pages."""
+        obj = self.client.v1.accounts.create(
+            {"type": "express", "country": country, **({"email": email} if email else {}),
+             "capabilities": {"transfers": {"requested": True}},
+             "metadata": {"provider_id": str(provider_id)}},
+            options={"idempotency_key": f"member-account-{provider_id}"})
+        return obj.id
+
+    @_translated
+    def onboarding_link(self, account_id: str, *, return_url: str, refresh_url: str) -> str:
+        """Stripe's page where the member gives its bank and identity (an account link,
+        valid a few minutes: made when the member clicks)."""
+        obj = self.client.v1.account_links.create(
+            {"account": account_id, "type": "account_onboarding", "return_url": return_url,
+             "refresh_url": refresh_url})
+        return obj.url
+
+    @_translated
+    def account_state(self, account_id: str) -> dict:
+        """What Stripe says of the account: details submitted, payouts enabled, and what
+        it still needs."""
+        obj = self.client.v1.accounts.retrieve(account_id)
+        requirements = getattr(obj, "requirements", None)
+        due = list(getattr(requirements, "currently_due", None) or []) if requirements else []
+        return {"details_submitted": bool(getattr(obj, "details_submitted", False)),
+                "payouts_enabled": bool(getattr(obj, "payouts_enabled", False)),
+                "currently_due": due}
+
+    @_translated
     def reverse(self, payout: Payout, transfer_id: str) -> str:
         """Take ``payout.amount_minor`` back from transfer ``transfer_id``."""
         obj = self.client.v1.transfers.reversals.create(

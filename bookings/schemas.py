@@ -212,6 +212,19 @@ class PayoutOutSchema(Schema):
     error = fields.String()
 
 
+class PayoutAccountStateSchema(Schema):
+    account_id = fields.String(allow_none=True)
+    state = fields.String(metadata={"enum": ["none", "onboarding", "active"],
+                                    "description": "none: no account yet; onboarding: "
+                                    "Stripe still needs details; active: payouts enabled."})
+    currently_due = fields.List(fields.String(), metadata={
+        "description": "What Stripe still asks of the member."})
+
+
+class OnboardingLinkSchema(Schema):
+    url = fields.String(metadata={"description": "Stripe's page, valid a few minutes."})
+
+
 class PayoutAccountSchema(Schema):
     stripe_account_id = fields.String(
         required=True, allow_none=True,

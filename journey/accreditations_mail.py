@@ -26,6 +26,7 @@ from journey.core.accounts.models import Role, User
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
+from providers.models import Accreditation
 from providers.services import accreditations
 
 MEMBER_KIND, ADMIN_KIND = "accreditation_expiring", "accreditation_expiring_admin"
@@ -95,3 +96,38 @@ def run_expiry_warnings(_gateway=None) -> int:
     count = warn_expiring()
     commit_unit()
     return count
+
+
+# --- an admin's decision, told to the member -------------------------------------------------
+
+DECIDED_KIND = "accreditation_decided"
+DECISIONS = {"rejected": _l("rejected"), "revoked": _l("withdrawn by the cluster")}
+
+
+def _decided_params(notification: Notification) -> dict:
+    accreditation = db.session.get(Accreditation, notification.payload["accreditation_id"])
+    return {"name": accreditation.name, "member": accreditation.provider.name,
+            "decision": str(DECISIONS[notification.payload["status"]]),
+            "reason": notification.payload.get("reason") or "—",
+            "link": _link("member.accreditations.index",
+                          provider_id=accreditation.provider_id)}
+
+
+notices.register(
+    DECIDED_KIND, _l("Your accreditation %(name)s: %(decision)s"),
+    _l("The cluster's admins have looked at the accreditation \"%(name)s\" of %(member)s: "
+       "%(decision)s.\nTheir reason: %(reason)s\n\nYour accreditations:\n%(link)s"),
+    _decided_params)
+
+
+@accreditations.accreditation_decided.connect
+def tell_the_member(accreditation: Accreditation, *, status, reason: str) -> None:
+    """Rejected or revoked: the member hears why, once per decision (a verification
+    shows on its page and needs nothing of it)."""
+    if status.value not in ("rejected", "revoked"):
+        return
+    at = accreditation.decided_at.isoformat() if accreditation.decided_at else ""
+    notices.queue(f"{DECIDED_KIND}:{accreditation.id}:{status.value}:{at}",
+                  f"provider:{accreditation.provider_id}", DECIDED_KIND,
+                  payload={"accreditation_id": accreditation.id, "status": status.value,
+                           "reason": reason[:500]})

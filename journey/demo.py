@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from bookings.services import settlement
 from journey.builder.models import Journey, PackageTemplate, TemplateText
 from journey.builder.plan import day_runs
 from journey.builder.services import journeys, quotes, settings, templates
@@ -254,6 +255,13 @@ def _evidence_pdf(title: str) -> bytes:
 #: The VAT the demo's prices include, by link (Lithuania: rooms 12 %, leisure 21 %;
 #: medical services exempt).
 DEMO_VAT = {ChainLink.ACCOMMODATION: Decimal(12), ChainLink.LEISURE: Decimal(21)}
+#: The cluster's commission by link of the chain: what it earns for one window.
+DEMO_COMMISSION = {
+    ChainLink.CONSULTATION: Decimal(10), ChainLink.DIAGNOSTICS: Decimal(10),
+    ChainLink.TREATMENT: Decimal(8), ChainLink.REHABILITATION: Decimal(8),
+    ChainLink.ACCOMMODATION: Decimal(12), ChainLink.TRANSFER: Decimal(15),
+    ChainLink.LEISURE: Decimal(15), ChainLink.VISA_SUPPORT: Decimal(10),
+    ChainLink.TRANSLATION: Decimal(10), ChainLink.AFTERCARE: Decimal(10)}
 #: The cluster's own legal details, on its invoices and receipts (made up).
 CLUSTER_LEGAL = {"legal_name": "Baltic Health Cluster (One Window), VšĮ",
                  "legal_address": "Gedimino pr. 9, LT-01103 Vilnius, Lithuania",
@@ -313,6 +321,10 @@ def _settings(admin: User, created: Counter) -> None:
     if not settings.get_settings().legal_name:
         invoicing.update_legal_details(admin, **CLUSTER_LEGAL)
         created["legal details"] += 1
+    if not any(settlement.commission_rates().values()):
+        for link, percent in DEMO_COMMISSION.items():
+            settlement.set_commission_rate(admin, link.value, percent)
+        created["commission rates"] += 1
 
 
 def demo_offer_id(slug: str, title: str) -> int:

@@ -12,13 +12,22 @@ from urllib.parse import parse_qs
 
 
 class ConnectStub(BaseHTTPRequestHandler):
-    """``POST /v1/transfers`` and ``POST /v1/transfers/{id}/reversals`` as Stripe's
-    reference answers them; remembers idempotency keys like Stripe does; can be told to
-    fail."""
+    """``POST /v1/transfers``, ``/v1/transfers/{id}/reversals``, ``/v1/accounts``,
+    ``/v1/account_links`` and ``GET /v1/accounts/{id}`` as Stripe's reference answers
+    them; remembers idempotency keys like Stripe does; can be told to fail."""
 
     requests: list = []
     by_key: dict = {}
+    accounts: dict = {}
     fail_next = 0
+
+    def do_GET(self):  # noqa: N802 - GET /v1/accounts/{id}
+        type(self).requests.append((self.path, {}, None, self.headers.get("Authorization")))
+        account = type(self).accounts.get(self.path.rsplit("/", 1)[-1])
+        if account is None:
+            return self._answer(404, {"error": {"type": "invalid_request_error",
+                                                "message": "No such account."}})
+        return self._answer(200, account)
 
     def do_POST(self):  # noqa: N802
         body = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
@@ -33,6 +42,19 @@ class ConnectStub(BaseHTTPRequestHandler):
                 "message": "The destination account is not ready for transfers."}})
         if key in type(self).by_key:
             return self._answer(200, type(self).by_key[key])
+        if self.path == "/v1/accounts":
+            account = {"id": f"acct_stub{len(type(self).accounts) + 1:04d}",
+                       "object": "account", "type": params.get("type"),
+                       "country": params.get("country"), "details_submitted": False,
+                       "payouts_enabled": False,
+                       "requirements": {"currently_due": ["external_account"]}}
+            type(self).accounts[account["id"]] = account
+            type(self).by_key[key] = account
+            return self._answer(200, account)
+        if self.path == "/v1/account_links":
+            return self._answer(200, {
+                "object": "account_link", "expires_at": 9999999999,
+                "url": f"https://connect.stripe.test/setup/{params['account']}"})
         if self.path.endswith("/reversals"):  # /v1/transfers/{id}/reversals
             transfer_id = self.path.split("/")[3]
             reversal = {"id": f"trr_{len(type(self).by_key) + 1:04d}",
@@ -65,6 +87,7 @@ class ConnectStub(BaseHTTPRequestHandler):
 def running_connect_stub():
     """A fresh stub on a free loopback port; yields its base URL."""
     ConnectStub.requests, ConnectStub.by_key, ConnectStub.fail_next = [], {}, 0
+    ConnectStub.accounts = {}
     server = ThreadingHTTPServer(("127.0.0.1", 0), ConnectStub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -18,6 +18,7 @@ import unicodedata
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from blinker import Namespace
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -30,6 +31,10 @@ from journey.core.files import check_upload
 from journey.core.storage import get_storage
 from journey.core.types import utcnow
 from providers.models import Accreditation, AccreditationStatus, Provider
+
+#: Sent as ``accreditation_decided.send(accreditation, status=..., reason=...)`` when an
+#: admin verifies, rejects or revokes one (the journey layer tells the member).
+accreditation_decided = Namespace().signal("accreditation-decided")
 
 S = AccreditationStatus
 
@@ -348,6 +353,7 @@ def _decide(actor, accreditation: Accreditation, status: AccreditationStatus,
     accreditation.decided_at = now or utcnow()
     accreditation.decided_by_id = actor.id
     db.session.flush()
+    accreditation_decided.send(accreditation, status=status, reason=reason or "")
 
 
 # --- expiry ----------------------------------------------------------------------------

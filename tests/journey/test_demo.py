@@ -349,3 +349,11 @@ def test_seasons_and_open_months_follow_the_calendar():
         (date(2024, 11, 1), date(2025, 2, 28)), (date(2025, 11, 1), date(2026, 2, 28))]
     assert _open_ranges(today, [5, 6, 7, 8, 9]) == [(date(2025, 5, 1), date(2025, 9, 30))]
     assert _open_ranges(today, None) == [(today, date(2026, 3, 9))]
+
+
+def test_the_cluster_earns_a_commission_on_every_link_it_sells(demo_ctx):
+    from bookings.services.settlement import commission_rates
+
+    rates = commission_rates()
+    assert rates["treatment"] > 0 and rates["accommodation"] > 0 and rates["transfer"] > 0
+    assert all(0 <= rate < 30 for rate in rates.values())

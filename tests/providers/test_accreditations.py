@@ -350,3 +350,19 @@ def test_staff_see_every_state_the_public_only_verified(client, make, world):
     assert public_names(client, clinic, _headers(make, world, "other_manager")) == []
     assert public_names(client, clinic, _headers(make, world, "staff")) == ["Pending one"]
     assert public_names(client, clinic, _headers(make, world, "admin")) == ["Pending one"]
+
+
+def test_a_rejection_is_written_to_the_member_with_the_reason(world, make):
+    admin = world["admin"]
+    manager = make.user(Role.MEMBER_MANAGER, world["clinic"])
+    created = accreditations.submit_accreditation(
+        manager, world["clinic"].id, name="JCI Gold Seal",
+        issuer="Joint Commission International", evidence=PDF, filename="jci.pdf")
+    accreditations.reject_accreditation(admin, created.id, "The certificate is from 2019.")
+    db.session.flush()
+    queued = db.session.scalars(select(Notification).where(
+        Notification.kind == "accreditation_decided")).all()
+    assert [n.recipient for n in queued] == [f"provider:{world['clinic'].id}"]
+    message = mail.compose(queued[0], "manager@clinic.test", "en")
+    assert "rejected" in message["Subject"] and "JCI Gold Seal" in message["Subject"]
+    assert "The certificate is from 2019." in message.get_content()
