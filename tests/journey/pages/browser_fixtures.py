@@ -84,9 +84,12 @@ class Screens:
     def __call__(self, step: str, widths=WIDTHS) -> None:
         for width in widths:
             self.page.set_viewport_size({"width": width, "height": 900})
+            self.count += 1
+            name = self.folder / f"{self.prefix}-{self.count:02d}-{step}-{width}.png"
+            if self.page.evaluate(OVERFLOW) > 0:  # keep the picture of what sticks out
+                self.page.screenshot(full_page=True, path=str(name))
             assert self.page.evaluate(UNLABELLED) == [], f"{step}: unlabelled fields"
             assert self.page.evaluate(OVERFLOW) <= 0, f"{step} overflows at {width} px"
-            self.count += 1
             self.page.screenshot(full_page=True, path=str(
                 self.folder / f"{self.prefix}-{self.count:02d}-{step}-{width}.png"))
         self.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
