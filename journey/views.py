@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import get_locale
 
 from journey.builder.services.templates import list_templates, template_text
@@ -14,6 +14,12 @@ from providers.models import ChainLink
 from providers.services.members import list_members
 
 bp = Blueprint("main", __name__)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 RTL_LANGUAGES = {"ar", "he", "fa", "ur"}
 

@@ -56,8 +56,22 @@ def login():
     if user is not None:
         login_user(user)
         flash(_("Welcome, %(name)s.", name=user.full_name))
-        return redirect(safe_next(request.args.get("next"), url_for("main.home")))
+        return redirect(safe_next(request.args.get("next"), landing_for(user)))
     return render_template("accounts/login.html", form=form), status
+
+
+def landing_for(user) -> str:
+    """Where a login leads when nothing else was asked: each role to its own work (a
+    patient to their journeys, a member's staff to the portal, the cluster to its
+    board, an admin to the admin's overview)."""
+    role = user.role.value
+    if role in ("member_staff", "member_manager"):
+        return url_for("member.index")
+    if role == "coordinator":
+        return url_for("coordinator.board")
+    if role == "admin":
+        return url_for("admin.index")
+    return url_for("journey.index")
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -258,3 +258,22 @@ def test_an_invited_colleague_sets_a_password_and_lands_in_the_portal(app, clien
     assert done.headers["Location"] == "/portal/"
     db.session.expire_all()
     assert invitations.password_link(tokens.raw_token(link)) is None
+
+
+@pytest.mark.parametrize(("who", "landing"), [
+    ("patient", "/my/journeys"), ("clinic_staff", "/portal/"),
+    ("coordinator", "/coordinator/"), ("admin", "/admin/")])
+def test_each_role_lands_on_its_own_work_after_login(client, world, who, landing):
+    from tests.conftest import PASSWORD
+
+    response = client.post("/login", data={"email": world[who].email, "password": PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == landing
+    asked = client.post("/login?next=/catalogue", data={"email": world[who].email,
+                                                        "password": PASSWORD})
+    assert asked.headers["Location"] == "/catalogue"  # what was asked for comes first
+
+
+def test_the_favicon_is_found(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.headers["Location"].endswith(
+        "/static/favicon.svg")
