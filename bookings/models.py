@@ -115,6 +115,7 @@ class EscalationKind(enum.StrEnum):
     MEMBER_DEADLINE = "member_deadline"  # a member did not answer in time
     PAYMENT_FAILED = "payment_failed"
     BALANCE_UNPAID = "balance_unpaid"
+    INSURER_UNPAID = "insurer_unpaid"  # an insurer has not paid its share by the due day
     LINE_DECLINED = "line_declined"
 
 
@@ -178,6 +179,14 @@ class BookingLine(db.Model):
     ended_by: Mapped[LineEndedBy | None] = mapped_column(StrEnumType(LineEndedBy))
     #: What the member keeps of a cancelled line under its cancellation terms.
     kept_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The insurer's share of the line (``covered_by_provider_id``; see
+    #: :class:`InsurerReceivable`): value = amount (the patient's) + covered + the
+    #: discount its member funds. Of a cancelled line, ``covered_kept_minor`` is the
+    #: insurer's part of the fee kept (``kept_minor`` the patient's).
+    covered_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    covered_by_provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    covered_kept_minor: Mapped[int] = mapped_column(BigInteger, default=0,
+                                                    server_default="0")
 
     booking: Mapped[Booking] = relationship(back_populates="lines")
 
@@ -308,6 +317,61 @@ class Payout(db.Model):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("payout.id"))
     error: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReceivableStatus(enum.StrEnum):
+    OPEN = "open"  # written at confirmation, before its invoice
+    INVOICED = "invoiced"  # the invoice to the insurer is issued
+    PAID = "paid"  # the insurer's transfers cover what it owes
+    OVERDUE = "overdue"  # past its due day, unpaid: the coordinators are told
+    CANCELLED = "cancelled"  # nothing is owed any more (cancelled before it paid)
+
+
+class InsurerReceivable(db.Model):
+    """What an insurer owes for a booking's covered shares (one per booking), paid by
+    bank transfer and recorded by the cluster. ``amount_minor`` is what it owes now
+    (the covered shares of the confirmed lines plus its part of the fees kept on
+    cancelled ones); ``paid_minor`` what it transferred; a cancellation after it paid
+    leaves ``paid_minor - amount_minor`` owed back (``credit_minor``, recorded when the
+    cluster transfers it back)."""
+
+    __tablename__ = "insurer_receivable"
+    __table_args__ = (
+        CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+        CheckConstraint("paid_minor >= 0", name="paid_not_negative"),
+        CheckConstraint("credited_minor >= 0", name="credited_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"),
+                                            unique=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    credited_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[ReceivableStatus] = mapped_column(StrEnumType(ReceivableStatus),
+                                                     default=ReceivableStatus.OPEN)
+    due_on: Mapped[date] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    booking: Mapped[Booking] = relationship()
+
+    @property
+    def received_minor(self) -> int:
+        """What the insurer's money funds: its transfers, at most what it owes."""
+        return min(self.paid_minor, self.amount_minor)
+
+    @property
+    def credit_minor(self) -> int:
+        """Owed back to the insurer and not yet transferred."""
+        return max(0, self.paid_minor - self.amount_minor - self.credited_minor)
+
+    @property
+    def outstanding_minor(self) -> int:
+        return max(0, self.amount_minor - self.paid_minor)
 
 
 class Escalation(Reasoned, db.Model):

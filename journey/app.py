@@ -75,6 +75,7 @@ def configure_database(app: Flask) -> None:
     import journey.builder.models  # noqa: F401
     import journey.case.models  # noqa: F401
     import journey.core.accounts.models  # noqa: F401
+    import journey.insurance.models  # noqa: F401
     import journey.invoicing.models  # noqa: F401
     import journey.messages.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
@@ -145,6 +146,7 @@ def configure_api(app: Flask) -> None:
     from journey.case.api import blp as case_blp
     from journey.core.accounts.api import blp as accounts_blp
     from journey.core.accounts.invitations_api import blp as account_links_blp
+    from journey.insurance.api import blp as insurance_blp
     from journey.invoicing.api import blp as invoicing_blp
     from journey.messages.api import blp as messages_blp
     from journey.trip.api import blp as trip_blp
@@ -153,7 +155,7 @@ def configure_api(app: Flask) -> None:
 
     for blueprint in (accounts_blp, account_links_blp, *provider_blueprints, journeys_blp,
                       case_blp, trip_blp, calendar_blp, messages_blp, aftercare_blp,
-                      invoicing_blp, bookings_blp, stripe_blp):
+                      invoicing_blp, insurance_blp, bookings_blp, stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
 
@@ -179,6 +181,7 @@ def configure_pages(app: Flask) -> None:
         admin,
         aftercare,
         coordinator,
+        insurance,
         invoicing,
         itinerary,
         layout,
@@ -194,7 +197,7 @@ def configure_pages(app: Flask) -> None:
                   catalogue, planner, quote, booking,  # the patient's
                   requests, offers, statement,  # the member portal
                   coordinator, admin, calendar_feed, itinerary, letters, messages, aftercare,
-                  invoicing):
+                  invoicing, insurance):
         app.register_blueprint(pages.bp)
 
 

@@ -36,7 +36,10 @@ from journey.core.accounts.services import (
 from journey.core.errors import Conflict
 from journey.core.extensions import db
 from journey.core.types import today_in
-from journey.demo_data import MEMBERS, RATES, TEMPLATES
+from journey.demo_data import COVERAGE_PRODUCT, INSURED_JOURNEY, MEMBERS, RATES, TEMPLATES
+from journey.insurance.models import CoverageProduct, InsurancePolicy
+from journey.insurance.services import policies
+from journey.insurance.services import products as coverage_products
 from journey.invoicing import services as invoicing
 from providers.models import (
     ChainLink,
@@ -159,6 +162,7 @@ def seed_demo(*, only_if_empty: bool = False) -> str:
     _settings(admin, created)
     _templates(created)
     _journey(today, created)
+    _insured_journey(today, created)
     return _summary(created)
 
 
@@ -402,6 +406,51 @@ def _journey(today: date, created: Counter) -> None:
     journeys.assign_coordinator(coordinator, journey.id, coordinator.id)
     quotes.create_quote(manager, journey.id)
     created["quoted patient journey"] += 1
+
+
+def find_insured_journey() -> Journey | None:
+    patient = get_user_by_email(INSURED_JOURNEY["patient"])
+    if patient is None:
+        return None
+    return db.session.scalar(select(Journey).join(
+        InsurancePolicy, InsurancePolicy.journey_id == Journey.id).where(
+        Journey.patient_id == patient.id).limit(1))
+
+
+def _insured_journey(today: date, created: Counter) -> None:
+    """The insurer's coverage product, and one journey that uses it (quoted; the
+    guarantee of payment waits for the insurer's staff)."""
+    spec = COVERAGE_PRODUCT
+    insurer = db.session.scalar(select(Provider).where(Provider.slug == spec["insurer"]))
+    manager = get_user_by_email(manager_email(spec["insurer"]))
+    product = db.session.scalar(select(CoverageProduct).where(
+        CoverageProduct.provider_id == insurer.id, CoverageProduct.name == spec["name"]))
+    if product is None:
+        product = coverage_products.create_product(
+            manager, insurer.id, **{k: v for k, v in spec.items()
+                                    if k not in ("insurer", "valid_for_days")},
+            valid_from=today, valid_until=today + timedelta(days=spec["valid_for_days"]),
+            status="published")
+        created["coverage products"] += 1
+    if find_insured_journey() is not None:
+        return
+    patient = get_user_by_email(INSURED_JOURNEY["patient"])
+    opener = get_user_by_email(manager_email(INSURED_JOURNEY["opened_by"]))
+    template = find_template(INSURED_JOURNEY["template"])
+    earliest = today + timedelta(days=INSURED_JOURNEY["arrives_in_days"])
+    arrival = earliest + timedelta(days=(6 - earliest.weekday()) % 7)  # a Sunday
+    journey = journeys.open_journey(opener, patient_id=patient.id, arrival_on=arrival,
+                                    **INSURED_JOURNEY["profile"])
+    journeys.apply_template(opener, journey.id, template.id, arrival_on=arrival)
+    journey, reasons = plan_journey(opener, journey.id, arrival_on=arrival)
+    if reasons:
+        raise Conflict("The insured demo journey cannot be planned: "
+                       + "; ".join(str(reason.message) for reason in reasons))
+    policies.add_policy(opener, journey.id, product_id=product.id,
+                        policy_number=INSURED_JOURNEY["policy_number"],
+                        holder_name=INSURED_JOURNEY["holder_name"])
+    quotes.create_quote(opener, journey.id)
+    created["insured patient journey"] += 1
 
 
 def _summary(created: Counter) -> str:

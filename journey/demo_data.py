@@ -2260,3 +2260,30 @@ RATES: dict[str, str] = {
     "JPY": "163.50",
     "AED": "3.9850",
 }
+
+
+#: The insurer's coverage product (journey.insurance): Sargas Insurance covers 80 % of
+#: treatment and consultations abroad, after a deductible of 200.00 EUR, at most
+#: 5,000.00 EUR per journey, for two years from the day the demo is loaded.
+COVERAGE_PRODUCT = {
+    "insurer": "sargas-insurance",
+    "name": "Planned treatment abroad",
+    "description": "80 % of treatment and consultations at the cluster's clinics, after "
+                   "a deductible of 200 EUR, up to 5,000 EUR per journey.",
+    "chain_links": ["treatment", "consultation"],
+    "share_percent": 80, "deductible_minor": 20000, "cap_minor": 500000,
+    "currency": "EUR", "valid_for_days": 730,
+}
+
+#: Heike's new knee, the same package as Ingrid's, with her Sargas policy: quoted with
+#: the insurer's share, its guarantee of payment waiting in the insurer's portal.
+INSURED_JOURNEY = {
+    "patient": "patient.de@onewindow.demo",
+    "opened_by": "neris-orthopaedic-hospital",
+    "template": "New knee in Vilnius, rehabilitation in Druskininkai",
+    "profile": {"language": "de", "currency": "EUR", "nationality": "DE",
+                "residence": "DE", "adults": 1},
+    "policy_number": "SRG-2027-004512",
+    "holder_name": "Heike Vogel",
+    "arrives_in_days": 44,
+}

@@ -31,6 +31,7 @@ from journey.case import jobs as case_jobs
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit, own_transaction
 from journey.core.types import UTCDateTime, utcnow
+from journey.insurance import jobs as insurance_jobs
 from journey.trip.services import progress, reminders
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ JOBS = {
     "trip_reminders": (lambda _gateway: _reminders(), 600),
     "aftercare_followups": (lambda _gateway: aftercare_jobs.run_followups(), 3600),
     "accreditation_expiry_warnings": (accreditations_mail.run_expiry_warnings, 3600),
+    "insurers": (insurance_jobs.run, 3600),
 }
 
 _app: Flask | None = None

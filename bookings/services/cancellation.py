@@ -16,6 +16,12 @@ back. :func:`preview_cancellation` shows it to the patient before they confirm;
 lock and apply its fees, so the refund they make is the one previewed. A caller that
 passes ``expect_refund_minor`` (the amount the patient saw) gets a 409 instead of a
 different refund when the terms moved on in between (e.g. a tier's day passed).
+**Insurers.** A line an insurer covers part of keeps its fee on its full price (the
+patient's amount and the insurer's share), split between the payers in proportion to
+their shares (:func:`fee_parts`): the patient's refund is computed on their part as
+above; the insurer's receivable drops to its part of the fee (``covered_kept_minor``),
+and what it paid beyond that is owed back to it (recorded, a bank transfer). The plan
+carries both sides.
 Per line, the refund is the plan's total spread over the cancelled lines in proportion
 to what each gives back (price less fee), and "paid" the payments spread over what each
 line owes; for one line cancelled alone the refund is that line's.
@@ -55,7 +61,12 @@ from bookings.services.confirmation import cancel_uncaptured
 from bookings.services.escalations import escalate, notify
 from bookings.services.holds import release_holds
 from bookings.services.saga import OPEN_PAYMENT, advance
-from bookings.services.settlement import post_cancelled_line
+from bookings.services.settlement import (
+    insurer_owed,
+    post_cancelled_line,
+    receivable_of,
+    sync_receivable,
+)
 from journey.core.accounts.permissions import is_cluster
 from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
@@ -76,16 +87,26 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def cancellation_fee(line: BookingLine, *, now: datetime) -> int:
-    """What the member keeps of ``line`` if the patient cancels it ``now``: the part
-    its cancellation terms do not refund, counted in days before the start in the
-    member's time zone."""
+def fee_parts(line: BookingLine, *, now: datetime) -> tuple[int, int]:
+    """What the member keeps of ``line`` if the patient cancels it ``now``, as
+    ``(the patient's part, the insurer's part)``: the part its cancellation terms do
+    not refund of what the payers pay for it (the patient's amount and the insurer's
+    covered share), counted in days before the start in the member's time zone, split
+    between the payers in proportion to their shares."""
     offer = db.session.get(Offer, line.offer_id)
     provider = db.session.get(Provider, line.provider_id)
     today = today_in(provider.timezone, now)
-    refunded = percent_of(line.amount_minor,
-                          refund_percent(offer, (line.start_on - today).days))
-    return line.amount_minor - refunded
+    full = line.amount_minor + line.covered_minor
+    fee = full - percent_of(full, refund_percent(offer, (line.start_on - today).days))
+    if not line.covered_minor:
+        return fee, 0
+    patient, insurer = split_minor(fee, [line.amount_minor, line.covered_minor])
+    return patient, insurer
+
+
+def cancellation_fee(line: BookingLine, *, now: datetime) -> int:
+    """The patient's part of the fee :func:`fee_parts` computes."""
+    return fee_parts(line, now=now)[0]
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,13 @@ class CancellationPlan:
     #: Fees by line id: under the terms, and after the cap (what the lines keep).
     fees: dict
     kept: dict
+    #: The insurer's side (0 without one): its part of the fees by line id, what it
+    #: keeps owing for these lines, how much its receivable drops, and of that what is
+    #: owed back to it because it paid already (a bank transfer the cluster records).
+    insurer_fees: dict = None
+    insurer_fee_minor: int = 0
+    insurer_reduction_minor: int = 0
+    insurer_credit_minor: int = 0
 
 
 def plan_cancellation(booking: Booking, lines: list[BookingLine], *, by_member: bool,
@@ -124,8 +152,10 @@ def plan_cancellation(booking: Booking, lines: list[BookingLine], *, by_member: 
     computed without changing anything."""
     ids = [line.id for line in lines]
     captured = booking.status not in (*UNCAPTURED, BookingStatus.PENDING_PAYMENT)
-    fees = {line.id: 0 if (by_member or not captured) else cancellation_fee(line, now=now)
-            for line in lines}
+    parts = {line.id: (0, 0) if (by_member or not captured) else fee_parts(line, now=now)
+             for line in lines}
+    fees = {line_id: part[0] for line_id, part in parts.items()}
+    insurer_fees = {line_id: part[1] for line_id, part in parts.items()}
     kept = dict(fees)
     paid = paid_minor(booking)
 
@@ -157,10 +187,19 @@ def plan_cancellation(booking: Booking, lines: list[BookingLine], *, by_member: 
                           amount_minor=by_id[i].amount_minor, paid_minor=shares.get(i, 0),
                           fee_minor=kept[i], refund_minor=share)
                  for i, share in zip(ids, refunds, strict=True))
+    reduction = sum(line.covered_minor - insurer_fees[line.id] for line in lines) \
+        if captured else 0
+    receivable = receivable_of(booking.id)
+    credit = 0
+    if receivable is not None:
+        credit = max(0, receivable.paid_minor - (insurer_owed(booking) - reduction)) - \
+            max(0, receivable.paid_minor - insurer_owed(booking))
     return CancellationPlan(
         booking_id=booking.id, currency=booking.currency, captured=captured, lines=rows,
         paid_minor=paid, fee_minor=sum(kept.values()), refund_minor=refund,
-        owed_after_minor=owed_after, whole_booking=whole, fees=fees, kept=kept)
+        owed_after_minor=owed_after, whole_booking=whole, fees=fees, kept=kept,
+        insurer_fees=insurer_fees, insurer_fee_minor=sum(insurer_fees.values()),
+        insurer_reduction_minor=reduction, insurer_credit_minor=credit)
 
 
 def preview_cancellation(actor, booking_id: int, line_id: int | None = None, *,
@@ -212,6 +251,7 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
                               ended_by=ended_by)
         return line
     line.kept_minor = plan.fees[line.id]
+    line.covered_kept_minor = plan.insurer_fees[line.id]
     if by_member:  # the patient is offered alternatives for it, like after a decline
         line.decline_reason = reason
     end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=who, now=now,
@@ -219,6 +259,7 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
     reprice(booking, captured=True)
     _cap_fees(booking, [line], plan)
     post_cancelled_line(booking, line, now=now)
+    sync_receivable(booking, now=now)
     if by_member:
         notify(booking, booking.customer_ref, "line_cancelled_by_member", f"line:{line.id}",
                now=now, payload={"line_id": line.id, "reason": reason})
@@ -289,12 +330,14 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
         return booking
     for line in cancelled:
         line.kept_minor = plan.fees[line.id]
+        line.covered_kept_minor = plan.insurer_fees[line.id]
         end_line(booking, line, LineStatus.CANCELLED, ended_by=ended_by, actor=who,
                  now=now, reason=_fee_kept(booking, line, cause))
     reprice(booking, captured=True)
     _cap_fees(booking, cancelled, plan)
     for line in cancelled:
         post_cancelled_line(booking, line, now=now)
+    sync_receivable(booking, now=now)
     _settle_after_cancel(booking, gateway, actor=who, now=now, reason=cause)
     return booking
 

@@ -59,6 +59,8 @@ class CheckoutLine:
     chain_link: str | None = None
     value_minor: int | None = None  # what a borne line is worth (its amount is 0)
     borne_by_provider_id: int | None = None
+    covered_minor: int = 0  # the insurer's share (not in the amount; in the value)
+    covered_by_provider_id: int | None = None
 
 
 def start_checkout(*, reference: str, customer_ref: str, currency: str,
@@ -95,7 +97,9 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
                                  chain_link=line.chain_link,
                                  value_minor=line.amount_minor if line.value_minor is None
                                  else line.value_minor,
-                                 borne_by_provider_id=line.borne_by_provider_id)
+                                 borne_by_provider_id=line.borne_by_provider_id,
+                                 covered_minor=line.covered_minor,
+                                 covered_by_provider_id=line.covered_by_provider_id)
                      for line in lines]
     booking.payments = [Payment(amount_minor=due_now_minor, currency=currency,
                                 status=PaymentStatus.CREATED, created_at=now)]

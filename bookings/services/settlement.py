@@ -29,11 +29,13 @@ from bookings.models import (
     BookingLine,
     BookingStatus,
     CommissionRate,
+    InsurerReceivable,
     LedgerEntry,
     LineStatus,
     Payout,
     PayoutKind,
     PayoutStatus,
+    ReceivableStatus,
 )
 from bookings.payments import GatewayError
 from bookings.services.access import actor_ref, lock_booking
@@ -107,10 +109,11 @@ def _rate(line: BookingLine, rates: dict[str, Decimal]) -> Decimal:
 
 def discount_funded(line: BookingLine) -> int:
     """The package discount the line's member gives on it: its value less what the
-    patient pays for it (a borne line's value is its bearer's to pay, not a discount)."""
+    patient and the insurer pay for it (a borne line's value is its bearer's to pay,
+    not a discount)."""
     if line.borne_by_provider_id is not None:
         return 0
-    return max(0, line.value_minor - line.amount_minor)
+    return max(0, line.value_minor - line.amount_minor - line.covered_minor)
 
 
 def post_confirmed_lines(booking: Booking, *, now: datetime) -> None:
@@ -140,10 +143,11 @@ def post_cancelled_line(booking: Booking, line: BookingLine, *, now: datetime) -
         if posting.endswith(":reversal") or posting.startswith(f"{key}:fee"):
             continue
         _post(booking, line, provider_id, kind, -amount, f"{posting}:reversal", now)
-    if posted and line.kept_minor:
-        _post(booking, line, line.provider_id, "fee", line.kept_minor, f"{key}:fee", now)
+    kept = line.kept_minor + line.covered_kept_minor  # the patient's and insurer's parts
+    if posted and kept:
+        _post(booking, line, line.provider_id, "fee", kept, f"{key}:fee", now)
         _post(booking, line, line.provider_id, "commission",
-              -percent_of(line.kept_minor, _rate(line, commission_rates())),
+              -percent_of(kept, _rate(line, commission_rates())),
               f"{key}:fee:commission", now)
 
 
@@ -235,7 +239,8 @@ def set_payout_account(actor, provider_id: int, account_id: str | None) -> Provi
 
 # --- payouts: only money received, only after the service --------------------------------
 
-#: Postings the patient's money funds (paid out in proportion to what was paid); a
+#: Postings the payers' money funds (the patient's and an insurer's, paid out in
+#: proportion to what was paid, :func:`paid_fraction`); a
 #: bearer's debt (``borne``) is the member's own money and counts in full.
 PATIENT_FUNDED = ("gross", "discount", "commission", "fee")
 
@@ -251,13 +256,52 @@ def line_settled_on(line: BookingLine, delay_days: int) -> date | None:
     return None
 
 
+def insurer_owed(booking: Booking) -> int:
+    """What the booking's insurer owes for it: the covered shares of its confirmed lines
+    and its part of the fees kept on cancelled ones (0 without an insurer)."""
+    return sum(line.covered_minor if line.status == LineStatus.CONFIRMED else
+               line.covered_kept_minor if line.status == LineStatus.CANCELLED else 0
+               for line in booking.lines)
+
+
+def insurer_received(booking: Booking) -> int:
+    """What the insurer's transfers fund of the booking (at most what it owes)."""
+    receivable = receivable_of(booking.id)
+    return min(receivable.paid_minor, insurer_owed(booking)) if receivable is not None else 0
+
+
+def receivable_of(booking_id: int) -> InsurerReceivable | None:
+    return db.session.scalar(select(InsurerReceivable).where(
+        InsurerReceivable.booking_id == booking_id))
+
+
+def sync_receivable(booking: Booking, *, now: datetime) -> InsurerReceivable | None:
+    """After a cancellation: the receivable owes what :func:`insurer_owed` says now;
+    paid beyond that, the difference is a credit owed back to the insurer
+    (``credit_minor``); owing nothing and having paid nothing, it is cancelled."""
+    receivable = receivable_of(booking.id)
+    if receivable is None:
+        return None
+    receivable.amount_minor = insurer_owed(booking)
+    if receivable.amount_minor == 0 and receivable.paid_minor == 0:
+        receivable.status = ReceivableStatus.CANCELLED
+    elif receivable.paid_minor >= receivable.amount_minor:
+        receivable.status = ReceivableStatus.PAID
+        receivable.paid_at = receivable.paid_at or now
+    db.session.flush()
+    return receivable
+
+
 def paid_fraction(booking: Booking) -> Fraction:
-    """How much of what the patient owes for the booking is in (captured, less refunds),
-    at most all of it: a member is paid that share of what its lines earned."""
+    """How much of what the payers owe for the booking is in, at most all of it: the
+    patient's captures less refunds and the insurer's transfers recorded (at most what
+    it owes) against what both owe. A member is paid that share of what its lines
+    earned."""
     owed = sum(line.amount_minor if line.status == LineStatus.CONFIRMED else
                line.kept_minor if line.status == LineStatus.CANCELLED else 0
-               for line in booking.lines)
-    received = sum(p.captured_minor - p.refunded_minor for p in booking.payments)
+               for line in booking.lines) + insurer_owed(booking)
+    received = sum(p.captured_minor - p.refunded_minor for p in booking.payments) + \
+        insurer_received(booking)
     if owed <= 0:
         return Fraction(1)
     return max(Fraction(0), min(Fraction(1), Fraction(received, owed)))

@@ -275,7 +275,9 @@ class Quote(db.Model):
     language: Mapped[str] = mapped_column(String(20))
     subtotal_minor: Mapped[int] = mapped_column(BigInteger)
     discount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
-    total_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)  # what the patient pays
+    #: What the patient's insurer covers (journey.insurance): not in ``total_minor``.
+    covered_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     deposit_percent: Mapped[int] = mapped_column()
     deposit_minor: Mapped[int] = mapped_column(BigInteger)
     balance_minor: Mapped[int] = mapped_column(BigInteger)
@@ -328,6 +330,8 @@ class QuoteLine(db.Model):
     offer_currency: Mapped[str] = mapped_column(String(3))
     total_offer_minor: Mapped[int] = mapped_column(BigInteger)  # in the offer's currency
     total_minor: Mapped[int] = mapped_column(BigInteger)  # in the quote's currency
+    #: The insurer's share of the line (0 when not covered); the patient pays the rest.
+    covered_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     rate: Mapped[Decimal] = mapped_column(Numeric(20, 10), default=Decimal(1))
     rate_on: Mapped[date | None] = mapped_column(Date)
     borne_by_provider_id: Mapped[int | None] = mapped_column(

@@ -316,6 +316,10 @@ class QuoteLineSchema(Schema):
     unit_price = Money(lambda line: (line.unit_price_minor, line.offer_currency))
     total_in_offer_currency = Money(lambda line: (line.total_offer_minor, line.offer_currency))
     total = Money(lambda line: (line.total_minor, line.quote.currency))
+    covered = Money(lambda line: (line.covered_minor or 0, line.quote.currency), metadata={
+        "description": "The insurer's share of the line (0 when not covered)."})
+    patient_pays = Money(lambda line: (line.total_minor - (line.covered_minor or 0),
+                                       line.quote.currency))
     rate = fields.Decimal(as_string=True, metadata=DECIMAL_STRING)
     rate_on = fields.Date(allow_none=True)
     borne_by_provider_id = fields.Integer(allow_none=True)
@@ -331,7 +335,11 @@ class QuoteSchema(Schema):
     currency = fields.String()
     subtotal = Money(lambda q: (q.subtotal_minor, q.currency))
     discount = Money(lambda q: (q.discount_minor, q.currency))
-    total = Money(lambda q: (q.total_minor, q.currency))
+    covered = Money(lambda q: (q.covered_minor or 0, q.currency), metadata={
+        "description": "What the patient's insurer covers (not in the total)."})
+    total = Money(lambda q: (q.total_minor, q.currency), metadata={
+        "description": "What the patient pays: the lines less the discount and the "
+                       "insurer's share."})
     deposit_percent = fields.Integer()
     deposit = Money(lambda q: (q.deposit_minor, q.currency))
     balance = Money(lambda q: (q.balance_minor, q.currency))

@@ -56,3 +56,10 @@ class CancellationPreviewSchema(Schema):
     refund_minor = fields.Integer(metadata={
         "description": "Send it back as `expect_refund_minor` to cancel only at this "
                        "refund."})
+    insurer_fee_kept = Money(lambda p: (p.insurer_fee_minor, p.currency), metadata={
+        "description": "The insurer's part of the fees kept (0 without an insurer)."})
+    insurer_reduction = Money(lambda p: (p.insurer_reduction_minor, p.currency), metadata={
+        "description": "How much less the insurer owes for the booking afterwards."})
+    insurer_credit = Money(lambda p: (p.insurer_credit_minor, p.currency), metadata={
+        "description": "Of that, what goes back to the insurer, which has paid already "
+                       "(a bank transfer the cluster makes)."})

@@ -102,6 +102,11 @@ def language_of(booking: Booking, payer: User | None = None) -> str:
     return "en"
 
 
+def _known_language(code: str | None) -> str:
+    code = (code or "").split("_")[0].split("-")[0]
+    return code if code in list(current_app.config["LANGUAGES"]) else "en"
+
+
 def seller_details() -> dict:
     settings = db.session.scalar(select(ClusterSettings).order_by(ClusterSettings.id).limit(1))
     if settings is None:
@@ -155,17 +160,25 @@ def invoice_of(booking_id: int) -> Document | None:
 def _issue(kind: DocumentKind, fact: str, booking: Booking, *, now: datetime,
            lines: list[dict], total_minor: int, extra: dict | None = None,
            payment_id: int | None = None, refund_id: int | None = None,
-           related: Document | None = None) -> Document:
-    """Number and insert the document of ``fact``, or find the one issued before."""
+           related: Document | None = None,
+           payer_provider: Provider | None = None) -> Document:
+    """Number and insert the document of ``fact``, or find the one issued before. The
+    payer is the booking's patient, or ``payer_provider`` (an insurer, in its default
+    language)."""
     existing = document_for(fact)
     if existing is not None:
         return existing
-    payer = payer_of(booking)
-    language = language_of(booking, payer)
+    payer = payer_of(booking) if payer_provider is None else None
+    if payer_provider is not None:
+        language = _known_language(payer_provider.default_language)
+        buyer = {**member_details(payer_provider), "user_id": None, "email": ""}
+    else:
+        language = language_of(booking, payer)
+        buyer = _buyer(payer, booking)
     seller = seller_details()
     journey = journey_of(booking)
     members = sorted({item["member_id"] for item in lines})
-    content = {"seller": seller, "buyer": _buyer(payer, booking), "lines": lines,
+    content = {"seller": seller, "buyer": buyer, "lines": lines,
                "members": {str(pid): member_details(db.session.get(Provider, pid))
                            for pid in members},
                "booking": {"id": booking.id, "reference": booking.reference},
@@ -180,6 +193,7 @@ def _issue(kind: DocumentKind, fact: str, booking: Booking, *, now: datetime,
                 issued_at=now, booking_id=booking.id,
                 journey_id=journey.id if journey is not None else None,
                 payer_user_id=payer.id if payer is not None else None,
+                payer_provider_id=payer_provider.id if payer_provider is not None else None,
                 payment_id=payment_id, refund_id=refund_id,
                 related_id=related.id if related is not None else None, language=language,
                 currency=booking.currency, total_minor=total_minor,
@@ -203,6 +217,47 @@ def issue_invoice(booking: Booking, *, now: datetime | None = None) -> Document:
              if line.status == LineStatus.CONFIRMED]
     return _issue(DocumentKind.INVOICE, f"invoice:booking:{booking.id}", booking, now=now,
                   lines=lines, total_minor=sum(item["gross_minor"] for item in lines))
+
+
+# --- an insurer paying its share (journey.insurance) ----------------------------------
+
+def issue_insurer_invoice(booking: Booking, insurer: Provider, *,
+                          now: datetime | None = None) -> Document:
+    """The invoice to ``insurer`` for its covered shares of the booking's confirmed
+    lines, issued with the receivable at confirmation."""
+    now = now or utcnow()
+    language = _known_language(insurer.default_language)
+    lines = [_line_item(line, language, gross=line.covered_minor) for line in booking.lines
+             if line.status == LineStatus.CONFIRMED and line.covered_minor]
+    return _issue(DocumentKind.INVOICE, f"invoice:insurer:booking:{booking.id}", booking,
+                  now=now, lines=lines, total_minor=sum(i["gross_minor"] for i in lines),
+                  payer_provider=insurer)
+
+
+def issue_insurer_receipt(booking: Booking, insurer: Provider, *, transfer: int,
+                          amount_minor: int, reference: str,
+                          now: datetime | None = None) -> Document:
+    """A receipt to ``insurer`` for its bank transfer number ``transfer`` (1, 2, ...)."""
+    now = now or utcnow()
+    invoice = document_for(f"invoice:insurer:booking:{booking.id}")
+    members = sorted({line.provider_id for line in booking.lines if line.covered_minor})
+    return _issue(DocumentKind.RECEIPT, f"receipt:insurer:booking:{booking.id}:{transfer}",
+                  booking, now=now, lines=[{"member_id": pid, "vat_minor": 0}
+                                           for pid in members],
+                  total_minor=amount_minor, related=invoice, payer_provider=insurer,
+                  extra={"transfer": {"reference": reference, "amount_minor": amount_minor}})
+
+
+def issue_insurer_credit_note(booking: Booking, insurer: Provider, *, fact: str,
+                              amount_minor: int, now: datetime | None = None) -> Document:
+    """A credit note to ``insurer`` when a cancellation reduces its share by
+    ``amount_minor`` (``fact`` names the cancellation)."""
+    now = now or utcnow()
+    invoice = document_for(f"invoice:insurer:booking:{booking.id}")
+    members = sorted({line.provider_id for line in booking.lines if line.covered_minor})
+    return _issue(DocumentKind.CREDIT_NOTE, f"credit_note:insurer:{fact}", booking, now=now,
+                  lines=[{"member_id": pid, "vat_minor": 0} for pid in members],
+                  total_minor=amount_minor, related=invoice, payer_provider=insurer)
 
 
 def issue_receipt(payment: Payment, *, now: datetime | None = None) -> Document:
@@ -285,7 +340,8 @@ def _visible(actor, query):
     if actor.provider_id is not None and actor.role in (Role.MEMBER_STAFF,
                                                         Role.MEMBER_MANAGER):
         return query.where(Document.id.in_(select(DocumentMember.document_id).where(
-            DocumentMember.provider_id == actor.provider_id)))
+            DocumentMember.provider_id == actor.provider_id))
+            | (Document.payer_provider_id == actor.provider_id))  # an insurer paying
     return None
 
 

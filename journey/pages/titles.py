@@ -22,6 +22,7 @@ from bookings.models import (
     LineStatus,
     PaymentStatus,
     PayoutStatus,
+    ReceivableStatus,
     RefundStatus,
 )
 from journey.aftercare.models import FOLLOW_UP_STATE_TITLES, WELLBEING_TITLES
@@ -148,12 +149,19 @@ LEDGER_KIND_TITLES = {
     "fee": _l("Cancellation fees kept"),
 }
 
+RECEIVABLE_TITLES = {
+    ReceivableStatus.OPEN: _l("Open"), ReceivableStatus.INVOICED: _l("Invoiced"),
+    ReceivableStatus.PAID: _l("Paid"), ReceivableStatus.OVERDUE: _l("Overdue"),
+    ReceivableStatus.CANCELLED: _l("Cancelled"),
+}
+
 # --- the cluster's words: the coordinator's board -------------------------------------
 
 ESCALATION_TITLES = {
     EscalationKind.MEMBER_DEADLINE: _l("A member missed its deadline"),
     EscalationKind.PAYMENT_FAILED: _l("A payment failed"),
     EscalationKind.BALANCE_UNPAID: _l("The balance is unpaid"),
+    EscalationKind.INSURER_UNPAID: _l("An insurer has not paid its share"),
     EscalationKind.LINE_DECLINED: _l("A member declined"),
 }
 BOOKING_TITLES = {
@@ -261,6 +269,7 @@ TEMPLATE_TITLES = {
     "payment_titles": PAYMENT_TITLES,
     "refund_titles": REFUND_TITLES,
     "payout_titles": PAYOUT_TITLES,
+    "receivable_titles": RECEIVABLE_TITLES,
     "subject_titles": SUBJECT_TITLES,
     "state_titles": STATE_TITLES,
     "state_title": state_title,

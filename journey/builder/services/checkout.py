@@ -31,6 +31,8 @@ from journey.core.extensions import db
 from journey.core.money import convert_minor, split_minor
 from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
+from journey.insurance.models import GuaranteeStatus
+from journey.insurance.services import coverage
 from providers.models import ConfirmationMode, Offer
 
 
@@ -55,7 +57,22 @@ def checkout_refusal(actor, quote: Quote, *, now: datetime,
     if quote.expires_at <= now:
         return Conflict(_l("This quote has expired; ask for a new one."))
     if journey.status == JourneyStatus.ACCEPTED:  # a booked one was reviewed before
-        return review_refusal(journey)
+        return review_refusal(journey) or guarantee_refusal(quote, now=now)
+    return None
+
+
+def guarantee_refusal(quote: Quote, *, now: datetime) -> DomainError | None:
+    """Why a quote with an insurer's share may not be paid yet (None when it may): its
+    insurer must have approved a guarantee of at least that share, still valid now."""
+    if not quote.covered_minor:
+        return None
+    guarantee = coverage.guarantee_of(quote.id)
+    if guarantee is None or guarantee.status != GuaranteeStatus.APPROVED or \
+            (guarantee.approved_minor or 0) < quote.covered_minor or \
+            guarantee.valid_until is None or guarantee.valid_until <= now:
+        return Conflict(_l("Your insurer has not approved a guarantee of payment for this "
+                           "quote. Wait for its answer, or remove the policy and pay "
+                           "everything yourself."))
     return None
 
 
@@ -74,6 +91,10 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     # A retried checkout of a booked journey gets its booking back (start_checkout).
     refuse(checkout_refusal(actor, quote, now=now, retry=True))
     lines = []
+    insurer = None
+    if quote.covered_minor:
+        guarantee = coverage.guarantee_of(quote.id)
+        insurer = guarantee.provider_id if guarantee is not None else None
     for line in quote.lines:
         if line.kind == QuoteLineKind.DISCOUNT:
             continue
@@ -86,10 +107,14 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
             chain_link=line.chain_link.value if line.chain_link else None,
             value_minor=convert_minor(line.total_offer_minor, line.offer_currency,
                                       quote.currency, line.rate) if borne else None,
-            borne_by_provider_id=line.borne_by_provider_id))
+            borne_by_provider_id=line.borne_by_provider_id,
+            covered_minor=line.covered_minor,
+            covered_by_provider_id=insurer if line.covered_minor else None))
     # The package discount is funded by the member whose package it is: its own lines
     # give it, each in proportion to its amount, so the lines add up to the quoted total;
     # a line keeps its value, so the settlement shows the discount its member funded.
+    # The insurer's share of a line (journey.insurance) is not the patient's to pay:
+    # the line's amount is what is left, its value stays the line's price.
     funder = next((line.provider_id for line in quote.lines
                    if line.kind == QuoteLineKind.DISCOUNT), None)
     shares = split_minor(quote.discount_minor, [
@@ -97,9 +122,10 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     if quote.discount_minor and sum(shares) != quote.discount_minor:
         raise Conflict(_l("This quote's discount has no lines of its member to fund it; "
                           "ask for a new quote."))
-    lines = [replace(line, amount_minor=line.amount_minor - share,
+    lines = [replace(line, amount_minor=line.amount_minor - share - line.covered_minor,
                      value_minor=line.amount_minor)
-             if share else line for line, share in zip(lines, shares, strict=True)]
+             if share or line.covered_minor else line
+             for line, share in zip(lines, shares, strict=True)]
     # A coordinator sends the patient a payment link: the units are held longer and
     # Stripe is only called when the patient pays (POST /bookings/{id}/pay).
     link = actor.id != journey.patient_id and payment_method is None

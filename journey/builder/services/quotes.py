@@ -38,6 +38,7 @@ from journey.core.extensions import db
 from journey.core.money import convert_minor, percent_of
 from journey.core.reasons import why
 from journey.core.types import utcnow
+from journey.insurance.services import coverage
 from providers.models import PriceUnit
 from providers.services.offers import offer_text, price_for
 from providers.services.rates import Rate, rates_in_force, require_rate
@@ -164,10 +165,21 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
             rate_on=discount_rate.effective_on if discount_rate else None))
     for position, line in enumerate(lines, start=1):
         line.position = position
+    # The patient's insurer (journey.insurance.services.coverage): its share of each
+    # line is not the patient's to pay; a guarantee of it is asked below.
+    policy = coverage.active_policy(journey.id)
+    if policy is not None:
+        bases = [line.total_minor - share for line, share in zip(
+            lines, coverage.discount_shares(lines, discount, funder), strict=True)]
+        for line, covered in zip(lines, coverage.covered_amounts(
+                policy.product, lines, bases, currency=journey.currency, table=table),
+                strict=True):
+            line.covered_minor = covered
     quote.lines = lines
     quote.subtotal_minor = subtotal
     quote.discount_minor = discount
-    quote.total_minor = sum(line.total_minor for line in lines)
+    quote.covered_minor = sum(line.covered_minor or 0 for line in lines)
+    quote.total_minor = sum(line.total_minor for line in lines) - quote.covered_minor
     quote.deposit_minor = percent_of(quote.total_minor, settings.deposit_percent)
     quote.balance_minor = quote.total_minor - quote.deposit_minor
     first_day = min(item.start_on for item in journey.items)
@@ -176,6 +188,9 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
     transition(journey, JourneyStatus.QUOTED, actor=actor, now=now,
                reason=why("quoted", version=version))
     db.session.flush()
+    if policy is not None:
+        coverage.request_guarantee(policy, quote, now=now)
+        db.session.flush()
     db.session.expire(journey, ["quotes"])
     return quote
 
