@@ -173,6 +173,11 @@ class StatementSchema(Schema):
         currency: {kind: minor_json(amount, currency) for kind, amount in values.items()}
         for currency, values in s.totals.items()}, depth=2, metadata={
             "description": "By currency, then by kind of posting."})
+    currency = fields.String(metadata={"description": "The member's own currency."})
+    in_own_currency = MoneyMap(lambda s: {
+        name: minor_json(amount, s.currency) for name, amount in s.in_own_currency.items()},
+        metadata={"description": "Net, paid out and due of every currency in the member's "
+                  "own currency at today's rates (an indication)."})
 
 
 class StatementQuerySchema(Schema):

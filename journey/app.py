@@ -83,8 +83,10 @@ def configure_database(app: Flask) -> None:
     import providers.models  # noqa: F401
     from bookings.reasons import BOOKING_REASONS
     from bookings.services.audit import booking_moved, line_moved
+    from bookings.services.settlement import read_payout_delay_from
     from bookings.services.usage import USAGE_SOURCES
     from journey.builder.reasons import JOURNEY_REASONS
+    from journey.builder.services.settings import get_settings
     from journey.core.reasons import register_reasons
     from journey.trip.services.progress import follow_booking_and_tasks, follow_booking_tasks
     from providers.services.availability import register_usage_sources
@@ -92,6 +94,8 @@ def configure_database(app: Flask) -> None:
     # Wiring across the layers, explicitly: the catalogue counts what the booking engine
     # holds and books, and a journey follows its booking.
     register_usage_sources(*USAGE_SOURCES)
+    # The members' payout delay is the admin's cluster setting.
+    read_payout_delay_from(lambda: get_settings().payout_delay_days)
     # ...and its logistics tasks after it (one receiver: blinker keeps no order among
     # the receivers of a signal, and the tasks read the journey's new state).
     booking_moved.connect(follow_booking_and_tasks)

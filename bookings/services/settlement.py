@@ -41,13 +41,14 @@ from bookings.payments import GatewayError
 from bookings.services.access import actor_ref, lock_booking
 from bookings.services.audit import move, record
 from journey.core.accounts.permissions import require_admin, require_member_access
-from journey.core.errors import Conflict, InvalidInput, NotFound
+from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from journey.core.extensions import db
-from journey.core.money import percent_of
+from journey.core.money import convert_minor, percent_of
 from journey.core.persistence import commit_unit
 from journey.core.reasons import why
-from journey.core.types import utcnow
+from journey.core.types import today_in, utcnow
 from providers.models import ChainLink, Provider
+from providers.services.rates import rates_in_force, require_rate
 
 # --- commission rates -----------------------------------------------------------------
 
@@ -173,6 +174,10 @@ class Statement:
     provider_id: int
     rows: list[StatementRow]
     totals: dict[str, dict[str, int]]  # currency -> gross/commission/borne/fee/net/paid/due
+    #: The member's own currency, and net/paid_out/due of every currency converted into
+    #: it at today's rates (an indication: each booking is settled in its own currency).
+    currency: str = "EUR"
+    in_own_currency: dict[str, int] = field(default_factory=dict)
 
 
 def member_statement(actor, provider_id: int, *, start=None, end=None) -> Statement:
@@ -210,8 +215,25 @@ def member_statement(actor, provider_id: int, *, start=None, end=None) -> Statem
         bucket["net"] += row.net_minor
         bucket["paid_out"] += row.paid_out_minor
         bucket["due"] += row.due_minor
+    provider = db.session.get(Provider, provider_id)
     return Statement(provider_id, list(rows.values()),
-                     {cur: dict(values) for cur, values in totals.items()})
+                     {cur: dict(values) for cur, values in totals.items()},
+                     provider.currency, _in_currency(totals, provider.currency))
+
+
+def _in_currency(totals, currency: str) -> dict[str, int]:
+    """Net, paid out and due of every currency in ``currency`` at today's rates (what
+    has no rate is left out rather than guessed)."""
+    table = rates_in_force(today_in())
+    converted = {"net": 0, "paid_out": 0, "due": 0}
+    for source, values in totals.items():
+        try:
+            rate = require_rate(table, source, currency)
+        except DomainError:
+            continue
+        for name in converted:
+            converted[name] += convert_minor(values.get(name, 0), source, currency, rate.rate)
+    return converted
 
 
 def booking_net_by_member(booking_id: int) -> dict[int, int]:
@@ -337,9 +359,22 @@ def paid_out_by_member(booking_id: int) -> dict[int, int]:
     return dict(paid)
 
 
+#: Where the delay is read: the cluster's settings, set by its admin (registered by the
+#: journey layer when the app starts, see :func:`read_payout_delay_from`); else the
+#: ``PAYOUT_DELAY_DAYS`` configuration.
+_delay_source: list = []
+
+
+def read_payout_delay_from(source) -> None:
+    """Take the payout delay from ``source()`` (a number of days)."""
+    _delay_source[:] = [source]
+
+
 def payout_delay_days() -> int:
-    """Days after a line's last day before its money goes out (``PAYOUT_DELAY_DAYS``):
-    time for a complaint or a no-show to come to light."""
+    """Days after a line's last day before its money goes out: time for a complaint or
+    a no-show to come to light."""
+    if _delay_source:
+        return int(_delay_source[0]())
     return int(current_app.config.get("PAYOUT_DELAY_DAYS", 7))
 
 

@@ -50,6 +50,8 @@ class ClusterSettings(db.Model):
     #: Days after a patient's last journey ends before their health data and personal
     #: fields are erased (None: kept until the patient asks).
     health_data_retention_days: Mapped[int | None] = mapped_column()
+    #: Days after a line's last day before its member is paid (bookings' settlement).
+    payout_delay_days: Mapped[int] = mapped_column(default=7, server_default="7")
     # The cluster's legal details, on its invoices, receipts and credit notes (it sells
     # as agent for its members): see journey.invoicing.
     legal_name: Mapped[str] = mapped_column(String(200), default="", server_default="")

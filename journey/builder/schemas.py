@@ -39,6 +39,8 @@ class ClusterSettingsSchema(Schema):
     languages = fields.List(fields.String(validate=validate.OneOf(
         LANGUAGES, error=T("Must be one of: {choices}."))), validate=length(1, 20), metadata={
             "description": "The interface languages the cluster offers (English always)."})
+    payout_delay_days = fields.Integer(strict=True, validate=in_range(0, 90), metadata={
+        "description": "Days after a line's last day before its member is paid."})
     health_data_retention_days = fields.Integer(
         strict=True, allow_none=True, validate=in_range(30, 36500), metadata={
             "description": "Days after a patient's last journey ends before their health "

@@ -221,7 +221,8 @@ def settings_page():
             visa_free_nationalities=codes(form.visa_free_nationalities.data),
             deposit_percent=form.deposit_percent.data,
             balance_due_days=form.balance_due_days.data,
-            quote_validity_hours=form.quote_validity_hours.data)
+            quote_validity_hours=form.quote_validity_hours.data,
+            payout_delay_days=form.payout_delay_days.data)
 
     saved, status = submit(form, save, raise_access_errors=True)
     if saved is not None:

@@ -243,6 +243,8 @@ class SettingsForm(PageForm):
                                     validators=[InputRequired(), NumberRange(0, 365)])
     quote_validity_hours = IntegerField(_l("A quote is valid for (hours)"),
                                         validators=[InputRequired(), NumberRange(1, 8760)])
+    payout_delay_days = IntegerField(_l("Members are paid (days after the service)"),
+                                     validators=[InputRequired(), NumberRange(0, 90)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -173,7 +173,7 @@ def test_two_payout_runs_of_one_booking_transfer_once(stripe_app, make, world, g
     """Two admins pay a booking out at once (different keys): both get the paid
     payouts, and each member has one transfer and one "paid" row. (The trip counts as
     over; the deposit, 30 %, is what was received: that share is paid.)"""
-    monkeypatch.setitem(stripe_app.config, "PAYOUT_DELAY_DAYS", -60)
+    monkeypatch.setattr(settlement, "_delay_source", [lambda: -60])
     admins = [make.token(world["admin"]), make.token(make.user(Role.ADMIN))]
     for provider, account in ((world["clinic"], "acct_clinic01"),
                               (world["hotel"], "acct_hotel001")):

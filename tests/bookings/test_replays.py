@@ -394,7 +394,7 @@ def test_the_last_accept_again_with_its_key_captures_once(client, make, world, g
 @pytest.fixture
 def connect_app(stripe_app, monkeypatch):
     # The trip counts as over (its money may go out); the deposit is what came in.
-    monkeypatch.setitem(stripe_app.config, "PAYOUT_DELAY_DAYS", -60)
+    monkeypatch.setattr(settlement, "_delay_source", [lambda: -60])
     with connect_stub(stripe_app):
         yield stripe_app
 

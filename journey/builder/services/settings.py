@@ -13,7 +13,8 @@ from journey.core.extensions import db
 from providers.services.common import check_country
 
 SETTING_FIELDS = ("visa_free_nationalities", "deposit_percent", "balance_due_days",
-                  "quote_validity_hours", "languages", "health_data_retention_days")
+                  "quote_validity_hours", "languages", "health_data_retention_days",
+                  "payout_delay_days")
 
 
 def get_settings() -> ClusterSettings:

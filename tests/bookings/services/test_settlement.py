@@ -176,3 +176,32 @@ def test_an_unconfirmed_booking_is_not_paid_out(world, gateway, connect):
     booking = authorised_booking(world, gateway)
     with pytest.raises(Conflict):
         settlement.pay_out(world["admin"], booking.id, connect)
+
+
+def test_the_admin_sets_the_payout_delay(world, gateway, rates, connect):
+    """The delay is the cluster's setting: at 30 days, a stay over for 10 days is not
+    paid yet; at 5, it is."""
+    from journey.builder.services import settings
+
+    booking = confirmed_booking(world, gateway)
+    _accounts(world)
+    balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
+                        gateway=gateway)
+    settings.update_settings(world["admin"], payout_delay_days=30)
+    db.session.commit()
+    assert settlement.payout_delay_days() == 30
+    assert settlement.run_payouts(connect, now=_at(30)) == 0  # the room ended on day 20
+    settings.update_settings(world["admin"], payout_delay_days=5)
+    db.session.commit()
+    assert settlement.run_payouts(connect, now=_at(30)) == 2
+
+
+def test_the_statement_speaks_the_members_own_currency(world, gateway, rates):
+    """A member in Norway reads its EUR bookings in NOK too, at today's rate (11.70)."""
+    world["clinic"].currency = "NOK"
+    db.session.commit()
+    confirmed_booking(world, gateway)
+    statement = settlement.member_statement(world["clinic_staff"], world["clinic"].id)
+    assert statement.currency == "NOK" and list(statement.totals) == ["EUR"]
+    assert statement.in_own_currency["net"] == 568750 * 117 // 10  # 5,687.50 EUR in NOK
+    assert statement.in_own_currency["due"] == statement.in_own_currency["net"]

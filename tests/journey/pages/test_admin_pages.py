@@ -187,12 +187,13 @@ def test_a_bad_rate_is_refused_beside_the_field(client, world, changes, field, m
 def test_settings_visa_free_nationalities(client, world):
     login(client, world["admin"])
     form = {"visa_free_nationalities": "no, se de", "deposit_percent": "25",
-            "balance_due_days": "21", "quote_validity_hours": "48"}
+            "balance_due_days": "21", "quote_validity_hours": "48", "payout_delay_days": "10"}
     assert client.post("/admin/settings", data=form).status_code == 302
     db.session.expire_all()
     settings = get_settings()
     assert settings.visa_free_nationalities == ["DE", "NO", "SE"]
     assert (settings.deposit_percent, settings.balance_due_days) == (25, 21)
+    assert settings.payout_delay_days == 10
     response = client.post("/admin/settings?lang=en", data={
         **form, "visa_free_nationalities": "NO XX1", "deposit_percent": "30"})
     assert response.status_code == 422
@@ -267,7 +268,8 @@ def test_commission_of_an_unknown_link_and_by_others(client, world):
 def test_the_clusters_languages(client, world):
     login(client, world["admin"])
     form = {"languages": ["lt", "de", "ar"], "visa_free_nationalities": "",
-            "deposit_percent": "30", "balance_due_days": "14", "quote_validity_hours": "72"}
+            "deposit_percent": "30", "balance_due_days": "14", "quote_validity_hours": "72",
+            "payout_delay_days": "7"}
     assert client.post("/admin/settings", data=form).status_code == 302
     db.session.expire_all()
     assert get_settings().languages == ["en", "lt", "de", "ar"]
