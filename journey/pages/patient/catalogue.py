@@ -21,6 +21,7 @@ from journey.pages.common import (
     chosen_currency,
     convert_for_reader,
     language_name,
+    page_arg,
     page_locale,
     submit,
 )
@@ -79,6 +80,22 @@ def search():
         apply_domain_error(form, error)
         return render_template("patient/catalogue.html", form=form, result=None), 422
     return render_template("patient/catalogue.html", form=form, result=result)
+
+
+MEMBERS_PER_PAGE = 24
+
+
+@bp.get("/catalogue/members")
+def members_index():
+    """Every member of the cluster, by name, a kind to narrow them to."""
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in {k.value for k in MemberKind}:
+        kind = None
+    page = page_arg()
+    found, total = members.list_members(current_actor(), kind=kind, page=page,
+                                        per_page=MEMBERS_PER_PAGE)
+    return render_template("patient/members.html", members=found, total=total, page=page,
+                           per_page=MEMBERS_PER_PAGE, kind=kind, kinds=list(MemberKind))
 
 
 @bp.get(f"/catalogue/members/<int(max={MAX_ID}):provider_id>")

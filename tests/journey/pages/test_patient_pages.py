@@ -337,3 +337,22 @@ def test_an_expired_accepted_quote_offers_no_payment(client, world):
     assert response.headers["Location"].endswith(f"/my/quotes/{quote.id}")
     back = text(client.get(response.headers["Location"] + "?lang=en"))
     assert "This quote has expired; ask for a new one." in back
+
+
+def test_every_member_is_listed_page_by_page_and_the_home_page_leads_there(client, make):
+    from providers.models import MemberKind
+
+    for n in range(30):
+        make.member(name=f"Member {n:02d}", kind="hotel" if n % 2 else "clinic",
+                    city="Vilnius")
+    db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="all-members"' in home and "/catalogue/members" in home
+    first = client.get("/catalogue/members").get_data(as_text=True)
+    assert "Member 00" in first and "Member 29" not in first and 'rel="next"' in first
+    second = client.get("/catalogue/members?page=2").get_data(as_text=True)
+    assert "Member 29" in second
+    hotels = client.get(f"/catalogue/members?kind={MemberKind.HOTEL.value}").get_data(
+        as_text=True)
+    assert "Member 01" in hotels and "Member 00" not in hotels
+    assert client.get("/catalogue/members?kind=nonsense&page=x").status_code == 200
