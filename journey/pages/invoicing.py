@@ -31,7 +31,7 @@ from journey.invoicing import (
 from journey.invoicing.models import DOCUMENT_KIND_TITLES
 from journey.pages.common import login_required, submit
 from journey.pages.forms import PageForm
-from journey.pages.itinerary import _pdf
+from journey.pages.itinerary import pdf_response
 from journey.pages.portal import formatting_context
 
 bp = Blueprint("invoicing_pages", __name__)
@@ -53,7 +53,7 @@ def show(document_id: int):
 @login_required
 def pdf(document_id: int):
     document = services.get_document(current_actor(), document_id)
-    return _pdf(render.pdf_html(document), render.filename(document))
+    return pdf_response(render.pdf_html(document), render.filename(document))
 
 
 @bp.get("/admin/documents")

@@ -21,7 +21,7 @@ from providers.services.offers import offer_text
 bp = Blueprint("itinerary", __name__)
 
 
-def _pdf(html: str, filename: str):
+def pdf_response(html: str, filename: str):
     content = HTML(string=html, base_url=request.url_root).write_pdf()
     response = make_response(content)
     response.headers["Content-Type"] = "application/pdf"
@@ -53,7 +53,7 @@ def show(journey_id: int):
 @login_required
 def pdf(journey_id: int):
     html = render_template("trip/itinerary_pdf.html", **_context(journey_id))
-    return _pdf(html, f"one-window-itinerary-{journey_id}.pdf")
+    return pdf_response(html, f"one-window-itinerary-{journey_id}.pdf")
 
 
 @bp.get("/journeys/<int:journey_id>/vouchers/<int:line_id>.pdf")
@@ -66,4 +66,4 @@ def voucher_pdf(journey_id: int, line_id: int):
     html = render_template("trip/voucher_pdf.html", voucher=found, last_day=last_day,
                            title=text.title if text else f"#{found.offer.id}",
                            **formatting_context())
-    return _pdf(html, f"one-window-voucher-{found.number}.pdf")
+    return pdf_response(html, f"one-window-voucher-{found.number}.pdf")

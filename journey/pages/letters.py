@@ -17,20 +17,19 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import DomainError, NotFound
 from journey.core.extensions import db
 from journey.pages.common import login_required
 from journey.pages.forms import ActionForm
-from journey.pages.itinerary import _pdf
+from journey.pages.itinerary import pdf_response
 from journey.pages.portal import formatting_context
+from journey.pages.rows import offer_title
 from journey.pages.trip_rows import country_name
 from journey.trip.models import LETTER_STATUS_TITLES, LetterStatus
 from journey.trip.services import letters
 from providers.models import Offer
-from providers.services.offers import offer_text
 
 bp = Blueprint("letters", __name__)
 
@@ -49,10 +48,7 @@ def _context(journey_id: int, letter_id: int) -> dict:
 def _offer_title(offer_id: int) -> str:
     """The service's name in the letter's language (the page's)."""
     offer = db.session.get(Offer, offer_id)
-    if offer is None:
-        return ""
-    _language, text = offer_text(offer, str(get_locale()))
-    return text.title if text else ""
+    return offer_title(offer) if offer is not None else ""
 
 
 @bp.get("/journeys/<int:journey_id>/letters/<int:letter_id>")
@@ -66,7 +62,7 @@ def show(journey_id: int, letter_id: int):
 def pdf(journey_id: int, letter_id: int):
     context = _context(journey_id, letter_id)
     html = render_template("trip/letter_pdf.html", **context)
-    return _pdf(html, f"visa-letter-{context['letter'].number}.pdf")
+    return pdf_response(html, f"visa-letter-{context['letter'].number}.pdf")
 
 
 @bp.post("/journeys/<int:journey_id>/travellers/<int:traveller_id>/letter")

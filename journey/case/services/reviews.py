@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from bookings.models import Notification
+from journey import notices
 from journey.builder.models import Journey, JourneyItem
 from journey.builder.services.journeys import amend_own_lines
 from journey.builder.services.quotes import price_journey
@@ -220,10 +220,8 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
 
 def _notify(recipient: str, kind: str, fact: str, journey: Journey,
             review: CaseReview) -> None:
-    db.session.add(Notification(key=f"{kind}:{fact}"[:120], recipient=recipient, kind=kind,
-                                booking_id=None, payload={"journey_id": journey.id,
-                                                          "review_id": review.id},
-                                created_at=utcnow()))
+    notices.queue(f"{kind}:{fact}", recipient, kind,
+                  payload={"journey_id": journey.id, "review_id": review.id})
 
 
 def reviews_for(access: CaseAccess) -> list[CaseReview]:

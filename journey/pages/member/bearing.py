@@ -6,7 +6,6 @@ who may: its manager)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from journey.builder.models import BEARING_STATUS_TITLES, BearingStatus
@@ -16,7 +15,7 @@ from journey.core.accounts.permissions import payer_refusal
 from journey.pages.common import submit
 from journey.pages.forms import ActionForm
 from journey.pages.member.access import ID, managed_member
-from providers.services.offers import offer_text
+from journey.pages.rows import offer_title
 
 BEARING = f"/<{ID}:provider_id>/bearing"
 
@@ -27,11 +26,8 @@ bp = Blueprint("bearing", __name__)
 def _page(provider, *, form=None, failed: int | None = None, status: int = 200):
     actor = current_actor()
     found = payers.member_requests(actor, provider.id)
-    titles = {}
-    for asked in found:
-        if asked.item is not None:
-            _language, text = offer_text(asked.item.offer, str(get_locale()))
-            titles[asked.id] = text.title if text else f"#{asked.item.offer_id}"
+    titles = {asked.id: offer_title(asked.item.offer) for asked in found
+              if asked.item is not None}
     return render_template(
         "member/bearing.html", provider=provider, requests=found, titles=titles,
         status_titles=BEARING_STATUS_TITLES, pending=BearingStatus.PENDING,

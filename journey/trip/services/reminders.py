@@ -9,9 +9,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from bookings.models import Notification
+from journey import notices
 from journey.builder.models import Journey, JourneyStatus
 from journey.core.extensions import db
 from journey.core.types import CLUSTER_TIMEZONE, utcnow
@@ -55,16 +54,7 @@ def queue_reminders(*, now: datetime | None = None) -> int:
         stage = due_stage(arrival, now) if arrival is not None else None
         if stage is None:
             continue
-        key = f"trip_reminder:{journey.id}:{stage}"
-        if db.session.scalar(select(Notification.id).where(Notification.key == key)):
-            continue
-        try:
-            with db.session.begin_nested():  # a second job at the same moment: once
-                db.session.add(Notification(
-                    key=key, recipient=f"user:{journey.patient_id}",
-                    kind=f"trip_reminder_{stage}", booking_id=None,
-                    payload={"journey_id": journey.id}, created_at=now))
-        except IntegrityError:
-            continue
-        queued += 1
+        queued += notices.queue(f"trip_reminder:{journey.id}:{stage}",
+                                f"user:{journey.patient_id}", f"trip_reminder_{stage}",
+                                payload={"journey_id": journey.id}, now=now)
     return queued
