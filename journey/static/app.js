@@ -7,3 +7,16 @@ document.addEventListener("change", function (event) {
     field.form.submit();
   }
 });
+
+// A form whose submit button (or the form itself) carries data-confirm="question" asks
+// before it is sent: dangerous actions (cancel, suspend, delete) are confirmed. Without
+// JavaScript the form is sent as it is, and the server still checks everything.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var button = event.submitter;
+  var question = (button && button.getAttribute("data-confirm")) ||
+    form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+  }
+});

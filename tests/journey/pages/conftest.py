@@ -128,6 +128,15 @@ def page(browser, live_server, request):
 
     tab.on("request", check_origin)
     tab.outside_requests = outside
+    # Dangerous actions ask first (data-confirm, app.js): the tests answer yes and keep
+    # the questions, so that a test can check one was asked.
+    tab.dialogs = []
+
+    def answer(dialog):
+        tab.dialogs.append(dialog.message)
+        dialog.accept()
+
+    tab.on("dialog", answer)
     yield tab
     context.close()
     assert outside == [], f"requests left the server's origin: {outside}"
