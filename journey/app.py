@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import swagger_ui_bundle
-from flask import Flask, g, jsonify, request, send_from_directory
+from flask import Flask, jsonify, request, send_from_directory
 from flask_babel import gettext
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -15,7 +15,7 @@ from journey.core import validation
 from journey.core.config import load_config
 from journey.core.errors import Busy, Conflict, DomainError, http_message, translate_messages
 from journey.core.extensions import api, babel, csrf, db, login_manager, migrate
-from journey.core.i18n import content_language, select_locale
+from journey.core.i18n import content_language_header, select_locale
 from journey.core.persistence import write_kept_rows
 from journey.core.safe_json import SafeJSONProvider, SafeRequest
 from journey.core.security import configure_security
@@ -78,8 +78,10 @@ def configure_database(app: Flask) -> None:
     import journey.insurance.models  # noqa: F401
     import journey.invoicing.models  # noqa: F401
     import journey.messages.models  # noqa: F401
+    import journey.reviews.models  # noqa: F401
     import journey.scheduler  # noqa: F401  (the scheduler's lease table)
     import journey.trip.models  # noqa: F401
+    import providers.media.models  # noqa: F401
     import providers.models  # noqa: F401
     from bookings.reasons import BOOKING_REASONS
     from bookings.services.audit import booking_moved, line_moved
@@ -153,12 +155,13 @@ def configure_api(app: Flask) -> None:
     from journey.insurance.api import blp as insurance_blp
     from journey.invoicing.api import blp as invoicing_blp
     from journey.messages.api import blp as messages_blp
+    from journey.reviews.api import blp as reviews_blp
     from journey.trip.api import blp as trip_blp
     from journey.trip.calendar_api import blp as calendar_blp
     from providers.api import blueprints as provider_blueprints
 
     for blueprint in (accounts_blp, account_links_blp, *provider_blueprints, journeys_blp,
-                      case_blp, trip_blp, calendar_blp, messages_blp, aftercare_blp,
+                      case_blp, trip_blp, calendar_blp, messages_blp, aftercare_blp, reviews_blp,
                       invoicing_blp, insurance_blp, bookings_blp, stripe_blp):
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
         csrf.exempt(blueprint)
@@ -190,9 +193,11 @@ def configure_pages(app: Flask) -> None:
         itinerary,
         layout,
         letters,
+        media,
         messages,
+        reviews,
     )
-    from journey.pages.member import offers, requests, statement
+    from journey.pages.member import offers, pictures, requests, statement
     from journey.pages.patient import booking, catalogue, quote
     from journey.pages.patient import journey as planner
     from journey.trip import calendar_feed
@@ -201,7 +206,7 @@ def configure_pages(app: Flask) -> None:
                   catalogue, planner, quote, booking,  # the patient's
                   requests, offers, statement,  # the member portal
                   coordinator, admin, calendar_feed, itinerary, letters, messages, aftercare,
-                  invoicing, insurance):
+                  invoicing, insurance, media, pictures, reviews):
         app.register_blueprint(pages.bp)
 
 
@@ -295,7 +300,10 @@ def configure_request_edge(app: Flask) -> None:
             db.session.rollback()
             write_kept_rows(rolled_back=True)
         if _is_api_request():
-            response.headers.setdefault("Content-Language", content_language_header())
+            response.headers.setdefault("Content-Language",
+                                        content_language_header(page=False))
+        elif response.mimetype == "text/html":
+            response.headers.setdefault("Content-Language", content_language_header(page=True))
         return response
 
 
@@ -304,6 +312,3 @@ def is_lock_error(error: OperationalError) -> bool:
     return any(text in message for text in ("database is locked", "lock timeout",
                                             "could not obtain lock"))
 
-
-def content_language_header() -> str:
-    return g.get("content_language") or content_language() or select_locale()

@@ -32,11 +32,13 @@ from journey.core.accounts.services import (
     create_user,
     get_user_by_email,
     register_patient,
+    update_profile,
 )
 from journey.core.errors import Conflict
 from journey.core.extensions import db
 from journey.core.types import today_in
 from journey.demo_data import COVERAGE_PRODUCT, INSURED_JOURNEY, MEMBERS, RATES, TEMPLATES
+from journey.demo_pictures import attach_demo_pictures
 from journey.insurance.models import CoverageProduct, InsurancePolicy
 from journey.insurance.services import policies
 from journey.insurance.services import products as coverage_products
@@ -66,7 +68,7 @@ COORDINATOR = {"email": "coordinator@onewindow.demo", "full_name": "Agnė Petrau
                "locale": "en"}
 PATIENTS = [
     {"email": "patient@onewindow.demo", "full_name": "Ingrid Solberg", "locale": "nb",
-     "currency": "NOK"},
+     "currency": "NOK", "other_languages": ["sv", "en"]},
     {"email": "patient.de@onewindow.demo", "full_name": "Heike Vogel", "locale": "de",
      "currency": "EUR"},
 ]
@@ -156,13 +158,18 @@ def seed_demo(*, only_if_empty: bool = False) -> str:
             created["accounts"] += 1
     for patient in PATIENTS:
         if get_user_by_email(patient["email"]) is None:
-            register_patient(password=DEMO_PASSWORD, **patient)
+            others = patient.get("other_languages")
+            account = register_patient(password=DEMO_PASSWORD, **{
+                key: value for key, value in patient.items() if key != "other_languages"})
+            if others:  # the other languages she reads, best first (profile)
+                update_profile(account, other_languages=others)
             created["accounts"] += 1
     _rates(admin, today, created)
     _settings(admin, created)
     _templates(created)
     _journey(today, created)
     _insured_journey(today, created)
+    created["pictures"] += attach_demo_pictures(admin)
     return _summary(created)
 
 

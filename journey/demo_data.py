@@ -20,6 +20,7 @@ from providers.models import (
     MemberKind,
     PriceUnit,
 )
+from providers.procedures import Procedure
 
 # --- calendars: (capacity per day, weekdays open or None for every day[, months open]) ----
 # A booking occupies every day of its duration, so a stay's calendar is open on all of
@@ -2099,6 +2100,58 @@ MEMBERS: list[dict] = [
         ],
     },
 ]
+
+# --- what each offer treats (providers.procedures) ------------------------------------
+# By member slug and English title. Offers that treat nothing in particular (rooms,
+# transfers, visas, interpreters, babysitters, excursions, insurance) carry none.
+P = Procedure
+OFFER_PROCEDURES: dict[tuple[str, str], Procedure | None] = {
+    ("neris-orthopaedic-hospital", "Total knee replacement (knee arthroplasty)"): P.KNEE_ARTHROPLASTY,
+    ("neris-orthopaedic-hospital", "Total hip replacement (hip arthroplasty)"): P.HIP_ARTHROPLASTY,
+    ("neris-orthopaedic-hospital", "Orthopaedic surgeon consultation"): P.ORTHOPAEDIC_CONSULTATION,
+    ("neris-orthopaedic-hospital", "Video follow-up after joint replacement"): P.SURGICAL_FOLLOW_UP,
+    ("akiplotis-eye-clinic", "Cataract surgery with a premium lens (one eye)"): P.CATARACT_SURGERY,
+    ("akiplotis-eye-clinic", "Laser vision correction, both eyes (Femto-LASIK)"): P.LASER_VISION_CORRECTION,
+    ("akiplotis-eye-clinic", "Comprehensive eye examination with a surgeon"): P.EYE_EXAMINATION,
+    ("vilnia-heart-clinic", "Cardiac check-up in one morning"): P.CARDIAC_CHECKUP,
+    ("vilnia-heart-clinic", "Cardiologist consultation"): P.CARDIOLOGY_CONSULTATION,
+    ("vilnia-heart-clinic", "30-day remote heart monitoring after your visit"): P.CARDIAC_CHECKUP,
+    ("spektras-diagnostic-centre", "MRI scan of one body region (3 tesla)"): P.MRI_SCAN,
+    ("spektras-diagnostic-centre", "Full health check-up in one day"): P.FULL_CHECKUP,
+    ("spektras-diagnostic-centre", "CT scan of one body region"): P.CT_SCAN,
+    ("baltadante-dental-studio", "Dental implant with zirconia crown"): P.DENTAL_IMPLANT,
+    ("baltadante-dental-studio", "Dental check-up, X-ray and professional cleaning"): P.DENTAL_CHECKUP,
+    ("baltadante-dental-studio", "Ceramic veneers (per tooth)"): P.DENTAL_VENEERS,
+    ("nemunas-spine-clinic", "Lumbar disc microsurgery (microdiscectomy)"): P.SPINE_SURGERY,
+    ("nemunas-spine-clinic", "Spine surgeon consultation (in person or by video)"): P.SPINE_SURGERY,
+    ("nemunas-spine-clinic", "Ten-session physiotherapy course for back and neck"): P.ORTHOPAEDIC_REHABILITATION,
+    ("azuolas-implant-centre", "Full-arch restoration on four implants (one jaw)"): P.DENTAL_IMPLANT,
+    ("azuolas-implant-centre", "Implant consultation with 3D scan"): P.DENTAL_IMPLANT,
+    ("gandru-lizdas-fertility", "IVF cycle with ICSI"): P.IVF,
+    ("gandru-lizdas-fertility", "Fertility consultation for couples (video)"): P.FERTILITY_CONSULTATION,
+    ("gandru-lizdas-fertility", "Remote follow-up after embryo transfer"): P.IVF,
+    ("whispering-pines-sanatorium", "Rehabilitation after joint replacement, 14 nights"): P.ORTHOPAEDIC_REHABILITATION,
+    ("whispering-pines-sanatorium", "Mineral water and mud therapy week"): P.SPA_WELLNESS,
+    ("surus-saltinis-spa", "Spa day with salt room and massage"): P.SPA_WELLNESS,
+    ("surus-saltinis-spa", "Five-day recovery programme after surgery"): P.ORTHOPAEDIC_REHABILITATION,
+    ("nemuno-vingis-resort", "Cardiac rehabilitation, 21 nights"): P.CARDIAC_REHABILITATION,
+    ("nemuno-vingis-resort", "Neurological rehabilitation, 14 nights"): P.NEUROLOGICAL_REHABILITATION,
+    ("nemuno-vingis-resort", "Birštonas wellness weekend"): P.SPA_WELLNESS,
+    ("kopu-vejas-spa", "Seaside spa week (7 nights)"): P.SPA_WELLNESS,
+    ("kopu-vejas-spa", "Warm amber massage (75 minutes)"): P.SPA_WELLNESS,
+    ("dane-clinic", "Laser treatment of varicose veins (one leg)"): P.VARICOSE_VEINS,
+    ("dane-clinic", "Upper eyelid surgery (blepharoplasty)"): P.BLEPHAROPLASTY,
+    ("dane-clinic", "Video follow-up with your surgeon"): P.SURGICAL_FOLLOW_UP,
+    ("daugava-diagnostics-riga", "Whole-body PET-CT scan"): P.PET_CT_SCAN,
+    ("daugava-diagnostics-riga", "Cardiac MRI with stress perfusion"): P.CARDIAC_CHECKUP,
+}
+for _member in MEMBERS:
+    for _offer in _member["offers"]:
+        _offer["procedure"] = OFFER_PROCEDURES.get((_member["slug"], _offer["texts"]["en"]["title"]))
+_classified = {(m["slug"], o["texts"]["en"]["title"]) for m in MEMBERS for o in m["offers"]}
+assert set(OFFER_PROCEDURES) <= _classified, set(OFFER_PROCEDURES) - _classified  # a renamed offer
+del P, _member, _offer, _classified
+
 
 # --- package templates ---------------------------------------------------------------------
 

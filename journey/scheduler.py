@@ -32,6 +32,7 @@ from journey.core.extensions import db
 from journey.core.persistence import commit_unit, own_transaction
 from journey.core.types import UTCDateTime, utcnow
 from journey.insurance import jobs as insurance_jobs
+from journey.reviews import jobs as reviews_jobs
 from journey.trip.services import progress, reminders
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ JOBS = {
     "advance_journeys": (lambda _gateway: progress.advance_journeys(), 600),
     "trip_reminders": (lambda _gateway: _reminders(), 600),
     "aftercare_followups": (lambda _gateway: aftercare_jobs.run_followups(), 3600),
+    "review_invitations": (lambda _gateway: reviews_jobs.invite_reviewers(), 3600),
     "accreditation_expiry_warnings": (accreditations_mail.run_expiry_warnings, 3600),
     "insurers": (insurance_jobs.run, 3600),
 }

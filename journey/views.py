@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import get_locale
 
+from journey.builder.services.package_prices import package_prices
 from journey.builder.services.templates import list_templates, template_text
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import DomainError, http_message
 from journey.core.i18n import content_language
+from journey.pages.common import chosen_currency
 from journey.pages.titles import CHAIN_LINK_TITLES
 from providers.models import ChainLink
 from providers.services.members import list_members
@@ -41,12 +43,14 @@ def home():
     actor = current_actor()
     members, total = list_members(actor, per_page=12)
     language = content_language()
+    published = [template for template in list_templates(actor)
+                 if template.status.value == "published"]
+    prices = package_prices(published, chosen_currency())
     packages = []
-    for template in list_templates(actor):
-        if template.status.value != "published":
-            continue
-        _language, text = template_text(template, language)
-        packages.append({"template": template, "text": text})
+    for template in published:
+        text_language, text = template_text(template, language)
+        packages.append({"template": template, "text": text, "language": text_language,
+                         "price": prices.get(template.id)})
     return render_template("home.html", chain_links=CHAIN_LINK_TITLES,
                            treatments=[(link, CHAIN_LINK_TITLES[link]) for link in
                                        TREATMENT_LINKS],

@@ -328,7 +328,8 @@ class OfferSearch(MethodView):
 
         Filters by chain link, city, member kind, free text in the asked language,
         price range in the asked currency and availability of `quantity` units on
-        every day from `start` to `end`. Sorted by price (converted) or name.
+        every day from `start` to `end`, and by what the offer treats (`procedure`).
+        Sorted by relevance (the default), price (converted) or name.
         """
         actor = current_actor()
         currency = require_currency(args.pop("currency", None)

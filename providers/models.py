@@ -25,6 +25,7 @@ from sqlalchemy.sql import false, func, text
 
 from journey.core.extensions import db
 from journey.core.types import StrEnumType, UTCDateTime, utcnow
+from providers.procedures import Procedure
 
 
 class MemberKind(enum.StrEnum):
@@ -351,6 +352,9 @@ class Offer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"))
     chain_link: Mapped[ChainLink] = mapped_column(StrEnumType(ChainLink))
+    #: What it treats (:mod:`providers.procedures`), fitting its chain link; None for
+    #: offers that treat nothing in particular (a room, a transfer).
+    procedure: Mapped[Procedure | None] = mapped_column(StrEnumType(Procedure), index=True)
     status: Mapped[OfferStatus] = mapped_column(StrEnumType(OfferStatus),
                                                 default=OfferStatus.DRAFT)
     currency: Mapped[str] = mapped_column(String(3))

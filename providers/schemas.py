@@ -38,10 +38,12 @@ from providers.models import (
     PriceUnit,
     QuestionKind,
 )
+from providers.procedures import PROCEDURE_TITLES, Procedure
 from providers.services.accreditations import visible_accreditations
 from providers.services.availability import MAX_WINDOW_DAYS
 from providers.services.members import member_description
 from providers.services.offers import offer_text
+from providers.services.search import SORTS
 
 MAX_MINOR = 10**11  # a billion in major units of a two-decimal currency
 
@@ -300,6 +302,9 @@ class PriceRuleOutSchema(Schema):
 
 class OfferTermsSchema(Schema):
     chain_link = fields.Enum(ChainLink, by_value=True)
+    procedure = fields.Enum(Procedure, by_value=True, allow_none=True, metadata={
+        "description": "What it treats; must fit its `chain_link` (a knee replacement is "
+                       "a consultation, treatment or aftercare, never a transfer)."})
     currency = Currency()
     price_unit = fields.Enum(PriceUnit, by_value=True)
     base_price_minor = Minor()
@@ -357,6 +362,9 @@ class OfferBaseOut(Schema):
     id = fields.Integer()
     chain_link = fields.Enum(ChainLink, by_value=True)
     chain_link_title = fields.Function(lambda o: str(CHAIN_LINK_TITLES[o.chain_link]))
+    procedure = fields.Enum(Procedure, by_value=True, allow_none=True)
+    procedure_title = fields.Function(lambda o: str(PROCEDURE_TITLES[o.procedure])
+                                      if o.procedure else None, allow_none=True)
     status = fields.Enum(OfferStatus, by_value=True)
     currency = fields.String()
     price_unit = fields.Enum(PriceUnit, by_value=True)
@@ -430,6 +438,7 @@ class OfferSearchArgs(Pagination):
         "description": "The language of the texts (unknown ones fall back to English)."})
     currency = Currency()
     chain_link = fields.Enum(ChainLink, by_value=True)
+    procedure = fields.Enum(Procedure, by_value=True)
     city = fields.String(validate=length(1, 100))
     member_kind = fields.Enum(MemberKind, by_value=True)
     provider_id = fields.Integer(validate=in_range(1, MAX_ID))
@@ -442,9 +451,12 @@ class OfferSearchArgs(Pagination):
     end = Day(metadata={"description": "Last day that must be available (inclusive); "
                         "with `start`, not before it."})
     quantity = fields.Integer(load_default=1, validate=in_range(1, 10000))
-    sort = fields.String(load_default="price",
-                         validate=validate.OneOf(["price", "-price", "name", "-name"],
-                                                 error=T("Must be one of: {choices}.")))
+    sort = fields.String(load_default="relevance",
+                         validate=validate.OneOf(list(SORTS),
+                                                 error=T("Must be one of: {choices}.")),
+                         metadata={"description": "`relevance` (the default): the step of "
+                                   "the trip (treatments first), then how well `q` matches "
+                                   "(title before description), then the price."})
 
 
 class RateOutSchema(Schema):

@@ -269,6 +269,10 @@ REFERS = "refers to another row, which may not exist (or may not be visible to t
 STORED = "is weighed against what is stored (the journey's or offer's other field)"
 ON_SALE = "the offer must be on sale now"
 SECRET = "a single-use secret from an e-mail: no generator can guess one"
+#: A procedure is one of the chain links' own (providers/procedures.py): which codes an
+#: offer may carry depends on its chain link, sent or stored.
+PROCEDURE = "a procedure fits only some chain links, the offer's sent or stored"
+
 STATE_DEPENDENT = {
     "POST /api/v1/journeys": {
         "patient_id": REFERS, "entry_provider_id": REFERS,
@@ -290,7 +294,8 @@ STATE_DEPENDENT = {
     "GET /api/v1/quotes/{quote_id}/diff": {"against": "another version of the same journey"},
     "POST /api/v1/templates": {"links": REFERS + "; and a link's offer is of its link"},
     "PATCH /api/v1/templates/{template_id}": {"links": REFERS},
-    "PATCH /api/v1/offers/{offer_id}": {"max_quantity": STORED},
+    "PATCH /api/v1/offers/{offer_id}": {"max_quantity": STORED, "procedure": PROCEDURE},
+    "POST /api/v1/members/{provider_id}/offers": {"procedure": PROCEDURE},
     "PATCH /api/v1/offers/{offer_id}/prices/{rule_id}": {"ends_on": STORED},
     "POST /api/v1/quotes/{quote_id}/checkout": {"amount": "a quote with nothing due now",
                                                 "lines": "a quote with nothing to hold"},

@@ -74,6 +74,7 @@ from journey.core.money import percent_of, split_minor
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
 from journey.core.types import today_in, utcnow
+from journey.core.validation import at_most
 from providers.models import Offer, Provider
 from providers.services.offers import refund_percent
 
@@ -83,7 +84,7 @@ UNCAPTURED = (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED)
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if len(reason) > 500:
-        raise InvalidInput(fields={"reason": [_l("At most %(n)d characters.", n=500)]})
+        raise InvalidInput(fields={"reason": [at_most(500)]})
     return reason
 
 

@@ -287,16 +287,23 @@ class PlanResultSchema(CheckResultSchema):
 
 
 class AlternativeSchema(Schema):
-    offer_id = fields.Function(lambda a: a[0].id)
-    provider_name = fields.Function(lambda a: a[0].provider.name)
+    offer_id = fields.Function(lambda a: a.offer.id)
+    provider_name = fields.Function(lambda a: a.offer.provider.name)
     title = fields.Method("get_title", allow_none=True)
-    unit_price = Money(lambda a: (a[1].amount, a[1].currency) if a[1] is not None else None,
-                       allow_none=True, metadata={"description": "In the replaced offer's "
-                                                  "currency; null without an exchange "
-                                                  "rate."})
+    procedure = fields.Function(lambda a: a.offer.procedure.value if a.offer.procedure
+                                else None, allow_none=True, metadata={
+                                    "description": "What it treats (the replaced line's "
+                                    "procedure for a medical line)."})
+    unit_price = Money(lambda a: (a.price.amount, a.price.currency) if a.price is not None
+                       else None, allow_none=True,
+                       metadata={"description": "On the line's first day, in the journey's "
+                                 "currency at today's rate; null without an exchange "
+                                 "rate."})
+    original_price = Money(lambda a: (a.original.amount, a.original.currency), metadata={
+        "description": "The same, in the offer's own currency."})
 
     def get_title(self, alternative):
-        text = offer_text(alternative[0], content_language())[1]
+        text = offer_text(alternative.offer, content_language())[1]
         return text.title if text else None
 
 

@@ -3,8 +3,13 @@
 Interface strings go through Babel catalogs (``translations/``). Member content is
 stored per language; :func:`fallback_chain` gives the order in which a text is looked
 for: the requested language, its base language, the other languages the reader reads
-(their ``Accept-Language``, in its order), English, then the member's default. A
-Norwegian reader never gets Lithuanian while an English text exists.
+(first the list on their profile, in its order, then their ``Accept-Language``),
+English, then the member's default. A Norwegian reader never gets Lithuanian while an
+English text exists.
+
+What was actually served is noted per request (:func:`pick` notes it when the text was
+looked up for this request's reader) so that the ``Content-Language`` header can say
+it (:func:`served_languages`, :func:`content_language_header`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_request_context, request, session
 
 FALLBACK_LANGUAGE = "en"
+#: How many other languages a profile may list.
+MAX_OTHER_LANGUAGES = 10
 
 
 def normalize_language(value: str | None) -> str | None:
@@ -31,22 +38,72 @@ def normalize_language(value: str | None) -> str | None:
     return str(locale)
 
 
+def native_name(language: str) -> str:
+    """A language named in itself, as a list of languages shows it ("Norsk bokmål",
+    "Lietuvių", "العربية"); the code when Babel does not know it."""
+    try:
+        name = Locale.parse(language).get_display_name(language)
+    except (ValueError, UnknownLocaleError, TypeError):
+        return language
+    return name[:1].upper() + name[1:] if name else language
+
+
 def base_language(language: str) -> str:
     return language.split("_", 1)[0]
 
 
-def reader_languages() -> list[str]:
-    """The languages this request's reader reads, best first (``Accept-Language``, each
-    followed by its base language); none outside a request."""
-    if not has_request_context():
-        return []
-    found: list[str] = []
-    for value, _quality in request.accept_languages:
-        language = normalize_language(value) if value != "*" else None
+def _with_bases(languages: Iterable[str | None], found: list[str]) -> None:
+    for language in languages:
         for candidate in (language, language and base_language(language)):
             if candidate and candidate not in found:
                 found.append(candidate)
-    return found[:10]
+
+
+def profile_languages(user=None) -> list[str]:
+    """The other languages on the profile of ``user`` (by default this request's
+    reader), in their order; [] for none or outside a request."""
+    if user is None and has_request_context():
+        user = g.get("actor")
+    listed = getattr(user, "other_languages", None) if user is not None else None
+    return [code for code in (listed or []) if isinstance(code, str) and code]
+
+
+def accepted_languages() -> list[str]:
+    """The request's ``Accept-Language`` languages, in its order (no wildcard)."""
+    if not has_request_context():
+        return []
+    return [language for language in (normalize_language(value) if value != "*" else None
+                                      for value, _quality in request.accept_languages)
+            if language]
+
+
+def reader_languages(user=None) -> list[str]:
+    """The other languages this request's reader reads, best first: the list on their
+    profile in its order, then their ``Accept-Language``; each followed by its base
+    language. None outside a request."""
+    if not has_request_context() and user is None:
+        return []
+    found: list[str] = []
+    _with_bases(profile_languages(user), found)
+    _with_bases(accepted_languages(), found)
+    return found[:2 * MAX_OTHER_LANGUAGES]
+
+
+def clean_languages(values: Iterable[str | None] | None) -> tuple[list[str], list[str]]:
+    """``values`` as a profile's list of other languages: normalised, without repeats,
+    in their order. Returns ``(languages, unknown)``: what Babel does not know goes
+    in ``unknown`` (the caller refuses it and says which)."""
+    languages: list[str] = []
+    unknown: list[str] = []
+    for value in values or []:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        language = normalize_language(value) if isinstance(value, str) else None
+        if language is None:
+            unknown.append(str(value))
+        elif language not in languages:
+            languages.append(language)
+    return languages, unknown
 
 
 def fallback_chain(requested: str | None, member_default: str | None = None,
@@ -67,14 +124,58 @@ def pick(texts: Mapping[str, object], chain: Iterable[str]):
     """The first of ``texts`` (keyed by language) along ``chain``; else any text, or None.
 
     Returns ``(language, text)`` so a caller can tell the reader which language it got.
+    In a request, a text looked up for this request's reader (``chain`` starts with
+    :func:`content_language`) is noted as served (:func:`served_languages`).
     """
+    chain = list(chain)
+    found = None, None
     for language in chain:
         if language in texts:
-            return language, texts[language]
-    if texts:
-        language = sorted(texts)[0]
-        return language, texts[language]
-    return None, None
+            found = language, texts[language]
+            break
+    else:
+        if texts:
+            language = sorted(texts)[0]
+            found = language, texts[language]
+    if found[0] is not None and chain and has_request_context() \
+            and chain[0] == _asked_language():
+        note_served(found[0])
+    return found
+
+
+def _asked_language() -> str:
+    if "_asked_language" not in g:
+        g._asked_language = content_language()
+    return g._asked_language
+
+
+def note_served(language: str | None) -> None:
+    """Note that member content in ``language`` is on this request's response."""
+    if not language or not has_request_context():
+        return
+    served = g.setdefault("_served_languages", [])
+    if language not in served:
+        served.append(language)
+
+
+def served_languages() -> list[str]:
+    """The languages of the member content this request served, in the order met."""
+    return list(g.get("_served_languages", [])) if has_request_context() else []
+
+
+def content_language_header(*, page: bool) -> str:
+    """The ``Content-Language`` of this request's response, what it actually holds:
+    for a page, its interface language, then the languages member content came in;
+    for the API, the languages member content came in, else the language asked for.
+    Tags as BCP 47 writes them (``pt-BR``), comma-separated (``nb, en``)."""
+    first = g.get("content_language") or (select_locale() if page else None)
+    languages: list[str] = [first] if first else []
+    for language in served_languages():
+        if language not in languages:
+            languages.append(language)
+    if not languages:
+        languages.append(content_language() or select_locale())
+    return ", ".join(language.replace("_", "-") for language in languages)
 
 
 def interface_languages() -> list[str]:

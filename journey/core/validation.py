@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, lazy_ngettext
 from marshmallow import Schema, ValidationError, fields, validate
 
 
@@ -121,3 +121,20 @@ class Day(fields.Date):
                                    f"{YEARS_AHEAD} years ahead.",
                     **kwargs.pop("metadata", {})}
         super().__init__(validate=[DateWindow(), *validators], metadata=metadata, **kwargs)
+
+
+def at_most(limit: int, what: str = "characters"):
+    """"At most 500 characters." with the plural form the reader's language needs for
+    ``limit`` (one message per counted thing, so translators see whole sentences)."""
+    if what == "characters":
+        return lazy_ngettext("At most %(num)d character.", "At most %(num)d characters.", limit)
+    if what == "documents":
+        return lazy_ngettext("At most %(num)d document.", "At most %(num)d documents.", limit)
+    if what == "questions":
+        return lazy_ngettext("At most %(num)d question.", "At most %(num)d questions.", limit)
+    if what == "steps":
+        return lazy_ngettext("At most %(num)d step.", "At most %(num)d steps.", limit)
+    if what == "attachments":
+        return lazy_ngettext("At most %(num)d document to a message.",
+                             "At most %(num)d documents to a message.", limit)
+    raise ValueError(what)

@@ -63,6 +63,7 @@ from journey.core.errors import InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.money import split_minor
 from journey.core.types import utcnow
+from journey.core.validation import at_most
 from journey.invoicing.models import Document, DocumentKind, DocumentMember
 from journey.invoicing.numbering import series_of, take_number
 from providers.models import Offer, Provider
@@ -398,7 +399,7 @@ def update_legal_details(actor, **data) -> ClusterSettings:
             continue
         value = (data[name] or "").strip()
         if len(value) > longest:
-            problems[name] = [_l("At most %(n)d characters.", n=longest)]
+            problems[name] = [at_most(longest)]
         elif name == "invoice_prefix" and value and not value.replace("-", "").isalnum():
             problems[name] = [_l("Letters and digits only.")]
         values[name] = value.upper() if name == "invoice_prefix" else value

@@ -28,6 +28,7 @@ from journey.core.accounts.forms import (
     SetPasswordForm,
 )
 from journey.core.accounts.models import TokenPurpose
+from journey.core.i18n import MAX_OTHER_LANGUAGES
 from journey.pages.common import (
     available_currencies,
     chosen_currency,
@@ -42,6 +43,7 @@ from journey.pages.forms import (
     ProfileForm,
     as_choices,
     language_choices,
+    reading_language_choices,
 )
 
 bp = Blueprint("accounts", __name__)
@@ -187,6 +189,10 @@ def send_verification():
 
 # --- the profile ----------------------------------------------------------------------
 
+#: Empty places for other languages the profile page offers beyond those listed.
+SPARE_LANGUAGE_PLACES = 2
+
+
 @bp.route("/my/profile", methods=["GET", "POST"])
 @login_required
 def profile():
@@ -197,15 +203,32 @@ def profile():
     if request.method == "GET":
         form.locale.data = actor.locale or page_locale()
         form.currency.data = actor.currency or chosen_currency()
+    reading_places(form, actor)
     saved, status = submit(form, lambda: services.update_profile(
         actor, full_name=form.full_name.data, locale=form.locale.data,
-        currency=form.currency.data))
+        currency=form.currency.data,
+        other_languages=[entry.data for entry in form.other_languages if entry.data]))
     if saved is not None:
         session["lang"] = form.locale.data
         flash(_("Your profile is saved."))
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, account=actor,
                            verify_form=ActionForm()), status
+
+
+def reading_places(form: ProfileForm, actor) -> None:
+    """The places of the profile's other languages: those listed (or posted), then a
+    few empty ones up to the service's limit, each choosing among the languages named
+    in the page's language."""
+    places = form.other_languages
+    filled = sum(1 for entry in places if entry.data)
+    wanted = max(SPARE_LANGUAGE_PLACES, min(filled + SPARE_LANGUAGE_PLACES, MAX_OTHER_LANGUAGES))
+    while len(places) < wanted:
+        places.append_entry("")
+    chosen = [*(actor.other_languages or []), *(entry.data for entry in places)]
+    choices = reading_language_choices(page_locale(), empty=_("Choose a language"), chosen=chosen)
+    for entry in places:
+        entry.choices = choices
 
 
 @bp.post("/preferences")

@@ -1,20 +1,24 @@
-"""The cluster admin's pages: member admission and suspension, exchange rates and the
-cluster's settings (visa-free nationalities, deposit, quote validity)."""
+"""The cluster admin's pages: the overview (the last 30 days' figures against the 30
+before), the members (a compact list; admission, suspension and reinstatement on each
+member's own page), accreditations, exchange rates, commission and the cluster's settings
+(visa-free nationalities, deposit, quote validity)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_decimal
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
 from bookings.services import settlement
 from journey.builder.services import settings as cluster_settings
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_admin
-from journey.core.types import ID_CONVERTER
-from journey.pages.common import login_required, submit
+from journey.core.types import ID_CONVERTER, utcnow
+from journey.figures import services as figures
+from journey.figures.charts import Bar, axis_top, bar_chart
+from journey.pages.common import login_required, show_minor, submit
 from journey.pages.forms import ActionForm, ReasonForm
 from journey.pages.member.accreditations import evidence_response
 from journey.pages.portal import formatting_context
@@ -43,22 +47,38 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.context_processor(formatting_context)
 
 
-@bp.context_processor
-def member_moves():
-    return {"status_moves": STATUS_TRANSITIONS}
-
-
 @bp.before_request
 @login_required
 def admin_only():
     require_admin(current_actor())
 
 
+#: The overview's period: the last this many days, against as many before.
+OVERVIEW_DAYS = 30
+
+
+def _sales_chart(days: list[figures.DayFigures], currency: str):
+    """The period's sales per day as a bar chart (every seventh day labelled)."""
+    bars = [_bar(day, currency, labelled=index % 7 == 0) for index, day in enumerate(days)]
+    top = max((day.sales_minor for day in days), default=0)
+    return bar_chart(bars, label=_("Sales per day, in %(currency)s", currency=currency),
+                     top_label=show_minor(axis_top(top), currency))
+
+
+def _bar(day: figures.DayFigures, currency: str, *, labelled: bool) -> Bar:
+    return Bar(day.sales_minor, format_date(day.day, "d MMM") if labelled else "",
+               _("%(day)s: %(amount)s", day=format_date(day.day, "medium"),
+                 amount=show_minor(day.sales_minor, currency)))
+
+
 @bp.get("/")
 def index():
-    _items, pending = members.list_members(current_actor(), status=MemberStatus.PENDING,
-                                           per_page=1)
-    return render_template("admin/index.html", pending=pending)
+    actor = current_actor()
+    currency = current_app.config["DEFAULT_CURRENCY"]
+    found = figures.overview(actor, figures.Period.last_days(OVERVIEW_DAYS, today=utcnow().date()),
+                             currency=currency)
+    return render_template("admin/index.html", overview=found,
+                           chart=_sales_chart(found.days, currency))
 
 
 # --- members ---------------------------------------------------------------------------
@@ -70,16 +90,12 @@ def _status_filter() -> MemberStatus | None:
         return None
 
 
-def _members_page(forms: dict | None = None, status_code: int = 200):
-    status = _status_filter()
-    items, total = members.list_members(current_actor(), status=status, per_page=100)
-    return render_template("admin/members.html", members=items, total=total, status=status,
-                           forms=forms or {}, blank=MemberStatusForm), status_code
-
-
 @bp.get("/members")
 def members_page():
-    return _members_page()
+    """The members, compact: one row each with its state; the actions are on its page."""
+    status = _status_filter()
+    items, total = members.list_members(current_actor(), status=status, per_page=100)
+    return render_template("admin/members.html", members=items, total=total, status=status)
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -90,8 +106,19 @@ def new_member():
     if created is not None:
         flash(_("%(name)s is admitted as pending; verify it when its papers are checked.",
                 name=created.name))
-        return redirect(url_for("admin.members_page", status="pending"))
+        return redirect(url_for("admin.member_page", provider_id=created.id))
     return render_template("admin/member_new.html", form=form), status
+
+
+@bp.get(f"/members/<{ID}:provider_id>")
+def member_page(provider_id, form: MemberStatusForm | None = None, status_code: int = 200):
+    """One member: its profile and state, and the moves its state can make (verify,
+    reinstate; suspend with a reason, confirmed first)."""
+    provider = members.get_member(current_actor(), provider_id)
+    return render_template(
+        "admin/member.html", member=provider,
+        form=form or MemberStatusForm(formdata=None, prefix=f"m{provider.id}"),
+        moves=sorted(STATUS_TRANSITIONS[provider.status])), status_code
 
 
 @bp.post(f"/members/<{ID}:provider_id>/status")
@@ -107,8 +134,8 @@ def member_status(provider_id):
     if changed is not None:
         flash(_("%(name)s is now %(status)s.", name=changed.name,
                 status=MEMBER_STATUS_TITLES[changed.status]))
-        return redirect(url_for("admin.members_page", status=request.args.get("status")))
-    return _members_page({provider_id: form}, status)
+        return redirect(url_for("admin.member_page", provider_id=provider_id))
+    return member_page(provider_id, form, status)
 
 
 def _valid_status(form) -> bool:

@@ -1,15 +1,16 @@
-"""The coordinator's board: journeys by state, the week's arrivals and departures,
-escalations, the cases waiting for a member's review, a journey's full timeline with
-its audit trail and its logistics tasks (assign, done / no-show / cancel, one by hand),
-the agenda of tasks by day or week, and a journey's medical case (a coordinator who
-does not coordinate the journey states a reason first, and that reading is flagged:
-the case services decide it and log it)."""
+"""The coordinator's board: journeys by state, the week's arrivals and departures (and
+a month of them as a calendar), escalations, the cases waiting for a member's review, a
+journey's full timeline with its audit trail and its logistics tasks (assign, done /
+no-show / cancel, one by hand), the agenda of tasks by day or week, and a journey's
+medical case (a coordinator who does not coordinate the journey states a reason first,
+and that reading is flagged: the case services decide it and log it)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from bookings.services import escalations
@@ -33,8 +34,15 @@ from journey.pages.case import (
     section_rows,
 )
 from journey.pages.case_forms import DownloadForm
-from journey.pages.common import login_required, page_arg, submit
+from journey.pages.common import login_required, page_arg, page_locale, submit
 from journey.pages.forms import ReasonForm
+from journey.pages.member.calendar_cells import (
+    first_weekday,
+    in_weeks,
+    month_arg,
+    month_days,
+    weekday_names,
+)
 from journey.pages.portal import formatting_context
 from journey.pages.portal_forms import AssignForm, BearingRequestForm, NoteForm
 from journey.pages.rows import line_rows, offer_title
@@ -98,6 +106,26 @@ def board_page():
         escalations=board.escalation_rows(actor), notes={}, cases=cases, now=utcnow())
     del held  # held until the rows are rendered
     return page
+
+
+@bp.get("/arrivals")
+def arrivals():
+    """A month of arrivals and departures as a calendar (a list on phones), today
+    marked, with the months before and after a link away."""
+    today = today_in()
+    first = month_arg(request.args.get("month"), today)
+    days = month_days(first)
+    by_day: dict = {day: [] for day in days}
+    movements = board.arrivals_in_month(current_actor(), first)
+    for movement in movements:
+        by_day[movement.day].append(movement)
+    start = first_weekday(page_locale())
+    return render_template(
+        "coordinator/arrivals.html", month=first, month_name=format_date(first, "LLLL y"),
+        weekdays=weekday_names(start, page_locale()), today=today, movements=movements,
+        weeks=in_weeks([(day, by_day[day]) for day in days], first, start),
+        previous=(first - timedelta(days=1)).replace(day=1),
+        following=days[-1] + timedelta(days=1))
 
 
 @bp.get("/journeys", endpoint="journeys")

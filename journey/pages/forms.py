@@ -4,13 +4,19 @@ from the project's catalogs, so a field error reads in the page's language."""
 
 from __future__ import annotations
 
-from babel import Locale
+import unicodedata
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
 from flask_babel import get_translations, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import (
     DateField,
     DecimalField,
+    FieldList,
     HiddenField,
     IntegerField,
     SelectField,
@@ -20,9 +26,14 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from journey.builder.models import Journey
+from journey.core.accounts.models import Role
 from journey.core.config import LANGUAGES
-from journey.core.i18n import interface_languages
+from journey.core.extensions import db
+from journey.core.i18n import interface_languages, native_name
 from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
+from journey.trip.models import Traveller
+from providers.procedures import procedure_options
 
 #: WTForms' and Flask-WTF's own messages, here so that extraction puts them in the
 #: catalogs; :class:`PageForm` looks them up there.
@@ -90,7 +101,15 @@ class QueryForm(PageForm):
 
 
 def as_choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+    """Choices of (value, label); a label that knows the language it was served in
+    (member content, journey.pages.rows.Served) marks its <option> with it."""
+    choices = []
+    for value, label in pairs:
+        language = getattr(label, "language", None)
+        marks = {"dir": "auto", **({"lang": language.replace("_", "-")} if language else {})} \
+            if hasattr(label, "language") else {}
+        choices.append(SelectChoice(value, label, render_kw=marks or None))
+    return choices
 
 
 def _optional_choice(titles: dict, empty) -> list[SelectChoice]:
@@ -99,12 +118,12 @@ def _optional_choice(titles: dict, empty) -> list[SelectChoice]:
 
 def language_choices(locale: str | None = None) -> list[tuple[str, str]]:
     """The cluster's interface languages, each named in its own language."""
-    return [(code, Locale.parse(code).get_display_name(code).capitalize())
-            for code in interface_languages()]
+    return [(code, native_name(code)) for code in interface_languages()]
 
 
 TOO_LONG = _l("This is too long.")
-SORT_CHOICES = as_choices([("price", _l("Price, lowest first")),
+SORT_CHOICES = as_choices([("relevance", _l("Relevance")),
+                           ("price", _l("Price, lowest first")),
                            ("-price", _l("Price, highest first")),
                            ("name", _l("Name, A to Z")), ("-name", _l("Name, Z to A"))])
 MAX_PRICE = 10**9
@@ -117,6 +136,10 @@ class SearchForm(QueryForm):
     chain_link = SelectField(_l("Step of the trip"),
                              choices=_optional_choice(CHAIN_LINK_TITLES, _l("Any step")),
                              default="")
+    procedure = SelectField(_l("Treatment"), default="", choices=[
+        SelectChoice("", _l("Any treatment")),
+        *(SelectChoice(code, title, optgroup=group)
+          for code, title, group in procedure_options())])
     city = StringField(_l("City"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
     member_kind = SelectField(_l("Kind of member"),
                               choices=_optional_choice(MEMBER_KIND_TITLES, _l("Any kind")),
@@ -130,7 +153,17 @@ class SearchForm(QueryForm):
     end = DateField(_l("Until"), validators=[Optional()])
     quantity = IntegerField(_l("How many"), default=1,
                             validators=[Optional(), NumberRange(min=1, max=100)])
-    sort = SelectField(_l("Sort by"), choices=SORT_CHOICES, default="price")
+    sort = SelectField(_l("Sort by"), choices=SORT_CHOICES, default="relevance")
+
+    #: The filters besides the text (a phone shows them folded while none is set).
+    FILTERS = ("chain_link", "procedure", "city", "member_kind", "price_min", "price_max",
+               "start", "end")
+
+    def filtered(self) -> bool:
+        """Whether a filter besides the text, or another order, is chosen (the folded
+        filters then open)."""
+        return (any(getattr(self, name).data not in (None, "") for name in self.FILTERS)
+                or self.sort.data not in (None, "", "relevance"))
     page = IntegerField(_l("Page"), default=1,
                         validators=[Optional(), NumberRange(min=1, max=10000)])
 
@@ -205,6 +238,11 @@ class ProfileForm(PageForm):
                             validators=[DataRequired(), Length(max=200, message=TOO_LONG)])
     locale = SelectField(_l("Language"), choices=[])
     currency = SelectField(_l("Currency"), choices=[])
+    #: The other languages the person reads, best first: one choice per place (the
+    #: view adds empty places and the choices, :func:`reading_language_choices`).
+    #: More than the service's limit is refused by the service; far more is cut here.
+    other_languages = FieldList(SelectField(_l("Language"), choices=[], validate_choice=True),
+                                _l("Other languages I read"), max_entries=30)
 
 
 class PreferencesForm(PageForm):
@@ -213,10 +251,80 @@ class PreferencesForm(PageForm):
 
 
 def country_choices(locale: str, *, empty) -> list[SelectChoice]:
+    """Countries (ISO 3166 alpha-2, not the pseudo-locales, unions or unknown regions
+    CLDR also names) named in ``locale``, in the order of their names."""
+    return as_choices([("", empty), *_countries(str(locale))])
+
+
+# --- countries and the languages a person reads ---------------------------------------
+
+#: Codes CLDR names that no passport is issued by: pseudo-locales (``XA``, ``XB``), the
+#: unknown region, unions (``EU``, ``EZ``, ``UN``) and the outlying regions (``QO``).
+NOT_COUNTRIES = frozenset({"XA", "XB", "XC", "ZZ", "EU", "EZ", "UN", "QO"})
+
+
+def is_country(code: str) -> bool:
+    """A real ISO 3166 alpha-2 country (or territory) code, by CLDR's names."""
+    return (len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()
+            and code not in NOT_COUNTRIES and code in Locale("en").territories)
+
+
+def collation_key(name: str) -> tuple:
+    """A key that sorts names as a reader expects rather than by code point: accents
+    and case after the letter (Å near A, É near E), a crude stand-in for collation."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c)), name.casefold()
+
+
+@lru_cache(maxsize=32)
+def _countries(locale: str) -> tuple[tuple[str, str], ...]:
     names = Locale.parse(locale).territories
-    countries = sorted(((code, name) for code, name in names.items()
-                        if len(code) == 2 and code.isalpha() and code not in ("ZZ", "EU",
-                                                                              "UN", "EZ",
-                                                                              "QO")),
-                       key=lambda pair: pair[1])
-    return as_choices([("", empty), *countries])
+    return tuple(sorted(((code, name) for code, name in names.items() if is_country(code)),
+                        key=lambda pair: collation_key(pair[1])))
+
+
+@lru_cache(maxsize=32)
+def _reading_languages(locale: str) -> tuple[tuple[str, str], ...]:
+    page = Locale.parse(locale)
+    codes = {code for code in locale_identifiers() if len(code) in (2, 3)
+             and code.isalpha() and code.islower() and code in page.languages}
+    return tuple(sorted(((code, page.languages[code]) for code in codes),
+                        key=lambda pair: collation_key(pair[1])))
+
+
+def reading_language_choices(locale: str, *, empty, chosen=()) -> list[SelectChoice]:
+    """Languages a person may read, named in ``locale`` (the page's), in the order of
+    their names; with those already ``chosen`` (a regional variant such as ``pt_BR``)."""
+    pairs = list(_reading_languages(str(locale)))
+    known = {code for code, _name in pairs}
+    page = Locale.parse(str(locale))
+    for code in chosen or ():
+        if code and code not in known:
+            try:
+                name = Locale.parse(code).get_display_name(page) or code
+            except (ValueError, TypeError, UnknownLocaleError):
+                continue
+            pairs.append((code, name))
+            known.add(code)
+    return as_choices([("", empty), *pairs])
+
+
+def known_nationality(actor) -> str | None:
+    """The nationality a patient gave before, to pre-fill a nationality choice: the
+    patient's own traveller on their latest journey that has one, else the latest
+    journey's; None for anyone else or when none was given. Only the actor's own
+    journeys are read."""
+    if actor is None or getattr(actor, "role", None) != Role.PATIENT:
+        return None
+    own = select(Journey.id).where(Journey.patient_id == actor.id)
+    found = db.session.scalar(
+        select(Traveller.nationality)
+        .where(Traveller.journey_id.in_(own), Traveller.is_patient.is_(True),
+               Traveller.nationality.is_not(None))
+        .order_by(Traveller.created_at.desc(), Traveller.id.desc()).limit(1))
+    if found is None:
+        found = db.session.scalar(
+            select(Journey.nationality)
+            .where(Journey.patient_id == actor.id, Journey.nationality.is_not(None))
+            .order_by(Journey.created_at.desc(), Journey.id.desc()).limit(1))
+    return found if found and is_country(found) else None

@@ -5,11 +5,11 @@ addresses. A blueprint without views: it only carries these to the application."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime, get_timezone_location
+from babel.dates import format_date, format_datetime, format_interval, get_timezone_location
 from babel.numbers import format_percent
 from flask import Blueprint
 from flask_babel import gettext
@@ -42,6 +42,16 @@ def served(language: str | None) -> Markup:
     return Markup(' lang="{}" dir="auto"').format(escape(language.replace("_", "-")))
 
 
+@bp.app_template_filter("content")
+def content_filter(value) -> Markup:
+    """Member content as an isolated run with the language it was served in when the
+    value knows it (journey.pages.rows.Served), else with only its direction left to
+    the browser: ``<bdi lang="en" dir="auto">Knee replacement</bdi>``."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi{}>{}</bdi>").format(served(getattr(value, "language", None)), value)
+
+
 @bp.app_template_filter("percent")
 def percent_filter(value) -> str:
     """An integer percentage (``30``) as the locale writes it (``30 %``, ``30%``)."""
@@ -65,3 +75,21 @@ def local_time(value: datetime | None, zone: str | None = None, style: str = "me
                    time=format_datetime(value, style, tzinfo=tzinfo, locale=locale),
                    zone=get_timezone_location(tzinfo, locale=locale))
     return Markup("<bdi>{}</bdi>").format(text)
+
+
+@bp.app_template_global()
+def day(value: date | None, style: str = "medium") -> str:
+    """A date as the reader's locale writes it (one format per locale on every patient
+    page: "20 Jan 2027", "20. jan. 2027"). Empty for None."""
+    return format_date(value, style, locale=page_locale()) if value is not None else ""
+
+
+@bp.app_template_global()
+def day_range(first: date | None, last: date | None) -> str:
+    """From ``first`` to ``last`` as the locale writes a range ("20–27 Jan 2027"); one
+    date when they are the same day. For a stay, ``last`` is the departure day."""
+    if first is None:
+        return ""
+    if last is None or last == first:
+        return day(first)
+    return format_interval(first, last, "yMMMd", locale=page_locale())

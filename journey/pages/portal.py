@@ -8,11 +8,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from babel.numbers import format_decimal as babel_format_decimal
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from journey.core.money import minor_digits
 from journey.pages.common import language_name, page_locale, show_minor
+from journey.pages.layout import local_time
+from journey.pages.member.calendar_cells import capacity_month
 
 
 def to_minor(field, currency: str) -> int | None:
@@ -47,8 +50,11 @@ def day(value: date | None, style: str = "medium") -> str:
     return format_date(value, style) if value is not None else ""
 
 
-def moment(value: datetime | None, style: str = "short") -> str:
-    return format_datetime(value, style) if value is not None else ""
+def moment(value: datetime | None, style: str = "short", zone: str | None = None) -> Markup:
+    """A moment in ``zone`` (where it happens; the cluster's by default) with the zone
+    named, isolated so that it never breaks a sentence in another script
+    (:func:`journey.pages.layout.local_time`)."""
+    return local_time(value, zone, style)
 
 
 def number(value) -> str:
@@ -76,6 +82,7 @@ def weekday(value: date) -> str:
 
 def formatting_context() -> dict:
     """What every portal, board and admin template may call: ``fmt.<name>`` and
-    ``language_name``."""
+    ``language_name`` and ``capacity_month`` (the capacity calendar's grid)."""
     return {"fmt": {"money": show_minor, "day": day, "moment": moment, "number": number,
-                    "weekday": weekday, "exact": exact}, "language_name": language_name}
+                    "weekday": weekday, "exact": exact}, "language_name": language_name,
+            "capacity_month": capacity_month}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from babel.dates import get_day_names
+from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -18,7 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from journey.core.config import LANGUAGES
 from journey.pages.common import language_name, page_locale
@@ -32,6 +35,7 @@ from journey.pages.titles import (
     OFFER_STATUS_TITLES,
     PRICE_UNIT_TITLES,
 )
+from providers.procedures import procedure_options
 
 MAX_AMOUNT = 10**9  # in major units
 
@@ -40,14 +44,73 @@ def _choices(titles: dict) -> list[SelectChoice]:
     return [SelectChoice(key.value, title) for key, title in titles.items()]
 
 
-class AmountField(DecimalField):
-    """A decimal amount; "NaN" and "Infinity" are refused like any other non-number."""
+def parse_local_decimal(text: str, locale: str) -> Decimal:
+    """A number as a reader of ``locale`` types it ("6500,00" in Lithuanian, "6.500,00"
+    in German), or with a plain dot ("6500.00", everywhere). Raises ValueError."""
+    text = "".join(text.split())  # spaces group digits, never anything else
+    try:
+        value = parse_decimal(text, locale=locale, strict=True)
+    except NumberFormatError:
+        try:  # the dot as the decimal sign, whatever the locale
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(text) from None
+    if not value.is_finite():  # "NaN" and "Infinity" like any other non-number
+        raise ValueError(text)
+    return value
+
+
+def format_local_decimal(value: Decimal, locale: str, digits: int | None = None) -> str:
+    """``value`` with the decimal sign of ``locale`` and no grouping, with ``digits``
+    decimals (default: as many as it has, so "6500.00" stays two)."""
+    if digits is None:
+        exponent = value.as_tuple().exponent
+        digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(value, format=pattern, locale=locale, group_separator=False,
+                          decimal_quantization=True)
+
+
+class LocalDecimalField(DecimalField):
+    """A decimal number shown and read with the page locale's decimal sign (a
+    Lithuanian member reads and types "6500,00"); a plain dot is read too. A text input
+    (``inputmode="decimal"`` brings up a phone's number pad): a number input takes only
+    a dot, and shows nothing for "6500,00"."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_local_decimal(Decimal(self.data), page_locale(), self.places)
 
     def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        if self.data is not None and not self.data.is_finite():
+        if not valuelist or not valuelist[0].strip():
             self.data = None
-            raise ValueError(self.gettext("Not a valid decimal value."))
+            return
+        try:
+            self.data = parse_local_decimal(valuelist[0], page_locale())
+        except ValueError:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value.")) from None
+
+
+class AmountField(LocalDecimalField):
+    """A decimal amount in the page locale's writing (:class:`LocalDecimalField`)."""
+
+
+class OptionalSelectField(SelectField):
+    """A select whose empty choice ("") stands for None (an offer that treats nothing in
+    particular)."""
+
+    def process_data(self, value):
+        super().process_data("" if value is None else value)
 
 
 class CheckboxesField(SelectMultipleField):
@@ -72,6 +135,10 @@ def _lines(text: str | None) -> list[str]:
 
 class OfferTermsForm(PageForm):
     chain_link = SelectField(_l("Link of the chain"), choices=_choices(CHAIN_LINK_TITLES))
+    procedure = OptionalSelectField(_l("What it treats"), default="", choices=[
+        SelectChoice("", _l("Nothing in particular")),
+        *(SelectChoice(code, title, optgroup=group)
+          for code, title, group in procedure_options())])
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(3, 3)],
                            filters=[lambda v: v.strip().upper() if v else v])
     price_unit = SelectField(_l("Price is"), choices=_choices(PRICE_UNIT_TITLES))
@@ -92,10 +159,11 @@ class OfferTermsForm(PageForm):
     recovery_days = _days(_l("Days of recovery without leisure"))
     fit_to_fly_days = _days(_l("Days before the patient may fly"))
     min_days_after_treatment = _days(_l("Starts at least this many days after treatment"))
-    vat_percent = DecimalField(_l("VAT included in the price (%)"), default=0, places=2,
-                               validators=[Optional(), NumberRange(0, 99.99)])
+    vat_percent = LocalDecimalField(_l("VAT included in the price (%)"), default=0, places=None,
+                                    validators=[Optional(), NumberRange(0, 99.99)])
 
-    TERMS = ("chain_link", "currency", "price_unit", "min_quantity", "max_quantity",
+    TERMS = ("chain_link", "procedure", "currency", "price_unit", "min_quantity",
+             "max_quantity",
              "capacity_unit", "duration_value", "duration_unit", "lead_time_days",
              "confirmation_mode", "requires_consultation", "recovery_days", "fit_to_fly_days",
              "min_days_after_treatment", "vat_percent")
@@ -104,6 +172,7 @@ class OfferTermsForm(PageForm):
         terms = {name: getattr(self, name).data for name in self.TERMS}
         if terms["vat_percent"] is None:  # left empty: no VAT (medical services)
             terms["vat_percent"] = 0
+        terms["procedure"] = terms["procedure"] or None
         return terms
 
 

@@ -47,10 +47,22 @@ def offers_by_id(ids: Iterable[int], *, with_prices: bool = False) -> dict[int, 
     return {offer.id: offer for offer in found.unique()}
 
 
-def offer_title(offer: Offer) -> str:
+class Served(str):
+    """Member content together with the language it was served in (the fallback chain
+    may have picked another than the page's), for the ``content`` filter to mark it."""
+
+    language: str | None
+
+    def __new__(cls, text: str, language: str | None):
+        served = super().__new__(cls, text)
+        served.language = language
+        return served
+
+
+def offer_title(offer: Offer) -> Served:
     """The offer's title in the reader's language (or the nearest one it has)."""
-    _language, text = offer_text(offer, content_language())
-    return text.title if text else f"#{offer.id}"
+    language, text = offer_text(offer, content_language())
+    return Served(text.title, language) if text else Served(f"#{offer.id}", None)
 
 
 def journeys_by_booking(bookings: Iterable[Booking]) -> dict[int, Journey | None]:
@@ -65,7 +77,7 @@ class LineRow:
     asked for) the journey it belongs to."""
 
     line: BookingLine
-    title: str
+    title: Served
     member: str
     dates: str
     journey: Journey | None = None

@@ -46,6 +46,7 @@ from providers.models import (
     MemberStatus,
     OfferStatus,
 )
+from providers.procedures import PROCEDURE_TITLES
 
 # --- the catalogue: offers and members ------------------------------------------------
 
@@ -239,6 +240,7 @@ def duration_text(value: int, unit) -> str:
 #: functions of the audit trail and of durations.
 TEMPLATE_TITLES = {
     "chain_link_titles": CHAIN_LINK_TITLES,
+    "procedure_titles": PROCEDURE_TITLES,
     "member_kind_titles": MEMBER_KIND_TITLES,
     "price_unit_titles": PRICE_UNIT_TITLES,
     "duration_unit_titles": DURATION_UNIT_TITLES,

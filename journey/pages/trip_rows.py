@@ -29,7 +29,7 @@ from journey.core.errors import Forbidden
 from journey.core.extensions import db
 from journey.core.types import CLUSTER_TIMEZONE, today_in
 from journey.pages.common import language_name, page_locale
-from journey.pages.forms import as_choices
+from journey.pages.forms import as_choices, country_choices
 from journey.pages.trip_forms import LegForm, TravellerForm
 from journey.trip.models import LegDirection, Task, TaskKind, TaskStatus
 from journey.trip.services import letters, travel, travellers
@@ -51,11 +51,11 @@ OPEN = (TaskStatus.OPEN, TaskStatus.ASSIGNED)
 
 def nationality_choices(empty) -> list:
     """Countries (journey.core.api's :func:`countries`, without the pseudo-locales and
-    regions) named in the reader's language, by name."""
-    names = Locale.parse(page_locale()).territories
+    regions: journey.pages.forms's :func:`country_choices`) named in the reader's
+    language, in the order of their names."""
     codes = set(countries().values()) - NOT_COUNTRIES
-    return as_choices([("", empty), *sorted(((code, names.get(code, code)) for code in codes),
-                                             key=lambda pair: pair[1])])
+    return [choice for choice in country_choices(page_locale(), empty=empty)
+            if not choice.value or choice.value in codes]
 
 
 @lru_cache(maxsize=32)

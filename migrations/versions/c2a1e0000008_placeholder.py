@@ -1,12 +1,12 @@
-"""placeholder 8 (issue 17): filled by the helper that owns it
+"""what an offer treats: offer.procedure (issue 17)
 
 Revision ID: c2a1e0000008
 Revises: c2a1e0000007
 Create Date: 2026-12-06 10:15:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -17,8 +17,12 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('offer', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('procedure', sa.String(length=32), nullable=True))
+        batch_op.create_index(batch_op.f('ix_offer_procedure'), ['procedure'], unique=False)
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('offer', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_offer_procedure'))
+        batch_op.drop_column('procedure')

@@ -1,13 +1,12 @@
-"""placeholder 9 (issue 17): filled by the helper that owns it
+"""user_account.other_languages: the other languages a person reads (issue 17)
 
 Revision ID: c2a1e0000009
 Revises: c2a1e0000008
 Create Date: 2026-12-06 10:15:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c2a1e0000009'
@@ -17,8 +16,11 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('other_languages', sa.JSON(), nullable=False,
+                                      server_default='[]'))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('other_languages')

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from journey.core.errors import InvalidInput
 from journey.core.extensions import db
+from journey.core.validation import at_most
 from providers.models import (
     ChainLink,
     DocumentKind,
@@ -55,10 +56,9 @@ def set_requirements(actor, offer_id: int, *, requires_review: bool,
             "Only a consultation, diagnostics, treatment or rehabilitation asks for a "
             "patient's case.")]})
     if len(questions) > MAX_QUESTIONS:
-        raise InvalidInput(fields={"questions": [_l("At most %(n)s questions.", n=MAX_QUESTIONS)]})
+        raise InvalidInput(fields={"questions": [at_most(MAX_QUESTIONS, "questions")]})
     if len(documents) > MAX_DOCUMENTS:
-        raise InvalidInput(fields={"documents": [_l("At most %(n)s documents.",
-                                                    n=MAX_DOCUMENTS)]})
+        raise InvalidInput(fields={"documents": [at_most(MAX_DOCUMENTS, "documents")]})
     cleaned = [_clean_question(q, i) for i, q in enumerate(questions)]
     keys = [q["key"] for q in cleaned]
     if len(set(keys)) != len(keys):

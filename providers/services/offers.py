@@ -13,8 +13,10 @@ from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound, r
 from journey.core.extensions import db
 from journey.core.money import Money, require_currency
 from providers.models import (
+    CHAIN_LINK_TITLES,
     CancellationTier,
     CapacityDay,
+    ChainLink,
     ConfirmationMode,
     MemberStatus,
     Offer,
@@ -23,6 +25,7 @@ from providers.models import (
     PriceRule,
     Provider,
 )
+from providers.procedures import PROCEDURE_TITLES, Procedure, fits_link
 from providers.services.availability import MAX_WINDOW_DAYS, used_units
 from providers.services.common import check_language, text_in
 from providers.services.members import get_member, get_member_for_change
@@ -31,7 +34,7 @@ OFFER_FIELDS = ("chain_link", "currency", "price_unit", "base_price_minor",
                 "companion_price_minor", "min_quantity", "max_quantity", "capacity_unit",
                 "lead_time_days", "duration_value", "duration_unit", "confirmation_mode",
                 "requires_consultation", "recovery_days", "fit_to_fly_days", "vat_percent",
-                "min_days_after_treatment")
+                "min_days_after_treatment", "procedure")
 
 
 # --- loading with access rules ------------------------------------------------------
@@ -74,6 +77,24 @@ def _check_quantities(offer: Offer) -> None:
             _l("A VAT rate from 0 to 99.99 %, with at most two decimals.")]})
 
 
+def _check_procedure(procedure, chain_link) -> Procedure | None:
+    """What an offer treats, checked before it is written: something its link of the
+    chain treats (a knee replacement is a consultation, a treatment or its follow-up,
+    never a transfer)."""
+    if procedure is None or procedure == "":
+        return None
+    try:
+        procedure, chain_link = Procedure(procedure), ChainLink(chain_link)
+    except ValueError:
+        raise InvalidInput(fields={"procedure": [_l("Not a known procedure.")]}) from None
+    if not fits_link(procedure, chain_link):
+        raise InvalidInput(fields={"procedure": [
+            _l("%(procedure)s is not offered as %(link)s; choose a procedure of this step "
+               "of the trip or none.", procedure=PROCEDURE_TITLES[procedure],
+               link=CHAIN_LINK_TITLES[chain_link])]})
+    return procedure
+
+
 def create_offer(actor, provider_id: int, *, texts: dict | None = None,
                  cancellation_tiers=None, status=OfferStatus.DRAFT, **data) -> Offer:
     provider = get_member_for_change(actor, provider_id)
@@ -82,6 +103,7 @@ def create_offer(actor, provider_id: int, *, texts: dict | None = None,
     for field, default in (("min_quantity", 1), ("lead_time_days", 0), ("duration_value", 1),
                            ("confirmation_mode", ConfirmationMode.APPROVAL)):
         values.setdefault(field, default)
+    values["procedure"] = _check_procedure(values.get("procedure"), values.get("chain_link"))
     offer = Offer(provider=provider, status=OfferStatus.DRAFT, **values)
     _check_quantities(offer)
     db.session.add(offer)
@@ -97,6 +119,9 @@ def create_offer(actor, provider_id: int, *, texts: dict | None = None,
 
 def update_offer(actor, offer_id: int, **data) -> Offer:
     offer = get_offer_for_change(actor, offer_id)
+    if "procedure" in data or "chain_link" in data:
+        data = {**data, "procedure": _check_procedure(
+            data.get("procedure", offer.procedure), data.get("chain_link", offer.chain_link))}
     for field, value in data.items():
         if field not in OFFER_FIELDS:
             continue

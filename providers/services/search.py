@@ -24,12 +24,32 @@ from providers.models import (
     PriceRule,
     Provider,
 )
+from providers.procedures import Procedure
 from providers.services.availability import MAX_WINDOW_DAYS, available_condition
 from providers.services.common import text_in
 from providers.services.offers import public_condition
 from providers.services.rates import Rate, rate_from_table, rates_in_force
 
-SORTS = ("price", "-price", "name", "-name")
+SORTS = ("relevance", "price", "-price", "name", "-name")
+
+#: The relevance of a link of the chain to a medical tourist looking through the
+#: catalogue, lowest first: what they come for, then what heals them afterwards, then
+#: where they sleep, then the logistics and the extras.
+LINK_WEIGHTS = {
+    ChainLink.TREATMENT: 0,
+    ChainLink.CONSULTATION: 1,
+    ChainLink.DIAGNOSTICS: 1,
+    ChainLink.REHABILITATION: 2,
+    ChainLink.AFTERCARE: 3,
+    ChainLink.ACCOMMODATION: 4,
+    ChainLink.VISA_SUPPORT: 5,
+    ChainLink.TRAVEL: 5,
+    ChainLink.TRANSFER: 5,
+    ChainLink.TRANSLATION: 6,
+    ChainLink.LEISURE: 7,
+    ChainLink.CHILDCARE: 8,
+    ChainLink.INSURANCE: 8,
+}
 
 
 @dataclass
@@ -37,6 +57,7 @@ class SearchQuery:
     language: str
     currency: str
     chain_link: ChainLink | None = None
+    procedure: Procedure | None = None
     city: str | None = None
     member_kind: MemberKind | None = None
     provider_id: int | None = None
@@ -46,7 +67,7 @@ class SearchQuery:
     start: date | None = None
     end: date | None = None
     quantity: int = 1
-    sort: str = "price"
+    sort: str = "relevance"
     page: int = 1
     per_page: int = 20
 
@@ -152,6 +173,28 @@ def _title_expr(language: str):
     return func.coalesce(*candidates)
 
 
+def _relevance_order(converted, title_match) -> list:
+    """The "relevance" sort, as ORDER BY terms of the one search statement.
+
+    1. With a text, offers that have it in their title before those that have it only in
+       their description (a reader typing "spa" wants the spa week first).
+    2. The link of the chain by :data:`LINK_WEIGHTS` (a knee surgery before the travel
+       insurance and the babysitter).
+    3. The rating, once there is one: reviews are not collected yet (issue 17 leaves
+       ``journey/insight/`` to come); a member's or offer's average score goes here,
+       highest first, offers without a score after those with one.
+    4. The price in the reader's currency, lowest first (unknown rates last), then the id
+       so that pages never overlap.
+    """
+    order = []
+    if title_match is not None:
+        order.append(case((title_match, 0), else_=1))
+    order.append(case(*((Offer.chain_link == link, weight)
+                        for link, weight in LINK_WEIGHTS.items()), else_=len(LINK_WEIGHTS)))
+    order.extend([converted.is_(None), converted.asc(), Offer.id])
+    return order
+
+
 def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
     """Published offers of verified members that match ``query``, one page of them.
 
@@ -171,21 +214,25 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
     conditions = [public_condition()]
     if query.chain_link is not None:
         conditions.append(Offer.chain_link == query.chain_link)
+    if query.procedure is not None:
+        conditions.append(Offer.procedure == query.procedure)
     if query.member_kind is not None:
         conditions.append(Provider.kind == query.member_kind)
     if query.city:
         conditions.append(func.lower(Provider.city) == query.city.strip().lower())
     if query.provider_id is not None:
         conditions.append(Offer.provider_id == query.provider_id)
+    title_match = None
     if query.text and query.text.strip():
         pattern = "%" + _escape_like(query.text.strip().lower()) + "%"
         languages = set(fallback_chain(query.language))
+        readable = or_(OfferText.language.in_(languages),
+                       OfferText.language == Provider.default_language)
+        in_title = func.lower(OfferText.title).like(pattern, escape="\\")
         conditions.append(exists().where(
-            OfferText.offer_id == Offer.id,
-            or_(OfferText.language.in_(languages),
-                OfferText.language == Provider.default_language),
-            or_(func.lower(OfferText.title).like(pattern, escape="\\"),
-                func.lower(OfferText.description).like(pattern, escape="\\"))))
+            OfferText.offer_id == Offer.id, readable,
+            or_(in_title, func.lower(OfferText.description).like(pattern, escape="\\"))))
+        title_match = exists().where(OfferText.offer_id == Offer.id, readable, in_title)
     if query.price_min is not None:
         conditions.append(converted >= query.price_min)
     if query.price_max is not None:
@@ -196,7 +243,9 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
         conditions.append(available_condition(Offer.id, query.start, query.end,
                                               query.quantity, now))
 
-    if query.sort in ("price", "-price"):
+    if query.sort == "relevance":
+        order = _relevance_order(converted, title_match)
+    elif query.sort in ("price", "-price"):
         key = converted.desc() if query.sort == "-price" else converted.asc()
         order = [converted.is_(None), key, Offer.id]
     else:

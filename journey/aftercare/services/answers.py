@@ -38,6 +38,7 @@ from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, 
 from journey.core.extensions import db
 from journey.core.files import check_upload
 from journey.core.types import utcnow
+from journey.core.validation import at_most
 from journey.trip.models import Task, TaskStatus
 from journey.trip.services.tasks import OPEN as OPEN_TASKS
 from journey.trip.services.tasks import move_task
@@ -131,7 +132,7 @@ def clean_answers(raw: dict, *, photo_asked: bool, photo_given: bool) -> Answers
             errors[name] = [error.args[0]]
     text = str(raw.get("complications_text") or "").strip()
     if len(text) > MAX_TEXT:
-        errors["complications_text"] = [_l("At most %(n)s characters.", n=MAX_TEXT)]
+        errors["complications_text"] = [at_most(MAX_TEXT)]
     elif values.get("complications") and not text:
         errors["complications_text"] = [_l("Please say what happened.")]
     document_id = raw.get("photo_document_id")

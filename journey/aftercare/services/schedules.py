@@ -29,6 +29,7 @@ from journey.core.accounts.permissions import require_member_access
 from journey.core.errors import InvalidInput
 from journey.core.extensions import db
 from journey.core.types import utcnow
+from journey.core.validation import at_most
 from providers.models import ChainLink, Offer
 from providers.services.case_requirements import TREATMENT_SIDE
 from providers.services.offers import get_offer_for_change
@@ -127,7 +128,7 @@ def read_schedule(actor, offer_id: int) -> tuple[Offer, list[Step], bool]:
 def clean_steps(steps: list[dict]) -> list[Step]:
     """The steps as stored, or :class:`InvalidInput` with a message per step."""
     if len(steps) > MAX_STEPS:
-        raise InvalidInput(fields={"steps": [_l("At most %(n)s steps.", n=MAX_STEPS)]})
+        raise InvalidInput(fields={"steps": [at_most(MAX_STEPS, "steps")]})
     cleaned, errors, seen = [], {}, set()
     for index, raw in enumerate(steps):
         try:

@@ -1,5 +1,5 @@
 """The coordinator's board: journeys by state, arrivals and departures in the coming
-days, and a journey's history as one timeline (cluster staff only)."""
+days or in a month, and a journey's history as one timeline (cluster staff only)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from bookings.models import Booking, Escalation
 from bookings.services import access, escalations
@@ -52,7 +53,20 @@ def arrivals_and_departures(actor, *, start: date, days: int = 7) -> list[Moveme
     days from ``start``, by day (arrivals first). A journey without its own dates
     takes them from its items."""
     require_cluster(actor)
-    end = start + timedelta(days=days - 1)
+    return _movements(start, start + timedelta(days=days - 1))
+
+
+def arrivals_in_month(actor, month: date) -> list[Movement]:
+    """The arrivals and departures of the month of ``month`` (any day of it), by day,
+    arrivals first: one query for the journeys (their patients joined), their items and
+    offers loaded alongside in bulk."""
+    require_cluster(actor)
+    first = month.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return _movements(first, last)
+
+
+def _movements(start: date, end: date) -> list[Movement]:
     first_item = (select(func.min(JourneyItem.start_on))
                   .where(JourneyItem.journey_id == Journey.id).scalar_subquery())
     candidates = db.session.scalars(
@@ -61,7 +75,9 @@ def arrivals_and_departures(actor, *, start: date, days: int = 7) -> list[Moveme
             or_(func.coalesce(Journey.arrival_on, first_item).between(start, end),
                 Journey.departure_on.between(start, end),
                 (Journey.departure_on.is_(None)) & (first_item <= end)))
-        .order_by(Journey.id))
+        .options(joinedload(Journey.patient),
+                 selectinload(Journey.items).joinedload(JourneyItem.offer))
+        .order_by(Journey.id)).unique()
     movements = []
     for journey in candidates:
         for kind, day in (("arrival", _first_day(journey)), ("departure", _last_day(journey))):

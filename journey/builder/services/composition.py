@@ -3,7 +3,7 @@ dates, and proposing alternatives."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bookings.services.availability import Line, line_available
 from journey.builder.models import Journey, JourneyItem
-from journey.builder.plan import LinkSpec, PlanContext, PlanItem, Violation
+from journey.builder.plan import MEDICAL_LINKS, LinkSpec, PlanContext, PlanItem, Violation
 from journey.builder.planner import plan_dates
 from journey.builder.rules import check_plan
 from journey.builder.services.journeys import (
@@ -27,7 +27,7 @@ from journey.core.extensions import db
 from journey.core.money import Money
 from journey.core.reasons import why
 from journey.core.types import today_in, utcnow
-from providers.models import Offer, Provider
+from providers.models import ChainLink, Offer, Provider
 from providers.services.offers import offer_text, price_for, public_condition
 from providers.services.rates import rate_from_table, rates_in_force
 
@@ -145,33 +145,64 @@ def plan_journey(actor, journey_id: int, *, arrival_on: date | None = None,
     return journey, []
 
 
+#: Lines whose alternatives must treat the same thing (plus aftercare follow-ups).
+TREATING_LINKS = MEDICAL_LINKS | {ChainLink.AFTERCARE}
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """An offer that could replace a journey's line, and its unit price on the line's
+    first day: ``price`` in the journey's currency at today's rate (None without a
+    rate), ``original`` in the offer's own currency."""
+
+    offer: Offer
+    price: Money | None
+    original: Money
+    same_procedure: bool
+
+    def __iter__(self):  # callers that unpack ``(offer, price)`` pairs
+        return iter((self.offer, self.price))
+
+
 def suggest_alternatives(actor, journey_id: int, item_id: int, *, limit: int = 5,
-                         now: datetime | None = None) -> list[tuple[Offer, Money | None]]:
-    """Offers of the same link in the same city, available for the item's dates and
-    quantity, nearest in price first. Returns ``(offer, its unit price converted into
-    the replaced offer's currency, or None without a rate)``."""
+                         now: datetime | None = None) -> list[Alternative]:
+    """Offers that could replace a line, available for its dates and quantity.
+
+    What they treat decides first: for a line with a procedure (a knee replacement),
+    offers of that procedure at the same link of the chain, never another procedure
+    for a medical line (no hip for a knee); a medical line without one gets only
+    unclassified offers of its link. A non-medical line (a room, a transfer) gets any
+    offer of its link, those of its own procedure (a spa week) first. Always in the same
+    city; nearest in price (in the journey's currency, at the quote's rates) first.
+    """
     now = now or utcnow()
     journey = get_package(actor, journey_id)
     item = journey_item(journey, item_id)
     offer = item.offer
-    reference = price_for(offer, item.start_on).amount
-    candidates = db.session.scalars(
-        select(Offer).join(Provider)
-        .where(Offer.chain_link == offer.chain_link, Offer.id != offer.id,
-               public_condition(),
-               func.lower(Provider.city) == offer.provider.city.lower())).all()
-    table = rates_in_force(today_in(now=now))
+    table = rates_in_force(cluster_today(journey, now))
+
+    def in_journey_currency(price: Money) -> Money | None:
+        rate = rate_from_table(table, price.currency, journey.currency)
+        return rate.convert(price) if rate is not None else None
+
+    conditions = [Offer.chain_link == offer.chain_link, Offer.id != offer.id,
+                  public_condition(), func.lower(Provider.city) == offer.provider.city.lower()]
+    if offer.chain_link in TREATING_LINKS:
+        conditions.append(Offer.procedure == offer.procedure if offer.procedure is not None
+                          else Offer.procedure.is_(None))
+    candidates = db.session.scalars(select(Offer).join(Provider).where(*conditions)).all()
+    reference = in_journey_currency(price_for(offer, item.start_on))
     ranked = []
     for candidate in candidates:
         if not line_available(Line(candidate.id, item.start_on, item.days, item.quantity),
                               now=now):
             continue
-        price = price_for(candidate, item.start_on)
-        rate = rate_from_table(table, price.currency, offer.currency)
-        converted = rate.convert(price) if rate is not None else None
-        distance = (abs(converted.amount - reference) if converted is not None
-                    else float("inf"))
-        ranked.append((distance, candidate.id, candidate, converted))
-    ranked.sort(key=lambda r: (r[0], r[1]))
-    return [(candidate, converted) for _d, _id, candidate, converted in ranked[:limit]]
-
+        original = price_for(candidate, item.start_on)
+        converted = in_journey_currency(original)
+        same = offer.procedure is not None and candidate.procedure == offer.procedure
+        distance = (abs(converted.amount - reference.amount)
+                    if converted is not None and reference is not None else float("inf"))
+        ranked.append(((not same, distance, candidate.id),
+                       Alternative(candidate, converted, original, same)))
+    ranked.sort(key=lambda r: r[0])
+    return [alternative for _key, alternative in ranked[:limit]]

@@ -32,6 +32,7 @@ from journey.core.extensions import db
 from journey.core.money import convert_minor
 from journey.core.reasons import why
 from journey.core.types import today_in, utcnow
+from journey.core.validation import at_most
 from providers.models import MemberStatus, Provider
 from providers.services.rates import rates_in_force, require_rate
 
@@ -65,7 +66,7 @@ def request_bearing(actor, journey_id: int, item_id: int, provider_id: int, *,
         raise Conflict(_l("A request for this line waits for its answer already."))
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput(fields={"note": [_l("At most %(num)d characters.", num=MAX_NOTE)]})
+        raise InvalidInput(fields={"note": [at_most(MAX_NOTE)]})
     request = BearingRequest(journey_id=journey.id, item_id=item.id, provider_id=bearer.id,
                              amount_minor=item_value(item, journey.currency),
                              currency=journey.currency, note=note,

@@ -33,7 +33,7 @@ from journey.core.extensions import db
 from journey.core.files import check_upload
 from journey.core.storage import get_storage
 from journey.core.types import utcnow
-from journey.core.validation import latest_date
+from journey.core.validation import at_most, latest_date
 from providers.models import (
     DocumentKind,
     Offer,
@@ -167,7 +167,7 @@ def clean_answer(question: OfferQuestion, value):
     if kind == QuestionKind.TEXT:
         text = str(value).strip()
         if len(text) > MAX_TEXT_ANSWER:
-            raise ValueError(_l("At most %(n)s characters.", n=MAX_TEXT_ANSWER))
+            raise ValueError(at_most(MAX_TEXT_ANSWER))
         return text
     if kind == QuestionKind.YES_NO:
         if isinstance(value, bool):

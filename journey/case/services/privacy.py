@@ -52,6 +52,7 @@ from journey.core.persistence import commit_unit
 from journey.core.storage import get_storage
 from journey.core.types import today_in, utcnow
 from journey.messages.services.threads import erase_messages, export_messages
+from journey.reviews.services.reviews import erase_reviews
 from journey.trip.models import (
     CalendarToken,
     LetterStatus,
@@ -322,6 +323,7 @@ def erase_patient(actor, patient_id: int | None = None, *,
     db.session.execute(delete(CalendarToken).where(CalendarToken.journey_id.in_(journey_ids)))
     db.session.execute(update(Task).where(Task.journey_id.in_(journey_ids)).values(note=""))
     erase_messages(journey_ids)
+    erase_reviews(journey_ids)
     for letter in db.session.scalars(select(VisaLetter).where(
             VisaLetter.journey_id.in_(journey_ids))):  # the check then says "withdrawn"
         letter.content = {**letter.content, "traveller": ERASED_TRAVELLER,

@@ -14,6 +14,7 @@ from journey.core.accounts.schemas import (
     CreateUserSchema,
     IssuedTokenSchema,
     LoginSchema,
+    ProfileSchema,
     RegisteredSchema,
     RegisterSchema,
     TokenSchema,
@@ -101,6 +102,14 @@ class Me(MethodView):
     def get(self):
         """The account behind this token."""
         return require_authenticated(current_actor())
+
+    @blp.doc(security=BEARER)
+    @blp.arguments(ProfileSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data):
+        """Change your own profile: name, interface language, currency and the other
+        languages you read (member content falls back to them before English)."""
+        return services.update_profile(require_authenticated(current_actor()), **data)
 
 
 @blp.route("/users")

@@ -11,7 +11,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from journey.core.accounts.models import ROLE_TITLES, Role
-from journey.core.config import LANGUAGES
+from journey.core.i18n import interface_languages, native_name
+
+
+def _language_choices() -> list[SelectChoice]:
+    """The cluster's interface languages, each named in itself (never a bare code)."""
+    return [SelectChoice(code, native_name(code)) for code in interface_languages()]
 
 
 class LoginForm(FlaskForm):
@@ -23,7 +28,7 @@ class RegisterForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
-    locale = SelectField(_l("Language"), choices=[SelectChoice(code, code) for code in LANGUAGES])
+    locale = SelectField(_l("Language"), choices=_language_choices)
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -48,8 +53,7 @@ class InviteStaffForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=_member_role_choices, default=Role.MEMBER_STAFF.value)
-    locale = SelectField(_l("Language of the invitation"),
-                         choices=[SelectChoice(code, code) for code in LANGUAGES])
+    locale = SelectField(_l("Language of the invitation"), choices=_language_choices)
 
 
 class StaffRoleForm(FlaskForm):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from journey.core.extensions import db
@@ -62,6 +62,11 @@ class User(UserMixin, db.Model):
         ForeignKey("provider.id", ondelete="CASCADE"), index=True
     )
     locale: Mapped[str | None] = mapped_column(String(20))
+    #: The other languages the person reads, best first (normalised codes such as
+    #: ``"en"``, ``"pt_BR"``): member content falls back to them, in this order, before
+    #: English (journey.core.i18n.fallback_chain).
+    other_languages: Mapped[list[str]] = mapped_column(JSON, default=list,
+                                                       server_default="[]")
     currency: Mapped[str | None] = mapped_column(String(3))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

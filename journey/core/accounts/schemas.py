@@ -7,8 +7,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from journey.core.accounts.models import Role
 from journey.core.accounts.services import MIN_PASSWORD_LENGTH
-from journey.core.api import Currency, Flag, NotBlank
+from journey.core.api import Currency, Flag, Language, NotBlank
 from journey.core.config import LANGUAGES
+from journey.core.i18n import MAX_OTHER_LANGUAGES
 from journey.core.types import MAX_ID
 from journey.core.validation import T, in_range, length
 
@@ -56,9 +57,29 @@ class UserSchema(Schema):
     role = fields.Enum(Role, by_value=True)
     provider_id = fields.Integer(allow_none=True)
     locale = fields.String(allow_none=True)
+    other_languages = fields.List(fields.String(), metadata={
+        "description": "The other languages the person reads, best first: member "
+                       "content falls back to them, in this order, before English."})
     currency = fields.String(allow_none=True)
     active = fields.Boolean()
     created_at = fields.DateTime()
+
+
+class ProfileSchema(Schema):
+    """The changes to your own profile; a field left out stays as it is."""
+
+    full_name = fields.String(validate=[length(1, 200),
+                                        NotBlank(error=_l("Give the person's name."))])
+    locale = fields.String(validate=validate.OneOf(
+        LANGUAGES, error=T("Must be one of: {choices}.")), metadata={
+            "description": "The interface language of the account."})
+    currency = Currency(metadata={"description": "The currency prices are shown in."})
+    other_languages = fields.List(Language(), validate=length(0, MAX_OTHER_LANGUAGES),
+                                  metadata={
+        "description": "The other languages you read, best first (language codes such "
+                       f"as `sv` or `pt-BR`, at most {MAX_OTHER_LANGUAGES}): member "
+                       "content falls back to them, in this order, before English. "
+                       "`[]` clears the list."})
 
 
 class LoginSchema(Schema):

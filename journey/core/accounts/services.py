@@ -34,6 +34,7 @@ from journey.core.errors import (
     NotFound,
 )
 from journey.core.extensions import db
+from journey.core.i18n import MAX_OTHER_LANGUAGES, clean_languages
 from journey.core.money import require_currency
 from journey.core.persistence import flush_or_conflict, own_transaction
 from journey.core.types import utcnow
@@ -303,14 +304,37 @@ def update_staff(actor: User | None, user_id: int, *, role: Role | str | None = 
     return target
 
 
+def check_other_languages(values, field: str = "other_languages") -> list[str]:
+    """A profile's list of the other languages its owner reads: known language codes
+    (normalised: ``pt-BR`` -> ``pt_BR``), without repeats, in the given order, at most
+    :data:`MAX_OTHER_LANGUAGES`; anything else is refused (422)."""
+    if isinstance(values, str):
+        values = [values]
+    languages, unknown = clean_languages(values)
+    if unknown:
+        raise InvalidInput(fields={field: [_l(
+            "Not a known language code: %(codes)s.", codes=", ".join(unknown[:5]))]})
+    if len(languages) > MAX_OTHER_LANGUAGES:
+        raise InvalidInput(fields={field: [_l(
+            "List at most %(n)d languages.", n=MAX_OTHER_LANGUAGES)]})
+    return languages
+
+
 def update_profile(user: User, *, full_name=None, locale=None, currency=None,
-                   password=None) -> User:
+                   password=None, other_languages=None) -> User:
+    """Change the given fields of ``user``'s profile (None: leave it).
+    ``other_languages``: the other languages the person reads, best first (member
+    content falls back to them before English); ``[]`` clears it."""
+    languages = check_other_languages(other_languages) if other_languages is not None \
+        else None
     if full_name is not None:
         user.full_name = full_name.strip()
     if locale is not None:
         user.locale = locale
     if currency is not None:
         user.currency = require_currency(currency)
+    if languages is not None:
+        user.other_languages = languages
     if password is not None:
         check_password_strength(password)
         user.password_hash = hash_password(password)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, insert, select
 
 from journey.core.accounts.models import LoginFailure, User
@@ -95,8 +95,9 @@ def check(email: str, ip: str | None, *, known: bool, now: datetime, policy: Pol
     if wait > timedelta(0):
         seconds = math.ceil(wait.total_seconds())
         raise TooManyRequests(
-            _l("Too many failed logins. Try again in %(minutes)d minutes.",
-               minutes=max(1, math.ceil(seconds / 60))),
+            lazy_ngettext("Too many failed logins. Try again in %(num)d minute.",
+                          "Too many failed logins. Try again in %(num)d minutes.",
+                          max(1, math.ceil(seconds / 60))),
             headers={"Retry-After": str(seconds)})
 
 

@@ -27,6 +27,7 @@ from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.types import utcnow
+from journey.core.validation import at_most
 from journey.insurance import mail
 from journey.insurance.models import Guarantee, GuaranteeStatus
 
@@ -80,7 +81,7 @@ def decide_guarantee(actor, guarantee_id: int, *, approve: bool,
         valid_until = datetime.combine(valid_until, time(23, 59, 59), tzinfo=UTC)
     errors = {}
     if len(note) > 500:
-        errors["note"] = [_l("At most %(n)d characters.", n=500)]
+        errors["note"] = [at_most(500)]
     if approve:
         if amount_minor is None or not 1 <= amount_minor <= guarantee.requested_minor:
             errors["amount_minor"] = [_l("Give an amount from 0.01 up to the amount asked.")]

@@ -48,6 +48,7 @@ from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ref
 from journey.core.extensions import db
 from journey.core.persistence import page_of
 from journey.core.types import utcnow
+from journey.core.validation import at_most
 from journey.messages.models import (
     MAX_BODY,
     MAX_SUBJECT,
@@ -133,7 +134,7 @@ def _clean_body(body) -> str:
     if not text:
         raise InvalidInput(fields={"body": [_l("Write a message.")]})
     if len(text) > MAX_BODY:
-        raise InvalidInput(fields={"body": [_l("At most %(n)s characters.", n=MAX_BODY)]})
+        raise InvalidInput(fields={"body": [at_most(MAX_BODY)]})
     if "\x00" in text:
         raise InvalidInput(fields={"body": [_l("Text may not contain NUL characters.")]})
     return text
@@ -145,8 +146,7 @@ def _clean_subject(subject) -> str:
     if not text:
         raise InvalidInput(fields={"subject": [_l("Give the conversation a subject.")]})
     if len(text) > MAX_SUBJECT:
-        raise InvalidInput(fields={"subject": [_l("At most %(n)s characters.",
-                                                  n=MAX_SUBJECT)]})
+        raise InvalidInput(fields={"subject": [at_most(MAX_SUBJECT)]})
     return text
 
 
@@ -197,8 +197,7 @@ def _attached(actor, journey: Journey, document_ids) -> list[int]:
     if not wanted:
         return []
     if len(wanted) > MAX_ATTACHMENTS:
-        raise InvalidInput(fields={"document_ids": [_l(
-            "At most %(n)s documents to a message.", n=MAX_ATTACHMENTS)]})
+        raise InvalidInput(fields={"document_ids": [at_most(MAX_ATTACHMENTS, "attachments")]})
     seen = {d.id for d in attachable_documents(actor, journey)}
     if any(d not in seen for d in wanted):
         raise InvalidInput(fields={"document_ids": [_l(

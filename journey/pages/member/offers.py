@@ -7,7 +7,7 @@ from calendar import monthrange
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from journey.core.accounts.auth import current_actor
@@ -277,7 +277,8 @@ def calendar(offer_id):
 
     written, status = submit(form, write, raise_access_errors=True)
     if written is not None:
-        flash(_("The capacity of %(n)d days is set.", n=written))
+        flash(ngettext("The capacity of %(num)d day is set.",
+                       "The capacity of %(num)d days is set.", written))
         return redirect(url_for("offers.calendar", offer_id=item.id,
                                 month=form.start.data.strftime("%Y-%m")))
     days = offers.get_calendar(current_actor(), item.id, start=first, end=last)

@@ -18,7 +18,15 @@ from journey.core.config import LANGUAGES
 from journey.core.types import utcnow
 from journey.pages.common import page_arg, submit
 from journey.pages.forms import ActionForm, ReasonForm
-from journey.pages.member import accreditations, bearing, cases, payouts, staff, tasks
+from journey.pages.member import (
+    accreditations,
+    bearing,
+    cases,
+    payouts,
+    staff,
+    tasks,
+    translations,
+)
 from journey.pages.member.access import ID, PREFIX, managed_member, member_or_cluster
 from journey.pages.member.offers import missing_languages
 from journey.pages.portal import formatting_context
@@ -37,6 +45,7 @@ bp.register_blueprint(tasks.bp)
 bp.register_blueprint(bearing.bp)
 bp.register_blueprint(payouts.bp)
 bp.register_blueprint(accreditations.bp)
+bp.register_blueprint(translations.bp)
 
 
 @bp.context_processor

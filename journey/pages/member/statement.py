@@ -12,6 +12,10 @@ from journey.core.accounts.auth import current_actor
 from journey.invoicing import services as invoicing
 from journey.pages.member.access import ID, PREFIX, managed_member, member_or_cluster
 from journey.pages.portal import formatting_context
+from journey.pages.titles import LEDGER_KIND_TITLES
+
+#: The statement's columns shown even when every booking has nothing in them.
+ALWAYS_SHOWN = ("gross", "commission")
 
 bp = Blueprint("statement", __name__, url_prefix=PREFIX)
 bp.before_request(member_or_cluster)
@@ -32,4 +36,13 @@ def show(provider_id):
     found = settlement.member_statement(current_actor(), provider.id, start=start, end=end)
     documents = invoicing.list_documents(current_actor(), provider_id=provider.id, limit=200)
     return render_template("member/statement.html", provider=provider, statement=found,
-                           start=start, end=end, documents=documents)
+                           start=start, end=end, documents=documents,
+                           columns=_columns(found))
+
+
+def _columns(found) -> dict:
+    """The ledger's kinds that have an amount on some booking (gross and commission
+    always): a column of zeros only makes the table wider."""
+    used = {kind for row in found.rows for kind, amount in row.by_kind.items() if amount}
+    return {kind: title for kind, title in LEDGER_KIND_TITLES.items()
+            if kind in ALWAYS_SHOWN or kind in used}

@@ -332,9 +332,9 @@ def alternatives(journey_id: int, item_id: int):
         flash(_("The item is swapped."))
         return redirect(url_for("journey.show", journey_id=journey_id))
     found = composition.suggest_alternatives(actor, journey_id, item_id)
-    offers_by_id(candidate.id for candidate, _price in found)  # their texts, in one query
-    rows = [{"offer": candidate, "title": offer_title(candidate), "price": converted}
-            for candidate, converted in found]
+    offers_by_id(found_one.offer.id for found_one in found)  # their texts, in one query
+    rows = [{"offer": found_one.offer, "title": offer_title(found_one.offer),
+             "price": found_one.price, "original": found_one.original} for found_one in found]
     return render_template("patient/alternatives.html", journey=journey, item=item,
                            current_title=offer_title(item.offer), alternatives=rows,
                            form=form), status

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from journey.builder.services import journeys, templates
+from journey.builder.services.package_prices import default_arrival, package_price
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import DomainError
 from journey.core.i18n import content_language
@@ -31,14 +32,17 @@ from journey.pages.forms import (
     SearchForm,
     StartFromPackageForm,
     as_choices,
+    known_nationality,
 )
 from journey.pages.patient.journey import (
     editable_journeys,
     open_from_trip,
+    start_package,
     trip_choices,
 )
 from journey.pages.rows import journey_titles, offers_by_id
 from providers.models import ChainLink, ConfirmationMode, MemberKind
+from providers.procedures import PROCEDURE_TITLES, Procedure
 from providers.services import members, offers
 from providers.services.offers import offer_text, price_for
 from providers.services.search import SearchQuery, search_offers
@@ -62,12 +66,13 @@ def search():
         currencies = [*currencies, args["currency"]]
     form.currency.choices = as_choices((code, code) for code in currencies)
     if not form.validate():
-        return render_template("patient/catalogue.html", form=form, result=None), 422
+        return _catalogue(form, None), 422
     currency = form.currency.data
     try:
         result = search_offers(SearchQuery(
             language=content_language(), currency=currency,
             chain_link=ChainLink(form.chain_link.data) if form.chain_link.data else None,
+            procedure=Procedure(form.procedure.data) if form.procedure.data else None,
             city=form.city.data or None,
             member_kind=MemberKind(form.member_kind.data) if form.member_kind.data else None,
             text=form.q.data or None,
@@ -78,8 +83,13 @@ def search():
             page=form.page.data or 1, per_page=SEARCH_PAGE_SIZE))
     except DomainError as error:
         apply_domain_error(form, error)
-        return render_template("patient/catalogue.html", form=form, result=None), 422
-    return render_template("patient/catalogue.html", form=form, result=result)
+        return _catalogue(form, None), 422
+    return _catalogue(form, result)
+
+
+def _catalogue(form: SearchForm, result):
+    return render_template("patient/catalogue.html", form=form, result=result,
+                           procedure_titles=PROCEDURE_TITLES)
 
 
 MEMBERS_PER_PAGE = 24
@@ -110,7 +120,7 @@ def member(provider_id: int):
     rows = []
     for offer in found:
         text_language, text = offer_text(offer, language)
-        price = price_for(offer, today)
+        price = price_for(offer, default_start_of(offer, today))  # as the offer's page
         rows.append({"offer": offer, "text": text, "language": text_language, "price": price,
                      "converted": convert_for_reader(price)})
     return render_template("patient/member.html", provider=provider, description=description,
@@ -126,20 +136,27 @@ def _journey_for_new_item(actor, choice: str, start_on: date) -> int:
     return int(choice)
 
 
+def default_start_of(offer, today: date) -> date:
+    """The start the offer's page proposes (and prices its "from" for): two weeks ahead,
+    or the offer's lead time when that is longer."""
+    return today + timedelta(days=max(offer.lead_time_days, 14))
+
+
 @bp.route(f"/catalogue/offers/<int(max={MAX_ID}):offer_id>", methods=["GET", "POST"])
 def offer(offer_id: int):
     actor = current_actor()
     item = offers.get_offer(actor, offer_id)
     text_language, text = offer_text(item, content_language())
     today = today_in()
-    price = price_for(item, today)
+    default_start = default_start_of(item, today)
+    price = price_for(item, default_start)  # "from": for the dates the form proposes
     form = AddItemForm()
     choices = editable_journeys(actor)
     titles = journey_titles(choices)
     form.journey_id.choices = as_choices([*((str(j.id), titles[j.id]) for j in choices),
                                           ("new", _("A new journey"))])
     if request.method == "GET":
-        form.start_on.data = today + timedelta(days=max(item.lead_time_days, 14))
+        form.start_on.data = default_start
         form.days.data = max(1, item.duration_value)
         form.quantity.data = max(1, item.min_quantity)
     if request.method == "POST" and actor is None:
@@ -157,7 +174,8 @@ def offer(offer_id: int):
         return redirect(url_for("journey.show", journey_id=journey_id))
     return render_template(
         "patient/offer.html", offer=item, text=text, text_language=text_language, price=price,
-        converted=convert_for_reader(price), form=form,
+        converted=convert_for_reader(price), price_on=default_start, form=form,
+        procedure_titles=PROCEDURE_TITLES,
         instant=item.confirmation_mode == ConfirmationMode.INSTANT), status
 
 
@@ -166,7 +184,7 @@ def package(template_id: int):
     actor = current_actor()
     template = templates.get_template(actor, template_id, published_only=True)
     text_language, text = templates.template_text(template, content_language())
-    found = offers_by_id(link.default_offer_id for link in template.links)
+    found = offers_by_id((link.default_offer_id for link in template.links), with_prices=True)
     links = []
     for link in template.links:
         default = found[link.default_offer_id]
@@ -176,19 +194,22 @@ def package(template_id: int):
     form = StartFromPackageForm()
     trip_choices(form)
     if request.method == "GET":
-        form.arrival_on.data = today_in() + timedelta(days=45)
+        form.arrival_on.data = default_arrival()
         form.currency.data = chosen_currency()
+        form.nationality.data = known_nationality(actor)
     if request.method == "POST" and actor is None:
         return redirect(url_for("accounts.login", next=request.path))
 
     def start():
         journey = open_from_trip(actor, form)
-        journeys.apply_template(actor, journey.id, template.id, arrival_on=form.arrival_on.data)
-        return journey
+        # the package with its dates planned, every item available (or told why not)
+        return journey, start_package(actor, journey.id, template.id, form.arrival_on.data)
 
-    journey, status = submit(form, start)
-    if journey is not None:
-        flash(_("Your journey is started from the package. Plan the dates next."))
+    started, status = submit(form, start)
+    if started is not None:
+        journey, message = started
+        flash(message)
         return redirect(url_for("journey.show", journey_id=journey.id))
     return render_template("patient/package.html", template=template, text=text,
-                           text_language=text_language, links=links, form=form), status
+                           text_language=text_language, links=links, form=form,
+                           from_price=package_price(template, chosen_currency())), status

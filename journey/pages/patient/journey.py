@@ -13,11 +13,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from bookings.models import BookingStatus
 from journey.builder.models import JourneyStatus
-from journey.builder.services import checkout, composition, journeys, templates
+from journey.builder.services import checkout, composition, journeys, progress, templates
 from journey.builder.services.journeys import EDITABLE
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.models import Role
@@ -39,10 +40,18 @@ from journey.pages.forms import (
     TripForm,
     as_choices,
     country_choices,
+    known_nationality,
 )
 from journey.pages.patient import case
 from journey.pages.patient.booking import booking_actions
-from journey.pages.rows import journey_title, journey_titles, line_rows, offer_title
+from journey.pages.rows import (
+    Served,
+    journey_title,
+    journey_titles,
+    line_rows,
+    offer_title,
+    offers_by_id,
+)
 from journey.pages.trip_forms import LegForm, TravellerForm
 from journey.pages.trip_rows import (
     country_name,
@@ -95,6 +104,7 @@ def index():
     trip_choices(form)
     if request.method == "GET":
         form.currency.data = chosen_currency()
+        form.nationality.data = known_nationality(actor)
     journey, status = submit(form, lambda: open_from_trip(actor, form))
     if journey is not None:
         flash(_("Your journey is open. Add offers from the catalogue or a package."))
@@ -107,12 +117,13 @@ def index():
 def template_choices(actor) -> list[tuple[str, str]]:
     choices = []
     for template in templates.list_templates(actor):
-        _language, text = templates.template_text(template, content_language())
-        choices.append((str(template.id), text.name if text else f"#{template.id}"))
+        language, text = templates.template_text(template, content_language())
+        choices.append((str(template.id), Served(text.name, language) if text
+                        else Served(f"#{template.id}", None)))
     return choices
 
 
-def _next_step(journey, booking, latest_quote) -> str:
+def _next_step(journey, booking, latest_quote, blocking: bool = False) -> str:
     status = journey.status
     if status == JourneyStatus.CANCELLED:
         return _("This journey is cancelled.")
@@ -130,8 +141,13 @@ def _next_step(journey, booking, latest_quote) -> str:
                               BookingStatus.CANCELLED):
             return _("The booking did not go through. Ask for a new quote to try again.")
     if status == JourneyStatus.DRAFT:
-        if latest_quote is None:
+        if not journey.items:
             return _("Add the offers you need, plan the dates, then ask for a quote.")
+        if blocking:
+            return _("Plan the dates so that every item has room and follows the medical "
+                     "rules, then ask for a quote.")
+        if latest_quote is None:
+            return _("Check the dates, then ask for a quote.")
         return _("The package has changed since the last quote: ask for a new one.")
     if status == JourneyStatus.QUOTED:
         return _("Read the quote and accept it.")
@@ -187,18 +203,37 @@ def journey_page(journey_id: int, *, status: int = 200, forms: dict | None = Non
     bookings = checkout.journey_bookings(actor, journey.id)
     booking = bookings[0][1] if bookings else None
     latest = journey.quotes[-1] if journey.quotes else None
+    blocking = any(v.blocking for v in violations)
     return render_template(
         "patient/journey.html", journey=journey, editable=editable, timeline=timeline,
-        general_violations=general, blocking=any(v.blocking for v in violations),
+        general_violations=general, blocking=blocking,
+        steps=progress.journey_steps(journey, booking=booking, has_problems=blocking),
         details_form=details, plan_form=plan, apply_form=apply, action_form=ActionForm(),
         plan_reasons=plan_reasons or [], errors=errors or [], booking=booking,
         booking_quote=bookings[0][0] if bookings else None, latest_quote=latest,
-        next_step=_next_step(journey, booking, latest), title=journey_title(journey),
+        next_step=_next_step(journey, booking, latest, blocking), title=journey_title(journey),
         lines=line_rows(booking.lines) if booking is not None else [],
+        line_ranges=_line_ranges(booking),
         actions=booking_actions(actor, booking),
         has_case=any(item.offer.chain_link in TREATMENT_SIDE for item in journey.items),
         trip=trip_part(actor, journey.id, forms, **_trip_empty()), need_texts=need_texts,
         country_name=country_name), status
+
+
+def _line_ranges(booking) -> dict[int, tuple]:
+    """Each booked line's dates as ``(first, last)`` for ``day_range``: a stay from its
+    first night to the departure day, anything else from its first to its last day.
+    The offers are in the session already (:func:`line_rows` read them)."""
+    if booking is None:
+        return {}
+    found = offers_by_id(line.offer_id for line in booking.lines)
+    ranges = {}
+    for line in booking.lines:
+        offer = found.get(line.offer_id)
+        nightly = offer is not None and offer.duration_unit == DurationUnit.NIGHTS
+        ranges[line.id] = (line.start_on, line.end_on if nightly
+                           else max(line.start_on, line.end_on - timedelta(days=1)))
+    return ranges
 
 
 def _trip_empty() -> dict:
@@ -253,15 +288,45 @@ def plan(journey_id: int):
     return redirect(url_for("journey.show", journey_id=journey_id))
 
 
+def package_started(started: progress.PackageStart) -> str:
+    """What the patient is told once a package is applied: its dates are planned (on
+    a later arrival when the wished one left an item without room), or no arrival
+    near the wished one fits and they choose another."""
+    if started.moved:
+        return _("The package is applied. Not every item had room for an arrival on "
+                 "%(wished)s, so the dates are planned from %(arrival)s. Check them, then "
+                 "ask for a quote.", wished=format_date(started.wished_on, "medium"),
+                 arrival=format_date(started.arrival_on, "medium"))
+    if started.planned:
+        return _("The package is applied and its dates are planned. Check them, then ask "
+                 "for a quote.")
+    return ngettext("The package is applied, but no arrival within %(num)d day of the "
+                    "one you chose gives every item room. Choose another arrival and plan "
+                    "the dates.",
+                    "The package is applied, but no arrival within %(num)d days of the "
+                    "one you chose gives every item room. Choose another arrival and plan "
+                    "the dates.", progress.ARRIVAL_SEARCH_DAYS)
+
+
+def start_package(actor, journey_id: int, template_id: int, arrival_on) -> str:
+    """Apply a package to the journey with its dates planned
+    (:func:`journey.builder.services.progress.start_from_package`); the message to
+    flash. The catalogue's package page starts a journey with it too."""
+    return package_started(progress.start_from_package(actor, journey_id, template_id,
+                                                       arrival_on=arrival_on))
+
+
 @bp.post(f"{JOURNEY}/apply-template")
 @login_required
 def apply_template(journey_id: int):
     form = ApplyTemplateForm(prefix="apply")
     form.template_id.choices = as_choices(template_choices(current_actor()))
-    return _change(
-        journey_id, form, {"apply": form}, _("The package is applied. Plan the dates next."),
-        lambda: journeys.apply_template(current_actor(), journey_id, int(form.template_id.data),
-                                        arrival_on=form.arrival_on.data))
+    message, status = submit(form, lambda: start_package(
+        current_actor(), journey_id, int(form.template_id.data), form.arrival_on.data))
+    if message is None:
+        return journey_page(journey_id, status=status, forms={"apply": form})
+    flash(message)
+    return redirect(url_for("journey.show", journey_id=journey_id))
 
 
 @bp.post(ITEM)

@@ -350,7 +350,8 @@ def test_every_read_of_the_case_api_writes_one_log_row(app, client, world):
 def test_only_the_case_service_opens_stored_documents():
     """Document bytes are reached through journey.case.services.case.open_document alone,
     which logs first (file storage's own module and its CLI aside; a member's evidence
-    of an accreditation is no one's health data and has its own reader)."""
+    of an accreditation and a member's public pictures are no one's health data and have
+    readers of their own)."""
     root = Path(__file__).resolve().parents[3]
     readers = []
     for path in root.glob("*/**/*.py"):
@@ -360,6 +361,7 @@ def test_only_the_case_service_opens_stored_documents():
         if ".open(document.storage_key" in text or "storage().open(" in text:
             readers.append(path.relative_to(root).as_posix())
     assert sorted(readers) == ["journey/case/services/case.py",
+                               "providers/media/services.py",
                                "providers/services/accreditations.py"]
 
 

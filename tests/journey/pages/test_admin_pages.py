@@ -207,9 +207,9 @@ def test_settings_visa_free_nationalities(client, world):
 
 
 def test_admin_pages_are_translated(client, world):
-    _pending(world)
+    pending = _pending(world)
     login(client, world["admin"])
-    lithuanian = client.get("/admin/members?lang=lt").get_data(as_text=True)
+    lithuanian = client.get(f"/admin/members/{pending.id}?lang=lt").get_data(as_text=True)
     assert "Laukia priėmimo" in lithuanian and "Patvirtinti" in lithuanian
     french = client.get("/admin/settings?lang=fr").get_data(as_text=True)
     assert "Paramètres du cluster" in french

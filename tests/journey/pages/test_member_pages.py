@@ -435,9 +435,12 @@ def test_another_members_seasonal_price_cannot_be_changed(client, world):
 
 @pytest.mark.parametrize(("who", "links"), [
     ("clinic_staff", ["/messages", "/portal/", "/portal/{clinic}/cases",
-                      "/portal/{clinic}/tasks", "/portal/{clinic}/aftercare"]),
-    ("coordinator", ["/messages", "/coordinator/", "/coordinator/agenda"]),
-    ("admin", ["/messages", "/coordinator/", "/coordinator/agenda", "/admin/"]),
+                      "/portal/{clinic}/tasks", "/portal/{clinic}/aftercare",
+                      "/portal/{clinic}/reviews", "/portal/{clinic}/translations"]),
+    ("coordinator", ["/messages", "/coordinator/", "/coordinator/agenda",
+                     "/coordinator/reviews"]),
+    ("admin", ["/messages", "/coordinator/", "/coordinator/agenda", "/coordinator/reviews",
+               "/admin/"]),
     ("patient", ["/messages"]),
 ])
 def test_the_portal_nav_links_follow_the_role(app, world, who, links):

@@ -1,0 +1,62 @@
+"""The reviews' figures for the catalogue: the published count and overall average of
+many members (or offers, through their member) in one aggregate query each, and the
+"best rated" order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from journey.core.extensions import db
+from journey.reviews.models import Review, ReviewState
+from providers.models import Offer, Provider
+
+
+@dataclass(frozen=True)
+class RatingSummary:
+    count: int
+    total: int  # the sum of the overall ratings
+
+    @property
+    def average(self) -> float | None:
+        return round(self.total / self.count, 1) if self.count else None
+
+
+EMPTY = RatingSummary(0, 0)
+
+
+def provider_ratings(provider_ids) -> dict[int, RatingSummary]:
+    """The published reviews' count and overall average of each member, in one query
+    (members without a review are absent: use :data:`EMPTY`)."""
+    ids = list({int(i) for i in provider_ids})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Review.provider_id, func.count(Review.id), func.sum(Review.overall))
+        .where(Review.provider_id.in_(ids), Review.state == ReviewState.PUBLISHED)
+        .group_by(Review.provider_id))
+    return {pid: RatingSummary(int(count), int(total or 0)) for pid, count, total in rows}
+
+
+def offer_ratings(offer_ids) -> dict[int, RatingSummary]:
+    """:func:`provider_ratings` per offer (an offer is rated through its member), in one
+    query."""
+    ids = list({int(i) for i in offer_ids})
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Offer.id, func.count(Review.id), func.sum(Review.overall))
+        .join(Review, Review.provider_id == Offer.provider_id)
+        .where(Offer.id.in_(ids), Review.state == ReviewState.PUBLISHED)
+        .group_by(Offer.id))
+    return {oid: RatingSummary(int(count), int(total or 0)) for oid, count, total in rows}
+
+
+def rating_order(descending: bool = True):
+    """An ORDER BY expression for "best rated" on a query that selects members
+    (``Provider``): the published average, members without reviews last."""
+    average = (select(func.avg(Review.overall))
+               .where(Review.provider_id == Provider.id, Review.state == ReviewState.PUBLISHED)
+               .correlate(Provider).scalar_subquery())
+    return (average.desc() if descending else average.asc()).nulls_last()
