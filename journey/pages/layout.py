@@ -9,7 +9,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_datetime, format_interval, get_timezone_location
+from babel import Locale
+from babel.dates import (
+    format_date,
+    format_interval,
+    format_skeleton,
+    format_time,
+    get_timezone_location,
+)
 from babel.numbers import format_percent
 from flask import Blueprint
 from flask_babel import gettext
@@ -71,17 +78,37 @@ def local_time(value: datetime | None, zone: str | None = None, style: str = "me
     except (ZoneInfoNotFoundError, ValueError):
         tzinfo = ZoneInfo(CLUSTER_TIMEZONE)
     locale = page_locale()
-    text = gettext("%(time)s (%(zone)s)",
-                   time=format_datetime(value, style, tzinfo=tzinfo, locale=locale),
+    text = gettext("%(time)s (%(zone)s)", time=date_and_time(value, tzinfo, locale),
                    zone=get_timezone_location(tzinfo, locale=locale))
     return Markup("<bdi>{}</bdi>").format(text)
 
 
 @bp.app_template_global()
 def day(value: date | None, style: str = "medium") -> str:
-    """A date as the reader's locale writes it (one format per locale on every patient
-    page: "20 Jan 2027", "20. jan. 2027"). Empty for None."""
-    return format_date(value, style, locale=page_locale()) if value is not None else ""
+    """A date as the reader's locale writes it, one format per locale on every page
+    ("20 Jan 2027", "20. jan. 2027", "20 يناير 2027"): the same skeleton as the ranges
+    of :func:`day_range` and the dates of :func:`local_time`, so a page never mixes
+    "05.12.2026" with "20. jan. 2027". ``style="full"`` adds the weekday (a calendar's
+    spoken label). Empty for None."""
+    if value is None:
+        return ""
+    if style == "full":
+        return format_date(value, "full", locale=page_locale())
+    return format_skeleton(DAY_SKELETON, value, locale=page_locale())
+
+
+#: The one way a day is written: day, abbreviated month, year, in the locale's order.
+DAY_SKELETON = "yMMMd"
+
+
+def date_and_time(value: datetime, tzinfo, locale: str) -> str:
+    """The day (:data:`DAY_SKELETON`) and the time (hours and minutes), joined as the
+    locale joins them ("20 Jan 2027, 14:30", "20. jan. 2027, 14:30")."""
+    local = value.astimezone(tzinfo) if value.tzinfo else value.replace(tzinfo=tzinfo)
+    parsed = Locale.parse(locale)
+    joined = str(parsed.datetime_formats.get("medium", "{1}, {0}"))
+    return joined.replace("{1}", format_skeleton(DAY_SKELETON, local, locale=parsed)) \
+        .replace("{0}", format_time(local, "short", locale=parsed))
 
 
 @bp.app_template_global()
@@ -92,4 +119,4 @@ def day_range(first: date | None, last: date | None) -> str:
         return ""
     if last is None or last == first:
         return day(first)
-    return format_interval(first, last, "yMMMd", locale=page_locale())
+    return format_interval(first, last, DAY_SKELETON, locale=page_locale())

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from journey.core.money import minor_digits
 from journey.pages.common import language_name, page_locale, show_minor
+from journey.pages.layout import day as layout_day
 from journey.pages.layout import local_time
 from journey.pages.member.calendar_cells import capacity_month
 
@@ -47,7 +48,7 @@ def from_minor(amount: int | None, currency: str) -> Decimal | None:
 
 
 def day(value: date | None, style: str = "medium") -> str:
-    return format_date(value, style) if value is not None else ""
+    return layout_day(value, style)
 
 
 def moment(value: datetime | None, style: str = "short", zone: str | None = None) -> Markup:

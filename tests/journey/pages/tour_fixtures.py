@@ -562,6 +562,12 @@ class Tour:
         for item in shown["found"]:
             text = item["text"]
             written_in = self.member_texts.get(text)
+            if written_in is not None and judge is not None and text in judge.translated:
+                # the interface's own word that a member also wrote ("Kardiologo
+                # konsultacija": a procedure's name, and a Lithuanian offer's title)
+                written_in = None
+            elif written_in is not None and lang == "en" and text in source_messages():
+                written_in = None
             if written_in is not None:  # member content outside any served() marker
                 if item["where"] != "title":
                     where = re.sub(r"#([\w-]*?)\d+\b", r"#\1N", item["where"])
