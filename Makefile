@@ -8,7 +8,7 @@ PORT ?= 5000
 STRIPE_PORT ?= 8420
 export FLASK_APP := wsgi.py
 
-.PHONY: setup lock run test test-fast lint bench translations db clean
+.PHONY: setup lock run test test-fast lint bench bench-figures translations db clean
 
 # A new virtualenv with exactly what requirements.lock says (versions and hashes), made
 # again whenever the lock changes. The project itself runs from the checkout.
@@ -73,6 +73,11 @@ bench: setup
 	$(BIN)/python -m bench.catalogue
 	$(BIN)/python -m bench.quote
 	$(BIN)/python -m bench.contention
+
+# The figures dashboard over a generated year (25,000 journeys, 100,000 booking lines) on
+# PostgreSQL: p95 of /figures next to a one-query baseline, and the ledger check.
+bench-figures: setup
+	$(BIN)/python -m bench.figures_bench
 
 # Re-extract interface strings and update every catalog (then translate what is new).
 translations: setup

@@ -141,7 +141,7 @@ class Booking(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     start_on: Mapped[date | None] = mapped_column(Date)  # the first line's day
     balance_due_on: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     lines: Mapped[list[BookingLine]] = relationship(
         back_populates="booking", cascade="all, delete-orphan", order_by="BookingLine.id")
@@ -174,7 +174,7 @@ class BookingLine(db.Model):
     value_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     borne_by_provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
     respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     decline_reason: Mapped[str] = mapped_column(String(500), default="")
     ended_by: Mapped[LineEndedBy | None] = mapped_column(StrEnumType(LineEndedBy))
     #: What the member keeps of a cancelled line under its cancellation terms.
@@ -293,7 +293,7 @@ class LedgerEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # gross, commission, borne_in, borne_out
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class Payout(db.Model):

@@ -90,12 +90,16 @@ def configure_database(app: Flask) -> None:
     from journey.builder.reasons import JOURNEY_REASONS
     from journey.builder.services.settings import get_settings
     from journey.core.reasons import register_reasons
+    from journey.reviews.services.ratings import rating_table
     from journey.trip.services.progress import follow_booking_and_tasks, follow_booking_tasks
     from providers.services.availability import register_usage_sources
+    from providers.services.search import register_rating_source
 
     # Wiring across the layers, explicitly: the catalogue counts what the booking engine
     # holds and books, and a journey follows its booking.
     register_usage_sources(*USAGE_SOURCES)
+    # ...and ranks by the published reviews' ratings.
+    register_rating_source(rating_table)
     # The members' payout delay is the admin's cluster setting.
     read_payout_delay_from(lambda: get_settings().payout_delay_days)
     # ...and its logistics tasks after it (one receiver: blinker keeps no order among
@@ -188,6 +192,7 @@ def configure_pages(app: Flask) -> None:
         admin,
         aftercare,
         coordinator,
+        figures,
         insurance,
         invoicing,
         itinerary,
@@ -206,7 +211,7 @@ def configure_pages(app: Flask) -> None:
                   catalogue, planner, quote, booking,  # the patient's
                   requests, offers, statement,  # the member portal
                   coordinator, admin, calendar_feed, itinerary, letters, messages, aftercare,
-                  invoicing, insurance, media, pictures, reviews):
+                  invoicing, insurance, media, pictures, reviews, figures):
         app.register_blueprint(pages.bp)
 
 

@@ -43,7 +43,7 @@ from providers.services.accreditations import visible_accreditations
 from providers.services.availability import MAX_WINDOW_DAYS
 from providers.services.members import member_description
 from providers.services.offers import offer_text
-from providers.services.search import SORTS
+from providers.services.search import RANKED_FROM_REVIEWS, SORTS
 
 MAX_MINOR = 10**11  # a billion in major units of a two-decimal currency
 
@@ -454,9 +454,15 @@ class OfferSearchArgs(Pagination):
     sort = fields.String(load_default="relevance",
                          validate=validate.OneOf(list(SORTS),
                                                  error=T("Must be one of: {choices}.")),
-                         metadata={"description": "`relevance` (the default): the step of "
-                                   "the trip (treatments first), then how well `q` matches "
-                                   "(title before description), then the price."})
+                         metadata={"description": "`relevance` (the default): how well "
+                                   "`q` matches (title before description), then the step of "
+                                   "the trip (treatments first), then the member's published "
+                                   f"average rating (members with fewer than "
+                                   f"{RANKED_FROM_REVIEWS} published "
+                                   "reviews after the rated ones), then the price. `rating`: "
+                                   "the best rated members' offers first (more reviews first "
+                                   "on a tie), then as `relevance`. No order depends on "
+                                   "anything a member pays."})
 
 
 class RateOutSchema(Schema):

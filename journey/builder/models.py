@@ -194,7 +194,7 @@ class Journey(db.Model):
     treatment_start_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[JourneyStatus] = mapped_column(StrEnumType(JourneyStatus),
                                                   default=JourneyStatus.DRAFT)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     patient: Mapped[User] = relationship(foreign_keys=[patient_id])

@@ -153,7 +153,9 @@ class SearchForm(QueryForm):
     end = DateField(_l("Until"), validators=[Optional()])
     quantity = IntegerField(_l("How many"), default=1,
                             validators=[Optional(), NumberRange(min=1, max=100)])
-    sort = SelectField(_l("Sort by"), choices=SORT_CHOICES, default="relevance")
+    sort = SelectField(_l("Sort by"), default="relevance", choices=[
+        *SORT_CHOICES[:1], *as_choices([("rating", _l("Best rated first"))]),
+        *SORT_CHOICES[1:]])
 
     #: The filters besides the text (a phone shows them folded while none is set).
     FILTERS = ("chain_link", "procedure", "city", "member_kind", "price_min", "price_max",

@@ -156,7 +156,7 @@ class Review(db.Model):
     country: Mapped[str | None] = mapped_column(String(2))
     chain_link: Mapped[ChainLink] = mapped_column(StrEnumType(ChainLink))
     chain_links: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[ReviewState] = mapped_column(StrEnumType(ReviewState),
                                                default=ReviewState.PUBLISHED)

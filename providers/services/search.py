@@ -1,13 +1,28 @@
-"""Catalogue search: filters, language, currency, availability, sorting, pages."""
+"""Catalogue search: filters, language, currency, availability, sorting (by relevance,
+rating, price or name; never by anything a member pays), pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Numeric, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import (
+    Float,
+    Numeric,
+    Subquery,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import joinedload
 
 from journey.core.errors import InvalidInput
@@ -30,7 +45,8 @@ from providers.services.common import text_in
 from providers.services.offers import public_condition
 from providers.services.rates import Rate, rate_from_table, rates_in_force
 
-SORTS = ("relevance", "price", "-price", "name", "-name")
+#: ``rating``: the best rated first (see :func:`_rating_order`).
+SORTS = ("relevance", "rating", "price", "-price", "name", "-name")
 
 #: The relevance of a link of the chain to a medical tourist looking through the
 #: catalogue, lowest first: what they come for, then what heals them afterwards, then
@@ -50,6 +66,29 @@ LINK_WEIGHTS = {
     ChainLink.CHILDCARE: 8,
     ChainLink.INSURANCE: 8,
 }
+
+
+#: A member with fewer published reviews than this is ranked as not rated yet (its
+#: rating is still shown): one enthusiastic review must not put a member above one that
+#: forty patients rate a little lower.
+RANKED_FROM_REVIEWS = 3
+
+#: The members' published ratings, as a table of ``provider_id``, ``review_count`` and
+#: ``rating_total`` (the sum of the overall ratings), one row per reviewed member. The
+#: reviews live above the catalogue (``journey.reviews``), so ``create_app`` registers
+#: where they come from (:func:`register_rating_source`); without one, nothing is rated.
+RatingSource = Callable[[], Subquery]
+_rating_sources: list[RatingSource] = []
+
+
+def register_rating_source(source: RatingSource) -> None:
+    """Where the members' ratings come from; ``create_app`` registers the published
+    reviews. Registering again replaces the source."""
+    _rating_sources[:] = [source]
+
+
+def _rating_table() -> Subquery | None:
+    return _rating_sources[0]() if _rating_sources else None
 
 
 @dataclass
@@ -81,6 +120,22 @@ class HitText:
     summary: str
 
 
+@dataclass(frozen=True)
+class HitRating:
+    """The published reviews of an offer's member: how many, and the sum of their
+    overall ratings (1 to 5)."""
+
+    count: int = 0
+    total: int = 0
+
+    @property
+    def average(self) -> float | None:
+        return round(self.total / self.count, 1) if self.count else None
+
+
+NO_RATING = HitRating()
+
+
 @dataclass
 class SearchHit:
     offer: Offer
@@ -89,6 +144,7 @@ class SearchHit:
     price: Money
     converted: Money | None
     rate: Rate | None
+    rating: HitRating = NO_RATING
 
 
 @dataclass
@@ -173,34 +229,62 @@ def _title_expr(language: str):
     return func.coalesce(*candidates)
 
 
-def _relevance_order(converted, title_match) -> list:
+def _ranked_average(ratings: Subquery | None):
+    """The average overall rating the order uses: NULL for a member with fewer than
+    :data:`RANKED_FROM_REVIEWS` published reviews."""
+    if ratings is None:
+        return None
+    return case((ratings.c.review_count >= RANKED_FROM_REVIEWS,
+                 cast(ratings.c.rating_total, Float) / ratings.c.review_count), else_=null())
+
+
+def _relevance_order(converted, title_match, ratings: Subquery | None) -> list:
     """The "relevance" sort, as ORDER BY terms of the one search statement.
 
     1. With a text, offers that have it in their title before those that have it only in
        their description (a reader typing "spa" wants the spa week first).
     2. The link of the chain by :data:`LINK_WEIGHTS` (a knee surgery before the travel
        insurance and the babysitter).
-    3. The rating, once there is one: reviews are not collected yet (issue 17 leaves
-       ``journey/insight/`` to come); a member's or offer's average score goes here,
-       highest first, offers without a score after those with one.
+    3. The member's published average rating, highest first; members not ranked yet
+       (fewer than :data:`RANKED_FROM_REVIEWS` reviews) after those that are.
     4. The price in the reader's currency, lowest first (unknown rates last), then the id
        so that pages never overlap.
+
+    Nothing a member pays (commission, fees, payments) takes part: no placement is sold.
     """
     order = []
     if title_match is not None:
         order.append(case((title_match, 0), else_=1))
     order.append(case(*((Offer.chain_link == link, weight)
                         for link, weight in LINK_WEIGHTS.items()), else_=len(LINK_WEIGHTS)))
+    average = _ranked_average(ratings)
+    if average is not None:
+        order.extend([average.is_(None), average.desc()])
     order.extend([converted.is_(None), converted.asc(), Offer.id])
     return order
+
+
+def _rating_order(converted, title_match, ratings: Subquery | None) -> list:
+    """The "rating" sort (best rated first): the member's published average, highest
+    first (members not ranked yet, with fewer than :data:`RANKED_FROM_REVIEWS` reviews,
+    after the ranked ones), on a tie the member with more reviews, then as
+    "relevance"."""
+    average = _ranked_average(ratings)
+    if average is None:
+        return _relevance_order(converted, title_match, None)
+    # the relevance's own rating step would repeat the first terms: left out
+    relevance = _relevance_order(converted, title_match, None)
+    ranked_count = case((ratings.c.review_count >= RANKED_FROM_REVIEWS,
+                         ratings.c.review_count), else_=0)
+    return [average.is_(None), average.desc(), ranked_count.desc(), *relevance]
 
 
 def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchResult:
     """Published offers of verified members that match ``query``, one page of them.
 
-    One SQL statement finds the page (ids, unit prices and the total through a window
-    count); a second loads those offers with their members, a third only the texts the
-    fallback chain can pick.
+    One SQL statement finds the page (ids, unit prices, the members' ratings and the
+    total through a window count); a second loads those offers with their members, a
+    third only the texts the fallback chain can pick.
     """
     _validate(query)
     now = now or utcnow()
@@ -243,21 +327,31 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
         conditions.append(available_condition(Offer.id, query.start, query.end,
                                               query.quantity, now))
 
+    ratings = _rating_table()
     if query.sort == "relevance":
-        order = _relevance_order(converted, title_match)
+        order = _relevance_order(converted, title_match, ratings)
+    elif query.sort == "rating":
+        order = _rating_order(converted, title_match, ratings)
     elif query.sort in ("price", "-price"):
         key = converted.desc() if query.sort == "-price" else converted.asc()
         order = [converted.is_(None), key, Offer.id]
     else:
         title = _title_expr(query.language)
         order = [title.desc() if query.sort == "-name" else title.asc(), Offer.id]
+    rating_columns = ((ratings.c.review_count, ratings.c.rating_total) if ratings is not None
+                      else (literal(None).label("review_count"),
+                            literal(None).label("rating_total")))
     page_query = (
-        select(Offer.id, unit_price.label("unit_price"), func.count().over().label("total"))
+        select(Offer.id, unit_price.label("unit_price"), func.count().over().label("total"),
+               *rating_columns)
         .join(Provider, Provider.id == Offer.provider_id)
         .outerjoin(PriceRule, and_(PriceRule.offer_id == Offer.id,
                                    PriceRule.starts_on <= price_date,
-                                   PriceRule.ends_on >= price_date))
-        .where(and_(*conditions))
+                                   PriceRule.ends_on >= price_date)))
+    if ratings is not None:
+        page_query = page_query.outerjoin(ratings, ratings.c.provider_id == Offer.provider_id)
+    page_query = (
+        page_query.where(and_(*conditions))
         .order_by(*order)
         .offset((query.page - 1) * query.per_page).limit(query.per_page))
     rows = db.session.execute(page_query).all()
@@ -282,7 +376,9 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None) -> SearchR
         converted_money = (Money(convert_minor(price.amount, price.currency, query.currency,
                                                rate.rate), query.currency)
                            if rate is not None else None)
-        hits.append(SearchHit(offer, language, text, price, converted_money, rate))
+        rating = (HitRating(int(row.review_count), int(row.rating_total or 0))
+                  if row.review_count else NO_RATING)
+        hits.append(SearchHit(offer, language, text, price, converted_money, rate, rating))
     return SearchResult(hits, total, query.page, query.per_page, price_date, query.currency,
                         rates)
 

@@ -21,7 +21,6 @@ from journey.pages.common import (
     available_currencies,
     chosen_currency,
     convert_for_reader,
-    language_name,
     page_arg,
     page_locale,
     submit,
@@ -40,12 +39,15 @@ from journey.pages.patient.journey import (
     start_package,
     trip_choices,
 )
+from journey.pages.portal import formatting_context
 from journey.pages.rows import journey_titles, offers_by_id
-from providers.models import ChainLink, ConfirmationMode, MemberKind
+from journey.reviews.models import DIMENSION_TITLES, HIDE_REASON_TITLES
+from journey.reviews.services import ratings
+from providers.models import CHAIN_LINK_TITLES, ChainLink, ConfirmationMode, MemberKind
 from providers.procedures import PROCEDURE_TITLES, Procedure
 from providers.services import members, offers
 from providers.services.offers import offer_text, price_for
-from providers.services.search import SearchQuery, search_offers
+from providers.services.search import RANKED_FROM_REVIEWS, SearchQuery, search_offers
 
 bp = Blueprint("catalogue", __name__)
 
@@ -89,7 +91,7 @@ def search():
 
 def _catalogue(form: SearchForm, result):
     return render_template("patient/catalogue.html", form=form, result=result,
-                           procedure_titles=PROCEDURE_TITLES)
+                           procedure_titles=PROCEDURE_TITLES, ranked_from=RANKED_FROM_REVIEWS)
 
 
 MEMBERS_PER_PAGE = 24
@@ -123,9 +125,28 @@ def member(provider_id: int):
         price = price_for(offer, default_start_of(offer, today))  # as the offer's page
         rows.append({"offer": offer, "text": text, "language": text_language, "price": price,
                      "converted": convert_for_reader(price)})
+    page = page_arg()
+    reviews, reviews_total = ratings.public_reviews(provider.id, page=page,
+                                                    per_page=REVIEWS_PER_PAGE)
     return render_template("patient/member.html", provider=provider, description=description,
                            description_language=description_language, offers=rows,
-                           language_name=language_name)
+                           rating=_rating_of(provider.id), reviews=reviews,
+                           reviews_total=reviews_total, page=page,
+                           reviews_per_page=REVIEWS_PER_PAGE, **_review_titles())
+
+
+#: The member's page shows its published reviews this many at a time, the latest first.
+REVIEWS_PER_PAGE = 10
+
+
+def _rating_of(provider_id: int) -> ratings.RatingSummary:
+    return ratings.provider_ratings([provider_id]).get(provider_id, ratings.EMPTY)
+
+
+def _review_titles() -> dict:
+    """What reviews/_review.html reads besides the review (titles, formatting)."""
+    return {**formatting_context(), "dimension_titles": DIMENSION_TITLES,
+            "link_titles": CHAIN_LINK_TITLES, "reason_titles": HIDE_REASON_TITLES}
 
 
 def _journey_for_new_item(actor, choice: str, start_on: date) -> int:
@@ -175,7 +196,7 @@ def offer(offer_id: int):
     return render_template(
         "patient/offer.html", offer=item, text=text, text_language=text_language, price=price,
         converted=convert_for_reader(price), price_on=default_start, form=form,
-        procedure_titles=PROCEDURE_TITLES,
+        procedure_titles=PROCEDURE_TITLES, rating=_rating_of(item.provider_id),
         instant=item.confirmation_mode == ConfirmationMode.INSTANT), status
 
 

@@ -1,15 +1,20 @@
 """The reviews' figures for the catalogue: the published count and overall average of
-many members (or offers, through their member) in one aggregate query each, and the
-"best rated" order."""
+many members (or offers, through their member) in one aggregate query each, the
+"best rated" order, the ratings table the catalogue search joins (``create_app``
+registers :func:`rating_table` with :func:`providers.services.search.register_rating_source`)
+and a member's reviews as its catalogue page shows them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
+from sqlalchemy.orm import selectinload
 
 from journey.core.extensions import db
+from journey.core.persistence import page_of
 from journey.reviews.models import Review, ReviewState
+from journey.reviews.services.reading import ReviewView, published_query, view_of
 from providers.models import Offer, Provider
 
 
@@ -60,3 +65,26 @@ def rating_order(descending: bool = True):
                .where(Review.provider_id == Provider.id, Review.state == ReviewState.PUBLISHED)
                .correlate(Provider).scalar_subquery())
     return (average.desc() if descending else average.asc()).nulls_last()
+
+
+def rating_table() -> Subquery:
+    """The published reviews per member, as the catalogue search joins them (one row per
+    reviewed member: ``provider_id``, ``review_count``, ``rating_total``). Hidden
+    reviews do not count."""
+    return (select(Review.provider_id.label("provider_id"),
+                   func.count(Review.id).label("review_count"),
+                   func.sum(Review.overall).label("rating_total"))
+            .where(Review.state == ReviewState.PUBLISHED)
+            .group_by(Review.provider_id)
+            .subquery("member_rating"))
+
+
+def public_reviews(provider_id: int, *, page: int = 1,
+                   per_page: int = 10) -> tuple[list[ReviewView], int]:
+    """A member's published reviews as the public reads them on the member's catalogue
+    page (whoever looks: signed as :func:`~journey.reviews.services.reading.public_signature`
+    says), the latest first, with the member's answers. Two queries and the count,
+    however many reviews the page shows (their authors are loaded together)."""
+    query = published_query(provider_id).options(selectinload(Review.author))
+    rows, total = page_of(query, page=page, per_page=per_page)
+    return [view_of(None, review) for review in rows], total
