@@ -12,7 +12,6 @@ from babel.localedata import locale_identifiers
 from flask_babel import get_translations, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import (
     DateField,
     DecimalField,
@@ -26,13 +25,10 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from journey.builder.models import Journey
-from journey.core.accounts.models import Role
 from journey.core.config import LANGUAGES
-from journey.core.extensions import db
 from journey.core.i18n import interface_languages, native_name
 from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
-from journey.trip.models import Traveller
+from journey.trip.services import travellers
 from providers.procedures import procedure_options
 
 #: WTForms' and Flask-WTF's own messages, here so that extraction puts them in the
@@ -312,21 +308,7 @@ def reading_language_choices(locale: str, *, empty, chosen=()) -> list[SelectCho
 
 
 def known_nationality(actor) -> str | None:
-    """The nationality a patient gave before, to pre-fill a nationality choice: the
-    patient's own traveller on their latest journey that has one, else the latest
-    journey's; None for anyone else or when none was given. Only the actor's own
-    journeys are read."""
-    if actor is None or getattr(actor, "role", None) != Role.PATIENT:
-        return None
-    own = select(Journey.id).where(Journey.patient_id == actor.id)
-    found = db.session.scalar(
-        select(Traveller.nationality)
-        .where(Traveller.journey_id.in_(own), Traveller.is_patient.is_(True),
-               Traveller.nationality.is_not(None))
-        .order_by(Traveller.created_at.desc(), Traveller.id.desc()).limit(1))
-    if found is None:
-        found = db.session.scalar(
-            select(Journey.nationality)
-            .where(Journey.patient_id == actor.id, Journey.nationality.is_not(None))
-            .order_by(Journey.created_at.desc(), Journey.id.desc()).limit(1))
+    """The nationality the patient gave before (:func:`journey.trip.services.travellers.
+    known_nationality`), to pre-fill a choice: None when it is no country of the list."""
+    found = travellers.known_nationality(actor)
     return found if found and is_country(found) else None

@@ -23,6 +23,7 @@ from journey.builder.services.journeys import (
     access_of,
     visible_journey,
 )
+from journey.core.accounts.models import Role
 from journey.core.errors import Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.types import today_in
@@ -158,3 +159,23 @@ def remove_traveller(actor, journey_id: int, traveller_id: int) -> None:
         raise NotFound(_l("No such traveller."))
     db.session.delete(traveller)
     db.session.flush()
+
+
+def known_nationality(actor) -> str | None:
+    """The nationality a patient gave before: the patient's own traveller on their latest
+    journey that has one, else the latest journey's; None for anyone but a patient or
+    when none was given. Only the actor's own journeys are read."""
+    if actor is None or getattr(actor, "role", None) != Role.PATIENT:
+        return None
+    own = select(Journey.id).where(Journey.patient_id == actor.id)
+    found = db.session.scalar(
+        select(Traveller.nationality)
+        .where(Traveller.journey_id.in_(own), Traveller.is_patient.is_(True),
+               Traveller.nationality.is_not(None))
+        .order_by(Traveller.created_at.desc(), Traveller.id.desc()).limit(1))
+    if found is None:
+        found = db.session.scalar(
+            select(Journey.nationality)
+            .where(Journey.patient_id == actor.id, Journey.nationality.is_not(None))
+            .order_by(Journey.created_at.desc(), Journey.id.desc()).limit(1))
+    return found
