@@ -36,7 +36,7 @@ from journey.builder.models import Journey, JourneyStatus, JourneyTransition, Qu
 from journey.core.accounts.permissions import require_authenticated, require_member_access
 from journey.core.errors import Forbidden
 from journey.core.extensions import db
-from journey.figures.services import COMMISSION_KIND, SALES_KINDS, Period, _Converter
+from journey.figures.services import COMMISSION_KIND, SALES_KINDS, LedgerConverter, Period
 from journey.reviews.models import Review, ReviewState
 from providers.models import Provider
 
@@ -239,7 +239,7 @@ def member_money(actor, filters: Filters, *, currency: str) -> Money:
     ).group_by(LedgerEntry.provider_id, link, LedgerEntry.kind, LedgerEntry.currency)
     if filters.provider_id is not None:
         sums = sums.where(LedgerEntry.provider_id == filters.provider_id)
-    convert = _Converter(currency, filters.period.end)
+    convert = LedgerConverter(currency, filters.period.end)
     found: dict[tuple[int, str], list[int]] = {}
     native: dict[tuple[str, bool], int] = {}
     for provider_id, chain_link, kind, source, amount, lines in db.session.execute(sums):
@@ -293,7 +293,7 @@ def attribution(actor, filters: Filters, *, currency: str) -> tuple[list[Attribu
     if filters.provider_id is not None:
         query = query.where(or_(Journey.entry_provider_id == filters.provider_id,
                                 LedgerEntry.provider_id == filters.provider_id))
-    convert = _Converter(currency, filters.period.end)
+    convert = LedgerConverter(currency, filters.period.end)
     found: dict[tuple[int, int], list] = {}
     for entry_id, entry_name, receiver_id, receiver_name, source, n, amount in \
             db.session.execute(query):
@@ -583,7 +583,7 @@ def refunds(actor, filters: Filters, *, currency: str) -> Refunds:
             if filters.chain_link:
                 mine = mine.where(BookingLine.chain_link == filters.chain_link)
             refunded = refunded.where(Refund.line_id.in_(mine))
-    convert = _Converter(currency, filters.period.end)
+    convert = LedgerConverter(currency, filters.period.end)
     total_captured = sum(convert(int(a or 0), c) for c, a in db.session.execute(captured))
     total_refunded = sum(convert(int(a or 0), c) for c, a in db.session.execute(refunded))
     return Refunds(total_captured, total_refunded, currency, tuple(sorted(convert.missing)))

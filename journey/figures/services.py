@@ -135,7 +135,7 @@ def _bookings_confirmed(period: Period) -> int:
                BookingEvent.at >= first, BookingEvent.at < after)) or 0
 
 
-class _Converter:
+class LedgerConverter:
     """Minor units of any currency into ``currency`` at the rates in force on ``on``."""
 
     def __init__(self, currency: str, on: date):
@@ -169,7 +169,7 @@ def _ledger(period: Period, *, by_day: bool):
 def figures(actor, period: Period, *, currency: str) -> Figures:
     """The figures of ``period``, money in ``currency`` (the cluster's)."""
     require_cluster(actor)
-    convert = _Converter(currency, period.end)
+    convert = LedgerConverter(currency, period.end)
     sales = commission = 0
     for kind, source, amount in _ledger(period, by_day=False):
         value = convert(int(amount), source)
@@ -184,7 +184,7 @@ def figures(actor, period: Period, *, currency: str) -> Figures:
 def per_day(actor, period: Period, *, currency: str) -> list[DayFigures]:
     """Each day of ``period`` (none left out): bookings confirmed and sales."""
     require_cluster(actor)
-    convert = _Converter(currency, period.end)
+    convert = LedgerConverter(currency, period.end)
     bookings = {_day(day): int(n) for day, n in _confirmations(period)}
     sales: dict[date, int] = {}
     for kind, source, day, amount in _ledger(period, by_day=True):

@@ -12,7 +12,6 @@ import csv
 import io
 from datetime import date, timedelta
 
-from babel import Locale
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
@@ -21,7 +20,7 @@ from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_authenticated, require_cluster
 from journey.core.errors import NotFound
 from journey.core.types import ID_CONVERTER, utcnow
-from journey.figures import dashboard as board
+from journey.figures import dashboard
 from journey.figures.charts import (
     SERIES,
     Point,
@@ -38,6 +37,7 @@ from journey.pages.forms import country_choices
 from journey.pages.member.access import managed_member
 from journey.pages.portal import formatting_context, from_minor
 from journey.pages.titles import CHAIN_LINK_TITLES
+from journey.pages.trip_rows import country_name
 from providers.models import ChainLink
 from providers.services import members
 
@@ -84,7 +84,7 @@ def _day(name: str, errors: list[str]) -> date | None:
         return None
 
 
-def _filters(member) -> tuple[board.Filters, list[str]]:
+def _filters(member) -> tuple[dashboard.Filters, list[str]]:
     """The filters asked in the query string, and what was wrong with them (the rest
     of the page then shows the default in place of a wrong value)."""
     errors: list[str] = []
@@ -114,7 +114,7 @@ def _filters(member) -> tuple[board.Filters, list[str]]:
     if country is not None and (len(country) != 2 or not country.isalpha()):
         errors.append(_("Give the country as its two-letter code, for example DE."))
         country = None
-    return board.Filters(Period(start, end), provider_id, link, country), errors
+    return dashboard.Filters(Period(start, end), provider_id, link, country), errors
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -123,9 +123,9 @@ def _page(actor, *, member, member_options):
     filters, errors = _filters(member)
     currency = current_app.config["DEFAULT_CURRENCY"]
     table = request.args.get("table", "") if request.args.get("format") == "csv" else None
-    if table is not None and table not in board.PARTS:
+    if table is not None and table not in dashboard.PARTS:
         raise NotFound(_("No such table."))
-    found = board.dashboard(actor, filters, currency=currency, now=utcnow(),
+    found = dashboard.dashboard(actor, filters, currency=currency, now=utcnow(),
                             response_hours=current_app.config["MEMBER_RESPONSE_HOURS"],
                             member_id=member.id if member is not None else None, only=table)
     if table is not None:
@@ -142,9 +142,7 @@ def _page(actor, *, member, member_options):
 
 
 def _country_name(code: str) -> str:
-    if not code:
-        return _("Not given")
-    return Locale.parse(page_locale()).territories.get(code, code)
+    return country_name(code) if code else _("Not given")
 
 
 def _share(value: float | None) -> str:
@@ -162,7 +160,7 @@ def _link_title(link: str) -> str:
         return _("Other")
 
 
-def _charts(found: board.Dashboard) -> dict:
+def _charts(found: dashboard.Dashboard) -> dict:
     currency = found.currency
     charts = {}
     # patients per month, stacked by country of residence (the largest few, then the rest)
@@ -251,7 +249,7 @@ def _number(value) -> str:
     return "" if value is None else str(value)
 
 
-def csv_table(found: board.Dashboard, name: str) -> tuple[list[str], list[list]]:
+def csv_table(found: dashboard.Dashboard, name: str) -> tuple[list[str], list[list]]:
     """One of the page's tables as a header and rows (plain numbers; money a decimal)."""
     cur = found.currency
     if name == "countries":
@@ -302,7 +300,7 @@ TABLES = ("countries", "members", "links", "attribution", "funnel", "responses",
           "cancellations", "refunds")
 
 
-def _csv(found: board.Dashboard, name: str) -> Response:
+def _csv(found: dashboard.Dashboard, name: str) -> Response:
     header, rows = csv_table(found, name)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

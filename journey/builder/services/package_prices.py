@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from journey.builder.models import PackageTemplate
-from journey.builder.services.quotes import _discount, item_price
+from journey.builder.services.quotes import item_price, package_discount
 from journey.core.money import Money, convert_minor
 from journey.core.types import today_in, utcnow
 from providers.models import Offer
@@ -84,7 +84,7 @@ def package_price(template: PackageTemplate, currency: str, *,
     if template.discount_minor and template.discount_currency \
             and rate_from_table(table, template.discount_currency, currency) is None:
         return None
-    discount, _rate = _discount(template, funder_total, currency, table)
+    discount, _rate = package_discount(template, funder_total, currency, table)
     return PackagePrice(total=Money(subtotal - discount, currency),
                         subtotal=Money(subtotal, currency),
                         discount=Money(discount, currency), arrival_on=arrival)

@@ -68,7 +68,7 @@ def _terms(offer) -> list[dict]:
             for t in offer.cancellation_tiers]
 
 
-def _discount(template: PackageTemplate | None, subtotal: int, currency: str,
+def package_discount(template: PackageTemplate | None, subtotal: int, currency: str,
               table) -> tuple[int, Rate | None]:
     """The package's discount on ``subtotal``, the template's own member's lines (it
     funds the discount from them; a cluster package has none): at most all of it."""
@@ -151,7 +151,7 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
     template = db.session.get(PackageTemplate, journey.template_id) if journey.template_id \
         else None
     funder = template.provider_id if template is not None else None
-    discount, discount_rate = _discount(
+    discount, discount_rate = package_discount(
         template, sum(line.total_minor for line in lines if line.provider_id == funder),
         journey.currency, table)
     if discount:
