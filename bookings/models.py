@@ -22,6 +22,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -154,6 +155,12 @@ class BookingLine(db.Model):
     __table_args__ = (
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
         Index("ix_booking_line_offer_dates", "offer_id", "start_on", "end_on"),
+        # the figures' response times: the requests each member answered, read from
+        # the index alone (PostgreSQL)
+        Index("ix_booking_line_answered", "provider_id", "decided_at",
+              postgresql_include=["respond_by"],
+              postgresql_where=text("respond_by IS NOT NULL AND decided_at IS NOT NULL"),
+              sqlite_where=text("respond_by IS NOT NULL AND decided_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

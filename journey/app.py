@@ -75,6 +75,7 @@ def configure_database(app: Flask) -> None:
     import journey.builder.models  # noqa: F401
     import journey.case.models  # noqa: F401
     import journey.core.accounts.models  # noqa: F401
+    import journey.figures.models  # noqa: F401
     import journey.insurance.models  # noqa: F401
     import journey.invoicing.models  # noqa: F401
     import journey.messages.models  # noqa: F401
@@ -84,12 +85,13 @@ def configure_database(app: Flask) -> None:
     import providers.media.models  # noqa: F401
     import providers.models  # noqa: F401
     from bookings.reasons import BOOKING_REASONS
-    from bookings.services.audit import booking_moved, line_moved
+    from bookings.services.audit import booking_moved, ledger_posted, line_moved
     from bookings.services.settlement import read_payout_delay_from
     from bookings.services.usage import USAGE_SOURCES
     from journey.builder.reasons import JOURNEY_REASONS
     from journey.builder.services.settings import get_settings
     from journey.core.reasons import register_reasons
+    from journey.figures.rollup import record_posting
     from journey.reviews.services.ratings import rating_table
     from journey.trip.services.progress import follow_booking_and_tasks, follow_booking_tasks
     from providers.services.availability import register_usage_sources
@@ -106,6 +108,8 @@ def configure_database(app: Flask) -> None:
     # the receivers of a signal, and the tasks read the journey's new state).
     booking_moved.connect(follow_booking_and_tasks)
     line_moved.connect(follow_booking_tasks)
+    # The figures keep the ledger's monthly sums as it is posted.
+    ledger_posted.connect(record_posting)
     register_reasons(BOOKING_REASONS, JOURNEY_REASONS)
 
     with app.app_context():

@@ -1,5 +1,5 @@
 """Flask CLI commands: ``flask seed-demo``, ``create-admin``, ``scheduler``, ``welcome``,
-``files rotate-key``."""
+``files rotate-key``, ``figures check`` and ``figures rebuild``."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def register(app: Flask) -> None:
         click.echo(welcome_block(url))
 
     app.cli.add_command(files_commands())
+    app.cli.add_command(figures_commands())
 
 
 def files_commands() -> AppGroup:
@@ -81,6 +82,35 @@ def files_commands() -> AppGroup:
                    "the older keys may now be dropped from FILE_KEYS")
 
     return files
+
+
+def figures_commands() -> AppGroup:
+    figures = AppGroup("figures", help="The figures' monthly sums of the settlement ledger.")
+
+    @figures.command("check")
+    def check_command():
+        """Compare the monthly sums with the ledger (exit 1 when they disagree)."""
+        from journey.figures import rollup
+
+        found = rollup.differences()
+        for line in found[:50]:
+            click.echo(line)
+        if found:
+            raise click.ClickException(f"{len(found)} sums disagree with the ledger; "
+                                       "`flask figures rebuild` recomputes them")
+        click.echo("figures: the monthly sums agree with the ledger")
+
+    @figures.command("rebuild")
+    def rebuild_command():
+        """Recompute the monthly sums from the ledger."""
+        from journey.figures import rollup
+
+        sales, window = rollup.rebuild()
+        db.session.commit()
+        click.echo(f"figures: {sales} monthly sales rows and {window} one-window rows "
+                   "rebuilt from the ledger")
+
+    return figures
 
 
 def _answers(url: str, wait: float) -> bool:

@@ -31,6 +31,7 @@ from journey.case import jobs as case_jobs
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit, own_transaction
 from journey.core.types import UTCDateTime, utcnow
+from journey.figures import rollup
 from journey.insurance import jobs as insurance_jobs
 from journey.reviews import jobs as reviews_jobs
 from journey.trip.services import progress, reminders
@@ -54,6 +55,7 @@ JOBS = {
     "review_invitations": (lambda _gateway: reviews_jobs.invite_reviewers(), 3600),
     "accreditation_expiry_warnings": (accreditations_mail.run_expiry_warnings, 3600),
     "insurers": (insurance_jobs.run, 3600),
+    "compact_figures": (lambda _gateway: rollup.compact(), 600),
 }
 
 _app: Flask | None = None

@@ -25,6 +25,9 @@ payment_moved = signals.signal("booking-payment-moved")
 #: Sent as ``refund_moved.send(booking, refund=..., old=..., new=..., now=...)``
 #: (succeeded or failed: the credit note and the patient's e-mail follow).
 refund_moved = signals.signal("booking-refund-moved")
+#: Sent as ``ledger_posted.send(booking, entry=..., line=...)`` once a settlement ledger
+#: entry is written (in the same transaction; the figures keep their sums from it).
+ledger_posted = signals.signal("ledger-posted")
 
 
 def _state(value) -> str | None:

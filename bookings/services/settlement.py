@@ -39,7 +39,7 @@ from bookings.models import (
 )
 from bookings.payments import GatewayError
 from bookings.services.access import actor_ref, lock_booking
-from bookings.services.audit import move, record
+from bookings.services.audit import ledger_posted, move, record
 from journey.core.accounts.permissions import require_admin, require_member_access
 from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from journey.core.extensions import db
@@ -94,14 +94,16 @@ def _post(booking: Booking, line: BookingLine | None, provider_id: int, kind: st
         return
     if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.posting == posting)):
         return
+    entry = LedgerEntry(posting=posting, booking_id=booking.id,
+                        line_id=line.id if line is not None else None,
+                        provider_id=provider_id, kind=kind, amount_minor=amount,
+                        currency=booking.currency, at=now)
     try:
         with db.session.begin_nested():
-            db.session.add(LedgerEntry(
-                posting=posting, booking_id=booking.id,
-                line_id=line.id if line is not None else None, provider_id=provider_id,
-                kind=kind, amount_minor=amount, currency=booking.currency, at=now))
+            db.session.add(entry)
     except IntegrityError:
-        pass  # posted by a concurrent step: the same fact
+        return  # posted by a concurrent step: the same fact
+    ledger_posted.send(booking, entry=entry, line=line)
 
 
 def _rate(line: BookingLine, rates: dict[str, Decimal]) -> Decimal:

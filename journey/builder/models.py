@@ -151,6 +151,12 @@ class JourneyStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+#: The way a journey goes, in order (a cancelled journey leaves it where it was).
+JOURNEY_PATH = (JourneyStatus.DRAFT, JourneyStatus.QUOTED, JourneyStatus.ACCEPTED,
+                JourneyStatus.BOOKED, JourneyStatus.CONFIRMED, JourneyStatus.IN_PROGRESS,
+                JourneyStatus.COMPLETED)
+
+
 JOURNEY_STATUS_TITLES = {
     JourneyStatus.DRAFT: _l("Draft"),
     JourneyStatus.QUOTED: _l("Quoted"),
@@ -194,6 +200,11 @@ class Journey(db.Model):
     treatment_start_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[JourneyStatus] = mapped_column(StrEnumType(JourneyStatus),
                                                   default=JourneyStatus.DRAFT)
+    #: The furthest state on the way (:data:`JOURNEY_PATH`) it has ever been in, kept by
+    #: :func:`journey.builder.services.journeys.transition`: a journey cancelled after
+    #: it was paid still counts as paid in the figures' funnel.
+    reached: Mapped[JourneyStatus] = mapped_column(StrEnumType(JourneyStatus),
+                                                   default=JourneyStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, text
-from sqlalchemy.orm import aliased
+from sqlalchemy import Interval, and_, case, exists, func, or_, select, text, type_coerce
+from sqlalchemy.dialects import postgresql
 
 from bookings.models import (
     Booking,
@@ -32,10 +33,18 @@ from bookings.models import (
     Refund,
     RefundStatus,
 )
-from journey.builder.models import Journey, JourneyStatus, JourneyTransition, Quote, QuoteLine
+from journey.builder.models import Journey, JourneyStatus, Quote, QuoteLine
 from journey.core.accounts.permissions import require_authenticated, require_member_access
 from journey.core.errors import Forbidden
 from journey.core.extensions import db
+from journey.figures.models import SalesMonth, WindowMonth
+from journey.figures.rollup import (
+    booked_line,
+    dialect,
+    month_of,
+    quote_reference,
+    split,
+)
 from journey.figures.services import COMMISSION_KIND, SALES_KINDS, LedgerConverter, Period
 from journey.reviews.models import Review, ReviewState
 from providers.models import Provider
@@ -69,29 +78,20 @@ def scope(actor, filters: Filters, *, member_id: int | None = None) -> Filters:
 
 # --- SQL pieces -----------------------------------------------------------------------
 
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def _custom_plans() -> None:
     """Plan each figure for its own period (PostgreSQL, this transaction only). psycopg
     prepares a statement run five times, and PostgreSQL may then keep one generic plan
     for every period: a plan for a few days (an index scan) on a whole year, several
     times slower."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
-def _month(column):
-    """A timestamp's month as ``YYYY-MM`` (UTC)."""
-    if _dialect() == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column)
+        # a year of requests sorted for their percentiles fits in memory, not on disk
+        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def _seconds_between(start, end):
     """``end - start`` in seconds, as a number."""
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
         return func.extract("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
@@ -101,9 +101,9 @@ def _in_period(column, period: Period):
     return and_(column >= first, column < after)
 
 
-def _quote_reference():
-    """``booking.reference`` of a booking made from ``Quote``."""
-    return literal("quote:") + cast(Quote.id, String)
+def _in_days(column, runs) -> object:
+    """``column`` within one of the runs of days ``(first, last)`` (UTC)."""
+    return or_(*[_in_period(column, Period(first, last)) for first, last in runs])
 
 
 def _journey_filters(filters: Filters) -> list:
@@ -126,22 +126,35 @@ def _journey_filters(filters: Filters) -> list:
     return conditions
 
 
-def _ledger_query(filters: Filters, *columns, journey: bool = False):
-    """The ledger's sales and commission postings in the period, with the filters."""
+def _ledger_query(filters: Filters, *columns, days=None, journey: bool = False):
+    """The ledger's sales and commission postings in the period (or in the runs of
+    ``days`` given), with the filters."""
+    runs = days if days is not None else ((filters.period.start, filters.period.end),)
     query = (select(*columns)
              .select_from(LedgerEntry)
              .outerjoin(BookingLine, BookingLine.id == LedgerEntry.line_id)
              .where(LedgerEntry.kind.in_((*SALES_KINDS, COMMISSION_KIND)),
-                    _in_period(LedgerEntry.at, filters.period)))
+                    _in_days(LedgerEntry.at, runs)))
     if journey or filters.country:
         query = (query.join(Booking, Booking.id == LedgerEntry.booking_id)
-                 .join(Quote, Booking.reference == _quote_reference())
+                 .join(Quote, Booking.reference == quote_reference())
                  .join(Journey, Journey.id == Quote.journey_id))
         if filters.country:
             query = query.where(Journey.residence == filters.country)
     if filters.chain_link:
         query = query.where(BookingLine.chain_link == filters.chain_link)
     return query
+
+
+def _sources(filters: Filters, *, by_link: bool):
+    """Where a sum over the period comes from: ``(months, days)``, the whole months
+    read from the monthly sums and the runs of days read from the ledger. The sums
+    keep no country (nor, for the one-window sums, ``by_link`` False, a chain link):
+    with such a filter the whole period is read from the ledger."""
+    if filters.country or (filters.chain_link and not by_link):
+        return (), ((filters.period.start, filters.period.end),)
+    found = split(filters.period.start, filters.period.end)
+    return found.months, found.edges
 
 
 # --- patients by country -------------------------------------------------------------
@@ -157,7 +170,7 @@ class CountryRow:
 def patients_by_country(actor, filters: Filters) -> list[CountryRow]:
     """Journeys opened per month by the patients' country of residence and nationality."""
     filters = scope(actor, filters)
-    month = _month(Journey.created_at)
+    month = month_of(Journey.created_at)
     rows = db.session.execute(
         select(month, Journey.residence, Journey.nationality, func.count(Journey.id))
         .where(_in_period(Journey.created_at, filters.period), *_journey_filters(filters))
@@ -230,19 +243,34 @@ def member_money(actor, filters: Filters, *, currency: str) -> Money:
     was posted in the period (a line cancelled later still counts; its reversal and
     fee are in the sales)."""
     filters = scope(actor, filters)
-    link = func.coalesce(BookingLine.chain_link, "")
-    booked = func.sum(case((and_(LedgerEntry.kind == "gross", LedgerEntry.amount_minor > 0),
-                            1), else_=0))
-    sums = _ledger_query(
-        filters, LedgerEntry.provider_id, link, LedgerEntry.kind, LedgerEntry.currency,
-        func.sum(LedgerEntry.amount_minor), booked
-    ).group_by(LedgerEntry.provider_id, link, LedgerEntry.kind, LedgerEntry.currency)
-    if filters.provider_id is not None:
-        sums = sums.where(LedgerEntry.provider_id == filters.provider_id)
+    months, days = _sources(filters, by_link=True)
+    results = []
+    if months:
+        kept = (select(SalesMonth.provider_id, SalesMonth.chain_link, SalesMonth.kind,
+                       SalesMonth.currency, func.sum(SalesMonth.amount_minor),
+                       func.sum(SalesMonth.lines))
+                .where(SalesMonth.month.in_(months),
+                       SalesMonth.kind.in_((*SALES_KINDS, COMMISSION_KIND)))
+                .group_by(SalesMonth.provider_id, SalesMonth.chain_link, SalesMonth.kind,
+                          SalesMonth.currency))
+        if filters.provider_id is not None:
+            kept = kept.where(SalesMonth.provider_id == filters.provider_id)
+        if filters.chain_link:
+            kept = kept.where(SalesMonth.chain_link == filters.chain_link)
+        results.append(db.session.execute(kept))
+    if days:
+        link = func.coalesce(BookingLine.chain_link, "")
+        sums = _ledger_query(
+            filters, LedgerEntry.provider_id, link, LedgerEntry.kind, LedgerEntry.currency,
+            func.sum(LedgerEntry.amount_minor), func.sum(booked_line()), days=days
+        ).group_by(LedgerEntry.provider_id, link, LedgerEntry.kind, LedgerEntry.currency)
+        if filters.provider_id is not None:
+            sums = sums.where(LedgerEntry.provider_id == filters.provider_id)
+        results.append(db.session.execute(sums))
     convert = LedgerConverter(currency, filters.period.end)
     found: dict[tuple[int, str], list[int]] = {}
     native: dict[tuple[str, bool], int] = {}
-    for provider_id, chain_link, kind, source, amount, lines in db.session.execute(sums):
+    for provider_id, chain_link, kind, source, amount, lines in chain(*results):
         row = found.setdefault((provider_id, chain_link), [0, 0, 0])
         row[0] += int(lines or 0)
         commission = kind == COMMISSION_KIND
@@ -271,7 +299,7 @@ class Attribution:
     entry_name: str
     receiver_id: int
     receiver_name: str
-    journeys: int
+    lines: int  # lines booked: their gross posted in the period
     sales_minor: int
 
 
@@ -279,36 +307,47 @@ def attribution(actor, filters: Filters, *, currency: str) -> tuple[list[Attribu
     """For the journeys each member opened (its one window), the sales that went to
     other members in the period. A member sees what it brought and what it was brought."""
     filters = scope(actor, filters)
-    entry, receiver = aliased(Provider), aliased(Provider)
-    query = (_ledger_query(filters, Journey.entry_provider_id, entry.name,
-                           LedgerEntry.provider_id, receiver.name, LedgerEntry.currency,
-                           func.count(func.distinct(Journey.id)),
-                           func.sum(LedgerEntry.amount_minor), journey=True)
-             .join(entry, entry.id == Journey.entry_provider_id)
-             .join(receiver, receiver.id == LedgerEntry.provider_id)
-             .where(LedgerEntry.kind.in_(SALES_KINDS),
-                    LedgerEntry.provider_id != Journey.entry_provider_id)
-             .group_by(Journey.entry_provider_id, entry.name, LedgerEntry.provider_id,
-                       receiver.name, LedgerEntry.currency))
-    if filters.provider_id is not None:
-        query = query.where(or_(Journey.entry_provider_id == filters.provider_id,
-                                LedgerEntry.provider_id == filters.provider_id))
+    months, days = _sources(filters, by_link=False)
+    results = []
+    if months:
+        kept = (select(WindowMonth.entry_provider_id, WindowMonth.provider_id,
+                       WindowMonth.currency, func.sum(WindowMonth.lines),
+                       func.sum(WindowMonth.amount_minor))
+                .where(WindowMonth.month.in_(months))
+                .group_by(WindowMonth.entry_provider_id, WindowMonth.provider_id,
+                          WindowMonth.currency))
+        if filters.provider_id is not None:
+            kept = kept.where(or_(WindowMonth.entry_provider_id == filters.provider_id,
+                                  WindowMonth.provider_id == filters.provider_id))
+        results.append(db.session.execute(kept))
+    if days:
+        query = (_ledger_query(filters, Journey.entry_provider_id, LedgerEntry.provider_id,
+                               LedgerEntry.currency, func.sum(booked_line()),
+                               func.sum(LedgerEntry.amount_minor), days=days, journey=True)
+                 .where(LedgerEntry.kind.in_(SALES_KINDS),
+                        LedgerEntry.provider_id != Journey.entry_provider_id)
+                 .group_by(Journey.entry_provider_id, LedgerEntry.provider_id,
+                           LedgerEntry.currency))
+        if filters.provider_id is not None:
+            query = query.where(or_(Journey.entry_provider_id == filters.provider_id,
+                                    LedgerEntry.provider_id == filters.provider_id))
+        results.append(db.session.execute(query))
     convert = LedgerConverter(currency, filters.period.end)
-    found: dict[tuple[int, int], list] = {}
-    for entry_id, entry_name, receiver_id, receiver_name, source, n, amount in \
-            db.session.execute(query):
-        row = found.setdefault((entry_id, receiver_id), [entry_name, receiver_name, 0, 0])
-        row[2] = max(row[2], int(n))  # a journey's bookings share one currency
-        row[3] += convert(int(amount or 0), source)
-    rows = [Attribution(e, en, r, rn, n, sales)
-            for (e, r), (en, rn, n, sales) in found.items()]
+    found: dict[tuple[int, int], list[int]] = {}
+    for entry_id, receiver_id, source, lines, amount in chain(*results):
+        row = found.setdefault((entry_id, receiver_id), [0, 0])
+        row[0] += int(lines or 0)
+        row[1] += convert(int(amount or 0), source)
+    names = _names(pid for pair in found for pid in pair)
+    rows = [Attribution(e, names.get(e, ""), r, names.get(r, ""), lines, sales)
+            for (e, r), (lines, sales) in found.items()]
     rows.sort(key=lambda a: (-a.sales_minor, a.entry_name, a.receiver_name))
     return rows, tuple(sorted(convert.missing))
 
 
 # --- the funnel -------------------------------------------------------------------------
 
-#: The funnel's steps and the journey states that show a journey got that far.
+#: The funnel's steps and the states that show a journey got that far (its ``reached``).
 _LATER = (JourneyStatus.BOOKED, JourneyStatus.CONFIRMED, JourneyStatus.IN_PROGRESS,
           JourneyStatus.COMPLETED)
 FUNNEL_STEPS: dict[str, tuple[JourneyStatus, ...]] = {
@@ -344,12 +383,8 @@ def funnel(actor, filters: Filters, *, now: datetime) -> Funnel:
     (deposit captured: confirmed), completed; and why the others were lost: a member
     declined a line, the quote expired unaccepted, the journey was cancelled."""
     filters = scope(actor, filters)
-    # how far each journey got, from its transitions (one aggregate per journey) ...
-    moved = select(JourneyTransition.journey_id.label("journey_id"), *[
-        func.max(case((JourneyTransition.to_status.in_([s.value for s in states]), 1),
-                      else_=0)).label(step) for step, states in FUNNEL_STEPS.items()]
-    ).group_by(JourneyTransition.journey_id).subquery()
-    # ... its quotes (one accepted, or one still valid) ...
+    # how far each journey got is kept on it (``reached``); its quotes (one accepted,
+    # or one still valid) ...
     quoted = select(
         Quote.journey_id.label("journey_id"),
         func.max(case((or_(Quote.accepted_at.is_not(None), Quote.expires_at >= now), 1),
@@ -358,14 +393,13 @@ def funnel(actor, filters: Filters, *, now: datetime) -> Funnel:
     declined = (select(Quote.journey_id.label("journey_id"))
                 .select_from(BookingLine)
                 .join(Booking, Booking.id == BookingLine.booking_id)
-                .join(Quote, Booking.reference == _quote_reference())
+                .join(Quote, Booking.reference == quote_reference())
                 .where(BookingLine.status == LineStatus.DECLINED,
                        BookingLine.ended_by == LineEndedBy.MEMBER)
                 .group_by(Quote.journey_id).subquery())
 
     def reached(step):
-        values = [state.value for state in FUNNEL_STEPS[step]]
-        return case((or_(Journey.status.in_(values), moved.c[step] == 1), 1), else_=0)
+        return case((Journey.reached.in_([s.value for s in FUNNEL_STEPS[step]]), 1), else_=0)
 
     open_ = Journey.status != JourneyStatus.COMPLETED
     lost = {
@@ -379,7 +413,6 @@ def funnel(actor, filters: Filters, *, now: datetime) -> Funnel:
                *[func.coalesce(func.sum(case((lost[r], 1), else_=0)), 0)
                  for r in LOSS_REASONS])
         .select_from(Journey)
-        .outerjoin(moved, moved.c.journey_id == Journey.id)
         .outerjoin(quoted, quoted.c.journey_id == Journey.id)
         .outerjoin(declined, declined.c.journey_id == Journey.id)
         .where(_in_period(Journey.created_at, filters.period), *_journey_filters(filters))
@@ -432,36 +465,41 @@ def response_times(actor, filters: Filters, *, response_hours: int) -> list[Resp
         conditions.append(BookingLine.provider_id == filters.provider_id)
     if filters.chain_link:
         conditions.append(BookingLine.chain_link == filters.chain_link)
-    base = select(BookingLine.provider_id, Provider.name).join(
-        Provider, Provider.id == BookingLine.provider_id)
+    base = select(BookingLine.provider_id)
     if filters.country:
         base = (base.join(Booking, Booking.id == BookingLine.booking_id)
-                .join(Quote, Booking.reference == _quote_reference())
+                .join(Quote, Booking.reference == quote_reference())
                 .join(Journey, Journey.id == Quote.journey_id))
         conditions.append(Journey.residence == filters.country)
     within = func.sum(case((BookingLine.decided_at <= BookingLine.respond_by, 1), else_=0))
-    group = (BookingLine.provider_id, Provider.name)
-    if _dialect() == "postgresql":
+    if dialect() == "postgresql":
+        # both percentiles from one sort of the intervals (read from the index alone),
+        # shifted by the time the request was open before its deadline
+        early = type_coerce(BookingLine.decided_at - BookingLine.respond_by, Interval)
         rows = db.session.execute(base.add_columns(
-            func.count(BookingLine.id),
-            func.percentile_cont(0.5).within_group(seconds),
-            func.percentile_cont(0.9).within_group(seconds), within)
-            .where(*conditions).group_by(*group)).all()
-        found = [Responses(pid, name, int(n), _hours(median), _hours(p90), int(w or 0))
-                 for pid, name, n, median, p90, w in rows]
+            func.count(),
+            func.percentile_cont(postgresql.array([0.5, 0.9])).within_group(early), within)
+            .where(*conditions).group_by(BookingLine.provider_id)).all()
+        names = _names(row[0] for row in rows)
+        shift = response_hours * 3600
+        found = [Responses(pid, names.get(pid, ""), int(n),
+                           _hours(p[0].total_seconds() + shift),
+                           _hours(p[1].total_seconds() + shift), int(w or 0))
+                 for pid, n, p, w in rows]
     else:  # SQLite: the durations grouped per member, ordered, then the percentiles
         ordered = base.add_columns(seconds.label("s"), BookingLine.decided_at,
                                    BookingLine.respond_by).where(*conditions) \
             .order_by(seconds).subquery()
         rows = db.session.execute(
-            select(ordered.c.provider_id, ordered.c.name, func.count(),
+            select(ordered.c.provider_id, func.count(),
                    func.group_concat(ordered.c.s, ","),
                    func.sum(case((ordered.c.decided_at <= ordered.c.respond_by, 1), else_=0)))
-            .group_by(ordered.c.provider_id, ordered.c.name)).all()
+            .group_by(ordered.c.provider_id)).all()
+        names = _names(row[0] for row in rows)
         found = []
-        for pid, name, n, durations, w in rows:
+        for pid, n, durations, w in rows:
             values = sorted(float(v) for v in str(durations).split(","))
-            found.append(Responses(pid, name, int(n), _hours(_percentile(values, .5)),
+            found.append(Responses(pid, names.get(pid, ""), int(n), _hours(_percentile(values, .5)),
                                    _hours(_percentile(values, .9)), int(w or 0)))
     found.sort(key=lambda r: (r.median_hours is None, -(r.median_hours or 0), r.name))
     return found
@@ -483,7 +521,7 @@ class RatingMonth:
 def ratings(actor, filters: Filters) -> list[RatingMonth]:
     """The published reviews written in the period, per month: how many, their mean."""
     filters = scope(actor, filters)
-    month = _month(Review.created_at)
+    month = month_of(Review.created_at)
     query = (select(month, func.count(Review.id), func.avg(Review.overall))
              .where(Review.state == ReviewState.PUBLISHED,
                     _in_period(Review.created_at, filters.period))
@@ -529,18 +567,18 @@ def cancellations(actor, filters: Filters) -> list[Cancellations]:
     """Per member, the lines of the bookings made in the period: how many were
     cancelled (by anyone) or declined by the member."""
     filters = scope(actor, filters)
-    query = (select(BookingLine.provider_id, Provider.name, func.count(BookingLine.id),
+    query = (select(BookingLine.provider_id, func.count(BookingLine.id),
                     func.sum(case((BookingLine.status == LineStatus.CANCELLED, 1), else_=0)),
                     func.sum(case((BookingLine.status == LineStatus.DECLINED, 1), else_=0)))
-             .join(Provider, Provider.id == BookingLine.provider_id)
              .join(Booking, Booking.id == BookingLine.booking_id)
              .where(_in_period(Booking.created_at, filters.period),
                     BookingLine.status.in_((LineStatus.CONFIRMED, LineStatus.CANCELLED,
                                             LineStatus.DECLINED)))
-             .group_by(BookingLine.provider_id, Provider.name))
-    query = _line_filters(query, filters)
-    rows = [Cancellations(pid, name, int(n), int(c or 0), int(d or 0))
-            for pid, name, n, c, d in db.session.execute(query)]
+             .group_by(BookingLine.provider_id))
+    found = db.session.execute(_line_filters(query, filters)).all()
+    names = _names(row[0] for row in found)
+    rows = [Cancellations(pid, names.get(pid, ""), int(n), int(c or 0), int(d or 0))
+            for pid, n, c, d in found]
     rows.sort(key=lambda r: (-(r.cancelled_share or 0), r.name))
     return rows
 
@@ -551,7 +589,7 @@ def _line_filters(query, filters: Filters):
     if filters.chain_link:
         query = query.where(BookingLine.chain_link == filters.chain_link)
     if filters.country:
-        query = (query.join(Quote, Booking.reference == _quote_reference())
+        query = (query.join(Quote, Booking.reference == quote_reference())
                  .join(Journey, Journey.id == Quote.journey_id)
                  .where(Journey.residence == filters.country))
     return query

@@ -267,9 +267,9 @@ def csv_table(found: dashboard.Dashboard, name: str) -> tuple[list[str], list[li
                  for link, (s, c) in sorted(found.money.by_link().items())])
     if name == "attribution":
         return (["entry_member_id", "entry_member", "receiving_member_id", "receiving_member",
-                 "journeys", "sales", "currency"],
+                 "lines", "sales", "currency"],
                 [[a.entry_id, _text(a.entry_name), a.receiver_id, _text(a.receiver_name),
-                  a.journeys, _money(a.sales_minor, cur), cur] for a in found.attribution])
+                  a.lines, _money(a.sales_minor, cur), cur] for a in found.attribution])
     if name == "funnel":
         rows = [[s.step, s.journeys, s.lost, _number(s.lost_share)] for s in found.funnel.steps]
         rows += [[f"lost:{reason}", count, "", ""]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from journey.builder.models import (
+    JOURNEY_PATH,
     BearingRequest,
     BearingStatus,
     Journey,
@@ -215,6 +216,9 @@ def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: Why |
         db.session.add(row)
         db.session.expire(journey, ["transitions"])
     journey.status = to
+    if to in JOURNEY_PATH and (journey.reached is None or JOURNEY_PATH.index(to)
+                               > JOURNEY_PATH.index(journey.reached)):
+        journey.reached = to
 
 
 def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:

@@ -109,7 +109,7 @@ def test_attribution_counts_what_other_members_sold(world, booked):
     db.session.commit()
     rows, missing = board.attribution(world["admin"], _filters(), currency="EUR")
     assert missing == ()
-    assert [(r.entry_id, r.receiver_id, r.journeys) for r in rows] == [
+    assert [(r.entry_id, r.receiver_id, r.lines) for r in rows] == [
         (world["hotel"].id, world["clinic"].id, 1)]
     assert rows[0].sales_minor == _ledger(world["clinic"].id)[0]
     hotel_view, _ = board.attribution(world["hotel_staff"], _filters(), currency="EUR")
