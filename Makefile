@@ -29,21 +29,32 @@ lock: $(BIN)/.installed
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 		--universal --quiet $(ARGS) -o requirements.lock
 
-# Migrations and the demo cluster (loaded only into an empty database).
+# Migrations and the demo cluster (loaded only into an empty database; its completed,
+# reviewed journeys only when Stripe answers at STRIPE_API_BASE, as under `make run`).
 db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 
-# Everything, then serve on http://127.0.0.1:$(PORT) with localstripe beside it.
-# Ctrl-C stops both.
-run: db
+# Everything, then serve on http://127.0.0.1:$(PORT) with localstripe beside it:
+# localstripe starts first (the demo's completed journeys are paid through it), then the
+# migrations and the demo cluster, then the server. Ctrl-C stops both.
+run: setup
 	@mkdir -p instance
 	@$(BIN)/localstripe --port $(STRIPE_PORT) --from-scratch > instance/localstripe.log 2>&1 & \
 	stripe_pid=$$!; \
+	trap 'kill $$web_pid $$stripe_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM; \
+	for _ in $$(seq 1 100); do \
+		(exec 3<>/dev/tcp/127.0.0.1/$(STRIPE_PORT)) 2>/dev/null && break; \
+		kill -0 $$stripe_pid 2>/dev/null || break; \
+		sleep 0.1; \
+	done; \
+	(exec 3<>/dev/tcp/127.0.0.1/$(STRIPE_PORT)) 2>/dev/null || \
+		echo "localstripe does not answer on port $(STRIPE_PORT) (see instance/localstripe.log)"; \
+	$(FLASK) db upgrade || exit 1; \
+	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) $(FLASK) seed-demo --if-empty || exit 1; \
 	STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_PORT) RUN_SCHEDULER=1 \
 		$(FLASK) run --host 127.0.0.1 --port $(PORT) & \
 	web_pid=$$!; \
-	trap 'kill $$web_pid $$stripe_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) welcome --url http://127.0.0.1:$(PORT)/ || true; \
 	wait $$web_pid
 

@@ -16,10 +16,13 @@ def register(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when members exist already.")
     def seed_demo_command(if_empty: bool):
-        """Load the fictional Baltic demo cluster (idempotent)."""
+        """Load the fictional Baltic demo cluster (idempotent); its completed, reviewed
+        journeys too when Stripe (localstripe) answers at STRIPE_API_BASE."""
         from journey.demo import seed_demo  # the demo data is only loaded when asked for
+        from journey.demo_reviews import demo_gateway
 
-        summary = seed_demo(only_if_empty=if_empty)
+        gateway, problem = demo_gateway()
+        summary = seed_demo(only_if_empty=if_empty, gateway=gateway, gateway_problem=problem)
         db.session.commit()
         click.echo(summary)
 

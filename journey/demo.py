@@ -9,6 +9,12 @@ flushes and leaves the commit to its caller. Running it again creates nothing ne
 finds the accounts by e-mail address, the members by slug, the rates by currency, the
 templates by English name and the journey by its patient and template, and skips what
 exists. The content itself lives in :mod:`journey.demo_data`.
+
+Given a Stripe gateway that answers, it then adds the cluster's past
+(:mod:`journey.demo_reviews`): completed journeys of several patients, paid through the
+gateway and reviewed, so that ratings show in the catalogue. Those payments are
+committed as in production, so what was loaded before them is committed first; without
+a gateway they are skipped and the summary says why.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from bookings.payments import StripeGateway
 from bookings.services import settlement
 from journey.builder.models import Journey, PackageTemplate, TemplateText
 from journey.builder.plan import day_runs
@@ -36,8 +43,16 @@ from journey.core.accounts.services import (
 )
 from journey.core.errors import Conflict
 from journey.core.extensions import db
-from journey.core.types import today_in
-from journey.demo_data import COVERAGE_PRODUCT, INSURED_JOURNEY, MEMBERS, RATES, TEMPLATES
+from journey.core.persistence import commit_unit
+from journey.core.types import today_in, utcnow
+from journey.demo_data import (
+    COVERAGE_PRODUCT,
+    INSURED_JOURNEY,
+    MEMBERS,
+    RATES,
+    REVIEWING_PATIENTS,
+    TEMPLATES,
+)
 from journey.demo_pictures import attach_demo_pictures
 from journey.insurance.models import CoverageProduct, InsurancePolicy
 from journey.insurance.services import policies
@@ -71,6 +86,7 @@ PATIENTS = [
      "currency": "NOK", "other_languages": ["sv", "en"]},
     {"email": "patient.de@onewindow.demo", "full_name": "Heike Vogel", "locale": "de",
      "currency": "EUR"},
+    *REVIEWING_PATIENTS,
 ]
 
 
@@ -136,10 +152,14 @@ def welcome_block(url: str) -> str:
     ])
 
 
-def seed_demo(*, only_if_empty: bool = False) -> str:
-    """Load the demo cluster (flushed, not committed); return a one-line summary.
+def seed_demo(*, only_if_empty: bool = False, gateway: StripeGateway | None = None,
+              gateway_problem: str | None = None) -> str:
+    """Load the demo cluster (flushed, not committed); return its summary.
 
     With ``only_if_empty`` nothing happens when the catalogue has any member already.
+    With a ``gateway`` (:func:`journey.demo_reviews.demo_gateway`), what is loaded is
+    committed, then the completed and reviewed journeys are added, each committed as it
+    goes; without one they are skipped, for ``gateway_problem``'s reason.
     """
     if only_if_empty and db.session.scalar(select(Provider.id).limit(1)) is not None:
         return "demo cluster: skipped, the catalogue has members already"
@@ -170,7 +190,15 @@ def seed_demo(*, only_if_empty: bool = False) -> str:
     _journey(today, created)
     _insured_journey(today, created)
     created["pictures"] += attach_demo_pictures(admin)
-    return _summary(created)
+    from journey import demo_reviews  # it uses this module's lookups
+
+    if gateway is None:  # nothing to say when they were loaded before
+        skipped = None if demo_reviews.all_loaded() else \
+            gateway_problem or "no payment gateway was given"
+    else:
+        commit_unit()  # the cluster stands on its own before the first payment commits
+        skipped = demo_reviews.seed_reviewed_journeys(admin, gateway, utcnow(), created)
+    return _summary(created, demo_reviews.reviews_summary(), skipped)
 
 
 def _admin(created: Counter) -> User:
@@ -460,7 +488,7 @@ def _insured_journey(today: date, created: Counter) -> None:
     created["insured patient journey"] += 1
 
 
-def _summary(created: Counter) -> str:
+def _summary(created: Counter, reviewed: str, skipped: str | None) -> str:
     slugs = [spec["slug"] for spec in MEMBERS]
     members = db.session.scalar(select(func.count(Provider.id)).where(Provider.slug.in_(slugs)))
     offers = db.session.scalar(select(func.count(Offer.id)).join(Provider)
@@ -472,6 +500,11 @@ def _summary(created: Counter) -> str:
                                                                for spec in TEMPLATES])))
     journey = find_demo_journey()
     made = ", ".join(f"{n} {what}" for what, n in created.items() if n) or "nothing"
-    return (f"demo cluster: {members} members, {offers} offers, {accounts} accounts, "
-            f"{packages} package templates, {'one' if journey else 'no'} patient journey "
-            f"(created now: {made})")
+    summary = (f"demo cluster: {members} members, {offers} offers, {accounts} accounts, "
+               f"{packages} package templates, {'one' if journey else 'no'} patient journey, "
+               f"{reviewed} (created now: {made})")
+    if skipped:
+        summary += (f"\ncompleted journeys and reviews skipped: {skipped}. Start localstripe "
+                    "(`make run` does), set STRIPE_API_BASE to it and run `flask seed-demo` "
+                    "again to add them.")
+    return summary

@@ -2340,3 +2340,180 @@ INSURED_JOURNEY = {
     "holder_name": "Heike Vogel",
     "arrives_in_days": 44,
 }
+
+
+# --- the cluster's past: completed journeys and their reviews (journey.demo_reviews) --------
+
+#: Patients who travelled with the cluster before (logins like the others).
+REVIEWING_PATIENTS = [
+    {"email": "kristian.lunde@onewindow.demo", "full_name": "Kristian Lunde", "locale": "nb",
+     "currency": "NOK"},
+    {"email": "margaret.collins@onewindow.demo", "full_name": "Margaret Collins",
+     "locale": "en", "currency": "GBP"},
+    {"email": "matthias.huber@onewindow.demo", "full_name": "Matthias Huber", "locale": "de",
+     "currency": "EUR"},
+    {"email": "ruta.kazlauskiene@onewindow.demo", "full_name": "Rūta Kazlauskienė",
+     "locale": "lt", "currency": "EUR"},
+    {"email": "omar.alfarsi@onewindow.demo", "full_name": "Omar Al-Farsi", "locale": "ar",
+     "currency": "AED"},
+    {"email": "sarah.mitchell@onewindow.demo", "full_name": "Sarah Mitchell", "locale": "en",
+     "currency": "USD"},
+]
+
+
+def review(member: str, overall: int, ratings: dict, language: str, text: str, *,
+           after_days: int = 3, anonymous: bool = False, reply: dict | None = None,
+           hidden: dict | None = None) -> dict:
+    """One review of a completed journey, written ``after_days`` after it ended; the
+    member's ``reply`` (``{"text", "language", "after_days"}``), or the cluster's
+    moderation that ``hidden`` it (``{"reason", "note"}``)."""
+    return {"member": member, "overall": overall, "ratings": ratings, "language": language,
+            "text": text, "after_days": after_days, "anonymous": anonymous, "reply": reply,
+            "hidden": hidden}
+
+
+KNEE = "New knee in Vilnius, rehabilitation in Druskininkai"
+CATARACT = "Cataract surgery weekend in Vilnius"
+DENTAL = "Dental implants in Vilnius and a spa week in Palanga"
+CARDIAC = "Cardiac check-up and Vilnius in four days"
+
+#: Journeys of the past year, each booked from a package template about five weeks
+#: ahead, paid by card, confirmed by its members, travelled and completed, then reviewed
+#: by its patient in their own language (``arrived_days_ago``: the arrival is the Sunday
+#: on or after that day). Paid in euros: the demo's exchange rates start on the day it
+#: is loaded. Ingrid's dental trip is recent: her review can still be changed, and the
+#: hotel, the transfers, the spa and the tour wait for hers.
+REVIEWED_JOURNEYS = [
+    {"patient": "kristian.lunde@onewindow.demo", "template": KNEE,
+     "opened_by": "neris-orthopaedic-hospital", "arrived_days_ago": 300,
+     "profile": {"language": "nb", "nationality": "NO", "residence": "NO", "adults": 1},
+     "reviews": [
+         review("neris-orthopaedic-hospital", 5,
+                {"care": 5, "communication": 5, "cleanliness": 5, "value": 5}, "nb",
+                "Jeg fikk nytt kne i Vilnius, og alt gikk som planlagt. Kirurgen tok seg god tid til å forklare operasjonen på forhånd, og sykepleierne var oppmerksomme døgnet rundt. Hjemme sto jeg over ett år i kø – her ble jeg operert fem uker etter at jeg sendte inn røntgenbildene. Anbefales!",
+                after_days=4),
+         review("whispering-pines-sanatorium", 4,
+                {"care": 5, "communication": 3, "cleanliness": 4, "comfort": 4, "value": 4},
+                "nb",
+                "Opptreningen i Druskininkai var akkurat det jeg trengte: fysioterapi to ganger om dagen og rolige turer i furuskogen. Rommet var enkelt, men rent. Ett poeng trekk fordi få av de ansatte utenom terapeutene snakket engelsk.",
+                after_days=5),
+         review("tilto-namai-hotel", 4, {"cleanliness": 5, "comfort": 4, "value": 4}, "nb",
+                "Fint hotell i gamlebyen de to nettene før operasjonen. Rent og stille rom og god frokost, og resepsjonen bestilte drosje til sykehuset for meg.",
+                after_days=5, anonymous=True),
+     ]},
+    {"patient": "margaret.collins@onewindow.demo", "template": KNEE, "opened_by": None,
+     "arrived_days_ago": 230,
+     "profile": {"language": "en", "nationality": "GB", "residence": "GB", "adults": 1},
+     "reviews": [
+         review("neris-orthopaedic-hospital", 5,
+                {"care": 5, "communication": 4, "cleanliness": 5, "value": 4}, "en",
+                "I had my left knee replaced here. From the first e-mail to the day I left, everyone knew who I was and what came next. The surgeon saw me every morning, and the physiotherapist had me walking on the second day. With the rehabilitation included, it cost a fraction of a private hospital at home.",
+                after_days=6,
+                reply={"language": "en", "after_days": 2,
+                       "text": "Dear Margaret, thank you for your kind words, and for doing your exercises so faithfully! We are glad the new knee serves you well. The whole ward sends its best wishes from Vilnius."}),
+         review("whispering-pines-sanatorium", 5,
+                {"care": 5, "communication": 5, "cleanliness": 5, "comfort": 4, "value": 5},
+                "en",
+                "Two weeks of rehabilitation among the pines were the best part of the trip. Physiotherapy twice a day, a pool, and staff who were patient with my pace. I went home walking without crutches.",
+                after_days=6),
+         review("ratai-transfers", 2, {"punctuality": 1}, "en",
+                "The driver who was to meet me at Vilnius airport never came. I waited almost an hour with a suitcase and a walking stick before the hotel sent a taxi. Not the start I had hoped for, two days before a knee operation.",
+                after_days=7,
+                reply={"language": "en", "after_days": 1,
+                       "text": "Dear Margaret, we are very sorry. Your flight's new arrival time never reached our dispatcher, and we should have checked it ourselves. Since then we follow every patient's flight on the day of arrival, so that nobody waits for us again."}),
+     ]},
+    {"patient": "matthias.huber@onewindow.demo", "template": KNEE,
+     "opened_by": "neris-orthopaedic-hospital", "arrived_days_ago": 150,
+     "profile": {"language": "de", "nationality": "AT", "residence": "AT", "adults": 1},
+     "reviews": [
+         review("neris-orthopaedic-hospital", 4,
+                {"care": 5, "communication": 3, "cleanliness": 5, "value": 4}, "de",
+                "Die Operation selbst war hervorragend, ich gehe schon jetzt fast schmerzfrei. Abzug gibt es für die Kommunikation bei der Entlassung: Das Gespräch war sehr kurz, und den Arztbrief gab es zuerst nur auf Litauisch. Die deutsche Übersetzung kam erst eine Woche später per E-Mail.",
+                after_days=9, anonymous=True),
+         review("whispering-pines-sanatorium", 3,
+                {"care": 4, "communication": 3, "cleanliness": 4, "comfort": 2, "value": 3},
+                "de",
+                "Die Therapeuten waren kompetent und freundlich, das Programm gut abgestimmt. Das Zimmer war aber in die Jahre gekommen, die Matratze durchgelegen, und das Essen war zwei Wochen lang sehr eintönig. Für vierzehn Nächte hätte ich mir mehr Komfort gewünscht.",
+                after_days=9,
+                reply={"language": "de", "after_days": 3,
+                       "text": "Sehr geehrter Herr Huber, vielen Dank für Ihre offene Rückmeldung. Die Zimmer im Hauptgebäude werden bis zum Frühjahr renoviert, und unsere Küche bietet inzwischen jeden Tag ein zweites Menü an. Wir würden uns freuen, Sie wieder bei uns zu begrüßen."}),
+         review("surus-saltinis-spa", 5, {"communication": 5, "punctuality": 5, "value": 4},
+                "de",
+                "Ein wunderbarer Spa-Tag zum Abschluss der Reha: Salzraum, Massage und Thermalbecken, alles pünktlich und sehr gepflegt. Die Masseurin hat auf das frisch operierte Knie Rücksicht genommen.",
+                after_days=10),
+     ]},
+    {"patient": "ruta.kazlauskiene@onewindow.demo", "template": CATARACT, "opened_by": None,
+     "arrived_days_ago": 200,
+     "profile": {"language": "lt", "nationality": "LT", "residence": "IE", "adults": 1},
+     "reviews": [
+         review("akiplotis-eye-clinic", 5,
+                {"care": 5, "communication": 5, "cleanliness": 5, "value": 5}, "lt",
+                "Gyvenu Airijoje, ir kataraktos operacijos ten būtų tekę laukti beveik metus. Akiplotyje viskas buvo padaryta per dvi dienas: pirmą dieną apžiūra, kitą – operacija. Gydytoja viską ramiai paaiškino lietuviškai, o kitą rytą jau mačiau ryškiau nei per pastaruosius penkerius metus. Labai ačiū!",
+                after_days=3),
+         review("tilto-namai-hotel", 5, {"cleanliness": 5, "comfort": 5, "value": 5}, "lt",
+                "Jaukus viešbutis pačiame senamiestyje: tylus ir švarus kambarys, skanūs pusryčiai. Registratūroje mielai padėjo susiorganizuoti kelionę į kliniką.",
+                after_days=3),
+         review("ratai-transfers", 4, {"punctuality": 5, "comfort": 4}, "lt",
+                "Vairuotojas laukė oro uoste su lentele ir nuvežė greitai bei saugiai. Automobilis galėtų būti kiek erdvesnis.",
+                after_days=4),
+     ]},
+    {"patient": "patient.de@onewindow.demo", "template": CATARACT, "opened_by": None,
+     "arrived_days_ago": 95,
+     "profile": {"language": "de", "nationality": "DE", "residence": "DE", "adults": 1},
+     "reviews": [
+         review("akiplotis-eye-clinic", 4,
+                {"care": 5, "communication": 4, "cleanliness": 5, "value": 4}, "de",
+                "Sehr professionelle Augenklinik: Die Voruntersuchung war gründlich, die Operation dauerte kaum zwanzig Minuten und war schmerzfrei. Einen Stern weniger, weil ich am Operationstag fast zwei Stunden im Wartebereich saß.",
+                after_days=2),
+         review("tilto-namai-hotel", 3, {"cleanliness": 4, "comfort": 2, "value": 3}, "de",
+                "Das Zimmer war sauber und das Personal freundlich, aber zur Straße hin sehr laut – an Schlaf war vor der Operation kaum zu denken. Und die Dusche wurde nie richtig warm. Bitte ruhige Zimmer für Patienten vorsehen.",
+                after_days=2, anonymous=True),
+     ]},
+    {"patient": "omar.alfarsi@onewindow.demo", "template": DENTAL,
+     "opened_by": "baltadante-dental-studio", "arrived_days_ago": 180,
+     "profile": {"language": "ar", "nationality": "AE", "residence": "AE", "adults": 1},
+     "reviews": [
+         review("baltadante-dental-studio", 5,
+                {"care": 5, "communication": 5, "cleanliness": 5, "value": 5}, "ar",
+                "تجربة ممتازة من البداية إلى النهاية. شرح لي الطبيب خطة العلاج بالتفصيل، وكانت العيادة حديثة ونظيفة جداً. تم تركيب الزرعة دون أي ألم، والتكلفة أقل بكثير مما عُرض عليّ في دبي. أنصح بها بشدة.",
+                after_days=4),
+         review("kopu-vejas-spa", 4,
+                {"care": 4, "communication": 4, "cleanliness": 5, "comfort": 5, "value": 4},
+                "ar",
+                "أسبوع هادئ ومريح على شاطئ البحر في بالانغا بعد العلاج. الغرفة واسعة ونظيفة، والتدليك بالكهرمان رائع، والطاقم لطيف. كان الطقس بارداً بعض الشيء، لكن هذا ليس ذنب المنتجع.",
+                after_days=5),
+         review("ratai-transfers", 5, {"punctuality": 5, "comfort": 5}, "ar",
+                "كان السائق في انتظاري في المطار في الوقت المحدد، والسيارة مريحة ونظيفة. خدمة ممتازة.",
+                after_days=5),
+     ]},
+    {"patient": "patient@onewindow.demo", "template": DENTAL, "opened_by": None,
+     "arrived_days_ago": 27,
+     "profile": {"language": "nb", "nationality": "NO", "residence": "NO", "adults": 1},
+     "reviews": [
+         review("baltadante-dental-studio", 5,
+                {"care": 5, "communication": 5, "cleanliness": 5, "value": 5}, "nb",
+                "Implantatet ble satt inn uten smerter, og tannlegen forklarte hvert steg på forhånd. Klinikken er moderne og skinnende ren, og det var en stor fordel at resepsjonen snakket norsk. Jeg betalte under halvparten av det tannlegen min i Bergen ville tatt.",
+                after_days=2),
+     ]},
+    {"patient": "sarah.mitchell@onewindow.demo", "template": CARDIAC, "opened_by": None,
+     "arrived_days_ago": 60,
+     "profile": {"language": "en", "nationality": "US", "residence": "US", "adults": 1},
+     "reviews": [
+         review("vilnia-heart-clinic", 5,
+                {"care": 5, "communication": 5, "cleanliness": 5, "value": 5}, "en",
+                "A thorough cardiac check-up in one morning: ECG, echocardiogram, stress test and a long talk with the cardiologist, who had every result ready before lunch. Everything was explained in plain English, and I left with a written report for my own doctor.",
+                after_days=3),
+         review("tilto-namai-hotel", 4, {"cleanliness": 5, "comfort": 4, "value": 4}, "en",
+                "Lovely hotel in the Old Town, a spotless room and a generous breakfast. A little noise from the street in the evening, but it is the Old Town after all.",
+                after_days=3),
+         review("ratai-transfers", 4, {"punctuality": 5, "comfort": 3}, "en",
+                "On time at the airport, with a friendly driver who told us about the city on the way. The car was a bit cramped for two large suitcases.",
+                after_days=4),
+         review("dukes-roads-excursions", 4, {"communication": 4, "punctuality": 5, "value": 4},
+                "en",
+                "Great walk through the Old Town and a lovely afternoon at Trakai. Our guide Jonas gave us his private number, +370 612 34567, and offered to drive us himself next time for half the price. Call him!",
+                after_days=4,
+                hidden={"reason": "personal_data",
+                        "note": "It names a guide and his private phone number, and offers a deal outside the cluster."}),
+     ]},
+]

@@ -45,7 +45,7 @@ from journey.demo import (
     seed_demo,
     template_name,
 )
-from journey.demo_data import TEMPLATES
+from journey.demo_data import REVIEWING_PATIENTS, TEMPLATES
 from providers.models import (
     CapacityDay,
     CapacityUnit,
@@ -113,7 +113,10 @@ def test_summary_names_what_was_loaded(demo_ctx):
     assert demo_ctx.config["DEMO_SUMMARY"].startswith(
         f"demo cluster: {counts['members']} members, {counts['offers']} offers, "
         f"{len(DEMO_LOGINS)} accounts, {len(TEMPLATES)} package templates, "
-        "one patient journey (created now: ")
+        "one patient journey, no completed journeys (created now: ")
+    # seeded without a payment gateway: the reviewed journeys wait, and it says so
+    assert demo_ctx.config["DEMO_SUMMARY"].splitlines()[1].startswith(
+        "completed journeys and reviews skipped: no payment gateway was given.")
 
 
 def test_members_cover_every_kind_in_lithuania_and_beyond(demo_ctx):
@@ -210,7 +213,7 @@ def test_every_demo_login_authenticates(demo_ctx):
     roles = [login["role"] for login in DEMO_LOGINS]
     assert roles.count(Role.ADMIN) == 1
     assert roles.count(Role.COORDINATOR) == 1
-    assert roles.count(Role.PATIENT) == 2
+    assert roles.count(Role.PATIENT) == 2 + len(REVIEWING_PATIENTS)  # who travelled before
     assert roles.count(Role.MEMBER_MANAGER) == db.session.scalar(select(func.count(Provider.id)))
     for login in DEMO_LOGINS:
         user = authenticate(login["email"], DEMO_PASSWORD)
@@ -219,6 +222,8 @@ def test_every_demo_login_authenticates(demo_ctx):
             assert db.session.get(Provider, user.provider_id).name == login["member"]
     norwegian = authenticate("patient@onewindow.demo", DEMO_PASSWORD)
     assert (norwegian.locale, norwegian.currency) == ("nb", "NOK")
+    assert {patient["locale"] for patient in REVIEWING_PATIENTS} >= {"nb", "en", "de", "lt",
+                                                                      "ar"}
 
 
 def test_rates_are_dated_today(demo_ctx):
@@ -326,7 +331,7 @@ def test_seeding_again_creates_nothing(demo_ctx):
     summary = seed_demo()
     db.session.commit()
     assert _counts() == before
-    assert summary.endswith("(created now: nothing)")
+    assert summary.splitlines()[0].endswith("(created now: nothing)")
     assert seed_demo(only_if_empty=True).startswith("demo cluster: skipped")
     assert _counts() == before
 
