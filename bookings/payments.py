@@ -124,9 +124,15 @@ class StripeGateway:
 
     @classmethod
     def from_config(cls) -> StripeGateway:
+        """The app's gateway for its configuration, made once and reused, with the
+        Stripe client's kept-alive connections (one HTTP session per thread)."""
         config = current_app.config
-        return cls(config["STRIPE_API_KEY"], config["STRIPE_API_BASE"],
-                   return_url=return_url_for(config))
+        key = (cls, config["STRIPE_API_KEY"], config["STRIPE_API_BASE"],
+               return_url_for(config))
+        made = current_app.extensions.setdefault("stripe_gateways", {})
+        if key not in made:
+            made[key] = cls(key[1], key[2], return_url=key[3])
+        return made[key]
 
     @staticmethod
     def _intent(obj) -> Intent:

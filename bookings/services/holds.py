@@ -119,6 +119,22 @@ def _check_free(needs, capacity, now: datetime, *, ignore_group: str | None = No
                                             offer=o, day=d.isoformat()) for o, d in short]})
 
 
+def refuse_sold_out(lines: list[Line], *, now: datetime) -> None:
+    """Refuse (409, the same answer a hold gives) when a line's units are not free now,
+    reading the calendar without locking it: a checkout that cannot win is turned away
+    before it loads or locks anything. Free units are taken only by
+    :func:`place_holds`, which checks them again under the locks."""
+    needs = _needs(lines)
+    if not needs:
+        return
+    offers = sorted({offer_id for offer_id, _day in needs})
+    days = [day for _offer, day in needs]
+    capacity = {(offer_id, day): units for offer_id, day, units in db.session.execute(
+        select(CapacityDay.offer_id, CapacityDay.day, CapacityDay.capacity).where(
+            CapacityDay.offer_id.in_(offers), CapacityDay.day.between(min(days), max(days))))}
+    _check_free(needs, capacity, now)
+
+
 def place_holds(lines: list[Line], *, group_key: str, ttl: timedelta,
                 now: datetime | None = None) -> list[Hold]:
     """Hold every line, or none: all-or-nothing across the lines of a checkout."""

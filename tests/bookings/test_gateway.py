@@ -67,3 +67,20 @@ def test_webhook_signatures(stripe_app):
         verify_webhook(body, headers["Stripe-Signature"], "whsec_other")
     with pytest.raises(InvalidSignature):
         verify_webhook(b"\xff", headers["Stripe-Signature"], "whsec_test_secret")
+
+
+def test_the_gateway_is_made_once_per_configuration_and_class(stripe_app):
+    from bookings.payments import StripeGateway
+
+    class Other(StripeGateway):
+        pass
+
+    with stripe_app.app_context():
+        first = StripeGateway.from_config()
+        assert StripeGateway.from_config() is first
+        assert type(Other.from_config()) is Other and Other.from_config() is not first
+        stripe_app.config["STRIPE_API_BASE"] = stripe_app.config["STRIPE_API_BASE"] + "/"
+        try:
+            assert StripeGateway.from_config() is not first
+        finally:
+            stripe_app.config["STRIPE_API_BASE"] = stripe_app.config["STRIPE_API_BASE"][:-1]

@@ -7,12 +7,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from bookings.idempotency import check_key, request_fingerprint, run_once
 from bookings.models import Booking, BookingStatus, PaymentStatus
 from bookings.payments import StripeGateway
 from bookings.services.access import actor_ref, booking_view
+from bookings.services.availability import Line
 from bookings.services.checkout import (
     CheckoutLine,
     checkout_ttl,
@@ -21,8 +22,9 @@ from bookings.services.checkout import (
     request_payment,
     start_checkout,
 )
+from bookings.services.holds import refuse_sold_out
 from bookings.services.saga import advance
-from journey.builder.models import JourneyStatus, Quote, QuoteLineKind
+from journey.builder.models import Journey, JourneyStatus, Quote, QuoteLine, QuoteLineKind
 from journey.builder.services.journeys import get_journey
 from journey.builder.services.quotes import get_quote, latest_version
 from journey.case.services.reviews import review_refusal
@@ -86,6 +88,7 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     a retry cannot charge twice.
     """
     now = now or utcnow()
+    _refuse_sold_out(actor, quote_id, now=now)
     quote = get_quote(actor, quote_id)
     journey = quote.journey
     # A retried checkout of a booked journey gets its booking back (start_checkout).
@@ -147,6 +150,26 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
         # than at the next webhook or sweep (localstripe sends no authorisation event).
         advance(booking, gateway, actor=actor_ref(actor), now=now)
     return booking
+
+
+def _refuse_sold_out(actor, quote_id: int, *, now: datetime) -> None:
+    """The quick "sold out" (409) for a first checkout of an accepted quote the actor
+    may pay, from one read of its lines and the calendar, before anything is loaded or
+    locked (when many patients race for the last units, most are turned away here). A
+    quote this does not find (someone else's, not accepted, a retry of a booked
+    journey) goes the whole way and gets the whole way's answer."""
+    if getattr(actor, "role", None) is None:
+        return
+    lines = db.session.execute(
+        select(QuoteLine.offer_id, QuoteLine.start_on, QuoteLine.days, QuoteLine.quantity)
+        .join(Quote, Quote.id == QuoteLine.quote_id)
+        .join(Journey, Journey.id == Quote.journey_id)
+        .where(QuoteLine.quote_id == quote_id, QuoteLine.kind != QuoteLineKind.DISCOUNT,
+               QuoteLine.offer_id.is_not(None), Quote.accepted_at.is_not(None),
+               Quote.expires_at > now, Journey.status == JourneyStatus.ACCEPTED,
+               true() if actor.role.is_cluster else Journey.patient_id == actor.id)).all()
+    if lines:
+        refuse_sold_out([Line(*line) for line in lines], now=now)
 
 
 def checkout_once(actor, quote_id: int, *, key: str, payment_method: str | None,

@@ -1,0 +1,109 @@
+"""A checkout that cannot win is turned away before it loads or locks anything: one
+read of the quote's lines and the calendar, the same 409 a hold gives; what that read
+does not find (someone else's quote, a retry) goes the whole way."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from bookings.models import Booking
+from journey.builder.services import checkout
+from journey.core.errors import Conflict, DomainError
+from journey.core.extensions import db
+from providers.services import offers
+from tests.booking_fixtures import accepted_quote
+from tests.journey.builder_world import soon
+
+
+@pytest.fixture
+def statements():
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def last_room(world):
+    """One room left: two patients' accepted quotes want it for the same nights."""
+    offers.set_capacity(world["admin"], world["room"].id, start=soon(5), end=soon(30),
+                        capacity=1)
+    first = accepted_quote(world)
+    second = accepted_quote(world, patient=world["patient2"])
+    db.session.commit()
+    return first, second
+
+
+def test_the_loser_is_refused_from_one_read_without_a_lock(world, gateway, last_room,
+                                                           statements):
+    first, second = last_room
+    won = checkout.checkout_quote(world["patient"], first.id, gateway=gateway,
+                                  payment_method="pm_card_visa")
+    db.session.commit()
+    assert isinstance(won, Booking)
+    patient, quote_id = world["patient2"], second.id
+    assert patient.role  # loaded, as the request edge has it
+    statements.clear()
+    with pytest.raises(Conflict) as refused:
+        checkout.checkout_quote(patient, quote_id, gateway=gateway,
+                                payment_method="pm_card_visa")
+    assert str(refused.value.message).startswith("Sold out")
+    assert refused.value.fields["lines"]
+    # the quote's lines, the calendar, and the holds and booked lines of its two offers
+    assert len(statements) <= 6, "\n".join(s[:150] for s in statements)
+    assert not any("FOR UPDATE" in s.upper() for s in statements)
+    assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+                   for s in statements)
+    db.session.rollback()
+    assert db.session.query(Booking).count() == 1
+
+
+def test_the_same_answer_as_the_hold_gives(world, gateway, last_room):
+    """With the quick read skipped, the locked path refuses with the same message."""
+    first, second = last_room
+    checkout.checkout_quote(world["patient"], first.id, gateway=gateway,
+                            payment_method="pm_card_visa")
+    db.session.commit()
+    with pytest.raises(Conflict) as quick:
+        checkout.checkout_quote(world["patient2"], second.id, gateway=gateway,
+                                payment_method="pm_card_visa")
+    db.session.rollback()
+    skipped = checkout._refuse_sold_out
+    checkout._refuse_sold_out = lambda *a, **kw: None
+    try:
+        with pytest.raises(Conflict) as locked:
+            checkout.checkout_quote(world["patient2"], second.id, gateway=gateway,
+                                    payment_method="pm_card_visa")
+    finally:
+        checkout._refuse_sold_out = skipped
+    db.session.rollback()
+    assert (str(quick.value.message), quick.value.fields) == (
+        str(locked.value.message), locked.value.fields)
+
+
+def test_someone_elses_quote_gets_the_whole_ways_answer(world, gateway, last_room):
+    first, second = last_room
+    checkout.checkout_quote(world["patient"], first.id, gateway=gateway,
+                            payment_method="pm_card_visa")
+    db.session.commit()
+    with pytest.raises(DomainError) as refused:
+        checkout.checkout_quote(world["patient"], second.id, gateway=gateway,
+                                payment_method="pm_card_visa")
+    assert not str(refused.value.message).startswith("Sold out")
+    db.session.rollback()
+
+
+def test_a_retry_of_the_winner_gets_its_booking_back(world, gateway, last_room):
+    first, _second = last_room
+    won = checkout.checkout_quote(world["patient"], first.id, gateway=gateway,
+                                  payment_method="pm_card_visa")
+    db.session.commit()
+    again = checkout.checkout_quote(world["patient"], first.id, gateway=gateway,
+                                    payment_method="pm_card_visa")
+    assert again.id == won.id
