@@ -190,11 +190,13 @@ def _app(url: str):
     os.environ.setdefault("RUN_SCHEDULER", "0")
     from flask import jsonify
 
-    from journey.app import create_app
+    from journey.app import create_app, freeze_start_up
     from journey.builder.models import Journey
     from journey.core.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RUN_SCHEDULER": False})
+
+    freeze_start_up()  # as wsgi.py does
 
     @app.get("/bench/figures-baseline/<int:journey_id>")
     def figures_baseline(journey_id: int):  # one primary-key SELECT through the same stack

@@ -15,11 +15,12 @@
 from flask import abort, jsonify
 from sqlalchemy import text
 
-from journey.app import create_app
+from journey.app import create_app, freeze_start_up
 from journey.core.extensions import csrf, db
 from providers.models import Offer
 
 app = create_app()
+freeze_start_up()  # as wsgi.py does
 
 
 @app.get("/bench/baseline/<int:offer_id>")

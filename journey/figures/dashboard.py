@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from itertools import chain
 
 from sqlalchemy import Interval, and_, case, exists, func, or_, select, text, type_coerce
 from sqlalchemy.dialects import postgresql
@@ -37,8 +36,10 @@ from journey.builder.models import Journey, JourneyStatus, Quote, QuoteLine
 from journey.core.accounts.permissions import require_authenticated, require_member_access
 from journey.core.errors import Forbidden
 from journey.core.extensions import db
+from journey.core.types import utcnow
 from journey.figures.models import SalesMonth, WindowMonth
 from journey.figures.rollup import (
+    Split,
     booked_line,
     dialect,
     month_of,
@@ -146,15 +147,20 @@ def _ledger_query(filters: Filters, *columns, days=None, journey: bool = False):
     return query
 
 
-def _sources(filters: Filters, *, by_link: bool):
-    """Where a sum over the period comes from: ``(months, days)``, the whole months
-    read from the monthly sums and the runs of days read from the ledger. The sums
-    keep no country (nor, for the one-window sums, ``by_link`` False, a chain link):
-    with such a filter the whole period is read from the ledger."""
+def _sources(filters: Filters, *, by_link: bool) -> Split:
+    """Where a sum over the period comes from (:func:`journey.figures.rollup.split`).
+    The monthly sums keep no country (nor, for the one-window sums, ``by_link`` False,
+    a chain link): with such a filter the whole period is read from the ledger."""
     if filters.country or (filters.chain_link and not by_link):
-        return (), ((filters.period.start, filters.period.end),)
-    found = split(filters.period.start, filters.period.end)
-    return found.months, found.edges
+        return Split((), ((filters.period.start, filters.period.end),))
+    return split(filters.period.start, filters.period.end, today=utcnow().date())
+
+
+def _signed(found: Split, ledger) -> list[tuple[int, list]]:
+    """``(sign, rows)`` of the ledger's days to add and those to take away;
+    ``ledger(days)`` is the query over those days."""
+    return [(sign, db.session.execute(ledger(runs)).all())
+            for sign, runs in ((1, found.edges), (-1, found.outside)) if runs]
 
 
 # --- patients by country -------------------------------------------------------------
@@ -243,13 +249,13 @@ def member_money(actor, filters: Filters, *, currency: str) -> Money:
     was posted in the period (a line cancelled later still counts; its reversal and
     fee are in the sales)."""
     filters = scope(actor, filters)
-    months, days = _sources(filters, by_link=True)
-    results = []
-    if months:
+    found_in = _sources(filters, by_link=True)
+    parts = []
+    if found_in.months:
         kept = (select(SalesMonth.provider_id, SalesMonth.chain_link, SalesMonth.kind,
                        SalesMonth.currency, func.sum(SalesMonth.amount_minor),
                        func.sum(SalesMonth.lines))
-                .where(SalesMonth.month.in_(months),
+                .where(SalesMonth.month.in_(found_in.months),
                        SalesMonth.kind.in_((*SALES_KINDS, COMMISSION_KIND)))
                 .group_by(SalesMonth.provider_id, SalesMonth.chain_link, SalesMonth.kind,
                           SalesMonth.currency))
@@ -257,8 +263,9 @@ def member_money(actor, filters: Filters, *, currency: str) -> Money:
             kept = kept.where(SalesMonth.provider_id == filters.provider_id)
         if filters.chain_link:
             kept = kept.where(SalesMonth.chain_link == filters.chain_link)
-        results.append(db.session.execute(kept))
-    if days:
+        parts.append((1, db.session.execute(kept).all()))
+
+    def ledger(days):
         link = func.coalesce(BookingLine.chain_link, "")
         sums = _ledger_query(
             filters, LedgerEntry.provider_id, link, LedgerEntry.kind, LedgerEntry.currency,
@@ -266,16 +273,27 @@ def member_money(actor, filters: Filters, *, currency: str) -> Money:
         ).group_by(LedgerEntry.provider_id, link, LedgerEntry.kind, LedgerEntry.currency)
         if filters.provider_id is not None:
             sums = sums.where(LedgerEntry.provider_id == filters.provider_id)
-        results.append(db.session.execute(sums))
+        return sums
+
+    parts += _signed(found_in, ledger)
+    # each key's sum in its own currency first, then converted once
+    native_rows: dict[tuple[int, str, bool, str], list[int]] = {}
+    for sign, rows in parts:
+        for provider_id, chain_link, kind, source, amount, lines in rows:
+            key = (provider_id, chain_link, kind == COMMISSION_KIND, source)
+            total = native_rows.setdefault(key, [0, 0])
+            total[0] += sign * int(amount or 0)
+            total[1] += sign * int(lines or 0)
     convert = LedgerConverter(currency, filters.period.end)
     found: dict[tuple[int, str], list[int]] = {}
     native: dict[tuple[str, bool], int] = {}
-    for provider_id, chain_link, kind, source, amount, lines in chain(*results):
+    for (provider_id, chain_link, commission, source), (amount, lines) in native_rows.items():
+        if not amount and not lines:
+            continue  # all of it was outside the period
         row = found.setdefault((provider_id, chain_link), [0, 0, 0])
-        row[0] += int(lines or 0)
-        commission = kind == COMMISSION_KIND
-        native[(source, commission)] = native.get((source, commission), 0) + int(amount or 0)
-        value = convert(int(amount or 0), source)
+        row[0] += lines
+        native[(source, commission)] = native.get((source, commission), 0) + amount
+        value = convert(amount, source)
         if commission:
             row[2] -= value  # posted against the member: the cluster's share
         else:
@@ -307,20 +325,21 @@ def attribution(actor, filters: Filters, *, currency: str) -> tuple[list[Attribu
     """For the journeys each member opened (its one window), the sales that went to
     other members in the period. A member sees what it brought and what it was brought."""
     filters = scope(actor, filters)
-    months, days = _sources(filters, by_link=False)
-    results = []
-    if months:
+    found_in = _sources(filters, by_link=False)
+    parts = []
+    if found_in.months:
         kept = (select(WindowMonth.entry_provider_id, WindowMonth.provider_id,
                        WindowMonth.currency, func.sum(WindowMonth.lines),
                        func.sum(WindowMonth.amount_minor))
-                .where(WindowMonth.month.in_(months))
+                .where(WindowMonth.month.in_(found_in.months))
                 .group_by(WindowMonth.entry_provider_id, WindowMonth.provider_id,
                           WindowMonth.currency))
         if filters.provider_id is not None:
             kept = kept.where(or_(WindowMonth.entry_provider_id == filters.provider_id,
                                   WindowMonth.provider_id == filters.provider_id))
-        results.append(db.session.execute(kept))
-    if days:
+        parts.append((1, db.session.execute(kept).all()))
+
+    def ledger(days):
         query = (_ledger_query(filters, Journey.entry_provider_id, LedgerEntry.provider_id,
                                LedgerEntry.currency, func.sum(booked_line()),
                                func.sum(LedgerEntry.amount_minor), days=days, journey=True)
@@ -331,13 +350,23 @@ def attribution(actor, filters: Filters, *, currency: str) -> tuple[list[Attribu
         if filters.provider_id is not None:
             query = query.where(or_(Journey.entry_provider_id == filters.provider_id,
                                     LedgerEntry.provider_id == filters.provider_id))
-        results.append(db.session.execute(query))
+        return query
+
+    parts += _signed(found_in, ledger)
+    native: dict[tuple[int, int, str], list[int]] = {}
+    for sign, rows in parts:
+        for entry_id, receiver_id, source, lines, amount in rows:
+            total = native.setdefault((entry_id, receiver_id, source), [0, 0])
+            total[0] += sign * int(lines or 0)
+            total[1] += sign * int(amount or 0)
     convert = LedgerConverter(currency, filters.period.end)
     found: dict[tuple[int, int], list[int]] = {}
-    for entry_id, receiver_id, source, lines, amount in chain(*results):
+    for (entry_id, receiver_id, source), (lines, amount) in native.items():
+        if not lines and not amount:
+            continue  # all of it was outside the period
         row = found.setdefault((entry_id, receiver_id), [0, 0])
-        row[0] += int(lines or 0)
-        row[1] += convert(int(amount or 0), source)
+        row[0] += lines
+        row[1] += convert(amount, source)
     names = _names(pid for pair in found for pid in pair)
     rows = [Attribution(e, names.get(e, ""), r, names.get(r, ""), lines, sales)
             for (e, r), (lines, sales) in found.items()]

@@ -62,27 +62,46 @@ def booked_line():
 
 @dataclass(frozen=True)
 class Split:
-    """``months`` (``YYYY-MM``) the period covers whole, and the runs of days
-    (``(first, last)``, both included) left at its ends."""
+    """How to add up a period: the ``months`` (``YYYY-MM``) read from the monthly sums,
+    plus the runs of days (``(first, last)``, both included) in ``edges`` read from the
+    ledger, minus those in ``outside`` read from the ledger."""
 
     months: tuple[str, ...]
     edges: tuple[tuple[date, date], ...]
+    outside: tuple[tuple[date, date], ...] = ()
 
 
-def split(start: date, end: date) -> Split:
-    first_whole = start if start.day == 1 else _next_month(start)
-    months, day = [], first_whole
-    while _next_month(day) - timedelta(days=1) <= end:
-        months.append(f"{day.year:04d}-{day.month:02d}")
-        day = _next_month(day)
-    if not months:
-        return Split((), ((start, end),))
-    edges = []
-    if start < first_whole:
-        edges.append((start, first_whole - timedelta(days=1)))
-    if day <= end:
-        edges.append((day, end))
-    return Split(tuple(months), tuple(edges))
+def split(start: date, end: date, *, today: date | None = None) -> Split:
+    """The whole months of ``[start, end]`` come from the sums. A month it covers in
+    part comes either from the ledger (its days in the period) or, when ``today`` is
+    given and that reads fewer days that have happened, from the sums less the
+    ledger's other days of the month (a period that ends today: the rest of this month
+    has no postings yet)."""
+    months, edges, outside = [], [], []
+    day = date(start.year, start.month, 1)
+    while day <= end:
+        after = _next_month(day)
+        first, last = max(day, start), min(after - timedelta(days=1), end)
+        key = f"{day.year:04d}-{day.month:02d}"
+        if (first, last) == (day, after - timedelta(days=1)):
+            months.append(key)
+        else:
+            others = [run for run in ((day, first - timedelta(days=1)),
+                                      (last + timedelta(days=1), after - timedelta(days=1)))
+                      if run[0] <= run[1]]
+            if today is not None and sum(_past(run, today) for run in others) \
+                    < _past((first, last), today):
+                months.append(key)
+                outside.extend(others)
+            else:
+                edges.append((first, last))
+        day = after
+    return Split(tuple(months), tuple(edges), tuple(outside))
+
+
+def _past(run: tuple[date, date], today: date) -> int:
+    """How many days of ``run`` are today or before (the ones postings can be on)."""
+    return max(0, (min(run[1], today) - run[0]).days + 1)
 
 
 def _next_month(day: date) -> date:

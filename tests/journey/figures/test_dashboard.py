@@ -16,6 +16,7 @@ from journey.core.errors import Forbidden
 from journey.core.extensions import db
 from journey.core.types import utcnow
 from journey.figures import dashboard as board
+from journey.figures import rollup
 from journey.figures import services as figures
 from tests.booking_fixtures import confirmed_booking
 from tests.journey.builder_world import soon
@@ -107,6 +108,7 @@ def test_attribution_counts_what_other_members_sold(world, booked):
     journey = db.session.scalars(select(Journey).where(Journey.nationality == "DE")).one()
     journey.entry_provider_id = world["hotel"].id  # the hotel was the patient's window
     db.session.commit()
+    rollup.rebuild()  # (a journey's window is set when it is opened, before any posting)
     rows, missing = board.attribution(world["admin"], _filters(), currency="EUR")
     assert missing == ()
     assert [(r.entry_id, r.receiver_id, r.lines) for r in rows] == [

@@ -175,3 +175,42 @@ def test_the_migration_fills_the_sums_from_the_ledger_already_posted(world, hist
     for statement in migration.backfill(db.session.get_bind().dialect.name):
         db.session.execute(text(statement))
     assert rollup.differences() == []
+
+
+def test_a_partial_month_may_be_its_sums_less_the_days_outside():
+    # the last 30 days: both months from their sums, less the days before the period
+    # and the days still to come
+    assert rollup.split(date(2026, 11, 7), date(2026, 12, 6), today=date(2026, 12, 6)) == \
+        rollup.Split(("2026-11", "2026-12"), (),
+                     ((date(2026, 11, 1), date(2026, 11, 6)),
+                      (date(2026, 12, 7), date(2026, 12, 31))))
+    # a period that ends today and covers more of last month than it leaves out
+    assert rollup.split(date(2026, 11, 20), date(2026, 12, 6), today=date(2026, 12, 6)) == \
+        rollup.Split(("2026-12",), ((date(2026, 11, 20), date(2026, 11, 30)),),
+                     ((date(2026, 12, 7), date(2026, 12, 31)),))
+    # ... and a month of which the period leaves out fewer past days than it covers
+    assert rollup.split(date(2026, 10, 3), date(2026, 11, 30), today=date(2026, 12, 6)) == \
+        rollup.Split(("2026-10", "2026-11"), (), ((date(2026, 10, 1), date(2026, 10, 2)),))
+    # without today, partial months are read from the ledger
+    assert rollup.split(date(2026, 10, 3), date(2026, 11, 30)).outside == ()
+
+
+def test_the_days_outside_are_taken_away_to_the_minor_unit(world, history, monkeypatch):
+    """Every posting is today's: a period of this month without today, read as the
+    month's sums less today, has nothing in it, for every member and pair."""
+    today = utcnow().date()
+    month = _month_period()
+    period = (figures.Period(today + timedelta(days=1), month.end) if today.day == 1
+              else figures.Period(month.start, today - timedelta(days=1)))
+    if period.start > period.end:  # a one-day month cannot happen; guard anyway
+        pytest.skip("no such period")
+    key = f"{today.year:04d}-{today.month:02d}"
+    monkeypatch.setattr(board, "split", lambda start, end, today=None: rollup.Split(
+        (key,), (), ((today_ := utcnow().date(), today_),)))
+    money = board.member_money(world["admin"], board.Filters(period), currency="EUR")
+    assert (money.sales_minor, money.commission_minor, money.rows) == (0, 0, [])
+    pairs, _ = board.attribution(world["admin"], board.Filters(period), currency="EUR")
+    assert pairs == []
+    monkeypatch.undo()
+    assert board.member_money(world["admin"], board.Filters(_month_period()),
+                              currency="EUR").sales_minor == _ledger()[0]
