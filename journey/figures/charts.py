@@ -169,7 +169,9 @@ class Row:
     title: str = ""
 
 
-ROW_HEIGHT, LABEL_SHARE, NAME_CHARS = 30, 0.36, 20
+ROW_HEIGHT, LABEL_SHARE, NAME_CHARS = 30, 0.36, 18
+#: The width of a character of a bar's name or value at the largest font (user units).
+TICK_CHAR_WIDTH = 11
 
 
 def hbar_chart(rows: Sequence[Row], *, label: str, css_class: str = "chart hbars") -> Markup:
@@ -178,7 +180,10 @@ def hbar_chart(rows: Sequence[Row], *, label: str, css_class: str = "chart hbars
     beside has them whole)."""
     height = TOP // 2 + ROW_HEIGHT * max(len(rows), 1) + 4
     label_w = WIDTH * LABEL_SHARE
-    plot_w = WIDTH - label_w - 90
+    # room for the longest value after its bar, at the largest font the page uses
+    # (figures.css: 20 units on a phone, some 11 units a character)
+    value_w = 12 + TICK_CHAR_WIDTH * max((len(row.value_label) for row in rows), default=6)
+    plot_w = max(WIDTH - label_w - value_w, WIDTH * .2)
     top = max((row.value for row in rows), default=0)
     parts = [
         f'<svg class="{escape(css_class)}" dir="ltr" role="img" aria-label="{escape(label)}" '

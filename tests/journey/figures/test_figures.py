@@ -111,3 +111,26 @@ def test_the_chart_is_an_accessible_left_to_right_svg():
     assert 'aria-label="Sales &lt;per day&gt;"' in svg
     assert svg.count("<rect") == 4 and "€10" in svg and "<title>day 2: 7</title>" in svg
     assert [charts.axis_top(v) for v in (0, 3, 7, 11, 999)] == [1, 5, 10, 20, 1000]
+
+
+def test_bar_names_and_values_stay_inside_the_chart_at_the_phone_font():
+    """At the largest font the page gives the ticks (a phone), a long member name and a
+    long amount still fit in the drawing: names cut before the axis, values before the
+    right edge (estimated at charts.TICK_CHAR_WIDTH units a character)."""
+    import re
+
+    rows = [charts.Row(1878150, "Neris Orthopaedic Hospital and Rehabilitation",
+                       "18,781,500.00 €"), charts.Row(15800, "Neringos Keliai Tours",
+                                                      "158.00 €")]
+    svg = str(charts.hbar_chart(rows, label="Sales"))
+    width = int(re.search(r'viewBox="0 0 (\d+) ', svg).group(1))
+    axis = float(re.search(r'<line class="axis" x1="([\d.]+)"', svg).group(1))
+    texts = re.findall(r'<text class="tick[^"]*" x="([\d.]+)" y="[\d.]+" '
+                       r'text-anchor="(\w+)">([^<]*)</text>', svg)
+    assert len(texts) == 4
+    for x, anchor, text in texts:
+        span = len(text) * charts.TICK_CHAR_WIDTH
+        if anchor == "end":  # a name, right-aligned against the axis
+            assert float(x) - span >= 0 and float(x) <= axis, text
+        else:  # a value after its bar
+            assert float(x) + span <= width, text
