@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from flask import jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookings.models import IdempotentRequest
@@ -167,13 +169,16 @@ def _store_refusal(scope: str, key: str, fingerprint: str, error: DomainError,
     (up to a gateway commit, which stands); the answer is committed on its own."""
     body = error.to_dict()
     db.session.rollback()
-    row = _existing(scope, key)
-    if row is None:
-        row = IdempotentRequest(scope=scope, key=key, request_hash=fingerprint,
-                                locked_at=now, created_at=now)
-        db.session.add(row)
-    row.status_code, row.body = error.status, body
+    # one statement: the row, or the answer on the row a gateway commit kept
+    insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
+              else sqlite_insert)
+    stored = insert(IdempotentRequest).values(
+        scope=scope, key=key, request_hash=fingerprint, locked_at=now, created_at=now,
+        status_code=error.status, body=body)
     try:
+        db.session.execute(stored.on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={"status_code": error.status, "body": body}))
         commit_unit()
     except (IntegrityError, OperationalError):
         db.session.rollback()  # a duplicate stored it first: the same answer either way

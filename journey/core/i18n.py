@@ -212,8 +212,7 @@ def select_locale() -> str:
     if asked:
         chosen = _supported(asked, supported)
     if chosen is None:
-        user = g.get("actor")
-        profile = getattr(user, "locale", None) if user is not None else None
+        profile = _profile_locale()
         if profile:
             chosen = _supported(profile, supported)
     if chosen is None and session.get("lang"):
@@ -232,9 +231,9 @@ def content_language() -> str:
         asked = normalize_language(request.args.get("lang"))
         if asked:
             return asked
-        user = g.get("actor")
-        if user is not None and getattr(user, "locale", None):
-            return user.locale
+        profile = _profile_locale()
+        if profile:
+            return profile
         picked = normalize_language(session.get("lang"))
         if picked:
             return picked
@@ -243,6 +242,15 @@ def content_language() -> str:
             if language:
                 return language
     return select_locale()
+
+
+def _profile_locale() -> str | None:
+    """The language on the reader's profile: as the request edge read it when it
+    identified them (``g.actor_locale``), else from the account itself."""
+    if "actor_locale" in g:
+        return g.actor_locale
+    user = g.get("actor")
+    return getattr(user, "locale", None) if user is not None else None
 
 
 def _supported(language: str, supported: list[str]) -> str | None:

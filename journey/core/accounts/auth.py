@@ -85,5 +85,8 @@ def install(app: Flask) -> None:
     def identify_actor():
         g.actor = None
         g.actor = _resolve_actor()
+        # the reader's language, read once while the account is loaded (the response's
+        # Content-Language is written after the commit, which expires the account)
+        g.actor_locale = g.actor.locale if g.actor is not None else None
         if g.actor is None and _requires_actor():
             raise NotAuthenticated()

@@ -18,6 +18,7 @@ from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 
 from journey.core.accounts import throttle, tokens
 from journey.core.accounts.models import ApiToken, Role, TokenPurpose, User
@@ -446,7 +447,8 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = now or utcnow()
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(raw)))
+    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _hash_token(raw)))  # one SELECT
     if token is None or not token.is_live(now) or not token.user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:

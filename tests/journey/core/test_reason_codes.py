@@ -9,8 +9,6 @@ from bookings.reasons import BOOKING_REASONS
 from journey.builder.reasons import JOURNEY_REASONS
 from journey.core.reasons import MESSAGES as SHARED
 
-MESSAGES = {**SHARED, **BOOKING_REASONS, **JOURNEY_REASONS}
-
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -23,7 +21,10 @@ def _calls():
                     yield path.relative_to(ROOT), node
 
 
-def test_every_reason_code_used_exists_with_its_parameters():
+def test_every_reason_code_used_exists_with_its_parameters(app):
+    """(``app``: the app imports every module, and some register their reasons when
+    imported; alone in a worker this test would otherwise miss them.)"""
+    messages = {**SHARED, **BOOKING_REASONS, **JOURNEY_REASONS}  # read once all registered
     calls = list(_calls())
     assert len(calls) > 30  # the search found the call sites
     wrong = []
@@ -32,10 +33,10 @@ def test_every_reason_code_used_exists_with_its_parameters():
             else None
         if not isinstance(code, str):  # a computed code: checked at run time by why()
             continue
-        if code not in MESSAGES:
+        if code not in messages:
             wrong.append(f"{path}:{call.lineno} unknown {code!r}")
             continue
-        needed = set(re.findall(r"%\((\w+)\)s", MESSAGES[code]._args[0]))
+        needed = set(re.findall(r"%\((\w+)\)s", messages[code]._args[0]))
         given = {keyword.arg for keyword in call.keywords} - {"note"}
         if not needed <= given:
             wrong.append(f"{path}:{call.lineno} {code!r} lacks {sorted(needed - given)}")
