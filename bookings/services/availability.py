@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from journey.core.types import utcnow
-from providers.services.availability import is_available, used_units
+from providers.services.availability import are_available, is_available, used_units
 from providers.services.offers import capacity_by_day
 
 
@@ -30,6 +30,12 @@ def line_available(line: Line, *, now: datetime | None = None) -> bool:
     """True when every day of the line has ``quantity`` units free."""
     return is_available(line.offer_id, line.start_on, line.last_day, line.quantity,
                         now or utcnow())
+
+
+def lines_available(lines: list[Line], *, now: datetime | None = None) -> list[bool]:
+    """:func:`line_available` of each line, in one statement."""
+    return are_available([(line.offer_id, line.start_on, line.last_day, line.quantity)
+                          for line in lines], now or utcnow())
 
 
 def free_units(line: Line, *, now: datetime | None = None) -> int:

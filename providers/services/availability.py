@@ -102,3 +102,16 @@ def is_available(offer_id: int, start: date, end: date, quantity: int,
                  now: datetime | None = None) -> bool:
     return bool(db.session.scalar(select(available_condition(literal(offer_id), start, end,
                                                              quantity, now))))
+
+
+def are_available(wanted: list[tuple[int, date, date, int]],
+                  now: datetime | None = None) -> list[bool]:
+    """:func:`is_available` of each ``(offer_id, start, end, quantity)``, all in one
+    statement (one round trip for a whole journey)."""
+    if not wanted:
+        return []
+    now = now or utcnow()
+    row = db.session.execute(select(*[
+        available_condition(literal(offer_id), start, end, quantity, now).label(f"a{n}")
+        for n, (offer_id, start, end, quantity) in enumerate(wanted)])).one()
+    return [bool(value) for value in row]

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from bookings.services.availability import Line, line_available
+from bookings.services.availability import Line, line_available, lines_available
 from journey.builder.models import Journey, JourneyItem
 from journey.builder.plan import MEDICAL_LINKS, LinkSpec, PlanContext, PlanItem, Violation
 from journey.builder.planner import plan_dates
@@ -61,9 +61,11 @@ def cluster_today(journey: Journey, now: datetime) -> date:
 
 
 def unavailable_items(journey: Journey, *, now: datetime) -> list[JourneyItem]:
-    return [item for item in journey.items
-            if not line_available(Line(item.offer_id, item.start_on, item.days,
-                                       item.quantity), now=now)]
+    """The items whose units are not free for their dates (one statement for all)."""
+    items = list(journey.items)
+    free = lines_available([Line(item.offer_id, item.start_on, item.days, item.quantity)
+                            for item in items], now=now)
+    return [item for item, available in zip(items, free, strict=True) if not available]
 
 
 def journey_violations(journey: Journey, *, language: str | None = None,

@@ -42,13 +42,15 @@ def test_a_write_answers_in_the_readers_language_without_reloading_them(
     patient = make.user(locale="nb")
     headers = make.token(patient)
     statements.clear()
-    response = client.post("/api/v1/journeys", headers={**headers, "Idempotency-Key": "edge-key-0001"},
+    response = client.post("/api/v1/journeys",
+                           headers={**headers, "Idempotency-Key": "edge-key-0001"},
                            json={"currency": "EUR", "nationality": "DE"})
     assert response.status_code == 201, response.get_json()
     assert response.headers["Content-Language"].startswith("nb")
     assert len(_reads_of_accounts(statements)) == 1, _reads_of_accounts(statements)
     # and a refusal is worded in it
-    refused = client.post("/api/v1/journeys", headers={**headers, "Idempotency-Key": "edge-key-0002"},
+    refused = client.post("/api/v1/journeys",
+                          headers={**headers, "Idempotency-Key": "edge-key-0002"},
                           json={"currency": "EUR", "nationality": "XX"})
     assert refused.status_code == 422
     assert refused.headers["Content-Language"].startswith("nb")
