@@ -19,7 +19,7 @@ from journey.core.api import (
     TimeZone,
     web_address,
 )
-from journey.core.i18n import content_language
+from journey.core.i18n import content_language, translated
 from journey.core.types import MAX_ID
 from journey.core.validation import Day, T, in_range, length
 from providers.models import (
@@ -361,9 +361,9 @@ class OfferBaseOut(Schema):
 
     id = fields.Integer()
     chain_link = fields.Enum(ChainLink, by_value=True)
-    chain_link_title = fields.Function(lambda o: str(CHAIN_LINK_TITLES[o.chain_link]))
+    chain_link_title = fields.Function(lambda o: translated(CHAIN_LINK_TITLES[o.chain_link]))
     procedure = fields.Enum(Procedure, by_value=True, allow_none=True)
-    procedure_title = fields.Function(lambda o: str(PROCEDURE_TITLES[o.procedure])
+    procedure_title = fields.Function(lambda o: translated(PROCEDURE_TITLES[o.procedure])
                                       if o.procedure else None, allow_none=True)
     status = fields.Enum(OfferStatus, by_value=True)
     currency = fields.String()

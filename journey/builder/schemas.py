@@ -18,7 +18,7 @@ from journey.builder.models import (
 from journey.builder.services.templates import template_text
 from journey.core.api import Country, Currency, Language, Money
 from journey.core.config import LANGUAGES
-from journey.core.i18n import content_language
+from journey.core.i18n import content_language, translated
 from journey.core.reasons import ReasonSchema
 from journey.core.types import MAX_ID
 from journey.core.validation import Day, T, in_range, length
@@ -179,7 +179,7 @@ class ItemSchema(Schema):
     provider_id = fields.Function(lambda i: i.offer.provider_id)
     provider_name = fields.Function(lambda i: i.offer.provider.name)
     chain_link = fields.Function(lambda i: i.offer.chain_link.value)
-    chain_link_title = fields.Function(lambda i: str(CHAIN_LINK_TITLES[i.offer.chain_link]))
+    chain_link_title = fields.Function(lambda i: translated(CHAIN_LINK_TITLES[i.offer.chain_link]))
     title = fields.Method("get_title", allow_none=True)
     start_on = fields.Date()
     days = fields.Integer()

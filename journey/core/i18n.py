@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_request_context, request, session
+from flask_babel import get_locale
 
 FALLBACK_LANGUAGE = "en"
 #: How many other languages a profile may list.
@@ -258,3 +259,18 @@ def _supported(language: str, supported: list[str]) -> str | None:
         return language
     base = base_language(language)
     return base if base in supported else None
+
+
+def translated(label) -> str:
+    """``str(label)`` of a lazily translated label (a title of a chain link, a
+    procedure), once per request and label: a page or an answer that names the same
+    label for each of its rows asks the catalogs once."""
+    if not has_request_context():
+        return str(label)
+    memo = g.get("_translated")
+    if memo is None:
+        memo = g._translated = {}
+    key = (id(label), str(get_locale()))  # a mail in another language has its own
+    if key not in memo:
+        memo[key] = (label, str(label))  # the label is kept so that its id stays its own
+    return memo[key][1]

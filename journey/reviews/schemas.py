@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from journey.core.api import Flag, Language
+from journey.core.i18n import translated
 from journey.core.types import MAX_ID
 from journey.core.validation import T, length
 from journey.reviews.models import (
@@ -117,7 +118,7 @@ class MemberReviewSchema(Schema):
     language = fields.String(metadata={"description": "The language it was written in."})
     chain_link = fields.Enum(ChainLink, by_value=True, metadata={
         "description": "The link of the chain the review is mainly about."})
-    chain_link_title = fields.Function(lambda v: str(CHAIN_LINK_TITLES[v.chain_link]))
+    chain_link_title = fields.Function(lambda v: translated(CHAIN_LINK_TITLES[v.chain_link]))
     chain_links = fields.List(fields.String())
     anonymous = fields.Boolean()
     author = fields.String(metadata={"description": "The signature you see: \"A patient "
