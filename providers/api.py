@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import current_app, send_file
+from flask import current_app, jsonify, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
@@ -60,6 +60,7 @@ from providers.schemas import (
     RateQuerySchema,
     SearchResultSchema,
     UpdatePriceRuleSchema,
+    search_answer,
 )
 from providers.services import accreditations, case_requirements, members, offers, rates
 from providers.services.search import SearchQuery, search_offers
@@ -337,8 +338,9 @@ class OfferSearch(MethodView):
                                   or current_app.config["DEFAULT_CURRENCY"])
         args.pop("lang", None)
         text = args.pop("q", None)
-        return search_offers(SearchQuery(language=content_language(), currency=currency,
-                                         text=text, **args))
+        # written directly, as SearchResultSchema documents it (the hottest path)
+        return jsonify(search_answer(search_offers(SearchQuery(
+            language=content_language(), currency=currency, text=text, **args))))
 
 
 @offers_blp.route(f"/<{ID}:offer_id>")

@@ -17,6 +17,7 @@ from journey.core.api import (
     NotBlank,
     Number,
     TimeZone,
+    minor_json,
     web_address,
 )
 from journey.core.i18n import content_language, translated
@@ -492,6 +493,60 @@ class SearchResultSchema(Schema):
     per_page = fields.Integer()
     currency = fields.String()
     price_date = fields.Date()
+
+
+# --- the search answer without marshmallow ------------------------------------------------
+# The catalogue search is the hottest path: its answer is written by these functions,
+# field for field what :class:`SearchResultSchema` (the documented contract) dumps;
+# tests/providers/test_search_answer.py compares the two on a set of searches.
+
+def _value(member) -> str | None:
+    return member.value if member is not None else None
+
+
+def _offer_out(offer) -> dict:
+    provider = offer.provider
+    return {
+        "id": offer.id, "chain_link": _value(offer.chain_link),
+        "chain_link_title": translated(CHAIN_LINK_TITLES[offer.chain_link]),
+        "procedure": _value(offer.procedure),
+        "procedure_title": translated(PROCEDURE_TITLES[offer.procedure])
+        if offer.procedure else None,
+        "status": _value(offer.status), "currency": offer.currency,
+        "price_unit": _value(offer.price_unit), "min_quantity": offer.min_quantity,
+        "max_quantity": offer.max_quantity, "capacity_unit": _value(offer.capacity_unit),
+        "lead_time_days": offer.lead_time_days, "duration_value": offer.duration_value,
+        "duration_unit": _value(offer.duration_unit),
+        "confirmation_mode": _value(offer.confirmation_mode),
+        "requires_consultation": offer.requires_consultation,
+        "recovery_days": offer.recovery_days, "fit_to_fly_days": offer.fit_to_fly_days,
+        "min_days_after_treatment": offer.min_days_after_treatment,
+        "vat_percent": None if offer.vat_percent is None else format(offer.vat_percent, "f"),
+        "provider": {"id": provider.id, "name": provider.name, "kind": _value(provider.kind),
+                     "city": provider.city, "country": provider.country},
+    }
+
+
+def _hit_out(hit) -> dict:
+    rate = hit.rate
+    return {
+        "offer": _offer_out(hit.offer), "language": hit.language,
+        "title": hit.text.title if hit.text else None,
+        "summary": hit.text.summary if hit.text else None,
+        "unit_price": minor_json(hit.price.amount, hit.price.currency),
+        "price": minor_json(hit.converted.amount, hit.converted.currency)
+        if hit.converted is not None else None,
+        "rate": None if rate is None else {
+            "source": rate.source, "target": rate.target, "rate": format(rate.rate, "f"),
+            "effective_on": rate.effective_on.isoformat() if rate.effective_on else None},
+    }
+
+
+def search_answer(result) -> dict:
+    """What :class:`SearchResultSchema` dumps of ``result``, written directly."""
+    return {"items": [_hit_out(hit) for hit in result.hits], "total": result.total,
+            "page": result.page, "per_page": result.per_page, "currency": result.currency,
+            "price_date": result.price_date.isoformat()}
 
 
 class CapacitySchema(Schema):
