@@ -45,15 +45,15 @@ def catalogue(make):
     db.session.commit()
 
 
-QUERIES = [dict(language=language, currency=currency, sort=sort)
+QUERIES = [{"language": language, "currency": currency, "sort": sort}
            for language, currency, sort in product(("en", "lt", "ar", "nb"),
                                                    ("EUR", "NOK", "SEK"), SORTS)] + [
-    dict(language="de", currency="EUR", start=TODAY + timedelta(days=2),
-         end=TODAY + timedelta(days=4), quantity=1),
-    dict(language="en", currency="EUR", text="knee"),
-    dict(language="en", currency="EUR", per_page=1, page=2),
-    dict(language="en", currency="EUR", page=9),
-    dict(language="en", currency="EUR", chain_link="visa_support"),
+    {"language": "de", "currency": "EUR", "start": TODAY + timedelta(days=2),
+         "end": TODAY + timedelta(days=4), "quantity": 1},
+    {"language": "en", "currency": "EUR", "text": "knee"},
+    {"language": "en", "currency": "EUR", "per_page": 1, "page": 2},
+    {"language": "en", "currency": "EUR", "page": 9},
+    {"language": "en", "currency": "EUR", "chain_link": "visa_support"},
 ]
 
 
