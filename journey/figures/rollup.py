@@ -21,7 +21,7 @@ from __future__ import annotations
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, select
 
@@ -112,7 +112,8 @@ def _next_month(day: date) -> date:
 
 def record_posting(booking: Booking, *, entry: LedgerEntry, line: BookingLine | None) -> None:
     """The rows of one ledger posting (a receiver of ``ledger_posted``)."""
-    month = entry.at.strftime("%Y-%m")
+    at = entry.at if entry.at.tzinfo is None else entry.at.astimezone(UTC)
+    month = at.strftime("%Y-%m")  # the month in UTC, as the ledger's SQL reads it
     lines = 1 if entry.kind == "gross" and entry.amount_minor > 0 else 0
     db.session.add(SalesMonth(
         month=month, provider_id=entry.provider_id,

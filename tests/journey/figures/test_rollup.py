@@ -214,3 +214,21 @@ def test_the_days_outside_are_taken_away_to_the_minor_unit(world, history, monke
     monkeypatch.undo()
     assert board.member_money(world["admin"], board.Filters(_month_period()),
                               currency="EUR").sales_minor == _ledger()[0]
+
+
+def test_a_posting_counts_in_its_month_in_utc(world, history):
+    """Posted at 00:30 on 1 December in Vilnius: still November in UTC, as the
+    ledger's own monthly SQL counts it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    at = datetime(2026, 12, 1, 0, 30, tzinfo=ZoneInfo("Europe/Vilnius"))
+    entry = LedgerEntry(posting="test:utc", booking_id=history.id, provider_id=world["hotel"].id,
+                        kind="fee", amount_minor=100, currency="EUR", at=at)
+    rollup.record_posting(history, entry=entry, line=None)
+    db.session.flush()
+    added = db.session.scalars(select(SalesMonth).where(SalesMonth.merged.is_(False),
+                                                        SalesMonth.amount_minor == 100,
+                                                        SalesMonth.kind == "fee")).all()
+    assert [row.month for row in added] == ["2026-11"]
+    db.session.rollback()
