@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -18,6 +18,12 @@ SETTING_FIELDS = ("visa_free_nationalities", "deposit_percent", "balance_due_day
 
 
 def get_settings() -> ClusterSettings:
+    """The settings row, read once per request (a quote asks for it several times):
+    kept on the request while its session holds it, so a change made in the request
+    is the row that was read."""
+    settings = _read_this_request()
+    if settings is not None:
+        return settings
     settings = db.session.scalar(select(ClusterSettings).order_by(ClusterSettings.id).limit(1))
     if settings is None:
         settings = ClusterSettings(visa_free_nationalities=[], deposit_percent=30,
@@ -25,12 +31,24 @@ def get_settings() -> ClusterSettings:
                                    languages=list(current_app.config["LANGUAGES"]))
         db.session.add(settings)
         db.session.flush()
+    if has_request_context():
+        g._cluster_settings = settings
     return settings
+
+
+def _read_this_request() -> ClusterSettings | None:
+    if not has_request_context():
+        return None
+    settings = g.get("_cluster_settings")
+    return settings if settings is not None and settings in db.session else None
 
 
 def cluster_languages() -> list[str] | None:
     """The languages an admin chose for the cluster (None before any settings), read
     without creating the settings row."""
+    settings = _read_this_request()
+    if settings is not None:
+        return settings.languages
     return db.session.scalar(select(ClusterSettings.languages)
                              .order_by(ClusterSettings.id).limit(1))
 
