@@ -89,6 +89,7 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     """
     now = now or utcnow()
     _refuse_sold_out(actor, quote_id, now=now)
+    who = actor_ref(actor)  # read once: the commit below expires the account
     quote = get_quote(actor, quote_id)
     journey = quote.journey
     # A retried checkout of a booked journey gets its booking back (start_checkout).
@@ -136,19 +137,19 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
         reference=f"quote:{quote.id}", customer_ref=f"user:{journey.patient_id}",
         currency=quote.currency, lines=lines, due_now_minor=quote.due_now_minor,
         ttl=payment_link_ttl() if link else checkout_ttl(),
-        actor=actor_ref(actor), balance_due_on=quote.balance_due_on, now=now)
+        actor=who, balance_due_on=quote.balance_due_on, now=now)
     if link or booking.status != BookingStatus.PENDING_PAYMENT:
         return booking  # a link waits for the patient; a paid booking is not paid twice
     # A retry after a refused card gets a fresh payment row (and idempotency key).
-    payment = next_attempt(booking, actor=actor_ref(actor), now=now)
+    payment = next_attempt(booking, actor=who, now=now)
     commit_unit()  # the deliberate exception: the payment row exists before Stripe
     gateway = gateway or StripeGateway.from_config()
-    request_payment(payment, gateway, actor=actor_ref(actor),
+    request_payment(payment, gateway, actor=who,
                     payment_method=payment_method, now=now)
     if payment.status == PaymentStatus.AUTHORISED:
         # Lines that confirm at once need no member: capture and confirm now rather
         # than at the next webhook or sweep (localstripe sends no authorisation event).
-        advance(booking, gateway, actor=actor_ref(actor), now=now)
+        advance(booking, gateway, actor=who, now=now)
     return booking
 
 
