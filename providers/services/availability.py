@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import Date, Integer, and_, bindparam, func, literal, select
 from sqlalchemy.sql import ColumnElement
 
 from journey.core.extensions import db
-from journey.core.types import utcnow
+from journey.core.types import UTCDateTime, utcnow
 from providers.models import CapacityDay
 
 #: The longest window a search or calendar looks at in one go.
@@ -74,8 +74,8 @@ def used_units(offer_id: int, start: date, end: date,
 
 
 def used_units_expr(offer_id: ColumnElement, day: ColumnElement,
-                    now: datetime | None = None) -> ColumnElement:
-    now = now or utcnow()
+                    now: datetime | ColumnElement | None = None) -> ColumnElement:
+    now = utcnow() if now is None else now
     expr: ColumnElement = literal(0)
     for source in _registered():
         expr = expr + func.coalesce(source.units_expr(offer_id, day, now), 0)
@@ -83,12 +83,13 @@ def used_units_expr(offer_id: ColumnElement, day: ColumnElement,
 
 
 def available_condition(offer_id: ColumnElement, start: date, end: date, quantity: int,
-                        now: datetime | None = None) -> ColumnElement:
+                        now: datetime | None = None, *, days=None) -> ColumnElement:
     """True when every day of ``[start, end]`` has ``quantity`` units free.
 
-    A day without a calendar row has no capacity.
+    A day without a calendar row has no capacity. (With bound parameters for the dates,
+    ``days`` is the parameter of their count.)
     """
-    days = (end - start).days + 1
+    days = (end - start).days + 1 if days is None else days
     cd = CapacityDay.__table__.alias("cd")
     free = cd.c.capacity - used_units_expr(cd.c.offer_id, cd.c.day, now)
     open_days = (select(func.count())
@@ -110,8 +111,31 @@ def are_available(wanted: list[tuple[int, date, date, int]],
     statement (one round trip for a whole journey)."""
     if not wanted:
         return []
-    now = now or utcnow()
-    row = db.session.execute(select(*[
-        available_condition(literal(offer_id), start, end, quantity, now).label(f"a{n}")
-        for n, (offer_id, start, end, quantity) in enumerate(wanted)])).one()
+    parameters = {"now": now or utcnow()}
+    for n, (offer_id, start, end, quantity) in enumerate(wanted):
+        parameters.update({f"o{n}": offer_id, f"s{n}": start, f"e{n}": end,
+                           f"q{n}": quantity, f"d{n}": (end - start).days + 1})
+    row = db.session.execute(_availability_statement(len(wanted)), parameters).one()
     return [bool(value) for value in row]
+
+
+#: (how many lines, the usage sources) -> the statement that checks them
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _availability_statement(count: int):
+    """The statement of :func:`are_available` for ``count`` lines, built once (its
+    values are bound parameters): a quote no longer builds its expressions again."""
+    key = (count, tuple(id(source) for source in _registered()))
+    if key not in _STATEMENTS:
+        if len(_STATEMENTS) > 64:  # journeys of many sizes: start again
+            _STATEMENTS.clear()
+        now = bindparam("now", type_=UTCDateTime())
+        _STATEMENTS[key] = select(*[
+            available_condition(bindparam(f"o{n}", type_=Integer()),
+                                bindparam(f"s{n}", type_=Date()),
+                                bindparam(f"e{n}", type_=Date()),
+                                bindparam(f"q{n}", type_=Integer()), now,
+                                days=bindparam(f"d{n}", type_=Integer())).label(f"a{n}")
+            for n in range(count)])
+    return _STATEMENTS[key]

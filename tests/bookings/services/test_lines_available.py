@@ -37,3 +37,16 @@ def test_one_statement_answers_as_each_line_does(make):
         event.remove(db.engine, "before_cursor_execute", record)
     assert len([s for s in seen if s.lstrip().upper().startswith("SELECT")]) == 1
     assert lines_available([]) == []
+
+
+def test_the_statement_is_built_once_per_number_of_lines(make):
+    from providers.services import availability
+
+    start = today_in() + timedelta(days=3)
+    offer = make.offer(capacity=1, start=start, days=5)
+    assert lines_available([Line(offer.id, start, 1, 1), Line(offer.id, start, 1, 2)]) == \
+        [True, False]
+    built = availability._availability_statement(2)
+    assert lines_available([Line(offer.id, start + timedelta(days=1), 2, 1),
+                            Line(offer.id, start + timedelta(days=4), 2, 1)]) == [True, False]
+    assert availability._availability_statement(2) is built
