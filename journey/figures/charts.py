@@ -43,17 +43,7 @@ def bar_chart(bars: Sequence[Bar], *, label: str, top_label: str | None = None,
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(bars), 1)
     gap = min(slot * 0.2, 4)
-    parts = [
-        f'<svg class="{escape(css_class)}" dir="ltr" role="img" aria-label="{escape(label)}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg" '
-        f'preserveAspectRatio="xMidYMid meet">',
-        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
-        f'y2="{TOP + plot_h}"/>',
-        f'<line class="grid" x1="{LEFT}" y1="{TOP}" x2="{WIDTH - RIGHT}" y2="{TOP}"/>',
-        f'<text class="tick" x="{LEFT}" y="{TOP - 6}" text-anchor="start">'
-        f'{escape(top_label if top_label is not None else str(top))}</text>',
-        f'<text class="tick" x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end">0</text>',
-    ]
+    parts = _frame(label, css_class, top_label if top_label is not None else str(top))
     for index, bar in enumerate(bars):
         height = plot_h * bar.value / top if top else 0
         x = LEFT + index * slot + gap / 2

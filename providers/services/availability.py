@@ -101,8 +101,7 @@ def available_condition(offer_id: ColumnElement, start: date, end: date, quantit
 
 def is_available(offer_id: int, start: date, end: date, quantity: int,
                  now: datetime | None = None) -> bool:
-    return bool(db.session.scalar(select(available_condition(literal(offer_id), start, end,
-                                                             quantity, now))))
+    return are_available([(offer_id, start, end, quantity)], now)[0]
 
 
 def are_available(wanted: list[tuple[int, date, date, int]],
