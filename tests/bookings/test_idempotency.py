@@ -136,3 +136,23 @@ def test_without_a_key_every_call_runs(ctx):
     for _ in range(2):
         run_once("s", None, "h", lambda: calls.append(1) or (200, {}))
     assert calls == [1, 1]
+
+
+def test_a_refusal_after_a_committed_reservation_is_kept_once(ctx):
+    """A request that committed on the way (the payment row before Stripe) and is then
+    refused: the key's one row gets the refusal, and its replay is that refusal."""
+    from journey.core.persistence import commit_unit
+
+    def commit_then_refuse():
+        commit_unit()  # the reservation is committed with it
+        raise Conflict("card declined")
+
+    with pytest.raises(Conflict):
+        run_once("s", "committed-key-1", "h", commit_then_refuse)
+    db.session.rollback()
+    rows = db.session.scalars(db.select(IdempotentRequest).where(
+        IdempotentRequest.key == "committed-key-1")).all()
+    assert [(row.status_code, row.body["message"]) for row in rows] == [(409, "card declined")]
+    with pytest.raises(Replayed) as replayed:
+        run_once("s", "committed-key-1", "h", lambda: (201, {}))
+    assert replayed.value.status == 409
