@@ -18,7 +18,6 @@ from flask import Blueprint, Response, g, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
 
 from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import can_manage_member
@@ -27,7 +26,8 @@ from journey.core.i18n import content_language
 from journey.core.types import ID_CONVERTER
 from providers.media import services as media
 from providers.media.maps import Label, Pin, render_map
-from providers.models import ChainLink, MemberStatus, Offer, Provider
+from providers.models import ChainLink, Offer, Provider
+from providers.services.members import placed_members
 
 bp = Blueprint("media", __name__)
 
@@ -147,11 +147,7 @@ def _placed(provider) -> bool:
 @bp.app_template_global()
 def map_members() -> list:
     """Every verified member with coordinates, for the cluster map (one query)."""
-    return list(db.session.scalars(
-        select(Provider).where(Provider.status == MemberStatus.VERIFIED,
-                               Provider.latitude.is_not(None),
-                               Provider.longitude.is_not(None))
-        .order_by(Provider.name, Provider.id)))
+    return placed_members()
 
 
 @bp.app_template_global()

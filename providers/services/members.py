@@ -202,5 +202,14 @@ def list_members(actor, *, kind=None, city=None, status=None, page=1, per_page=2
     return page_of(query.order_by(Provider.name, Provider.id), page=page, per_page=per_page)
 
 
+def placed_members() -> list[Provider]:
+    """Every verified member with coordinates, by name (the cluster's map; one query)."""
+    return list(db.session.scalars(
+        select(Provider).where(Provider.status == MemberStatus.VERIFIED,
+                               Provider.latitude.is_not(None),
+                               Provider.longitude.is_not(None))
+        .order_by(Provider.name, Provider.id)))
+
+
 def _flush_or_conflict() -> None:
     flush_or_conflict(_l("This conflicts with existing data."))
