@@ -340,7 +340,8 @@ class OfferSearch(MethodView):
         text = args.pop("q", None)
         # written directly, as SearchResultSchema documents it (the hottest path)
         return jsonify(search_answer(search_offers(SearchQuery(
-            language=content_language(), currency=currency, text=text, **args))))
+            language=content_language(), currency=currency, text=text, **args),
+            orm_offers=False)))
 
 
 @offers_blp.route(f"/<{ID}:offer_id>")

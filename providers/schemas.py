@@ -504,13 +504,13 @@ def _value(member) -> str | None:
     return member.value if member is not None else None
 
 
-def _offer_out(offer) -> dict:
+def _offer_out(offer, title=translated) -> dict:
     provider = offer.provider
     return {
         "id": offer.id, "chain_link": _value(offer.chain_link),
-        "chain_link_title": translated(CHAIN_LINK_TITLES[offer.chain_link]),
+        "chain_link_title": title(CHAIN_LINK_TITLES[offer.chain_link]),
         "procedure": _value(offer.procedure),
-        "procedure_title": translated(PROCEDURE_TITLES[offer.procedure])
+        "procedure_title": title(PROCEDURE_TITLES[offer.procedure])
         if offer.procedure else None,
         "status": _value(offer.status), "currency": offer.currency,
         "price_unit": _value(offer.price_unit), "min_quantity": offer.min_quantity,
@@ -527,10 +527,10 @@ def _offer_out(offer) -> dict:
     }
 
 
-def _hit_out(hit) -> dict:
+def _hit_out(hit, title=translated) -> dict:
     rate = hit.rate
     return {
-        "offer": _offer_out(hit.offer), "language": hit.language,
+        "offer": _offer_out(hit.offer, title), "language": hit.language,
         "title": hit.text.title if hit.text else None,
         "summary": hit.text.summary if hit.text else None,
         "unit_price": minor_json(hit.price.amount, hit.price.currency),
@@ -543,8 +543,17 @@ def _hit_out(hit) -> dict:
 
 
 def search_answer(result) -> dict:
-    """What :class:`SearchResultSchema` dumps of ``result``, written directly."""
-    return {"items": [_hit_out(hit) for hit in result.hits], "total": result.total,
+    """What :class:`SearchResultSchema` dumps of ``result``, written directly (each
+    chain link's and procedure's title translated once per answer)."""
+    titles: dict[int, str] = {}
+
+    def title(label) -> str:
+        key = id(label)
+        if key not in titles:
+            titles[key] = translated(label)
+        return titles[key]
+
+    return {"items": [_hit_out(hit, title) for hit in result.hits], "total": result.total,
             "page": result.page, "per_page": result.per_page, "currency": result.currency,
             "price_date": result.price_date.isoformat()}
 

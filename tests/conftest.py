@@ -90,6 +90,8 @@ def app(tmp_path_factory):
         "LOGIN_FAILURE_LIMIT": 5,
         "ARGON2_PROFILE": "CHEAPEST",
         "DB_LOCK_TIMEOUT_SECONDS": 1,
+        # each test starts from an empty database: nothing is kept between requests
+        "CLUSTER_LANGUAGES_CACHE_SECONDS": 0,
         "FILES_ROOT": str(tmp_path_factory.mktemp("files")),
     })
     app.test_client_class = IsolatedClient

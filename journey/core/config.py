@@ -64,6 +64,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
         "DEFAULT_CURRENCY": os.environ.get("ONEWINDOW_CURRENCY", "EUR"),
+        # How long a process keeps the cluster's interface languages (every request
+        # needs them to choose its language) before reading them again; a change by an
+        # admin reaches the other processes within this time (0: read every request).
+        "CLUSTER_LANGUAGES_CACHE_SECONDS": float(
+            os.environ.get("CLUSTER_LANGUAGES_CACHE_SECONDS", "5")),
         # Payments: localstripe on loopback in development and tests, real Stripe when
         # STRIPE_API_BASE is https://api.stripe.com and the keys are real.
         "STRIPE_API_KEY": os.environ.get("STRIPE_API_KEY", "sk_test_localstripe"),

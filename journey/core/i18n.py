@@ -138,10 +138,17 @@ def pick(texts: Mapping[str, object], chain: Iterable[str]):
         if texts:
             language = sorted(texts)[0]
             found = language, texts[language]
-    if found[0] is not None and chain and has_request_context() \
-            and chain[0] == _asked_language():
-        note_served(found[0])
+    if found[0] is not None:
+        note_served_along(chain, found[0])
     return found
+
+
+def note_served_along(chain: list[str], language: str) -> None:
+    """Note that member content in ``language``, found along ``chain``, is on this
+    request's response, when the chain is the one of this request's reader (it starts
+    with :func:`content_language`)."""
+    if chain and has_request_context() and chain[0] == _asked_language():
+        note_served(language)
 
 
 def _asked_language() -> str:

@@ -42,6 +42,9 @@ def catalogue(make):
                max_quantity=1, texts={"en": {"title": "Annex"}, "nb": {"title": "Rom"}})
     make.offer(hotel, chain_link="leisure", currency="SEK", base_price_minor=50000,
                texts={"en": {"title": "Spa day"}})  # no rate into or from SEK
+    # a text in the member's language and one in a language no reader asks for
+    make.offer(clinic, chain_link="leisure", base_price_minor=7000,
+               texts={"pl": {"title": "Rejs"}, "lt": {"title": "Kruizas"}})
     db.session.commit()
 
 
@@ -58,14 +61,41 @@ QUERIES = [{"language": language, "currency": currency, "sort": sort}
 
 
 def test_the_answer_is_what_the_schema_dumps(app, catalogue):
+    """The API's path (one statement, no ORM object, its text chosen in SQL) answers
+    what the schema dumps of the ORM offers, each text the one the fallback chain picks
+    in Python (:func:`offer_text`)."""
     compared = 0
     for query in QUERIES:
         with app.test_request_context(f"/api/v1/offers?lang={query['language']}"):
             result = search_offers(SearchQuery(**query))
+            fast = search_offers(SearchQuery(**query), orm_offers=False)
             expected = json.loads(json.dumps(SearchResultSchema().dump(result)))
             assert json.loads(json.dumps(search_answer(result))) == expected, query
+            assert json.loads(json.dumps(search_answer(fast))) == expected, query
+            for hit in result.hits:
+                language, text = offers.offer_text(hit.offer, query["language"])
+                assert (hit.language, hit.text and hit.text.title) == (
+                    language, text and text.title), query
             compared += len(result.hits)
     assert compared > 100  # the searches found offers to compare
+
+
+def test_a_rate_added_is_used_by_the_next_search(app, catalogue, make):
+    """The process keeps the rate table of the version it saw last; the search's own
+    statement reads the version in force and a stale search runs again."""
+    admin = make.admin()
+    query = SearchQuery(language="en", currency="SEK", sort="price")
+    with app.test_request_context("/api/v1/offers"):
+        before = search_offers(query, orm_offers=False)
+        assert {hit.offer.currency: hit.rate for hit in before.hits}["EUR"] is None
+        rates.add_rate(admin, base="EUR", quote="SEK", rate=Decimal("11.5000"),
+                       effective_on=TODAY)
+        db.session.commit()
+        after = search_offers(query, orm_offers=False)
+        rate = {hit.offer.currency: hit.rate for hit in after.hits}["EUR"]
+        assert rate is not None and rate.rate == Decimal("11.5000")
+        assert [hit.converted for hit in after.hits if hit.offer.currency == "EUR"][0] \
+            is not None
 
 
 def test_the_api_answers_with_it(client, app, catalogue):

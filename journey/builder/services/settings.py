@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -45,12 +47,30 @@ def _read_this_request() -> ClusterSettings | None:
 
 def cluster_languages() -> list[str] | None:
     """The languages an admin chose for the cluster (None before any settings), read
-    without creating the settings row."""
+    without creating the settings row. Every request asks (to choose its language), so
+    the process keeps the answer for ``CLUSTER_LANGUAGES_CACHE_SECONDS``; a change made
+    in this process is seen at once (:func:`update_settings` forgets the answer)."""
     settings = _read_this_request()
     if settings is not None:
         return settings.languages
-    return db.session.scalar(select(ClusterSettings.languages)
-                             .order_by(ClusterSettings.id).limit(1))
+    seconds = current_app.config["CLUSTER_LANGUAGES_CACHE_SECONDS"]
+    kept = current_app.extensions.get(_LANGUAGES_KEPT)
+    if seconds > 0 and kept is not None and kept[0] > time.monotonic():
+        return list(kept[1]) if kept[1] is not None else None
+    languages = db.session.scalar(select(ClusterSettings.languages)
+                                  .order_by(ClusterSettings.id).limit(1))
+    if seconds > 0:
+        current_app.extensions[_LANGUAGES_KEPT] = (
+            time.monotonic() + seconds, tuple(languages) if languages is not None else None)
+    return languages
+
+
+_LANGUAGES_KEPT = "cluster_languages_kept"
+
+
+def forget_cluster_languages() -> None:
+    """Read the cluster's languages afresh next time (after a change)."""
+    current_app.extensions.pop(_LANGUAGES_KEPT, None)
 
 
 def update_settings(actor, **data) -> ClusterSettings:
@@ -67,6 +87,7 @@ def update_settings(actor, **data) -> ClusterSettings:
                     _l("Use ISO 3166 country codes.")]}) from None
         if field == "languages":
             value = _check_languages(value)
+            forget_cluster_languages()
         setattr(settings, field, value)
     db.session.flush()
     return settings

@@ -38,3 +38,53 @@ def test_once_per_request(app, make, selects):
     settings.get_settings()
     settings.get_settings()
     assert len(selects) == 2  # outside a request, each call reads the row
+
+
+@pytest.fixture
+def kept_for(app):
+    """Keep the cluster's languages in the process for a while (the tests run with 0,
+    since each test starts from an empty database)."""
+    def keep(seconds: float) -> None:
+        app.config["CLUSTER_LANGUAGES_CACHE_SECONDS"] = seconds
+    settings_before = app.config["CLUSTER_LANGUAGES_CACHE_SECONDS"]
+    with app.app_context():
+        settings.forget_cluster_languages()
+    yield keep
+    app.config["CLUSTER_LANGUAGES_CACHE_SECONDS"] = settings_before
+    with app.app_context():
+        settings.forget_cluster_languages()
+
+
+def test_the_languages_are_kept_in_the_process_for_a_while(app, make, selects, kept_for,
+                                                           monkeypatch):
+    admin = make.admin()
+    settings.update_settings(admin, languages=["en", "nb"])
+    db.session.commit()
+    kept_for(60)
+    selects.clear()
+    for _ in range(3):
+        with app.test_request_context("/"):
+            assert settings.cluster_languages() == ["en", "nb"]
+    assert len(selects) == 1  # one read, then kept
+    # a change in this process is seen at once
+    settings.update_settings(admin, languages=["en", "ar"])
+    db.session.commit()
+    with app.test_request_context("/"):
+        assert settings.cluster_languages() == ["en", "ar"]
+    # one made elsewhere (another process) once the time is up
+    db.session.execute(db.update(settings.ClusterSettings).values(languages=["en", "lt"]))
+    db.session.commit()
+    with app.test_request_context("/"):
+        assert settings.cluster_languages() == ["en", "ar"]
+    clock = settings.time.monotonic() + 61
+    monkeypatch.setattr(settings.time, "monotonic", lambda: clock)
+    with app.test_request_context("/"):
+        assert settings.cluster_languages() == ["en", "lt"]
+
+
+def test_zero_reads_every_time(app, make, selects, kept_for):
+    kept_for(0)
+    for _ in range(2):
+        with app.test_request_context("/"):
+            settings.cluster_languages()
+    assert len(selects) == 2
