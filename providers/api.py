@@ -322,7 +322,8 @@ class MemberOffers(MethodView):
 
 @offers_blp.route("")
 class OfferSearch(MethodView):
-    @offers_blp.arguments(OfferSearchArgs, location="query")
+    # one instance of the schema, not one built per search
+    @offers_blp.arguments(OfferSearchArgs(), location="query")
     @offers_blp.response(200, SearchResultSchema)
     def get(self, args):
         """Search published offers of verified members.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from journey.core.accounts.auth import current_actor
@@ -527,14 +528,14 @@ def _offer_out(offer, title=translated) -> dict:
     }
 
 
-def _hit_out(hit, title=translated) -> dict:
+def _hit_out(hit, title=translated, locale: str | None = None) -> dict:
     rate = hit.rate
     return {
         "offer": _offer_out(hit.offer, title), "language": hit.language,
         "title": hit.text.title if hit.text else None,
         "summary": hit.text.summary if hit.text else None,
-        "unit_price": minor_json(hit.price.amount, hit.price.currency),
-        "price": minor_json(hit.converted.amount, hit.converted.currency)
+        "unit_price": minor_json(hit.price.amount, hit.price.currency, locale),
+        "price": minor_json(hit.converted.amount, hit.converted.currency, locale)
         if hit.converted is not None else None,
         "rate": None if rate is None else {
             "source": rate.source, "target": rate.target, "rate": format(rate.rate, "f"),
@@ -544,8 +545,10 @@ def _hit_out(hit, title=translated) -> dict:
 
 def search_answer(result) -> dict:
     """What :class:`SearchResultSchema` dumps of ``result``, written directly (each
-    chain link's and procedure's title translated once per answer)."""
+    chain link's and procedure's title translated once per answer, the locale asked for
+    once)."""
     titles: dict[int, str] = {}
+    locale = str(get_locale() or "en")
 
     def title(label) -> str:
         key = id(label)
@@ -553,7 +556,8 @@ def search_answer(result) -> dict:
             titles[key] = translated(label)
         return titles[key]
 
-    return {"items": [_hit_out(hit, title) for hit in result.hits], "total": result.total,
+    return {"items": [_hit_out(hit, title, locale) for hit in result.hits],
+            "total": result.total,
             "page": result.page, "per_page": result.per_page, "currency": result.currency,
             "price_date": result.price_date.isoformat()}
 

@@ -522,18 +522,18 @@ LANGUAGE_PATH = {"in": "path", "name": "language", "required": True,
                  "schema": {"$ref": "#/components/schemas/LanguageCode"}}
 
 
-def money_json(money: Amount | None) -> dict | None:
+def money_json(money: Amount | None, locale: str | None = None) -> dict | None:
     """Money as the API shows it (the ``Money`` component): minor units, currency, and
-    Babel's rendering in the reader's locale."""
+    Babel's rendering in the reader's locale (``locale``, when the caller has it)."""
     if money is None:
         return None
     return {"amount_minor": money.amount, "currency": money.currency,
-            "formatted": format_money(money, str(get_locale() or "en"))}
+            "formatted": format_money(money, locale or str(get_locale() or "en"))}
 
 
-def minor_json(amount: int | None, currency: str) -> dict | None:
+def minor_json(amount: int | None, currency: str, locale: str | None = None) -> dict | None:
     """:func:`money_json` of ``amount`` minor units of ``currency`` (None stays None)."""
-    return money_json(Amount(amount, currency)) if amount is not None else None
+    return money_json(Amount(amount, currency), locale) if amount is not None else None
 
 
 class Money(fields.Function):
