@@ -498,20 +498,30 @@ class CancellationTier(db.Model):
 
 
 class CapacityDay(db.Model):
-    """How many units (rooms, beds, slots, seats) an offer has on one local date."""
+    """How many units (rooms, beds, slots, seats) an offer has on one local date, and
+    how many of them are counted as used.
+
+    ``used`` is kept by the booking engine in the same transaction as what uses the
+    units: the units of every hold not yet released (expired or not) and of every
+    booked line of a live booking. Free at ``now`` is ``capacity - used`` plus the
+    units of the holds that expired by ``now`` and wait for their release (see
+    :mod:`providers.services.availability`)."""
 
     __tablename__ = "capacity_day"
     __table_args__ = (
         CheckConstraint("capacity >= 0", name="capacity_not_negative"),
-        # Availability reads (offer, day, capacity) for many days: on PostgreSQL an
-        # index-only scan, with no visit to the (large) table.
-        Index("ix_capacity_day_covering", "offer_id", "day", postgresql_include=["capacity"]),
+        CheckConstraint("used >= 0", name="used_not_negative"),
+        # Availability reads (offer, day, capacity, used) for many days: on PostgreSQL
+        # an index-only scan, with no visit to the (large) table.
+        Index("ix_capacity_day_covering", "offer_id", "day",
+              postgresql_include=["capacity", "used"]),
     )
 
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"),
                                           primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     capacity: Mapped[int] = mapped_column()
+    used: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ExchangeRate(db.Model):
