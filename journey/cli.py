@@ -1,5 +1,6 @@
 """Flask CLI commands: ``flask seed-demo``, ``create-admin``, ``scheduler``, ``welcome``,
-``files rotate-key``, ``figures check`` and ``figures rebuild``."""
+``files rotate-key``, ``figures check``, ``figures rebuild``, ``usage check`` and
+``usage rebuild``."""
 
 from __future__ import annotations
 
@@ -68,6 +69,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(files_commands())
     app.cli.add_command(figures_commands())
+    app.cli.add_command(usage_commands())
 
 
 def files_commands() -> AppGroup:
@@ -114,6 +116,36 @@ def figures_commands() -> AppGroup:
                    "rebuilt from the ledger")
 
     return figures
+
+
+def usage_commands() -> AppGroup:
+    usage = AppGroup("usage", help="The units used of each capacity day (capacity_day.used).")
+
+    @usage.command("check")
+    def check_command():
+        """Compare the calendar's used units with the holds and bookings (exit 1 when
+        they disagree)."""
+        from bookings.services.usage import usage_differences
+
+        found = usage_differences()
+        for offer_id, day, stored, actual in found[:50]:
+            click.echo(f"offer {offer_id} on {day.isoformat()}: kept {stored}, "
+                       f"holds and bookings {actual}")
+        if found:
+            raise click.ClickException(f"{len(found)} days disagree with the holds and "
+                                       "bookings; `flask usage rebuild` corrects them")
+        click.echo("usage: the calendar's used units agree with the holds and bookings")
+
+    @usage.command("rebuild")
+    def rebuild_command():
+        """Correct the used units of the days where they differ."""
+        from bookings.services.usage import rebuild_usage_counts
+
+        corrected = rebuild_usage_counts()
+        db.session.commit()
+        click.echo(f"usage: {corrected} days corrected")
+
+    return usage
 
 
 def _answers(url: str, wait: float) -> bool:

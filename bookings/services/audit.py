@@ -1,7 +1,8 @@
 """Every transition of a booking, a line, a payment, a refund or a payout is a row:
 who, when, from, to, why (a reason code, translated when read). State changes go
 through :func:`move`, which writes that row and tells whoever listens (the journey
-follows its booking) in the same transaction."""
+follows its booking) in the same transaction; a move that makes a booked line start or
+stop using its units changes ``capacity_day.used`` with it (:mod:`bookings.services.usage`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from blinker import Namespace
 
 from bookings.models import Booking, BookingEvent, BookingLine, LineEndedBy, Payment, Refund
 from bookings.services.states import check_move
+from bookings.services.usage import count_move
 from journey.core.extensions import db
 from journey.core.reasons import Why
 
@@ -62,6 +64,7 @@ def move(booking: Booking, subject_obj, to, *, actor: str, now: datetime,
         "booking_", "")
     if subject_obj.id is None:
         db.session.flush()
+    count_move(booking, subject_obj, old, to)  # capacity_day.used, in this transaction
     subject_obj.status = to
     record(booking, subject, subject_obj.id, old, to, actor=actor, now=now, reason=reason)
     if subject_obj is booking:

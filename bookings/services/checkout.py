@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 
 from bookings.models import (
     Booking,
@@ -44,7 +44,6 @@ from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
-from providers.services.availability import spread_by_day
 
 
 @dataclass(frozen=True)
@@ -288,33 +287,3 @@ def pay_now(actor, booking_id: int, *, payment_method: str | None,
     commit_unit()
     advance(booking, gateway, actor=who, now=now)
     return payment
-
-
-class BookedLineUsage:
-    """Units that booked lines use (requested or confirmed, while the booking lives);
-    a line that is only held counts through its hold."""
-
-    @staticmethod
-    def _live():
-        return and_(BookingLine.status.in_(BOOKED_LINE_STATES),
-                    BookingLine.booking_id == Booking.id,
-                    Booking.status.in_(LIVE_BOOKING_STATES))
-
-    def units_by_day(self, offer_id: int, start: date, end: date,
-                     now: datetime) -> dict[date, int]:
-        return spread_by_day(db.session.execute(
-            select(BookingLine.start_on, BookingLine.end_on, BookingLine.quantity).where(
-                BookingLine.offer_id == offer_id, BookingLine.start_on <= end,
-                BookingLine.end_on > start, self._live())).all(), start, end)
-
-    def units_expr(self, offer_id, day, now: datetime):
-        return (select(func.coalesce(func.sum(BookingLine.quantity), 0))
-                .where(BookingLine.offer_id == offer_id, BookingLine.start_on <= day,
-                       BookingLine.end_on > day, self._live())
-                .scalar_subquery())
-
-
-BOOKED_LINE_STATES = (LineStatus.REQUESTED, LineStatus.CONFIRMED)
-#: While the patient decides after a decline, the confirmed lines keep their units.
-LIVE_BOOKING_STATES = (BookingStatus.AUTHORISED, BookingStatus.ACTION_REQUIRED,
-                       BookingStatus.CONFIRMED)

@@ -21,30 +21,41 @@ from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.types import utcnow
 from providers.models import CapacityDay
-from providers.services.availability import spread_by_day, used_units
+from providers.services.availability import change_used, spread_by_day, stale_units
 
 #: How often a hold may be renewed before the checkout must start again.
 MAX_RENEWALS = 3
 
 
 class HoldUsage:
-    """Units that live holds use, for the catalogue's availability."""
+    """Units that holds use, for the catalogue's availability. Every hold not yet
+    released counts in ``capacity_day.used``; one that expired before it was released
+    (the ``expire_unpaid`` job releases it) no longer uses its units: stale."""
 
     @staticmethod
     def live(now: datetime):
         return and_(Hold.released_at.is_(None), Hold.expires_at > now)
 
-    def units_by_day(self, offer_id: int, start: date, end: date,
+    @staticmethod
+    def stale(now: datetime):
+        return and_(Hold.released_at.is_(None), Hold.expires_at <= now)
+
+    def counted_ranges(self):
+        return select(Hold.offer_id.label("offer_id"), Hold.start_on.label("start_on"),
+                      Hold.end_on.label("end_on"), Hold.quantity.label("units")).where(
+            Hold.released_at.is_(None))
+
+    def stale_by_day(self, offer_id: int, start: date, end: date,
                      now: datetime) -> dict[date, int]:
         return spread_by_day(db.session.execute(
             select(Hold.start_on, Hold.end_on, Hold.quantity).where(
                 Hold.offer_id == offer_id, Hold.start_on <= end, Hold.end_on > start,
-                self.live(now))).all(), start, end)
+                self.stale(now))).all(), start, end)
 
-    def units_expr(self, offer_id, day, now: datetime):
+    def stale_expr(self, offer_id, day, now):
         return (select(func.coalesce(func.sum(Hold.quantity), 0))
                 .where(Hold.offer_id == offer_id, Hold.start_on <= day, Hold.end_on > day,
-                       self.live(now))
+                       self.stale(now))
                 .scalar_subquery())
 
 
@@ -52,12 +63,13 @@ HOLD_USAGE = HoldUsage()
 
 
 def _lock_capacity(needs: dict[tuple[int, date], int]) -> dict[tuple[int, date], int]:
-    """Lock the capacity rows of every (offer, day) in a fixed order; return capacities."""
+    """Lock the capacity rows of every (offer, day) in a fixed order; return the units
+    not counted as used (``capacity - used``; expired holds are added back later)."""
     offers = sorted({offer_id for offer_id, _day in needs})
-    capacity: dict[tuple[int, date], int] = {}
+    room: dict[tuple[int, date], int] = {}
     for offer_id in offers:
         days = sorted(day for o, day in needs if o == offer_id)
-        rows = select(CapacityDay.day, CapacityDay.capacity).where(
+        rows = select(CapacityDay.day, CapacityDay.capacity - CapacityDay.used).where(
             CapacityDay.offer_id == offer_id, CapacityDay.day.between(days[0], days[-1]))
         if db.engine.dialect.name == "sqlite":
             db.session.execute(update(CapacityDay).where(
@@ -67,8 +79,8 @@ def _lock_capacity(needs: dict[tuple[int, date], int]) -> dict[tuple[int, date],
         else:
             rows = rows.order_by(CapacityDay.day).with_for_update()
         for day, units in db.session.execute(rows):
-            capacity[(offer_id, day)] = units
-    return capacity
+            room[(offer_id, day)] = units
+    return room
 
 
 def lock_capacity_of(lines: list[Line], *, check_free_at: datetime | None = None) -> None:
@@ -78,9 +90,9 @@ def lock_capacity_of(lines: list[Line], *, check_free_at: datetime | None = None
     also refuse (409) when the units are no longer free then: a booking whose holds
     lapsed before its card was authorised must not take units sold since."""
     needs = _needs(lines)
-    capacity = _lock_capacity(needs)
+    room = _lock_capacity(needs)
     if check_free_at is not None:
-        _check_free(needs, capacity, check_free_at)
+        _check_free(needs, room, check_free_at)
 
 
 def _needs(lines: list[Line]) -> dict[tuple[int, date], int]:
@@ -91,26 +103,28 @@ def _needs(lines: list[Line]) -> dict[tuple[int, date], int]:
     return dict(needs)
 
 
-def _check_free(needs, capacity, now: datetime, *, ignore_group: str | None = None) -> None:
+def _check_free(needs, room, now: datetime, *, ignore_group: str | None = None) -> None:
+    """Refuse (409) unless every (offer, day) of ``needs`` has its units free at ``now``:
+    ``room`` (``capacity - used`` of each calendar row), plus the units of holds that
+    expired by ``now`` unreleased (looked for only on an offer short of room), plus,
+    with ``ignore_group``, the units of that group's own live holds."""
     short = []
     for offer_id in sorted({o for o, _d in needs}):
         days = sorted(day for o, day in needs if o == offer_id)
-        # Every usage source: live holds and booked lines (and whatever else counts).
-        used = used_units(offer_id, days[0], days[-1], now)
+        free = {day: room.get((offer_id, day), 0) for day in days}
         if ignore_group is not None:
             own = db.session.execute(select(Hold.start_on, Hold.end_on, Hold.quantity).where(
                 Hold.offer_id == offer_id, Hold.group_key == ignore_group,
                 HoldUsage.live(now))).all()
-            for first, after_last, quantity in own:
-                day = first
-                while day < after_last:
-                    if day in used:
-                        used[day] -= quantity
-                    day += timedelta(days=1)
-        for day in days:
-            free = capacity.get((offer_id, day), 0) - used.get(day, 0)
-            if free < needs[(offer_id, day)]:
-                short.append((offer_id, day))
+            for day, units in spread_by_day(own, days[0], days[-1]).items():
+                if day in free:
+                    free[day] += units
+        if any(free[day] < needs[(offer_id, day)] for day in days):
+            # Room only counts the units of unreleased holds: add back the expired ones.
+            for day, units in stale_units(offer_id, days[0], days[-1], now).items():
+                if day in free:
+                    free[day] += units
+        short += [(offer_id, day) for day in days if free[day] < needs[(offer_id, day)]]
     if short:
         offer_id, day = short[0]
         raise Conflict(_l("Sold out: offer %(offer)s has no room left on %(day)s.",
@@ -129,10 +143,16 @@ def refuse_sold_out(lines: list[Line], *, now: datetime) -> None:
         return
     offers = sorted({offer_id for offer_id, _day in needs})
     days = [day for _offer, day in needs]
-    capacity = {(offer_id, day): units for offer_id, day, units in db.session.execute(
-        select(CapacityDay.offer_id, CapacityDay.day, CapacityDay.capacity).where(
+    room = {(offer_id, day): units for offer_id, day, units in db.session.execute(
+        select(CapacityDay.offer_id, CapacityDay.day,
+               CapacityDay.capacity - CapacityDay.used).where(
             CapacityDay.offer_id.in_(offers), CapacityDay.day.between(min(days), max(days))))}
-    _check_free(needs, capacity, now)
+    _check_free(needs, room, now)
+
+
+def _hold_ranges(holds: list[Hold], sign: int) -> list[tuple[int, date, date, int]]:
+    return [(hold.offer_id, hold.start_on, hold.end_on, sign * hold.quantity)
+            for hold in holds]
 
 
 def place_holds(lines: list[Line], *, group_key: str, ttl: timedelta,
@@ -145,13 +165,14 @@ def place_holds(lines: list[Line], *, group_key: str, ttl: timedelta,
         if line.days < 1 or line.quantity < 1:
             raise InvalidInput(fields={"lines": [_l("Each line needs days and a quantity.")]})
     needs = _needs(lines)
-    capacity = _lock_capacity(needs)
-    _check_free(needs, capacity, now)
+    room = _lock_capacity(needs)
+    _check_free(needs, room, now)
     holds = [Hold(group_key=group_key, offer_id=line.offer_id, start_on=line.start_on,
                   end_on=line.start_on + timedelta(days=line.days), quantity=line.quantity,
                   expires_at=now + ttl, created_at=now) for line in lines]
     db.session.add_all(holds)
     db.session.flush()
+    change_used(_hold_ranges(holds, +1))  # under the locks taken above
     return holds
 
 
@@ -178,8 +199,8 @@ def renew_holds(group_key: str, *, ttl: timedelta, now: datetime | None = None) 
     lines = [Line(h.offer_id, h.start_on, (h.end_on - h.start_on).days, h.quantity)
              for h in holds]
     needs = _needs(lines)
-    capacity = _lock_capacity(needs)
-    _check_free(needs, capacity, now, ignore_group=group_key)
+    room = _lock_capacity(needs)
+    _check_free(needs, room, now, ignore_group=group_key)
     for hold in holds:
         hold.expires_at = now + ttl
         hold.renewals += 1
@@ -191,9 +212,12 @@ def release_holds(group_key: str, *, now: datetime | None = None) -> int:
     """Give the units back at once; returns how many holds were still live."""
     now = now or utcnow()
     released = 0
+    written_off = []
     for hold in _group(group_key):
         if hold.released_at is None:
             hold.released_at = now
             released += hold.expires_at > now
+            written_off.append(hold)
     db.session.flush()
+    change_used(_hold_ranges(written_off, -1))  # expired or not, it counted until now
     return released

@@ -1,9 +1,13 @@
 """Availability = capacity minus the units in use on each day.
 
 The catalogue owns capacity; what uses it (holds and bookings) lives in ``bookings``,
-which depends on this package and not the other way round. The booking engine
-registers a :class:`UsageSource` at start-up; the catalogue then subtracts what every
-registered source reports, in Python for a calendar and as SQL inside a search.
+which depends on this package and not the other way round. The booking engine keeps
+``capacity_day.used`` (the units its holds and booked lines count) in the same
+transaction as its own writes, and registers a :class:`UsageSource` for each thing
+that uses units at start-up. Free at ``now`` = ``capacity - used + stale(now)``, where
+the stale units are those of holds that expired by ``now`` but are not yet released
+(a job releases them): read from the calendar row alone on a day with room, and
+corrected from the sources only on a day without.
 """
 
 from __future__ import annotations
@@ -11,7 +15,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Date, Integer, and_, bindparam, func, literal, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.sql import ColumnElement
 
 from journey.core.extensions import db
@@ -23,13 +38,24 @@ MAX_WINDOW_DAYS = 731
 
 
 class UsageSource(Protocol):
-    def units_by_day(self, offer_id: int, start: date, end: date,
-                     now: datetime) -> dict[date, int]:
-        """Units in use per day of ``[start, end]`` for one offer."""
+    """What uses capacity, as the catalogue counts it. ``capacity_day.used`` keeps the
+    sum of every source's *counted* units (the booking engine maintains it in the same
+    transaction as its own rows); a source whose counted units stop being in use
+    without a write (a hold that expires) reports them as *stale* until its owner
+    writes them off (releases the hold)."""
 
-    def units_expr(self, offer_id: ColumnElement, day: ColumnElement,
-                   now: datetime) -> ColumnElement:
-        """A correlated SQL expression: units in use by ``offer_id`` on ``day``."""
+    def counted_ranges(self):
+        """A SQL select of ``(offer_id, start_on, end_on, units)``, one row per use
+        counted in ``capacity_day.used`` over the days ``[start_on, end_on)``."""
+
+    def stale_by_day(self, offer_id: int, start: date, end: date,
+                     now: datetime) -> dict[date, int]:
+        """Units counted but no longer in use at ``now``, per day of ``[start, end]``."""
+
+    def stale_expr(self, offer_id: ColumnElement, day: ColumnElement,
+                   now: datetime | ColumnElement) -> ColumnElement | None:
+        """A correlated SQL expression of the stale units of ``offer_id`` on ``day``
+        (None when the source has none)."""
 
 
 _sources: list[UsageSource] = []
@@ -65,21 +91,152 @@ def _registered() -> list[UsageSource]:
 
 def used_units(offer_id: int, start: date, end: date,
                now: datetime | None = None) -> dict[date, int]:
+    """Units in use at ``now`` per day of ``[start, end]`` (days without any absent):
+    the calendar's ``used`` less what has gone stale by then."""
     now = now or utcnow()
+    _registered()
+    used = dict(db.session.execute(
+        select(CapacityDay.day, CapacityDay.used).where(
+            CapacityDay.offer_id == offer_id, CapacityDay.day.between(start, end),
+            CapacityDay.used > 0)).all())
+    if used:
+        for day, units in stale_units(offer_id, start, end, now).items():
+            if day in used:
+                used[day] -= units
+    return {day: units for day, units in used.items() if units}
+
+
+def stale_units(offer_id: int, start: date, end: date, now: datetime) -> dict[date, int]:
+    """Units counted in ``used`` but no longer in use at ``now``, per day of
+    ``[start, end]`` (days without any absent)."""
     total: dict[date, int] = {}
     for source in _registered():
-        for day, units in source.units_by_day(offer_id, start, end, now).items():
+        for day, units in source.stale_by_day(offer_id, start, end, now).items():
             total[day] = total.get(day, 0) + units
     return total
 
 
+def change_used(changes) -> None:
+    """Add ``units`` (negative: take away) to ``used`` of the days ``[start, end)`` of
+    each ``(offer_id, start, end, units)``: one UPDATE per offer and range, offers and
+    ranges in a fixed order (a writer that locks several offers' rows does it in the
+    same order as every other, so two of them cannot deadlock). Called by the owner of
+    the units in the transaction that writes them, under the capacity locks."""
+    merged: dict[tuple[int, date, date], int] = {}
+    for offer_id, start, end, units in changes:
+        key = (offer_id, start, end)
+        merged[key] = merged.get(key, 0) + units
+    table = CapacityDay.__table__
+    for (offer_id, start, end), units in sorted(merged.items()):
+        if units:
+            db.session.execute(
+                update(table).where(table.c.offer_id == offer_id, table.c.day >= start,
+                                    table.c.day < end)
+                .values(used=table.c.used + units))
+
+
+def _counted_ranges():
+    """Every use counted in ``used``, as ``(offer_id, start_on, end_on, units)`` rows."""
+    selects = [source.counted_ranges() for source in _registered()]
+    return (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("counted")
+
+
+def counted_units(offer_id: int, start: date, end: date) -> dict[date, int]:
+    """What ``used`` should be on each day of ``[start, end]`` (days without any
+    absent), recomputed from the sources."""
+    ranges = _counted_ranges()
+    return spread_by_day(db.session.execute(
+        select(ranges.c.start_on, ranges.c.end_on, ranges.c.units).where(
+            ranges.c.offer_id == offer_id, ranges.c.start_on <= end,
+            ranges.c.end_on > start)).all(), start, end)
+
+
+def _differences_query(offer_ids=None):
+    """``(offer_id, day, stored, actual)`` of each calendar row whose ``used`` is not
+    what the sources count: the days that have usage joined to their rows, and the
+    rows that count usage no source has. Reads; writes nothing."""
+    ranges = _counted_ranges()
+    cd = CapacityDay.__table__.alias("cd")
+    actual = (select(cd.c.offer_id, cd.c.day, func.sum(ranges.c.units).label("units"))
+              .select_from(cd).join(ranges, and_(ranges.c.offer_id == cd.c.offer_id,
+                                                 ranges.c.start_on <= cd.c.day,
+                                                 ranges.c.end_on > cd.c.day)))
+    if offer_ids is not None:
+        actual = actual.where(cd.c.offer_id.in_(offer_ids))
+    actual = actual.group_by(cd.c.offer_id, cd.c.day).subquery("actual")
+    row = CapacityDay.__table__.alias("cdr")
+    same_day = and_(actual.c.offer_id == row.c.offer_id, actual.c.day == row.c.day)
+    wrong = (select(row.c.offer_id, row.c.day, row.c.used.label("stored"),
+                    actual.c.units.label("actual"))
+             .select_from(row).join(actual, same_day)
+             .where(row.c.used != actual.c.units))
+    orphan = (select(row.c.offer_id, row.c.day, row.c.used.label("stored"),
+                     literal(0).label("actual"))
+              .select_from(row).outerjoin(actual, same_day)
+              .where(row.c.used != 0, actual.c.units.is_(None)))
+    if offer_ids is not None:
+        orphan = orphan.where(row.c.offer_id.in_(offer_ids))
+    return union_all(wrong, orphan)
+
+
+def usage_differences() -> list[tuple[int, date, int, int]]:
+    """``(offer_id, day, stored, actual)`` of every calendar row whose ``used`` differs
+    from what the holds and booked lines count (empty when they agree): one query."""
+    return sorted((offer_id, day, int(stored), int(actual)) for offer_id, day, stored, actual
+                  in db.session.execute(_differences_query()))
+
+
+def rebuild_usage_counts() -> int:
+    """Set ``used`` again from the sources where it differs; returns how many rows
+    were corrected. Only those rows are written (locked first, in the writers' order,
+    then compared again, so a hold or booking written meanwhile is not overwritten)."""
+    found = usage_differences()
+    if not found:
+        return 0
+    table = CapacityDay.__table__
+    keys = sorted({(offer_id, day) for offer_id, day, _stored, _actual in found})
+    offers = sorted({offer_id for offer_id, _day in keys})
+    for offer_id in offers:
+        days = [day for o, day in keys if o == offer_id]
+        rows = and_(table.c.offer_id == offer_id, table.c.day.in_(days))
+        if db.engine.dialect.name == "sqlite":
+            db.session.execute(update(table).where(rows).values(used=table.c.used))
+        else:
+            db.session.execute(select(table.c.day).where(rows).order_by(table.c.day)
+                               .with_for_update())
+    locked = set(keys)
+    corrected = 0
+    for offer_id, day, _stored, actual in db.session.execute(_differences_query(offers)):
+        if (offer_id, day) in locked:
+            db.session.execute(update(table).where(
+                table.c.offer_id == offer_id, table.c.day == day).values(used=actual))
+            corrected += 1
+    return corrected
+
+
+def stale_units_expr(offer_id: ColumnElement, day: ColumnElement,
+                     now: datetime | ColumnElement) -> ColumnElement | None:
+    """Units counted in ``used`` but no longer in use at ``now`` (expired holds that
+    wait for their release), as a correlated SQL expression; None when no source
+    has any."""
+    expr = None
+    for source in _registered():
+        stale = source.stale_expr(offer_id, day, now)
+        if stale is not None:
+            stale = func.coalesce(stale, 0)
+            expr = stale if expr is None else expr + stale
+    return expr
+
+
 def used_units_expr(offer_id: ColumnElement, day: ColumnElement,
                     now: datetime | ColumnElement | None = None) -> ColumnElement:
+    """A correlated SQL expression: units in use by ``offer_id`` on ``day`` at ``now``."""
     now = utcnow() if now is None else now
-    expr: ColumnElement = literal(0)
-    for source in _registered():
-        expr = expr + func.coalesce(source.units_expr(offer_id, day, now), 0)
-    return expr
+    stale = stale_units_expr(offer_id, day, now)
+    cd = CapacityDay.__table__.alias("cd_used")
+    stored = func.coalesce(select(cd.c.used).where(cd.c.offer_id == offer_id, cd.c.day == day)
+                           .scalar_subquery(), 0)
+    return stored if stale is None else stored - stale
 
 
 def available_condition(offer_id: ColumnElement, start: date, end: date, quantity: int,
@@ -87,14 +244,21 @@ def available_condition(offer_id: ColumnElement, start: date, end: date, quantit
     """True when every day of ``[start, end]`` has ``quantity`` units free.
 
     A day without a calendar row has no capacity. (With bound parameters for the dates,
-    ``days`` is the parameter of their count.)
+    ``days`` is the parameter of their count.) A day with room in ``capacity - used``
+    is open without looking further; only a day without looks for the units that
+    expired holds still count (PostgreSQL evaluates a CASE's branches in order, so
+    that subquery runs for those days alone).
     """
+    now = utcnow() if now is None else now
     days = (end - start).days + 1 if days is None else days
     cd = CapacityDay.__table__.alias("cd")
-    free = cd.c.capacity - used_units_expr(cd.c.offer_id, cd.c.day, now)
-    open_days = (select(func.count())
-                 .where(and_(cd.c.offer_id == offer_id, cd.c.day >= start, cd.c.day <= end,
-                             free >= quantity))
+    room = cd.c.capacity - cd.c.used
+    whens = [(room >= quantity, 1)]
+    stale = stale_units_expr(cd.c.offer_id, cd.c.day, now)
+    if stale is not None:
+        whens.append((room + stale >= quantity, 1))
+    open_days = (select(func.count(case(*whens)))
+                 .where(and_(cd.c.offer_id == offer_id, cd.c.day >= start, cd.c.day <= end))
                  .scalar_subquery())
     return open_days == days
 

@@ -26,7 +26,7 @@ from providers.models import (
     Provider,
 )
 from providers.procedures import PROCEDURE_TITLES, Procedure, fits_link
-from providers.services.availability import MAX_WINDOW_DAYS, used_units
+from providers.services.availability import MAX_WINDOW_DAYS, counted_units, used_units
 from providers.services.common import check_language, text_in
 from providers.services.members import get_member, get_member_for_change
 
@@ -331,16 +331,25 @@ def set_capacity(actor, offer_id: int, *, start: date, end: date, capacity: int,
         select(CapacityDay).where(CapacityDay.offer_id == offer.id,
                                   CapacityDay.day.between(start, end)))}
     written = 0
+    created = []
     for i in range(days):
         day = start + timedelta(days=i)
         if weekdays is not None and day.weekday() not in weekdays:
             continue
         row = existing.get(day)
         if row is None:
-            db.session.add(CapacityDay(offer_id=offer.id, day=day, capacity=capacity))
+            created.append(CapacityDay(offer_id=offer.id, day=day, capacity=capacity,
+                                       used=0))
         else:
-            row.capacity = capacity
+            row.capacity = capacity  # only the capacity: ``used`` is the engine's
         written += 1
+    if created:
+        # A new day starts with what already uses it, if anything (normally nothing:
+        # units are taken only where there is capacity).
+        counted = counted_units(offer.id, created[0].day, created[-1].day)
+        for row in created:
+            row.used = counted.get(row.day, 0)
+        db.session.add_all(created)
     db.session.flush()
     return written
 
