@@ -14,7 +14,9 @@ from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 
+from bookings.services.usage import usage_differences
 from journey.app import create_app
 from journey.core.accounts import services as accounts
 from journey.core.accounts.models import Role
@@ -123,7 +125,10 @@ def _database(request):
     app = request.getfixturevalue("app")
     if request.node.get_closest_marker("commits"):
         yield
-        _empty_tables(app)
+        try:
+            _check_usage_counts(app)
+        finally:
+            _empty_tables(app)
         return
     with app.app_context():
         conn = db.engine.connect()
@@ -138,6 +143,7 @@ def _database(request):
     options["join_transaction_mode"] = "create_savepoint"
     try:
         yield
+        _check_usage_counts(app)
     finally:
         with app.app_context():
             db.session.remove()
@@ -145,6 +151,21 @@ def _database(request):
         engines[None] = engine
         outer.rollback()
         conn.close()
+
+
+def _check_usage_counts(app) -> None:
+    """The invariant of every test that used the database: each calendar day's ``used``
+    equals what its holds and booked lines count (one query; skipped when the test's
+    database or transaction is gone)."""
+    with app.app_context():
+        try:
+            found = usage_differences()
+        except DBAPIError:
+            return
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    assert found == [], f"capacity_day.used disagrees with the holds and bookings: {found}"
 
 
 def _empty_tables(app) -> None:
