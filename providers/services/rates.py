@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, select
+from sqlalchemy import Row, String, cast, func, select
 
 from journey.core.accounts.permissions import require_admin
 from journey.core.errors import Conflict, InvalidInput
@@ -78,6 +79,56 @@ def rates_in_force(on: date) -> dict[tuple[str, str], Row]:
     table: dict[tuple[str, str], Row] = {}
     for row in rows:
         table.setdefault((row.base, row.quote), row)
+    return table
+
+
+#: The rate table's version: its size, newest id and newest insertion time. Rates are
+#: only ever added, so while these stay the same, so does the table. A scalar
+#: subquery: a statement that needs the rates reads their version with its own rows.
+RATES_VERSION = (select(func.count(ExchangeRate.id).concat("/")
+                        .concat(func.coalesce(func.max(ExchangeRate.id), 0)).concat("/")
+                        .concat(func.coalesce(cast(func.max(ExchangeRate.created_at),
+                                                   String()), "")))
+                 .scalar_subquery())
+
+#: The version this process saw last.
+_last_version: list[str] = []
+
+
+def rates_version() -> str:
+    """The rate table's version now (one small query)."""
+    version = db.session.scalar(select(RATES_VERSION))
+    saw_rates_version(version)
+    return version
+
+
+def saw_rates_version(version: str) -> None:
+    _last_version[:] = [version]
+
+
+def last_rates_version() -> str | None:
+    """The version this process saw last: what a statement can assume, and check with
+    :data:`RATES_VERSION` among its columns."""
+    return _last_version[0] if _last_version else None
+
+
+@lru_cache(maxsize=4)
+def _rows_of_version(version: str) -> tuple:
+    """Every stored rate, newest first (read once per version and process)."""
+    return tuple(db.session.execute(
+        select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate,
+               ExchangeRate.effective_on)
+        .order_by(ExchangeRate.effective_on.desc(), ExchangeRate.id.desc())).all())
+
+
+@lru_cache(maxsize=1024)
+def rates_of_version(on: date, version: str) -> dict[tuple[str, str], Row]:
+    """:func:`rates_in_force` on ``on``, from the table of ``version`` kept in the
+    process (not to be changed by the caller)."""
+    table: dict[tuple[str, str], Row] = {}
+    for row in _rows_of_version(version):
+        if row.effective_on <= on:
+            table.setdefault((row.base, row.quote), row)
     return table
 
 

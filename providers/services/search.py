@@ -39,7 +39,6 @@ from journey.core.money import Money, convert_minor
 from journey.core.types import UTCDateTime, today_in, utcnow
 from providers.models import (
     ChainLink,
-    ExchangeRate,
     MemberKind,
     Offer,
     OfferText,
@@ -49,7 +48,15 @@ from providers.models import (
 from providers.procedures import Procedure
 from providers.services.availability import MAX_WINDOW_DAYS, available_condition
 from providers.services.offers import public_condition
-from providers.services.rates import Rate, rate_from_table
+from providers.services.rates import (
+    RATES_VERSION,
+    Rate,
+    last_rates_version,
+    rate_from_table,
+    rates_of_version,
+    rates_version,
+    saw_rates_version,
+)
 
 #: ``rating``: the best rated first (see :func:`_rating_order`).
 SORTS = ("relevance", "rating", "price", "-price", "name", "-name")
@@ -183,42 +190,12 @@ def _validate(query: SearchQuery) -> None:
         raise InvalidInput(fields=errors)
 
 
-#: The rate table's version: its size, newest id and newest insertion time. Rates are
-#: only ever added, so while these stay the same, so does the table.
-_RATES_VERSION = (select(func.count(ExchangeRate.id).concat("/")
-                         .concat(func.coalesce(func.max(ExchangeRate.id), 0)).concat("/")
-                         .concat(func.coalesce(cast(func.max(ExchangeRate.created_at),
-                                                    String()), "")))
-                  .scalar_subquery())
-
-#: The version this process last saw (each search checks it in its own statement).
-_last_rates_version: list[str] = []
-
-
-def _rates_version() -> str:
-    version = db.session.scalar(select(_RATES_VERSION))
-    _last_rates_version[:] = [version]
-    return version
-
-
-@lru_cache(maxsize=4)
-def _rate_rows(version: str) -> tuple:
-    """Every stored rate, newest first (as :func:`rates_in_force` orders them)."""
-    return tuple(db.session.execute(
-        select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate,
-               ExchangeRate.effective_on)
-        .order_by(ExchangeRate.effective_on.desc(), ExchangeRate.id.desc())).all())
-
-
 @lru_cache(maxsize=4096)
 def _rates_to(target: str, on: date, version: str) -> dict[str, Rate]:
     """A rate into ``target`` for every currency the rate table (or target) knows, as
     in force on ``on`` (:func:`providers.services.rates.rates_in_force`), from the
-    table of ``version`` (read once per version and process)."""
-    table: dict = {}
-    for row in _rate_rows(version):
-        if row.effective_on <= on:
-            table.setdefault((row.base, row.quote), row)
+    table of ``version`` (:func:`~providers.services.rates.rates_of_version`)."""
+    table = rates_of_version(on, version)
     currencies = {target} | {currency for pair in table for currency in pair}
     found = {}
     for currency in currencies:
@@ -484,7 +461,7 @@ def _build(shape: _Shape) -> tuple:
                Provider.city.label("provider_city"),
                Provider.country.label("provider_country"),
                OfferText.language.label("text_language"), OfferText.title.label("text_title"),
-               _RATES_VERSION.label("rates_version"),
+               RATES_VERSION.label("rates_version"),
                func.substr(OfferText.description, _constant(1),
                            _constant(SUMMARY_LENGTH)).label("text_summary"))
         .select_from(ranked)
@@ -544,16 +521,16 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None,
     chain = fallback_chain(query.language)
     # The rates of the version this process saw last; the statement reads the version
     # in force with the page, and a search that used an older one runs again.
-    version = _last_rates_version[0] if _last_rates_version else _rates_version()
+    version = last_rates_version() or rates_version()
     for _attempt in range(2):
         rates = _rates_to(query.currency, price_date, version)
         shape = _shape_of(query, rates, chain)
         parameters = _parameters(query, shape, rates, chain, price_date, now)
         rows = db.session.execute(_statement(shape, with_offers=True), parameters).all()
-        current = rows[0].rates_version if rows else _rates_version()
+        current = rows[0].rates_version if rows else rates_version()
         if current == version:
             break
-        _last_rates_version[:] = [current]
+        saw_rates_version(current)
         version = current
     if rows:
         total = rows[0].total

@@ -41,7 +41,13 @@ from journey.core.types import utcnow
 from journey.insurance.services import coverage
 from providers.models import PriceUnit
 from providers.services.offers import offer_text, price_for
-from providers.services.rates import Rate, rates_in_force, require_rate
+from providers.services.rates import (
+    RATES_VERSION,
+    Rate,
+    rates_of_version,
+    require_rate,
+    saw_rates_version,
+)
 
 
 def item_price(item, *, companions: bool = False) -> tuple[int, int]:
@@ -116,15 +122,21 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
     today = cluster_today(journey, now)
     # Versions are numbered under a lock on the journey row (PostgreSQL), so concurrent
     # requests get 1, 2, 3...; SQLite serialises writers, and the unique constraint on
-    # (journey, version) is the last word on both.
+    # (journey, version) is the last word on both. Once the lock is held (a statement
+    # of its own: the next one must see what the lock's last holder committed), one
+    # statement reads the last version, the rates' version and whether an insurance
+    # policy is active.
     db.session.execute(select(Journey.id).where(Journey.id == journey.id).with_for_update())
-    version = (db.session.scalar(select(func.max(Quote.version))
-                                 .where(Quote.journey_id == journey.id)) or 0) + 1
+    last, rates_seen, policy_id = db.session.execute(select(
+        select(func.max(Quote.version)).where(Quote.journey_id == journey.id)
+        .scalar_subquery(), RATES_VERSION, coverage.active_policy_id(journey.id))).one()
+    version = (last or 0) + 1
+    saw_rates_version(rates_seen)
     quote = Quote(journey_id=journey.id, version=version, currency=journey.currency,
                   language=journey.language, created_by_id=actor.id, created_at=now,
                   expires_at=now + timedelta(hours=settings.quote_validity_hours),
                   deposit_percent=settings.deposit_percent)
-    table = rates_in_force(today)  # one read of the rates for every line
+    table = rates_of_version(today, rates_seen)  # one table of rates for every line
     lines = []
     for item in journey.items:
         offer = item.offer
@@ -167,7 +179,7 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
         line.position = position
     # The patient's insurer (journey.insurance.services.coverage): its share of each
     # line is not the patient's to pay; a guarantee of it is asked below.
-    policy = coverage.active_policy(journey.id)
+    policy = coverage.active_policy(journey.id) if policy_id is not None else None
     if policy is not None:
         bases = [line.total_minor - share for line, share in zip(
             lines, coverage.discount_shares(lines, discount, funder), strict=True)]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 
 from journey.builder.models import QuoteLineKind
 from journey.core.extensions import db
@@ -43,6 +43,15 @@ def active_policy(journey_id: int) -> InsurancePolicy | None:
     return db.session.scalar(select(InsurancePolicy).where(
         InsurancePolicy.journey_id == journey_id, InsurancePolicy.removed_at.is_(None))
         .order_by(InsurancePolicy.id.desc()).limit(1))
+
+
+def active_policy_id(journey_id) -> ScalarSelect:
+    """The id of :func:`active_policy`, as a scalar subquery correlated on
+    ``journey_id`` (a column or a value): a statement that reads the journey finds out
+    with it whether there is a policy to load at all."""
+    return (select(InsurancePolicy.id).where(
+        InsurancePolicy.journey_id == journey_id, InsurancePolicy.removed_at.is_(None))
+        .order_by(InsurancePolicy.id.desc()).limit(1).scalar_subquery())
 
 
 def discount_shares(lines, discount_minor: int, funder: int | None) -> list[int]:
