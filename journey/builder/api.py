@@ -35,6 +35,7 @@ from journey.builder.schemas import (
     TemplateInSchema,
     TemplateSchema,
     TemplateUpdateSchema,
+    quote_answer,
 )
 from journey.builder.services import (
     booking_link,
@@ -346,7 +347,8 @@ class JourneyQuotes(MethodView):
            checkout=link("postQuoteCheckout", quote_id=NEW))
     def post(self, journey_id):
         """Price the journey as it stands into a new quote version."""
-        return quotes.create_quote(current_actor(), journey_id)
+        # written directly, as QuoteSchema documents it (a hot path)
+        return jsonify(quote_answer(quotes.create_quote(current_actor(), journey_id))), 201
 
 
 @blp.route(f"/quotes/<{ID}:quote_id>")

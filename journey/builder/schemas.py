@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from bookings.schemas import BookingOutSchema
@@ -16,7 +17,7 @@ from journey.builder.models import (
     TemplateStatus,
 )
 from journey.builder.services.templates import template_text
-from journey.core.api import Country, Currency, Language, Money
+from journey.core.api import Country, Currency, Language, Money, minor_json
 from journey.core.config import LANGUAGES
 from journey.core.i18n import content_language, translated
 from journey.core.reasons import ReasonSchema
@@ -360,6 +361,60 @@ class QuoteSchema(Schema):
     expires_at = fields.DateTime()
     accepted_at = fields.DateTime(allow_none=True)
     lines = fields.List(fields.Nested(QuoteLineSchema))
+
+
+# --- the quote answer without marshmallow --------------------------------------------------
+# A quote is priced on a hot path: its answer is written by these functions, field for
+# field what :class:`QuoteSchema` (the documented contract) dumps;
+# tests/journey/builder/test_quote_answer.py compares the two.
+
+def _day(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _quote_line_out(line, currency: str, locale: str) -> dict:
+    covered = line.covered_minor or 0
+    return {
+        "position": line.position, "kind": line.kind.value,
+        "journey_item_id": line.journey_item_id, "offer_id": line.offer_id,
+        "provider_id": line.provider_id, "provider_name": line.provider_name,
+        "chain_link": line.chain_link.value if line.chain_link is not None else None,
+        "title": line.title, "start_on": _day(line.start_on), "days": line.days,
+        "quantity": line.quantity, "companions": line.companions,
+        "unit_price": minor_json(line.unit_price_minor, line.offer_currency, locale),
+        "total_in_offer_currency": minor_json(line.total_offer_minor, line.offer_currency,
+                                              locale),
+        "total": minor_json(line.total_minor, currency, locale),
+        "covered": minor_json(covered, currency, locale),
+        "patient_pays": minor_json(line.total_minor - covered, currency, locale),
+        "rate": None if line.rate is None else format(line.rate, "f"),
+        "rate_on": _day(line.rate_on), "borne_by_provider_id": line.borne_by_provider_id,
+        "inclusions": list(line.inclusions), "exclusions": list(line.exclusions),
+        "cancellation_terms": [dict(term) for term in line.cancellation_terms],
+    }
+
+
+def quote_answer(quote) -> dict:
+    """What :class:`QuoteSchema` dumps of ``quote``, written directly (the reader's
+    locale asked for once)."""
+    locale = str(get_locale() or "en")
+    currency = quote.currency
+    return {
+        "id": quote.id, "journey_id": quote.journey_id, "version": quote.version,
+        "currency": currency,
+        "subtotal": minor_json(quote.subtotal_minor, currency, locale),
+        "discount": minor_json(quote.discount_minor, currency, locale),
+        "covered": minor_json(quote.covered_minor or 0, currency, locale),
+        "total": minor_json(quote.total_minor, currency, locale),
+        "deposit_percent": quote.deposit_percent,
+        "deposit": minor_json(quote.deposit_minor, currency, locale),
+        "balance": minor_json(quote.balance_minor, currency, locale),
+        "due_now": minor_json(quote.due_now_minor, currency, locale),
+        "balance_due_on": _day(quote.balance_due_on),
+        "created_at": _day(quote.created_at), "expires_at": _day(quote.expires_at),
+        "accepted_at": _day(quote.accepted_at),
+        "lines": [_quote_line_out(line, currency, locale) for line in quote.lines],
+    }
 
 
 class DiffArgs(Schema):
