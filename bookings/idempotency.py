@@ -107,7 +107,7 @@ def run_once(scope: str, key: str | None, fingerprint: str,
     if key is None:
         return produce()
     now = now or utcnow()
-    row, first = _reserve(scope, key, fingerprint, now)
+    row_id, first = _reserve(scope, key, fingerprint, now)
     if first is not None:
         return first
     try:
@@ -117,26 +117,34 @@ def run_once(scope: str, key: str | None, fingerprint: str,
             raise
         _store_refusal(scope, key, fingerprint, error, now)
         raise
-    row = db.session.get(IdempotentRequest, row.id) or row
-    row.status_code, row.body = status, body
-    db.session.flush()
+    db.session.execute(update(IdempotentRequest).where(IdempotentRequest.id == row_id)
+                       .values(status_code=status, body=body))
     return status, body
 
 
+def _insert():
+    """The dialect's INSERT, for its ON CONFLICT clauses."""
+    return (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
+            else sqlite_insert)
+
+
 def _reserve(scope: str, key: str, fingerprint: str,
-             now: datetime) -> tuple[IdempotentRequest, tuple[int, dict] | None]:
-    """The key's row, reserved for this request; or the first success to replay."""
-    row = IdempotentRequest(scope=scope, key=key, request_hash=fingerprint, locked_at=now,
-                            created_at=now)
+             now: datetime) -> tuple[int, tuple[int, dict] | None]:
+    """The id of the key's row, reserved for this request; or the first success to
+    replay. One statement when the key is new (``INSERT … ON CONFLICT DO NOTHING``:
+    no savepoint to set and release); a key being inserted by a request still running
+    is waited for, up to the connection's lock timeout."""
     try:
-        with db.session.begin_nested():
-            db.session.add(row)
-            db.session.flush()
-        return row, None
-    except IntegrityError:
-        pass
+        reserved = db.session.execute(
+            _insert()(IdempotentRequest).values(
+                scope=scope, key=key, request_hash=fingerprint, locked_at=now,
+                created_at=now)
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(IdempotentRequest.id)).scalar()
     except OperationalError as error:  # a lock on the key that cannot be had in time
         raise InProgress() from error
+    if reserved is not None:
+        return reserved, None
     existing = _existing(scope, key)
     if existing is None:  # gone meanwhile (the first was rolled back): the caller retries
         raise InProgress()
@@ -145,7 +153,7 @@ def _reserve(scope: str, key: str, fingerprint: str,
     if existing.status_code is not None:
         if existing.status_code >= 400:
             raise Replayed(existing.status_code, existing.body)
-        return existing, (existing.status_code, existing.body)
+        return existing.id, (existing.status_code, existing.body)
     taken = db.session.execute(
         update(IdempotentRequest)
         .where(IdempotentRequest.id == existing.id, IdempotentRequest.status_code.is_(None),
@@ -153,8 +161,7 @@ def _reserve(scope: str, key: str, fingerprint: str,
         .values(locked_at=now)).rowcount
     if not taken:
         raise InProgress()
-    db.session.refresh(existing)
-    return existing, None
+    return existing.id, None
 
 
 def _existing(scope: str, key: str) -> IdempotentRequest | None:
@@ -170,9 +177,7 @@ def _store_refusal(scope: str, key: str, fingerprint: str, error: DomainError,
     body = error.to_dict()
     db.session.rollback()
     # one statement: the row, or the answer on the row a gateway commit kept
-    insert = (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
-              else sqlite_insert)
-    stored = insert(IdempotentRequest).values(
+    stored = _insert()(IdempotentRequest).values(
         scope=scope, key=key, request_hash=fingerprint, locked_at=now, created_at=now,
         status_code=error.status, body=body)
     try:
