@@ -92,12 +92,15 @@ def count_move(booking: Booking, subject_obj, old, new) -> None:
 
 
 def _lock_booking_capacity(booking: Booking) -> None:
+    """Lock the capacity rows of every line of ``booking``, once per transaction (the
+    session's info remembers which bookings, and in which transaction)."""
     transaction = db.session().get_transaction()
     locked = db.session.info.get("usage_locked")
-    if locked is None or locked[0] is not transaction:
+    if transaction is None or locked is None or locked[0] is not transaction:
         locked = db.session.info["usage_locked"] = (transaction, set())
     if booking.id in locked[1]:
         return
     lock_capacity_of([Line(line.offer_id, line.start_on, line.days, line.quantity)
                       for line in booking.lines])
-    locked[1].add(booking.id)
+    if transaction is not None:
+        locked[1].add(booking.id)
