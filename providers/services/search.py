@@ -542,11 +542,12 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None,
         total = 0
 
     hits = []
+    served = set()
     for row in rows:
         offer = HitOffer.of(row)
         language = row.text_language
         if language is not None:
-            note_served_along(chain, language)
+            served.add(language)
         text = HitText(row.text_title, row.text_summary) if language is not None else None
         price = Money(int(row.unit_price), offer.currency)
         rate = rates.get(offer.currency)
@@ -556,6 +557,8 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None,
         rating = (HitRating(int(row.review_count), int(row.rating_total or 0))
                   if row.review_count else NO_RATING)
         hits.append(SearchHit(offer, language, text, price, converted_money, rate, rating))
+    for language in sorted(served, key=[row.text_language for row in rows].index):
+        note_served_along(chain, language)  # in the order the page shows them
     if orm_offers and hits:
         loaded = {offer.id: offer for offer in db.session.scalars(
             select(Offer).options(joinedload(Offer.provider))
