@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     Date,
     Float,
     Integer,
@@ -396,9 +397,9 @@ def _build(shape: _Shape) -> tuple:
             or_(in_title, func.lower(OfferText.description).like(pattern, escape="\\"))))
         title_match = exists().where(OfferText.offer_id == Offer.id, readable, in_title)
     if "price_min" in filters:
-        conditions.append(converted >= bound("price_min", Integer()))
+        conditions.append(converted >= bound("price_min", BigInteger()))
     if "price_max" in filters:
-        conditions.append(converted <= bound("price_max", Integer()))
+        conditions.append(converted <= bound("price_max", BigInteger()))
     if "dates" in filters:
         quantity = bound("quantity", Integer())
         conditions.append(Offer.min_quantity <= quantity)

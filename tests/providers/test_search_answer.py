@@ -105,3 +105,13 @@ def test_the_api_answers_with_it(client, app, catalogue):
         result = search_offers(SearchQuery(language="nb", currency="NOK", sort="price"))
         assert response.json == json.loads(json.dumps(SearchResultSchema().dump(result)))
     assert {item["price"] is None for item in response.json["items"]} == {False, True}
+
+
+def test_a_price_bound_beyond_32_bits(client, catalogue):
+    """The schema takes prices up to 10^11 minor units; the statement binds them as
+    such (PostgreSQL refused a 32-bit parameter with 'integer out of range')."""
+    response = client.get("/api/v1/offers?currency=EUR&price_min=99999999999")
+    assert response.status_code == 200, response.json
+    assert response.json["total"] == 0
+    response = client.get("/api/v1/offers?currency=EUR&price_max=99999999999")
+    assert response.status_code == 200 and response.json["total"] > 0
