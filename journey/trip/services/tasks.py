@@ -78,8 +78,8 @@ def _at(day, hour: int, zone: str) -> datetime:
 
 def journey_lines(journey: Journey) -> list[BookingLine]:
     """The lines of the journey's bookings that went through (not failed or expired)."""
-    references = [f"quote:{q.id}" for q in db.session.scalars(
-        select(Quote).where(Quote.journey_id == journey.id))]
+    references = [f"quote:{quote_id}" for quote_id in db.session.scalars(
+        select(Quote.id).where(Quote.journey_id == journey.id))]
     if not references:
         return []
     return list(db.session.scalars(
