@@ -13,15 +13,20 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, null, select, update
 
 from bookings.models import Hold
 from bookings.services.availability import Line
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
-from journey.core.types import utcnow
+from journey.core.types import UTCDateTime, utcnow
 from providers.models import CapacityDay
-from providers.services.availability import change_used, spread_by_day, stale_units
+from providers.services.availability import (
+    change_used,
+    spread_by_day,
+    stale_units,
+    stale_units_expr,
+)
 
 #: How often a hold may be renewed before the checkout must start again.
 MAX_RENEWALS = 3
@@ -103,11 +108,13 @@ def _needs(lines: list[Line]) -> dict[tuple[int, date], int]:
     return dict(needs)
 
 
-def _check_free(needs, room, now: datetime, *, ignore_group: str | None = None) -> None:
+def _check_free(needs, room, now: datetime, *, ignore_group: str | None = None,
+                stale: dict | None = None) -> None:
     """Refuse (409) unless every (offer, day) of ``needs`` has its units free at ``now``:
     ``room`` (``capacity - used`` of each calendar row), plus the units of holds that
-    expired by ``now`` unreleased (looked for only on an offer short of room), plus,
-    with ``ignore_group``, the units of that group's own live holds."""
+    expired by ``now`` unreleased (looked for only on an offer short of room, unless
+    ``stale`` gives them by (offer, day)), plus, with ``ignore_group``, the units of
+    that group's own live holds."""
     short = []
     for offer_id in sorted({o for o, _d in needs}):
         days = sorted(day for o, day in needs if o == offer_id)
@@ -119,7 +126,10 @@ def _check_free(needs, room, now: datetime, *, ignore_group: str | None = None) 
             for day, units in spread_by_day(own, days[0], days[-1]).items():
                 if day in free:
                     free[day] += units
-        if any(free[day] < needs[(offer_id, day)] for day in days):
+        if stale is not None:
+            for day in days:
+                free[day] += stale.get((offer_id, day), 0)
+        elif any(free[day] < needs[(offer_id, day)] for day in days):
             # Room only counts the units of unreleased holds: add back the expired ones.
             for day, units in stale_units(offer_id, days[0], days[-1], now).items():
                 if day in free:
@@ -137,17 +147,42 @@ def refuse_sold_out(lines: list[Line], *, now: datetime) -> None:
     """Refuse (409, the same answer a hold gives) when a line's units are not free now,
     reading the calendar without locking it: a checkout that cannot win is turned away
     before it loads or locks anything. Free units are taken only by
-    :func:`place_holds`, which checks them again under the locks."""
+    :func:`place_holds`, which checks them again under the locks. One statement (built
+    once): each day's room, and on a day short of room the units of expired holds that
+    still count in it."""
     needs = _needs(lines)
     if not needs:
         return
-    offers = sorted({offer_id for offer_id, _day in needs})
     days = [day for _offer, day in needs]
-    room = {(offer_id, day): units for offer_id, day, units in db.session.execute(
-        select(CapacityDay.offer_id, CapacityDay.day,
-               CapacityDay.capacity - CapacityDay.used).where(
-            CapacityDay.offer_id.in_(offers), CapacityDay.day.between(min(days), max(days))))}
-    _check_free(needs, room, now)
+    room, stale = {}, {}
+    for offer_id, day, units, expired in db.session.execute(_room_statement(), {
+            "offers": sorted({offer_id for offer_id, _day in needs}), "first": min(days),
+            "last": max(days), "most": max(needs.values()), "now": now}):
+        room[(offer_id, day)] = units
+        stale[(offer_id, day)] = expired or 0
+    _check_free(needs, room, now, stale=stale)
+
+
+_ROOM: list = []  # the statement below, once built
+
+
+def _room_statement():
+    """The statement of :func:`refuse_sold_out` (the usage sources are registered by
+    then): ``offer_id, day, capacity - used`` and the stale units of a day whose room is
+    below ``most`` (the largest need), NULL otherwise."""
+    if not _ROOM:
+        cd = CapacityDay.__table__
+        room = cd.c.capacity - cd.c.used
+        expired = stale_units_expr(cd.c.offer_id, cd.c.day,
+                                   bindparam("now", type_=UTCDateTime()))
+        _ROOM.append(select(
+            cd.c.offer_id, cd.c.day, room,
+            case((room < bindparam("most", type_=Integer()), expired), else_=None)
+            if expired is not None else null())
+            .where(cd.c.offer_id.in_(bindparam("offers", expanding=True)),
+                   cd.c.day.between(bindparam("first", type_=Date()),
+                                    bindparam("last", type_=Date()))))
+    return _ROOM[0]
 
 
 def _hold_ranges(holds: list[Hold], sign: int) -> list[tuple[int, date, date, int]]:

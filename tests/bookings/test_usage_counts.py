@@ -17,7 +17,7 @@ from bookings.jobs import expire_unpaid
 from bookings.models import BookingStatus, Hold, LineStatus, Refund
 from bookings.services import cancellation, confirmation
 from bookings.services.availability import Line, free_units, line_available, lines_available
-from bookings.services.holds import place_holds, release_holds, renew_holds
+from bookings.services.holds import place_holds, refuse_sold_out, release_holds, renew_holds
 from bookings.services.usage import rebuild_usage_counts, usage_differences
 from journey.builder.services import checkout as journey_checkout
 from journey.core.errors import Conflict
@@ -284,3 +284,23 @@ def test_the_migration_fills_the_counts_from_the_holds_and_lines(world, gateway)
     assert usage_differences() == []
     for (offer_id, day), units in expected.items():
         assert stored(offer_id, day) == [units]
+
+
+def test_the_quick_sold_out_refusal_adds_back_expired_holds(offer, make):
+    """``refuse_sold_out`` (checkout's read before anything is locked) answers as the
+    locked check does: one statement reads each day's room and, on a day short of it,
+    the units of holds that expired unreleased."""
+    other = make.offer(capacity=1, days=20)
+    now = utcnow()
+    place_holds([Line(offer.id, START, 2, 2), Line(other.id, START, 1, 1)], group_key="a",
+                ttl=TTL, now=now)
+    db.session.commit()
+    later = now + TTL + timedelta(seconds=1)
+    wanted = [Line(offer.id, START, 2, 3), Line(other.id, START, 1, 1)]
+    with pytest.raises(Conflict) as refused:
+        refuse_sold_out(wanted, now=now)
+    assert len(refused.value.fields["lines"]) == 3  # two days of one offer, one of the other
+    refuse_sold_out(wanted, now=later)  # the expired hold's units are free again
+    refuse_sold_out([Line(offer.id, START, 2, 1)], now=now)  # room enough: no hold read
+    with pytest.raises(Conflict):
+        refuse_sold_out([Line(offer.id, START, 2, 4)], now=later)  # beyond capacity

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, true
+from sqlalchemy import Integer, bindparam, select, true
 
 from bookings.idempotency import check_key, request_fingerprint, run_once
 from bookings.models import Booking, BookingStatus, PaymentStatus
@@ -32,7 +32,7 @@ from journey.core.errors import Conflict, DomainError, Forbidden, refuse
 from journey.core.extensions import db
 from journey.core.money import convert_minor, split_minor
 from journey.core.persistence import commit_unit
-from journey.core.types import utcnow
+from journey.core.types import UTCDateTime, utcnow
 from journey.insurance.models import GuaranteeStatus
 from journey.insurance.services import coverage
 from providers.models import ConfirmationMode, Offer
@@ -161,16 +161,34 @@ def _refuse_sold_out(actor, quote_id: int, *, now: datetime) -> None:
     journey) goes the whole way and gets the whole way's answer."""
     if getattr(actor, "role", None) is None:
         return
-    lines = db.session.execute(
-        select(QuoteLine.offer_id, QuoteLine.start_on, QuoteLine.days, QuoteLine.quantity)
-        .join(Quote, Quote.id == QuoteLine.quote_id)
-        .join(Journey, Journey.id == Quote.journey_id)
-        .where(QuoteLine.quote_id == quote_id, QuoteLine.kind != QuoteLineKind.DISCOUNT,
-               QuoteLine.offer_id.is_not(None), Quote.accepted_at.is_not(None),
-               Quote.expires_at > now, Journey.status == JourneyStatus.ACCEPTED,
-               true() if actor.role.is_cluster else Journey.patient_id == actor.id)).all()
+    cluster = actor.role.is_cluster
+    lines = db.session.execute(_payable_lines(cluster), {
+        "quote_id": quote_id, "now": now, **({} if cluster else {"patient_id": actor.id})
+    }).all()
     if lines:
         refuse_sold_out([Line(*line) for line in lines], now=now)
+
+
+_PAYABLE_LINES: dict[bool, object] = {}
+
+
+def _payable_lines(cluster: bool):
+    """The statement of :func:`_refuse_sold_out` (built once, its values bound): the
+    lines of an accepted, unexpired quote of an accepted journey, for the cluster or
+    for the journey's patient."""
+    if cluster not in _PAYABLE_LINES:
+        _PAYABLE_LINES[cluster] = (
+            select(QuoteLine.offer_id, QuoteLine.start_on, QuoteLine.days, QuoteLine.quantity)
+            .join(Quote, Quote.id == QuoteLine.quote_id)
+            .join(Journey, Journey.id == Quote.journey_id)
+            .where(QuoteLine.quote_id == bindparam("quote_id", type_=Integer()),
+                   QuoteLine.kind != QuoteLineKind.DISCOUNT, QuoteLine.offer_id.is_not(None),
+                   Quote.accepted_at.is_not(None),
+                   Quote.expires_at > bindparam("now", type_=UTCDateTime()),
+                   Journey.status == JourneyStatus.ACCEPTED,
+                   true() if cluster
+                   else Journey.patient_id == bindparam("patient_id", type_=Integer())))
+    return _PAYABLE_LINES[cluster]
 
 
 def checkout_once(actor, quote_id: int, *, key: str, payment_method: str | None,
