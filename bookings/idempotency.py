@@ -26,15 +26,13 @@ from datetime import datetime, timedelta
 from flask import jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookings.models import IdempotentRequest
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import Conflict, DomainError, InvalidInput
 from journey.core.extensions import db
-from journey.core.persistence import commit_unit
+from journey.core.persistence import commit_unit, insert_on_conflict
 from journey.core.types import utcnow
 
 #: A reservation older than this belongs to a request that died; a retry takes it over.
@@ -122,12 +120,6 @@ def run_once(scope: str, key: str | None, fingerprint: str,
     return status, body
 
 
-def _insert():
-    """The dialect's INSERT, for its ON CONFLICT clauses."""
-    return (postgresql_insert if db.session.get_bind().dialect.name == "postgresql"
-            else sqlite_insert)
-
-
 def _reserve(scope: str, key: str, fingerprint: str,
              now: datetime) -> tuple[int, tuple[int, dict] | None]:
     """The id of the key's row, reserved for this request; or the first success to
@@ -136,7 +128,7 @@ def _reserve(scope: str, key: str, fingerprint: str,
     is waited for, up to the connection's lock timeout."""
     try:
         reserved = db.session.execute(
-            _insert()(IdempotentRequest).values(
+            insert_on_conflict(IdempotentRequest).values(
                 scope=scope, key=key, request_hash=fingerprint, locked_at=now,
                 created_at=now)
             .on_conflict_do_nothing(index_elements=["scope", "key"])
@@ -177,7 +169,7 @@ def _store_refusal(scope: str, key: str, fingerprint: str, error: DomainError,
     body = error.to_dict()
     db.session.rollback()
     # one statement: the row, or the answer on the row a gateway commit kept
-    stored = _insert()(IdempotentRequest).values(
+    stored = insert_on_conflict(IdempotentRequest).values(
         scope=scope, key=key, request_hash=fingerprint, locked_at=now, created_at=now,
         status_code=error.status, body=body)
     try:

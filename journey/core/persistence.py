@@ -12,10 +12,18 @@ from contextlib import contextmanager
 
 from flask import g, has_request_context
 from sqlalchemy import Connection, Select, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from journey.core.errors import Conflict
 from journey.core.extensions import db
+
+
+def insert_on_conflict(table):
+    """An INSERT of ``table`` that takes ``ON CONFLICT DO NOTHING / DO UPDATE`` on the
+    session's database (PostgreSQL's or SQLite's own construct)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def page_of(query: Select, *, page: int, per_page: int) -> tuple[list, int]:

@@ -16,9 +16,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from journey.core.extensions import db
+from journey.core.persistence import insert_on_conflict
 from journey.core.types import CLUSTER_TIMEZONE
 from journey.invoicing.models import SERIES_CODES, DocumentCounter, DocumentKind
 
@@ -34,9 +34,7 @@ def series_of(kind: DocumentKind, at: datetime, prefix: str = "") -> str:
 def take_number(series: str) -> tuple[int, str]:
     """The next sequence of ``series`` and the number it makes (``series-000042``)."""
     table = DocumentCounter.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(table).values(series=series, last=0)
+    db.session.execute(insert_on_conflict(table).values(series=series, last=0)
                        .on_conflict_do_nothing(index_elements=["series"]))
     db.session.execute(update(table).where(table.c.series == series)
                        .values(last=table.c.last + 1))
