@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Integer, and_, bindparam, case, func, null, select, update
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, null, select
 
 from bookings.models import Hold
 from bookings.services.availability import Line
@@ -23,6 +24,7 @@ from journey.core.types import UTCDateTime, utcnow
 from providers.models import CapacityDay
 from providers.services.availability import (
     change_used,
+    lock_calendar,
     spread_by_day,
     stale_units,
     stale_units_expr,
@@ -70,20 +72,10 @@ HOLD_USAGE = HoldUsage()
 def _lock_capacity(needs: dict[tuple[int, date], int]) -> dict[tuple[int, date], int]:
     """Lock the capacity rows of every (offer, day) in a fixed order; return the units
     not counted as used (``capacity - used``; expired holds are added back later)."""
-    offers = sorted({offer_id for offer_id, _day in needs})
     room: dict[tuple[int, date], int] = {}
-    for offer_id in offers:
-        days = sorted(day for o, day in needs if o == offer_id)
-        rows = select(CapacityDay.day, CapacityDay.capacity - CapacityDay.used).where(
-            CapacityDay.offer_id == offer_id, CapacityDay.day.between(days[0], days[-1]))
-        if db.engine.dialect.name == "sqlite":
-            db.session.execute(update(CapacityDay).where(
-                CapacityDay.offer_id == offer_id,
-                CapacityDay.day.between(days[0], days[-1])
-            ).values(capacity=CapacityDay.capacity))
-        else:
-            rows = rows.order_by(CapacityDay.day).with_for_update()
-        for day, units in db.session.execute(rows):
+    for offer_id in sorted({offer_id for offer_id, _day in needs}):
+        days = [day for o, day in needs if o == offer_id]
+        for day, units in lock_calendar(offer_id, min(days), max(days)).items():
             room[(offer_id, day)] = units
     return room
 
@@ -163,26 +155,20 @@ def refuse_sold_out(lines: list[Line], *, now: datetime) -> None:
     _check_free(needs, room, now, stale=stale)
 
 
-_ROOM: list = []  # the statement below, once built
-
-
+@cache
 def _room_statement():
     """The statement of :func:`refuse_sold_out` (the usage sources are registered by
     then): ``offer_id, day, capacity - used`` and the stale units of a day whose room is
     below ``most`` (the largest need), NULL otherwise."""
-    if not _ROOM:
-        cd = CapacityDay.__table__
-        room = cd.c.capacity - cd.c.used
-        expired = stale_units_expr(cd.c.offer_id, cd.c.day,
-                                   bindparam("now", type_=UTCDateTime()))
-        _ROOM.append(select(
-            cd.c.offer_id, cd.c.day, room,
-            case((room < bindparam("most", type_=Integer()), expired), else_=None)
-            if expired is not None else null())
-            .where(cd.c.offer_id.in_(bindparam("offers", expanding=True)),
-                   cd.c.day.between(bindparam("first", type_=Date()),
-                                    bindparam("last", type_=Date()))))
-    return _ROOM[0]
+    cd = CapacityDay.__table__
+    room = cd.c.capacity - cd.c.used
+    expired = stale_units_expr(cd.c.offer_id, cd.c.day, bindparam("now", type_=UTCDateTime()))
+    return select(
+        cd.c.offer_id, cd.c.day, room,
+        case((room < bindparam("most", type_=Integer()), expired), else_=None)
+        if expired is not None else null()
+    ).where(cd.c.offer_id.in_(bindparam("offers", expanding=True)),
+            cd.c.day.between(bindparam("first", type_=Date()), bindparam("last", type_=Date())))
 
 
 def _hold_ranges(holds: list[Hold], sign: int) -> list[tuple[int, date, date, int]]:

@@ -186,6 +186,21 @@ def usage_differences() -> list[tuple[int, date, int, int]]:
                   in db.session.execute(_differences_query()))
 
 
+def lock_calendar(offer_id: int, first: date, last: date) -> dict[date, int]:
+    """Lock the calendar rows of ``offer_id`` from ``first`` to ``last`` for the rest
+    of the transaction, in day order (PostgreSQL ``FOR UPDATE``; SQLite's write lock
+    through a no-op update), and return each day's ``capacity - used``. Every writer of
+    ``used`` locks through here, offers in id order, so two never deadlock."""
+    table = CapacityDay.__table__
+    rows = and_(table.c.offer_id == offer_id, table.c.day.between(first, last))
+    room = select(table.c.day, table.c.capacity - table.c.used).where(rows)
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(update(table).where(rows).values(capacity=table.c.capacity))
+    else:
+        room = room.order_by(table.c.day).with_for_update()
+    return dict(db.session.execute(room).all())
+
+
 def rebuild_usage_counts() -> int:
     """Set ``used`` again from the sources where it differs; returns how many rows
     were corrected. Only those rows are written (locked first, in the writers' order,
@@ -198,12 +213,7 @@ def rebuild_usage_counts() -> int:
     offers = sorted({offer_id for offer_id, _day in keys})
     for offer_id in offers:
         days = [day for o, day in keys if o == offer_id]
-        rows = and_(table.c.offer_id == offer_id, table.c.day.in_(days))
-        if db.engine.dialect.name == "sqlite":
-            db.session.execute(update(table).where(rows).values(used=table.c.used))
-        else:
-            db.session.execute(select(table.c.day).where(rows).order_by(table.c.day)
-                               .with_for_update())
+        lock_calendar(offer_id, min(days), max(days))
     locked = set(keys)
     corrected = 0
     for offer_id, day, _stored, actual in db.session.execute(_differences_query(offers)):
@@ -226,17 +236,6 @@ def stale_units_expr(offer_id: ColumnElement, day: ColumnElement,
             stale = func.coalesce(stale, 0)
             expr = stale if expr is None else expr + stale
     return expr
-
-
-def used_units_expr(offer_id: ColumnElement, day: ColumnElement,
-                    now: datetime | ColumnElement | None = None) -> ColumnElement:
-    """A correlated SQL expression: units in use by ``offer_id`` on ``day`` at ``now``."""
-    now = utcnow() if now is None else now
-    stale = stale_units_expr(offer_id, day, now)
-    cd = CapacityDay.__table__.alias("cd_used")
-    stored = func.coalesce(select(cd.c.used).where(cd.c.offer_id == offer_id, cd.c.day == day)
-                           .scalar_subquery(), 0)
-    return stored if stale is None else stored - stale
 
 
 def available_condition(offer_id: ColumnElement, start: date, end: date, quantity: int,

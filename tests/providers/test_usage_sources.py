@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -23,4 +23,4 @@ def test_availability_without_a_source_refuses_to_run(ctx, monkeypatch):
     with pytest.raises(RuntimeError, match="no capacity usage source"):
         availability.used_units(1, date(2027, 1, 1), date(2027, 1, 2))
     with pytest.raises(RuntimeError, match="no capacity usage source"):
-        availability.used_units_expr(1, date(2027, 1, 1))
+        availability.stale_units_expr(1, date(2027, 1, 1), datetime(2027, 1, 1, tzinfo=UTC))
