@@ -368,7 +368,8 @@ class QuoteSchema(Schema):
 # field what :class:`QuoteSchema` (the documented contract) dumps;
 # tests/journey/builder/test_quote_answer.py compares the two.
 
-def _day(value) -> str | None:
+def _iso(value) -> str | None:
+    """A date or a time as the schema's ``Date`` and ``DateTime`` fields write it."""
     return value.isoformat() if value is not None else None
 
 
@@ -379,7 +380,7 @@ def _quote_line_out(line, currency: str, locale: str) -> dict:
         "journey_item_id": line.journey_item_id, "offer_id": line.offer_id,
         "provider_id": line.provider_id, "provider_name": line.provider_name,
         "chain_link": line.chain_link.value if line.chain_link is not None else None,
-        "title": line.title, "start_on": _day(line.start_on), "days": line.days,
+        "title": line.title, "start_on": _iso(line.start_on), "days": line.days,
         "quantity": line.quantity, "companions": line.companions,
         "unit_price": minor_json(line.unit_price_minor, line.offer_currency, locale),
         "total_in_offer_currency": minor_json(line.total_offer_minor, line.offer_currency,
@@ -388,7 +389,7 @@ def _quote_line_out(line, currency: str, locale: str) -> dict:
         "covered": minor_json(covered, currency, locale),
         "patient_pays": minor_json(line.total_minor - covered, currency, locale),
         "rate": None if line.rate is None else format(line.rate, "f"),
-        "rate_on": _day(line.rate_on), "borne_by_provider_id": line.borne_by_provider_id,
+        "rate_on": _iso(line.rate_on), "borne_by_provider_id": line.borne_by_provider_id,
         "inclusions": list(line.inclusions), "exclusions": list(line.exclusions),
         "cancellation_terms": [dict(term) for term in line.cancellation_terms],
     }
@@ -410,9 +411,9 @@ def quote_answer(quote) -> dict:
         "deposit": minor_json(quote.deposit_minor, currency, locale),
         "balance": minor_json(quote.balance_minor, currency, locale),
         "due_now": minor_json(quote.due_now_minor, currency, locale),
-        "balance_due_on": _day(quote.balance_due_on),
-        "created_at": _day(quote.created_at), "expires_at": _day(quote.expires_at),
-        "accepted_at": _day(quote.accepted_at),
+        "balance_due_on": _iso(quote.balance_due_on),
+        "created_at": _iso(quote.created_at), "expires_at": _iso(quote.expires_at),
+        "accepted_at": _iso(quote.accepted_at),
         "lines": [_quote_line_out(line, currency, locale) for line in quote.lines],
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, select, true
@@ -169,26 +170,22 @@ def _refuse_sold_out(actor, quote_id: int, *, now: datetime) -> None:
         refuse_sold_out([Line(*line) for line in lines], now=now)
 
 
-_PAYABLE_LINES: dict[bool, object] = {}
-
-
+@cache
 def _payable_lines(cluster: bool):
     """The statement of :func:`_refuse_sold_out` (built once, its values bound): the
     lines of an accepted, unexpired quote of an accepted journey, for the cluster or
     for the journey's patient."""
-    if cluster not in _PAYABLE_LINES:
-        _PAYABLE_LINES[cluster] = (
-            select(QuoteLine.offer_id, QuoteLine.start_on, QuoteLine.days, QuoteLine.quantity)
-            .join(Quote, Quote.id == QuoteLine.quote_id)
-            .join(Journey, Journey.id == Quote.journey_id)
-            .where(QuoteLine.quote_id == bindparam("quote_id", type_=Integer()),
-                   QuoteLine.kind != QuoteLineKind.DISCOUNT, QuoteLine.offer_id.is_not(None),
-                   Quote.accepted_at.is_not(None),
-                   Quote.expires_at > bindparam("now", type_=UTCDateTime()),
-                   Journey.status == JourneyStatus.ACCEPTED,
-                   true() if cluster
-                   else Journey.patient_id == bindparam("patient_id", type_=Integer())))
-    return _PAYABLE_LINES[cluster]
+    return (
+        select(QuoteLine.offer_id, QuoteLine.start_on, QuoteLine.days, QuoteLine.quantity)
+        .join(Quote, Quote.id == QuoteLine.quote_id)
+        .join(Journey, Journey.id == Quote.journey_id)
+        .where(QuoteLine.quote_id == bindparam("quote_id", type_=Integer()),
+               QuoteLine.kind != QuoteLineKind.DISCOUNT, QuoteLine.offer_id.is_not(None),
+               Quote.accepted_at.is_not(None),
+               Quote.expires_at > bindparam("now", type_=UTCDateTime()),
+               Journey.status == JourneyStatus.ACCEPTED,
+               true() if cluster
+               else Journey.patient_id == bindparam("patient_id", type_=Integer())))
 
 
 def checkout_once(actor, quote_id: int, *, key: str, payment_method: str | None,
