@@ -107,3 +107,23 @@ def test_a_retry_of_the_winner_gets_its_booking_back(world, gateway, last_room):
     again = checkout.checkout_quote(world["patient"], first.id, gateway=gateway,
                                     payment_method="pm_card_visa")
     assert again.id == won.id
+
+
+def test_a_coordinators_payment_link_is_refused_alike(world, gateway, last_room, statements):
+    """The cluster may send the patient a payment link for any journey: its checkout of
+    a quote that cannot win gets the same quick refusal, from the same read."""
+    first, second = last_room
+    checkout.checkout_quote(world["patient"], first.id, gateway=gateway,
+                            payment_method="pm_card_visa")
+    db.session.commit()
+    admin = world["admin"]
+    assert admin.role.is_cluster
+    statements.clear()
+    with pytest.raises(Conflict) as refused:
+        checkout.checkout_quote(admin, second.id, gateway=gateway)
+    assert str(refused.value.message).startswith("Sold out")
+    assert not any("FOR UPDATE" in s.upper() for s in statements)
+    assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+                   for s in statements)
+    db.session.rollback()
+    assert db.session.query(Booking).count() == 1
