@@ -7,11 +7,20 @@ display goes through Babel for the reader's locale.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.core import Locale
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+    list_currencies,
+)
 from flask_babel import lazy_gettext as _l
 
 from journey.core.errors import InvalidInput
@@ -104,14 +113,90 @@ def minor_factor(source: str, target: str, rate: Decimal) -> Decimal:
 
 
 def format_money(money: Money, locale: str) -> str:
-    """``€1,234.50`` / ``1.234,50 €``: Babel's pattern for the locale (cached, since
-    catalogue pages show the same prices over and over)."""
+    """``€1,234.50`` / ``1.234,50 €``: Babel's standard currency pattern for the locale,
+    through a layout read from Babel once per currency and locale
+    (:func:`_currency_layout`); a search page shows forty prices."""
     return _format(money.amount, money.currency, locale)
 
 
-@lru_cache(maxsize=8192)
 def _format(amount: int, currency: str, locale: str) -> str:
+    layout = _currency_layout(currency, locale)
+    if layout is None:
+        return _babel_format(amount, currency, locale)
+    return layout.format(amount)
+
+
+def _babel_format(amount: int, currency: str, locale: str) -> str:
     return format_currency(Money(amount, currency).to_decimal(), currency, locale=locale)
+
+
+def _unquote(text: str) -> str:
+    """Babel's last step: text quoted in a pattern loses its quotes (``''`` is one)."""
+    return re.sub(r"'([^']*)'", lambda m: m.group(1) or "'", text)
+
+
+@dataclass(frozen=True, slots=True)
+class _CurrencyLayout:
+    """What Babel's ``format_currency`` writes around and into the digits of an amount
+    of one currency in one locale, read once: the prefix and suffix (symbol in place)
+    of positive and negative amounts, the group and decimal symbols, the grouping, the
+    least integer digits and the currency's minor digits."""
+
+    prefixes: tuple[str, str]
+    suffixes: tuple[str, str]
+    group: str
+    decimal: str
+    grouping: tuple[int, int]
+    min_integer: int
+    digits: int
+
+    def format(self, amount: int) -> str:
+        negative = amount < 0
+        whole, fraction = divmod(abs(amount), 10 ** self.digits)
+        integer = str(whole).rjust(self.min_integer, "0")
+        size, parts = self.grouping[0], []
+        while len(integer) > size:
+            parts.append(integer[-size:])
+            integer = integer[:-size]
+            size = self.grouping[1]
+        parts.append(integer)
+        number = self.group.join(reversed(parts))
+        if self.digits:
+            number += self.decimal + str(fraction).rjust(self.digits, "0")
+        return self.prefixes[negative] + number + self.suffixes[negative]
+
+
+#: amounts each layout is checked against Babel with before it is used
+_LAYOUT_PROBES = (0, 1, -1, 7, 99, 100, -250, 123456, -98765432, 1234567890123)
+
+
+@lru_cache(maxsize=1024)
+def _currency_layout(currency: str, locale: str) -> _CurrencyLayout | None:
+    """The layout of ``currency`` in ``locale``, or None where Babel's pattern is not a
+    plain one (scientific, significant digits, a scale, a currency name by plural) or
+    the layout would write any probe amount differently from Babel: Babel then formats
+    each amount itself."""
+    parsed = Locale.parse(locale)
+    pattern = parsed.currency_formats["standard"]
+    if (pattern.exp_prec or pattern.scale or "@" in pattern.pattern
+            or "¤¤¤" in "".join(pattern.prefix + pattern.suffix)):
+        return None
+    symbol = get_currency_symbol(currency, parsed)
+
+    def place(text: str) -> str:
+        return _unquote(text.replace("¤¤", currency.upper()).replace("¤", symbol))
+
+    layout = _CurrencyLayout(
+        prefixes=(place(pattern.prefix[0]), place(pattern.prefix[1])),
+        suffixes=(place(pattern.suffix[0]), place(pattern.suffix[1])),
+        group=get_group_symbol(parsed, numbering_system="latn"),
+        decimal=get_decimal_symbol(parsed, numbering_system="latn"),
+        grouping=tuple(pattern.grouping), min_integer=pattern.int_prec[0],
+        digits=minor_digits(currency))
+    if any(layout.format(amount) != _babel_format(amount, currency, locale)
+           for amount in _LAYOUT_PROBES):
+        return None
+    return layout
 
 
 def percent_of(amount: int, percent) -> int:

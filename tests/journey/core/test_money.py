@@ -64,3 +64,42 @@ def test_display_goes_through_babel(locale, expected):
     currency = "JPY" if locale == "ja" else "EUR"
     amount = 1235 if currency == "JPY" else 123450
     assert format_money(Money(amount, currency), locale) == expected
+
+
+def _babel(amount: int, currency: str, locale: str) -> str:
+    from babel.numbers import format_currency
+    return format_currency(Money(amount, currency).to_decimal(), currency, locale=locale)
+
+
+@pytest.mark.parametrize("locale", ["en", "nb", "ar", "de", "fr", "lt", "pl", "ru", "sv",
+                                    "uk", "hi", "de_CH", "fa", "he", "ja", "es_419"])
+def test_the_fast_layout_writes_what_babel_writes(locale):
+    """Every amount, sign, currency (0, 2 and 3 minor digits) and locale (right-to-left,
+    Indian grouping and a quote as the group symbol among them) as Babel writes it."""
+    import random
+
+    rng = random.Random(locale)
+    amounts = [0, 1, -1, 5, 10, 99, 100, 999, 1000, -1000, 10**7, -(10**12) - 1,
+               *(rng.randrange(-10**rng.randrange(1, 16), 10**rng.randrange(1, 16))
+                 for _ in range(200))]
+    from journey.core.money import _currency_layout
+
+    for currency in ("EUR", "USD", "NOK", "SAR", "JPY", "KWD", "INR", "CHF", "PLN"):
+        if "_" not in locale:  # the interface's languages take the fast way
+            assert _currency_layout(currency, locale) is not None, currency
+        for amount in amounts:
+            assert format_money(Money(amount, currency), locale) == \
+                _babel(amount, currency, locale), (amount, currency)
+
+
+def test_a_pattern_the_layout_cannot_follow_is_left_to_babel(monkeypatch):
+    from journey.core import money
+
+    money._currency_layout.cache_clear()
+    monkeypatch.setattr(money, "_LAYOUT_PROBES", (1,))
+    monkeypatch.setattr(money._CurrencyLayout, "format", lambda self, amount: "wrong")
+    try:
+        assert money._currency_layout("EUR", "en") is None
+        assert format_money(Money(123450, "EUR"), "en") == "€1,234.50"
+    finally:
+        money._currency_layout.cache_clear()
