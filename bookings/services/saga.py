@@ -200,19 +200,28 @@ def _capture(payment: Payment, gateway: StripeGateway, *, actor: str,
              reason=why("nothing_to_capture"))
         return True
     try:
-        intent = gateway.retrieve(payment.intent_id)
-        if intent.status == PaymentStatus.AUTHORISED:
-            intent = gateway.capture(payment, amount)
+        intent = gateway.capture(payment, amount)
     except GatewayError as error:
-        record(payment.booking, "payment", payment.id, payment.status, payment.status,
-               actor=actor, now=now, reason=why("capture_failed", note=str(error)))
-        return False
+        # Captured already (by an attempt whose answer was lost: its idempotency key is
+        # the same) or no longer capturable: what Stripe holds now decides.
+        intent = _intent_now(payment, gateway)
+        if intent is None or intent.status == PaymentStatus.AUTHORISED:
+            record(payment.booking, "payment", payment.id, payment.status, payment.status,
+                   actor=actor, now=now, reason=why("capture_failed", note=str(error)))
+            return False
     if intent.status != PaymentStatus.CAPTURED:
         return apply_intent(payment, intent, actor=actor, now=now) and False
     if intent.amount_received is None:
         intent = Intent(intent.id, intent.status, intent.client_secret, intent.amount, amount)
     apply_intent(payment, intent, actor=actor, now=now)
     return True
+
+
+def _intent_now(payment: Payment, gateway: StripeGateway) -> Intent | None:
+    try:
+        return gateway.retrieve(payment.intent_id)
+    except GatewayError:
+        return None
 
 
 def advance_all(gateway: StripeGateway, *, now: datetime | None = None) -> int:

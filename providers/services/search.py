@@ -527,7 +527,8 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None,
         rates = _rates_to(query.currency, price_date, version)
         shape = _shape_of(query, rates, chain)
         parameters = _parameters(query, shape, rates, chain, price_date, now)
-        rows = db.session.execute(_statement(shape, with_offers=True), parameters).all()
+        rows = db.session.connection().execute(_statement(shape, with_offers=True),
+                                               parameters).all()
         current = rows[0].rates_version if rows else rates_version()
         if current == version:
             break

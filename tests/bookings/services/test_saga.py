@@ -282,6 +282,43 @@ def test_a_capture_whose_answer_was_lost_is_recorded_not_repeated(world, gateway
     assert payment.status == PaymentStatus.CAPTURED and payment.captured_minor == 219000
 
 
+def test_a_capture_retried_after_its_answer_was_lost_records_the_first_one(world, gateway,
+                                                                          monkeypatch):
+    """The next step captures straight away (no read of the intent first); Stripe
+    refusing a second capture of an intent it captured already, the intent as it now
+    stands is read and recorded: captured once, the booking confirmed."""
+    from bookings.services.saga import advance_all
+    booking = authorised_booking(world, gateway)
+    real_capture = type(gateway).capture
+    calls = []
+
+    def capture(self, payment, amount):
+        calls.append(amount)
+        intent = real_capture(self, payment, amount)
+        if len(calls) == 1:
+            raise RuntimeError("killed before the answer was written")
+        return intent
+
+    monkeypatch.setattr(type(gateway), "capture", capture)
+    retrieved = []
+    real_retrieve = type(gateway).retrieve
+    monkeypatch.setattr(type(gateway), "retrieve", lambda self, intent_id: (
+        retrieved.append(intent_id), real_retrieve(self, intent_id))[1])
+    confirmation.accept_line(world["hotel_staff"], _line(booking, world["room"]).id,
+                             gateway=gateway)
+    with pytest.raises(RuntimeError):
+        confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
+                                 gateway=gateway)
+    db.session.rollback()
+    assert booking.status == BookingStatus.AUTHORISED and retrieved == []
+    advance_all(gateway)
+    db.session.refresh(booking)
+    payment = booking.payments[0]
+    assert booking.status == BookingStatus.CONFIRMED
+    assert payment.status == PaymentStatus.CAPTURED and payment.captured_minor == 219000
+    assert calls[0] == 219000 and len(calls) == 2
+
+
 def _crash(self, payment, amount):
     raise RuntimeError("the process died here")
 
