@@ -99,12 +99,22 @@ def check_key(key: str | None, *, required: bool) -> str | None:
 
 def run_once(scope: str, key: str | None, fingerprint: str,
              produce: Callable[[], tuple[int, dict]], *,
+             quick_refusal: Callable[[], DomainError | None] | None = None,
              now: datetime | None = None) -> tuple[int, dict]:
     """``produce()`` once per ``(scope, key)``; see the module. Returns ``(status, body)``
-    of the first success; a first 4xx is raised again as :class:`Replayed`."""
+    of the first success; a first 4xx is raised again as :class:`Replayed`.
+
+    ``quick_refusal``, when given, is asked first: a read that neither locks nor writes
+    and may refuse the request outright (a checkout when every unit is sold). Its
+    refusal is stored as the key's answer with one statement and raised, unless the key
+    is known already: then the request goes the usual way (a replay, a 422 or a 409
+    in progress), as it would have without it."""
     if key is None:
         return produce()
     now = now or utcnow()
+    refusal = quick_refusal() if quick_refusal is not None else None
+    if refusal is not None and _store_first_refusal(scope, key, fingerprint, refusal, now):
+        raise refusal
     row_id, first = _reserve(scope, key, fingerprint, now)
     if first is not None:
         return first
@@ -160,6 +170,22 @@ def _existing(scope: str, key: str) -> IdempotentRequest | None:
     return db.session.scalar(select(IdempotentRequest).where(
         IdempotentRequest.scope == scope, IdempotentRequest.key == key)
         .execution_options(populate_existing=True))
+
+
+def _store_first_refusal(scope: str, key: str, fingerprint: str, error: DomainError,
+                         now: datetime) -> bool:
+    """Store ``error`` as the answer of a key not seen before and commit it (True); a
+    key that exists already is left as it is (False)."""
+    stored = db.session.execute(
+        insert_on_conflict(IdempotentRequest).values(
+            scope=scope, key=key, request_hash=fingerprint, locked_at=now, created_at=now,
+            status_code=error.status, body=error.to_dict())
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(IdempotentRequest.id)).scalar()
+    if stored is None:
+        return False
+    commit_unit()
+    return True
 
 
 def _store_refusal(scope: str, key: str, fingerprint: str, error: DomainError,

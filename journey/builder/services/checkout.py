@@ -80,16 +80,19 @@ def guarantee_refusal(quote: Quote, *, now: datetime) -> DomainError | None:
 
 
 def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None,
-                   payment_method: str | None = None, now: datetime | None = None) -> Booking:
+                   payment_method: str | None = None, now: datetime | None = None,
+                   sold_out_asked: bool = False) -> Booking:
     """Hold every line of the accepted quote and ask Stripe to authorise the amount due
     now (the deposit, or the whole total when there is none), as quoted.
 
     The booking and its payment row are committed *before* Stripe is called, and the
     payment's id is Stripe's idempotency key, so a crash in between loses nothing and
-    a retry cannot charge twice.
+    a retry cannot charge twice. ``sold_out_asked``: the caller has asked
+    :func:`sold_out_refusal` just before.
     """
     now = now or utcnow()
-    _refuse_sold_out(actor, quote_id, now=now)
+    if not sold_out_asked:
+        _refuse_sold_out(actor, quote_id, now=now)
     who = actor_ref(actor)  # read once: the commit below expires the account
     quote = get_quote(actor, quote_id)
     journey = quote.journey
@@ -170,6 +173,16 @@ def _refuse_sold_out(actor, quote_id: int, *, now: datetime) -> None:
         refuse_sold_out([Line(*line) for line in lines], now=now)
 
 
+def sold_out_refusal(actor, quote_id: int, *, now: datetime) -> Conflict | None:
+    """:func:`_refuse_sold_out`'s 409, returned rather than raised (None when the quote
+    is not found sold out that way)."""
+    try:
+        _refuse_sold_out(actor, quote_id, now=now)
+    except Conflict as refusal:
+        return refusal
+    return None
+
+
 @cache
 def _payable_lines(cluster: bool):
     """The statement of :func:`_refuse_sold_out` (built once, its values bound): the
@@ -193,10 +206,14 @@ def checkout_once(actor, quote_id: int, *, key: str, payment_method: str | None,
     """:func:`checkout_quote` under an ``Idempotency-Key``: a retry with the same key
     gets the first answer, whatever happened in between."""
     key = check_key(key, required=True)
+    now = utcnow()
     return run_once(f"{actor_ref(actor)}:checkout", key,
                     request_fingerprint(quote_id, payment_method),
-                    lambda: (201, render(checkout_quote(actor, quote_id,
-                                                        payment_method=payment_method))))
+                    lambda: (201, render(checkout_quote(
+                        actor, quote_id, payment_method=payment_method, now=now,
+                        sold_out_asked=True))),
+                    quick_refusal=lambda: sold_out_refusal(actor, quote_id, now=now),
+                    now=now)
 
 
 def journey_bookings(actor, journey_id: int) -> list[tuple[Quote, Booking]]:
