@@ -56,6 +56,7 @@ def _new_key() -> str:
     return str(uuid.uuid4())
 
 
+@pytest.mark.commits  # localstripe's webhook arrives on the server's thread meanwhile
 def test_a_new_client_registers_plans_quotes_and_pays(client, served, localstripe_url,
                                                       stripe_app):
     api = "/api/v1"
