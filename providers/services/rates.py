@@ -68,18 +68,28 @@ def list_rates(*, base: str | None = None, quote: str | None = None, limit: int 
     return list(db.session.scalars(query.limit(limit)))
 
 
+#: Every stored rate as plain rows (``base``, ``quote``, ``rate``, ``effective_on``),
+#: newest first.
+_RATE_ROWS = (select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate,
+                     ExchangeRate.effective_on)
+              .order_by(ExchangeRate.effective_on.desc(), ExchangeRate.id.desc()))
+
+
+def _in_force(rows, on: date) -> dict[tuple[str, str], Row]:
+    """Of ``rows`` (newest first), the newest of every pair published on or before
+    ``on``."""
+    table: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        if row.effective_on <= on:
+            table.setdefault((row.base, row.quote), row)
+    return table
+
+
 def rates_in_force(on: date) -> dict[tuple[str, str], Row]:
     """The newest rate of every stored pair published on or before ``on`` (one query,
     plain rows: ``base``, ``quote``, ``rate``, ``effective_on``)."""
-    rows = db.session.execute(
-        select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate,
-               ExchangeRate.effective_on)
-        .where(ExchangeRate.effective_on <= on)
-        .order_by(ExchangeRate.effective_on.desc(), ExchangeRate.id.desc()))
-    table: dict[tuple[str, str], Row] = {}
-    for row in rows:
-        table.setdefault((row.base, row.quote), row)
-    return table
+    return _in_force(db.session.execute(_RATE_ROWS.where(ExchangeRate.effective_on <= on)),
+                     on)
 
 
 #: The rate table's version: its size, newest id and newest insertion time. Rates are
@@ -115,21 +125,14 @@ def last_rates_version() -> str | None:
 @lru_cache(maxsize=4)
 def _rows_of_version(version: str) -> tuple:
     """Every stored rate, newest first (read once per version and process)."""
-    return tuple(db.session.execute(
-        select(ExchangeRate.base, ExchangeRate.quote, ExchangeRate.rate,
-               ExchangeRate.effective_on)
-        .order_by(ExchangeRate.effective_on.desc(), ExchangeRate.id.desc())).all())
+    return tuple(db.session.execute(_RATE_ROWS).all())
 
 
 @lru_cache(maxsize=1024)
 def rates_of_version(on: date, version: str) -> dict[tuple[str, str], Row]:
     """:func:`rates_in_force` on ``on``, from the table of ``version`` kept in the
     process (not to be changed by the caller)."""
-    table: dict[tuple[str, str], Row] = {}
-    for row in _rows_of_version(version):
-        if row.effective_on <= on:
-            table.setdefault((row.base, row.quote), row)
-    return table
+    return _in_force(_rows_of_version(version), on)
 
 
 def _direct(table, source: str, target: str) -> Rate | None:

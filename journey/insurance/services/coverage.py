@@ -39,19 +39,22 @@ from providers.services.rates import require_rate
 ANSWER_WITHIN = timedelta(hours=48)
 
 
+def _newest_active(what, journey_id):
+    """``what`` of the journey's newest policy not removed."""
+    return (select(what).where(InsurancePolicy.journey_id == journey_id,
+                               InsurancePolicy.removed_at.is_(None))
+            .order_by(InsurancePolicy.id.desc()).limit(1))
+
+
 def active_policy(journey_id: int) -> InsurancePolicy | None:
-    return db.session.scalar(select(InsurancePolicy).where(
-        InsurancePolicy.journey_id == journey_id, InsurancePolicy.removed_at.is_(None))
-        .order_by(InsurancePolicy.id.desc()).limit(1))
+    return db.session.scalar(_newest_active(InsurancePolicy, journey_id))
 
 
 def active_policy_id(journey_id) -> ScalarSelect:
     """The id of :func:`active_policy`, as a scalar subquery correlated on
     ``journey_id`` (a column or a value): a statement that reads the journey finds out
     with it whether there is a policy to load at all."""
-    return (select(InsurancePolicy.id).where(
-        InsurancePolicy.journey_id == journey_id, InsurancePolicy.removed_at.is_(None))
-        .order_by(InsurancePolicy.id.desc()).limit(1).scalar_subquery())
+    return _newest_active(InsurancePolicy.id, journey_id).scalar_subquery()
 
 
 def discount_shares(lines, discount_minor: int, funder: int | None) -> list[int]:
