@@ -13,6 +13,7 @@ corrected from the sources only on a day without.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from sqlalchemy import (
@@ -281,23 +282,20 @@ def are_available(wanted: list[tuple[int, date, date, int]],
     return [bool(value) for value in row]
 
 
-#: (how many lines, the usage sources) -> the statement that checks them
-_STATEMENTS: dict[tuple, object] = {}
-
-
 def _availability_statement(count: int):
-    """The statement of :func:`are_available` for ``count`` lines, built once (its
-    values are bound parameters): a quote no longer builds its expressions again."""
-    key = (count, tuple(id(source) for source in _registered()))
-    if key not in _STATEMENTS:
-        if len(_STATEMENTS) > 64:  # journeys of many sizes: start again
-            _STATEMENTS.clear()
-        now = bindparam("now", type_=UTCDateTime())
-        _STATEMENTS[key] = select(*[
-            available_condition(bindparam(f"o{n}", type_=Integer()),
-                                bindparam(f"s{n}", type_=Date()),
-                                bindparam(f"e{n}", type_=Date()),
-                                bindparam(f"q{n}", type_=Integer()), now,
-                                days=bindparam(f"d{n}", type_=Integer())).label(f"a{n}")
-            for n in range(count)])
-    return _STATEMENTS[key]
+    """The statement of :func:`are_available` for ``count`` lines, built once for the
+    registered usage sources (its values are bound parameters): a quote no longer
+    builds its expressions again."""
+    return _statement_for(count, tuple(id(source) for source in _registered()))
+
+
+@lru_cache(maxsize=64)
+def _statement_for(count: int, _sources: tuple):
+    now = bindparam("now", type_=UTCDateTime())
+    return select(*[
+        available_condition(bindparam(f"o{n}", type_=Integer()),
+                            bindparam(f"s{n}", type_=Date()),
+                            bindparam(f"e{n}", type_=Date()),
+                            bindparam(f"q{n}", type_=Integer()), now,
+                            days=bindparam(f"d{n}", type_=Integer())).label(f"a{n}")
+        for n in range(count)])

@@ -344,12 +344,8 @@ def _parameters(query: SearchQuery, shape: _Shape, rates: dict[str, Rate],
     return parameters
 
 
-#: shape -> (the statement of the page with its offers and texts, every match uncut)
-_STATEMENTS: dict[_Shape, tuple] = {}
-
-
 def _statement(shape: _Shape, *, with_offers: bool):
-    """The search statement of ``shape``, built once.
+    """The search statement of ``shape``, built once (:func:`_build`).
 
     With ``with_offers``: the page (ids, unit prices, the members' ratings, the total
     through a window count and the order's keys, ordered and cut with bound
@@ -359,13 +355,10 @@ def _statement(shape: _Shape, *, with_offers: bool):
     search is one round trip and no ORM object. Without: every match, neither ordered
     nor cut, to count them.
     """
-    if shape not in _STATEMENTS:
-        if len(_STATEMENTS) > 512:  # many shapes: start again
-            _STATEMENTS.clear()
-        _STATEMENTS[shape] = _build(shape)
-    return _STATEMENTS[shape][0 if with_offers else 1]
+    return _build(shape)[0 if with_offers else 1]
 
 
+@lru_cache(maxsize=512)
 def _build(shape: _Shape) -> tuple:
     def bound(name, type_):
         return bindparam(name, type_=type_)
