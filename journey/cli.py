@@ -97,13 +97,9 @@ def figures_commands() -> AppGroup:
         """Compare the monthly sums with the ledger (exit 1 when they disagree)."""
         from journey.figures import rollup
 
-        found = rollup.differences()
-        for line in found[:50]:
-            click.echo(line)
-        if found:
-            raise click.ClickException(f"{len(found)} sums disagree with the ledger; "
-                                       "`flask figures rebuild` recomputes them")
-        click.echo("figures: the monthly sums agree with the ledger")
+        _report(rollup.differences(), str,
+                "{n} sums disagree with the ledger; `flask figures rebuild` recomputes them",
+                "figures: the monthly sums agree with the ledger")
 
     @figures.command("rebuild")
     def rebuild_command():
@@ -127,14 +123,12 @@ def usage_commands() -> AppGroup:
         they disagree)."""
         from bookings.services.usage import usage_differences
 
-        found = usage_differences()
-        for offer_id, day, stored, actual in found[:50]:
-            click.echo(f"offer {offer_id} on {day.isoformat()}: kept {stored}, "
-                       f"holds and bookings {actual}")
-        if found:
-            raise click.ClickException(f"{len(found)} days disagree with the holds and "
-                                       "bookings; `flask usage rebuild` corrects them")
-        click.echo("usage: the calendar's used units agree with the holds and bookings")
+        _report(usage_differences(),
+                lambda found: (f"offer {found[0]} on {found[1].isoformat()}: kept "
+                               f"{found[2]}, holds and bookings {found[3]}"),
+                "{n} days disagree with the holds and bookings; `flask usage rebuild` "
+                "corrects them",
+                "usage: the calendar's used units agree with the holds and bookings")
 
     @usage.command("rebuild")
     def rebuild_command():
@@ -146,6 +140,15 @@ def usage_commands() -> AppGroup:
         click.echo(f"usage: {corrected} days corrected")
 
     return usage
+
+
+def _report(found: list, describe, disagree: str, agree: str) -> None:
+    """A check command's output: the first 50 differences and exit 1, or ``agree``."""
+    for difference in found[:50]:
+        click.echo(describe(difference))
+    if found:
+        raise click.ClickException(disagree.format(n=len(found)))
+    click.echo(agree)
 
 
 def _answers(url: str, wait: float) -> bool:
