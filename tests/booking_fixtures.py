@@ -71,6 +71,23 @@ def clinic_manager(world):
     return world["clinic_manager"]
 
 
+def knee_package(world):
+    """The clinic's published package: the room for 10 nights from day 0, the surgery on
+    day 2 and 3 days of rehabilitation from day 5 that the clinic bears; 10 % off,
+    funded from its own lines."""
+    from journey.builder.services import templates
+
+    template = templates.create_template(
+        clinic_manager(world), provider_id=world["clinic"].id, discount_percent=10,
+        status="published", texts={"en": {"name": "Knee replacement with rehabilitation"}},
+        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
+               {"default_offer_id": world["surgery"].id, "day_offset": 2},
+               {"default_offer_id": world["rehab"].id, "day_offset": 5, "days": 3,
+                "borne_by_provider_id": world["clinic"].id}])
+    db.session.commit()
+    return template
+
+
 def accepted_quote(world, *, patient=None, borne_room=False, room_days=10, template=None):
     """A patient's accepted quote: a room for ``room_days`` nights from day 10 and a
     surgery on day 12 (both members confirm on request); or ``template`` applied."""
@@ -124,3 +141,17 @@ def paid_booking(world, gateway, tiers: dict) -> Booking:
                         gateway=gateway)
     db.session.commit()
     return booking
+
+
+def line_of(booking: Booking, offer):
+    """The booking's line of ``offer``."""
+    return next(line for line in booking.lines if line.offer_id == offer.id)
+
+
+def room_declined_surgery_accepted(world, booking: Booking, gateway) -> None:
+    """The hotel declines the room ("Closed for renovation") and the clinic accepts the
+    surgery: the booking waits for the patient to decide."""
+    confirmation.decline_line(world["hotel_staff"], line_of(booking, world["room"]).id,
+                              "Closed for renovation", gateway=gateway)
+    confirmation.accept_line(world["clinic_staff"], line_of(booking, world["surgery"]).id,
+                             gateway=gateway)

@@ -30,7 +30,9 @@ from tests.booking_fixtures import (
     accepted_quote,
     authorised_booking,
     confirmed_booking,
+    line_of,
     paid_booking,
+    room_declined_surgery_accepted,
 )
 from tests.journey.builder_world import soon
 
@@ -44,10 +46,6 @@ def stored(offer_id, first, days=1) -> list[int]:
         CapacityDay.offer_id == offer_id,
         CapacityDay.day.between(first, first + timedelta(days=days - 1)))).all())
     return [kept.get(first + timedelta(days=i)) for i in range(days)]
-
-
-def _line(booking, offer):
-    return next(line for line in booking.lines if line.offer_id == offer.id)
 
 
 @pytest.fixture
@@ -183,7 +181,7 @@ def test_the_expiry_job_releases_the_holds_of_an_unpaid_booking(world, gateway):
 
 def test_a_decline_frees_the_line_and_the_patients_decision_the_rest(world, gateway):
     booking = authorised_booking(world, gateway)
-    room, surgery = _line(booking, world["room"]), _line(booking, world["surgery"])
+    room, surgery = line_of(booking, world["room"]), line_of(booking, world["surgery"])
     confirmation.decline_line(world["hotel_staff"], room.id, "Closed for renovation",
                               gateway=gateway)
     confirmation.accept_line(world["clinic_staff"], surgery.id, gateway=gateway)
@@ -200,10 +198,7 @@ def test_a_decline_frees_the_line_and_the_patients_decision_the_rest(world, gate
 
 def test_cancelling_after_a_decline_gives_back_the_confirmed_lines(world, gateway):
     booking = authorised_booking(world, gateway)
-    confirmation.decline_line(world["hotel_staff"], _line(booking, world["room"]).id,
-                              "Closed for renovation", gateway=gateway)
-    confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
-                             gateway=gateway)
+    room_declined_surgery_accepted(world, booking, gateway)
     cancellation.cancel_booking(world["patient"], booking.id, gateway=gateway)
     db.session.commit()
     assert booking.status == BookingStatus.CANCELLED
@@ -215,7 +210,7 @@ def test_lines_cancelled_with_refunds_give_their_units_back(world, gateway):
     tiers = [{"days_before": 0, "refund_percent": 100}]
     booking = paid_booking(world, gateway, {"surgery": tiers, "room": tiers})
     assert stored(world["surgery"].id, soon(12)) == [1]
-    cancellation.cancel_line(world["patient"], _line(booking, world["surgery"]).id,
+    cancellation.cancel_line(world["patient"], line_of(booking, world["surgery"]).id,
                              reason="Changed plans", gateway=gateway)
     db.session.commit()
     assert db.session.scalar(select(func.count(Refund.id)).where(

@@ -12,7 +12,7 @@ from journey.core.errors import Conflict
 from journey.core.extensions import db
 from journey.core.types import today_in, utcnow
 from providers.services import offers
-from tests.booking_fixtures import clinic_manager
+from tests.booking_fixtures import knee_package
 from tests.journey.builder_world import build_world, soon
 
 
@@ -168,15 +168,7 @@ def test_a_broken_rule_blocks_the_quote(world):
 def test_template_discount_and_a_borne_link(world):
     """The clinic's own package: it bears the rehabilitation and funds the discount from
     its own lines (10 % of the surgery, not of the hotel's room)."""
-    manager = clinic_manager(world)
-    template = templates.create_template(
-        manager, provider_id=world["clinic"].id, discount_percent=10, status="published",
-        texts={"en": {"name": "Knee replacement with rehabilitation"}},
-        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
-               {"default_offer_id": world["surgery"].id, "day_offset": 2},
-               {"default_offer_id": world["rehab"].id, "day_offset": 5, "days": 3,
-                "borne_by_provider_id": world["clinic"].id}])
-    db.session.commit()
+    template = knee_package(world)
     journey = _journey(world)
     journeys.apply_template(world["patient"], journey.id, template.id)
     quote = quotes.create_quote(world["patient"], journey.id)

@@ -24,16 +24,17 @@ from journey.core.errors import Conflict, Forbidden, NotFound
 from journey.core.extensions import db
 from journey.core.types import utcnow
 from providers.services.availability import used_units
-from tests.booking_fixtures import authorised_booking, confirmed_booking
+from tests.booking_fixtures import (
+    authorised_booking,
+    confirmed_booking,
+    line_of,
+    room_declined_surgery_accepted,
+)
 from tests.journey.builder_world import soon
 
 
 def _journey(booking):
     return db.session.get(Quote, int(booking.reference.split(":")[1])).journey
-
-
-def _line(booking, offer):
-    return next(line for line in booking.lines if line.offer_id == offer.id)
 
 
 def test_authorisation_sends_each_line_to_its_members_inbox_with_a_deadline(world, gateway):
@@ -55,12 +56,12 @@ def test_authorisation_sends_each_line_to_its_members_inbox_with_a_deadline(worl
 def test_capture_waits_for_every_member_then_takes_the_deposit(world, gateway):
     booking = authorised_booking(world, gateway)
     payment = booking.payments[0]
-    confirmation.accept_line(world["hotel_staff"], _line(booking, world["room"]).id,
+    confirmation.accept_line(world["hotel_staff"], line_of(booking, world["room"]).id,
                              gateway=gateway)
     assert booking.status == BookingStatus.AUTHORISED  # the clinic has not answered
     assert gateway.retrieve(payment.intent_id).status == PaymentStatus.AUTHORISED
     assert payment.captured_minor == 0
-    confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
+    confirmation.accept_line(world["clinic_staff"], line_of(booking, world["surgery"]).id,
                              gateway=gateway)
     db.session.commit()
     assert booking.status == BookingStatus.CONFIRMED
@@ -73,7 +74,7 @@ def test_capture_waits_for_every_member_then_takes_the_deposit(world, gateway):
 
 def test_a_member_answers_only_its_own_requests_and_only_once(world, gateway):
     booking = authorised_booking(world, gateway)
-    surgery = _line(booking, world["surgery"])
+    surgery = line_of(booking, world["surgery"])
     with pytest.raises(Forbidden):
         confirmation.accept_line(world["hotel_staff"], surgery.id, gateway=gateway)
     db.session.rollback()
@@ -88,14 +89,14 @@ def test_a_member_answers_only_its_own_requests_and_only_once(world, gateway):
 
 def test_a_decline_frees_the_units_and_asks_the_patient(world, gateway, client, make):
     booking = authorised_booking(world, gateway)
-    room = _line(booking, world["room"])
+    room = line_of(booking, world["room"])
     assert free_units(Line(world["room"].id, soon(10), 10, 1)) == 4
     with pytest.raises(Exception) as error:
         confirmation.decline_line(world["hotel_staff"], room.id, "no", gateway=gateway)
     assert "reason" in error.value.fields
     confirmation.decline_line(world["hotel_staff"], room.id, "Closed for renovation",
                               gateway=gateway)
-    confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
+    confirmation.accept_line(world["clinic_staff"], line_of(booking, world["surgery"]).id,
                              gateway=gateway)
     db.session.commit()
     assert booking.status == BookingStatus.ACTION_REQUIRED
@@ -117,10 +118,7 @@ def test_a_decline_frees_the_units_and_asks_the_patient(world, gateway, client, 
 
 def test_going_on_without_the_declined_line_captures_only_the_confirmed_part(world, gateway):
     booking = authorised_booking(world, gateway)
-    confirmation.decline_line(world["hotel_staff"], _line(booking, world["room"]).id,
-                              "Closed for renovation", gateway=gateway)
-    confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
-                             gateway=gateway)
+    room_declined_surgery_accepted(world, booking, gateway)
     with pytest.raises(Forbidden):
         confirmation.proceed_without_declined(world["clinic_staff"], booking.id,
                                               gateway=gateway)
@@ -133,7 +131,7 @@ def test_going_on_without_the_declined_line_captures_only_the_confirmed_part(wor
     # 219000 deposit on 730000, scaled to the 650000 that stays: 195000.
     assert payment.captured_minor == booking.due_now_minor == 195000
     assert payment.captured_minor < payment.amount_minor
-    assert _line(booking, world["room"]).status == LineStatus.CANCELLED
+    assert line_of(booking, world["room"]).status == LineStatus.CANCELLED
     assert _journey(booking).status == JourneyStatus.CONFIRMED
     with pytest.raises(Conflict):
         confirmation.proceed_without_declined(world["patient"], booking.id, gateway=gateway)
@@ -143,7 +141,7 @@ def test_cancelling_after_a_decline_releases_the_card_and_reopens_the_journey(wo
                                                                               gateway):
     from bookings.services.cancellation import cancel_booking
     booking = authorised_booking(world, gateway)
-    confirmation.decline_line(world["hotel_staff"], _line(booking, world["room"]).id,
+    confirmation.decline_line(world["hotel_staff"], line_of(booking, world["room"]).id,
                               "Closed for renovation", gateway=gateway)
     cancel_booking(world["patient"], booking.id, reason="I will choose another hotel",
                    gateway=gateway)
@@ -158,7 +156,7 @@ def test_cancelling_after_a_decline_releases_the_card_and_reopens_the_journey(wo
 
 def test_a_member_is_reminded_once_when_half_the_answer_time_is_gone(world, gateway):
     booking = authorised_booking(world, gateway)
-    surgery = _line(booking, world["surgery"])
+    surgery = line_of(booking, world["surgery"])
     reminders = db.select(db.func.count(Notification.id)).where(
         Notification.kind == "request_reminder")
     chase_member_deadlines(gateway)  # just requested: no reminder yet
@@ -171,7 +169,7 @@ def test_a_member_is_reminded_once_when_half_the_answer_time_is_gone(world, gate
 
 def test_a_missed_deadline_escalates_once_and_a_coordinator_may_answer(world, gateway):
     booking = authorised_booking(world, gateway)
-    surgery = _line(booking, world["surgery"])
+    surgery = line_of(booking, world["surgery"])
     assert chase_member_deadlines(gateway) == 0  # nothing late yet
     late = surgery.respond_by + timedelta(minutes=1)
     assert chase_member_deadlines(gateway, now=late) == 2  # both lines are late
@@ -201,7 +199,7 @@ def test_the_timeline_shows_every_transition_to_those_who_may_see_it(world, gate
     assert len(answer.json) == db.session.scalar(db.select(db.func.count(BookingEvent.id)))
     staff = client.get(f"/api/v1/bookings/{booking.id}/timeline",
                        headers=make.token(world["hotel_staff"]))
-    surgery = _line(booking, world["surgery"]).id
+    surgery = line_of(booking, world["surgery"]).id
     assert staff.status_code == 200
     assert not any(e["subject"] == "line" and e["subject_id"] == surgery for e in staff.json)
     assert not any(e["subject"] == "payment" for e in staff.json)
@@ -213,7 +211,7 @@ def test_the_timeline_shows_every_transition_to_those_who_may_see_it(world, gate
 
 def test_answers_through_the_api_with_an_idempotency_key(world, gateway, client, make):
     booking = authorised_booking(world, gateway)
-    line_id = _line(booking, world["surgery"]).id
+    line_id = line_of(booking, world["surgery"]).id
     headers = {**make.token(world["clinic_staff"]), "Idempotency-Key": "accept-0001"}
     first = client.post(f"/api/v1/booking-lines/{line_id}/accept", headers=headers)
     again = client.post(f"/api/v1/booking-lines/{line_id}/accept", headers=headers)
@@ -268,7 +266,7 @@ def test_a_capture_whose_answer_was_lost_is_recorded_not_repeated(world, gateway
         raise RuntimeError("killed before the answer was written")  # ... we never know
 
     monkeypatch.setattr(type(gateway), "capture", capture_then_crash)
-    room, surgery = _line(booking, world["room"]), _line(booking, world["surgery"])
+    room, surgery = line_of(booking, world["room"]), line_of(booking, world["surgery"])
     confirmation.accept_line(world["hotel_staff"], room.id, gateway=gateway)
     with pytest.raises(RuntimeError):
         confirmation.accept_line(world["clinic_staff"], surgery.id, gateway=gateway)
@@ -304,10 +302,10 @@ def test_a_capture_retried_after_its_answer_was_lost_records_the_first_one(world
     real_retrieve = type(gateway).retrieve
     monkeypatch.setattr(type(gateway), "retrieve", lambda self, intent_id: (
         retrieved.append(intent_id), real_retrieve(self, intent_id))[1])
-    confirmation.accept_line(world["hotel_staff"], _line(booking, world["room"]).id,
+    confirmation.accept_line(world["hotel_staff"], line_of(booking, world["room"]).id,
                              gateway=gateway)
     with pytest.raises(RuntimeError):
-        confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
+        confirmation.accept_line(world["clinic_staff"], line_of(booking, world["surgery"]).id,
                                  gateway=gateway)
     db.session.rollback()
     assert booking.status == BookingStatus.AUTHORISED and retrieved == []
@@ -330,10 +328,7 @@ def _accept_ok(staff, line, gateway):
 
 def test_confirmed_lines_keep_their_units_while_the_patient_decides(world, gateway):
     booking = authorised_booking(world, gateway)
-    confirmation.decline_line(world["hotel_staff"], _line(booking, world["room"]).id,
-                              "Closed for renovation", gateway=gateway)
-    confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
-                             gateway=gateway)
+    room_declined_surgery_accepted(world, booking, gateway)
     assert booking.status == BookingStatus.ACTION_REQUIRED
     assert free_units(Line(world["surgery"].id, soon(12), 1, 1)) == 1  # 2 slots, 1 kept
 

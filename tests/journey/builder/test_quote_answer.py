@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 from journey.builder.schemas import QuoteSchema, quote_answer
-from journey.builder.services import journeys, quotes, templates
+from journey.builder.services import journeys, quotes
 from journey.core.extensions import db
-from tests.booking_fixtures import clinic_manager
+from tests.booking_fixtures import knee_package
 from tests.journey.builder_world import build_world, soon
 
 
@@ -24,15 +24,7 @@ def _direct(quote) -> dict:
 
 def test_the_answer_is_what_the_schema_dumps(app, make):
     world = build_world(make)
-    manager = clinic_manager(world)
-    template = templates.create_template(
-        manager, provider_id=world["clinic"].id, discount_percent=10, status="published",
-        texts={"en": {"name": "Knee"}},
-        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
-               {"default_offer_id": world["surgery"].id, "day_offset": 2},
-               {"default_offer_id": world["rehab"].id, "day_offset": 5, "days": 3,
-                "borne_by_provider_id": world["clinic"].id}])
-    db.session.commit()
+    template = knee_package(world)
     made = []
     for currency, language in (("EUR", "en"), ("NOK", "de"), ("EUR", "ar")):
         journey = journeys.open_journey(world["patient"], arrival_on=soon(10),

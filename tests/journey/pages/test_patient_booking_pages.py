@@ -6,25 +6,23 @@ import pytest
 from babel.dates import format_date
 
 from bookings.models import BookingStatus, LineStatus, PaymentKind, PaymentStatus
-from bookings.services import confirmation
 from journey.builder.services import checkout
 from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db
 from providers.services import offers
-from tests.booking_fixtures import accepted_quote, authorised_booking, confirmed_booking
+from tests.booking_fixtures import (
+    accepted_quote,
+    authorised_booking,
+    confirmed_booking,
+    line_of,
+    room_declined_surgery_accepted,
+)
 from tests.journey.pages.patient_fixtures import login, text
-
-
-def _line(booking, offer):
-    return next(line for line in booking.lines if line.offer_id == offer.id)
 
 
 def test_after_a_decline_the_patient_goes_on_without_it(world, gateway, client):
     booking = authorised_booking(world, gateway)
-    confirmation.decline_line(world["hotel_staff"], _line(booking, world["room"]).id,
-                              "Closed for renovation", gateway=gateway)
-    confirmation.accept_line(world["clinic_staff"], _line(booking, world["surgery"]).id,
-                             gateway=gateway)
+    room_declined_surgery_accepted(world, booking, gateway)
     journey = journey_of(booking)
     login(client, world["patient"])
     page = client.get(f"/my/journeys/{journey.id}")
@@ -58,7 +56,7 @@ def test_a_members_staff_do_not_see_the_patients_balance_page(world, gateway, cl
 
 def test_booked_dates_name_the_last_day_not_the_day_after(world, gateway, client):
     booking = confirmed_booking(world, gateway)
-    surgery = _line(booking, world["surgery"])  # one day
+    surgery = line_of(booking, world["surgery"])  # one day
     login(client, world["patient"])
     page = text(client.get(f"/my/journeys/{journey_of(booking).id}?lang=en"))
     one_day = format_date(surgery.start_on, "medium", locale="en")
@@ -70,7 +68,7 @@ def test_the_fee_is_shown_and_kept_when_an_item_is_cancelled(world, gateway, cli
     offers.set_cancellation_tiers(world["admin"], world["surgery"].id,
                                   [{"days_before": 7, "refund_percent": 50}])
     booking = confirmed_booking(world, gateway)
-    surgery = _line(booking, world["surgery"])
+    surgery = line_of(booking, world["surgery"])
     login(client, world["patient"])
     page = text(client.get(f"/my/journeys/{journey_of(booking).id}?lang=de"))
     assert "3.250,00" in page  # the fee the clinic keeps, formatted for German
