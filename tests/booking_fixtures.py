@@ -71,17 +71,17 @@ def clinic_manager(world):
     return world["clinic_manager"]
 
 
-def knee_package(world):
-    """The clinic's published package: the room for 10 nights from day 0, the surgery on
-    day 2 and 3 days of rehabilitation from day 5 that the clinic bears; 10 % off,
-    funded from its own lines."""
+def knee_package(world, surgery=None):
+    """The clinic's published package: the room for 10 nights from day 0, the surgery
+    (``surgery``, else the world's) on day 2 and 3 days of rehabilitation from day 5
+    that the clinic bears; 10 % off, funded from its own lines."""
     from journey.builder.services import templates
 
     template = templates.create_template(
         clinic_manager(world), provider_id=world["clinic"].id, discount_percent=10,
         status="published", texts={"en": {"name": "Knee replacement with rehabilitation"}},
         links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
-               {"default_offer_id": world["surgery"].id, "day_offset": 2},
+               {"default_offer_id": (surgery or world["surgery"]).id, "day_offset": 2},
                {"default_offer_id": world["rehab"].id, "day_offset": 5, "days": 3,
                 "borne_by_provider_id": world["clinic"].id}])
     db.session.commit()

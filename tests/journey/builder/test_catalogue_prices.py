@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from journey.builder.services import composition, journeys, quotes, templates
+from journey.builder.services import composition, journeys, quotes
 from journey.builder.services.package_prices import (
     default_arrival,
     package_price,
@@ -14,7 +14,7 @@ from journey.builder.services.package_prices import (
 from journey.core.extensions import db
 from journey.core.types import today_in
 from providers.services import offers
-from tests.booking_fixtures import clinic_manager
+from tests.booking_fixtures import knee_package
 from tests.journey.builder_world import build_world, soon
 
 
@@ -99,15 +99,7 @@ def _package(world, arrival):
     the surgery, rehabilitation the clinic bears, 10 % off the clinic's lines."""
     offers.add_price_rule(world["admin"], world["room"].id, starts_on=arrival + timedelta(days=3),
                           ends_on=arrival + timedelta(days=5), price_minor=10000)
-    template = templates.create_template(
-        clinic_manager(world), provider_id=world["clinic"].id, discount_percent=10,
-        status="published", texts={"en": {"name": "Knee replacement with rehabilitation"}},
-        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 10},
-               {"default_offer_id": world["knee"].id, "day_offset": 2},
-               {"default_offer_id": world["rehab"].id, "day_offset": 5, "days": 3,
-                "borne_by_provider_id": world["clinic"].id}])
-    db.session.commit()
-    return template
+    return knee_package(world, surgery=world["knee"])
 
 
 @pytest.mark.parametrize("currency", ["NOK", "EUR"])
