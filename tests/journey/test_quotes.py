@@ -87,6 +87,26 @@ def test_conversion_is_explicit_and_stored(world):
     assert quote.currency == "NOK"
 
 
+def test_a_rate_published_since_the_last_quote_prices_the_next(world):
+    """The process keeps the rate table of the version it saw last; each quote reads
+    the version in force with its version number, so a new rate counts at once."""
+    from decimal import Decimal
+
+    from providers.services import rates
+
+    journey = _journey(world, currency="NOK")
+    _add(world, journey, world["room"], soon(10), 10)
+    first = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    rates.add_rate(world["admin"], base="EUR", quote="NOK", rate=Decimal("12.00"),
+                   effective_on=today_in())
+    db.session.commit()
+    second = quotes.create_quote(world["patient"], journey.id)
+    assert str(first.lines[0].rate) == "11.7000000000"
+    assert str(second.lines[0].rate) == "12.0000000000" and second.lines[0].rate_on == soon(0)
+    assert second.lines[0].total_minor == 80000 * 12  # 800.00 EUR = 9,600.00 NOK
+
+
 def test_zero_decimal_currency(world):
     journey = _journey(world, currency="JPY")
     _add(world, journey, world["room"], soon(10), 10)
