@@ -89,9 +89,14 @@ def follow_booking_and_tasks(booking: Booking, **changes) -> None:
     follow_booking_tasks(booking, **changes)
 
 
-def follow_booking_tasks(booking: Booking, **_changes) -> None:
+def follow_booking_tasks(booking: Booking, line=None, old=None, new=None,
+                         **_changes) -> None:
     """A booking or one of its lines moved: the journey's tasks follow (wired by
-    ``create_app`` to :data:`bookings.services.audit.booking_moved` and ``line_moved``)."""
+    ``create_app`` to :data:`bookings.services.audit.booking_moved` and ``line_moved``).
+    A line that stays live (held, requested, confirmed: a member confirming it) or stays
+    ended asks for the same tasks as before: nothing to do."""
+    if line is not None and (old in LIVE_LINES) == (new in LIVE_LINES):
+        return
     journey = journey_of(booking)
     if journey is not None:
         sync_tasks(journey)

@@ -140,8 +140,9 @@ def wanted_tasks(journey: Journey) -> dict[str, Spec]:
 GENERATED = ("line:", "leg:")
 
 
-def sync_tasks(journey: Journey, *, now: datetime | None = None) -> list[Task]:
-    """Make the journey's generated tasks what its lines and travel details ask for."""
+def sync_tasks(journey: Journey, *, now: datetime | None = None) -> None:
+    """Make the journey's generated tasks what its lines and travel details ask for
+    (:func:`journey_task_rows` reads them)."""
     now = now or utcnow()
     wanted = wanted_tasks(journey)
     existing = {t.source: t for t in db.session.scalars(select(Task).where(
@@ -166,7 +167,6 @@ def sync_tasks(journey: Journey, *, now: datetime | None = None) -> list[Task]:
         if source not in wanted and task.status in OPEN:
             move_task(task, TaskStatus.CANCELLED, now=now)
     db.session.flush()
-    return journey_task_rows(journey.id)
 
 
 def journey_task_rows(journey_id: int) -> list[Task]:

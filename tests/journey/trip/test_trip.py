@@ -186,3 +186,33 @@ def test_a_passport_number_is_checked_by_the_service(make):
     with pytest.raises(InvalidInput):
         travellers.save_traveller(world["patient"], journey.id, full_name="A",
                                   passport_number="x" * 41)
+
+
+def test_a_line_confirmed_asks_for_no_new_tasks_and_a_line_declined_ends_its_own(
+        world, gateway, make, monkeypatch):
+    """The tasks follow the lines that are live (held, requested, confirmed): a member
+    confirming a line changes none of them, so they are not generated again; a member
+    declining one cancels the tasks it asked for."""
+    from bookings.services import confirmation
+    from journey.core.accounts.models import Role
+    from tests.booking_fixtures import authorised_booking, knee_package, line_of
+
+    booking = authorised_booking(world, gateway, template=knee_package(world))
+    journey = _journey_of(world)
+    rehab = line_of(booking, world["rehab"])
+    handover = f"line:{rehab.id}:handover"
+    assert {t.source: t.status for t in tasks.journey_task_rows(journey.id)}[handover] \
+        == TaskStatus.OPEN
+    synced = []
+    real = progress.sync_tasks
+    monkeypatch.setattr(progress, "sync_tasks",
+                        lambda journey, **kw: (synced.append(journey.id), real(journey, **kw)))
+    confirmation.accept_line(world["hotel_staff"], line_of(booking, world["room"]).id,
+                             gateway=gateway)
+    assert synced == []
+    confirmation.decline_line(make.user(Role.MEMBER_STAFF, world["sanatorium"]), rehab.id,
+                              "No bed free then", gateway=gateway)
+    db.session.commit()
+    assert synced and set(synced) == {journey.id}
+    statuses = {t.source: t.status for t in tasks.journey_task_rows(journey.id)}
+    assert statuses[handover] == TaskStatus.CANCELLED
