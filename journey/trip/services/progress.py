@@ -18,7 +18,13 @@ from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import today_in, utcnow
-from journey.trip.services.tasks import LIVE_LINES, journey_lines, sync_tasks
+from journey.trip.services.tasks import (
+    LAPSED_BOOKINGS,
+    LIVE_JOURNEY,
+    LIVE_LINES,
+    journey_lines,
+    sync_tasks,
+)
 from providers.models import Provider
 
 
@@ -84,8 +90,15 @@ def set_progress(actor, journey_id: int, status: JourneyStatus, *,
 
 def follow_booking_and_tasks(booking: Booking, **changes) -> None:
     """A booking moved: its journey follows it, then the journey's tasks (in this order:
-    the tasks read the journey's new state)."""
+    the tasks read the journey's new state). When neither the journey's being live nor
+    the booking's having lapsed changed (authorised, then confirmed), the tasks ask for
+    the same as before: nothing to do."""
+    journey = journey_of(booking)
+    was_live = journey is not None and journey.status in LIVE_JOURNEY
     follow_booking(booking, **changes)
+    if journey is not None and (journey.status in LIVE_JOURNEY) == was_live and \
+            (changes["old"] in LAPSED_BOOKINGS) == (changes["new"] in LAPSED_BOOKINGS):
+        return
     follow_booking_tasks(booking, **changes)
 
 

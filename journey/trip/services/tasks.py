@@ -39,6 +39,8 @@ from providers.services.common import check_timezone
 
 LIVE_JOURNEY = (JourneyStatus.BOOKED, JourneyStatus.CONFIRMED, JourneyStatus.IN_PROGRESS)
 LIVE_LINES = (LineStatus.HELD, LineStatus.REQUESTED, LineStatus.CONFIRMED)
+#: Bookings whose lines never went through: they ask for no task.
+LAPSED_BOOKINGS = (BookingStatus.FAILED, BookingStatus.EXPIRED)
 OPEN = (TaskStatus.OPEN, TaskStatus.ASSIGNED)
 #: How long before a departure the travellers are taken to the airport or station.
 DROPOFF_BEFORE = {"flight": timedelta(hours=3), "train": timedelta(hours=1)}
@@ -85,7 +87,7 @@ def journey_lines(journey: Journey) -> list[BookingLine]:
     return list(db.session.scalars(
         select(BookingLine).join(Booking).where(
             Booking.reference.in_(references),
-            Booking.status.notin_((BookingStatus.FAILED, BookingStatus.EXPIRED)))
+            Booking.status.notin_(LAPSED_BOOKINGS))
         .order_by(BookingLine.start_on, BookingLine.id)))
 
 

@@ -216,3 +216,34 @@ def test_a_line_confirmed_asks_for_no_new_tasks_and_a_line_declined_ends_its_own
     assert synced and set(synced) == {journey.id}
     statuses = {t.source: t.status for t in tasks.journey_task_rows(journey.id)}
     assert statuses[handover] == TaskStatus.CANCELLED
+
+
+def test_a_booking_confirmed_after_its_authorisation_generates_no_tasks_again(
+        world, gateway, monkeypatch):
+    """Authorised, the journey is booked and its tasks made; confirmed (every member
+    said yes, the deposit captured), it stays live and its lines too: the tasks are not
+    generated again. Cancelled, they follow."""
+    from bookings.services import confirmation
+    from tests.booking_fixtures import authorised_booking, line_of
+
+    booking = authorised_booking(world, gateway)
+    journey = _journey_of(world)
+    _arrive(world, journey.id)
+    db.session.commit()
+    before = [(t.id, t.source, t.status) for t in tasks.journey_task_rows(journey.id)]
+    assert before
+    synced = []
+    real = progress.sync_tasks
+    monkeypatch.setattr(progress, "sync_tasks",
+                        lambda journey, **kw: (synced.append(journey.id), real(journey, **kw)))
+    confirmation.accept_line(world["hotel_staff"], line_of(booking, world["room"]).id,
+                             gateway=gateway)
+    confirmation.accept_line(world["clinic_staff"], line_of(booking, world["surgery"]).id,
+                             gateway=gateway)
+    db.session.refresh(journey)
+    assert journey.status == JourneyStatus.CONFIRMED and synced == []
+    assert [(t.id, t.source, t.status) for t in tasks.journey_task_rows(journey.id)] == before
+    cancellation.cancel_booking(world["patient"], booking.id, reason="", gateway=gateway)
+    db.session.commit()
+    assert synced and set(synced) == {journey.id}
+    assert {t.status for t in tasks.journey_task_rows(journey.id)} == {TaskStatus.CANCELLED}
