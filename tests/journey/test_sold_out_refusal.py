@@ -129,18 +129,20 @@ def test_a_coordinators_payment_link_is_refused_alike(world, gateway, last_room,
     assert db.session.query(Booking).count() == 1
 
 
-def _once(actor, quote_id, key, gateway):
+@pytest.fixture
+def pay_once(gateway, monkeypatch):
+    """Checkout under a key, paying through the test's gateway."""
     from bookings.payments import StripeGateway
-    real = StripeGateway.from_config
-    StripeGateway.from_config = classmethod(lambda cls: gateway)
-    try:
+
+    monkeypatch.setattr(StripeGateway, "from_config", classmethod(lambda cls: gateway))
+
+    def once(actor, quote_id, key):
         return checkout.checkout_once(actor, quote_id, key=key, payment_method="pm_card_visa",
                                       render=lambda booking: {"booking": booking.id})
-    finally:
-        StripeGateway.from_config = real
+    return once
 
 
-def test_under_a_key_the_loser_writes_only_its_stored_answer(world, gateway, last_room,
+def test_under_a_key_the_loser_writes_only_its_stored_answer(world, pay_once, last_room,
                                                              statements):
     """With an Idempotency-Key the quick refusal comes before the key is reserved: the
     409 is stored as the key's answer in one statement (no reservation to roll back),
@@ -149,13 +151,13 @@ def test_under_a_key_the_loser_writes_only_its_stored_answer(world, gateway, las
     from bookings.models import IdempotentRequest
 
     first, second = last_room
-    assert _once(world["patient"], first.id, "winner-key-1", gateway)[0] == 201
+    assert pay_once(world["patient"], first.id, "winner-key-1")[0] == 201
     db.session.commit()
     patient = world["patient2"]
     assert patient.role
     statements.clear()
     with pytest.raises(Conflict) as refused:
-        _once(patient, second.id, "loser-key-1", gateway)
+        pay_once(patient, second.id, "loser-key-1")
     writes = [s for s in statements
               if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert len(writes) == 1 and "idempotent_request" in writes[0], writes
@@ -164,22 +166,22 @@ def test_under_a_key_the_loser_writes_only_its_stored_answer(world, gateway, las
     stored = db.session.query(IdempotentRequest).filter_by(key="loser-key-1").one()
     assert stored.status_code == 409 and stored.body == refused.value.to_dict()
     with pytest.raises(Replayed) as replayed:
-        _once(patient, second.id, "loser-key-1", gateway)
+        pay_once(patient, second.id, "loser-key-1")
     assert replayed.value.status == 409 and replayed.value.body == stored.body
 
 
-def test_under_a_key_the_winners_retry_gets_its_booking_not_the_sold_out(world, gateway,
+def test_under_a_key_the_winners_retry_gets_its_booking_not_the_sold_out(world, pay_once,
                                                                         last_room):
     first, second = last_room
-    status, body = _once(world["patient"], first.id, "winner-key-2", gateway)
+    status, body = pay_once(world["patient"], first.id, "winner-key-2")
     db.session.commit()
     with pytest.raises(Conflict):
-        _once(world["patient2"], second.id, "loser-key-2", gateway)
+        pay_once(world["patient2"], second.id, "loser-key-2")
     db.session.rollback()
-    assert _once(world["patient"], first.id, "winner-key-2", gateway) == (status, body)
+    assert pay_once(world["patient"], first.id, "winner-key-2") == (status, body)
 
 
-def test_a_key_used_for_another_request_is_not_taken_by_the_quick_refusal(world, gateway,
+def test_a_key_used_for_another_request_is_not_taken_by_the_quick_refusal(world, pay_once,
                                                                          last_room):
     """The loser's key, first used for another quote, is that request's: 422, and the
     first answer is left as it was."""
@@ -187,13 +189,13 @@ def test_a_key_used_for_another_request_is_not_taken_by_the_quick_refusal(world,
     from journey.core.errors import InvalidInput
 
     first, second = last_room
-    _once(world["patient"], first.id, "winner-key-3", gateway)
+    pay_once(world["patient"], first.id, "winner-key-3")
     db.session.commit()
     with pytest.raises(Conflict):
-        _once(world["patient2"], second.id, "shared-key-3", gateway)
+        pay_once(world["patient2"], second.id, "shared-key-3")
     db.session.rollback()
     with pytest.raises(InvalidInput):
-        _once(world["patient2"], first.id, "shared-key-3", gateway)
+        pay_once(world["patient2"], first.id, "shared-key-3")
     db.session.rollback()
     assert db.session.query(IdempotentRequest).filter_by(key="shared-key-3").one() \
         .status_code == 409
