@@ -8,26 +8,20 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from bookings.models import Booking, BookingLine, Escalation, EscalationKind, Notification, Payment
 from bookings.services.access import actor_ref
 from journey.core.accounts.permissions import require_cluster
 from journey.core.errors import Conflict, NotFound
 from journey.core.extensions import db
+from journey.core.persistence import insert_once
 from journey.core.reasons import Why
 from journey.core.types import utcnow
 
 
-def _add_once(model, row) -> bool:
-    if db.session.scalar(select(model.id).where(model.key == row.key)) is not None:
-        return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:  # the same fact, written at the same moment elsewhere
-        return False
-    return True
+def _add_once(row) -> bool:
+    """Write ``row`` (an escalation or a notification) unless its fact's key is there."""
+    return insert_once(row, unique="key") is not None
 
 
 def escalate(booking: Booking, kind: EscalationKind, *, line: BookingLine | None = None,
@@ -41,10 +35,10 @@ def escalate(booking: Booking, kind: EscalationKind, *, line: BookingLine | None
         line_id=line.id if line is not None else None,
         payment_id=payment.id if payment is not None else None, opened_at=now)
     escalation.set_reason(detail)
-    if not _add_once(Escalation, escalation):
+    if not _add_once(escalation):
         return False
     # The coordinators hear of it by e-mail (journey/mail.py says it in their language).
-    _add_once(Notification, Notification(
+    _add_once(Notification(
         key=f"escalation:{escalation.key}"[:120], recipient="coordinators",
         kind="escalation_opened", booking_id=booking.id,
         payload={"escalation_kind": kind.value}, created_at=now))
@@ -54,7 +48,7 @@ def escalate(booking: Booking, kind: EscalationKind, *, line: BookingLine | None
 def notify(booking: Booking, recipient: str, kind: str, fact: str, *, now: datetime,
            payload: dict | None = None) -> bool:
     """Queue a message to ``recipient`` (``user:7``, ``provider:3``), once per fact."""
-    return _add_once(Notification, Notification(
+    return _add_once(Notification(
         key=f"{kind}:{fact}", recipient=recipient, kind=kind, booking_id=booking.id,
         payload=payload or {}, created_at=now))
 

@@ -22,7 +22,6 @@ from fractions import Fraction
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from bookings.models import (
     Booking,
@@ -44,7 +43,7 @@ from journey.core.accounts.permissions import require_admin, require_member_acce
 from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.money import convert_minor, percent_of
-from journey.core.persistence import commit_unit
+from journey.core.persistence import commit_unit, insert_once
 from journey.core.reasons import why
 from journey.core.types import today_in, utcnow
 from providers.models import ChainLink, Provider
@@ -92,17 +91,12 @@ def _post(booking: Booking, line: BookingLine | None, provider_id: int, kind: st
           amount: int, posting: str, now: datetime) -> None:
     if amount == 0:
         return
-    if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.posting == posting)):
-        return
     entry = LedgerEntry(posting=posting, booking_id=booking.id,
                         line_id=line.id if line is not None else None,
                         provider_id=provider_id, kind=kind, amount_minor=amount,
                         currency=booking.currency, at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-    except IntegrityError:
-        return  # posted by a concurrent step: the same fact
+    if insert_once(entry, unique="posting") is None:
+        return  # posted before, or by a concurrent step: the same fact
     ledger_posted.send(booking, entry=entry, line=line)
 
 

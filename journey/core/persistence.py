@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from flask import g, has_request_context
-from sqlalchemy import Connection, Select, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +24,26 @@ def insert_on_conflict(table):
     session's database (PostgreSQL's or SQLite's own construct)."""
     dialect = db.session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def insert_once(row, *, unique: str) -> int | None:
+    """Insert the new ORM object ``row`` unless its table holds a row with the same
+    ``unique`` column already (the same fact, written earlier or at the same moment
+    elsewhere): one ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, without a
+    savepoint. Returns the new row's id (also set on ``row``), or None when there was
+    one. ``row`` is not added to the session; what it refers to is flushed first."""
+    db.session.flush()
+    mapper = inspect(type(row))
+    state = inspect(row).dict  # the attributes that were set; defaults do the others
+    values = {column.key: state[column.key] for column in mapper.column_attrs
+              if column.key in state}
+    table = mapper.local_table
+    new_id = db.session.execute(
+        insert_on_conflict(table).values(**values)
+        .on_conflict_do_nothing(index_elements=[unique]).returning(table.c.id)).scalar()
+    if new_id is not None:
+        row.id = new_id
+    return new_id
 
 
 def page_of(query: Select, *, page: int, per_page: int) -> tuple[list, int]:

@@ -56,7 +56,7 @@ from bookings.models import (
 from journey.builder.models import ClusterSettings
 from journey.builder.services.booking_link import journey_of
 from journey.builder.services.journeys import visible_journey
-from journey.builder.services.settings import get_settings
+from journey.builder.services.settings import existing_settings, get_settings
 from journey.core.accounts.models import Role, User
 from journey.core.accounts.permissions import require_admin
 from journey.core.errors import InvalidInput, NotFound
@@ -109,7 +109,7 @@ def _known_language(code: str | None) -> str:
 
 
 def seller_details() -> dict:
-    settings = db.session.scalar(select(ClusterSettings).order_by(ClusterSettings.id).limit(1))
+    settings = existing_settings()
     if settings is None:
         return {"legal_name": "", "address": "", "registration_number": "", "vat_number": "",
                 "prefix": ""}

@@ -23,19 +23,32 @@ def get_settings() -> ClusterSettings:
     """The settings row, read once per request (a quote asks for it several times):
     kept on the request while its session holds it, so a change made in the request
     is the row that was read."""
-    settings = _read_this_request()
-    if settings is not None:
-        return settings
-    settings = db.session.scalar(select(ClusterSettings).order_by(ClusterSettings.id).limit(1))
+    settings = existing_settings()
     if settings is None:
         settings = ClusterSettings(visa_free_nationalities=[], deposit_percent=30,
                                    balance_due_days=14, quote_validity_hours=72,
                                    languages=list(current_app.config["LANGUAGES"]))
         db.session.add(settings)
         db.session.flush()
-    if has_request_context():
-        g._cluster_settings = settings
+        _keep_this_request(settings)
     return settings
+
+
+def existing_settings() -> ClusterSettings | None:
+    """The settings row, or None before anyone created it (a reader that must not create
+    it: the seller's details on a document); read once per request like
+    :func:`get_settings`."""
+    settings = _read_this_request()
+    if settings is None:
+        settings = db.session.scalar(select(ClusterSettings).order_by(ClusterSettings.id)
+                                     .limit(1))
+        _keep_this_request(settings)
+    return settings
+
+
+def _keep_this_request(settings: ClusterSettings | None) -> None:
+    if settings is not None and has_request_context():
+        g._cluster_settings = settings
 
 
 def _read_this_request() -> ClusterSettings | None:

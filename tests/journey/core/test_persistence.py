@@ -3,7 +3,7 @@ flush whose refused row is a 409."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from journey.core.errors import Conflict
 from journey.core.extensions import db
-from journey.core.persistence import flush_or_conflict, page_of
+from journey.core.persistence import flush_or_conflict, insert_once, page_of
 from providers.models import ExchangeRate
 
 DAY = date(2026, 11, 20)
@@ -37,6 +37,32 @@ def test_without_a_message_the_conflict_says_the_default(ctx):
     with pytest.raises(Conflict) as refused:
         flush_or_conflict()
     assert refused.value.message == Conflict.default_message
+
+
+def test_a_fact_is_inserted_once_with_its_defaults(ctx):
+    """insert_once: the new row's id (set on the object too), then None for the same
+    key; the columns left unset get their defaults, as a flush would give them."""
+    from bookings.models import Notification
+
+    first = Notification(key="confirmed:booking:1", recipient="user:1", kind="confirmed",
+                         created_at=datetime(2026, 11, 20, tzinfo=UTC))
+    new_id = insert_once(first, unique="key")
+    assert new_id is not None and first.id == new_id
+    again = Notification(key="confirmed:booking:1", recipient="user:2", kind="confirmed")
+    assert insert_once(again, unique="key") is None and again.id is None
+    stored = db.session.execute(select(Notification.recipient, Notification.attempts,
+                                       Notification.last_error, Notification.payload)
+                                .where(Notification.key == "confirmed:booking:1")).all()
+    assert stored == [("user:1", 0, "", {})]
+
+
+def test_insert_once_flushes_what_the_row_refers_to_first(ctx):
+    db.session.add(_rate("ISK"))  # pending, unflushed
+    from bookings.models import Notification
+
+    insert_once(Notification(key="k:1", recipient="coordinators", kind="x"), unique="key")
+    assert db.session.scalar(select(ExchangeRate.id).where(ExchangeRate.quote == "ISK"))
+    assert not db.session.new
 
 
 def test_a_page_of_a_query_and_the_total(ctx):
