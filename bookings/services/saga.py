@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, inspect, or_, select
 
 from bookings.models import (
     Booking,
@@ -136,7 +136,9 @@ def advance(booking: Booking, gateway: StripeGateway, *, actor: str,
     """Take the next step of ``booking``, if there is one (see the module), and commit
     it: what Stripe was told must be on record at once. The caller has committed what
     it did; the booking is read again under its row lock."""
-    locked = lock_booking(booking.id)  # one step of one booking at a time
+    # one step of one booking at a time; its id read without reloading the row that
+    # the caller's commit expired (the lock reads it afresh)
+    locked = lock_booking(inspect(booking).identity[0])
     _step(locked, gateway, actor=actor, now=now or utcnow())
     commit_unit()
 
