@@ -15,6 +15,7 @@ from decimal import Decimal
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from journey.builder.models import (
     Journey,
@@ -36,6 +37,7 @@ from journey.core.accounts.models import Role
 from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import convert_minor, percent_of
+from journey.core.persistence import insert_new
 from journey.core.reasons import why
 from journey.core.types import utcnow
 from journey.insurance.services import coverage
@@ -187,7 +189,6 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
                 policy.product, lines, bases, currency=journey.currency, table=table),
                 strict=True):
             line.covered_minor = covered
-    quote.lines = lines
     quote.subtotal_minor = subtotal
     quote.discount_minor = discount
     quote.covered_minor = sum(line.covered_minor or 0 for line in lines)
@@ -196,7 +197,13 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
     quote.balance_minor = quote.total_minor - quote.deposit_minor
     first_day = min(item.start_on for item in journey.items)
     quote.balance_due_on = max(today, first_day - timedelta(days=settings.balance_due_days))
-    db.session.add(quote)
+    # The quote and its lines, a statement each, without the unit of work (5-6 ms of a
+    # 20 ms quote in-process, measured with `python -m bench.quote --profile`)
+    insert_new([quote])
+    for line in lines:
+        line.quote_id = quote.id
+    insert_new(lines)
+    set_committed_value(quote, "lines", lines)
     transition(journey, JourneyStatus.QUOTED, actor=actor, now=now,
                reason=why("quoted", version=version))
     db.session.flush()

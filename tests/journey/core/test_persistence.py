@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from journey.core.errors import Conflict
 from journey.core.extensions import db
-from journey.core.persistence import flush_or_conflict, insert_once, page_of
+from journey.core.persistence import flush_or_conflict, insert_new, insert_once, page_of
 from providers.models import ExchangeRate
 
 DAY = date(2026, 11, 20)
@@ -63,6 +64,58 @@ def test_insert_once_flushes_what_the_row_refers_to_first(ctx):
     insert_once(Notification(key="k:1", recipient="coordinators", kind="x"), unique="key")
     assert db.session.scalar(select(ExchangeRate.id).where(ExchangeRate.quote == "ISK"))
     assert not db.session.new
+
+
+def test_new_rows_are_written_at_once_and_are_the_sessions_own(ctx):
+    """insert_new: one statement for the rows, their ids in order, defaults set on the
+    objects as a flush sets them, and the objects persistent in the session with no
+    change pending (nothing is written again, reading them loads nothing)."""
+    from sqlalchemy import event, inspect
+
+    from bookings.models import Notification
+
+    rows = [Notification(key=f"n:{n}", recipient="coordinators", kind="x")
+            for n in range(3)]
+    db.session.execute(select(1))  # the test's savepoint opened before counting
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        insert_new(rows)
+        assert [row.attempts for row in rows] == [0, 0, 0]
+        assert all(row.payload == {} and row.created_at is not None for row in rows)
+        db.session.flush()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    # one statement on PostgreSQL; SQLite's driver returns ids in order one row at a time
+    expected = 1 if db.engine.dialect.name == "postgresql" else len(rows)
+    assert len(statements) == expected  # inserts only: neither a flush nor a load after
+    assert all(s.lstrip().upper().startswith("INSERT") for s in statements)
+    assert all(inspect(row).persistent and not inspect(row).modified for row in rows)
+    stored = db.session.execute(select(Notification.id, Notification.key)
+                                .where(Notification.key.like("n:%"))
+                                .order_by(Notification.id)).all()
+    assert stored == [(row.id, row.key) for row in rows]
+    assert db.session.get(Notification, rows[1].id) is rows[1]
+
+
+class _ProbeBase(DeclarativeBase):
+    pass
+
+
+class _Probe(_ProbeBase):  # never created: insert_new refuses it before any SQL
+    __tablename__ = "probe"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=func.now())
+    kept: Mapped[int] = mapped_column(server_default="0")
+
+
+def test_a_default_only_the_database_knows_is_refused(ctx):
+    """The object would not hold what was written: refused, naming the column."""
+    with pytest.raises(TypeError, match="probe.at .*SQL expression"):
+        insert_new([_Probe(kept=1)])
+    with pytest.raises(TypeError, match="probe.kept .*server default"):
+        insert_new([_Probe(at=datetime(2026, 11, 20, tzinfo=UTC))])
 
 
 def test_a_page_of_a_query_and_the_total(ctx):
