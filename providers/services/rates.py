@@ -101,8 +101,15 @@ RATES_VERSION = (select(func.count(ExchangeRate.id).concat("/")
                                                    String()), "")))
                  .scalar_subquery())
 
-#: The version this process saw last.
-_last_version: list[str] = []
+#: The version this process saw last, per database.
+_last_version: dict[object, str] = {}
+
+
+def _database():
+    """The database the session works on (its URL): the process keeps what it read per
+    database, so two applications in one process never share a table of rates whose
+    versions happen to read the same."""
+    return db.engine.engine.url
 
 
 def rates_version() -> str:
@@ -113,26 +120,31 @@ def rates_version() -> str:
 
 
 def saw_rates_version(version: str) -> None:
-    _last_version[:] = [version]
+    _last_version[_database()] = version
 
 
 def last_rates_version() -> str | None:
     """The version this process saw last: what a statement can assume, and check with
     :data:`RATES_VERSION` among its columns."""
-    return _last_version[0] if _last_version else None
+    return _last_version.get(_database())
 
 
 @lru_cache(maxsize=4)
-def _rows_of_version(version: str) -> tuple:
-    """Every stored rate, newest first (read once per version and process)."""
+def _rows_of_version(database, version: str) -> tuple:
+    """Every stored rate of ``database``, newest first (read once per version and
+    process)."""
     return tuple(db.session.execute(_RATE_ROWS).all())
 
 
-@lru_cache(maxsize=1024)
 def rates_of_version(on: date, version: str) -> dict[tuple[str, str], Row]:
     """:func:`rates_in_force` on ``on``, from the table of ``version`` kept in the
     process (not to be changed by the caller)."""
-    return _in_force(_rows_of_version(version), on)
+    return _table_of_version(_database(), on, version)
+
+
+@lru_cache(maxsize=1024)
+def _table_of_version(database, on: date, version: str) -> dict[tuple[str, str], Row]:
+    return _in_force(_rows_of_version(database, version), on)
 
 
 def _direct(table, source: str, target: str) -> Rate | None:

@@ -68,3 +68,34 @@ def test_rate_api_keeps_every_digit(client, make):
     assert response.status_code == 201, response.json
     assert response.json["rate"] == "162.3456789012"
     assert client.get("/api/v1/exchange-rates?base=EUR").json[0]["rate"] == "162.3456789012"
+
+
+def test_two_databases_in_one_process_never_share_their_rates(tmp_path):
+    """The process keeps the rate table per version *and* database: two databases whose
+    tables read the same version (same count, newest id and insertion time) each get
+    their own rates."""
+    from datetime import UTC, datetime
+
+    from journey.app import create_app
+    from journey.core.extensions import db
+    from providers.models import ExchangeRate
+
+    day = date(2026, 11, 2)
+    found = []
+    for name, rate in (("one", "1.05"), ("two", "1.10")):
+        other = create_app({"TESTING": True, "SECRET_KEY": "test",
+                            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / name}.db"})
+        with other.app_context():
+            db.create_all()
+            db.session.add(ExchangeRate(id=1, base="EUR", quote="USD", rate=Decimal(rate),
+                                        effective_on=day,
+                                        created_at=datetime(2026, 11, 2, 9, tzinfo=UTC)))
+            db.session.commit()
+            version = rates.rates_version()
+            assert rates.last_rates_version() == version
+            found.append((version, rates.rates_of_version(day, version)[("EUR", "USD")].rate))
+            db.session.remove()
+            db.engine.dispose()
+    (version_one, rate_one), (version_two, rate_two) = found
+    assert version_one == version_two  # the case: the same version in both databases
+    assert (rate_one, rate_two) == (Decimal("1.05"), Decimal("1.10"))
