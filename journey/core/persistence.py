@@ -32,15 +32,12 @@ def insert_once(row, *, unique: str) -> int | None:
     ``unique`` column already (the same fact, written earlier or at the same moment
     elsewhere): one ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``, without a
     savepoint. Returns the new row's id (also set on ``row``), or None when there was
-    one. ``row`` is not added to the session; what it refers to is flushed first."""
+    one. Unset columns get their defaults, as in :func:`insert_new`. ``row`` is not
+    added to the session; what it refers to is flushed first."""
     db.session.flush()
-    mapper = inspect(type(row))
-    state = inspect(row).dict  # the attributes that were set; defaults do the others
-    values = {column.key: state[column.key] for column in mapper.column_attrs
-              if column.key in state}
-    table = mapper.local_table
+    table = inspect(type(row)).local_table
     new_id = db.session.execute(
-        insert_on_conflict(table).values(**values)
+        insert_on_conflict(table).values(**_values_of(row))
         .on_conflict_do_nothing(index_elements=[unique]).returning(table.c.id)).scalar()
     if new_id is not None:
         row.id = new_id
@@ -55,29 +52,30 @@ def insert_new(rows: list) -> None:
     must be in the database already. Relationships set on them stay as set."""
     if not rows:
         return
-    mapper = inspect(type(rows[0]))
-    table = mapper.local_table
-    values = []
-    for row in rows:
-        state = inspect(row).dict
-        item = {}
-        for prop in mapper.column_attrs:
-            column = prop.columns[0]
-            if prop.key in state:
-                item[column.key] = state[prop.key]
-            elif column.primary_key:
-                continue
-            else:
-                value = _python_default(column)
-                setattr(row, prop.key, value)
-                item[column.key] = value
-        values.append(item)
+    table = inspect(type(rows[0])).local_table
     ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                             values).scalars().all()
+                             [_values_of(row) for row in rows]).scalars().all()
     for row, new_id in zip(rows, ids, strict=True):
         row.id = new_id
         make_transient_to_detached(row)
         db.session.add(row)
+
+
+def _values_of(row) -> dict:
+    """The column values a flush would insert for the new ORM object ``row``: what was
+    set on it, and for each column left unset its Python default (set on ``row`` too,
+    so that it holds what is written). The primary key is left to the database."""
+    mapper = inspect(type(row))
+    state = inspect(row).dict
+    values = {}
+    for prop in mapper.column_attrs:
+        column = prop.columns[0]
+        if prop.key in state:
+            values[column.key] = state[prop.key]
+        elif not column.primary_key:
+            values[column.key] = _python_default(column)
+            setattr(row, prop.key, values[column.key])
+    return values
 
 
 def _python_default(column):
@@ -88,13 +86,13 @@ def _python_default(column):
     default = column.default
     if default is None:
         if column.server_default is not None:
-            raise TypeError(f"insert_new: set {column} (it has a server default only)")
+            raise TypeError(f"set {column} before writing it so (it has a server default only)")
         return None
     if default.is_scalar:
         return default.arg
     if default.is_callable:
         return default.arg(None)
-    raise TypeError(f"insert_new: set {column} (its default is a SQL expression)")
+    raise TypeError(f"set {column} before writing it so (its default is a SQL expression)")
 
 
 def page_of(query: Select, *, page: int, per_page: int) -> tuple[list, int]:
