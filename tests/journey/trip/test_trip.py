@@ -188,8 +188,19 @@ def test_a_passport_number_is_checked_by_the_service(make):
                                   passport_number="x" * 41)
 
 
+@pytest.fixture
+def synced(monkeypatch) -> list[int]:
+    """The ids of the journeys whose tasks the booking engine's moves sync, in order
+    (the sync still runs)."""
+    found = []
+    real = progress.sync_tasks
+    monkeypatch.setattr(progress, "sync_tasks",
+                        lambda journey, **kw: (found.append(journey.id), real(journey, **kw)))
+    return found
+
+
 def test_a_line_confirmed_asks_for_no_new_tasks_and_a_line_declined_ends_its_own(
-        world, gateway, make, monkeypatch):
+        world, gateway, make, synced):
     """The tasks follow the lines that are live (held, requested, confirmed): a member
     confirming a line changes none of them, so they are not generated again; a member
     declining one cancels the tasks it asked for."""
@@ -203,10 +214,7 @@ def test_a_line_confirmed_asks_for_no_new_tasks_and_a_line_declined_ends_its_own
     handover = f"line:{rehab.id}:handover"
     assert {t.source: t.status for t in tasks.journey_task_rows(journey.id)}[handover] \
         == TaskStatus.OPEN
-    synced = []
-    real = progress.sync_tasks
-    monkeypatch.setattr(progress, "sync_tasks",
-                        lambda journey, **kw: (synced.append(journey.id), real(journey, **kw)))
+    synced.clear()  # what the set-up synced does not count
     confirmation.accept_line(world["hotel_staff"], line_of(booking, world["room"]).id,
                              gateway=gateway)
     assert synced == []
@@ -219,7 +227,7 @@ def test_a_line_confirmed_asks_for_no_new_tasks_and_a_line_declined_ends_its_own
 
 
 def test_a_booking_confirmed_after_its_authorisation_generates_no_tasks_again(
-        world, gateway, monkeypatch):
+        world, gateway, synced):
     """Authorised, the journey is booked and its tasks made; confirmed (every member
     said yes, the deposit captured), it stays live and its lines too: the tasks are not
     generated again. Cancelled, they follow."""
@@ -232,10 +240,7 @@ def test_a_booking_confirmed_after_its_authorisation_generates_no_tasks_again(
     db.session.commit()
     before = [(t.id, t.source, t.status) for t in tasks.journey_task_rows(journey.id)]
     assert before
-    synced = []
-    real = progress.sync_tasks
-    monkeypatch.setattr(progress, "sync_tasks",
-                        lambda journey, **kw: (synced.append(journey.id), real(journey, **kw)))
+    synced.clear()  # what the set-up synced does not count
     confirmation.accept_line(world["hotel_staff"], line_of(booking, world["room"]).id,
                              gateway=gateway)
     confirmation.accept_line(world["clinic_staff"], line_of(booking, world["surgery"]).id,
