@@ -134,10 +134,30 @@ def configure_database(app: Flask) -> None:
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
                 cursor.close()
+        elif db.engine.dialect.driver == "psycopg":
+            from sqlalchemy import event
+
+            event.listen(db.engine, "connect", steady_integer_parameters)
 
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True, include_name=_include_in_migrations,
                      render_item=_render_migration_item)
+
+
+def steady_integer_parameters(dbapi_connection, _record) -> None:
+    """Send every Python ``int`` parameter as ``bigint``.
+
+    psycopg picks the smallest integer type that holds each value (``smallint`` for
+    an id below 32,768, ``integer`` above it), and it keys its prepared statements by
+    the statement's text *and* those types. So the same statement with a small id and
+    then a large one counted as two statements, and a quote's statements were almost
+    never prepared: PostgreSQL parsed and planned them again on every request. The
+    statements SQLAlchemy writes cast each parameter to its column's type, and
+    PostgreSQL compares ``bigint`` with ``integer`` columns through their indexes.
+    """
+    from psycopg.types.numeric import Int8Dumper
+
+    dbapi_connection.adapters.register_dumper(int, Int8Dumper)
 
 
 def configure_i18n(app: Flask) -> None:

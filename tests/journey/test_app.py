@@ -1,9 +1,11 @@
 import re
 
 import pytest
+from sqlalchemy import BigInteger, bindparam, literal_column, select
 
 from journey.app import create_app
 from journey.core.config import load_config
+from journey.core.extensions import db
 
 
 def test_healthz_checks_the_database(client):
@@ -89,3 +91,21 @@ def test_error_pages_speak_the_readers_language(client):
     html = page.get_data(as_text=True)
     assert "The requested URL was not found" not in html and "Nicht gefunden." in html
     assert 'lang="de"' in html
+
+
+def test_a_statement_is_prepared_once_whatever_the_size_of_its_integers(ctx):
+    """psycopg keys its prepared statements by their parameters' types too, and would
+    send an id below 32,768 as smallint and one above as integer: the same statement
+    then counted as two and was seldom prepared (journey.app.steady_integer_parameters)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (psycopg)")
+    connection = db.session.connection()
+    statement = select(bindparam("n", type_=BigInteger()) + 1).where(
+        literal_column("'steady-integer-probe'") != "")
+    answers = [connection.execute(statement, {"n": n}).scalar_one()
+               for n in [1, 40_000, 3_000_000_000] * 4]
+    assert answers[:3] == [2, 40_001, 3_000_000_001]
+    prepared = connection.exec_driver_sql(
+        "SELECT count(*) FROM pg_prepared_statements "
+        "WHERE statement LIKE '%%steady-integer-probe%%'").scalar_one()
+    assert prepared == 1
