@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
@@ -208,6 +210,67 @@ def delete_offer_text(actor, offer_id: int, language: str) -> None:
 def offer_text(offer: Offer, language: str | None) -> tuple[str | None, OfferText | None]:
     """The offer's text along the fallback chain; returns ``(language, text)``."""
     return text_in({t.language: t for t in offer.texts}, language, offer.provider)
+
+
+# --- offers as plain rows --------------------------------------------------------------
+
+#: What :func:`offer_rows` gives an offer besides its columns: its member's columns
+#: that pricing and the chain's rules read, and its texts, seasonal prices and
+#: cancellation tiers in the order of :class:`~providers.models.Offer`'s relationships.
+ROW_MEMBER_COLUMNS = ("name", "city", "country", "default_language", "timezone")
+_ROW_DETAILS = (("texts", OfferText, (OfferText.language,)),
+                ("price_rules", PriceRule, (PriceRule.starts_on,)),
+                ("cancellation_tiers", CancellationTier,
+                 (CancellationTier.days_before.desc(),)))
+
+
+def offer_row_columns() -> list:
+    """The columns a caller selects (joining ``offer`` and its ``provider``) to hand
+    its rows to :func:`offer_rows`: the offer's as ``offer_<name>``, the member's as
+    ``member_<name>``."""
+    return [*(column.label(f"offer_{column.name}") for column in Offer.__table__.c),
+            *(Provider.__table__.c[name].label(f"member_{name}")
+              for name in ROW_MEMBER_COLUMNS)]
+
+
+@lru_cache(maxsize=32)
+def _detail_statements(offer_ids) -> tuple:
+    return tuple((name, select(model.__table__).where(model.offer_id.in_(offer_ids))
+                  .order_by(model.offer_id, *order))
+                 for name, model, order in _ROW_DETAILS)
+
+
+def offer_rows(rows, offer_ids, parameters: dict) -> dict[int, SimpleNamespace]:
+    """The offers of ``rows`` (selected with :func:`offer_row_columns`) as plain objects
+    with the attribute names of :class:`~providers.models.Offer` (``provider`` holds
+    :data:`ROW_MEMBER_COLUMNS`; ``texts``, ``price_rules`` and ``cancellation_tiers``
+    are lists of rows), by id, for a hot path that reads offers and changes nothing:
+    :func:`offer_text`, :func:`price_for` and the chain's rules read them as they read
+    ORM offers. ``offer_ids`` is a statement-constant select of the same offers' ids
+    (its values bound by ``parameters``), so each of the three detail statements is one
+    text whatever the offers, and is prepared once per connection.
+
+    Without an ORM object per offer, text, price and tier (a seven-link quote has
+    about 80), loading them takes about half the CPU (``python -m bench.quote
+    --profile``)."""
+    offers: dict[int, SimpleNamespace] = {}
+    columns = Offer.__table__.c.keys()
+    for row in rows:
+        mapping = row._mapping
+        if mapping["offer_id"] in offers:
+            continue
+        offer = SimpleNamespace(**{name: mapping[f"offer_{name}"] for name in columns})
+        offer.provider = SimpleNamespace(id=offer.provider_id, **{
+            name: mapping[f"member_{name}"] for name in ROW_MEMBER_COLUMNS})
+        for name, _model, _order in _ROW_DETAILS:
+            setattr(offer, name, [])
+        offers[offer.id] = offer
+    for name, statement in _detail_statements(offer_ids):
+        for detail in db.session.execute(statement, parameters):
+            offer = offers.get(detail.offer_id)
+            if offer is not None:
+                getattr(offer, name).append(SimpleNamespace(**detail._mapping))
+    return offers
 
 
 # --- prices --------------------------------------------------------------------------

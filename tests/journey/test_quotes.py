@@ -240,3 +240,60 @@ def test_quote_api_in_two_languages(client, make, world):
     assert english["total"]["formatted"] == "NOK9,360.00"
     assert client.get(f"/api/v1/quotes/{body['id']}",
                       headers=make.token(world["patient2"])).status_code == 404
+
+
+def _as_dict(row, names) -> dict:
+    return {name: getattr(row, name) for name in names}
+
+
+def test_the_items_a_quote_reads_as_rows_are_the_items_and_offers_as_the_orm_loads_them(world):
+    """item_rows (no ORM object, the quote's hot path) gives every column of each item
+    and its offer, the member's columns the rules and prices read, and the texts,
+    seasonal prices and tiers in the relationships' order: what load_items gives."""
+    from sqlalchemy import inspect
+
+    from journey.builder.models import JourneyItem
+    from providers.models import CancellationTier, Offer, OfferText, PriceRule
+    from providers.services.offers import ROW_MEMBER_COLUMNS
+
+    room = world["room"]
+    offers.add_price_rule(world["admin"], room.id, starts_on=soon(40), ends_on=soon(50),
+                          price_minor=11000, companion_price_minor=2500)
+    offers.add_price_rule(world["admin"], room.id, starts_on=soon(15), ends_on=soon(30),
+                          price_minor=10000)
+    offers.set_cancellation_tiers(world["admin"], room.id, [
+        {"days_before": 7, "refund_percent": 50}, {"days_before": 30, "refund_percent": 100},
+        {"days_before": 0, "refund_percent": 0}])
+    db.session.commit()
+    journey = _journey(world)
+    _add(world, journey, world["surgery"], soon(12))
+    _add(world, journey, room, soon(10), 10, companions=1)
+    _add(world, journey, room, soon(25), 2)  # the same offer twice
+    journey_id = journey.id
+    db.session.expunge_all()
+    journey = db.session.get(journeys.Journey, journey_id)
+
+    rows = journeys.item_rows(journey)
+    assert "items" not in inspect(journey).dict  # the journey's own items not loaded
+    assert not [o for o in db.session.identity_map.values()
+                if isinstance(o, Offer | OfferText | PriceRule | CancellationTier)]
+
+    loaded = journeys.load_items(journey)
+    assert [row.id for row in rows] == [item.id for item in loaded]
+    assert rows[0].offer is rows[2].offer  # one object per offer (by start: room, surgery, room)
+    for row, item in zip(rows, loaded, strict=True):
+        assert _as_dict(row, JourneyItem.__table__.c.keys()) == \
+            _as_dict(item, JourneyItem.__table__.c.keys())
+        assert _as_dict(row.offer, Offer.__table__.c.keys()) == \
+            _as_dict(item.offer, Offer.__table__.c.keys())
+        assert _as_dict(row.offer.provider, ("id", *ROW_MEMBER_COLUMNS)) == \
+            _as_dict(item.offer.provider, ("id", *ROW_MEMBER_COLUMNS))
+        for name, model in (("texts", OfferText), ("price_rules", PriceRule),
+                            ("cancellation_tiers", CancellationTier)):
+            assert [_as_dict(d, model.__table__.c.keys()) for d in getattr(row.offer, name)] \
+                == [_as_dict(d, model.__table__.c.keys()) for d in getattr(item.offer, name)]
+    assert [t.days_before for t in rows[0].offer.cancellation_tiers] == [30, 7, 0]
+    assert [r.price_minor for r in rows[0].offer.price_rules] == [10000, 11000]
+    assert [t.language for t in rows[1].offer.texts] == ["de", "en"]
+    assert offers.price_for(rows[0].offer, soon(45), companion=True).amount == 2500
+    assert offers.offer_text(rows[1].offer, "de")[1].title == "Knieprothese"

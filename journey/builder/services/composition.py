@@ -53,29 +53,33 @@ def plan_context(journey: Journey, today: date) -> PlanContext:
                        visa_free=frozenset(get_settings().visa_free_nationalities))
 
 
-def cluster_today(journey: Journey, now: datetime) -> date:
-    """Today in the cluster (the entry member's zone, else the first item's member)."""
-    provider = journey.entry_provider or (journey.items[0].offer.provider
-                                          if journey.items else None)
+def cluster_today(journey: Journey, now: datetime, items=None) -> date:
+    """Today in the cluster (the entry member's zone, else the first item's member).
+    ``items``: the journey's items when the caller has them (:func:`item_rows`)."""
+    items = journey.items if items is None else items
+    provider = journey.entry_provider or (items[0].offer.provider if items else None)
     return today_in(provider.timezone if provider else None, now)
 
 
-def unavailable_items(journey: Journey, *, now: datetime) -> list[JourneyItem]:
+def unavailable_items(journey: Journey, *, now: datetime, items=None) -> list[JourneyItem]:
     """The items whose units are not free for their dates (one statement for all)."""
-    items = list(journey.items)
+    items = list(journey.items if items is None else items)
     free = lines_available([Line(item.offer_id, item.start_on, item.days, item.quantity)
                             for item in items], now=now)
     return [item for item, available in zip(items, free, strict=True) if not available]
 
 
 def journey_violations(journey: Journey, *, language: str | None = None,
-                       now: datetime | None = None) -> list[Violation]:
-    """Every broken rule of the journey, and every item without availability."""
+                       now: datetime | None = None, items=None) -> list[Violation]:
+    """Every broken rule of the journey, and every item without availability.
+    ``items``: the journey's items as :func:`item_rows` read them, when the caller has
+    them (else its ``items``)."""
     now = now or utcnow()
     language = language or journey.language
-    violations = check_plan(plan_context(journey, cluster_today(journey, now)),
-                            [plan_item(item, language) for item in journey.items])
-    for item in unavailable_items(journey, now=now):
+    items = journey.items if items is None else items
+    violations = check_plan(plan_context(journey, cluster_today(journey, now, items)),
+                            [plan_item(item, language) for item in items])
+    for item in unavailable_items(journey, now=now, items=items):
         _language, text = offer_text(item.offer, language)
         violations.append(Violation(
             code="unavailable", item_key=str(item.id),

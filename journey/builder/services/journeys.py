@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime, timedelta
+from functools import cache
+from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select, true
+from sqlalchemy import Integer, bindparam, exists, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,7 +41,7 @@ from journey.core.reasons import Why, why
 from journey.core.types import today_in, utcnow
 from providers.models import ChainLink, DurationUnit, Offer, Provider
 from providers.services.common import check_country, check_language
-from providers.services.offers import get_offer, is_public
+from providers.services.offers import get_offer, is_public, offer_row_columns, offer_rows
 
 #: Allowed moves of a journey's state.
 TRANSITIONS = {
@@ -169,6 +171,41 @@ def load_items(journey: Journey) -> list[JourneyItem]:
             joinedload(Offer.provider), selectinload(Offer.texts),
             selectinload(Offer.price_rules), selectinload(Offer.cancellation_tiers)))))
     set_committed_value(journey, "items", items)
+    return items
+
+
+_JOURNEY_ID = bindparam("journey_id", type_=Integer())
+#: The ids of the offers of one journey's items (:func:`item_rows`).
+_ITEM_OFFER_IDS = select(JourneyItem.offer_id).where(JourneyItem.journey_id == _JOURNEY_ID)
+
+
+@cache
+def _item_rows_statement():
+    return (select(*(column.label(f"item_{column.name}")
+                     for column in JourneyItem.__table__.c), *offer_row_columns())
+            .select_from(JourneyItem)
+            .join(Offer, Offer.id == JourneyItem.offer_id)
+            .join(Provider, Provider.id == Offer.provider_id)
+            .where(JourneyItem.journey_id == _JOURNEY_ID)
+            .order_by(JourneyItem.start_on, JourneyItem.id))
+
+
+def item_rows(journey: Journey) -> list[SimpleNamespace]:
+    """The journey's items to price and check, read-only: plain objects with the
+    attribute names of :class:`JourneyItem`, each with its ``offer`` as
+    :func:`providers.services.offers.offer_rows` gives it, in the order of
+    :func:`load_items`. Four statements, each one text whatever the journey, and no
+    ORM object; the journey's ``items`` are left as they were (not loaded)."""
+    parameters = {"journey_id": journey.id}
+    rows = db.session.execute(_item_rows_statement(), parameters).all()
+    offers = offer_rows(rows, _ITEM_OFFER_IDS, parameters)
+    columns = JourneyItem.__table__.c.keys()
+    items = []
+    for row in rows:
+        mapping = row._mapping
+        item = SimpleNamespace(**{name: mapping[f"item_{name}"] for name in columns})
+        item.offer = offers[item.offer_id]
+        items.append(item)
     return items
 
 
