@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Integer, and_, bindparam, case, func, null, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, literal_column, null, select
 
 from bookings.models import Hold
 from bookings.services.availability import Line
@@ -60,7 +60,7 @@ class HoldUsage:
                 self.stale(now))).all(), start, end)
 
     def stale_expr(self, offer_id, day, now):
-        return (select(func.coalesce(func.sum(Hold.quantity), 0))
+        return (select(func.coalesce(func.sum(Hold.quantity), literal_column("0")))
                 .where(Hold.offer_id == offer_id, Hold.start_on <= day, Hold.end_on > day,
                        self.stale(now))
                 .scalar_subquery())

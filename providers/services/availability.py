@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     select,
     union_all,
     update,
@@ -234,7 +235,9 @@ def stale_units_expr(offer_id: ColumnElement, day: ColumnElement,
     for source in _registered():
         stale = source.stale_expr(offer_id, day, now)
         if stale is not None:
-            stale = func.coalesce(stale, 0)
+            # 0 written into the statement: a quote's availability of seven items then
+            # stays under the 50 parameters whose parsing psycopg caches
+            stale = func.coalesce(stale, literal_column("0"))
             expr = stale if expr is None else expr + stale
     return expr
 
@@ -253,10 +256,11 @@ def available_condition(offer_id: ColumnElement, start: date, end: date, quantit
     days = (end - start).days + 1 if days is None else days
     cd = CapacityDay.__table__.alias("cd")
     room = cd.c.capacity - cd.c.used
-    whens = [(room >= quantity, 1)]
+    one = literal_column("1")  # constants in the text, not bound: see stale_units_expr
+    whens = [(room >= quantity, one)]
     stale = stale_units_expr(cd.c.offer_id, cd.c.day, now)
     if stale is not None:
-        whens.append((room + stale >= quantity, 1))
+        whens.append((room + stale >= quantity, one))
     open_days = (select(func.count(case(*whens)))
                  .where(and_(cd.c.offer_id == offer_id, cd.c.day >= start, cd.c.day <= end))
                  .scalar_subquery())
