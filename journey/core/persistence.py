@@ -8,10 +8,23 @@ because a refusal is a :class:`journey.core.errors.Conflict`.
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
+from functools import cache
 
 from flask import g, has_request_context
-from sqlalchemy import Connection, Select, func, insert, inspect, select
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Select,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
@@ -53,12 +66,52 @@ def insert_new(rows: list) -> None:
     if not rows:
         return
     table = inspect(type(rows[0])).local_table
-    ids = db.session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                             [_values_of(row) for row in rows]).scalars().all()
+    values = [_values_of(row) for row in rows]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement of one text whatever the number of rows (an array per column):
+        # psycopg caches its parsing and prepares it, where a multi-row VALUES of a
+        # seven-line quote binds 168 parameters, parsed again each time (1.6 ms).
+        # The ids come from the table's sequence in the order of the rows (the
+        # SELECT's ORDER BY), so sorted they follow the rows.
+        statement, as_json = _unnest_insert(table)
+        ids = sorted(db.session.execute(statement, {
+            key: [_json_text(row[key], as_json[key]) if key in as_json else row[key]
+                  for row in values] for key in values[0]}).scalars())
+    else:
+        ids = db.session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            values).scalars().all()
     for row, new_id in zip(rows, ids, strict=True):
         row.id = new_id
         make_transient_to_detached(row)
         db.session.add(row)
+
+
+@cache
+def _unnest_insert(table) -> tuple:
+    """PostgreSQL: ``INSERT INTO table (...) SELECT ... FROM unnest(array per column)
+    WITH ORDINALITY ORDER BY ordinality RETURNING id``, every column but the id; and
+    the JSON columns by key (sent as arrays of their text: an array of JSON values
+    would be read as a nested array)."""
+    columns = [column for column in table.c if not column.primary_key]
+    as_json = {column.key: column.type for column in columns
+               if isinstance(column.type, JSON)}
+    rows = (func.unnest(*(bindparam(column.key, type_=postgresql.ARRAY(
+                Text() if column.key in as_json else column.type)) for column in columns))
+            .table_valued(*(column.key for column in columns), with_ordinality="n")
+            .render_derived())
+    picked = [cast(rows.c[column.key], column.type) if column.key in as_json
+              else rows.c[column.key] for column in columns]
+    return (insert(table).from_select(columns, select(*picked).order_by(rows.c.n))
+            .returning(table.c.id), as_json)
+
+
+def _json_text(value, type_: JSON) -> str | None:
+    """``value`` of a JSON column as the text a flush would write (None is JSON
+    ``null`` unless the column stores it as SQL NULL)."""
+    if value is None and type_.none_as_null:
+        return None
+    return json.dumps(value)
 
 
 def _values_of(row) -> dict:

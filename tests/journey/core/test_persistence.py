@@ -140,3 +140,37 @@ def test_a_flush_in_a_savepoint_is_undone_with_the_request(app):
         db.session.remove()
     with app.app_context():
         assert db.session.scalar(select(ExchangeRate).where(ExchangeRate.quote == "NOK")) is None
+
+
+def test_insert_new_is_one_statement_text_whatever_the_rows_and_keeps_their_json(ctx):
+    """On PostgreSQL an array per column: the same text for 2 rows and for 5 (psycopg
+    caches its parsing and prepares it), the ids in the rows' order, JSON values
+    (lists, objects, nested) stored as a flush would store them."""
+    from sqlalchemy import event
+
+    from bookings.models import Notification
+
+    db.session.execute(select(1))  # the test's savepoint opened before counting
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    payloads = [{"lines": [1, [2, 3]], "note": "ø"}, {}, {"a": None}, {"b": [{}]}, {"c": 1}]
+    try:
+        two = [Notification(key=f"j:{n}", recipient="r", kind="x", payload=payloads[n])
+               for n in range(2)]
+        five = [Notification(key=f"k:{n}", recipient="r", kind="x", payload=payloads[n])
+                for n in range(5)]
+        insert_new(two)
+        insert_new(five)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    if db.engine.dialect.name == "postgresql":
+        assert len(statements) == 2 and statements[0] == statements[1]
+    rows = two + five
+    assert [row.id for row in rows] == sorted(row.id for row in rows)
+    db.session.expire_all()
+    stored = db.session.execute(select(Notification.key, Notification.payload)
+                                .where(Notification.recipient == "r")
+                                .order_by(Notification.id)).all()
+    assert stored == [(f"j:{n}", payloads[n]) for n in range(2)] + \
+        [(f"k:{n}", payloads[n]) for n in range(5)]
