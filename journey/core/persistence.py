@@ -27,7 +27,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.functions import FunctionElement
 
 from journey.core.errors import Conflict
 from journey.core.extensions import db
@@ -38,6 +40,40 @@ def insert_on_conflict(table):
     session's database (PostgreSQL's or SQLite's own construct)."""
     dialect = db.session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+class json_rows(FunctionElement):  # noqa: N801 (a SQL function, named as one)
+    """An aggregate: a JSON array of one JSON object per row, ``{column key: value}``
+    of each column given (PostgreSQL ``json_agg(json_build_object(...))``, SQLite
+    ``json_group_array(json_object(...))``), in no particular order; no rows give
+    NULL on PostgreSQL and ``[]`` on SQLite. Dates arrive as ISO strings. A correlated
+    subquery of it reads a row's children in the row's own statement."""
+
+    type = JSON()
+    inherit_cache = True
+    name = "json_rows"
+
+
+def _json_pairs(element, compiler, *, json_text: bool, **kw) -> str:
+    pairs = []
+    for column in element.clauses:
+        if not column.key.isidentifier():
+            raise ValueError(f"not a plain column key: {column.key!r}")
+        value = compiler.process(column, **kw)
+        if json_text and isinstance(column.type, JSON):
+            value = f"json({value})"  # SQLite keeps JSON as text: embed it as JSON
+        pairs.append(f"'{column.key}', {value}")
+    return ", ".join(pairs)
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw) -> str:
+    return f"json_agg(json_build_object({_json_pairs(element, compiler, json_text=False, **kw)}))"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element, compiler, **kw) -> str:
+    return f"json_group_array(json_object({_json_pairs(element, compiler, json_text=True, **kw)}))"
 
 
 def insert_once(row, *, unique: str) -> int | None:

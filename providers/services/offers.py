@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
+from operator import attrgetter
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import Date, DateTime, Numeric, and_, select
 
 from journey.core.accounts.permissions import can_manage_member, require_member_access
 from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import Money, require_currency
+from journey.core.persistence import json_rows
 from providers.models import (
     CHAIN_LINK_TITLES,
     CancellationTier,
@@ -216,43 +218,60 @@ def offer_text(offer: Offer, language: str | None) -> tuple[str | None, OfferTex
 
 #: What :func:`offer_rows` gives an offer besides its columns: its member's columns
 #: that pricing and the chain's rules read, and its texts, seasonal prices and
-#: cancellation tiers in the order of :class:`~providers.models.Offer`'s relationships.
+#: cancellation tiers in the order of :class:`~providers.models.Offer`'s relationships
+#: (name, model, sort key, newest first).
 ROW_MEMBER_COLUMNS = ("name", "city", "country", "default_language", "timezone")
-_ROW_DETAILS = (("texts", OfferText, (OfferText.language,)),
-                ("price_rules", PriceRule, (PriceRule.starts_on,)),
-                ("cancellation_tiers", CancellationTier,
-                 (CancellationTier.days_before.desc(),)))
+_ROW_DETAILS = (("texts", OfferText, "language", False),
+                ("price_rules", PriceRule, "starts_on", False),
+                ("cancellation_tiers", CancellationTier, "days_before", True))
 
 
 def offer_row_columns() -> list:
     """The columns a caller selects (joining ``offer`` and its ``provider``) to hand
     its rows to :func:`offer_rows`: the offer's as ``offer_<name>``, the member's as
-    ``member_<name>``."""
+    ``member_<name>``, and each offer's texts, seasonal prices and tiers as a JSON list
+    (a correlated subquery each), so that one statement reads them all."""
     return [*(column.label(f"offer_{column.name}") for column in Offer.__table__.c),
             *(Provider.__table__.c[name].label(f"member_{name}")
-              for name in ROW_MEMBER_COLUMNS)]
+              for name in ROW_MEMBER_COLUMNS),
+            *(select(json_rows(*model.__table__.c)).where(model.offer_id == Offer.id)
+              .scalar_subquery().label(f"offer_{name}")
+              for name, model, _key, _reverse in _ROW_DETAILS)]
 
 
-@lru_cache(maxsize=32)
-def _detail_statements(offer_ids) -> tuple:
-    return tuple((name, select(model.__table__).where(model.offer_id.in_(offer_ids))
-                  .order_by(model.offer_id, *order))
-                 for name, model, order in _ROW_DETAILS)
+@cache
+def _dates_of(model) -> tuple[str, ...]:
+    """The date columns of ``model`` (ISO strings in JSON); any other type JSON would
+    not give back as it was is refused."""
+    for column in model.__table__.c:
+        if isinstance(column.type, DateTime | Numeric):
+            raise TypeError(f"{column} would not come back from JSON as it was")
+    return tuple(column.key for column in model.__table__.c
+                 if isinstance(column.type, Date))
 
 
-def offer_rows(rows, offer_ids, parameters: dict) -> dict[int, SimpleNamespace]:
+def _details(values: list | None, model, key: str, reverse: bool) -> list[SimpleNamespace]:
+    details = []
+    for value in values or ():
+        for name in _dates_of(model):
+            if value[name] is not None:
+                value[name] = date.fromisoformat(value[name])
+        details.append(SimpleNamespace(**value))
+    details.sort(key=attrgetter(key), reverse=reverse)
+    return details
+
+
+def offer_rows(rows) -> dict[int, SimpleNamespace]:
     """The offers of ``rows`` (selected with :func:`offer_row_columns`) as plain objects
     with the attribute names of :class:`~providers.models.Offer` (``provider`` holds
     :data:`ROW_MEMBER_COLUMNS`; ``texts``, ``price_rules`` and ``cancellation_tiers``
-    are lists of rows), by id, for a hot path that reads offers and changes nothing:
-    :func:`offer_text`, :func:`price_for` and the chain's rules read them as they read
-    ORM offers. ``offer_ids`` is a statement-constant select of the same offers' ids
-    (its values bound by ``parameters``), so each of the three detail statements is one
-    text whatever the offers, and is prepared once per connection.
+    are lists of rows in the relationships' order), by id, for a hot path that reads
+    offers and changes nothing: :func:`offer_text`, :func:`price_for` and the chain's
+    rules read them as they read ORM offers.
 
     Without an ORM object per offer, text, price and tier (a seven-link quote has
-    about 80), loading them takes about half the CPU (``python -m bench.quote
-    --profile``)."""
+    about 80) nor a statement per kind of them, loading them takes about half the CPU
+    (``python -m bench.quote --profile``)."""
     offers: dict[int, SimpleNamespace] = {}
     columns = Offer.__table__.c.keys()
     for row in rows:
@@ -262,14 +281,9 @@ def offer_rows(rows, offer_ids, parameters: dict) -> dict[int, SimpleNamespace]:
         offer = SimpleNamespace(**{name: mapping[f"offer_{name}"] for name in columns})
         offer.provider = SimpleNamespace(id=offer.provider_id, **{
             name: mapping[f"member_{name}"] for name in ROW_MEMBER_COLUMNS})
-        for name, _model, _order in _ROW_DETAILS:
-            setattr(offer, name, [])
+        for name, model, key, reverse in _ROW_DETAILS:
+            setattr(offer, name, _details(mapping[f"offer_{name}"], model, key, reverse))
         offers[offer.id] = offer
-    for name, statement in _detail_statements(offer_ids):
-        for detail in db.session.execute(statement, parameters):
-            offer = offers.get(detail.offer_id)
-            if offer is not None:
-                getattr(offer, name).append(SimpleNamespace(**detail._mapping))
     return offers
 
 

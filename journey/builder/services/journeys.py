@@ -174,11 +174,6 @@ def load_items(journey: Journey) -> list[JourneyItem]:
     return items
 
 
-_JOURNEY_ID = bindparam("journey_id", type_=Integer())
-#: The ids of the offers of one journey's items (:func:`item_rows`).
-_ITEM_OFFER_IDS = select(JourneyItem.offer_id).where(JourneyItem.journey_id == _JOURNEY_ID)
-
-
 @cache
 def _item_rows_statement():
     return (select(*(column.label(f"item_{column.name}")
@@ -186,7 +181,7 @@ def _item_rows_statement():
             .select_from(JourneyItem)
             .join(Offer, Offer.id == JourneyItem.offer_id)
             .join(Provider, Provider.id == Offer.provider_id)
-            .where(JourneyItem.journey_id == _JOURNEY_ID)
+            .where(JourneyItem.journey_id == bindparam("journey_id", type_=Integer()))
             .order_by(JourneyItem.start_on, JourneyItem.id))
 
 
@@ -194,11 +189,11 @@ def item_rows(journey: Journey) -> list[SimpleNamespace]:
     """The journey's items to price and check, read-only: plain objects with the
     attribute names of :class:`JourneyItem`, each with its ``offer`` as
     :func:`providers.services.offers.offer_rows` gives it, in the order of
-    :func:`load_items`. Four statements, each one text whatever the journey, and no
-    ORM object; the journey's ``items`` are left as they were (not loaded)."""
-    parameters = {"journey_id": journey.id}
-    rows = db.session.execute(_item_rows_statement(), parameters).all()
-    offers = offer_rows(rows, _ITEM_OFFER_IDS, parameters)
+    :func:`load_items`. One statement (the offers' texts, prices and tiers in it as
+    JSON), one text whatever the journey, and no ORM object; the journey's ``items``
+    are left as they were (not loaded)."""
+    rows = db.session.execute(_item_rows_statement(), {"journey_id": journey.id}).all()
+    offers = offer_rows(rows)
     columns = JourneyItem.__table__.c.keys()
     items = []
     for row in rows:
