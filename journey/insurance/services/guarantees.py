@@ -16,6 +16,7 @@ covered share, still valid then
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from journey.core.accounts.models import Role
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
-from journey.core.types import utcnow
+from journey.core.types import CLUSTER_TIMEZONE, utcnow
 from journey.core.validation import at_most
 from journey.insurance import mail
 from journey.insurance.models import Guarantee, GuaranteeStatus
@@ -78,7 +79,9 @@ def decide_guarantee(actor, guarantee_id: int, *, approve: bool,
         raise Forbidden(_l("Only the insurer's staff may answer a guarantee request."))
     note = (note or "").strip()
     if isinstance(valid_until, date) and not isinstance(valid_until, datetime):
-        valid_until = datetime.combine(valid_until, time(23, 59, 59), tzinfo=UTC)
+        # to the end of that day in the cluster, whose date is "today" (today_in)
+        valid_until = datetime.combine(valid_until, time(23, 59, 59),
+                                       tzinfo=ZoneInfo(CLUSTER_TIMEZONE)).astimezone(UTC)
     errors = {}
     if len(note) > 500:
         errors["note"] = [at_most(500)]

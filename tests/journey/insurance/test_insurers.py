@@ -58,6 +58,33 @@ def test_without_a_policy_nothing_is_covered_and_no_guarantee_is_asked(insured):
     assert guarantee_of(quote.id) is None
 
 
+def test_a_guarantee_is_valid_to_the_end_of_the_clusters_day(insured):
+    """At 22:30 UTC it is already tomorrow in the cluster (Vilnius): a validity "until
+    today, UTC" is yesterday there and is refused; one until the cluster's today holds
+    to 23:59:59 in the cluster."""
+    from zoneinfo import ZoneInfo
+
+    from journey.core.errors import InvalidInput
+    from journey.core.types import CLUSTER_TIMEZONE
+
+    guarantee = guarantee_of(quoted(insured).id)
+    # the last 22:30 UTC before the insurer must answer (it has 48 hours)
+    now = datetime.combine(guarantee.respond_by.date(), time(22, 30), tzinfo=UTC)
+    if now >= guarantee.respond_by:
+        now -= timedelta(days=1)
+    cluster_today = today_in(now=now)
+    assert cluster_today == now.date() + timedelta(days=1)
+    with pytest.raises(InvalidInput) as refused:
+        guarantees.decide_guarantee(insured["insurer_staff"], guarantee.id, approve=True,
+                                    amount_minor=1, valid_until=now.date(), now=now)
+    assert "valid_until" in refused.value.fields
+    decided = guarantees.decide_guarantee(insured["insurer_staff"], guarantee.id,
+                                          approve=True, amount_minor=1,
+                                          valid_until=cluster_today, now=now)
+    assert decided.valid_until == datetime.combine(
+        cluster_today, time(23, 59, 59), tzinfo=ZoneInfo(CLUSTER_TIMEZONE))
+
+
 def test_only_the_insurers_staff_answer_and_others_do_not_see_it(insured):
     quote = quoted(insured)
     guarantee = guarantee_of(quote.id)
