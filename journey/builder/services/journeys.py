@@ -130,9 +130,14 @@ class SupplierJourneyView:
         return getattr(self._journey, name)
 
 
-def visible_journey(actor, journey_id: int) -> Journey:
-    journey = db.session.scalar(select(Journey).where(Journey.id == journey_id,
-                                                      visible_condition(actor)))
+def visible_journey(actor, journey_id: int, *, lock: bool = False) -> Journey:
+    """The journey if ``actor`` may see it (404 otherwise). With ``lock``, its row is
+    locked for the rest of the transaction in the same statement (PostgreSQL ``FOR
+    UPDATE``, read afresh; SQLite serialises writers anyway)."""
+    query = select(Journey).where(Journey.id == journey_id, visible_condition(actor))
+    if lock:
+        query = query.with_for_update(of=Journey).execution_options(populate_existing=True)
+    journey = db.session.scalar(query)
     if journey is None:
         raise NotFound(_l("No such journey."))
     return journey
@@ -204,10 +209,11 @@ def item_rows(journey: Journey) -> list[SimpleNamespace]:
     return items
 
 
-def get_journey_for_change(actor, journey_id: int) -> Journey:
+def get_journey_for_change(actor, journey_id: int, *, lock: bool = False) -> Journey:
     """The journey, for its patient, the member who opened it or the cluster to change;
-    a member that delivers or treats a line of it may not (403), anyone else 404."""
-    journey = visible_journey(actor, journey_id)
+    a member that delivers or treats a line of it may not (403), anyone else 404.
+    ``lock``: see :func:`visible_journey`."""
+    journey = visible_journey(actor, journey_id, lock=lock)
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))

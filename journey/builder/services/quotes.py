@@ -105,14 +105,16 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
     Refused while a rule is broken or an item is unavailable, so a quote is always a
     plan that can be booked.
     """
-    return price_journey(get_journey_for_change(actor, journey_id), actor,
-                         now=now or utcnow())
+    # the journey's row locked as it is read (see price_journey)
+    return price_journey(get_journey_for_change(actor, journey_id, lock=True), actor,
+                         now=now or utcnow(), locked=True)
 
 
-def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
+def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = False) -> Quote:
     """A new quote version of ``journey``, for a caller whose right to change it has been
     decided (:func:`create_quote`, or a treating member amending its own lines when it
-    approves the patient's case)."""
+    approves the patient's case). ``locked``: the caller read the journey with its row
+    lock (:func:`~journey.builder.services.journeys.visible_journey`)."""
     items = item_rows(journey)  # read-only rows: no ORM object per offer, text, price
     if not items:
         raise Conflict(_l("Add at least one offer before asking for a quote."))
@@ -124,11 +126,13 @@ def price_journey(journey: Journey, actor, *, now: datetime) -> Quote:
     today = cluster_today(journey, now, items)
     # Versions are numbered under a lock on the journey row (PostgreSQL), so concurrent
     # requests get 1, 2, 3...; SQLite serialises writers, and the unique constraint on
-    # (journey, version) is the last word on both. Once the lock is held (a statement
-    # of its own: the next one must see what the lock's last holder committed), one
-    # statement reads the last version, the rates' version and whether an insurance
-    # policy is active.
-    db.session.execute(select(Journey.id).where(Journey.id == journey.id).with_for_update())
+    # (journey, version) is the last word on both. Once the lock is held (by a statement
+    # of its own, here or the caller's read of the journey: the next one must see what
+    # the lock's last holder committed), one statement reads the last version, the
+    # rates' version and whether an insurance policy is active.
+    if not locked:
+        db.session.execute(select(Journey.id).where(Journey.id == journey.id)
+                           .with_for_update())
     last, rates_seen, policy_id = db.session.execute(select(
         select(func.max(Quote.version)).where(Quote.journey_id == journey.id)
         .scalar_subquery(), RATES_VERSION, coverage.active_policy_id(journey.id))).one()
