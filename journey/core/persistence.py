@@ -46,8 +46,10 @@ class json_rows(FunctionElement):  # noqa: N801 (a SQL function, named as one)
     """An aggregate: a JSON array of one JSON object per row, ``{column key: value}``
     of each column given (PostgreSQL ``json_agg(json_build_object(...))``, SQLite
     ``json_group_array(json_object(...))``), in no particular order; no rows give
-    NULL on PostgreSQL and ``[]`` on SQLite. Dates arrive as ISO strings. A correlated
-    subquery of it reads a row's children in the row's own statement."""
+    NULL on PostgreSQL and ``[]`` on SQLite. What JSON cannot carry comes back as
+    JSON has it: dates and times as ISO strings, decimals as floats, SQLite's booleans
+    as 0 and 1; the caller converts (or refuses such columns). A correlated subquery of
+    it reads a row's children in the row's own statement."""
 
     type = JSON()
     inherit_cache = True
