@@ -9,7 +9,7 @@ from operator import attrgetter
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, DateTime, Numeric, and_, select
+from sqlalchemy import Boolean, Date, DateTime, Numeric, and_, select
 
 from journey.core.accounts.permissions import can_manage_member, require_member_access
 from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound, refuse
@@ -244,7 +244,7 @@ def _dates_of(model) -> tuple[str, ...]:
     """The date columns of ``model`` (ISO strings in JSON); any other type JSON would
     not give back as it was is refused."""
     for column in model.__table__.c:
-        if isinstance(column.type, DateTime | Numeric):
+        if isinstance(column.type, DateTime | Numeric | Boolean):
             raise TypeError(f"{column} would not come back from JSON as it was")
     return tuple(column.key for column in model.__table__.c
                  if isinstance(column.type, Date))
