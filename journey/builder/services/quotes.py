@@ -32,7 +32,7 @@ from journey.builder.services.journeys import (
     item_rows,
     transition,
 )
-from journey.builder.services.settings import get_settings
+from journey.builder.services.settings import settings_with
 from journey.core.accounts.models import Role
 from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
@@ -118,24 +118,24 @@ def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = Fals
     items = item_rows(journey)  # read-only rows: no ORM object per offer, text, price
     if not items:
         raise Conflict(_l("Add at least one offer before asking for a quote."))
-    blocking = [v for v in journey_violations(journey, now=now, items=items) if v.blocking]
-    if blocking:
-        raise Conflict(_l("The package breaks some rules; fix them first."),
-                       fields={"items": [str(v.message) for v in blocking]})
-    settings = get_settings()
-    today = cluster_today(journey, now, items)
     # Versions are numbered under a lock on the journey row (PostgreSQL), so concurrent
     # requests get 1, 2, 3...; SQLite serialises writers, and the unique constraint on
     # (journey, version) is the last word on both. Once the lock is held (by a statement
     # of its own, here or the caller's read of the journey: the next one must see what
-    # the lock's last holder committed), one statement reads the last version, the
-    # rates' version and whether an insurance policy is active.
+    # the lock's last holder committed), one statement reads the cluster's settings
+    # (the rules below read them too), the last version, the rates' version and whether
+    # an insurance policy is active.
     if not locked:
         db.session.execute(select(Journey.id).where(Journey.id == journey.id)
                            .with_for_update())
-    last, rates_seen, policy_id = db.session.execute(select(
+    settings, (last, rates_seen, policy_id) = settings_with(
         select(func.max(Quote.version)).where(Quote.journey_id == journey.id)
-        .scalar_subquery(), RATES_VERSION, coverage.active_policy_id(journey.id))).one()
+        .scalar_subquery(), RATES_VERSION, coverage.active_policy_id(journey.id))
+    blocking = [v for v in journey_violations(journey, now=now, items=items) if v.blocking]
+    if blocking:
+        raise Conflict(_l("The package breaks some rules; fix them first."),
+                       fields={"items": [str(v.message) for v in blocking]})
+    today = cluster_today(journey, now, items)
     version = (last or 0) + 1
     saw_rates_version(rates_seen)
     quote = Quote(journey_id=journey.id, version=version, currency=journey.currency,

@@ -46,6 +46,22 @@ def existing_settings() -> ClusterSettings | None:
     return settings
 
 
+def settings_with(*columns) -> tuple[ClusterSettings, tuple]:
+    """The settings row (as :func:`get_settings`: once per request, created on first use)
+    and the values of ``columns`` (scalar subqueries, constants), read in one statement
+    when the request has not read the row yet: a quote reads the settings together with
+    its next version number."""
+    settings = _read_this_request()
+    if settings is None:
+        row = db.session.execute(select(ClusterSettings, *columns)
+                                 .order_by(ClusterSettings.id).limit(1)).first()
+        if row is not None:
+            _keep_this_request(row[0])
+            return row[0], tuple(row[1:])
+        settings = get_settings()
+    return settings, tuple(db.session.execute(select(*columns)).one())
+
+
 def _keep_this_request(settings: ClusterSettings | None) -> None:
     if settings is not None and has_request_context():
         g._cluster_settings = settings

@@ -88,3 +88,26 @@ def test_zero_reads_every_time(app, make, selects, kept_for):
         with app.test_request_context("/"):
             settings.cluster_languages()
     assert len(selects) == 2
+
+
+def test_settings_with_reads_the_row_and_other_values_in_one_statement(app, make, selects):
+    """A quote reads the settings with its next version (settings_with): one statement,
+    then the request's later readers get the same row; with none yet, it is created."""
+    from flask import g
+    from sqlalchemy import literal_column
+
+    two = literal_column("2")
+    with app.test_request_context("/"):
+        created, values = settings.settings_with(two)  # no row yet: created
+        assert values == (2,) and created.deposit_percent == 30
+    db.session.commit()
+    with app.test_request_context("/"):
+        g.pop("_cluster_settings", None)  # the test's app context outlives the request
+        selects.clear()
+        row, values = settings.settings_with(two, literal_column("'x'"))
+        assert values == (2, "x")
+        assert settings.get_settings() is row
+        assert len(selects) == 1
+        again, values = settings.settings_with(two)  # kept: only the values are read
+        assert again is row and values == (2,)
+        assert len(selects) == 1
