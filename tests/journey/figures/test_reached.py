@@ -63,9 +63,10 @@ def test_response_times_are_the_hours_each_member_took(world, gateway):
     booking = confirmed_booking(world, gateway)
     now = utcnow().replace(microsecond=0)
     took = {world["hotel"].id: 10, world["clinic"].id: 50}  # hours after the request
+    sent = now - timedelta(hours=60)  # both answers in the past (in the period at any hour)
     for line in booking.lines:
-        line.respond_by = now - timedelta(hours=1)
-        line.decided_at = now - timedelta(hours=1 + 48) + timedelta(hours=took[line.provider_id])
+        line.respond_by = sent + timedelta(hours=48)
+        line.decided_at = sent + timedelta(hours=took[line.provider_id])
     db.session.commit()
     rows = {r.provider_id: r for r in board.response_times(world["admin"], _filters(),
                                                            response_hours=48)}
