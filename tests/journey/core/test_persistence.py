@@ -3,11 +3,12 @@ flush whose refused row is a 409."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from journey.core.errors import Conflict
@@ -66,27 +67,37 @@ def test_insert_once_flushes_what_the_row_refers_to_first(ctx):
     assert not db.session.new
 
 
+@contextmanager
+def _statements():
+    """The SQL statements the block sends (the test's savepoint opened before)."""
+    db.session.execute(select(1))
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
 def test_new_rows_are_written_at_once_and_are_the_sessions_own(ctx):
     """insert_new: one statement for the rows, their ids in order, defaults set on the
     objects as a flush sets them, and the objects persistent in the session with no
     change pending (nothing is written again, reading them loads nothing)."""
-    from sqlalchemy import event, inspect
+    from sqlalchemy import inspect
 
     from bookings.models import Notification
 
     rows = [Notification(key=f"n:{n}", recipient="coordinators", kind="x")
             for n in range(3)]
-    db.session.execute(select(1))  # the test's savepoint opened before counting
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
-    try:
+    with _statements() as statements:
         insert_new(rows)
         assert [row.attempts for row in rows] == [0, 0, 0]
         assert all(row.payload == {} and row.created_at is not None for row in rows)
         db.session.flush()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     # one statement on PostgreSQL; SQLite's driver returns ids in order one row at a time
     expected = 1 if db.engine.dialect.name == "postgresql" else len(rows)
     assert len(statements) == expected  # inserts only: neither a flush nor a load after
@@ -146,24 +157,16 @@ def test_insert_new_is_one_statement_text_whatever_the_rows_and_keeps_their_json
     """On PostgreSQL an array per column: the same text for 2 rows and for 5 (psycopg
     caches its parsing and prepares it), the ids in the rows' order, JSON values
     (lists, objects, nested) stored as a flush would store them."""
-    from sqlalchemy import event
-
     from bookings.models import Notification
 
-    db.session.execute(select(1))  # the test's savepoint opened before counting
-    statements = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(db.engine, "before_cursor_execute", listener)
     payloads = [{"lines": [1, [2, 3]], "note": "ø"}, {}, {"a": None}, {"b": [{}]}, {"c": 1}]
-    try:
-        two = [Notification(key=f"j:{n}", recipient="r", kind="x", payload=payloads[n])
-               for n in range(2)]
-        five = [Notification(key=f"k:{n}", recipient="r", kind="x", payload=payloads[n])
-                for n in range(5)]
+    two = [Notification(key=f"j:{n}", recipient="r", kind="x", payload=payloads[n])
+           for n in range(2)]
+    five = [Notification(key=f"k:{n}", recipient="r", kind="x", payload=payloads[n])
+            for n in range(5)]
+    with _statements() as statements:
         insert_new(two)
         insert_new(five)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listener)
     if db.engine.dialect.name == "postgresql":
         assert len(statements) == 2 and statements[0] == statements[1]
     rows = two + five
