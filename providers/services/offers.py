@@ -219,7 +219,7 @@ def offer_text(offer: Offer, language: str | None) -> tuple[str | None, OfferTex
 #: What :func:`offer_rows` gives an offer besides its columns: its member's columns
 #: that pricing and the chain's rules read, and its texts, seasonal prices and
 #: cancellation tiers in the order of :class:`~providers.models.Offer`'s relationships
-#: (name, model, sort key, newest first).
+#: (name, model, sort key, descending).
 ROW_MEMBER_COLUMNS = ("name", "city", "country", "default_language", "timezone")
 _ROW_DETAILS = (("texts", OfferText, "language", False),
                 ("price_rules", PriceRule, "starts_on", False),

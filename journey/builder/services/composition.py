@@ -61,8 +61,9 @@ def cluster_today(journey: Journey, now: datetime, items=None) -> date:
     return today_in(provider.timezone if provider else None, now)
 
 
-def unavailable_items(journey: Journey, *, now: datetime, items=None) -> list[JourneyItem]:
-    """The items whose units are not free for their dates (one statement for all)."""
+def unavailable_items(journey: Journey, *, now: datetime, items=None) -> list:
+    """The items whose units are not free for their dates (one statement for all):
+    the journey's items, or of ``items`` (:func:`item_rows`) when given."""
     items = list(journey.items if items is None else items)
     free = lines_available([Line(item.offer_id, item.start_on, item.days, item.quantity)
                             for item in items], now=now)
