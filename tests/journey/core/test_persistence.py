@@ -177,3 +177,48 @@ def test_insert_new_is_one_statement_text_whatever_the_rows_and_keeps_their_json
                                 .order_by(Notification.id)).all()
     assert stored == [(f"j:{n}", payloads[n]) for n in range(2)] + \
         [(f"k:{n}", payloads[n]) for n in range(5)]
+
+
+def test_a_parent_and_its_children_are_written_together(ctx):
+    """insert_new_with_children: on PostgreSQL one statement writes the parent and its
+    children (a data-modifying WITH), elsewhere one per table; the children refer to
+    the parent's new id, every id is set in the rows' order, and all are the session's
+    persistent objects with nothing left to write."""
+    from sqlalchemy import inspect
+
+    from journey.builder.models import PackageTemplate, TemplateText
+    from journey.core.persistence import insert_new_with_children
+
+    template = PackageTemplate(discount_percent=5)
+    texts = [TemplateText(language=language, name=f"Package {language}")
+             for language in ("en", "nb", "ar")]
+    with _statements() as statements:
+        insert_new_with_children(template, texts, key="template_id")
+        db.session.flush()
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert len(statements) == (1 if postgresql else 1 + len(texts))
+    assert all(s.lstrip().upper().startswith(("INSERT", "WITH")) for s in statements)
+    assert template.id is not None and template.status is not None
+    assert [text.template_id for text in texts] == [template.id] * 3
+    assert [text.id for text in texts] == sorted(text.id for text in texts)
+    assert all(inspect(row).persistent and not inspect(row).modified
+               for row in [template, *texts])
+    db.session.expire_all()
+    stored = db.session.execute(select(TemplateText.id, TemplateText.template_id,
+                                       TemplateText.language, TemplateText.description)
+                                .where(TemplateText.template_id == template.id)
+                                .order_by(TemplateText.id)).all()
+    assert stored == [(text.id, template.id, text.language, "") for text in texts]
+    assert db.session.get(PackageTemplate, template.id).discount_percent == 5
+
+
+def test_a_parent_without_children_is_written_alone(ctx):
+    from journey.builder.models import PackageTemplate
+    from journey.core.persistence import insert_new_with_children
+
+    template = PackageTemplate(discount_percent=7)
+    with _statements() as statements:
+        insert_new_with_children(template, [], key="template_id")
+    assert len(statements) == 1 and template.id is not None
+    db.session.expire_all()
+    assert db.session.get(PackageTemplate, template.id).discount_percent == 7
