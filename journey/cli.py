@@ -1,6 +1,6 @@
 """Flask CLI commands: ``flask seed-demo``, ``create-admin``, ``scheduler``, ``welcome``,
-``files rotate-key``, ``figures check``, ``figures rebuild``, ``usage check`` and
-``usage rebuild``."""
+``files rotate-key``, ``figures check``, ``figures rebuild``, ``usage check``,
+``usage rebuild``, ``ratings check`` and ``ratings rebuild``."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(files_commands())
     app.cli.add_command(figures_commands())
     app.cli.add_command(usage_commands())
+    app.cli.add_command(ratings_commands())
 
 
 def files_commands() -> AppGroup:
@@ -140,6 +141,34 @@ def usage_commands() -> AppGroup:
         click.echo(f"usage: {corrected} days corrected")
 
     return usage
+
+
+def ratings_commands() -> AppGroup:
+    ratings = AppGroup("ratings", help="The members' kept ratings (member_rating).")
+
+    @ratings.command("check")
+    def check_command():
+        """Compare each member's kept rating with its published reviews (exit 1 when
+        they disagree)."""
+        from journey.reviews.services.counts import rating_differences
+
+        _report(rating_differences(),
+                lambda found: (f"member {found[0]}: kept {found[1]} reviews totalling "
+                               f"{found[2]}, published {found[3]} totalling {found[4]}"),
+                "{n} members disagree with their published reviews; `flask ratings "
+                "rebuild` corrects them",
+                "ratings: the kept ratings agree with the published reviews")
+
+    @ratings.command("rebuild")
+    def rebuild_command():
+        """Count again the ratings of the members where they differ."""
+        from journey.reviews.services.counts import rebuild_ratings
+
+        corrected = rebuild_ratings()
+        db.session.commit()
+        click.echo(f"ratings: {corrected} members corrected")
+
+    return ratings
 
 
 def _report(found: list, describe, disagree: str, agree: str) -> None:

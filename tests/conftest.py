@@ -163,6 +163,20 @@ def _check_usage_counts(app) -> None:
             db.session.rollback()
             db.session.remove()
     assert found == [], f"capacity_day.used disagrees with the holds and bookings: {found}"
+    _check_member_ratings(app)
+
+
+def _check_member_ratings(app) -> None:
+    """The same for the members' kept ratings: each equals its published reviews."""
+    from journey.reviews.services.counts import rating_differences
+
+    with app.app_context():
+        try:
+            found = rating_differences()
+        finally:
+            db.session.rollback()
+            db.session.remove()
+    assert found == [], f"member_rating disagrees with the published reviews: {found}"
 
 
 def _empty_tables(app) -> None:

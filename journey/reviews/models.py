@@ -194,3 +194,22 @@ class ReviewModeration(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     actor: Mapped[User | None] = relationship()
+
+
+class MemberRating(db.Model):
+    """A member's published reviews as the catalogue ranks them: how many, and the sum
+    of their overall ratings. Kept equal to those reviews in the transaction that
+    writes, edits, hides or shows one (:func:`journey.reviews.services.ratings.recount`),
+    so a search reads one row per member instead of counting the reviews of every
+    member it matches; ``flask ratings check|rebuild`` compare and repair it. A member
+    without a published review has no row, or one of zeros."""
+
+    __tablename__ = "member_rating"
+    __table_args__ = (
+        CheckConstraint("review_count >= 0 AND rating_total >= 0", name="not_negative"),
+    )
+
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    review_count: Mapped[int] = mapped_column(default=0)
+    rating_total: Mapped[int] = mapped_column(default=0)

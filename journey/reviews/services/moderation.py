@@ -30,6 +30,7 @@ from journey.reviews.models import (
     ReviewModeration,
     ReviewState,
 )
+from journey.reviews.services.counts import recount
 from journey.reviews.services.reading import ReviewView, view_of
 from journey.reviews.services.reviews import NO_REVIEW
 
@@ -85,7 +86,7 @@ def hide_review(actor, review_id: int, reason, note: str | None = "", *,
     review.state, review.hidden_reason, review.hidden_note = ReviewState.HIDDEN, reason, note
     review.hidden_at = now
     _log(review, ModerationAction.HIDE, actor, reason, note, now)
-    db.session.flush()
+    recount(review.provider_id)  # flushes
     return review
 
 
@@ -101,7 +102,7 @@ def unhide_review(actor, review_id: int, note: str | None = "", *,
     review.state, review.hidden_reason, review.hidden_note = ReviewState.PUBLISHED, None, ""
     review.hidden_at = None
     _log(review, ModerationAction.UNHIDE, actor, None, note, now)
-    db.session.flush()
+    recount(review.provider_id)  # flushes
     return review
 
 

@@ -47,6 +47,7 @@ from journey.reviews.models import (
     ReviewDimension,
     ReviewState,
 )
+from journey.reviews.services.counts import recount
 from journey.trip.services.tasks import journey_lines
 from providers.models import ChainLink, Offer, Provider
 from providers.services.common import check_language
@@ -244,6 +245,7 @@ def submit_review(actor, journey_id: int, provider_id: int, data: dict, *,
             db.session.flush()
     except IntegrityError as exc:  # the same review, submitted at the same moment
         raise AlreadyReviewed() from exc
+    recount(provider_id)
     return review
 
 
@@ -283,6 +285,8 @@ def edit_review(actor, review_id: int, data: dict, *, now: datetime | None = Non
         setattr(review, name, value)
     review.edited_at = now or utcnow()
     db.session.flush()
+    if "overall" in clean:
+        recount(review.provider_id)
     return review
 
 
