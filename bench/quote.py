@@ -121,8 +121,10 @@ LANGUAGES = ("en", "de", "lt", "ru")  # ru has no offer texts: the fallback chai
 CURRENCIES = ("EUR", "NOK")  # NOK: every line is converted
 VISA_FREE = ["AT", "CZ", "DE", "DK", "EE", "FI", "HU", "LT", "LV", "PL", "SE"]
 #: Left by an earlier run of this benchmark; cleared before the set-up (CASCADE takes
-#: the journeys, their items, transitions, quotes and lines, and the tokens with them).
-CLEARED_TABLES = ("user_account", "cluster_settings", "package_template", "login_failure")
+#: the journeys, their items, transitions, quotes and lines, the tokens and any reviews
+#: with them; the members' kept ratings are cleared with the reviews).
+CLEARED_TABLES = ("user_account", "cluster_settings", "package_template", "login_failure",
+                  "member_rating")
 
 
 @dataclass
