@@ -72,7 +72,7 @@ def test_rate_api_keeps_every_digit(client, make):
 
 def test_two_databases_in_one_process_never_share_their_rates(tmp_path):
     """The process keeps the rate table per version *and* database: two databases whose
-    tables read the same version (same count, newest id and insertion time) each get
+    tables read the same version (the same newest id and insertion time) each get
     their own rates."""
     from datetime import UTC, datetime
 
@@ -99,3 +99,66 @@ def test_two_databases_in_one_process_never_share_their_rates(tmp_path):
     (version_one, rate_one), (version_two, rate_two) = found
     assert version_one == version_two  # the case: the same version in both databases
     assert (rate_one, rate_two) == (Decimal("1.05"), Decimal("1.10"))
+
+
+def test_the_version_changes_with_each_rate_added(admin):
+    """The version is the newest rate's id and time: a new rate changes it, reading
+    does not, and an empty table has one too."""
+    empty = rates.rates_version()
+    first = rates.add_rate(admin, base="EUR", quote="USD", rate=Decimal("1.05"),
+                           effective_on=TODAY)
+    after_first = rates.rates_version()
+    assert after_first != empty and after_first.startswith(f"{first.id}/")
+    assert rates.rates_version() == after_first
+    # an older date, added later, is still a new version
+    rates.add_rate(admin, base="EUR", quote="NOK", rate=Decimal("11.7"),
+                   effective_on=TODAY - timedelta(days=300))
+    assert rates.rates_version() not in (empty, after_first)
+    newest = max(row.id for row in rates.list_rates())
+    assert rates.rates_version().startswith(f"{newest}/")
+
+
+@pytest.mark.commits  # two transactions at once, each with its own connection
+def test_rate_writers_take_turns_so_the_version_sees_every_rate(app, make):
+    """On PostgreSQL a second writer of rates waits for the first to commit: otherwise
+    a rate with a smaller id committed after a larger one would leave the version (the
+    newest row) unchanged, and a process would keep the table without it."""
+    import threading
+
+    from journey.core.accounts.models import User
+    from journey.core.extensions import db
+
+    if db.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite lets one transaction write at a time: nothing to race")
+    admin_id = make.admin().id
+    first_added, second_done, errors = threading.Event(), threading.Event(), []
+
+    def second() -> None:
+        try:
+            with app.app_context():
+                first_added.wait(timeout=30)
+                rates.add_rate(db.session.get(User, admin_id), base="EUR", quote="NOK",
+                               rate=Decimal("11.7"), effective_on=TODAY)
+                db.session.commit()
+                second_done.set()
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        with app.app_context():
+            first = rates.add_rate(db.session.get(User, admin_id), base="EUR", quote="SEK",
+                                   rate=Decimal("11.2"), effective_on=TODAY)
+            first_added.set()
+            assert not second_done.wait(timeout=1)  # waits on the first writer's lock
+            db.session.commit()
+            first_id = first.id
+    finally:
+        first_added.set()
+        thread.join(timeout=30)
+    assert errors == [] and second_done.is_set()
+    with app.app_context():
+        newest = max(row.id for row in rates.list_rates())
+        assert newest > first_id
+        assert rates.rates_version().startswith(f"{newest}/")
