@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.functions import FunctionElement
 
 from journey.core.errors import Conflict
@@ -121,32 +122,74 @@ def insert_new(rows: list) -> None:
     _persisted(rows, ids)
 
 
-def insert_new_with_children(parent, children: list, *, key: str) -> None:
+def insert_new_with_children(parent, children: list, *, key: str, also: list = (),
+                             update: tuple | None = None) -> None:
     """:func:`insert_new` of the new ``parent`` and of its new ``children``, whose column
-    ``key`` (a foreign key, left unset) then holds the parent's id. On PostgreSQL one
-    statement writes both (the parent's INSERT in a ``WITH``, the children's from it):
-    one round trip instead of two. Elsewhere, or without children, two statements."""
+    ``key`` (a foreign key, left unset) then holds the parent's id; with them, the new
+    rows ``also`` (of one class, referring to rows already written) and ``update``,
+    ``(persistent object, {attribute: value})``: those columns of its row changed (the
+    object holds the values, as written, with nothing left to flush).
+
+    On PostgreSQL one statement writes it all (the other writes in a ``WITH``, the
+    children's INSERT from the parent's): one round trip and no unit of work. Elsewhere,
+    or without children, a statement each."""
+    also = list(also)
     if not children or db.session.get_bind().dialect.name != "postgresql":
         insert_new([parent])
         for child in children:
             setattr(child, key, parent.id)
         insert_new(children)
+        insert_new(also)
+        if update is not None:
+            target, values = update
+            table = inspect(type(target)).local_table
+            db.session.execute(table.update().where(table.c.id == target.id).values(
+                **{_column_key(target, name): value for name, value in values.items()}))
+            _committed(target, values)
         return
     parent_values = _values_of(parent)
     child_values = [_values_of(child) for child in children]
-    statement, parent_json, child_json = _family_insert(
-        inspect(type(parent)).local_table, inspect(type(children[0])).local_table, key)
-    parameters = {f"p_{name}": value
-                  for name, value in _arrays([parent_values], parent_json).items()}
-    parameters.update({f"c_{name}": value for name, value in _arrays(
+    also_values = [_values_of(row) for row in also]
+    target, changes = update if update is not None else (None, {})
+    statement, parent_json, child_json, also_json = _family_insert(
+        inspect(type(parent)).local_table, inspect(type(children[0])).local_table, key,
+        inspect(type(also[0])).local_table if also else None,
+        inspect(type(target)).local_table if target is not None else None,
+        tuple(_column_key(target, name) for name in changes))
+    parameters = _prefixed("p_", _arrays([parent_values], parent_json))
+    parameters.update(_prefixed("c_", _arrays(
         [{name: v for name, v in row.items() if name != key} for row in child_values],
-        child_json).items()})
+        child_json)))
+    if also:
+        parameters.update(_prefixed("a_", _arrays(also_values, also_json)))
+    if target is not None:
+        parameters["u_id"] = target.id
+        parameters.update(_prefixed("u_", {_column_key(target, name): value
+                                           for name, value in changes.items()}))
     rows = sorted(db.session.execute(statement, parameters).all())
     parent_id = rows[0][1]
     _persisted([parent], [parent_id])
     for child in children:
         setattr(child, key, parent_id)
-    _persisted(children, [child_id for child_id, _ in rows])
+    _persisted(children, [child_id for child_id, *_ in rows])
+    if also:
+        _persisted(also, sorted(rows[0][2]))
+    if target is not None:
+        _committed(target, changes)
+
+
+def _column_key(row, attribute: str) -> str:
+    return inspect(type(row)).column_attrs[attribute].columns[0].key
+
+
+def _committed(row, values: dict) -> None:
+    """``row`` holds ``values`` as its database row does (nothing to flush)."""
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+
+
+def _prefixed(prefix: str, values: dict) -> dict:
+    return {prefix + name: value for name, value in values.items()}
 
 
 def _arrays(values: list[dict], as_json: dict) -> dict:
@@ -191,11 +234,14 @@ def _unnest_insert(table) -> tuple:
 
 
 @cache
-def _family_insert(parent_table, child_table, key: str) -> tuple:
-    """PostgreSQL: ``WITH parent AS (INSERT INTO parent_table ... RETURNING id) INSERT
-    INTO child_table (key, ...) SELECT parent.id, ... FROM parent JOIN unnest(...) ON
-    true ORDER BY ordinality RETURNING id, key``; parameters ``p_*`` and ``c_*``; and
-    the JSON columns of each."""
+def _family_insert(parent_table, child_table, key: str, also_table=None, update_table=None,
+                   update_columns: tuple = ()) -> tuple:
+    """PostgreSQL: ``WITH parent AS (INSERT INTO parent_table ... RETURNING id)[, also AS
+    (INSERT INTO also_table ... RETURNING id)][, changed AS (UPDATE update_table SET ...
+    WHERE id = :u_id)] INSERT INTO child_table (key, ...) SELECT parent.id, ... FROM
+    parent JOIN unnest(...) ON true ORDER BY ordinality RETURNING id, key[, (the also
+    rows' ids)]``; parameters ``p_*``, ``c_*``, ``a_*`` and ``u_*``; and the JSON
+    columns of the three inserts."""
     parent_columns, parent_rows, parent_picked, parent_json = _unnested(parent_table,
                                                                         prefix="p_")
     parent = (insert(parent_table).from_select(parent_columns, select(*parent_picked))
@@ -203,9 +249,23 @@ def _family_insert(parent_table, child_table, key: str) -> tuple:
     columns, rows, picked, child_json = _unnested(child_table, prefix="c_", omit=key)
     children = (select(parent.c.id, *picked).select_from(parent).join(rows, true())
                 .order_by(rows.c.n))
+    returned = [child_table.c.id, child_table.c[key]]
+    also_json: dict = {}
+    if also_table is not None:
+        also_columns, also_rows, also_picked, also_json = _unnested(also_table, prefix="a_")
+        also = (insert(also_table).from_select(also_columns, select(*also_picked)
+                                               .order_by(also_rows.c.n))
+                .returning(also_table.c.id).cte("also"))
+        returned.append(select(func.array_agg(also.c.id)).scalar_subquery())
     statement = (insert(child_table).from_select([child_table.c[key], *columns], children)
-                 .returning(child_table.c.id, child_table.c[key]))
-    return statement, parent_json, child_json
+                 .returning(*returned))
+    if update_table is not None:
+        statement = statement.add_cte(
+            update_table.update().where(update_table.c.id == bindparam("u_id"))
+            .values({name: bindparam("u_" + name, type_=update_table.c[name].type)
+                     for name in update_columns})
+            .returning(update_table.c.id).cte("changed"))
+    return statement, parent_json, child_json, also_json
 
 
 def _json_text(value, type_: JSON) -> str | None:

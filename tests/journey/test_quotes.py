@@ -297,3 +297,47 @@ def test_the_items_a_quote_reads_as_rows_are_the_items_and_offers_as_the_orm_loa
     assert [t.language for t in rows[1].offer.texts] == ["de", "en"]
     assert offers.price_for(rows[0].offer, soon(45), companion=True).amount == 2500
     assert offers.offer_text(rows[1].offer, "de")[1].title == "Knieprothese"
+
+
+def test_a_quote_moves_the_journey_in_its_own_statement(world):
+    """The quote, its lines, the journey's new state and the row recording it are one
+    statement on PostgreSQL (no flush after it): the journey reads QUOTED, its furthest
+    state and ``updated_at`` are the quote's, and its history ends with the move, as
+    :func:`journeys.transition` writes it."""
+    from sqlalchemy import event, inspect, select
+
+    from journey.builder.models import Journey, JourneyStatus, JourneyTransition
+
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    writes = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith("SELECT"):
+            writes.append(statement)
+
+    at = utcnow().replace(microsecond=0)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        quote = quotes.create_quote(world["patient"], journey.id, now=at)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    postgresql = db.engine.dialect.name == "postgresql"
+    ours = [w for w in writes if any(name in w for name in (
+        "INTO quote", "INTO journey_transition", "UPDATE journey"))]
+    assert len(ours) == (1 if postgresql else 4)  # SQLite: quote, line, move, journey
+    loaded = db.session.get(Journey, journey.id)
+    assert not inspect(loaded).modified
+    assert (loaded.status, loaded.reached, loaded.updated_at) == (
+        JourneyStatus.QUOTED, JourneyStatus.QUOTED, at)
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Journey, journey.id)
+    assert (stored.status, stored.reached, stored.updated_at) == (
+        JourneyStatus.QUOTED, JourneyStatus.QUOTED, at)
+    last = db.session.scalars(select(JourneyTransition).where(
+        JourneyTransition.journey_id == journey.id).order_by(JourneyTransition.id)).all()[-1]
+    assert (last.from_status, last.to_status, last.actor_id, last.at) == (
+        JourneyStatus.DRAFT, JourneyStatus.QUOTED, world["patient"].id, at)
+    assert last.reason_code == "quoted" and last.reason_params == {"version": quote.version}
+    assert [t.to_status for t in stored.transitions][-1] == JourneyStatus.QUOTED

@@ -237,16 +237,28 @@ def list_journeys(actor, *, status: JourneyStatus | None = None,
 
 # --- states -------------------------------------------------------------------------
 
-def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: Why | str = "",
-               now: datetime | None = None) -> None:
-    """Move ``journey`` to ``to`` and record who, when, from, to and why."""
-    to = JourneyStatus(to)
+def _moved(journey: Journey, to: JourneyStatus, *, actor, reason: Why | str,
+           now: datetime | None) -> tuple[JourneyTransition, JourneyStatus]:
+    """Refuse a move the transition table does not allow; else the row that records it
+    and the furthest state on the way the journey will have reached."""
     if journey.status is not None and to not in TRANSITIONS[journey.status]:
         raise Conflict(_l("A journey cannot go from %(old)s to %(new)s.",
                           old=journey.status.value, new=to.value))
     row = JourneyTransition(from_status=journey.status, to_status=to,
                             actor_id=actor.id if actor else None, at=now or utcnow())
     row.set_reason(reason)
+    reached = journey.reached
+    if to in JOURNEY_PATH and (reached is None or JOURNEY_PATH.index(to)
+                               > JOURNEY_PATH.index(reached)):
+        reached = to
+    return row, reached
+
+
+def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: Why | str = "",
+               now: datetime | None = None) -> None:
+    """Move ``journey`` to ``to`` and record who, when, from, to and why."""
+    to = JourneyStatus(to)
+    row, reached = _moved(journey, to, actor=actor, reason=reason, now=now)
     if journey.id is None:
         journey.transitions.append(row)
     else:  # appended without loading the whole history
@@ -254,9 +266,19 @@ def transition(journey: Journey, to: JourneyStatus, *, actor=None, reason: Why |
         db.session.add(row)
         db.session.expire(journey, ["transitions"])
     journey.status = to
-    if to in JOURNEY_PATH and (journey.reached is None or JOURNEY_PATH.index(to)
-                               > JOURNEY_PATH.index(journey.reached)):
-        journey.reached = to
+    if reached != journey.reached:
+        journey.reached = reached
+
+
+def transition_to_write(journey: Journey, to: JourneyStatus, *, actor=None,
+                        reason: Why | str = "", now: datetime) -> tuple[JourneyTransition, dict]:
+    """:func:`transition` for a caller that writes it in a statement of its own (a
+    quote, with its lines): the new row that records it, and the journey's columns it
+    changes (status, the furthest state reached, ``updated_at``), neither applied."""
+    to = JourneyStatus(to)
+    row, reached = _moved(journey, to, actor=actor, reason=reason, now=now)
+    row.journey_id = journey.id
+    return row, {"status": to, "reached": reached, "updated_at": now}
 
 
 def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:

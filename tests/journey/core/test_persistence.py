@@ -222,3 +222,39 @@ def test_a_parent_without_children_is_written_alone(ctx):
     assert len(statements) == 1 and template.id is not None
     db.session.expire_all()
     assert db.session.get(PackageTemplate, template.id).discount_percent == 7
+
+
+def test_other_new_rows_and_a_change_are_written_with_the_parent(ctx):
+    """insert_new_with_children's ``also`` (new rows of another class) and ``update`` (a
+    persistent object's columns): in the same one statement on PostgreSQL; the new rows
+    the session's with ids in order, JSON kept; the changed object holding what was
+    written with nothing left to flush."""
+    from sqlalchemy import inspect
+
+    from bookings.models import Notification
+    from journey.builder.models import PackageTemplate, TemplateText
+    from journey.core.persistence import insert_new_with_children
+
+    earlier = PackageTemplate(discount_percent=3)
+    db.session.add(earlier)
+    db.session.flush()
+    template = PackageTemplate(discount_percent=5)
+    texts = [TemplateText(language="en", name="Knee package")]
+    notes = [Notification(key=f"a:{n}", recipient="r", kind="x", payload={"n": [n, "ø"]})
+             for n in range(3)]
+    with _statements() as statements:
+        insert_new_with_children(template, texts, key="template_id", also=notes,
+                                 update=(earlier, {"discount_percent": 9}))
+        db.session.flush()
+    postgresql = db.engine.dialect.name == "postgresql"
+    assert len(statements) == (1 if postgresql else 1 + 1 + len(notes) + 1)
+    assert [note.id for note in notes] == sorted(note.id for note in notes)
+    assert all(inspect(row).persistent and not inspect(row).modified
+               for row in [template, *texts, *notes, earlier])
+    assert earlier.discount_percent == 9 and texts[0].template_id == template.id
+    db.session.expire_all()
+    assert db.session.get(PackageTemplate, earlier.id).discount_percent == 9
+    assert db.session.execute(select(Notification.id, Notification.payload)
+                              .where(Notification.key.like("a:%"))
+                              .order_by(Notification.id)).all() == \
+        [(note.id, {"n": [n, "ø"]}) for n, note in enumerate(notes)]
