@@ -151,7 +151,9 @@ def test_rate_writers_take_turns_so_the_version_sees_every_rate(app, make):
             first = rates.add_rate(db.session.get(User, admin_id), base="EUR", quote="SEK",
                                    rate=Decimal("11.2"), effective_on=TODAY)
             first_added.set()
-            assert not second_done.wait(timeout=1)  # waits on the first writer's lock
+            # the second waits on the first writer's lock (well within the tests'
+            # lock timeout of 1 s, after which it would give up)
+            assert not second_done.wait(timeout=0.3)
             db.session.commit()
             first_id = first.id
     finally:
