@@ -16,6 +16,7 @@ from flask import g, has_request_context
 from sqlalchemy import (
     JSON,
     Connection,
+    Date,
     Select,
     Text,
     bindparam,
@@ -78,6 +79,27 @@ def _json_rows_postgresql(element, compiler, **kw) -> str:
 @compiles(json_rows, "sqlite")
 def _json_rows_sqlite(element, compiler, **kw) -> str:
     return f"json_group_array(json_object({_json_pairs(element, compiler, json_text=True, **kw)}))"
+
+
+class plus_days(FunctionElement):  # noqa: N801 (a SQL function, named as one)
+    """``date + days`` as a date, of two SQL expressions (PostgreSQL's ``date +
+    integer``; SQLite's ``date(d, '+n days')``, dates being ISO text there)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "plus_days"
+
+
+@compiles(plus_days, "postgresql")
+def _plus_days_postgresql(element, compiler, **kw) -> str:
+    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(CAST({day} AS DATE) + CAST({days} AS INTEGER))"
+
+
+@compiles(plus_days, "sqlite")
+def _plus_days_sqlite(element, compiler, **kw) -> str:
+    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"date({day}, printf('%+d days', {days}))"
 
 
 def insert_once(row, *, unique: str) -> int | None:

@@ -290,7 +290,14 @@ def _availability_statement(count: int):
     """The statement of :func:`are_available` for ``count`` lines, built once for the
     registered usage sources (its values are bound parameters): a quote no longer
     builds its expressions again."""
-    return _statement_for(count, tuple(id(source) for source in _registered()))
+    return _statement_for(count, availability_key())
+
+
+def availability_key() -> tuple:
+    """What a statement built with :func:`available_condition` depends on besides its
+    bound values: the registered usage sources (the key of a cache of such
+    statements)."""
+    return tuple(id(source) for source in _registered())
 
 
 @lru_cache(maxsize=64)

@@ -341,3 +341,42 @@ def test_a_quote_moves_the_journey_in_its_own_statement(world):
         JourneyStatus.DRAFT, JourneyStatus.QUOTED, world["patient"].id, at)
     assert last.reason_code == "quoted" and last.reason_params == {"version": quote.version}
     assert [t.to_status for t in stored.transitions][-1] == JourneyStatus.QUOTED
+
+
+def test_the_items_read_with_their_availability_answer_as_the_availability_check(world):
+    """item_rows(available_at=) reads whether each item's units are free in the items'
+    own statement: the same answer as the separate check (lines_available), for an item
+    that fits, one past the end of the calendar, one above the capacity, and one short
+    on a day held by another checkout until that hold expires."""
+    from datetime import timedelta
+
+    from bookings.services.availability import Line, lines_available
+    from bookings.services.holds import place_holds
+    from journey.builder.services.composition import unavailable_items
+
+    journey = _journey(world)
+    fits = _add(world, journey, world["room"], soon(10), 10)
+    past_calendar = _add(world, journey, world["room"], soon(85), 10)
+    too_many = _add(world, journey, world["surgery"], soon(12), quantity=3)
+    held = _add(world, journey, world["rehab"], soon(13), 5)
+    now = utcnow()
+    place_holds([Line(world["rehab"].id, soon(16), 1, 4)], group_key="someone-else",
+                ttl=timedelta(minutes=15), now=now)
+    db.session.commit()
+
+    def answers(at):
+        rows = journeys.item_rows(journey, available_at=at)
+        separate = lines_available([Line(r.offer_id, r.start_on, r.days, r.quantity)
+                                    for r in rows], now=at)
+        return {r.id: r.available for r in rows}, dict(zip([r.id for r in rows], separate,
+                                                           strict=True))
+
+    together, separate = answers(now)
+    assert together == separate == {fits.id: True, past_calendar.id: False,
+                                    too_many.id: False, held.id: False}
+    later = now + timedelta(minutes=16)  # the hold has expired, unreleased
+    together, separate = answers(later)
+    assert together == separate and together[held.id] is True
+    rows = journeys.item_rows(journey, available_at=later)
+    assert {item.id for item in unavailable_items(journey, now=later, items=rows)} == \
+        {past_calendar.id, too_many.id}

@@ -63,8 +63,11 @@ def cluster_today(journey: Journey, now: datetime, items=None) -> date:
 
 def unavailable_items(journey: Journey, *, now: datetime, items=None) -> list:
     """The items whose units are not free for their dates (one statement for all):
-    the journey's items, or of ``items`` (:func:`item_rows`) when given."""
+    the journey's items, or of ``items`` (:func:`item_rows`) when given; none when
+    those were read with their availability at ``now`` (``item_rows(available_at=)``)."""
     items = list(journey.items if items is None else items)
+    if items and all(getattr(item, "available_at", None) == now for item in items):
+        return [item for item in items if not item.available]
     free = lines_available([Line(item.offer_id, item.start_on, item.days, item.quantity)
                             for item in items], now=now)
     return [item for item, available in zip(items, free, strict=True) if not available]

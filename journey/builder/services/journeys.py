@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import lru_cache
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
@@ -36,10 +36,11 @@ from journey.core.accounts.services import get_user_by_email, normalize_email
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import require_currency
-from journey.core.persistence import page_of
+from journey.core.persistence import page_of, plus_days
 from journey.core.reasons import Why, why
-from journey.core.types import today_in, utcnow
+from journey.core.types import UTCDateTime, today_in, utcnow
 from providers.models import ChainLink, DurationUnit, Offer, Provider
+from providers.services.availability import availability_key, available_condition
 from providers.services.common import check_country, check_language
 from providers.services.offers import get_offer, is_public, offer_row_columns, offer_rows
 
@@ -179,10 +180,20 @@ def load_items(journey: Journey) -> list[JourneyItem]:
     return items
 
 
-@cache
-def _item_rows_statement():
-    return (select(*(column.label(f"item_{column.name}")
-                     for column in JourneyItem.__table__.c), *offer_row_columns())
+@lru_cache(maxsize=8)
+def _item_rows_statement(availability: tuple | None):
+    """The statement of :func:`item_rows`; with ``availability`` (the key of the usage
+    sources, :func:`~providers.services.availability.availability_key`), also whether
+    each item's units are free (``item_available``, at the bound ``now``)."""
+    columns = [*(column.label(f"item_{column.name}") for column in JourneyItem.__table__.c),
+               *offer_row_columns()]
+    if availability is not None:
+        columns.append(available_condition(
+            JourneyItem.offer_id, JourneyItem.start_on,
+            plus_days(JourneyItem.start_on, JourneyItem.days - 1), JourneyItem.quantity,
+            bindparam("now", type_=UTCDateTime()), days=JourneyItem.days)
+            .label("item_available"))
+    return (select(*columns)
             .select_from(JourneyItem)
             .join(Offer, Offer.id == JourneyItem.offer_id)
             .join(Provider, Provider.id == Offer.provider_id)
@@ -190,14 +201,22 @@ def _item_rows_statement():
             .order_by(JourneyItem.start_on, JourneyItem.id))
 
 
-def item_rows(journey: Journey) -> list[SimpleNamespace]:
+def item_rows(journey: Journey, *, available_at: datetime | None = None
+              ) -> list[SimpleNamespace]:
     """The journey's items to price and check, read-only: plain objects with the
     attribute names of :class:`JourneyItem`, each with its ``offer`` as
     :func:`providers.services.offers.offer_rows` gives it, in the order of
     :func:`load_items`. One statement (the offers' texts, prices and tiers in it as
     JSON), one text whatever the journey, and no ORM object; the journey's ``items``
-    are left as they were (not loaded)."""
-    rows = db.session.execute(_item_rows_statement(), {"journey_id": journey.id}).all()
+    are left as they were (not loaded). With ``available_at``, each item's
+    ``available`` says whether its units are free for its dates then, read in the same
+    statement (as :func:`~journey.builder.services.composition.unavailable_items`
+    would read it), and ``available_at`` the time it was read for."""
+    statement = _item_rows_statement(None if available_at is None else availability_key())
+    parameters = {"journey_id": journey.id}
+    if available_at is not None:
+        parameters["now"] = available_at
+    rows = db.session.execute(statement, parameters).all()
     offers = offer_rows(rows)
     columns = JourneyItem.__table__.c.keys()
     items = []
@@ -205,6 +224,8 @@ def item_rows(journey: Journey) -> list[SimpleNamespace]:
         mapping = row._mapping
         item = SimpleNamespace(**{name: mapping[f"item_{name}"] for name in columns})
         item.offer = offers[item.offer_id]
+        if available_at is not None:
+            item.available, item.available_at = bool(mapping["item_available"]), available_at
         items.append(item)
     return items
 

@@ -116,7 +116,8 @@ def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = Fals
     decided (:func:`create_quote`, or a treating member amending its own lines when it
     approves the patient's case). ``locked``: the caller read the journey with its row
     lock (:func:`~journey.builder.services.journeys.visible_journey`)."""
-    items = item_rows(journey)  # read-only rows: no ORM object per offer, text, price
+    # read-only rows (no ORM object per offer, text, price), with their availability
+    items = item_rows(journey, available_at=now)
     if not items:
         raise Conflict(_l("Add at least one offer before asking for a quote."))
     # Versions are numbered under a lock on the journey row (PostgreSQL), so concurrent
