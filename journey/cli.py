@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -116,59 +118,57 @@ def figures_commands() -> AppGroup:
 
 
 def usage_commands() -> AppGroup:
-    usage = AppGroup("usage", help="The units used of each capacity day (capacity_day.used).")
-
-    @usage.command("check")
-    def check_command():
-        """Compare the calendar's used units with the holds and bookings (exit 1 when
-        they disagree)."""
-        from bookings.services.usage import usage_differences
-
-        _report(usage_differences(),
-                lambda found: (f"offer {found[0]} on {found[1].isoformat()}: kept "
-                               f"{found[2]}, holds and bookings {found[3]}"),
-                "{n} days disagree with the holds and bookings; `flask usage rebuild` "
-                "corrects them",
-                "usage: the calendar's used units agree with the holds and bookings")
-
-    @usage.command("rebuild")
-    def rebuild_command():
-        """Correct the used units of the days where they differ."""
-        from bookings.services.usage import rebuild_usage_counts
-
-        corrected = rebuild_usage_counts()
-        db.session.commit()
-        click.echo(f"usage: {corrected} days corrected")
-
-    return usage
+    return _kept_counts_commands(
+        "usage", "The units used of each capacity day (capacity_day.used).",
+        "bookings.services.usage", "usage_differences", "rebuild_usage_counts",
+        check_help="Compare the calendar's used units with the holds and bookings (exit 1 "
+                   "when they disagree).",
+        rebuild_help="Correct the used units of the days where they differ.",
+        describe=lambda found: (f"offer {found[0]} on {found[1].isoformat()}: kept "
+                                f"{found[2]}, holds and bookings {found[3]}"),
+        disagree="{n} days disagree with the holds and bookings; `flask usage rebuild` "
+                 "corrects them",
+        agree="usage: the calendar's used units agree with the holds and bookings",
+        corrected="usage: {n} days corrected")
 
 
 def ratings_commands() -> AppGroup:
-    ratings = AppGroup("ratings", help="The members' kept ratings (member_rating).")
+    return _kept_counts_commands(
+        "ratings", "The members' kept ratings (member_rating).",
+        "journey.reviews.services.counts", "rating_differences", "rebuild_ratings",
+        check_help="Compare each member's kept rating with its published reviews (exit 1 "
+                   "when they disagree).",
+        rebuild_help="Count again the ratings of the members where they differ.",
+        describe=lambda found: (f"member {found[0]}: kept {found[1]} reviews totalling "
+                                f"{found[2]}, published {found[3]} totalling {found[4]}"),
+        disagree="{n} members disagree with their published reviews; `flask ratings "
+                 "rebuild` corrects them",
+        agree="ratings: the kept ratings agree with the published reviews",
+        corrected="ratings: {n} members corrected")
 
-    @ratings.command("check")
+
+def _kept_counts_commands(name: str, help_text: str, module: str, differences: str,
+                          rebuild: str, *, check_help: str, rebuild_help: str, describe,
+                          disagree: str, agree: str, corrected: str) -> AppGroup:
+    """``flask NAME check|rebuild`` of figures kept beside their sources: ``module``'s
+    ``differences()`` (a list, empty when they agree) and ``rebuild()`` (how many it
+    corrected), imported when the command runs."""
+    group = AppGroup(name, help=help_text)
+
+    def service(function: str):
+        return getattr(importlib.import_module(module), function)
+
+    @group.command("check", help=check_help)
     def check_command():
-        """Compare each member's kept rating with its published reviews (exit 1 when
-        they disagree)."""
-        from journey.reviews.services.counts import rating_differences
+        _report(service(differences)(), describe, disagree, agree)
 
-        _report(rating_differences(),
-                lambda found: (f"member {found[0]}: kept {found[1]} reviews totalling "
-                               f"{found[2]}, published {found[3]} totalling {found[4]}"),
-                "{n} members disagree with their published reviews; `flask ratings "
-                "rebuild` corrects them",
-                "ratings: the kept ratings agree with the published reviews")
-
-    @ratings.command("rebuild")
+    @group.command("rebuild", help=rebuild_help)
     def rebuild_command():
-        """Count again the ratings of the members where they differ."""
-        from journey.reviews.services.counts import rebuild_ratings
-
-        corrected = rebuild_ratings()
+        count = service(rebuild)()
         db.session.commit()
-        click.echo(f"ratings: {corrected} members corrected")
+        click.echo(corrected.format(n=count))
 
-    return ratings
+    return group
 
 
 def _report(found: list, describe, disagree: str, agree: str) -> None:

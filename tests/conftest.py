@@ -153,30 +153,22 @@ def _database(request):
 
 
 def _check_usage_counts(app) -> None:
-    """The invariant of every test that used the database: each calendar day's ``used``
-    equals what its holds and booked lines count (one query). A test that leaves its
-    transaction unusable fails here rather than skipping the check."""
-    with app.app_context():
-        try:
-            found = usage_differences()
-        finally:
-            db.session.rollback()
-            db.session.remove()
-    assert found == [], f"capacity_day.used disagrees with the holds and bookings: {found}"
-    _check_member_ratings(app)
-
-
-def _check_member_ratings(app) -> None:
-    """The same for the members' kept ratings: each equals its published reviews."""
+    """The invariants of every test that used the database, one query each: each
+    calendar day's ``used`` equals what its holds and booked lines count, and each
+    member's kept rating its published reviews. A test that leaves its transaction
+    unusable fails here rather than skipping the checks."""
     from journey.reviews.services.counts import rating_differences
 
-    with app.app_context():
-        try:
-            found = rating_differences()
-        finally:
-            db.session.rollback()
-            db.session.remove()
-    assert found == [], f"member_rating disagrees with the published reviews: {found}"
+    for differences, what in (
+            (usage_differences, "capacity_day.used disagrees with the holds and bookings"),
+            (rating_differences, "member_rating disagrees with the published reviews")):
+        with app.app_context():
+            try:
+                found = differences()
+            finally:
+                db.session.rollback()
+                db.session.remove()
+        assert found == [], f"{what}: {found}"
 
 
 def _empty_tables(app) -> None:
