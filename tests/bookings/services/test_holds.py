@@ -122,3 +122,28 @@ def test_no_oversell_under_concurrency(app, make):
         held = db.session.scalar(db.select(db.func.sum(Hold.quantity)))
         assert held == results.count("won") <= 5
         assert free_units(Line(offer_id, START, 2, 1)) == 5 - held
+
+
+def test_released_holds_stay_out_of_the_index_by_offer(offer):
+    """ix_hold_offer_live holds the unreleased holds only (every query of holds by offer
+    asks for those), so released ones, kept for the record, do not slow the lookup of
+    expired unreleased holds; and that lookup still finds what it must."""
+    from sqlalchemy import text
+
+    from providers.services.availability import used_units
+
+    if db.engine.dialect.name == "postgresql":
+        definition = db.session.scalar(text(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_hold_offer_live'"))
+    else:
+        definition = db.session.scalar(text(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_hold_offer_live'"))
+    assert "released_at IS NULL" in definition, definition
+    now = utcnow()
+    place_holds([Line(offer.id, START, 2, 1)], group_key="gone", ttl=TTL, now=now - 2 * TTL)
+    release_holds("gone", now=now - TTL)
+    place_holds([Line(offer.id, START, 2, 2)], group_key="lapsed", ttl=TTL, now=now - 2 * TTL)
+    db.session.commit()
+    # the lapsed hold is still in `used`, and counted as stale: free again
+    assert free_units(Line(offer.id, START, 2, 3), now=now) == 3
+    assert used_units(offer.id, START, START + timedelta(days=1), now) == {}
