@@ -58,11 +58,13 @@ run: setup
 	$(FLASK) welcome --url http://127.0.0.1:$(PORT)/ || true; \
 	wait $$web_pid
 
-# The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set; two workers
+# The suite on SQLite (whatever TEST_DATABASE_URL says), then on PostgreSQL when
+# TEST_DATABASE_URL is set (.ci/run sets it); two workers
 # (pytest-xdist, a database each). PYTEST_ARGS adds options, e.g. PYTEST_ARGS="-x -n0".
 PYTEST := $(BIN)/pytest -q -n $(or $(WORKERS),2) --dist loadfile $(PYTEST_ARGS)
 test: setup
-	$(PYTEST)
+	@echo "--- on SQLite"
+	TEST_DATABASE_URL= $(PYTEST)
 	@if [ -n "$${TEST_DATABASE_URL:-}" ]; then \
 		echo "--- again on PostgreSQL ($${TEST_DATABASE_URL%%@*}@...)"; \
 		$(PYTEST); \
