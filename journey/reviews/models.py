@@ -199,7 +199,7 @@ class ReviewModeration(db.Model):
 class MemberRating(db.Model):
     """A member's published reviews as the catalogue ranks them: how many, and the sum
     of their overall ratings. Kept equal to those reviews in the transaction that
-    writes, edits, hides or shows one (:func:`journey.reviews.services.ratings.recount`),
+    writes, edits, hides or shows one (:func:`journey.reviews.services.counts.recount`),
     so a search reads one row per member instead of counting the reviews of every
     member it matches; ``flask ratings check|rebuild`` compare and repair it. A member
     without a published review has no row, or one of zeros."""
