@@ -80,3 +80,33 @@ def test_the_journey_page_is_not_shown_to_a_supplier(client, booked):
     client.post("/login", data={"email": world["patient"].email, "password": PASSWORD})
     page = client.get(f"/my/journeys/{journey_id}")
     assert page.status_code == 200 and "Double room" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("asker", "status"), [
+    ("patient2", 404), ("other_staff", 404), ("hotel_staff", 403), ("clinic_staff", 403)])
+def test_only_those_who_compose_the_journey_price_it(client, booked, asker, status, make):
+    """A new quote reads the journey with its row lock in the visibility query itself:
+    another patient and an unrelated member still get 404, a member that delivers or
+    treats a line 403, and nothing is written (no quote, the journey's state and
+    history as they were)."""
+    from sqlalchemy import func, select
+
+    from journey.builder.models import Journey, JourneyTransition, Quote
+
+    world, journey_id, _quote_id, headers = booked
+    token = headers.get(asker) or make.token(world[asker])
+
+    def state():
+        db.session.expire_all()
+        return (db.session.scalar(select(func.count()).select_from(Quote)
+                                  .where(Quote.journey_id == journey_id)),
+                db.session.get(Journey, journey_id).status,
+                db.session.scalar(select(func.count()).select_from(JourneyTransition)
+                                  .where(JourneyTransition.journey_id == journey_id)))
+
+    before = state()
+    response = client.post(f"/api/v1/journeys/{journey_id}/quotes", headers=token)
+    assert response.status_code == status, response.json
+    assert state() == before
+    assert client.post(f"/api/v1/journeys/{journey_id}/quotes",
+                       headers=headers["patient"]).status_code == 201  # the lock was let go
