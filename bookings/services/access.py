@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from bookings.models import Booking, BookingEvent, Refund
 from journey.core.accounts.permissions import is_cluster, require_authenticated
@@ -28,17 +29,23 @@ def member_of(actor, booking: Booking) -> bool:
 
 def lock_booking(booking_id: int) -> Booking | None:
     """Take the booking's row lock for the rest of the transaction (PostgreSQL
-    ``FOR UPDATE``; SQLite's write lock through a no-op update), then read it afresh,
-    so two steps of one booking never interleave."""
+    ``FOR UPDATE``; SQLite's write lock through a no-op update), then read it afresh
+    with its lines and payments, whatever this session held of them, so two steps of
+    one booking never interleave and a step never decides on rows read before the lock.
+
+    The lines and payments are read by statements after the lock, not joined to it: a
+    ``FOR UPDATE`` that waited for another step re-reads the locked row as that step
+    left it, but joined rows as they stood when the statement began (PostgreSQL's READ
+    COMMITTED), so a joined payment would still look authorised after the other step
+    captured it (tests/bookings/test_races.py caught that)."""
+    fresh = (selectinload(Booking.lines), selectinload(Booking.payments))
     if db.engine.dialect.name == "sqlite":
         db.session.execute(update(Booking).where(Booking.id == booking_id)
                            .values(status=Booking.status))
-        booking = db.session.get(Booking, booking_id, populate_existing=True)
-    else:
-        booking = db.session.scalar(select(Booking).where(Booking.id == booking_id)
-                                    .with_for_update().execution_options(
-                                        populate_existing=True))
-    return booking
+        return db.session.get(Booking, booking_id, populate_existing=True, options=fresh)
+    return db.session.scalar(select(Booking).where(Booking.id == booking_id).options(*fresh)
+                             .with_for_update(of=Booking)
+                             .execution_options(populate_existing=True))
 
 
 def get_visible_booking(actor, booking_id: int, *, lock: bool = False) -> Booking:

@@ -140,7 +140,9 @@ def advance(booking: Booking, gateway: StripeGateway, *, actor: str,
     # the caller's commit expired (the lock reads it afresh)
     locked = lock_booking(inspect(booking).identity[0])
     _step(locked, gateway, actor=actor, now=now or utcnow())
-    commit_unit()
+    # Written under the lock, so what the caller shows next is as it stands; a next
+    # step locks the booking again, which reads it afresh (lock_booking).
+    commit_unit(keep_loaded=True)
 
 
 def _step(booking: Booking, gateway: StripeGateway, *, actor: str, now: datetime) -> None:

@@ -351,12 +351,25 @@ def flush_or_conflict(message=None, *, fields: dict | None = None) -> None:
         raise Conflict(message, fields=fields) from exc
 
 
-def commit_unit() -> None:
+def commit_unit(*, keep_loaded: bool = False) -> None:
     """Commit what stands now, outside the request edge, which otherwise commits once per
     request. Used only where a unit of work must be on record before the next step:
     the payment row before a gateway (Stripe) call and the gateway's answer right after
-    it, one unit of a scheduled job, and a refused request's stored idempotent answer."""
-    db.session.commit()
+    it, one unit of a scheduled job, and a refused request's stored idempotent answer.
+
+    ``keep_loaded``: the objects keep what they hold instead of being read again on
+    their next use (SQLAlchemy expires them on commit). Only where the caller goes on
+    with rows nobody else can have changed since (a booking nobody else knows of yet,
+    or one written under its row lock just before and only rendered after)."""
+    session = db.session()
+    if not keep_loaded:
+        session.commit()
+        return
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 @contextmanager

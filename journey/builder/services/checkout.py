@@ -146,7 +146,9 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
         return booking  # a link waits for the patient; a paid booking is not paid twice
     # A retry after a refused card gets a fresh payment row (and idempotency key).
     payment = next_attempt(booking, actor=who, now=now)
-    commit_unit()  # the deliberate exception: the payment row exists before Stripe
+    # The deliberate exception: the payment row exists before Stripe. Nobody else knows
+    # of this booking yet, so what this request loaded stays as it is.
+    commit_unit(keep_loaded=True)
     gateway = gateway or StripeGateway.from_config()
     request_payment(payment, gateway, actor=who,
                     payment_method=payment_method, now=now)

@@ -383,3 +383,30 @@ def test_a_member_sees_its_own_lines_of_a_booking_and_no_payment(world, gateway,
     assert refunds.status_code == 403
     patient = client.get(f"/api/v1/bookings/{booking.id}", headers=make.token(world["patient"]))
     assert len(patient.json["lines"]) == 2 and patient.json["payment"]["client_secret"]
+
+
+def test_a_step_reads_the_lines_and_payments_afresh_under_the_booking_lock(world, gateway):
+    """The session may hold a booking's lines and payments from before (a commit that
+    kept them loaded, an earlier unit of a job); another process changed them since.
+    The lock reads them again, so a step never decides on what it read before."""
+    from sqlalchemy import update
+
+    from bookings.models import BookingLine, Payment
+    from bookings.services.access import lock_booking
+
+    booking = authorised_booking(world, gateway)
+    line, payment = booking.lines[0], booking.payments[0]
+    assert (line.status, payment.status) == (LineStatus.REQUESTED, PaymentStatus.AUTHORISED)
+    # Written past the ORM, as another process would: the objects here do not know.
+    connection = db.session.connection()
+    connection.execute(update(BookingLine.__table__).where(BookingLine.id == line.id)
+                       .values(status=LineStatus.DECLINED.value))
+    connection.execute(update(Payment.__table__).where(Payment.id == payment.id)
+                       .values(status=PaymentStatus.CAPTURED.value, captured_minor=1))
+    assert payment.status == PaymentStatus.AUTHORISED  # still what was read before
+
+    locked = lock_booking(booking.id)
+    assert locked is booking
+    assert next(x for x in locked.lines if x.id == line.id).status == LineStatus.DECLINED
+    assert (locked.payments[0].status, locked.payments[0].captured_minor) == (
+        PaymentStatus.CAPTURED, 1)
