@@ -47,6 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from bookings.models import (
     Booking,
     BookingLine,
+    BookingStatus,
     LineStatus,
     Payment,
     PaymentStatus,
@@ -165,10 +166,12 @@ def _issue(kind: DocumentKind, fact: str, booking: Booking, *, now: datetime,
            payer_provider: Provider | None = None) -> Document:
     """Number and insert the document of ``fact``, or find the one issued before. The
     payer is the booking's patient, or ``payer_provider`` (an insurer, in its default
-    language)."""
-    existing = document_for(fact)
-    if existing is not None:
-        return existing
+    language).
+
+    A fact is issued once (its column is unique): the insert is tried first, and when
+    the fact is there already (issued before, or by a step racing this one) its savepoint
+    is rolled back, number included, and the document found is returned. A first issue,
+    by far the common case, asks nothing before it inserts."""
     payer = payer_of(booking) if payer_provider is None else None
     if payer_provider is not None:
         language = _known_language(payer_provider.default_language)
@@ -261,11 +264,13 @@ def issue_insurer_credit_note(booking: Booking, insurer: Provider, *, fact: str,
                   total_minor=amount_minor, related=invoice, payer_provider=insurer)
 
 
-def issue_receipt(payment: Payment, *, now: datetime | None = None) -> Document:
-    """A receipt for what ``payment`` captured."""
+def issue_receipt(payment: Payment, *, now: datetime | None = None,
+                  invoice: Document | None = None) -> Document:
+    """A receipt for what ``payment`` captured, naming the booking's ``invoice`` (read
+    when not given)."""
     now = now or utcnow()
     booking = payment.booking
-    invoice = invoice_of(booking.id)
+    invoice = invoice or invoice_of(booking.id)
     members = sorted({line.provider_id for line in booking.lines
                       if line.status == LineStatus.CONFIRMED}) or \
         sorted({line.provider_id for line in booking.lines})
@@ -312,15 +317,23 @@ def issue_credit_note(refund: Refund, *, now: datetime | None = None) -> Documen
 # --- following the booking engine (connected by journey.invoicing.follow) -------------
 
 def on_booking_confirmed(booking: Booking, *, now: datetime) -> None:
-    issue_invoice(booking, now=now)
+    invoice = issue_invoice(booking, now=now)
     for payment in booking.payments:  # the deposit, captured a moment before
         if payment.status == PaymentStatus.CAPTURED and payment.captured_minor > 0:
-            issue_receipt(payment, now=now)
+            issue_receipt(payment, now=now, invoice=invoice)
+
+
+#: A booking in these states was never confirmed, so it has no invoice (yet).
+NEVER_INVOICED = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
+                  BookingStatus.ACTION_REQUIRED)
 
 
 def on_payment_captured(payment: Payment, *, now: datetime) -> None:
-    """A receipt now when the booking is invoiced; else the confirmation issues it."""
-    if payment.captured_minor > 0 and invoice_of(payment.booking_id) is not None:
+    """A receipt now when the booking is invoiced; else the confirmation issues it (the
+    deposit is captured just before its booking is confirmed)."""
+    if payment.captured_minor <= 0 or payment.booking.status in NEVER_INVOICED:
+        return
+    if invoice_of(payment.booking_id) is not None:
         issue_receipt(payment, now=now)
 
 

@@ -9,6 +9,7 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, select, true
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bookings.idempotency import check_key, request_fingerprint, run_once
 from bookings.models import Booking, BookingStatus, PaymentStatus
@@ -103,15 +104,20 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     if quote.covered_minor:
         guarantee = coverage.guarantee_of(quote.id)
         insurer = guarantee.provider_id if guarantee is not None else None
-    for line in quote.lines:
+    # The lines with how each one's offer confirms, in one read.
+    rows = db.session.execute(
+        select(QuoteLine, Offer.confirmation_mode)
+        .outerjoin(Offer, Offer.id == QuoteLine.offer_id)
+        .where(QuoteLine.quote_id == quote.id).order_by(QuoteLine.position)).all()
+    set_committed_value(quote, "lines", [line for line, _mode in rows])
+    for line, confirmation_mode in rows:
         if line.kind == QuoteLineKind.DISCOUNT:
             continue
-        offer = db.session.get(Offer, line.offer_id)
         borne = line.kind == QuoteLineKind.BORNE
         lines.append(CheckoutLine(
             offer_id=line.offer_id, provider_id=line.provider_id, start_on=line.start_on,
             days=line.days, quantity=line.quantity, amount_minor=line.total_minor,
-            instant=offer.confirmation_mode == ConfirmationMode.INSTANT,
+            instant=confirmation_mode == ConfirmationMode.INSTANT,
             chain_link=line.chain_link.value if line.chain_link else None,
             value_minor=convert_minor(line.total_offer_minor, line.offer_currency,
                                       quote.currency, line.rate) if borne else None,

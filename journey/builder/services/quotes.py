@@ -225,7 +225,9 @@ def get_quote(actor, quote_id: int) -> Quote:
     quote = db.session.get(Quote, quote_id)
     if quote is None:
         raise NotFound(_l("No such quote."))
-    get_package(actor, quote.journey_id)  # its prices: not for a member supplying a line
+    # its prices: not for a member supplying a line. The journey read to decide is the
+    # quote's: kept on it, not dropped by the session and read again on first use.
+    set_committed_value(quote, "journey", get_package(actor, quote.journey_id))
     return quote
 
 

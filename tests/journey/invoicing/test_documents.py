@@ -12,7 +12,7 @@ from bookings.services import cancellation
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
 from journey.invoicing import follow, services
-from journey.invoicing.models import Document, DocumentKind
+from journey.invoicing.models import Document, DocumentCounter, DocumentKind
 from journey.invoicing.services import vat_in
 from providers.services import offers
 from tests.booking_fixtures import confirmed_booking
@@ -55,9 +55,15 @@ def test_confirmation_issues_the_invoice_and_the_deposit_receipt(world, gateway)
     assert receipt.total_minor == deposit.captured_minor
     assert receipt.related_id == invoice.id
     assert {m.provider_id for m in invoice.members} == {line.provider_id for line in confirmed}
-    # the signal again: nothing new
+    # the signal again: nothing new, and no number taken (the insert is tried first and
+    # rolled back to its savepoint, counter included)
+    counters = dict(db.session.execute(
+        db.select(DocumentCounter.series, DocumentCounter.last)).all())
     services.on_booking_confirmed(booking, now=invoice.issued_at)
     assert len(_docs(booking)) == 2
+    db.session.expire_all()
+    assert dict(db.session.execute(
+        db.select(DocumentCounter.series, DocumentCounter.last)).all()) == counters
 
 
 def test_a_credit_note_for_each_refund_once(world, gateway):
