@@ -96,14 +96,20 @@ def wanted_tasks(journey: Journey) -> dict[str, Spec]:
     if journey.status not in LIVE_JOURNEY:
         return {}
     lines = [line for line in journey_lines(journey) if line.status in LIVE_LINES]
-    providers = {p.id: p for p in db.session.scalars(
-        select(Provider).where(Provider.id.in_({line.provider_id for line in lines})))}
     wanted: dict[str, Spec] = {}
     transfer = next((line for line in lines if line.chain_link == ChainLink.TRANSFER), None)
     interpreters = [line for line in lines if line.chain_link == ChainLink.TRANSLATION]
     stays = [line for line in lines if line.chain_link in (ChainLink.ACCOMMODATION,
                                                             ChainLink.TREATMENT)]
-    for line in lines:
+    # The lines that ask for a task of their own; their members (place, time zone) are
+    # read only when there are some (a room and a treatment ask for none).
+    asking = [line for line in lines if line.chain_link in (
+        ChainLink.REHABILITATION, ChainLink.VISA_SUPPORT) or (
+        line.chain_link == ChainLink.CONSULTATION and interpreters)]
+    providers = {p.id: p for p in db.session.scalars(
+        select(Provider).where(Provider.id.in_({line.provider_id for line in asking})))
+    } if asking else {}
+    for line in asking:
         provider = providers[line.provider_id]
         zone, place = provider.timezone, f"{provider.name}, {provider.city}"
         if line.chain_link == ChainLink.REHABILITATION:
