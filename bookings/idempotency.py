@@ -22,10 +22,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookings.models import IdempotentRequest
@@ -137,12 +139,9 @@ def _reserve(scope: str, key: str, fingerprint: str,
     no savepoint to set and release); a key being inserted by a request still running
     is waited for, up to the connection's lock timeout."""
     try:
-        reserved = db.session.execute(
-            insert_on_conflict(IdempotentRequest).values(
-                scope=scope, key=key, request_hash=fingerprint, locked_at=now,
-                created_at=now)
-            .on_conflict_do_nothing(index_elements=["scope", "key"])
-            .returning(IdempotentRequest.id)).scalar()
+        reserved = db.session.execute(_new_key_statement(_dialect(), answered=False), {
+            "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
+            "created_at": now}).scalar()
     except OperationalError as error:  # a lock on the key that cannot be had in time
         raise InProgress() from error
     if reserved is not None:
@@ -176,16 +175,32 @@ def _store_first_refusal(scope: str, key: str, fingerprint: str, error: DomainEr
                          now: datetime) -> bool:
     """Store ``error`` as the answer of a key not seen before and commit it (True); a
     key that exists already is left as it is (False)."""
-    stored = db.session.execute(
-        insert_on_conflict(IdempotentRequest).values(
-            scope=scope, key=key, request_hash=fingerprint, locked_at=now, created_at=now,
-            status_code=error.status, body=error.to_dict())
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(IdempotentRequest.id)).scalar()
+    stored = db.session.execute(_new_key_statement(_dialect(), answered=True), {
+        "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
+        "created_at": now, "status_code": error.status, "body": error.to_dict()}).scalar()
     if stored is None:
         return False
     commit_unit()
     return True
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+@cache
+def _new_key_statement(dialect: str, *, answered: bool):
+    """``INSERT … ON CONFLICT (scope, key) DO NOTHING RETURNING id`` of a key's row, its
+    values bound (built once per database and shape: the hot path of every keyed
+    request); ``answered``: with the answer (status and body) already."""
+    table = IdempotentRequest.__table__
+    columns = ["scope", "key", "request_hash", "locked_at", "created_at"]
+    columns += ["status_code", "body"] if answered else []
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (build(table).values({name: bindparam(name, type_=table.c[name].type)
+                                 for name in columns})
+            .on_conflict_do_nothing(index_elements=["scope", "key"])
+            .returning(table.c.id))
 
 
 def _store_refusal(scope: str, key: str, fingerprint: str, error: DomainError,

@@ -108,9 +108,14 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
     def is_live(self, now: datetime) -> bool:
-        if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > now
+        return self.live(self.revoked_at, self.expires_at, now)
+
+    @staticmethod
+    def live(revoked_at: datetime | None, expires_at: datetime | None,
+             now: datetime) -> bool:
+        """Whether a token with these dates may be used at ``now`` (the one rule, for a
+        token read as an object or as columns)."""
+        return revoked_at is None and (expires_at is None or expires_at > now)
 
 
 class LoginFailure(db.Model):

@@ -9,16 +9,15 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import argon2.profiles
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import String, bindparam, or_, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import joinedload
 
 from journey.core.accounts import throttle, tokens
 from journey.core.accounts.models import ApiToken, Role, TokenPurpose, User
@@ -447,10 +446,22 @@ def user_for_token(raw: str, *, now: datetime | None = None) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     now = now or utcnow()
-    token = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                              .where(ApiToken.token_hash == _hash_token(raw)))  # one SELECT
-    if token is None or not token.is_live(now) or not token.user.active:
+    found = db.session.execute(_token_statement(), {"token_hash": _hash_token(raw)}).first()
+    if found is None:
         return None
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        _touch_later(token.id, now)
-    return token.user
+    user, token_id, revoked_at, expires_at, last_used_at = found
+    if not ApiToken.live(revoked_at, expires_at, now) or not user.active:
+        return None
+    if last_used_at is None or now - last_used_at > TOKEN_TOUCH_INTERVAL:
+        _touch_later(token_id, now)
+    return user
+
+
+@cache
+def _token_statement():
+    """The one SELECT of every request with a bearer token (built once, its hash bound):
+    the account, and of the token only what deciding needs."""
+    return (select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at,
+                   ApiToken.last_used_at)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == bindparam("token_hash", type_=String())))
