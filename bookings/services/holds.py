@@ -20,6 +20,7 @@ from bookings.models import Hold
 from bookings.services.availability import Line
 from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
+from journey.core.persistence import plus_days
 from journey.core.types import UTCDateTime, utcnow
 from providers.models import CapacityDay
 from providers.services.availability import (
@@ -169,6 +170,45 @@ def _room_statement():
         if expired is not None else null()
     ).where(cd.c.offer_id.in_(bindparam("offers", expanding=True)),
             cd.c.day.between(bindparam("first", type_=Date()), bindparam("last", type_=Date())))
+
+
+def room_of_lines(lines):
+    """For ``lines``, a subquery with the columns ``line`` (an id), ``offer_id``,
+    ``start_on``, ``days`` and ``quantity``: a statement with one row per line and
+    calendar day it covers (a line without calendar rows: one row, its day NULL), with
+    the day's room and, on a day short of room, the stale units of
+    :func:`refuse_sold_out`'s statement, for :func:`refuse_sold_out_rows`. The
+    caller's own reading of its lines and the calendar, in one statement (``now``
+    bound). A day counts as short below the units all of its offer's rows ask for (at
+    least what its day needs): looking for stale units more often than needed never
+    refuses wrongly."""
+    cd = CapacityDay.__table__
+    room = cd.c.capacity - cd.c.used
+    most = func.sum(lines.c.quantity).over(partition_by=lines.c.offer_id)
+    expired = stale_units_expr(cd.c.offer_id, cd.c.day, bindparam("now", type_=UTCDateTime()))
+    return select(
+        lines.c.line, lines.c.offer_id, lines.c.start_on, lines.c.days, lines.c.quantity,
+        cd.c.day, room, case((room < most, expired), else_=None)
+        if expired is not None else null()
+    ).select_from(lines.outerjoin(cd, and_(
+        cd.c.offer_id == lines.c.offer_id, cd.c.day >= lines.c.start_on,
+        cd.c.day < plus_days(lines.c.start_on, lines.c.days))))
+
+
+def refuse_sold_out_rows(rows, *, now: datetime) -> bool:
+    """:func:`refuse_sold_out` from the rows of a :func:`room_of_lines` statement; False
+    when there were no lines (nothing to refuse or let through)."""
+    lines: dict = {}
+    room, stale = {}, {}
+    for line, offer_id, start_on, days, quantity, day, units, expired in rows:
+        lines[line] = Line(offer_id, start_on, days, quantity)
+        if day is not None:
+            room[(offer_id, day)] = units
+            stale[(offer_id, day)] = expired or 0
+    if not lines:
+        return False
+    _check_free(_needs(list(lines.values())), room, now, stale=stale)
+    return True
 
 
 def _hold_ranges(holds: list[Hold], sign: int) -> list[tuple[int, date, date, int]]:

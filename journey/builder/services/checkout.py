@@ -15,7 +15,6 @@ from bookings.idempotency import check_key, request_fingerprint, run_once
 from bookings.models import Booking, BookingStatus, PaymentStatus
 from bookings.payments import StripeGateway
 from bookings.services.access import actor_ref, booking_view
-from bookings.services.availability import Line
 from bookings.services.checkout import (
     CheckoutLine,
     checkout_ttl,
@@ -24,7 +23,7 @@ from bookings.services.checkout import (
     request_payment,
     start_checkout,
 )
-from bookings.services.holds import refuse_sold_out
+from bookings.services.holds import refuse_sold_out_rows, room_of_lines
 from bookings.services.saga import advance
 from journey.builder.models import Journey, JourneyStatus, Quote, QuoteLine, QuoteLineKind
 from journey.builder.services.journeys import get_journey
@@ -174,11 +173,9 @@ def _refuse_sold_out(actor, quote_id: int, *, now: datetime) -> None:
     if getattr(actor, "role", None) is None:
         return
     cluster = actor.role.is_cluster
-    lines = db.session.execute(_payable_lines(cluster), {
+    refuse_sold_out_rows(db.session.execute(_payable_room(cluster), {
         "quote_id": quote_id, "now": now, **({} if cluster else {"patient_id": actor.id})
-    }).all()
-    if lines:
-        refuse_sold_out([Line(*line) for line in lines], now=now)
+    }), now=now)
 
 
 def sold_out_refusal(actor, quote_id: int, *, now: datetime) -> Conflict | None:
@@ -192,12 +189,14 @@ def sold_out_refusal(actor, quote_id: int, *, now: datetime) -> Conflict | None:
 
 
 @cache
-def _payable_lines(cluster: bool):
+def _payable_room(cluster: bool):
     """The statement of :func:`_refuse_sold_out` (built once, its values bound): the
     lines of an accepted, unexpired quote of an accepted journey, for the cluster or
-    for the journey's patient."""
-    return (
-        select(QuoteLine.offer_id, QuoteLine.start_on, QuoteLine.days, QuoteLine.quantity)
+    for the journey's patient, with the room of each of their days
+    (:func:`~bookings.services.holds.room_of_lines`)."""
+    lines = (
+        select(QuoteLine.id.label("line"), QuoteLine.offer_id, QuoteLine.start_on,
+               QuoteLine.days, QuoteLine.quantity)
         .join(Quote, Quote.id == QuoteLine.quote_id)
         .join(Journey, Journey.id == Quote.journey_id)
         .where(QuoteLine.quote_id == bindparam("quote_id", type_=Integer()),
@@ -206,7 +205,9 @@ def _payable_lines(cluster: bool):
                Quote.expires_at > bindparam("now", type_=UTCDateTime()),
                Journey.status == JourneyStatus.ACCEPTED,
                true() if cluster
-               else Journey.patient_id == bindparam("patient_id", type_=Integer())))
+               else Journey.patient_id == bindparam("patient_id", type_=Integer()))
+    ).subquery("payable")
+    return room_of_lines(lines)
 
 
 def checkout_once(actor, quote_id: int, *, key: str, payment_method: str | None,
