@@ -381,6 +381,7 @@ def profile(url: str, setup: Setup, requests: int, plans: int) -> int:
         quote(journey_id)
     profiler.disable()
     stats = pstats.Stats(profiler)
+    stats.dump_stats(RESULTS / "quote.pstats")  # for pstats / snakeviz: every function
     count = len(profiled)
     lazy = sum(n for (path, _line, name), (_cc, n, _tt, _ct, _callers)
                in stats.stats.items() if name == "_emit_lazyload" and "sqlalchemy" in path)
