@@ -17,7 +17,7 @@ from journey.core.config import load_config
 from journey.core.errors import Busy, Conflict, DomainError, http_message, translate_messages
 from journey.core.extensions import api, babel, csrf, db, login_manager, migrate
 from journey.core.i18n import content_language_header, select_locale
-from journey.core.persistence import write_kept_rows
+from journey.core.persistence import keep_long_statements_parsed, write_kept_rows
 from journey.core.safe_json import SafeJSONProvider, SafeRequest
 from journey.core.security import configure_security
 from journey.core.types import StrEnumType, UTCDateTime
@@ -79,6 +79,7 @@ def configure_database(app: Flask) -> None:
     elif uri.startswith("postgresql"):
         options.setdefault("connect_args", {}).setdefault(
             "options", f"-c lock_timeout={int(lock_timeout * 1000)}")
+        keep_long_statements_parsed()
     db.init_app(app)
     # Import every model so that metadata (and Alembic) sees the whole schema.
     import bookings.models  # noqa: F401

@@ -41,6 +41,26 @@ from sqlalchemy.sql.functions import FunctionElement
 from journey.core.errors import Conflict
 from journey.core.extensions import db
 
+#: The longest statement text whose parsing psycopg keeps (see below).
+PARSED_STATEMENT_LENGTH = 32 * 1024
+
+
+def keep_long_statements_parsed() -> None:
+    """psycopg turns a statement's text into PostgreSQL's (``%(name)s`` into ``$1``) in
+    Python on every execute, and keeps the result only for texts of up to 4,096
+    characters (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH``: ORMs generate long
+    texts that never come back). This project's hot statements are long and come back
+    every time, built once: a search (about 4,000 characters), a quote's items and its
+    one-statement write; parsing them again took a quarter of a quote's time. The
+    limit is raised for the process (the cache still keeps 128 texts, least recently
+    used first). A psycopg without that setting is left as it is;
+    tests/journey/core/test_persistence.py notices."""
+    from psycopg import _queries
+
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", PARSED_STATEMENT_LENGTH) < \
+            PARSED_STATEMENT_LENGTH:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = PARSED_STATEMENT_LENGTH
+
 
 def insert_on_conflict(table):
     """An INSERT of ``table`` that takes ``ON CONFLICT DO NOTHING / DO UPDATE`` on the

@@ -258,3 +258,25 @@ def test_other_new_rows_and_a_change_are_written_with_the_parent(ctx):
                               .where(Notification.key.like("a:%"))
                               .order_by(Notification.id)).all() == \
         [(note.id, {"n": [n, "ø"]}) for n, note in enumerate(notes)]
+
+
+def test_psycopg_keeps_the_parsing_of_a_long_statement(ctx):
+    """The hot statements are longer than the 4,096 characters whose parsing psycopg
+    keeps by default; the app raises that for the process, and a long statement run
+    twice is parsed once (if psycopg renames or drops the setting, this says so)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's parsing of statements (PostgreSQL)")
+    from psycopg import _queries
+
+    from journey.core.persistence import PARSED_STATEMENT_LENGTH
+
+    assert _queries.MAX_CACHED_STATEMENT_LENGTH >= PARSED_STATEMENT_LENGTH
+    long_text = "SELECT " + " + ".join(["%(one)s"] * 1200) + " AS many"
+    assert 4096 < len(long_text) < PARSED_STATEMENT_LENGTH
+    connection = db.session.connection().connection.driver_connection
+    before = _queries._query2pg.cache_info()
+    for _ in range(3):
+        assert connection.execute(long_text, {"one": 1}).fetchone()[0] == 1200
+    after = _queries._query2pg.cache_info()
+    assert after.misses - before.misses == 1
+    assert after.hits - before.hits == 2
