@@ -61,6 +61,7 @@ from bench.catalogue import (
     recreate_database,
     write_results,
 )
+from bench.explain import recorded_statements
 from journey.app import create_app
 from journey.builder.services.journeys import add_item, open_journey
 from journey.builder.services.quotes import accept_quote, create_quote
@@ -652,6 +653,41 @@ def report(results: list[RoundResult], stripe_ms: float, clients: int) -> dict:
             "machine_busy_warning": busy_warning}
 
 
+def profile(url: str, count: int) -> int:
+    """Winners and losers one at a time, in-process: the first ``CAPACITY`` checkouts
+    of a race win its units, the ``count`` after them lose. For each kind: statements, wall and
+    Python CPU per request (medians), through Flask's test client with localstripe."""
+    setup = set_up(url, CAPACITY + count, 1, today_in())
+    race = setup.rounds[0]
+    with LocalStripe() as stripe:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "STRIPE_API_BASE": stripe.base})
+        client = app.test_client()
+        with app.app_context():
+            engine = db.engine
+        seen = {"201": [], "409": []}
+        with recorded_statements(engine) as calls:
+            for path, headers, body in checkout_requests(race):
+                before, cpu, started = len(calls), time.thread_time(), time.perf_counter()
+                response = client.post(path, data=body, headers=headers)
+                wall = (time.perf_counter() - started) * 1000
+                cpu = (time.thread_time() - cpu) * 1000
+                sql = sum(seconds for _, _, seconds in calls[before:]) * 1000
+                if str(response.status_code) not in seen:
+                    raise BenchError(f"checkout: {response.status_code} "
+                                     f"{response.get_data(as_text=True)[:300]}")
+                seen[str(response.status_code)].append((len(calls) - before, wall, cpu, sql))
+    print(f"\n== one checkout at a time, in-process: {len(seen['201'])} winners, "
+          f"{len(seen['409'])} losers (medians) ==")
+    for status, name in (("201", "winner"), ("409", "loser")):
+        rows = seen[status]
+        if rows:
+            statements, wall, cpu, sql = (statistics.median(column)
+                                         for column in zip(*rows, strict=True))
+            print(f"  {name:7s} {statements:4.0f} statements  {wall:7.2f} ms wall  "
+                  f"{cpu:7.2f} ms of Python CPU  {sql:6.2f} ms in SQL round trips")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -666,6 +702,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the figures as JSON")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when the throughput target is missed")
+    parser.add_argument("--profile", type=int, nargs="?", const=200, metavar="N",
+                        help="instead of the load: N losers after the 100 winners, one "
+                             "at a time in-process; statements and CPU per request")
     args = parser.parse_args(argv)
     if args.checkouts <= CAPACITY:
         parser.error(f"--checkouts must exceed the capacity ({CAPACITY}): it is a race")
@@ -675,6 +714,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     print(f"\n== contention: {args.checkouts:,} checkouts from {args.clients} clients for "
           f"{CAPACITY} units, {args.rounds} rounds ==", flush=True)
+    if args.profile:
+        try:
+            recreate_database(url)
+            migrate(url)
+            return profile(url, args.profile)
+        except BenchError as error:
+            print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
+            return 2
     try:
         recreate_database(url)
         migrate(url)
