@@ -128,12 +128,19 @@ def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
     try:
         intent = gateway.create_intent(payment, payment_method=payment_method)
     except (CardRefused, ActionRequired) as error:
+        lock_booking(payment.booking_id)  # see below
         _refused(payment, actor=actor, now=now, reason=str(error))
     except GatewayError as error:
         record(payment.booking, "payment", payment.id, payment.status, payment.status,
                actor=actor, now=now, reason=why("stripe_unanswered", note=str(error)))
         commit_unit()
         raise Busy(_l("The payment service did not answer; please try again.")) from error
+    # Stripe's answer is applied under the booking's lock, to the booking as it stands
+    # then: a second checkout of the same quote (another tab, another key) found this
+    # booking and payment, sent the same idempotency key and got the same intent; the
+    # first to apply it moves the booking, the other finds it moved (a webhook, a
+    # return from the bank and the sweep take the same lock).
+    lock_booking(payment.booking_id)
     payment.intent_id = intent.id
     payment.client_secret = intent.client_secret
     apply_intent(payment, intent, actor=actor, now=now)

@@ -203,3 +203,44 @@ def test_two_payout_runs_of_one_booking_transfer_once(stripe_app, make, world, g
             keys = [key for path, _params, key, _auth in stub.requests
                     if path == "/v1/transfers"]
             assert sorted(keys) == sorted(f"payout-{p.id}" for p in payouts), n
+
+
+def test_two_checkouts_of_one_quote_under_different_keys_book_it_once(stripe_app, make,
+                                                                     world):
+    """A patient's double click from two tabs: two checkouts of one accepted quote, each
+    with its own Idempotency-Key, at once. One booking, one payment authorised once, its
+    lines and the calendar's usage counted once (the kept counts are checked after the
+    test), whichever order they came in."""
+    from bookings.models import Payment
+    from tests.booking_fixtures import accepted_quote
+
+    for offer in (world["room"], world["surgery"]):  # room for every round's booking
+        offers.set_capacity(world["admin"], offer.id, start=soon(5), end=soon(30),
+                            capacity=2 * ROUNDS)
+    db.session.commit()
+    for n in range(ROUNDS):
+        patient = make.user(Role.PATIENT, full_name=f"Two tabs {n}")
+        quote = accepted_quote(world, patient=patient)
+        quote_id, headers = quote.id, make.token(patient)
+        db.session.rollback()
+        results = _race(stripe_app, *[
+            _post(f"/api/v1/quotes/{quote_id}/checkout", headers, f"tabs-{n:04d}-{k}",
+                  {"payment_method": "pm_card_visa"}, delay=delay)
+            for k, delay in zip("ab", STAGGER[n], strict=True)])
+        codes = sorted(code for code, _body in results)
+        assert 201 in codes and set(codes) <= {201, 409}, (n, results)
+        db.session.rollback()
+        (booking,) = db.session.scalars(db.select(Booking).where(
+            Booking.reference == f"quote:{quote_id}")).all()
+        assert booking.status == BookingStatus.AUTHORISED, n
+        authorised = [p for p in booking.payments if p.status == PaymentStatus.AUTHORISED]
+        assert len(authorised) == 1, (n, [(p.id, p.status) for p in booking.payments])
+        assert _events(booking.id, "booking", "authorised") == 1, n
+        assert _events(booking.id, "payment", "authorised") == 1, n
+        for line in booking.lines:
+            assert db.session.scalar(db.select(db.func.count(BookingEvent.id)).where(
+                BookingEvent.booking_id == booking.id, BookingEvent.subject == "line",
+                BookingEvent.subject_id == line.id,
+                BookingEvent.from_state == LineStatus.HELD.value)) == 1, (n, line.id)
+        assert db.session.scalar(db.select(db.func.count(Payment.id)).where(
+            Payment.booking_id == booking.id, Payment.intent_id.is_not(None))) >= 1
