@@ -412,9 +412,9 @@ def commit_unit(*, keep_loaded: bool = False) -> None:
     it, one unit of a scheduled job, and a refused request's stored idempotent answer.
 
     ``keep_loaded``: the objects keep what they hold instead of being read again on
-    their next use (SQLAlchemy expires them on commit). Only where the caller goes on
-    with rows nobody else can have changed since (a booking nobody else knows of yet,
-    or one written under its row lock just before and only rendered after)."""
+    their next use (SQLAlchemy expires them on commit). Only where what the caller does
+    next either reads its rows afresh under a lock (a booking's next step:
+    ``lock_booking``) or only shows them (a booking written under its lock just before)."""
     session = db.session()
     if not keep_loaded:
         session.commit()

@@ -151,8 +151,9 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
         return booking  # a link waits for the patient; a paid booking is not paid twice
     # A retry after a refused card gets a fresh payment row (and idempotency key).
     payment = next_attempt(booking, actor=who, now=now)
-    # The deliberate exception: the payment row exists before Stripe. Nobody else knows
-    # of this booking yet, so what this request loaded stays as it is.
+    # The deliberate exception: the payment row exists before Stripe. What this request
+    # loaded stays loaded: Stripe's answer is applied under the booking's lock, which
+    # reads the booking, its lines and payments afresh (request_payment).
     commit_unit(keep_loaded=True)
     gateway = gateway or StripeGateway.from_config()
     request_payment(payment, gateway, actor=who,
