@@ -11,10 +11,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
-from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, Integer, and_, bindparam, case, func, literal_column, null, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 
 from bookings.models import Hold
 from bookings.services.availability import Line
@@ -140,48 +151,30 @@ def refuse_sold_out(lines: list[Line], *, now: datetime) -> None:
     """Refuse (409, the same answer a hold gives) when a line's units are not free now,
     reading the calendar without locking it: a checkout that cannot win is turned away
     before it loads or locks anything. Free units are taken only by
-    :func:`place_holds`, which checks them again under the locks. One statement (built
-    once): each day's room, and on a day short of room the units of expired holds that
-    still count in it."""
-    needs = _needs(lines)
-    if not needs:
+    :func:`place_holds`, which checks them again under the locks. One statement
+    (:func:`room_of_lines` of ``lines``): each day's room, and on a day short of room
+    the units of expired holds that still count in it. Checkout reads its quote's
+    lines in that same statement instead (:func:`refuse_sold_out_rows`)."""
+    if not lines:
         return
-    days = [day for _offer, day in needs]
-    room, stale = {}, {}
-    for offer_id, day, units, expired in db.session.execute(_room_statement(), {
-            "offers": sorted({offer_id for offer_id, _day in needs}), "first": min(days),
-            "last": max(days), "most": max(needs.values()), "now": now}):
-        room[(offer_id, day)] = units
-        stale[(offer_id, day)] = expired or 0
-    _check_free(needs, room, now, stale=stale)
-
-
-@cache
-def _room_statement():
-    """The statement of :func:`refuse_sold_out` (the usage sources are registered by
-    then): ``offer_id, day, capacity - used`` and the stale units of a day whose room is
-    below ``most`` (the largest need), NULL otherwise."""
-    cd = CapacityDay.__table__
-    room = cd.c.capacity - cd.c.used
-    expired = stale_units_expr(cd.c.offer_id, cd.c.day, bindparam("now", type_=UTCDateTime()))
-    return select(
-        cd.c.offer_id, cd.c.day, room,
-        case((room < bindparam("most", type_=Integer()), expired), else_=None)
-        if expired is not None else null()
-    ).where(cd.c.offer_id.in_(bindparam("offers", expanding=True)),
-            cd.c.day.between(bindparam("first", type_=Date()), bindparam("last", type_=Date())))
+    # the lines as rows (a UNION ALL of one-row SELECTs: SQLite names no VALUES' columns)
+    wanted = union_all(*(select(
+        literal(n, Integer()).label("line"), literal(line.offer_id, Integer()).label("offer_id"),
+        literal(line.start_on, Date()).label("start_on"),
+        literal(line.days, Integer()).label("days"),
+        literal(line.quantity, Integer()).label("quantity")) for n, line in enumerate(lines)
+    )).subquery("wanted")
+    refuse_sold_out_rows(db.session.execute(room_of_lines(wanted), {"now": now}), now=now)
 
 
 def room_of_lines(lines):
     """For ``lines``, a subquery with the columns ``line`` (an id), ``offer_id``,
     ``start_on``, ``days`` and ``quantity``: a statement with one row per line and
     calendar day it covers (a line without calendar rows: one row, its day NULL), with
-    the day's room and, on a day short of room, the stale units of
-    :func:`refuse_sold_out`'s statement, for :func:`refuse_sold_out_rows`. The
-    caller's own reading of its lines and the calendar, in one statement (``now``
-    bound). A day counts as short below the units all of its offer's rows ask for (at
-    least what its day needs): looking for stale units more often than needed never
-    refuses wrongly."""
+    the day's room and, on a day short of room, the units of holds that expired
+    unreleased, for :func:`refuse_sold_out_rows` (``now`` bound). A day counts as short
+    below the units all of its offer's rows ask for (at least what its day needs):
+    looking for stale units more often than needed never refuses wrongly."""
     cd = CapacityDay.__table__
     room = cd.c.capacity - cd.c.used
     most = func.sum(lines.c.quantity).over(partition_by=lines.c.offer_id)
@@ -195,9 +188,9 @@ def room_of_lines(lines):
         cd.c.day < plus_days(lines.c.start_on, lines.c.days))))
 
 
-def refuse_sold_out_rows(rows, *, now: datetime) -> bool:
-    """:func:`refuse_sold_out` from the rows of a :func:`room_of_lines` statement; False
-    when there were no lines (nothing to refuse or let through)."""
+def refuse_sold_out_rows(rows, *, now: datetime) -> None:
+    """:func:`refuse_sold_out` from the rows of a :func:`room_of_lines` statement
+    (nothing to refuse when there are none)."""
     lines: dict = {}
     room, stale = {}, {}
     for line, offer_id, start_on, days, quantity, day, units, expired in rows:
@@ -205,10 +198,8 @@ def refuse_sold_out_rows(rows, *, now: datetime) -> bool:
         if day is not None:
             room[(offer_id, day)] = units
             stale[(offer_id, day)] = expired or 0
-    if not lines:
-        return False
-    _check_free(_needs(list(lines.values())), room, now, stale=stale)
-    return True
+    if lines:
+        _check_free(_needs(list(lines.values())), room, now, stale=stale)
 
 
 def _hold_ranges(holds: list[Hold], sign: int) -> list[tuple[int, date, date, int]]:
