@@ -27,14 +27,13 @@ from functools import cache
 from flask import jsonify, make_response, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bookings.models import IdempotentRequest
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import Conflict, DomainError, InvalidInput
 from journey.core.extensions import db
-from journey.core.persistence import commit_unit, insert_on_conflict
+from journey.core.persistence import commit_unit, dialect_name, insert_on_conflict
 from journey.core.types import utcnow
 
 #: A reservation older than this belongs to a request that died; a retry takes it over.
@@ -139,7 +138,7 @@ def _reserve(scope: str, key: str, fingerprint: str,
     no savepoint to set and release); a key being inserted by a request still running
     is waited for, up to the connection's lock timeout."""
     try:
-        reserved = db.session.execute(_new_key_statement(_dialect(), answered=False), {
+        reserved = db.session.execute(_new_key_statement(dialect_name(), answered=False), {
             "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
             "created_at": now}).scalar()
     except OperationalError as error:  # a lock on the key that cannot be had in time
@@ -175,17 +174,13 @@ def _store_first_refusal(scope: str, key: str, fingerprint: str, error: DomainEr
                          now: datetime) -> bool:
     """Store ``error`` as the answer of a key not seen before and commit it (True); a
     key that exists already is left as it is (False)."""
-    stored = db.session.execute(_new_key_statement(_dialect(), answered=True), {
+    stored = db.session.execute(_new_key_statement(dialect_name(), answered=True), {
         "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
         "created_at": now, "status_code": error.status, "body": error.to_dict()}).scalar()
     if stored is None:
         return False
     commit_unit()
     return True
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 @cache
@@ -196,9 +191,8 @@ def _new_key_statement(dialect: str, *, answered: bool):
     table = IdempotentRequest.__table__
     columns = ["scope", "key", "request_hash", "locked_at", "created_at"]
     columns += ["status_code", "body"] if answered else []
-    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (build(table).values({name: bindparam(name, type_=table.c[name].type)
-                                 for name in columns})
+    return (insert_on_conflict(table, dialect)
+            .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
             .on_conflict_do_nothing(index_elements=["scope", "key"])
             .returning(table.c.id))
 

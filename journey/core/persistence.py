@@ -12,7 +12,7 @@ import json
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 
 from flask import g, has_request_context
 from sqlalchemy import (
@@ -62,11 +62,17 @@ def keep_long_statements_parsed() -> None:
         _queries.MAX_CACHED_STATEMENT_LENGTH = PARSED_STATEMENT_LENGTH
 
 
-def insert_on_conflict(table):
+def insert_on_conflict(table, dialect: str | None = None):
     """An INSERT of ``table`` that takes ``ON CONFLICT DO NOTHING / DO UPDATE`` on the
-    session's database (PostgreSQL's or SQLite's own construct)."""
-    dialect = db.session.get_bind().dialect.name
+    session's database, or on ``dialect`` (a statement built once per database):
+    PostgreSQL's or SQLite's own construct."""
+    dialect = dialect or dialect_name()
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def dialect_name() -> str:
+    """The session's database: ``postgresql`` or ``sqlite``."""
+    return db.session.get_bind().dialect.name
 
 
 class json_rows(FunctionElement):  # noqa: N801 (a SQL function, named as one)
@@ -154,12 +160,12 @@ def insert_new(rows: list) -> None:
     table = inspect(type(rows[0])).local_table
     values = [_values_of(row) for row in rows]
     if db.session.get_bind().dialect.name == "postgresql":
-        # One statement of one text whatever the number of rows (an array per column):
-        # psycopg caches its parsing and prepares it, where a multi-row VALUES of a
-        # seven-line quote binds 168 parameters, parsed again each time (1.6 ms).
+        # One statement of one text whatever the number of rows (the rows as one JSON
+        # parameter): psycopg caches its parsing and prepares it, where a multi-row
+        # VALUES of a seven-line quote binds 168 parameters, parsed again each time.
         # The ids come from the table's sequence in the order of the rows (the
         # SELECT's ORDER BY), so sorted they follow the rows.
-        statement, encoders = _unnest_insert(table)
+        statement, encoders = _recordset_insert(table)
         ids = sorted(db.session.execute(statement, {"rows": _records(values, encoders)})
                      .scalars())
     else:
@@ -245,13 +251,14 @@ def _persisted(rows: list, ids) -> None:
         db.session.add(row)
 
 
-def _unnested(table, *, prefix: str = "", omit: str | None = None) -> tuple:
+def _recordset(table, *, prefix: str = "", omit: str | None = None) -> tuple:
     """``(columns, json_to_recordset(:rows) AS (typed columns, n), its columns as the
     table's types, the columns' encoders)``: every column of ``table`` but the id (and
     ``omit``), the rows bound as one JSON array of objects named ``prefix + "rows"``
-    (see :func:`_records`), ``n`` their order. One parameter, whatever the columns:
-    psycopg caches the parsing of a statement of up to 50 parameters only, and dumps
-    a JSON text faster than an array per column."""
+    (see :func:`_records`), ``n`` their order. One parameter whatever the columns
+    (psycopg caches the parsing of statements of up to 50 parameters only; see also
+    :func:`keep_long_statements_parsed`), and one JSON text is dumped faster than an
+    array per column."""
     columns = [column for column in table.c if not column.primary_key and column.key != omit]
     as_json = {column.key for column in columns if isinstance(column.type, JSON)}
     rows = (func.json_to_recordset(cast(bindparam(prefix + "rows", type_=Text()), JSON))
@@ -275,7 +282,8 @@ def _encoders(table, keys: tuple) -> dict:
     for key in keys:
         type_ = table.c[key].type
         if isinstance(type_, JSON):
-            encoders[key] = lambda value, type_=type_: _json_text(value, type_)
+            encoders[key] = partial(_json_text, type_=type_)
+            encoders[key].takes_none = True
         else:
             encoders[key] = type_.bind_processor(dialect)
     return encoders
@@ -292,19 +300,26 @@ def _json_value(value):
 
 
 def _records(values: list[dict], encoders: dict) -> str:
-    """Rows of column values as the JSON text of :func:`_unnested`'s parameter."""
+    """Rows of column values as the JSON text of :func:`_recordset`'s parameter (a JSON
+    column's None goes through its encoder too: JSON ``null`` unless the column stores
+    it as SQL NULL, as a flush writes it)."""
     return json.dumps([
-        {**{name: (encode(row[name]) if (encode := encoders[name]) is not None
-                   and row[name] is not None else row[name]) for name in encoders},
-         "n": n} for n, row in enumerate(values)], default=_json_value)
+        {**{name: _encoded(encoders[name], row[name]) for name in encoders}, "n": n}
+        for n, row in enumerate(values)], default=_json_value)
+
+
+def _encoded(encode, value):
+    if encode is None or (value is None and not getattr(encode, "takes_none", False)):
+        return value
+    return encode(value)
 
 
 @cache
-def _unnest_insert(table) -> tuple:
-    """PostgreSQL: ``INSERT INTO table (...) SELECT ... FROM unnest(array per column)
-    WITH ORDINALITY ORDER BY ordinality RETURNING id``, every column but the id; and
-    the JSON columns by key."""
-    columns, rows, picked, encoders = _unnested(table)
+def _recordset_insert(table) -> tuple:
+    """PostgreSQL: ``INSERT INTO table (...) SELECT ... FROM json_to_recordset(:rows)
+    ORDER BY n RETURNING id``, every column but the id; and the columns' encoders
+    (:func:`_records`)."""
+    columns, rows, picked, encoders = _recordset(table)
     return (insert(table).from_select(columns, select(*picked).order_by(rows.c.n))
             .returning(table.c.id), encoders)
 
@@ -315,20 +330,20 @@ def _family_insert(parent_table, child_table, key: str, also_table=None, update_
     """PostgreSQL: ``WITH parent AS (INSERT INTO parent_table ... RETURNING id)[, also AS
     (INSERT INTO also_table ... RETURNING id)][, changed AS (UPDATE update_table SET ...
     WHERE id = :u_id)] INSERT INTO child_table (key, ...) SELECT parent.id, ... FROM
-    parent JOIN unnest(...) ON true ORDER BY ordinality RETURNING id, key[, (the also
-    rows' ids)]``; parameters ``p_*``, ``c_*``, ``a_*`` and ``u_*``; and the JSON
-    columns of the three inserts."""
-    parent_columns, parent_rows, parent_picked, parent_json = _unnested(parent_table,
+    parent JOIN json_to_recordset(:c_rows) ON true ORDER BY n RETURNING id, key[, (the
+    also rows' ids)]``; parameters ``p_rows``, ``c_rows``, ``a_rows`` and ``u_*``; and
+    the encoders of the three inserts' columns."""
+    parent_columns, parent_rows, parent_picked, parent_json = _recordset(parent_table,
                                                                         prefix="p_")
     parent = (insert(parent_table).from_select(parent_columns, select(*parent_picked))
               .returning(parent_table.c.id).cte("parent"))
-    columns, rows, picked, child_json = _unnested(child_table, prefix="c_", omit=key)
+    columns, rows, picked, child_json = _recordset(child_table, prefix="c_", omit=key)
     children = (select(parent.c.id, *picked).select_from(parent).join(rows, true())
                 .order_by(rows.c.n))
     returned = [child_table.c.id, child_table.c[key]]
     also_json: dict = {}
     if also_table is not None:
-        also_columns, also_rows, also_picked, also_json = _unnested(also_table, prefix="a_")
+        also_columns, also_rows, also_picked, also_json = _recordset(also_table, prefix="a_")
         also = (insert(also_table).from_select(also_columns, select(*also_picked)
                                                .order_by(also_rows.c.n))
                 .returning(also_table.c.id).cte("also"))

@@ -154,7 +154,7 @@ def test_a_flush_in_a_savepoint_is_undone_with_the_request(app):
 
 
 def test_insert_new_is_one_statement_text_whatever_the_rows_and_keeps_their_json(ctx):
-    """On PostgreSQL an array per column: the same text for 2 rows and for 5 (psycopg
+    """On PostgreSQL the rows as one JSON parameter: the same text for 2 rows and for 5 (psycopg
     caches its parsing and prepares it), the ids in the rows' order, JSON values
     (lists, objects, nested) stored as a flush would store them."""
     from bookings.models import Notification
@@ -177,6 +177,15 @@ def test_insert_new_is_one_statement_text_whatever_the_rows_and_keeps_their_json
                                 .order_by(Notification.id)).all()
     assert stored == [(f"j:{n}", payloads[n]) for n in range(2)] + \
         [(f"k:{n}", payloads[n]) for n in range(5)]
+    # a JSON column's None is written as a flush writes it (JSON null, not SQL NULL)
+    flushed = Notification(key="f:none", recipient="none", kind="x", payload=None)
+    db.session.add(flushed)
+    db.session.flush()
+    inserted = Notification(key="i:none", recipient="none", kind="x", payload=None)
+    insert_new([inserted])
+    is_null = dict(db.session.execute(select(Notification.key, Notification.payload.is_(None))
+                                      .where(Notification.recipient == "none")).all())
+    assert is_null["i:none"] == is_null["f:none"], is_null
 
 
 def test_a_parent_and_its_children_are_written_together(ctx):
