@@ -46,6 +46,10 @@ FINAL_PAYMENT = {PaymentStatus.CAPTURED, PaymentStatus.FAILED, PaymentStatus.CAN
 OPEN_PAYMENT = (PaymentStatus.CREATED, PaymentStatus.REQUIRES_PAYMENT_METHOD,
                 PaymentStatus.REQUIRES_ACTION)
 ENDED = (BookingStatus.CANCELLED, BookingStatus.EXPIRED, BookingStatus.FAILED)
+#: A booking in these states has not been confirmed (nor captured: capture comes with
+#: the confirmation), and never was: confirmed leads only to cancelled.
+BEFORE_CAPTURE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
+                  BookingStatus.ACTION_REQUIRED)
 
 
 def apply_intent(payment: Payment, intent: Intent, *, actor: str,

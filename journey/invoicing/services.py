@@ -47,13 +47,13 @@ from sqlalchemy.exc import IntegrityError
 from bookings.models import (
     Booking,
     BookingLine,
-    BookingStatus,
     LineStatus,
     Payment,
     PaymentStatus,
     Refund,
     RefundStatus,
 )
+from bookings.services.saga import BEFORE_CAPTURE
 from journey.builder.models import ClusterSettings
 from journey.builder.services.booking_link import journey_of
 from journey.builder.services.journeys import visible_journey
@@ -323,15 +323,11 @@ def on_booking_confirmed(booking: Booking, *, now: datetime) -> None:
             issue_receipt(payment, now=now, invoice=invoice)
 
 
-#: A booking in these states was never confirmed, so it has no invoice (yet).
-NEVER_INVOICED = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
-                  BookingStatus.ACTION_REQUIRED)
-
-
 def on_payment_captured(payment: Payment, *, now: datetime) -> None:
     """A receipt now when the booking is invoiced; else the confirmation issues it (the
-    deposit is captured just before its booking is confirmed)."""
-    if payment.captured_minor <= 0 or payment.booking.status in NEVER_INVOICED:
+    deposit is captured just before its booking is confirmed: a booking still before
+    capture was never confirmed, so it has no invoice to look for)."""
+    if payment.captured_minor <= 0 or payment.booking.status in BEFORE_CAPTURE:
         return
     if invoice_of(payment.booking_id) is not None:
         issue_receipt(payment, now=now)

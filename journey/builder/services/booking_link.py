@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from bookings.models import Booking, BookingLine, BookingStatus
+from bookings.services.saga import BEFORE_CAPTURE
 from journey.builder.models import Journey, JourneyStatus, Quote
 from journey.builder.services.checkout import journey_bookings
 from journey.builder.services.composition import suggest_alternatives
@@ -19,9 +20,6 @@ from journey.builder.services.journeys import TRANSITIONS, get_journey, transiti
 from journey.core.errors import NotFound
 from journey.core.extensions import db
 from journey.core.reasons import why
-
-BEFORE_CAPTURE = (BookingStatus.PENDING_PAYMENT, BookingStatus.AUTHORISED,
-                  BookingStatus.ACTION_REQUIRED)
 
 
 def journey_of(booking: Booking) -> Journey | None:
