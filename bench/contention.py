@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import http.client
 import itertools
 import json
 import os
+import pstats
 import secrets
 import statistics
 import subprocess
@@ -653,10 +655,14 @@ def report(results: list[RoundResult], stripe_ms: float, clients: int) -> dict:
             "machine_busy_warning": busy_warning}
 
 
-def profile(url: str, count: int) -> int:
+def profile(url: str, count: int, *, cprofile: bool = False) -> int:
     """Winners and losers one at a time, in-process: the first ``CAPACITY`` checkouts
     of a race win its units, the ``count`` after them lose. For each kind: statements, wall and
-    Python CPU per request (medians), through Flask's test client with localstripe."""
+    Python CPU per request (medians), through Flask's test client with localstripe.
+
+    With ``cprofile`` every request runs under ``cProfile`` (which slows it: compare such
+    medians only with each other) and the calls of each kind are written to
+    ``bench/results/contention-winner.pstats`` and ``contention-loser.pstats``."""
     setup = set_up(url, CAPACITY + count, 1, today_in())
     race = setup.rounds[0]
     with LocalStripe() as stripe:
@@ -665,12 +671,24 @@ def profile(url: str, count: int) -> int:
         with app.app_context():
             engine = db.engine
         seen = {"201": [], "409": []}
+        stats: dict[str, pstats.Stats] = {}
         with recorded_statements(engine) as calls:
             for path, headers, body in checkout_requests(race):
+                profiler = cProfile.Profile() if cprofile else None
                 before, cpu, started = len(calls), time.thread_time(), time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 response = client.post(path, data=body, headers=headers)
+                if profiler:
+                    profiler.disable()
                 wall = (time.perf_counter() - started) * 1000
                 cpu = (time.thread_time() - cpu) * 1000
+                if profiler:
+                    kind = str(response.status_code)
+                    if kind in stats:
+                        stats[kind].add(profiler)
+                    else:
+                        stats[kind] = pstats.Stats(profiler)
                 sql = sum(seconds for _, _, seconds in calls[before:]) * 1000
                 if str(response.status_code) not in seen:
                     raise BenchError(f"checkout: {response.status_code} "
@@ -685,6 +703,10 @@ def profile(url: str, count: int) -> int:
                                          for column in zip(*rows, strict=True))
             print(f"  {name:7s} {statements:4.0f} statements  {wall:7.2f} ms wall  "
                   f"{cpu:7.2f} ms of Python CPU  {sql:6.2f} ms in SQL round trips")
+        if status in stats:
+            path = RESULTS / f"contention-{name}.pstats"
+            stats[status].dump_stats(path)
+            print(f"          cProfile of the {name}s: {path}")
     return 0
 
 
@@ -702,6 +724,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where to write the figures as JSON")
     parser.add_argument("--strict", action="store_true",
                         help="exit 1 when the throughput target is missed")
+    parser.add_argument("--cprofile", action="store_true",
+                        help="with --profile: run each request under cProfile and write "
+                             "the winners' and the losers' calls to bench/results/*.pstats")
     parser.add_argument("--profile", type=int, nargs="?", const=200, metavar="N",
                         help="instead of the load: N losers after the 100 winners, one "
                              "at a time in-process; statements and CPU per request")
@@ -718,7 +743,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             recreate_database(url)
             migrate(url)
-            return profile(url, args.profile)
+            return profile(url, args.profile, cprofile=args.cprofile)
         except BenchError as error:
             print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
             return 2

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
+from sqlalchemy import event
 
 from journey.core.accounts.models import User
-from journey.core.accounts.services import touch_token, user_for_token
+from journey.core.accounts.services import (
+    touch_token,
+    touch_token_with_commit,
+    user_for_token,
+)
 from journey.core.errors import NotAuthenticated
 from journey.core.extensions import db, login_manager
 
@@ -72,6 +77,11 @@ def install(app: Flask) -> None:
             return None
         user = db.session.get(User, int(user_id))
         return user if user is not None and user.active else None
+
+    # The token's use goes with the request's commit where it can (PostgreSQL; see
+    # touch_token_with_commit), else after the request.
+    if not event.contains(db.session, "before_commit", touch_token_with_commit):
+        event.listen(db.session, "before_commit", touch_token_with_commit)
 
     @app.teardown_request
     def touch_used_token(_error=None):

@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, bindparam, or_, select, update
+from sqlalchemy import String, and_, bindparam, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from journey.core.accounts import throttle, tokens
@@ -415,28 +415,60 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def _touch_later(token_id: int, now: datetime) -> None:
-    """Note that the token was used, once the request is over (in a request) or now.
+    """Note that the token was used, once the request commits or is over (in a request)
+    or now.
 
-    Bookkeeping in its own short transaction, after the request's session has given
-    its connection back: a request never holds two connections at once (a burst on one
-    token would exhaust the pool), a read-only request stays read-only, a request that
-    failed still records the use, and only one request in five minutes pays for it."""
+    Bookkeeping never holds up or fails a request, and only one request in five minutes
+    pays for it. On PostgreSQL a request that commits writes it with its own commit
+    (:func:`touch_token_with_commit`: one statement more in a transaction that is being
+    committed anyway, skipped when another request holds the token's row). Otherwise
+    (SQLite, a request that rolled back or wrote nothing) it is written in a short
+    transaction of its own once the request's session has given its connection back:
+    a request never holds two connections at once (a burst on one token would exhaust
+    the pool), and a request that failed still records the use."""
     if has_request_context():
         g.touch_token = (token_id, now)
     else:
         touch_token(token_id, now)
 
 
+def _touch_statement(*, skip_locked: bool):
+    """``UPDATE api_token SET last_used_at = :now`` of the token ``:token_id``, unless a
+    request set it in the last :data:`TOKEN_TOUCH_INTERVAL` (``:since``). With
+    ``skip_locked`` (PostgreSQL): not when another transaction holds the row, rather than
+    waiting for it."""
+    due = and_(ApiToken.id == bindparam("token_id"),
+               or_(ApiToken.last_used_at.is_(None),
+                   ApiToken.last_used_at < bindparam("since")))
+    if skip_locked:
+        due = ApiToken.id == select(ApiToken.id).where(due) \
+            .with_for_update(skip_locked=True).scalar_subquery()
+    return update(ApiToken).where(due).values(last_used_at=bindparam("now"))
+
+
+def touch_token_with_commit(session) -> None:
+    """Before a request's session commits (PostgreSQL): write the use of its token noted
+    by :func:`_touch_later` in that transaction, instead of in one of its own after the
+    request. Never waits for the token's row (``SKIP LOCKED``): a request using the same
+    token at this moment writes the same thing."""
+    if not has_request_context() or "touch_token" not in g:
+        return
+    if session.in_nested_transaction():  # a savepoint's release: wait for the real commit
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    token_id, now = g.pop("touch_token")
+    session.execute(_touch_statement(skip_locked=True),
+                    {"token_id": token_id, "now": now, "since": now - TOKEN_TOUCH_INTERVAL})
+
+
 def touch_token(token_id: int, now: datetime) -> None:
-    """Set ``last_used_at`` unless a request did it lately; skipped when the database is
-    busy (bookkeeping never fails a request)."""
+    """Set ``last_used_at`` unless a request did it lately, in a transaction of its own;
+    skipped when the database is busy (bookkeeping never fails a request)."""
     try:
         with own_transaction() as conn:
-            conn.execute(update(ApiToken).where(
-                ApiToken.id == token_id,
-                or_(ApiToken.last_used_at.is_(None),
-                    ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL))
-                .values(last_used_at=now))
+            conn.execute(_touch_statement(skip_locked=False), {
+                "token_id": token_id, "now": now, "since": now - TOKEN_TOUCH_INTERVAL})
     except OperationalError:
         logger.info("token %s: last_used_at not updated (database busy)", token_id)
 
