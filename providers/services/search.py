@@ -421,10 +421,16 @@ def _build(shape: _Shape) -> tuple:
     # the statement stays short enough for the driver to cache its parsing.)
     keys = [_order_key(term) for term in order]
     key_columns = [expression.label(f"o{n}") for n, (expression, _how) in enumerate(keys)]
+    # The page carries the columns of its offers and members that the answer shows, so
+    # the outer statement reads neither table again (each a primary-key lookup per row).
+    shown = [Offer.__table__.c[name] for name in HitOffer.columns if name != "id"]
+    shown += [Provider.name.label("provider_name"), Provider.kind.label("provider_kind"),
+              Provider.city.label("provider_city"),
+              Provider.country.label("provider_country")]
     page = (
         select(Offer.id, unit_price.label("unit_price"), func.count().over().label("total"),
                *rating_columns, Provider.default_language.label("default_language"),
-               *key_columns)
+               *key_columns, *shown)
         .join(Provider, Provider.id == Offer.provider_id)
         .outerjoin(PriceRule, and_(PriceRule.offer_id == Offer.id,
                                    PriceRule.starts_on <= price_date,
@@ -450,17 +456,13 @@ def _build(shape: _Shape) -> tuple:
               .correlate(ranked).scalar_subquery())
     with_offers = (
         select(ranked.c.unit_price, ranked.c.total, ranked.c.review_count,
-               ranked.c.rating_total, *(Offer.__table__.c[name] for name in HitOffer.columns),
-               Provider.name.label("provider_name"), Provider.kind.label("provider_kind"),
-               Provider.city.label("provider_city"),
-               Provider.country.label("provider_country"),
+               ranked.c.rating_total, ranked.c.id,
+               *(ranked.c[column.name] for column in shown),
                OfferText.language.label("text_language"), OfferText.title.label("text_title"),
                RATES_VERSION.label("rates_version"),
                func.substr(OfferText.description, _constant(1),
                            _constant(SUMMARY_LENGTH)).label("text_summary"))
         .select_from(ranked)
-        .join(Offer, Offer.id == ranked.c.id)
-        .join(Provider, Provider.id == Offer.provider_id)
         .outerjoin(OfferText, and_(OfferText.offer_id == ranked.c.id,
                                    OfferText.language == chosen))
         .order_by(*[how(ranked.c[f"o{n}"]) for n, (_expression, how) in enumerate(keys)]))
