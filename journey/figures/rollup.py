@@ -27,6 +27,7 @@ from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, 
 
 from bookings.models import Booking, BookingLine, LedgerEntry
 from journey.builder.models import Journey, Quote
+from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db
 from journey.figures.models import SalesMonth, WindowMonth
 from journey.figures.services import SALES_KINDS
@@ -137,9 +138,8 @@ def _entry_member(booking: Booking) -> int | None:
     """The member that opened the booking's journey (None: the cluster or the patient),
     looked up once per loaded booking (a booking's postings come together)."""
     if booking not in _OPENED_BY:
-        _OPENED_BY[booking] = db.session.scalar(
-            select(Journey.entry_provider_id).join(Quote, Quote.journey_id == Journey.id)
-            .where(quote_reference() == booking.reference))
+        journey = journey_of(booking)  # often in the session already (its follow-ups)
+        _OPENED_BY[booking] = journey.entry_provider_id if journey is not None else None
     return _OPENED_BY[booking]
 
 

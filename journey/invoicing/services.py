@@ -43,6 +43,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from bookings.models import (
     Booking,
@@ -317,10 +318,28 @@ def issue_credit_note(refund: Refund, *, now: datetime | None = None) -> Documen
 # --- following the booking engine (connected by journey.invoicing.follow) -------------
 
 def on_booking_confirmed(booking: Booking, *, now: datetime) -> None:
+    held = _load_lines_offers(booking)  # read once for the invoice and the receipt
     invoice = issue_invoice(booking, now=now)
     for payment in booking.payments:  # the deposit, captured a moment before
         if payment.status == PaymentStatus.CAPTURED and payment.captured_minor > 0:
             issue_receipt(payment, now=now, invoice=invoice)
+    del held
+
+
+def _load_lines_offers(booking: Booking) -> list:
+    """The offers of the booking's lines with their members and texts, and the lines'
+    members, in two statements; the caller keeps the list while it issues documents,
+    whose reads of them (``db.session.get``, an offer's member and texts) then find them
+    in the session (which keeps no loaded row alive by itself)."""
+    offer_ids = {line.offer_id for line in booking.lines}
+    offers = db.session.scalars(
+        select(Offer).where(Offer.id.in_(offer_ids))
+        .options(joinedload(Offer.provider), selectinload(Offer.texts))).all() \
+        if offer_ids else []
+    known = {offer.provider_id for offer in offers}
+    members = [db.session.get(Provider, pid) for pid in
+               sorted({line.provider_id for line in booking.lines} - known)]
+    return [*offers, *members]
 
 
 def on_payment_captured(payment: Payment, *, now: datetime) -> None:

@@ -6,10 +6,12 @@ a member declined or cancelled comes back with alternatives from the builder."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.util import identity_key
 
 from bookings.models import Booking, BookingLine, BookingStatus
 from bookings.services.saga import BEFORE_CAPTURE
@@ -23,11 +25,25 @@ from journey.core.reasons import why
 
 
 def journey_of(booking: Booking) -> Journey | None:
+    """The journey whose quote ``booking`` books: from the session when its quote is
+    there with its journey (:func:`journeys_of`), else read with one statement."""
     quote_id = booking.reference.removeprefix("quote:")
     if not booking.reference.startswith("quote:") or not quote_id.isdigit():
         return None
-    quote = db.session.get(Quote, int(quote_id))
+    quote = db.session.identity_map.get(identity_key(Quote, int(quote_id)))
+    if quote is not None:
+        journey = inspect(quote).dict.get("journey")  # absent once expired
+        if journey is not None and not inspect(journey).expired:
+            return journey
+    # the quote (loaded again when a commit expired it) with its journey
+    quote = db.session.scalar(_quote_with_journey(), {"quote_id": int(quote_id)})
     return quote.journey if quote is not None else None
+
+
+@cache
+def _quote_with_journey():
+    return (select(Quote).options(joinedload(Quote.journey))
+            .where(Quote.id == bindparam("quote_id")))
 
 
 def journeys_of(bookings) -> dict[int, Journey | None]:
