@@ -19,6 +19,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
+    literal,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -310,6 +312,12 @@ class Quote(db.Model):
         """What checkout charges: the deposit, or the whole total when there is none.
         The one place this is decided (the API, the pages and checkout read it)."""
         return self.deposit_minor or self.total_minor
+
+
+def quote_reference():
+    """``booking.reference`` of the booking made from ``Quote`` (``quote:<id>``, written
+    by checkout), as SQL: ``Booking.reference == quote_reference()`` joins the two."""
+    return literal("quote:") + cast(Quote.id, String)
 
 
 class QuoteLineKind(enum.StrEnum):

@@ -23,10 +23,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 
-from sqlalchemy import String, and_, case, cast, delete, func, insert, literal, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select
 
 from bookings.models import Booking, BookingLine, LedgerEntry
-from journey.builder.models import Journey, Quote
+from journey.builder.models import Journey, Quote, quote_reference
 from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db
 from journey.figures.models import SalesMonth, WindowMonth
@@ -47,11 +47,6 @@ def month_of(column):
     if dialect() == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
     return func.strftime("%Y-%m", column)
-
-
-def quote_reference():
-    """``booking.reference`` of a booking made from ``Quote`` (written by checkout)."""
-    return literal("quote:") + cast(Quote.id, String)
 
 
 def booked_line():

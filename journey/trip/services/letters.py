@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bookings.models import Booking, BookingStatus, Payment, PaymentKind, PaymentStatus
-from journey.builder.models import Journey, JourneyStatus, Quote
+from journey.builder.models import Journey, JourneyStatus, Quote, quote_reference
 from journey.builder.services.journeys import load_items, visible_journey
 from journey.case.services.reviews import review_refusal
 from journey.core.errors import Conflict, DomainError, Forbidden, NotFound, refuse
@@ -63,12 +63,9 @@ class LetterSlot:
 # --- when a letter may be issued --------------------------------------------------------
 
 def _bookings(journey: Journey) -> list[Booking]:
-    references = [f"quote:{q.id}" for q in db.session.scalars(
-        select(Quote).where(Quote.journey_id == journey.id))]
-    if not references:
-        return []
-    return list(db.session.scalars(select(Booking).where(
-        Booking.reference.in_(references),
+    return list(db.session.scalars(select(Booking).join(
+        Quote, Booking.reference == quote_reference()).where(
+        Quote.journey_id == journey.id,
         Booking.status.notin_((BookingStatus.FAILED, BookingStatus.EXPIRED,
                                BookingStatus.CANCELLED))).order_by(Booking.id.desc())))
 

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 
 from bookings.models import Booking, BookingLine, BookingStatus, LineStatus
 from journey import notices
-from journey.builder.models import Journey, JourneyStatus, Quote
+from journey.builder.models import Journey, JourneyStatus, Quote, quote_reference
 from journey.builder.services.journeys import JourneyAccess, access_of, visible_journey
 from journey.core.accounts.models import Role, User
 from journey.core.accounts.permissions import require_authenticated
@@ -80,14 +80,10 @@ def _at(day, hour: int, zone: str) -> datetime:
 
 def journey_lines(journey: Journey) -> list[BookingLine]:
     """The lines of the journey's bookings that went through (not failed or expired)."""
-    references = [f"quote:{quote_id}" for quote_id in db.session.scalars(
-        select(Quote.id).where(Quote.journey_id == journey.id))]
-    if not references:
-        return []
     return list(db.session.scalars(
-        select(BookingLine).join(Booking).where(
-            Booking.reference.in_(references),
-            Booking.status.notin_(LAPSED_BOOKINGS))
+        select(BookingLine).join(Booking)
+        .join(Quote, Booking.reference == quote_reference())
+        .where(Quote.journey_id == journey.id, Booking.status.notin_(LAPSED_BOOKINGS))
         .order_by(BookingLine.start_on, BookingLine.id)))
 
 
