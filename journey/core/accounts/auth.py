@@ -12,6 +12,8 @@ from sqlalchemy import event
 
 from journey.core.accounts.models import User
 from journey.core.accounts.services import (
+    token_touch_rolled_back,
+    token_touched_with_commit,
     touch_token,
     touch_token_with_commit,
     user_for_token,
@@ -80,8 +82,11 @@ def install(app: Flask) -> None:
 
     # The token's use goes with the request's commit where it can (PostgreSQL; see
     # touch_token_with_commit), else after the request.
-    if not event.contains(db.session, "before_commit", touch_token_with_commit):
-        event.listen(db.session, "before_commit", touch_token_with_commit)
+    for name, listener in (("before_commit", touch_token_with_commit),
+                           ("after_commit", token_touched_with_commit),
+                           ("after_soft_rollback", token_touch_rolled_back)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
 
     @app.teardown_request
     def touch_used_token(_error=None):

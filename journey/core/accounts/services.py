@@ -450,16 +450,31 @@ def touch_token_with_commit(session) -> None:
     """Before a request's session commits (PostgreSQL): write the use of its token noted
     by :func:`_touch_later` in that transaction, instead of in one of its own after the
     request. Never waits for the token's row (``SKIP LOCKED``): a request using the same
-    token at this moment writes the same thing."""
-    if not has_request_context() or "touch_token" not in g:
+    token at this moment writes the same thing. The note stays until the commit has
+    succeeded (:func:`token_touched_with_commit`): a commit that fails leaves the use to
+    be written after the request."""
+    if not has_request_context() or "touch_token" not in g or "touching_token" in g:
         return
     if session.in_nested_transaction():  # a savepoint's release: wait for the real commit
         return
     if session.get_bind().dialect.name != "postgresql":
         return
-    token_id, now = g.pop("touch_token")
+    token_id, now = g.touch_token
     session.execute(_touch_statement(skip_locked=True),
                     {"token_id": token_id, "now": now, "since": now - TOKEN_TOUCH_INTERVAL})
+    g.touching_token = True
+
+
+def token_touched_with_commit(_session) -> None:
+    """After a commit: a use written with it is done with."""
+    if has_request_context() and g.pop("touching_token", False):
+        g.pop("touch_token", None)
+
+
+def token_touch_rolled_back(_session, *_args) -> None:
+    """After a roll-back: a use written in the transaction is to be written again."""
+    if has_request_context():
+        g.pop("touching_token", None)
 
 
 def touch_token(token_id: int, now: datetime) -> None:

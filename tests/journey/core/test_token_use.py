@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import OperationalError
 
 from journey.core.accounts.models import ApiToken
 from journey.core.accounts.services import TOKEN_TOUCH_INTERVAL
@@ -96,3 +97,23 @@ def test_a_locked_token_row_does_not_hold_the_request_up(app, client, make):
         blocker.rollback()
     assert response.status_code == 200
     assert elapsed < app.config["DB_LOCK_TIMEOUT_SECONDS"] / 2
+
+
+def test_a_commit_that_fails_leaves_the_use_to_be_written_after_the_request(app, client,
+                                                                              make):
+    """The request's commit fails after the token's UPDATE (a 503 here): the UPDATE is
+    rolled back with it, and the use is written after the request all the same."""
+    headers = make.token(make.user())
+
+    def fail(session):
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    with app.app_context():
+        session = db.session
+    event.listen(session, "before_commit", fail)
+    try:
+        response = client.get("/api/v1/auth/me", headers=headers)
+    finally:
+        event.remove(session, "before_commit", fail)
+    assert response.status_code == 503
+    assert _last_used(app) is not None
