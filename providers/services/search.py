@@ -37,6 +37,7 @@ from journey.core.errors import InvalidInput
 from journey.core.extensions import db
 from journey.core.i18n import fallback_chain, note_served_along
 from journey.core.money import Money, convert_minor
+from journey.core.persistence import driver_read
 from journey.core.types import UTCDateTime, today_in, utcnow
 from providers.models import (
     ChainLink,
@@ -522,8 +523,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None,
         rates = _rates_to(query.currency, price_date, version)
         shape = _shape_of(query, rates, chain)
         parameters = _parameters(query, shape, rates, chain, price_date, now)
-        rows = db.session.connection().execute(_statement(shape, with_offers=True),
-                                               parameters).all()
+        rows = driver_read(_statement(shape, with_offers=True), parameters)
         current = rows[0].rates_version if rows else rates_version()
         if current == version:
             break
@@ -591,9 +591,8 @@ class HitOffer:
     @classmethod
     def of(cls, row) -> HitOffer:
         offer = cls.__new__(cls)
-        mapping = row._mapping
         for name in cls.columns:
-            setattr(offer, name, mapping[name])
+            setattr(offer, name, getattr(row, name))
         offer.provider = HitMember(offer.provider_id, row.provider_name, row.provider_kind,
                                    row.provider_city, row.provider_country)
         return offer

@@ -36,7 +36,7 @@ from journey.core.accounts.services import get_user_by_email, normalize_email
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import require_currency
-from journey.core.persistence import page_of, plus_days
+from journey.core.persistence import driver_read, page_of, plus_days
 from journey.core.reasons import Why, why
 from journey.core.types import UTCDateTime, today_in, utcnow
 from providers.models import ChainLink, DurationUnit, Offer, Provider
@@ -216,7 +216,7 @@ def item_rows(journey: Journey, *, available_at: datetime | None = None
     parameters = {"journey_id": journey.id}
     if available_at is not None:
         parameters["now"] = available_at
-    rows = db.session.execute(statement, parameters).all()
+    rows = driver_read(statement, parameters, flush=True)
     offers = offer_rows(rows)
     columns = JourneyItem.__table__.c.keys()
     items = []

@@ -289,3 +289,47 @@ def test_psycopg_keeps_the_parsing_of_a_long_statement(ctx):
     after = _queries._query2pg.cache_info()
     assert after.misses - before.misses == 1
     assert after.hits - before.hits == 2
+
+
+def test_a_read_through_the_driver_gives_what_sqlalchemy_gives(ctx, make):
+    """``driver_read``: the same rows as SQLAlchemy's execution, value for value and type
+    for type (enums, aware datetimes, decimals, dates, JSON), its parameters converted
+    by their types (an enum, an aware datetime), and ``row.name`` and ``row._mapping``."""
+    from sqlalchemy import bindparam, literal
+
+    from journey.core.persistence import driver_read
+    from journey.core.types import UTCDateTime
+    from providers.models import Offer, OfferStatus, PriceRule
+
+    offers = [make.offer(), make.offer()]
+    db.session.add(PriceRule(offer_id=offers[0].id, starts_on=DAY, ends_on=DAY,
+                             price_minor=12345))
+    db.session.flush()
+    statement = (select(Offer.id, Offer.status, Offer.chain_link, Offer.vat_percent,
+                        Offer.created_at, PriceRule.starts_on, PriceRule.price_minor,
+                        literal({"a": [1, "b"]}, db.JSON).label("blob"))
+                 .outerjoin(PriceRule, PriceRule.offer_id == Offer.id)
+                 .where(Offer.status == bindparam("status", type_=Offer.status.type),
+                        Offer.created_at <= bindparam("before", type_=UTCDateTime()))
+                 .order_by(Offer.id))
+    parameters = {"status": OfferStatus.PUBLISHED, "before": datetime(2999, 1, 1, tzinfo=UTC)}
+    expected = db.session.connection().execute(statement, parameters).all()
+    assert len(expected) == 2
+    for _attempt in range(2):  # compiled at the first, reused at the second
+        rows = driver_read(statement, parameters)
+        assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
+        assert [[type(value) for value in row] for row in rows] == \
+            [[type(value) for value in row] for row in expected]
+    assert rows[0].status is OfferStatus.PUBLISHED and rows[0].created_at.tzinfo is not None
+    assert rows[0]._mapping["price_minor"] == 12345 and rows[1].starts_on is None
+
+
+def test_a_read_with_a_list_parameter_goes_through_sqlalchemy(ctx, make):
+    from sqlalchemy import bindparam
+
+    from journey.core.persistence import driver_read
+    from providers.models import Offer
+
+    ids = [make.offer().id, make.offer().id]
+    statement = select(Offer.id).where(Offer.id.in_(bindparam("ids", expanding=True)))
+    assert sorted(row.id for row in driver_read(statement, {"ids": ids})) == sorted(ids)
