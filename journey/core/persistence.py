@@ -160,7 +160,7 @@ def insert_new(rows: list) -> None:
         return
     table = inspect(type(rows[0])).local_table
     values = [_values_of(row) for row in rows]
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect_name() == "postgresql":
         # One statement of one text whatever the number of rows (the rows as one JSON
         # parameter): psycopg caches its parsing and prepares it, where a multi-row
         # VALUES of a seven-line quote binds 168 parameters, parsed again each time.
@@ -188,7 +188,7 @@ def insert_new_with_children(parent, children: list, *, key: str, also: list = (
     children's INSERT from the parent's): one round trip and no unit of work. Elsewhere,
     or without children, a statement each."""
     also = list(also)
-    if not children or db.session.get_bind().dialect.name != "postgresql":
+    if not children or dialect_name() != "postgresql":
         insert_new([parent])
         for child in children:
             setattr(child, key, parent.id)
@@ -492,8 +492,7 @@ class DriverRead:
     __slots__ = ("sql", "positions", "binds", "defaults", "types", "dialect", "converters",
                  "row")
 
-    def __init__(self, statement, dialect):
-        compiled = statement.compile(dialect=dialect)
+    def __init__(self, statement, compiled, dialect):
         self.sql = compiled.string
         escaped = compiled.escaped_bind_names or {}
         #: bound parameters: key in the caller's dict -> (name in the SQL, processor)
@@ -514,8 +513,7 @@ class DriverRead:
         self.converters = ()
 
     @staticmethod
-    def possible(statement, dialect) -> bool:
-        compiled = statement.compile(dialect=dialect)
+    def possible(compiled) -> bool:
         return not any(bind.expanding or bind.literal_execute
                        for bind in compiled.binds.values())
 
@@ -567,7 +565,8 @@ def driver_read(statement, parameters: dict, *, flush: bool = False) -> list:
     key = (id(statement), dialect.name)
     entry = _DRIVER_READS.get(key)
     if entry is None or entry[0] is not statement:
-        read = DriverRead(statement, dialect) if DriverRead.possible(statement, dialect) \
+        compiled = statement.compile(dialect=dialect)
+        read = DriverRead(statement, compiled, dialect) if DriverRead.possible(compiled) \
             else None
         entry = _DRIVER_READS[key] = (statement, read)
     if entry[1] is None:

@@ -36,12 +36,12 @@ from journey.builder.models import Journey, JourneyStatus, Quote, QuoteLine
 from journey.core.accounts.permissions import require_authenticated, require_member_access
 from journey.core.errors import Forbidden
 from journey.core.extensions import db
+from journey.core.persistence import dialect_name
 from journey.core.types import utcnow
 from journey.figures.models import SalesMonth, WindowMonth
 from journey.figures.rollup import (
     Split,
     booked_line,
-    dialect,
     month_of,
     quote_reference,
     split,
@@ -84,7 +84,7 @@ def _custom_plans() -> None:
     prepares a statement run five times, and PostgreSQL may then keep one generic plan
     for every period: a plan for a few days (an index scan) on a whole year, several
     times slower."""
-    if dialect() == "postgresql":
+    if dialect_name() == "postgresql":
         db.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         # a year of requests sorted for their percentiles fits in memory, not on disk
         db.session.execute(text("SET LOCAL work_mem = '32MB'"))
@@ -92,7 +92,7 @@ def _custom_plans() -> None:
 
 def _seconds_between(start, end):
     """``end - start`` in seconds, as a number."""
-    if dialect() == "postgresql":
+    if dialect_name() == "postgresql":
         return func.extract("epoch", end - start)
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
@@ -501,7 +501,7 @@ def response_times(actor, filters: Filters, *, response_hours: int) -> list[Resp
                 .join(Journey, Journey.id == Quote.journey_id))
         conditions.append(Journey.residence == filters.country)
     within = func.sum(case((BookingLine.decided_at <= BookingLine.respond_by, 1), else_=0))
-    if dialect() == "postgresql":
+    if dialect_name() == "postgresql":
         # both percentiles from one sort of the intervals (read from the index alone),
         # shifted by the time the request was open before its deadline
         early = type_coerce(BookingLine.decided_at - BookingLine.respond_by, Interval)

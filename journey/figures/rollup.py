@@ -29,6 +29,7 @@ from bookings.models import Booking, BookingLine, LedgerEntry
 from journey.builder.models import Journey, Quote, quote_reference
 from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db
+from journey.core.persistence import dialect_name
 from journey.figures.models import SalesMonth, WindowMonth
 from journey.figures.services import SALES_KINDS
 
@@ -38,13 +39,9 @@ _WINDOW_KEY = ("month", "entry_provider_id", "provider_id", "currency")
 
 # --- SQL pieces shared with the dashboard ----------------------------------------------------
 
-def dialect() -> str:
-    return db.session.get_bind().dialect.name
-
-
 def month_of(column):
     """A timestamp's month as ``YYYY-MM`` (UTC)."""
-    if dialect() == "postgresql":
+    if dialect_name() == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
     return func.strftime("%Y-%m", column)
 

@@ -14,7 +14,7 @@ from journey.core.accounts.permissions import require_admin
 from journey.core.errors import Conflict, InvalidInput
 from journey.core.extensions import db
 from journey.core.money import Money, convert, minor_factor, require_currency
-from journey.core.persistence import flush_or_conflict
+from journey.core.persistence import dialect_name, flush_or_conflict
 from providers.models import ExchangeRate
 
 RATE_PRECISION = Decimal("0.0000000001")
@@ -46,7 +46,7 @@ def add_rate(actor, *, base: str, quote: str, rate: Decimal, effective_on: date)
     rate = rate.quantize(RATE_PRECISION)
     if rate <= 0:
         raise InvalidInput(fields={"rate": [_l("Must be a positive number.")]})
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect_name() == "postgresql":
         # one writer of rates at a time, until it commits: a rate with a smaller id
         # committed after a larger one would not change RATES_VERSION (SQLite has a
         # single writer anyway); readers are not blocked

@@ -76,6 +76,15 @@ def _post(url, headers, key, json=None, *, delay=0.0):
     return call
 
 
+def _twice(app, url, headers, key, json, n):
+    """The same caller sends the same request twice at once (a double click, two tabs),
+    each under its own Idempotency-Key (``key-a``, ``key-b``), staggered as round ``n``
+    of :data:`STAGGER`; returns the status codes, sorted, and the responses."""
+    results = _race(app, *[_post(url, headers, f"{key}-{k}", json, delay=delay)
+                           for k, delay in zip("ab", STAGGER[n], strict=True)])
+    return sorted(code for code, _body in results), results
+
+
 def _stripe_refunds(gateway, intent_id) -> list[int]:
     return sorted(r.amount for r in gateway.client.v1.refunds.list(
         {"payment_intent": intent_id, "limit": 100}).data)
@@ -158,11 +167,8 @@ def test_two_cancellations_of_one_booking_refund_once(stripe_app, make, world, g
         booking = confirmed_booking(world, gateway, patient=patient)
         booking_id, headers = booking.id, make.token(patient)
         db.session.rollback()
-        results = _race(stripe_app, *[
-            _post(f"/api/v1/bookings/{booking_id}/cancel", headers, f"twice-{n:04d}-{k}",
-                  {"reason": "Cannot travel"}, delay=delay)
-            for k, delay in zip("ab", STAGGER[n], strict=True)])
-        codes = sorted(code for code, _body in results)
+        codes, results = _twice(stripe_app, f"/api/v1/bookings/{booking_id}/cancel",
+                                headers, f"twice-{n:04d}", {"reason": "Cannot travel"}, n)
         assert codes == [200, 409], (n, results)
         assert _check_cancelled(booking_id, gateway) == "refunded"
         assert _events(booking_id, "line", "cancelled") == 2
@@ -223,11 +229,8 @@ def test_two_checkouts_of_one_quote_under_different_keys_book_it_once(stripe_app
         quote = accepted_quote(world, patient=patient)
         quote_id, headers = quote.id, make.token(patient)
         db.session.rollback()
-        results = _race(stripe_app, *[
-            _post(f"/api/v1/quotes/{quote_id}/checkout", headers, f"tabs-{n:04d}-{k}",
-                  {"payment_method": "pm_card_visa"}, delay=delay)
-            for k, delay in zip("ab", STAGGER[n], strict=True)])
-        codes = sorted(code for code, _body in results)
+        codes, results = _twice(stripe_app, f"/api/v1/quotes/{quote_id}/checkout",
+                                headers, f"tabs-{n:04d}", {"payment_method": "pm_card_visa"}, n)
         assert 201 in codes and set(codes) <= {201, 409}, (n, results)
         db.session.rollback()
         (booking,) = db.session.scalars(db.select(Booking).where(
