@@ -291,11 +291,16 @@ def test_psycopg_keeps_the_parsing_of_a_long_statement(ctx):
     assert after.hits - before.hits == 2
 
 
-def test_a_read_through_the_driver_gives_what_sqlalchemy_gives(ctx, make):
+@pytest.mark.parametrize("watched", [False, True],
+                         ids=["on the driver's cursor", "watched: through SQLAlchemy"])
+def test_a_read_through_the_driver_gives_what_sqlalchemy_gives(ctx, make, monkeypatch,
+                                                               watched):
     """``driver_read``: the same rows as SQLAlchemy's execution, value for value and type
     for type (enums, aware datetimes, decimals, dates, JSON), its parameters converted
-    by their types (an enum, an aware datetime), and ``row.name`` and ``row._mapping``."""
-    from sqlalchemy import bindparam, literal
+    by their types (an enum, an aware datetime), and ``row.name`` and ``row._mapping``;
+    on the driver's own cursor, or through SQLAlchemy while someone listens to the
+    statements (and then they hear of it)."""
+    from sqlalchemy import Connection, bindparam, literal
 
     from journey.core.persistence import driver_read
     from journey.core.types import UTCDateTime
@@ -315,6 +320,12 @@ def test_a_read_through_the_driver_gives_what_sqlalchemy_gives(ctx, make):
     parameters = {"status": OfferStatus.PUBLISHED, "before": datetime(2999, 1, 1, tzinfo=UTC)}
     expected = db.session.connection().execute(statement, parameters).all()
     assert len(expected) == 2
+    heard = []
+    if watched:
+        event.listen(db.session.connection(), "before_cursor_execute",
+                     lambda *args: heard.append(args[2]))
+    else:  # SQLAlchemy's execution is not used
+        monkeypatch.setattr(Connection, "exec_driver_sql", None)
     for _attempt in range(2):  # compiled at the first, reused at the second
         rows = driver_read(statement, parameters)
         assert [tuple(row) for row in rows] == [tuple(row) for row in expected]
@@ -322,6 +333,26 @@ def test_a_read_through_the_driver_gives_what_sqlalchemy_gives(ctx, make):
             [[type(value) for value in row] for row in expected]
     assert rows[0].status is OfferStatus.PUBLISHED and rows[0].created_at.tzinfo is not None
     assert rows[0]._mapping["price_minor"] == 12345 and rows[1].starts_on is None
+    assert len(heard) == (2 if watched else 0)
+
+
+def test_a_driver_s_error_in_a_read_is_sqlalchemy_s(ctx):
+    """On the driver's cursor, an error is still SQLAlchemy's (the request edge turns
+    its lock timeout into a 503), and the session can go on after a rollback."""
+    from sqlalchemy import bindparam
+    from sqlalchemy.exc import DBAPIError
+
+    from journey.core.persistence import driver_read
+
+    big = bindparam("big", type_=db.BigInteger())
+    statement = select((func.abs(big) + big).label("x"))  # out of range at the minimum
+    assert driver_read(statement, {"big": 2})[0].x == 4
+    with pytest.raises(DBAPIError) as refused:
+        driver_read(statement, {"big": -(2 ** 63)})
+    assert "out of range" in str(refused.value).lower() or \
+        "overflow" in str(refused.value).lower()
+    db.session.rollback()
+    assert db.session.scalar(select(func.abs(-3))) == 3
 
 
 def test_a_read_with_a_list_parameter_goes_through_sqlalchemy(ctx, make):
