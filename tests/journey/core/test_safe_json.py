@@ -57,3 +57,38 @@ def test_ordinary_json_still_works(client):
         "email": "new.patient@test.example", "password": "a-long-password",
         "full_name": "Nora Nilsen — “Norway” 🇳🇴"})
     assert response.status_code == 201, response.json
+
+
+def test_answers_are_the_json_flask_s_own_encoder_writes(app):
+    """orjson writes the answers; parsed, each is what Flask's encoder writes (dates as
+    HTTP dates, decimals and UUIDs as text, dataclasses, lazily translated strings,
+    keys that are not text, text outside ASCII), its keys sorted as Flask sorts them;
+    an integer beyond 64 bits goes to Flask's encoder."""
+    import json
+    import uuid
+    from dataclasses import dataclass
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from flask.json.provider import DefaultJSONProvider
+    from flask_babel import lazy_gettext
+
+    @dataclass
+    class Point:
+        x: int
+        label: str
+
+    body = {"when": datetime(2026, 12, 7, 9, 30, tzinfo=UTC), "day": date(2026, 12, 7),
+            "rate": Decimal("11.7000000000"), "id": uuid.UUID(int=7),
+            "point": Point(1, "Ålesund"), "label": lazy_gettext("Not found."),
+            "by_id": {3: "c", 1: "a"}, "text": "مرحبا – Tromsø", "list": [1.5, None, True],
+            "z": 0, "a": {"b": [], "A": {}}}
+    flask = DefaultJSONProvider(app)
+    with app.test_request_context("/"):
+        ours = app.json.response(body)
+        theirs = flask.response(body)
+        assert json.loads(ours.get_data()) == json.loads(theirs.get_data())
+        assert ours.get_data().decode().startswith('{"a":{"A":{},"b":[]},"by_id":{"1":"a"')
+        assert ours.get_data().endswith(b"\n") and ours.mimetype == "application/json"
+        huge = {"n": 2 ** 70}
+        assert json.loads(app.json.response(huge).get_data()) == huge
