@@ -4,8 +4,9 @@
 --   wrk ... -s bench/catalogue.lua URL -- urls FILE  GET each path of FILE in turn
 --                                                    (every thread starts at a random line)
 --
--- Every response outside 200-299 is counted; done() prints one line that the Python
--- side parses: "BENCH non2xx=<count> first_status=<status or 0>".
+-- Every response outside 200-299 is counted; done() prints the lines that the Python
+-- side parses: "BENCH non2xx=<count> first_status=<status or 0>", and the latency
+-- quantiles.
 
 local threads = {}
 local next_id = 1
@@ -71,4 +72,11 @@ function done(summary, latency, requests)
     end
   end
   io.write(string.format("BENCH non2xx=%d first_status=%d\n", total, first))
+  -- the latency at every 0.1 % (microseconds), so that the Python side can pool the
+  -- distributions of several runs (bench/catalogue.py, measure_interleaved)
+  local quantiles = {}
+  for k = 1, 1000 do
+    quantiles[k] = string.format("%d", latency:percentile(k / 10))
+  end
+  io.write("BENCH_QUANTILES " .. table.concat(quantiles, " ") .. "\n")
 end

@@ -614,6 +614,8 @@ class WrkResult:
     non2xx: int
     socket_errors: dict[str, int] = field(default_factory=dict)
     first_status: int = 0  # the first response outside 2xx, 0 when none
+    #: the latency (ms) at every 0.1 % from 0.1 to 100, as catalogue.lua prints them
+    quantiles_ms: list[float] = field(default_factory=list, repr=False)
 
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -649,7 +651,38 @@ def parse_wrk(output: str) -> WrkResult:
         rps=float(find(r"^Requests/sec:\s+([\d.]+)").group(1)),
         p50_ms=percentiles["50"], p75_ms=percentiles["75"], p90_ms=percentiles["90"],
         p99_ms=percentiles["99"], non2xx=non2xx, socket_errors=socket_errors,
-        first_status=int(bench.group(2)))
+        first_status=int(bench.group(2)), quantiles_ms=_quantiles(output))
+
+
+def _quantiles(output: str) -> list[float]:
+    match = re.search(r"^BENCH_QUANTILES ([\d ]+)$", output, re.MULTILINE)
+    return [int(us) / 1000 for us in match.group(1).split()] if match else []
+
+
+def pooled(runs: list[WrkResult]) -> WrkResult:
+    """Several runs of one scenario as one: their requests over their seconds, and the
+    percentiles of their latencies pooled (each run's 1,000 quantiles weighing its
+    share of the requests)."""
+    requests = sum(r.requests for r in runs)
+    seconds = sum(r.seconds for r in runs)
+    points = sorted((q, r.requests / len(r.quantiles_ms)) for r in runs for q in r.quantiles_ms)
+
+    def percentile(share: float) -> float:
+        if not points:  # a wrk script that prints no quantiles: the worst run's figure
+            return max(getattr(r, f"p{round(share * 100)}_ms") for r in runs)
+        wanted, seen = share * sum(weight for _q, weight in points), 0.0
+        for value, weight in points:
+            seen += weight
+            if seen >= wanted - 1e-9:
+                return round(value, 2)
+        return round(points[-1][0], 2)
+
+    return WrkResult(
+        requests=requests, seconds=round(seconds, 2), rps=round(requests / seconds, 1),
+        p50_ms=percentile(0.50), p75_ms=percentile(0.75), p90_ms=percentile(0.90),
+        p99_ms=percentile(0.99), non2xx=sum(r.non2xx for r in runs),
+        socket_errors={}, first_status=0,
+        quantiles_ms=[q for r in runs for q in r.quantiles_ms])
 
 
 def run_wrk(base: str, script_args: list[str], seconds: int, connections: int,
@@ -757,10 +790,9 @@ def _measure(args, server: Server, label: str, offers: int, paths_file: Path,
     items, total, empty = sanity_check(server, paths, offers)
     print(f"  search sample: {items:.1f} items/page, {total:.1f} total matches on average, "
           f"{empty:.0%} empty", flush=True)
-    results, other_cpu = {}, {}
-    for name, script_args in (("baseline", baseline_args(offers)),
-                              ("search", ["urls", str(paths_file)])):
-        results[name], other_cpu[name] = load_scenario(server, name, script_args, args)
+    results, other_cpu = measure_interleaved(
+        server, [("baseline", baseline_args(offers), LUA),
+                 ("search", ["urls", str(paths_file)], LUA)], args)
     return SizeResult(label, args.members, offers, build_seconds, steps, counts,
                       round(items, 2), round(total, 2), round(empty, 3), other_cpu,
                       results["baseline"], results["search"])
@@ -771,22 +803,42 @@ def baseline_args(offers: int) -> list[str]:
     return ["ids", str(offers)]
 
 
-def load_scenario(server: Server, name: str, script_args: list[str], args,
-                  script: Path = LUA) -> tuple[WrkResult, float | None]:
-    """Warm up, then measure one scenario with wrk (``args``: see
-    :func:`add_load_arguments`); returns the result and the CPU share other processes
-    used just before."""
-    busy = other_cpu_share()
-    if busy is not None and busy > BUSY_WARNING:
-        print(f"  WARNING: other processes keep {busy:.0%} of the CPUs busy; "
-              "the figures below are unreliable", flush=True)
-    wrk = {"connections": args.connections, "threads": args.threads, "script": script}
-    run_wrk(server.base, script_args, seconds=args.warmup, **wrk)
-    r = run_wrk(server.base, script_args, seconds=args.duration, **wrk)
-    print(f"  {name:<8} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
-          f"p99 {r.p99_ms:7.2f} ms  ({r.requests:,} requests; "
-          f"CPU busy elsewhere before: {_share(busy)})", flush=True)
-    return r, busy
+def measure_interleaved(server: Server, scenarios: list[tuple[str, list[str], Path]], args
+                        ) -> tuple[dict[str, WrkResult], dict[str, float | None]]:
+    """Warm up each scenario (``(name, script arguments, wrk script)``), then measure
+    them in ``args.slices`` turns of ``args.duration / args.slices`` seconds each, the
+    order reversed at every turn (A B, B A, A B): a host whose speed drifts during the
+    run slows both alike, where one scenario measured after the other took the whole
+    drift into the ratio. Each scenario's figures are its turns pooled (:func:`pooled`);
+    every turn is printed."""
+    wrk = {"connections": args.connections, "threads": args.threads}
+    busy = {}
+    for name, script_args, script in scenarios:
+        busy[name] = other_cpu_share()
+        run_wrk(server.base, script_args, seconds=args.warmup, script=script, **wrk)
+    seconds = max(1, round(args.duration / args.slices))
+    turns: dict[str, list[WrkResult]] = {name: [] for name, _args, _script in scenarios}
+    for turn in range(args.slices):
+        order = scenarios if turn % 2 == 0 else scenarios[::-1]
+        for name, script_args, script in order:
+            turns[name].append(run_wrk(server.base, script_args, seconds=seconds,
+                                       script=script, **wrk))
+        first = scenarios[0][0]
+        print(f"  turn {turn + 1}: " + ", ".join(
+            f"{name} {turns[name][-1].rps:.1f} req/s"
+            + ("" if name == first else
+               f" ({turns[name][-1].rps / turns[first][-1].rps:.0%} of {first})")
+            for name, _args, _script in scenarios), flush=True)
+    results = {}
+    for name, _args, _script in scenarios:
+        r = results[name] = pooled(turns[name])
+        if busy[name] is not None and busy[name] > BUSY_WARNING:
+            print(f"  WARNING: other processes kept {busy[name]:.0%} of the CPUs busy before "
+                  f"{name}; the figures below are unreliable", flush=True)
+        print(f"  {name:<8} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
+              f"p99 {r.p99_ms:7.2f} ms  ({r.requests:,} requests in {args.slices} turns; "
+              f"CPU busy elsewhere before: {_share(busy[name])})", flush=True)
+    return results, busy
 
 
 def _share(value: float | None) -> str:
@@ -879,7 +931,10 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--members", type=int, default=DEFAULT_MEMBERS)
     parser.add_argument("--large", type=int, default=DEFAULT_LARGE,
                         help="offers in the large catalogue")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
+    parser.add_argument("--duration", type=int, default=15,
+                        help="seconds of measurement per scenario (in --slices turns)")
+    parser.add_argument("--slices", type=int, default=3,
+                        help="turns the scenarios take, alternating (see measure_interleaved)")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up per scenario")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
@@ -893,7 +948,8 @@ def run_settings(args) -> dict:
     """The load and server settings of a run, for its JSON document."""
     return {"machine": {"cpus": os.cpu_count()},
             "load": {"tool": "wrk", "connections": args.connections, "threads": args.threads,
-                     "seconds": args.duration, "warmup_seconds": args.warmup},
+                     "seconds": args.duration, "warmup_seconds": args.warmup,
+                     "turns": args.slices},
             "server": {"gunicorn_workers": args.workers,
                        "gunicorn_threads": args.worker_threads}}
 

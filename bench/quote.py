@@ -59,7 +59,7 @@ from bench.catalogue import (
     database_name,
     http_request,
     libpq_url,
-    load_scenario,
+    measure_interleaved,
     migrate,
     print_table,
     print_verdicts,
@@ -68,6 +68,7 @@ from bench.catalogue import (
     table_json,
     write_results,
 )
+from bench.catalogue import LUA as CATALOGUE_LUA
 from bench.explain import print_plans, print_statements, recorded_statements
 from bookings.services.availability import Line, line_available
 from journey.app import create_app
@@ -311,12 +312,10 @@ def measure(args, url: str, setup: Setup) -> tuple[dict[str, WrkResult], dict, i
             answer = json.loads(body)
             print(f"  one quote over HTTP: {len(answer['lines'])} lines, total "
                   f"{answer['total']}", flush=True)
-            results, other_cpu = {}, {}
-            results["baseline"], other_cpu["baseline"] = load_scenario(
-                server, "baseline", baseline_args(args.large), args)
             quote_args = [str(ids_file), str(token_file), str(args.threads)]
-            results["quote"], other_cpu["quote"] = load_scenario(
-                server, "quote", quote_args, args, script=LUA)
+            results, other_cpu = measure_interleaved(
+                server, [("baseline", baseline_args(args.large), CATALOGUE_LUA),
+                         ("quote", quote_args, LUA)], args)
         except BenchError as error:
             raise BenchError(f"{error}\n(409: two quotes of one journey at once clashed on "
                              f"its version; 503: a lock timeout; server log: "
