@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from journey.builder.models import (
@@ -111,6 +112,16 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
                          now=now or utcnow(), locked=True)
 
 
+@cache
+def _version_columns() -> tuple:
+    """What a quote reads with the cluster's settings, for the journey bound as
+    ``journey_id``: its last version, the rates' version and its active insurance
+    policy (built once: a quote no longer builds and keys these statements)."""
+    journey_id = bindparam("journey_id", type_=Integer())
+    return (select(func.max(Quote.version)).where(Quote.journey_id == journey_id)
+            .scalar_subquery(), RATES_VERSION, coverage.active_policy_id(journey_id))
+
+
 def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = False) -> Quote:
     """A new quote version of ``journey``, for a caller whose right to change it has been
     decided (:func:`create_quote`, or a treating member amending its own lines when it
@@ -131,8 +142,7 @@ def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = Fals
         db.session.execute(select(Journey.id).where(Journey.id == journey.id)
                            .with_for_update())
     settings, (last, rates_seen, policy_id) = settings_with(
-        select(func.max(Quote.version)).where(Quote.journey_id == journey.id)
-        .scalar_subquery(), RATES_VERSION, coverage.active_policy_id(journey.id))
+        *_version_columns(), parameters={"journey_id": journey.id})
     blocking = [v for v in journey_violations(journey, now=now, items=items) if v.blocking]
     if blocking:
         raise Conflict(_l("The package breaks some rules; fix them first."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 from flask import current_app, g, has_request_context
 from flask_babel import lazy_gettext as _l
@@ -46,20 +47,28 @@ def existing_settings() -> ClusterSettings | None:
     return settings
 
 
-def settings_with(*columns) -> tuple[ClusterSettings, tuple]:
+def settings_with(*columns, parameters: dict | None = None
+                  ) -> tuple[ClusterSettings, tuple]:
     """The settings row (as :func:`get_settings`: once per request, created on first use)
-    and the values of ``columns`` (scalar subqueries, constants), read in one statement
-    when the request has not read the row yet: a quote reads the settings together with
-    its next version number."""
+    and the values of ``columns`` (scalar subqueries, constants; their bound
+    ``parameters``), read in one statement when the request has not read the row yet: a
+    quote reads the settings together with its next version number. Columns built once
+    make a statement built once (:func:`_with_settings`)."""
     settings = _read_this_request()
     if settings is None:
-        row = db.session.execute(select(ClusterSettings, *columns)
-                                 .order_by(ClusterSettings.id).limit(1)).first()
+        row = db.session.execute(_with_settings(columns), parameters).first()
         if row is not None:
             _keep_this_request(row[0])
             return row[0], tuple(row[1:])
         settings = get_settings()
-    return settings, tuple(db.session.execute(select(*columns)).one())
+    return settings, tuple(db.session.execute(select(*columns), parameters).one())
+
+
+@lru_cache(maxsize=64)
+def _with_settings(columns: tuple):
+    """The settings row and ``columns``, one statement per set of column objects
+    (SQLAlchemy then keys its compiled form once, not per quote)."""
+    return select(ClusterSettings, *columns).order_by(ClusterSettings.id).limit(1)
 
 
 def _keep_this_request(settings: ClusterSettings | None) -> None:

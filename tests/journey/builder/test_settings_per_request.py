@@ -111,3 +111,23 @@ def test_settings_with_reads_the_row_and_other_values_in_one_statement(app, make
         again, values = settings.settings_with(two)  # kept: only the values are read
         assert again is row and values == (2,)
         assert len(selects) == 1
+
+
+def test_settings_with_bound_columns_is_one_statement_built_once(app, make):
+    """The same columns (built once, their values bound) make the same statement, whose
+    compiled form SQLAlchemy keys once: a quote no longer builds its read per request."""
+    from flask import g
+    from sqlalchemy import Integer, bindparam
+
+    settings.get_settings()
+    db.session.commit()
+    doubled = (bindparam("n", type_=Integer()) * 2,)
+    statements = set()
+    for n in (1, 2):
+        with app.test_request_context("/"):
+            g.pop("_cluster_settings", None)
+            row, values = settings.settings_with(*doubled, parameters={"n": n})
+            assert values == (2 * n,) and row is not None
+            statements.add(id(settings._with_settings(doubled)))
+    assert len(statements) == 1
+    assert settings._with_settings.cache_info().hits >= 2
