@@ -110,3 +110,25 @@ def test_only_those_who_compose_the_journey_price_it(client, booked, asker, stat
     assert state() == before
     assert client.post(f"/api/v1/journeys/{journey_id}/quotes",
                        headers=headers["patient"]).status_code == 201  # the lock was let go
+
+
+def test_one_read_per_kind_of_viewer_with_who_and_which_bound(ctx, booked):
+    """visible_journey reads with a statement built once per kind of viewer (patient,
+    member, cluster), the journey and the viewer bound: another patient, another member
+    or another journey of the same kind use it too, and still see only what is theirs."""
+    from journey.core.errors import NotFound
+
+    world, journey_id, _quote_id, _headers = booked
+    journeys._visible_journey_statement.cache_clear()
+    assert journeys.visible_journey(world["patient"], journey_id).id == journey_id
+    assert journeys.visible_journey(world["hotel_staff"], journey_id).id == journey_id
+    assert journeys.visible_journey(world["coordinator"], journey_id, lock=True).id == \
+        journey_id
+    built = journeys._visible_journey_statement.cache_info().currsize
+    other = journeys.open_journey(world["patient"], arrival_on=soon(30),
+                                  departure_on=soon(35), currency="EUR")
+    db.session.flush()
+    assert journeys.visible_journey(world["patient"], other.id).id == other.id
+    with pytest.raises(NotFound):  # the hotel supplies nothing on the new one
+        journeys.visible_journey(world["hotel_staff"], other.id)
+    assert journeys._visible_journey_statement.cache_info().currsize == built == 3

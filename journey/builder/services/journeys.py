@@ -9,7 +9,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, exists, or_, select, true
+from sqlalchemy import Integer, bindparam, exists, false, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -74,14 +74,42 @@ def visible_condition(actor):
     contain its offers; coordinators and admins all of them.
     """
     actor = require_authenticated(actor)
+    return _visible_to(_viewer_kind(actor), actor.id, actor.provider_id)
+
+
+def _viewer_kind(actor) -> str:
     if actor.role.is_cluster:
+        return "cluster"
+    return "patient" if actor.role == Role.PATIENT else "member"
+
+
+def _visible_to(kind: str, actor_id, provider_id):
+    """:func:`visible_condition` for a viewer of ``kind``, with ``actor_id`` and
+    ``provider_id`` values or bound parameters."""
+    if kind == "cluster":
         return true()
-    if actor.role == Role.PATIENT:
-        return Journey.patient_id == actor.id
+    if kind == "patient":
+        return Journey.patient_id == actor_id
+    if provider_id is None:  # member staff without a member (bound: "= NULL", none)
+        return false()
     contains_ours = exists().where(JourneyItem.journey_id == Journey.id,
                                    JourneyItem.offer_id == Offer.id,
-                                   Offer.provider_id == actor.provider_id)
-    return or_(Journey.entry_provider_id == actor.provider_id, contains_ours)
+                                   Offer.provider_id == provider_id)
+    return or_(Journey.entry_provider_id == provider_id, contains_ours)
+
+
+@lru_cache(maxsize=8)
+def _visible_journey_statement(kind: str, lock: bool):
+    """The read of :func:`visible_journey`, built once per kind of viewer: the journey,
+    the actor and the member bound as ``journey_id``, ``actor_id`` and ``provider_id``
+    (a quote no longer builds and keys it per request)."""
+    query = select(Journey).where(
+        Journey.id == bindparam("journey_id", type_=Integer()),
+        _visible_to(kind, bindparam("actor_id", type_=Integer()),
+                    bindparam("provider_id", type_=Integer())))
+    if lock:
+        query = query.with_for_update(of=Journey).execution_options(populate_existing=True)
+    return query
 
 
 class JourneyAccess(enum.StrEnum):
@@ -135,10 +163,9 @@ def visible_journey(actor, journey_id: int, *, lock: bool = False) -> Journey:
     """The journey if ``actor`` may see it (404 otherwise). With ``lock``, its row is
     locked for the rest of the transaction in the same statement (PostgreSQL ``FOR
     UPDATE``, read afresh; SQLite serialises writers anyway)."""
-    query = select(Journey).where(Journey.id == journey_id, visible_condition(actor))
-    if lock:
-        query = query.with_for_update(of=Journey).execution_options(populate_existing=True)
-    journey = db.session.scalar(query)
+    actor = require_authenticated(actor)
+    journey = db.session.scalar(_visible_journey_statement(_viewer_kind(actor), lock), {
+        "journey_id": journey_id, "actor_id": actor.id, "provider_id": actor.provider_id})
     if journey is None:
         raise NotFound(_l("No such journey."))
     return journey
