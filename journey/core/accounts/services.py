@@ -432,11 +432,13 @@ def _touch_later(token_id: int, now: datetime) -> None:
         touch_token(token_id, now)
 
 
+@cache
 def _touch_statement(*, skip_locked: bool):
     """``UPDATE api_token SET last_used_at = :now`` of the token ``:token_id``, unless a
     request set it in the last :data:`TOKEN_TOUCH_INTERVAL` (``:since``). With
     ``skip_locked`` (PostgreSQL): not when another transaction holds the row, rather than
-    waiting for it."""
+    waiting for it. Built once (every request whose token was not used for five minutes
+    writes it)."""
     due = and_(ApiToken.id == bindparam("token_id"),
                or_(ApiToken.last_used_at.is_(None),
                    ApiToken.last_used_at < bindparam("since")))
