@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 from sqlalchemy.orm import selectinload
 
 from bookings.models import Booking, BookingEvent, Refund
@@ -38,14 +40,23 @@ def lock_booking(booking_id: int) -> Booking | None:
     left it, but joined rows as they stood when the statement began (PostgreSQL's READ
     COMMITTED), so a joined payment would still look authorised after the other step
     captured it (tests/bookings/test_races.py caught that)."""
-    fresh = (selectinload(Booking.lines), selectinload(Booking.payments))
     if db.engine.dialect.name == "sqlite":
         db.session.execute(update(Booking).where(Booking.id == booking_id)
                            .values(status=Booking.status))
-        return db.session.get(Booking, booking_id, populate_existing=True, options=fresh)
-    return db.session.scalar(select(Booking).where(Booking.id == booking_id).options(*fresh)
-                             .with_for_update(of=Booking)
-                             .execution_options(populate_existing=True))
+        return db.session.get(Booking, booking_id, populate_existing=True, options=_FRESH)
+    return db.session.scalar(_lock_booking_statement(), {"booking_id": booking_id})
+
+
+_FRESH = (selectinload(Booking.lines), selectinload(Booking.payments))
+
+
+@cache
+def _lock_booking_statement():
+    """PostgreSQL's read of :func:`lock_booking`, built once (each step of a checkout
+    takes the lock)."""
+    return (select(Booking).where(Booking.id == bindparam("booking_id", type_=Integer()))
+            .options(*_FRESH).with_for_update(of=Booking)
+            .execution_options(populate_existing=True))
 
 
 def get_visible_booking(actor, booking_id: int, *, lock: bool = False) -> Booking:

@@ -128,13 +128,21 @@ def change_used(changes) -> None:
     for offer_id, start, end, units in changes:
         key = (offer_id, start, end)
         merged[key] = merged.get(key, 0) + units
-    table = CapacityDay.__table__
     for (offer_id, start, end), units in sorted(merged.items()):
         if units:
-            db.session.execute(
-                update(table).where(table.c.offer_id == offer_id, table.c.day >= start,
-                                    table.c.day < end)
-                .values(used=table.c.used + units))
+            db.session.execute(_change_used_statement(), {
+                "the_offer": offer_id, "start": start, "end": end, "units": units})
+
+
+@lru_cache(maxsize=1)
+def _change_used_statement():
+    """:func:`change_used`'s UPDATE, built once (a checkout runs it for every line)."""
+    table = CapacityDay.__table__
+    return (update(table)
+            .where(table.c.offer_id == bindparam("the_offer", type_=Integer()),
+                   table.c.day >= bindparam("start", type_=Date()),
+                   table.c.day < bindparam("end", type_=Date()))
+            .values(used=table.c.used + bindparam("units", type_=Integer())))
 
 
 def _counted_ranges():
@@ -193,14 +201,26 @@ def lock_calendar(offer_id: int, first: date, last: date) -> dict[date, int]:
     of the transaction, in day order (PostgreSQL ``FOR UPDATE``; SQLite's write lock
     through a no-op update), and return each day's ``capacity - used``. Every writer of
     ``used`` locks through here, offers in id order, so two never deadlock."""
+    sqlite = db.engine.dialect.name == "sqlite"
+    lock, room = _lock_calendar_statements(sqlite)
+    parameters = {"the_offer": offer_id, "first": first, "last": last}
+    if lock is not None:
+        db.session.execute(lock, parameters)
+    return dict(db.session.execute(room, parameters).all())
+
+
+@lru_cache(maxsize=2)
+def _lock_calendar_statements(sqlite: bool) -> tuple:
+    """:func:`lock_calendar`'s statements, built once per database (a checkout locks
+    every line's days): SQLite's no-op update (or None), and the read of the room."""
     table = CapacityDay.__table__
-    rows = and_(table.c.offer_id == offer_id, table.c.day.between(first, last))
+    rows = and_(table.c.offer_id == bindparam("the_offer", type_=Integer()),
+                table.c.day.between(bindparam("first", type_=Date()),
+                                    bindparam("last", type_=Date())))
     room = select(table.c.day, table.c.capacity - table.c.used).where(rows)
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(update(table).where(rows).values(capacity=table.c.capacity))
-    else:
-        room = room.order_by(table.c.day).with_for_update()
-    return dict(db.session.execute(room).all())
+    if sqlite:
+        return update(table).where(rows).values(capacity=table.c.capacity), room
+    return None, room.order_by(table.c.day).with_for_update()
 
 
 def rebuild_usage_counts() -> int:
