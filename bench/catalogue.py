@@ -818,12 +818,12 @@ def measure_interleaved(server: Server, scenarios: list[tuple[str, list[str], Pa
         run_wrk(server.base, script_args, seconds=args.warmup, script=script, **wrk)
     seconds = max(1, round(args.duration / args.slices))
     turns: dict[str, list[WrkResult]] = {name: [] for name, _args, _script in scenarios}
+    first = scenarios[0][0]  # each turn's ratios are to the first scenario's
     for turn in range(args.slices):
         order = scenarios if turn % 2 == 0 else scenarios[::-1]
         for name, script_args, script in order:
             turns[name].append(run_wrk(server.base, script_args, seconds=seconds,
                                        script=script, **wrk))
-        first = scenarios[0][0]
         print(f"  turn {turn + 1}: " + ", ".join(
             f"{name} {turns[name][-1].rps:.1f} req/s"
             + ("" if name == first else

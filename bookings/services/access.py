@@ -12,6 +12,7 @@ from bookings.models import Booking, BookingEvent, Refund
 from journey.core.accounts.permissions import is_cluster, require_authenticated
 from journey.core.errors import Forbidden, NotFound
 from journey.core.extensions import db
+from journey.core.persistence import dialect_name
 
 
 def actor_ref(actor) -> str:
@@ -29,6 +30,10 @@ def member_of(actor, booking: Booking) -> bool:
         for line in booking.lines)
 
 
+#: what a locked booking is read with afresh (see lock_booking)
+_FRESH = (selectinload(Booking.lines), selectinload(Booking.payments))
+
+
 def lock_booking(booking_id: int) -> Booking | None:
     """Take the booking's row lock for the rest of the transaction (PostgreSQL
     ``FOR UPDATE``; SQLite's write lock through a no-op update), then read it afresh
@@ -40,14 +45,11 @@ def lock_booking(booking_id: int) -> Booking | None:
     left it, but joined rows as they stood when the statement began (PostgreSQL's READ
     COMMITTED), so a joined payment would still look authorised after the other step
     captured it (tests/bookings/test_races.py caught that)."""
-    if db.engine.dialect.name == "sqlite":
+    if dialect_name() == "sqlite":
         db.session.execute(update(Booking).where(Booking.id == booking_id)
                            .values(status=Booking.status))
         return db.session.get(Booking, booking_id, populate_existing=True, options=_FRESH)
     return db.session.scalar(_lock_booking_statement(), {"booking_id": booking_id})
-
-
-_FRESH = (selectinload(Booking.lines), selectinload(Booking.payments))
 
 
 @cache

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement
 
 from journey.core.extensions import db
+from journey.core.persistence import dialect_name
 from journey.core.types import UTCDateTime, utcnow
 from providers.models import CapacityDay
 
@@ -201,8 +202,7 @@ def lock_calendar(offer_id: int, first: date, last: date) -> dict[date, int]:
     of the transaction, in day order (PostgreSQL ``FOR UPDATE``; SQLite's write lock
     through a no-op update), and return each day's ``capacity - used``. Every writer of
     ``used`` locks through here, offers in id order, so two never deadlock."""
-    sqlite = db.engine.dialect.name == "sqlite"
-    lock, room = _lock_calendar_statements(sqlite)
+    lock, room = _lock_calendar_statements(dialect_name() == "sqlite")
     parameters = {"the_offer": offer_id, "first": first, "last": last}
     if lock is not None:
         db.session.execute(lock, parameters)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, exists, false, or_, select, true
+from sqlalchemy import Integer, bindparam, exists, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -90,8 +90,6 @@ def _visible_to(kind: str, actor_id, provider_id):
         return true()
     if kind == "patient":
         return Journey.patient_id == actor_id
-    if provider_id is None:  # member staff without a member (bound: "= NULL", none)
-        return false()
     contains_ours = exists().where(JourneyItem.journey_id == Journey.id,
                                    JourneyItem.offer_id == Offer.id,
                                    Offer.provider_id == provider_id)
