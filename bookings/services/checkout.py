@@ -68,11 +68,17 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
                    now: datetime | None = None) -> Booking:
     """Hold every line (all or nothing) and write the booking and its payment row.
 
-    A second checkout of the same ``reference`` while the first is alive returns it.
+    A second checkout of the same ``reference`` while the first is alive returns it,
+    under its row lock and read afresh (:func:`~bookings.services.access.lock_booking`):
+    the caller decides which payment row to try on the booking as it stands. (Read
+    without the lock, a second tab saw the booking still waiting for its payment and,
+    a moment later, that payment authorised by the first tab: it cancelled that
+    authorisation and authorised the card a second time.)
     """
     now = now or utcnow()
-    existing = db.session.scalar(select(Booking).where(Booking.reference == reference))
+    existing = db.session.scalar(select(Booking.id).where(Booking.reference == reference))
     if existing is not None:
+        existing = lock_booking(existing)
         if existing.status not in ENDED:
             return existing
         raise Conflict(_l("This booking has ended; ask for a new quote."))
