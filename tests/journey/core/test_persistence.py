@@ -269,6 +269,40 @@ def test_other_new_rows_and_a_change_are_written_with_the_parent(ctx):
         [(note.id, {"n": [n, "ø"]}) for n, note in enumerate(notes)]
 
 
+def test_a_family_is_written_through_the_driver_and_refused_as_sqlalchemy_refuses(ctx):
+    """Unwatched (no statement listener), the one statement of insert_new_with_children
+    runs on the driver's cursor: the same rows and ids as through SQLAlchemy, and a row
+    the database refuses (two texts of one language) is SQLAlchemy's IntegrityError,
+    nothing written once rolled back."""
+    from sqlalchemy.exc import IntegrityError
+
+    from journey.builder.models import PackageTemplate, TemplateText
+    from journey.core.persistence import _DRIVER_READS, DriverRead, insert_new_with_children
+
+    assert not db.engine.dispatch.before_cursor_execute  # nobody listens here
+    template = PackageTemplate(discount_percent=4)
+    texts = [TemplateText(language=language, name=f"Hip {language}")
+             for language in ("en", "de")]
+    insert_new_with_children(template, texts, key="template_id")
+    if db.engine.dialect.name == "postgresql":  # the WITH statement, on the driver's cursor
+        assert any(isinstance(read, DriverRead) and read.sql.lstrip().startswith("WITH")
+                   for _statement, read in _DRIVER_READS.values())
+    assert [text.template_id for text in texts] == [template.id] * 2
+    assert [text.id for text in texts] == sorted(text.id for text in texts)
+    db.session.commit()
+    assert db.session.execute(select(TemplateText.id, TemplateText.language).where(
+        TemplateText.template_id == template.id).order_by(TemplateText.id)).all() == \
+        [(text.id, text.language) for text in texts]
+
+    twice = [TemplateText(language="en", name="Hip"), TemplateText(language="en", name="Hip")]
+    with pytest.raises(IntegrityError):
+        insert_new_with_children(PackageTemplate(discount_percent=6), twice,
+                                 key="template_id")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(PackageTemplate).where(
+        PackageTemplate.discount_percent == 6)) == 0
+
+
 def test_psycopg_keeps_the_parsing_of_a_long_statement(ctx):
     """The hot statements are longer than the 4,096 characters whose parsing psycopg
     keeps by default; the app raises that for the process, and a long statement run
