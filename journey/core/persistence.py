@@ -484,11 +484,10 @@ def write_kept_rows(*, rolled_back: bool) -> None:
 
 class DriverRead:
     """A SELECT (or a write with RETURNING) built once, compiled once per database, and
-    run on the driver's cursor
-    (:meth:`_execute`): its parameters converted by their types and its columns by
-    theirs, as SQLAlchemy would, but without the execution machinery, which cost a
-    search about 1.4 ms of Python for its one statement and twenty rows. Rows come as
-    named tuples (``row.column``).
+    run on the driver's cursor (:meth:`_execute`): its parameters converted by their
+    types and its columns by theirs, as SQLAlchemy would, but without the execution
+    machinery, which cost a search about 1.4 ms of Python for its one statement and
+    twenty rows. Rows come as named tuples (``row.column``).
 
     Only for statements whose parameters are all plain (no ``IN`` list expanded at
     execution): :func:`driver_read` runs the others through SQLAlchemy."""
