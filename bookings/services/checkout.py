@@ -76,9 +76,9 @@ def start_checkout(*, reference: str, customer_ref: str, currency: str,
     authorisation and authorised the card a second time.)
     """
     now = now or utcnow()
-    existing = db.session.scalar(select(Booking.id).where(Booking.reference == reference))
+    found = db.session.scalar(select(Booking.id).where(Booking.reference == reference))
+    existing = lock_booking(found) if found is not None else None
     if existing is not None:
-        existing = lock_booking(existing)
         if existing.status not in ENDED:
             return existing
         raise Conflict(_l("This booking has ended; ask for a new quote."))

@@ -587,11 +587,11 @@ _DRIVER_READS: dict = {}
 
 def driver_read(statement, parameters: dict, *, flush: bool = False) -> list:
     """Run ``statement`` (a SELECT, or a write with RETURNING, built once and kept: it
-    is remembered by identity)
-    with ``parameters`` in the session's transaction: its rows, with the values
-    SQLAlchemy would give and attribute access by column (and ``row._mapping``),
-    through :class:`DriverRead` where it can, else through SQLAlchemy. ``flush``: write
-    what the session holds first, as ``session.execute`` does (its autoflush)."""
+    is remembered by identity) with ``parameters`` in the session's transaction: its
+    rows, with the values SQLAlchemy would give and attribute access by column (and
+    ``row._mapping``), through :class:`DriverRead` where it can, else through
+    SQLAlchemy. ``flush``: write what the session holds first, as ``session.execute``
+    does (its autoflush)."""
     if flush and db.session.autoflush:
         db.session.flush()
     connection = db.session.connection()
