@@ -220,6 +220,44 @@ def test_a_crash_between_the_payment_row_and_stripe_loses_nothing(stripe_app, ac
         assert free_units(room) == 5
 
 
+def test_a_second_checkout_of_a_booking_reads_it_afresh(stripe_app, accepted):
+    """The second tab's checkout finds the booking the first one made: it gets it as the
+    database holds it now, not as this session last saw it. (Seen stale, still waiting
+    for its payment while the first tab had it authorised, the payment looked like an
+    earlier attempt: it was cancelled and the card authorised again.)"""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from bookings.models import BookingStatus
+    from bookings.services.checkout import CheckoutLine, start_checkout
+
+    world, _quote_id, _headers = accepted
+    with stripe_app.app_context():
+        def checkout():
+            return start_checkout(
+                reference="quote:tabs", customer_ref="user:1", currency="EUR",
+                lines=[CheckoutLine(world["room"].id, world["hotel"].id, soon(10), 10, 1,
+                                    80000, True)],
+                due_now_minor=24000, ttl=timedelta(minutes=30), actor="user:1")
+
+        first = checkout()
+        assert first.status == BookingStatus.PENDING_PAYMENT
+        # the other tab's authorisation, written behind this session's back
+        db.session.execute(update(Booking.__table__).where(Booking.id == first.id)
+                           .values(status=BookingStatus.AUTHORISED.value))
+        db.session.execute(update(Payment.__table__)
+                           .where(Payment.booking_id == first.id)
+                           .values(status=PaymentStatus.AUTHORISED.value,
+                                   intent_id="pi_first_tab"))
+        again = checkout()
+        assert again is first  # the same booking, not a second one
+        assert again.status == BookingStatus.AUTHORISED
+        assert [(p.status, p.intent_id) for p in again.payments] == [
+            (PaymentStatus.AUTHORISED, "pi_first_tab")]
+        db.session.rollback()
+
+
 @pytest.mark.commits  # threads at once, each with its own connection
 def test_concurrent_checkouts_for_the_last_units_never_oversell(stripe_app, make):
     """Eight patients pay at once for a surgery with two slots left. Each winner is

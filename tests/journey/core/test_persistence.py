@@ -281,8 +281,8 @@ def test_a_family_is_written_through_the_driver_and_refused_as_sqlalchemy_refuse
 
     assert not db.engine.dispatch.before_cursor_execute  # nobody listens here
     template = PackageTemplate(discount_percent=4)
-    texts = [TemplateText(language=language, name=f"Hip {language}")
-             for language in ("en", "de")]
+    names = {"nb": "Hofte på Ålesund", "ar": "ورك في عمّان"}  # UTF-8 in the JSON parameter
+    texts = [TemplateText(language=language, name=name) for language, name in names.items()]
     insert_new_with_children(template, texts, key="template_id")
     if db.engine.dialect.name == "postgresql":  # the WITH statement, on the driver's cursor
         assert any(isinstance(read, DriverRead) and read.sql.lstrip().startswith("WITH")
@@ -290,9 +290,10 @@ def test_a_family_is_written_through_the_driver_and_refused_as_sqlalchemy_refuse
     assert [text.template_id for text in texts] == [template.id] * 2
     assert [text.id for text in texts] == sorted(text.id for text in texts)
     db.session.commit()
-    assert db.session.execute(select(TemplateText.id, TemplateText.language).where(
+    assert db.session.execute(select(TemplateText.id, TemplateText.language,
+                                     TemplateText.name).where(
         TemplateText.template_id == template.id).order_by(TemplateText.id)).all() == \
-        [(text.id, text.language) for text in texts]
+        [(text.id, text.language, names[text.language]) for text in texts]
 
     twice = [TemplateText(language="en", name="Hip"), TemplateText(language="en", name="Hip")]
     with pytest.raises(IntegrityError):
