@@ -33,7 +33,12 @@ from bookings.models import IdempotentRequest
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import Conflict, DomainError, InvalidInput
 from journey.core.extensions import db
-from journey.core.persistence import commit_unit, dialect_name, insert_on_conflict
+from journey.core.persistence import (
+    commit_unit,
+    dialect_name,
+    driver_read,
+    insert_on_conflict,
+)
 from journey.core.types import utcnow
 
 #: A reservation older than this belongs to a request that died; a retry takes it over.
@@ -126,9 +131,21 @@ def run_once(scope: str, key: str | None, fingerprint: str,
             raise
         _store_refusal(scope, key, fingerprint, error, now)
         raise
-    db.session.execute(update(IdempotentRequest).where(IdempotentRequest.id == row_id)
-                       .values(status_code=status, body=body))
+    # on the session's connection: a statement of the table, not of the mapped class,
+    # whose ORM execution (looking for loaded rows to change as well) cost more than
+    # the UPDATE itself; nothing reads the key's row again in this request
+    db.session.connection().execute(_answer_statement(), {
+        "row_id": row_id, "status_code": status, "body": body})
     return status, body
+
+
+@cache
+def _answer_statement():
+    """The first answer written on the key's reserved row (built once)."""
+    table = IdempotentRequest.__table__
+    return (update(table).where(table.c.id == bindparam("row_id"))
+            .values(status_code=bindparam("status_code", type_=table.c.status_code.type),
+                    body=bindparam("body", type_=table.c.body.type)))
 
 
 def _reserve(scope: str, key: str, fingerprint: str,
@@ -138,13 +155,13 @@ def _reserve(scope: str, key: str, fingerprint: str,
     no savepoint to set and release); a key being inserted by a request still running
     is waited for, up to the connection's lock timeout."""
     try:
-        reserved = db.session.execute(_new_key_statement(dialect_name(), answered=False), {
+        reserved = driver_read(_new_key_statement(dialect_name(), answered=False), {
             "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
-            "created_at": now}).scalar()
+            "created_at": now}, flush=True)
     except OperationalError as error:  # a lock on the key that cannot be had in time
         raise InProgress() from error
-    if reserved is not None:
-        return reserved, None
+    if reserved:
+        return reserved[0].id, None
     existing = _existing(scope, key)
     if existing is None:  # gone meanwhile (the first was rolled back): the caller retries
         raise InProgress()
@@ -174,10 +191,10 @@ def _store_first_refusal(scope: str, key: str, fingerprint: str, error: DomainEr
                          now: datetime) -> bool:
     """Store ``error`` as the answer of a key not seen before and commit it (True); a
     key that exists already is left as it is (False)."""
-    stored = db.session.execute(_new_key_statement(dialect_name(), answered=True), {
+    stored = driver_read(_new_key_statement(dialect_name(), answered=True), {
         "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
-        "created_at": now, "status_code": error.status, "body": error.to_dict()}).scalar()
-    if stored is None:
+        "created_at": now, "status_code": error.status, "body": error.to_dict()}, flush=True)
+    if not stored:
         return False
     commit_unit()
     return True
@@ -187,7 +204,8 @@ def _store_first_refusal(scope: str, key: str, fingerprint: str, error: DomainEr
 def _new_key_statement(dialect: str, *, answered: bool):
     """``INSERT … ON CONFLICT (scope, key) DO NOTHING RETURNING id`` of a key's row, its
     values bound (built once per database and shape: the hot path of every keyed
-    request); ``answered``: with the answer (status and body) already."""
+    request, run on the driver's cursor by ``driver_read``); ``answered``: with the
+    answer (status and body) already."""
     table = IdempotentRequest.__table__
     columns = ["scope", "key", "request_hash", "locked_at", "created_at"]
     columns += ["status_code", "body"] if answered else []

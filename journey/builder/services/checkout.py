@@ -32,7 +32,7 @@ from journey.case.services.reviews import review_refusal
 from journey.core.errors import Conflict, DomainError, Forbidden, refuse
 from journey.core.extensions import db
 from journey.core.money import convert_minor, split_minor
-from journey.core.persistence import commit_unit
+from journey.core.persistence import commit_unit, driver_read
 from journey.core.types import UTCDateTime, utcnow
 from journey.insurance.models import GuaranteeStatus
 from journey.insurance.services import coverage
@@ -174,9 +174,9 @@ def _refuse_sold_out(actor, quote_id: int, *, now: datetime) -> None:
     if getattr(actor, "role", None) is None:
         return
     cluster = actor.role.is_cluster
-    refuse_sold_out_rows(db.session.execute(_payable_room(cluster), {
+    refuse_sold_out_rows(driver_read(_payable_room(cluster), {
         "quote_id": quote_id, "now": now, **({} if cluster else {"patient_id": actor.id})
-    }), now=now)
+    }, flush=True), now=now)
 
 
 def sold_out_refusal(actor, quote_id: int, *, now: datetime) -> Conflict | None:
