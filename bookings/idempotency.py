@@ -157,7 +157,7 @@ def _reserve(scope: str, key: str, fingerprint: str,
     try:
         reserved = driver_read(_new_key_statement(dialect_name(), answered=False), {
             "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
-            "created_at": now}, flush=True)
+            "created_at": now})
     except OperationalError as error:  # a lock on the key that cannot be had in time
         raise InProgress() from error
     if reserved:
@@ -193,7 +193,7 @@ def _store_first_refusal(scope: str, key: str, fingerprint: str, error: DomainEr
     key that exists already is left as it is (False)."""
     stored = driver_read(_new_key_statement(dialect_name(), answered=True), {
         "scope": scope, "key": key, "request_hash": fingerprint, "locked_at": now,
-        "created_at": now, "status_code": error.status, "body": error.to_dict()}, flush=True)
+        "created_at": now, "status_code": error.status, "body": error.to_dict()})
     if not stored:
         return False
     commit_unit()
@@ -204,7 +204,8 @@ def _store_first_refusal(scope: str, key: str, fingerprint: str, error: DomainEr
 def _new_key_statement(dialect: str, *, answered: bool):
     """``INSERT … ON CONFLICT (scope, key) DO NOTHING RETURNING id`` of a key's row, its
     values bound (built once per database and shape: the hot path of every keyed
-    request, run on the driver's cursor by ``driver_read``); ``answered``: with the
+    request, run on the driver's cursor by ``driver_read``, with no flush first: the key
+    is taken before the request's own writes take their locks); ``answered``: with the
     answer (status and body) already."""
     table = IdempotentRequest.__table__
     columns = ["scope", "key", "request_hash", "locked_at", "created_at"]
