@@ -212,14 +212,14 @@ def preview_cancellation(actor, booking_id: int, line_id: int | None = None, *,
     if line_id is None:
         booking = patients_booking(actor, booking_id,
                                    _l("The patient cancels (or a coordinator for them)."))
-        refuse(booking_cancel_refusal(actor, booking))
+        refuse(booking_cancel_refusal(actor, booking, now=now))
         return plan_cancellation(booking, [line for line in booking.lines if line.active],
                                  by_member=False, now=now)
     line = db.session.get(BookingLine, line_id)
     if line is None or line.booking_id != booking_id:
         raise NotFound(_l("No such booking line."))
     booking = get_visible_booking(actor, booking_id)
-    refuse(line_cancel_refusal(actor, booking, line))
+    refuse(line_cancel_refusal(actor, booking, line, now=now))
     return plan_cancellation(booking, [line], by_member=_by_member(actor, booking), now=now)
 
 
@@ -240,7 +240,7 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
         raise NotFound(_l("No such booking line."))
     booking = get_visible_booking(actor, line.booking_id, lock=True)
     line = db.session.get(BookingLine, line_id, populate_existing=True)
-    refuse(line_cancel_refusal(actor, booking, line))
+    refuse(line_cancel_refusal(actor, booking, line, now=now))
     by_member = _by_member(actor, booking)
     plan = plan_cancellation(booking, [line], by_member=by_member, now=now)
     _check_expected(plan, expect_refund_minor)
@@ -282,26 +282,48 @@ def _by_member(actor, booking: Booking) -> bool:
     return not (is_cluster(actor) or is_customer(actor, booking))
 
 
-def line_cancel_refusal(actor, booking: Booking, line: BookingLine) -> DomainError | None:
+def line_cancel_refusal(actor, booking: Booking, line: BookingLine, *,
+                        now: datetime | None = None) -> DomainError | None:
     """Why ``actor`` may not cancel ``line`` now (None when they may): the patient, the
-    cluster, or the line's own member, while the line is active and the booking paid
-    for (before that, the whole booking is cancelled instead)."""
+    cluster, or the line's own member, while the line is active, the booking paid for
+    (before that, the whole booking is cancelled instead) and its service has not yet
+    taken place (:func:`taken_place`)."""
     if _by_member(actor, booking) and not (member_of(actor, booking)
                                            and actor.provider_id == line.provider_id):
         return Forbidden(_l("Only the patient, a coordinator or the line's member may "
                             "cancel it."))
     if not line.active or booking.status in LINES_FIXED:
         return Conflict(_l("This line cannot be cancelled any more."))
+    if taken_place(line, now=now):
+        return Conflict(_l("This part of the journey has already taken place: it cannot "
+                           "be cancelled."))
     return None
 
 
-def booking_cancel_refusal(actor, booking: Booking) -> DomainError | None:
-    """Why ``actor`` may not cancel ``booking`` now (None when they may)."""
+def booking_cancel_refusal(actor, booking: Booking, *,
+                           now: datetime | None = None) -> DomainError | None:
+    """Why ``actor`` may not cancel ``booking`` now (None when they may). Once a part
+    of it has taken place, only the parts still to come are cancelled, one by one:
+    cancelling the whole would cancel what was delivered too (and, with nothing left
+    to deliver, shrink its fees to what had been paid)."""
     if not (is_customer(actor, booking) or is_cluster(actor)):
         return Forbidden(_l("The patient cancels (or a coordinator for them)."))
     if booking.status not in CANCELLABLE:
         return Conflict(_l("This booking has already ended."))
+    past = [taken_place(line, now=now) for line in booking.lines if line.active]
+    if past and all(past):
+        return Conflict(_l("This booking has already taken place: it cannot be "
+                           "cancelled."))
+    if any(past):
+        return Conflict(_l("Part of this booking has already taken place: cancel the "
+                           "parts still to come one by one."))
     return None
+
+
+def taken_place(line: BookingLine, *, now: datetime | None = None) -> bool:
+    """The line's last day is over (its ``end_on``, the day after it, has come) by the
+    cluster's calendar: what was delivered is not cancelled afterwards."""
+    return line.end_on is not None and line.end_on <= today_in(now=now)
 
 
 def cancel_booking(actor, booking_id: int, *, reason: str = "",
@@ -314,7 +336,7 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
     gateway = gateway or StripeGateway.from_config()
     booking = patients_booking(actor, booking_id,
                                _l("The patient cancels (or a coordinator for them)."))
-    refuse(booking_cancel_refusal(actor, booking))
+    refuse(booking_cancel_refusal(actor, booking, now=now))
     cancelled = [line for line in booking.lines if line.active]
     plan = plan_cancellation(booking, cancelled, by_member=False, now=now)
     _check_expected(plan, expect_refund_minor)

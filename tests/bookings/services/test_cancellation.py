@@ -259,3 +259,45 @@ def test_an_unpaid_booking_whose_intent_cannot_be_cancelled_stays_pending(world,
     monkeypatch.undo()
     assert expire_unpaid(gateway, now=later) == 1
     assert gateway.retrieve(booking.payments[0].intent_id).status == PaymentStatus.CANCELLED
+
+
+def _noon_of(day):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    from journey.core.types import CLUSTER_TIMEZONE
+    return datetime.combine(day, time(12), tzinfo=ZoneInfo(CLUSTER_TIMEZONE))
+
+
+def test_what_has_taken_place_is_not_cancelled(world, gateway):
+    """After a line's last day nobody cancels it (its fee would shrink to what was paid
+    once nothing was left to deliver); the booking as a whole neither, once a part of it
+    has taken place: the parts still to come are cancelled one by one."""
+    booking = confirmed_booking(world, gateway)
+    first, last = sorted(booking.lines, key=lambda line: line.end_on)
+    assert first.end_on < last.end_on
+    paid_before, total_before = amounts.paid_minor(booking), booking.total_minor
+    between = _noon_of(first.end_on)  # the first line's day after; the last still to come
+    after = _noon_of(last.end_on)
+    for actor in (world["patient"], world["coordinator"]):
+        with pytest.raises(Conflict, match="already taken place"):
+            cancellation.cancel_line(actor, first.id, gateway=gateway, now=between)
+        with pytest.raises(Conflict, match="Part of this booking"):
+            cancellation.cancel_booking(actor, booking.id, gateway=gateway, now=between)
+        with pytest.raises(Conflict, match="Part of this booking"):
+            cancellation.preview_cancellation(actor, booking.id, now=between)
+        with pytest.raises(Conflict, match="already taken place"):
+            cancellation.cancel_booking(actor, booking.id, gateway=gateway, now=after)
+        with pytest.raises(Conflict, match="already taken place"):
+            cancellation.cancel_line(actor, last.id, gateway=gateway, now=after)
+    db.session.rollback()
+    assert {line.status for line in booking.lines} == {LineStatus.CONFIRMED}
+    assert (amounts.paid_minor(booking), booking.total_minor) == (paid_before, total_before)
+    assert db.session.scalar(db.select(db.func.count(Refund.id))) == 0
+    # The day before the first line ends it may still be cancelled (on its terms).
+    assert cancellation.preview_cancellation(
+        world["patient"], booking.id, first.id,
+        now=_noon_of(first.end_on - timedelta(days=1))).lines[0].line_id == first.id
+    cancellation.cancel_line(world["patient"], last.id, gateway=gateway, now=between)
+    db.session.commit()
+    assert last.status == LineStatus.CANCELLED
