@@ -1,7 +1,7 @@
 """The invoicing REST API: a journey's or a booking's documents, one document and its
-PDF (scoped: the payer their own, a member those listing its lines, the cluster all,
-404 for anyone else), and the preview of a cancellation (the fee kept and the refund,
-per line and in total, as the cancellation would make them)."""
+PDF (scoped: the payer their own, a member an extract of its own lines of those listing
+them, the cluster all, 404 for anyone else), and the preview of a cancellation (the fee
+kept and the refund, per line and in total, as the cancellation would make them)."""
 
 from __future__ import annotations
 

@@ -368,23 +368,62 @@ def _visible(actor, query):
         return query.where(Document.payer_user_id == actor.id)
     if actor.provider_id is not None and actor.role in (Role.MEMBER_STAFF,
                                                         Role.MEMBER_MANAGER):
-        return query.where(Document.id.in_(select(DocumentMember.document_id).where(
-            DocumentMember.provider_id == actor.provider_id))
-            | (Document.payer_provider_id == actor.provider_id))  # an insurer paying
+        # A member sees the invoices and credit notes that list its lines (as an
+        # extract of them, :func:`seen_by`), not the receipts of what the patient paid
+        # for everything; and every document it pays itself (an insurer).
+        listing = Document.id.in_(select(DocumentMember.document_id).where(
+            DocumentMember.provider_id == actor.provider_id)) & \
+            (Document.kind != DocumentKind.RECEIPT)
+        return query.where(listing | (Document.payer_provider_id == actor.provider_id))
     return None
 
 
-def get_document(actor, document_id: int) -> Document:
-    """A document ``actor`` may see (404 otherwise, whatever the id)."""
+class DocumentExtract:
+    """What a member sees of a document that lists other members' lines too: the same
+    document (number, date, buyer, seller) with only its own lines, and their sums as
+    the total and the VAT. Read-only: the document itself is never changed."""
+
+    def __init__(self, document: Document, provider_id: int):
+        self._document = document
+        key = str(provider_id)
+        content = document.content
+        lines = [item for item in content.get("lines", [])
+                 if str(item.get("member_id")) == key]
+        self.content = {**content, "lines": lines,
+                        "members": {k: v for k, v in content.get("members", {}).items()
+                                    if k == key},
+                        "extract_of": content.get("members", {}).get(key, {})
+                        .get("legal_name") or ""}
+        self.total_minor = sum(item.get("gross_minor", 0) for item in lines)
+        self.vat_minor = sum(item.get("vat_minor", 0) for item in lines)
+
+    def __getattr__(self, name):
+        return getattr(self._document, name)
+
+
+def seen_by(actor, document: Document) -> Document | DocumentExtract:
+    """``document`` as ``actor`` may see it: whole for its payer and the cluster, an
+    extract of its own lines for a member named on it (a hotel does not read the
+    clinic's lines of the same invoice)."""
+    if actor.role in (Role.COORDINATOR, Role.ADMIN, Role.PATIENT) or \
+            actor.provider_id is None or document.payer_provider_id == actor.provider_id:
+        return document
+    return DocumentExtract(document, actor.provider_id)
+
+
+def get_document(actor, document_id: int) -> Document | DocumentExtract:
+    """A document ``actor`` may see, as they may see it (:func:`seen_by`; 404 otherwise,
+    whatever the id)."""
     query = _visible(actor, select(Document).where(Document.id == document_id))
     document = db.session.scalar(query) if query is not None else None
     if document is None:
         raise NotFound(NO_DOCUMENT)
-    return document
+    return seen_by(actor, document)
 
 
 def list_documents(actor, *, journey_id: int | None = None, booking_id: int | None = None,
-                   provider_id: int | None = None, limit: int = 500) -> list[Document]:
+                   provider_id: int | None = None,
+                   limit: int = 500) -> list[Document | DocumentExtract]:
     """The documents ``actor`` may see, the newest first, of one journey, booking or
     member when given."""
     query = select(Document)
@@ -398,8 +437,8 @@ def list_documents(actor, *, journey_id: int | None = None, booking_id: int | No
     query = _visible(actor, query)
     if query is None:
         return []
-    return list(db.session.scalars(query.order_by(Document.issued_at.desc(),
-                                                  Document.id.desc()).limit(limit)))
+    return [seen_by(actor, document) for document in db.session.scalars(
+        query.order_by(Document.issued_at.desc(), Document.id.desc()).limit(limit))]
 
 
 def journey_documents(actor, journey_id: int) -> list[Document]:

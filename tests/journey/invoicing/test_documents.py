@@ -98,7 +98,7 @@ def test_access_is_scoped(world, gateway, make, client):
     stranger = make.user()
     assert services.get_document(world["patient"], invoice.id) is invoice
     assert services.get_document(world["coordinator"], invoice.id) is invoice
-    assert services.get_document(world["hotel_staff"], invoice.id) is invoice
+    assert services.get_document(world["hotel_staff"], invoice.id).number == invoice.number
     other_member = make.member()
     other_staff = make.user(Role.MEMBER_STAFF, provider=other_member)
     db.session.commit()
@@ -110,6 +110,45 @@ def test_access_is_scoped(world, gateway, make, client):
         assert services.list_documents(outsider, booking_id=booking.id) == []
     mine = client.get(f"/api/v1/documents/{invoice.id}", headers=make.token(world["patient"]))
     assert mine.status_code == 200 and mine.json["number"] == invoice.number
+
+
+def test_a_member_sees_only_its_own_lines_of_a_document(world, gateway, make, client, app):
+    """The invoice lists the hotel's room and the clinic's surgery: the hotel reads an
+    extract with its room alone (its sum as the total), through the API, the PDF and
+    the page, and not the patient's receipts; the patient and the cluster the whole."""
+    booking = confirmed_booking(world, gateway)
+    invoice = services.invoice_of(booking.id)
+    hotel, clinic = world["hotel"], world["clinic"]
+    room = next(item for item in invoice.content["lines"] if item["member_id"] == hotel.id)
+    surgery = next(item for item in invoice.content["lines"]
+                   if item["member_id"] == clinic.id)
+    seen = services.get_document(world["hotel_staff"], invoice.id)
+    assert [item["member_id"] for item in seen.content["lines"]] == [hotel.id]
+    assert set(seen.content["members"]) == {str(hotel.id)}
+    assert (seen.total_minor, seen.vat_minor) == (room["gross_minor"], room["vat_minor"])
+    assert invoice.total_minor == room["gross_minor"] + surgery["gross_minor"]
+    db.session.expire_all()  # the document itself was not changed
+    assert db.session.get(Document, invoice.id).total_minor == invoice.total_minor
+    headers = make.token(world["hotel_staff"])
+    answer = client.get(f"/api/v1/documents/{invoice.id}", headers=headers)
+    assert answer.status_code == 200
+    assert answer.json["total"]["amount_minor"] == room["gross_minor"]
+    pdf = client.get(f"/api/v1/documents/{invoice.id}/pdf", headers=headers)
+    text = _text(pdf.data)
+    assert pdf.status_code == 200 and invoice.number in text and room["title"] in text
+    assert surgery["title"] not in text
+    assert "extract for" in " ".join(text.split())
+    listed = client.get(f"/api/v1/bookings/{booking.id}/documents", headers=headers).json
+    assert {doc["kind"] for doc in listed} == {"invoice"}  # no receipt of everything paid
+    assert [doc["total"]["amount_minor"] for doc in listed] == [room["gross_minor"]]
+    receipt = _docs(booking, DocumentKind.RECEIPT)[0]
+    assert client.get(f"/api/v1/documents/{receipt.id}", headers=headers).status_code == 404
+    for whole in (world["patient"], world["coordinator"]):
+        assert services.get_document(whole, invoice.id) is invoice
+        answer = client.get(f"/api/v1/documents/{invoice.id}", headers=make.token(whole))
+        assert answer.json["total"]["amount_minor"] == invoice.total_minor
+    clinic_view = services.get_document(world["clinic_staff"], invoice.id)
+    assert [item["title"] for item in clinic_view.content["lines"]] == [surgery["title"]]
 
 
 def test_bad_input_is_a_clear_4xx(world, gateway, make, client):
