@@ -55,7 +55,7 @@ from journey.core.accounts.permissions import require_authenticated
 from journey.core.errors import Forbidden, InvalidInput
 from journey.core.money import Money as Amount
 from journey.core.money import format_money
-from journey.core.validation import EARLIEST_DATE, DateWindow, T, latest_date
+from journey.core.validation import DateWindow, T
 
 BEARER = [{"bearerAuth": []}]
 
@@ -571,8 +571,9 @@ def document_field(self, field, ret, **kwargs) -> dict:
     a date under :class:`DateWindow` gets the window as a pattern."""
     schema = getattr(field, "openapi_schema", None)
     if schema is None:
-        if any(isinstance(v, DateWindow) for v in field.validators):
-            return {"pattern": date_pattern(EARLIEST_DATE, latest_date())}
+        window = next((v for v in field.validators if isinstance(v, DateWindow)), None)
+        if window is not None:
+            return {"pattern": date_pattern(*window.window())}
         if isinstance(field, fields.Dict):  # apispec gives a map's size as a length
             return {f"{bound}Properties": ret.pop(f"{bound}Length")
                     for bound in ("min", "max") if f"{bound}Length" in ret}

@@ -101,10 +101,14 @@ class DateWindow(validate.Validator):
 
     error = T("Use a date between {min} and {max}.")
 
+    def window(self) -> tuple[date, date]:
+        """The first and the last date accepted today."""
+        return EARLIEST_DATE, latest_date()
+
     def __call__(self, value: date) -> date:
-        latest = latest_date()
-        if not EARLIEST_DATE <= value <= latest:
-            raise ValidationError(self.error.format(min=EARLIEST_DATE.isoformat(),
+        earliest, latest = self.window()
+        if not earliest <= value <= latest:
+            raise ValidationError(self.error.format(min=earliest.isoformat(),
                                                     max=latest.isoformat()))
         return value
 
@@ -121,6 +125,28 @@ class Day(fields.Date):
                                    f"{YEARS_AHEAD} years ahead.",
                     **kwargs.pop("metadata", {})}
         super().__init__(validate=[DateWindow(), *validators], metadata=metadata, **kwargs)
+
+
+#: The earliest date of birth written through the API.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+class BirthWindow(DateWindow):
+    """A date of birth: from :data:`EARLIEST_BIRTH_DATE` to today."""
+
+    def window(self) -> tuple[date, date]:
+        return EARLIEST_BIRTH_DATE, date.today()
+
+
+class BirthDay(fields.Date):
+    """A date of birth (not :class:`Day`'s window of things booked and planned),
+    documented so in the OpenAPI document."""
+
+    def __init__(self, **kwargs):
+        metadata = {"x-earliest": EARLIEST_BIRTH_DATE.isoformat(),
+                    "description": f"A date from {EARLIEST_BIRTH_DATE.isoformat()} to today.",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(validate=BirthWindow(), metadata=metadata, **kwargs)
 
 
 def at_most(limit: int, what: str = "characters"):

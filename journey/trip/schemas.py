@@ -11,6 +11,7 @@ from journey.core.api import Country, QueryFlag, TimeZone, date_pattern
 from journey.core.types import MAX_ID
 from journey.core.validation import (
     EARLIEST_DATE,
+    BirthDay,
     DateWindow,
     Day,
     T,
@@ -60,7 +61,7 @@ class TravellerSchema(Schema):
                         validate=length(0, 20), metadata={
                             "description": "What the members prepare: `wheelchair`, "
                                            "`diet:halal`, `language:ar`..."})
-    birth_date = Day(load_default=None, allow_none=True)
+    birth_date = BirthDay(load_default=None, allow_none=True)
     nationality = Country(load_default=None, allow_none=True)
     passport_number = fields.String(load_default=None, allow_none=True,
                                     validate=validate.Regexp(r"^[A-Z0-9<]{4,20}$", error=T(

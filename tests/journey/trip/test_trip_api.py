@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 import pytest
 
 from journey.builder.services import journeys
@@ -52,6 +55,26 @@ def test_travellers_arrival_tasks_and_the_agenda(client, trip):
     again = client.put(f"/api/v1/tasks/{pickup['id']}/status", headers=tokens["coordinator"],
                        json={"status": "no_show"})
     assert again.status_code == 409
+
+
+def test_a_traveller_born_last_century_is_written_and_one_born_tomorrow_is_not(client,
+                                                                             trip):
+    _world, journey_id, tokens = trip
+    base = f"/api/v1/journeys/{journey_id}/travellers"
+    born = client.post(base, headers=tokens["patient"], json={
+        "full_name": "Ola Nordmann", "birth_date": "1931-04-02", "nationality": "NO"})
+    assert born.status_code == 201, born.json
+    assert born.json["birth_date"] == "1931-04-02"
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    for wrong in ("1899-12-31", tomorrow):
+        refused = client.post(base, headers={**tokens["patient"], "Accept-Language": "nb"},
+                              json={"full_name": "Kari Nordmann", "birth_date": wrong})
+        assert refused.status_code == 422
+        assert "1900-01-01" in refused.json["errors"]["json"]["birth_date"][0]
+    document = client.get("/api/openapi.json").json
+    pattern = document["components"]["schemas"]["Traveller"]["properties"]["birth_date"][
+        "pattern"]
+    assert re.fullmatch(pattern, "1931-04-02") and not re.fullmatch(pattern, tomorrow)
 
 
 def test_bad_travel_details_are_explained_in_the_callers_language(client, trip):
