@@ -14,7 +14,8 @@ waits on the key's unique index, then:
 A reservation left by a process that died mid-request is taken over after
 :data:`STALE_AFTER`; the effects behind it are resumable (the booking is found by its
 reference, the payment row keeps its Stripe idempotency key). The same key with another
-request is 422. A 503 (busy) and a 409 in progress are not stored: the client retries.
+request is 422. A 503 (busy) and a 409 in progress are not stored: the client retries,
+and after a 503 the key's reservation is let go at once (:func:`_release`).
 """
 
 from __future__ import annotations
@@ -127,7 +128,10 @@ def run_once(scope: str, key: str | None, fingerprint: str,
     try:
         status, body = produce()
     except DomainError as error:
-        if error.status >= 500 or isinstance(error, InProgress):
+        if isinstance(error, InProgress):
+            raise
+        if error.status >= 500:
+            _release(row_id, now)
             raise
         _store_refusal(scope, key, fingerprint, error, now)
         raise
@@ -137,6 +141,21 @@ def run_once(scope: str, key: str | None, fingerprint: str,
     db.session.connection().execute(_answer_statement(), {
         "row_id": row_id, "status_code": status, "body": body})
     return status, body
+
+
+def _release(row_id: int, now: datetime) -> None:
+    """After a 5xx (the gateway did not answer, the database was busy): what the
+    request wrote is rolled back, and a reservation it had committed on the way (with
+    the payment row, before the gateway call) is let go at once, so that the client's
+    retry with the same key runs again now (it resumes what was committed: the booking
+    is found by its reference, the payment keeps its Stripe idempotency key) rather
+    than hearing "in progress" until the reservation goes stale."""
+    db.session.rollback()
+    db.session.execute(
+        update(IdempotentRequest)
+        .where(IdempotentRequest.id == row_id, IdempotentRequest.status_code.is_(None))
+        .values(locked_at=now - STALE_AFTER - timedelta(seconds=1)))
+    commit_unit()
 
 
 @cache

@@ -164,9 +164,18 @@ class StripeGateway:
 
     @_translated
     def create_intent(self, payment: Payment, *, payment_method: str | None = None) -> Intent:
-        intent = self.client.v1.payment_intents.create(
-            self.intent_params(payment, payment_method=payment_method),
-            options={"idempotency_key": f"payment-{payment.id}"})
+        try:
+            intent = self.client.v1.payment_intents.create(
+                self.intent_params(payment, payment_method=payment_method),
+                options={"idempotency_key": f"payment-{payment.id}"})
+        except stripe.InvalidRequestError as error:
+            # The payment method the client sent is not one Stripe knows (Stripe: 400,
+            # ``resource_missing`` on ``payment_method``; localstripe: 404): the answer
+            # is final, as a declined card's is, not "try again".
+            if payment_method is not None and (
+                    error.param == "payment_method" or error.http_status == 404):
+                raise CardRefused(str(error) or "no such payment method") from error
+            raise
         return self._intent(intent)
 
     @_translated

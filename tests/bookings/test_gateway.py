@@ -60,6 +60,16 @@ def test_a_declined_card_is_refused_in_the_gateways_words(stripe_app, ctx):
         assert intent.status != PaymentStatus.AUTHORISED and intent.error
 
 
+def test_an_unknown_payment_method_is_refused_for_good_not_unavailable(stripe_app, ctx):
+    """A payment method Stripe does not know is the client's mistake: retrying the same
+    call cannot succeed, so it is no "try again" (503)."""
+    gateway = StripeGateway.from_config()
+    payment = Payment(id=987655, booking_id=1, amount_minor=1000, currency="EUR",
+                      status=PaymentStatus.CREATED)
+    with pytest.raises(CardRefused):
+        gateway.create_intent(payment, payment_method="pm_bogus_does_not_exist")
+
+
 def test_webhook_signatures(stripe_app):
     body, headers = signed({"id": "evt_1"})
     verify_webhook(body, headers["Stripe-Signature"], "whsec_test_secret")

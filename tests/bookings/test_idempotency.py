@@ -156,3 +156,28 @@ def test_a_refusal_after_a_committed_reservation_is_kept_once(ctx):
     with pytest.raises(Replayed) as replayed:
         run_once("s", "committed-key-1", "h", lambda: (201, {}))
     assert replayed.value.status == 409
+
+
+def test_after_a_503_the_same_key_runs_again_at_once(ctx):
+    """The gateway did not answer after the reservation was committed with the payment
+    row: the retry with the same key runs again now (not "in progress" for two
+    minutes), and what the failed attempt wrote after its commit is rolled back."""
+    from journey.core.errors import Busy
+    from journey.core.persistence import commit_unit
+
+    def commit_then_no_answer():
+        commit_unit()  # the reservation is committed with it
+        db.session.add(IdempotentRequest(scope="other", key="written-after", request_hash="h",
+                                         locked_at=utcnow(), created_at=utcnow()))
+        db.session.flush()
+        raise Busy("the payment service did not answer")
+
+    with pytest.raises(Busy):
+        run_once("s", "unanswered-key-1", "h", commit_then_no_answer)
+    db.session.rollback()
+    assert db.session.scalar(db.select(IdempotentRequest).where(
+        IdempotentRequest.key == "written-after")) is None
+    assert run_once("s", "unanswered-key-1", "h", lambda: (201, {"ok": True})) == \
+        (201, {"ok": True})
+    db.session.commit()
+    assert run_once("s", "unanswered-key-1", "h", lambda: (500, {})) == (201, {"ok": True})

@@ -66,6 +66,26 @@ def test_a_retry_with_the_same_key_returns_the_first_answer(stripe_app, client, 
     assert _checkout(client, quote_id, headers, key="short").status_code == 422
 
 
+def test_an_unknown_payment_method_is_refused_and_another_card_then_pays(stripe_app, client,
+                                                                         accepted):
+    """Not "the payment service did not answer; try again" (503): Stripe answered, and
+    no retry of that call can succeed. The refusal is the key's answer; a new key with
+    a real card pays the same booking."""
+    _world, quote_id, headers = accepted
+    headers = {**headers, "Accept-Language": "nb"}
+    refused = _checkout(client, quote_id, headers, payment_method="pm_bogus_does_not_exist")
+    assert refused.status_code == 409, refused.json
+    assert refused.json["message"] != "The card was refused; try another card."  # in nb
+    again = _checkout(client, quote_id, headers, payment_method="pm_bogus_does_not_exist")
+    assert (again.status_code, again.json) == (409, refused.json)
+    paid = _checkout(client, quote_id, headers, key="key-0002")
+    assert paid.status_code == 201 and paid.json["status"] == "authorised"
+    with stripe_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Booking.id))) == 1
+        statuses = db.session.scalars(db.select(Payment.status).order_by(Payment.id)).all()
+        assert statuses == [PaymentStatus.FAILED, PaymentStatus.AUTHORISED]
+
+
 def test_only_an_accepted_unexpired_quote_is_paid(stripe_app, client, make, accepted):
     world, quote_id, headers = accepted
     journeys.update_journey(world["patient"], quotes.get_quote(world["patient"],
