@@ -129,6 +129,19 @@ class AccreditationDetailSchema(AccreditationOutSchema):
     evidence = fields.Nested(EvidenceSchema, allow_none=True)
 
 
+class VisibleAccreditations(fields.List):
+    """A member's accreditations as the reader may see them
+    (:func:`~providers.services.accreditations.visible_accreditations`): a list of
+    :class:`AccreditationOutSchema`, so documented (its component registered) as such."""
+
+    def __init__(self, **kwargs):
+        super().__init__(fields.Nested(AccreditationOutSchema), dump_only=True, **kwargs)
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return self._serialize(visible_accreditations(current_actor(), obj), attr, obj,
+                               **kwargs)
+
+
 class AccreditationQuerySchema(Schema):
     status = fields.Enum(AccreditationStatus, by_value=True,
                          load_default=AccreditationStatus.PENDING)
@@ -216,14 +229,9 @@ class MemberSchema(Schema):
     status = fields.Enum(MemberStatus, by_value=True)
     description = fields.Method("get_description", allow_none=True)
     description_language = fields.Method("get_description_language", allow_none=True)
-    accreditations = fields.Method("get_accreditations", metadata={
-        "type": "array", "items": {"$ref": "#/components/schemas/AccreditationOut"},
+    accreditations = VisibleAccreditations(metadata={
         "description": "Verified, unexpired accreditations; every one with its state "
                        "for the member's staff and the cluster."})
-
-    def get_accreditations(self, provider):
-        return AccreditationOutSchema(many=True).dump(
-            visible_accreditations(current_actor(), provider))
 
     def _text(self, provider):
         return member_description(provider, content_language())

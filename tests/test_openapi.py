@@ -179,3 +179,13 @@ def test_registering_says_how_to_go_on(document):
     assert "issue_token" in document["components"]["schemas"]["Register"]["properties"]
     assert "token" in document["components"]["schemas"]["Registered"]["properties"]
     assert register["responses"]["201"]["links"]["login"]["operationId"] == "postTokens"
+
+
+def test_every_reference_resolves(document):
+    """A client generator follows every ``$ref``: none may point at a component the
+    document does not define."""
+    import json
+    referenced = set(re.findall(r'"#/components/([a-zA-Z]+)/([^"]+)"', json.dumps(document)))
+    missing = sorted(f"{kind}/{name}" for kind, name in referenced
+                     if name not in document["components"].get(kind, {}))
+    assert missing == []
