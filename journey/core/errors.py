@@ -11,6 +11,8 @@ from http import HTTPStatus
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from journey.core.validation import T
+
 
 class DomainError(Exception):
     """A request that the domain refuses. ``fields`` maps a field to its messages."""
@@ -96,6 +98,8 @@ def translate_messages(messages):
         return {str(k): translate_messages(v) for k, v in messages.items()}
     if isinstance(messages, list | tuple):
         return [translate_messages(m) for m in messages]
+    if isinstance(messages, T):  # a message marshmallow raised without formatting it
+        return messages.format()  # ("Unknown field.", "Invalid input type.")
     return str(messages)
 
 

@@ -151,3 +151,16 @@ def test_the_date_pattern_is_exactly_the_window():
         assert bool(pattern.fullmatch(day.isoformat())) == (EARLIEST_DATE <= day <= last), day
         day += timedelta(days=1)
     assert not pattern.fullmatch("2001-02-29") and not pattern.fullmatch("2010-13-01")
+
+
+@pytest.mark.parametrize("body, field", [({"foo": 1}, "foo"), ([], "_schema")])
+def test_schema_level_messages_are_in_the_callers_language(app, client, h, body, field):
+    """"Unknown field." and "Invalid input type." come from the schema, not a field:
+    marshmallow raises them unformatted, and they were left in English."""
+    answer = client.post("/api/v1/journeys", json=body,
+                         headers={**h["patient"], "Accept-Language": "nb"})
+    assert answer.status_code == 422
+    message = answer.json["errors"]["json"][field][0]
+    english = "Unknown field." if field == "foo" else "Invalid input type."
+    with app.test_request_context(), force_locale("nb"):
+        assert message == gettext(english) != english
