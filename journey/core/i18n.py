@@ -26,7 +26,8 @@ MAX_OTHER_LANGUAGES = 10
 
 
 def normalize_language(value: str | None) -> str | None:
-    """``'pt-BR'`` -> ``'pt_BR'``; ``None`` for anything Babel does not know."""
+    """``'pt-BR'`` -> ``'pt_BR'``, ``'no-NO'`` -> ``'no'`` (a region Babel has no data
+    for); ``None`` for anything Babel does not know."""
     if not value:
         return None
     value = value.strip().replace("-", "_")
@@ -35,7 +36,14 @@ def normalize_language(value: str | None) -> str | None:
     try:
         locale = Locale.parse(value)
     except (ValueError, UnknownLocaleError, TypeError):
-        return None
+        # a region Babel has no data for (``no-NO``): the language itself
+        language = value.split("_", 1)[0]
+        if language == value:
+            return None
+        try:
+            locale = Locale.parse(language)
+        except (ValueError, UnknownLocaleError, TypeError):
+            return None
     return str(locale)
 
 
@@ -53,9 +61,22 @@ def base_language(language: str) -> str:
     return language.split("_", 1)[0]
 
 
+#: Languages whose readers read another one best when theirs is missing: Norwegian as
+#: ``no`` (what many Norwegian systems send) and Nynorsk readers get Bokmål.
+CLOSEST = {"no": "nb", "nn": "nb"}
+
+
+def _kin(language: str | None) -> tuple[str | None, ...]:
+    """``language``, its base language and the language closest to that."""
+    if not language:
+        return ()
+    base = base_language(language)
+    return language, base, CLOSEST.get(base)
+
+
 def _with_bases(languages: Iterable[str | None], found: list[str]) -> None:
     for language in languages:
-        for candidate in (language, language and base_language(language)):
+        for candidate in _kin(language):
             if candidate and candidate not in found:
                 found.append(candidate)
 
@@ -114,8 +135,7 @@ def fallback_chain(requested: str | None, member_default: str | None = None,
     member's default last."""
     chain: list[str] = []
     others = reader_languages() if readers is None else list(readers)
-    for candidate in (requested, requested and base_language(requested), *others,
-                      FALLBACK_LANGUAGE, member_default):
+    for candidate in (*_kin(requested), *others, FALLBACK_LANGUAGE, member_default):
         if candidate and candidate not in chain:
             chain.append(candidate)
     return chain
@@ -174,7 +194,7 @@ def served_languages() -> list[str]:
 def content_language_header(*, page: bool) -> str:
     """The ``Content-Language`` of this request's response, what it actually holds:
     for a page, its interface language, then the languages member content came in;
-    for the API, the languages member content came in, else the language asked for.
+    for the API, the languages member content came in, else its interface language.
     Tags as BCP 47 writes them (``pt-BR``), comma-separated (``nb, en``)."""
     first = g.get("content_language") or (select_locale() if page else None)
     languages: list[str] = [first] if first else []
@@ -182,7 +202,8 @@ def content_language_header(*, page: bool) -> str:
         if language not in languages:
             languages.append(language)
     if not languages:
-        languages.append(content_language() or select_locale())
+        # no member content: what the answer holds is interface text (messages, titles)
+        languages.append(select_locale())
     return ", ".join(language.replace("_", "-") for language in languages)
 
 
@@ -226,7 +247,9 @@ def select_locale() -> str:
     if chosen is None and session.get("lang"):
         chosen = _supported(str(session["lang"]), supported)
     if chosen is None:
-        chosen = request.accept_languages.best_match(supported)
+        chosen = next((found for value, _quality in request.accept_languages
+                       if value != "*" and (language := normalize_language(value))
+                       and (found := _supported(language, supported))), None)
     g._locale = chosen or current_app.config["BABEL_DEFAULT_LOCALE"]
     return g._locale
 
@@ -262,10 +285,10 @@ def _profile_locale() -> str | None:
 
 
 def _supported(language: str, supported: list[str]) -> str | None:
-    if language in supported:
-        return language
-    base = base_language(language)
-    return base if base in supported else None
+    """``language`` as an interface language: itself, its base language or the
+    language closest to it (:data:`CLOSEST`), if the cluster offers one of them."""
+    return next((candidate for candidate in _kin(language)
+                 if candidate and candidate in supported), None)
 
 
 def translated(label) -> str:

@@ -67,6 +67,8 @@ class DocumentPdf(MethodView):
         response.headers["Content-Disposition"] = \
             f'attachment; filename="{render.filename(document)}"'
         response.headers["Cache-Control"] = "private, no-store"
+        # in its payer's language whatever the reader's (frozen when it was issued)
+        response.headers["Content-Language"] = document.language.replace("_", "-")
         return response
 
 

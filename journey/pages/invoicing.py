@@ -53,7 +53,9 @@ def show(document_id: int):
 @login_required
 def pdf(document_id: int):
     document = services.get_document(current_actor(), document_id)
-    return pdf_response(render.pdf_html(document), render.filename(document))
+    response = pdf_response(render.pdf_html(document), render.filename(document))
+    response.headers["Content-Language"] = document.language.replace("_", "-")
+    return response
 
 
 @bp.get("/admin/documents")

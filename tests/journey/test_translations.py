@@ -90,6 +90,14 @@ def _forms(value: str | tuple) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def _one_number_forms(catalog: Catalog) -> set[int]:
+    """The plural forms that serve exactly one count (Arabic's dual serves 2 alone): such
+    a form may leave the count out, since its words say it ("دقيقتين", two minutes)."""
+    rule = gettext.c2py(catalog.plural_expr)
+    served = Counter(rule(n) for n in range(10001))
+    return {form for form, count in served.items() if count == 1 and catalog.num_plurals > 2}
+
+
 def _problems(catalog: Catalog) -> list[str]:
     problems = []
     for message in catalog:
@@ -104,7 +112,10 @@ def _problems(catalog: Catalog) -> list[str]:
             continue
         for index, translated in enumerate(strings):
             original = ids[min(index, len(ids) - 1)]
-            if _placeholders(translated) != _placeholders(original):
+            if _placeholders(translated) != _placeholders(original) and not (
+                    index in _one_number_forms(catalog)
+                    and _placeholders(translated) == _placeholders(
+                        original.replace("%(num)d", "").replace("%(num)s", ""))):
                 problems.append(f"placeholders differ: {label} -> {translated!r}")
     for message, errors in catalog.check():
         problems.extend(f"{error}: {message.id!r}" for error in errors)
@@ -251,3 +262,12 @@ def test_the_template_check_finds_what_it_must(tmp_path):
     assert problems == ["gettext without a literal message: '{{ _(title) }}'",
                         "untranslated attribute text: 'Name'",
                         "untranslated text: 'Plain text'"]
+
+
+def test_the_arabic_dual_says_two_without_a_numeral():
+    """Arabic's dual form is the number itself ("دقيقتين", two minutes): a numeral in
+    front of it reads "2 two minutes"."""
+    numbered = re.compile(r"%\(num\)[ds] (?=[\u0600-\u06FF])")
+    wrong = [message.id[0] for message in _catalog(_po_path("ar"))
+             if isinstance(message.id, tuple) and numbered.search(message.string[2])]
+    assert wrong == []

@@ -106,3 +106,21 @@ def test_the_member_default_when_nothing_else_exists(client, make):
                                       "ru": {"title": "Двухместный номер"}})
     answer = client.get(f"/api/v1/offers/{offer.id}?lang=nb")
     assert answer.json["language"] == "lt"
+
+
+@pytest.mark.parametrize("header", ["no", "nn", "no-NO", "nn-NO, en;q=0.5", "xx, no;q=0.8"])
+def test_norwegian_readers_get_bokmal_whatever_tag_they_send(client, header):
+    """Many Norwegian systems send ``no`` (or Nynorsk's ``nn``): they get the Bokmål
+    interface, not English."""
+    answer = client.post("/api/v1/journeys", json={"foo": 1},
+                         headers={"Accept-Language": header})
+    assert answer.status_code == 401
+    assert answer.headers["Content-Language"] == "nb"
+
+
+def test_an_answer_without_member_content_says_the_language_it_is_in(client):
+    """Asked for a language the interface does not have, the message is English, and
+    the header says so (it said the language asked for)."""
+    answer = client.get("/api/v1/journeys/1?lang=pt-BR")
+    assert answer.status_code == 401
+    assert answer.headers["Content-Language"] == "en"

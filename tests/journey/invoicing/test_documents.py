@@ -133,7 +133,8 @@ def test_a_member_sees_only_its_own_lines_of_a_document(world, gateway, make, cl
     answer = client.get(f"/api/v1/documents/{invoice.id}", headers=headers)
     assert answer.status_code == 200
     assert answer.json["total"]["amount_minor"] == room["gross_minor"]
-    pdf = client.get(f"/api/v1/documents/{invoice.id}/pdf", headers=headers)
+    pdf = client.get(f"/api/v1/documents/{invoice.id}/pdf?lang=nb", headers=headers)
+    assert pdf.headers["Content-Language"] == invoice.language != "nb"
     text = _text(pdf.data)
     assert pdf.status_code == 200 and invoice.number in text and room["title"] in text
     assert surgery["title"] not in text
