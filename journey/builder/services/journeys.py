@@ -357,9 +357,12 @@ def _clean_profile(data: dict) -> dict:
         clean["language"] = check_language(clean["language"])
     if clean.get("currency"):
         clean["currency"] = require_currency(clean["currency"])
-    check_trip_dates(**{field: clean.get(field) for field in
-                        ("arrival_on", "departure_on", "treatment_start_on")})
+    check_trip_dates(**{field: clean.get(field) for field in TRIP_DATES})
     return clean
+
+
+#: The trip's dates on a journey's profile.
+TRIP_DATES = ("arrival_on", "departure_on", "treatment_start_on")
 
 
 #: How far ahead a trip may be planned (and, first of all, no date near year 9999,
@@ -379,6 +382,17 @@ def check_trip_dates(**dates: date | None) -> None:
 def _check_dates(journey: Journey) -> None:
     if journey.arrival_on and journey.departure_on and journey.departure_on <= journey.arrival_on:
         raise InvalidInput(fields={"departure_on": [_l("Must be after the arrival.")]})
+
+
+def check_not_past(dates: dict[str, date | None], *, now: datetime | None = None) -> None:
+    """Refuse any of ``dates`` (by field name) before today, the cluster's: a trip is
+    planned for days to come (a trip under way keeps its dates, which are not asked
+    again when something else of it changes)."""
+    today = today_in(now=now)
+    past = {field: [_l("Must not be in the past.")]
+            for field, value in dates.items() if value is not None and value < today}
+    if past:
+        raise InvalidInput(fields=past)
 
 
 def _patient_for(actor, *, patient_id=None, patient_email=None, patient_name=None,
@@ -427,6 +441,7 @@ def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=Non
     elif entry_provider_id is not None and db.session.get(Provider, entry_provider_id) is None:
         raise InvalidInput(fields={"entry_provider_id": [_l("No such member.")]})
     clean = _clean_profile(data)
+    check_not_past({field: clean.get(field) for field in TRIP_DATES}, now=now)
     patient = _patient_for(actor, patient_id=patient_id, patient_email=patient_email,
                            patient_name=patient_name, language=clean.get("language"))
     clean.setdefault("language", patient.locale or "en")
@@ -443,9 +458,13 @@ def open_journey(actor, *, patient_id=None, patient_email=None, patient_name=Non
     return journey
 
 
-def update_journey(actor, journey_id: int, **data) -> Journey:
+def update_journey(actor, journey_id: int, *, now: datetime | None = None,
+                   **data) -> Journey:
     journey = get_journey_for_change(actor, journey_id)
-    for field, value in _clean_profile(data).items():
+    clean = _clean_profile(data)
+    check_not_past({field: clean[field] for field in TRIP_DATES
+                    if field in clean and clean[field] != getattr(journey, field)}, now=now)
+    for field, value in clean.items():
         setattr(journey, field, value)
     _check_dates(journey)
     package_changed(journey, actor, why("trip_changed"))

@@ -2,8 +2,14 @@
 ``treatment_start_on`` for the planner as for the journey (``treatment_start`` is still
 read, documented as deprecated)."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from flask_babel import force_locale, gettext
+
+from journey.builder.services import journeys
+from journey.core.extensions import db
+from journey.core.types import utcnow
 from tests.journey.builder_world import build_world, soon
 
 
@@ -53,3 +59,27 @@ def test_the_plan_may_be_asked_for_without_a_body(client, world):
     planned = client.post(f"/api/v1/journeys/{journey}/plan", headers=world["h"])
     assert planned.status_code == 200, planned.json  # from the journey's arrival
     assert planned.json["journey"]["arrival_on"] == soon(10).isoformat()
+
+
+def test_a_trip_is_not_planned_in_the_past_but_one_under_way_keeps_its_dates(client, world,
+                                                                               app):
+    """A new journey, or a date changed, before today is refused (422, in the caller's
+    language); a journey whose arrival has passed may still change its other fields."""
+    headers = {**world["h"], "Accept-Language": "nb"}
+    refused = client.post("/api/v1/journeys", headers=headers, json={
+        "currency": "EUR", "arrival_on": soon(-1).isoformat()})
+    assert refused.status_code == 422
+    with app.test_request_context(), force_locale("nb"):
+        assert refused.json["errors"]["json"]["arrival_on"] == [
+            gettext("Must not be in the past.")]
+    under_way = journeys.open_journey(world["patient"], arrival_on=soon(-2),
+                                      departure_on=soon(5), currency="EUR",
+                                      now=utcnow() - timedelta(days=5))
+    db.session.commit()
+    url = f"/api/v1/journeys/{under_way.id}"
+    kept = client.patch(url, headers=headers, json={
+        "arrival_on": soon(-2).isoformat(), "departure_on": soon(7).isoformat()})
+    assert kept.status_code == 200, kept.json
+    assert kept.json["departure_on"] == soon(7).isoformat()
+    moved = client.patch(url, headers=headers, json={"departure_on": soon(-1).isoformat()})
+    assert moved.status_code == 422 and "departure_on" in moved.json["errors"]["json"]

@@ -65,7 +65,8 @@ def test_the_week_of_arrivals_and_departures(client, world, app, monkeypatch):
     coming = book(world, open_journey(world, arrival_on=soon(2), departure_on=soon(5)))
     later = book(world, open_journey(world, arrival_on=soon(10), departure_on=soon(12)))
     open_journey(world, arrival_on=soon(1), departure_on=soon(3))  # a draft: not travelling
-    leaving = book(world, open_journey(world, arrival_on=soon(-3), departure_on=soon(6)))
+    leaving = book(world, open_journey(world, arrival_on=soon(-3), departure_on=soon(6),
+                                       now=utcnow() - timedelta(days=10)))  # opened then
     from_items = open_journey(world)
     journeys.add_item(world["coordinator"], from_items.id, offer_id=world["room"].id,
                       start_on=soon(3), days=2)

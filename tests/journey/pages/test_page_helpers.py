@@ -83,7 +83,8 @@ def test_one_reason_form():
     ("nb", 1, "days", "1 dag"), ("nb", 2, "days", "2 dager"),
     ("lt", 21, "nights", "21 naktis"), ("lt", 3, "nights", "3 naktys"),
     ("lt", 11, "nights", "11 naktų"), ("ru", 2, "sessions", "2 сеанса"),
-    ("ar", 2, "nights", "2 ليلتان"), ("de", 1000, "days", "1.000 Tage"),
+    ("ar", 2, "nights", "ليلتان"), ("ar", 3, "nights", "3 ليالٍ"),
+    ("de", 1000, "days", "1.000 Tage"),
 ])
 def test_durations_take_the_plural_form_of_the_readers_language(app, lang, value, unit,
                                                                  expected):
