@@ -38,6 +38,11 @@ from journey.insurance.models import GuaranteeStatus
 from journey.insurance.services import coverage
 from providers.models import ConfirmationMode, Offer
 
+#: A journey's states once its newest accepted quote was checked out: a checkout of that
+#: quote again gets its booking back, whatever the booking has come to since.
+BOOKED_FROM_IT = (JourneyStatus.ACCEPTED, JourneyStatus.BOOKED, JourneyStatus.CONFIRMED,
+                  JourneyStatus.IN_PROGRESS, JourneyStatus.COMPLETED)
+
 
 def checkout_refusal(actor, quote: Quote, *, now: datetime,
                      retry: bool = False) -> DomainError | None:
@@ -52,16 +57,17 @@ def checkout_refusal(actor, quote: Quote, *, now: datetime,
         return Forbidden(_l("The patient pays (or a coordinator for them)."))
     if quote.accepted_at is None or quote.version != latest_version(journey):
         return Conflict(_l("Accept the newest quote before paying."))
-    payable = (JourneyStatus.ACCEPTED, JourneyStatus.BOOKED) if retry else \
-        (JourneyStatus.ACCEPTED,)
+    if journey.status == JourneyStatus.CANCELLED:
+        return Conflict(_l("This journey is cancelled."))
+    payable = BOOKED_FROM_IT if retry else (JourneyStatus.ACCEPTED,)
     if journey.status not in payable:
         return Conflict(_l("The journey has changed since this quote; accept the newest "
                            "version."))
+    if journey.status != JourneyStatus.ACCEPTED:
+        return None  # booked from this quote: its booking back, however long ago
     if quote.expires_at <= now:
         return Conflict(_l("This quote has expired; ask for a new one."))
-    if journey.status == JourneyStatus.ACCEPTED:  # a booked one was reviewed before
-        return review_refusal(journey) or guarantee_refusal(quote, now=now)
-    return None
+    return review_refusal(journey) or guarantee_refusal(quote, now=now)
 
 
 def guarantee_refusal(quote: Quote, *, now: datetime) -> DomainError | None:

@@ -86,6 +86,29 @@ def test_an_unknown_payment_method_is_refused_and_another_card_then_pays(stripe_
         assert statuses == [PaymentStatus.FAILED, PaymentStatus.AUTHORISED]
 
 
+def test_a_checkout_of_a_quote_booked_and_confirmed_since_gets_its_booking(stripe_app, client,
+                                                                           make, accepted):
+    """Another tab, another key, after the members confirmed: the booking, not "the
+    journey has changed since this quote" (nothing had)."""
+    world, quote_id, headers = accepted
+    first = _checkout(client, quote_id, headers)
+    assert first.status_code == 201
+    staff = {world["hotel"].id: make.token(world["hotel_staff"]),
+             world["clinic"].id: make.token(world["clinic_staff"])}
+    for line in first.json["lines"]:
+        accepted_line = client.post(f"/api/v1/booking-lines/{line['id']}/accept",
+                                    headers=staff[line["provider_id"]])
+        assert accepted_line.status_code == 200, accepted_line.json
+    journey = client.get(f"/api/v1/quotes/{quote_id}", headers=headers).json["journey_id"]
+    assert client.get(f"/api/v1/journeys/{journey}", headers=headers).json["status"] == \
+        "confirmed"
+    again = _checkout(client, quote_id, headers, key="key-0002")
+    assert again.status_code == 201, again.json
+    assert again.json["id"] == first.json["id"] and again.json["status"] == "confirmed"
+    with stripe_app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Payment.id))) == 1
+
+
 def test_only_an_accepted_unexpired_quote_is_paid(stripe_app, client, make, accepted):
     world, quote_id, headers = accepted
     journeys.update_journey(world["patient"], quotes.get_quote(world["patient"],
