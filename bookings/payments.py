@@ -29,6 +29,11 @@ INTENT_STATES = {
 }
 
 
+#: The largest amount one card payment may carry, in minor units (Stripe's limit for
+#: most currencies: eight digits).
+MAX_PAYMENT_MINOR = 99_999_999
+
+
 class GatewayError(Exception):
     """The gateway did not do what was asked. The message is the gateway's own words
     (kept as a note; what a person reads is translated by the caller)."""

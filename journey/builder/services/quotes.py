@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bookings.payments import MAX_PAYMENT_MINOR
 from journey.builder.models import (
     Journey,
     JourneyStatus,
@@ -38,7 +39,7 @@ from journey.builder.services.settings import settings_with
 from journey.core.accounts.models import Role
 from journey.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
-from journey.core.money import convert_minor, percent_of
+from journey.core.money import Money, convert_minor, format_money, percent_of
 from journey.core.persistence import insert_new_with_children
 from journey.core.reasons import why
 from journey.core.types import utcnow
@@ -213,6 +214,12 @@ def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = Fals
     quote.balance_minor = quote.total_minor - quote.deposit_minor
     first_day = min(item.start_on for item in items)
     quote.balance_due_on = max(today, first_day - timedelta(days=settings.balance_due_days))
+    if max(quote.deposit_minor, quote.balance_minor) > MAX_PAYMENT_MINOR:
+        raise InvalidInput(_l(
+            "This package costs more than one card payment can carry (%(amount)s at a "
+            "time): a coordinator can split it into several journeys.",
+            amount=format_money(Money(MAX_PAYMENT_MINOR, journey.currency),
+                                str(get_locale()))))
     # The quote, its lines, the journey's new state and the row recording it in one
     # statement (PostgreSQL), without the unit of work (its flushes took 5-6 ms of a 20 ms
     # quote in-process, then 1 ms of 7 for the state alone: `python -m bench.quote
