@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
+from flask import has_request_context, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -35,8 +36,20 @@ class DomainError(Exception):
             "message": str(self.message),
         }
         if self.fields:
-            body["errors"] = {"json": translate_messages(self.fields)}
+            body["errors"] = {_location(): translate_messages(self.fields)}
         return body
+
+
+def _location() -> str:
+    """Where the fields a service refused came from, as the schemas' errors say it: the
+    query of a read, the form of a multipart or form body, else the JSON body."""
+    if not has_request_context():
+        return "json"
+    if request.method in ("GET", "HEAD", "DELETE"):
+        return "query"
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return "form"
+    return "json"
 
 
 class InvalidInput(DomainError):

@@ -113,7 +113,17 @@ class DateWindow(validate.Validator):
         return value
 
 
-class Day(fields.Date):
+class StrictDate(fields.Date):
+    """A date written as the document says, ``YYYY-MM-DD`` (Python reads ``20270201``
+    too, which the pattern refuses)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not (len(value) == 10 and value[4] == value[7] == "-"):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Day(StrictDate):
     """A date field for anything written: bounded by :class:`DateWindow`, and documented
     so in the OpenAPI document."""
 
@@ -138,7 +148,7 @@ class BirthWindow(DateWindow):
         return EARLIEST_BIRTH_DATE, date.today()
 
 
-class BirthDay(fields.Date):
+class BirthDay(StrictDate):
     """A date of birth (not :class:`Day`'s window of things booked and planned),
     documented so in the OpenAPI document."""
 

@@ -300,7 +300,7 @@ def test_api_round_trip(client, make, world):
     assert client.post(verify, headers=admin).status_code == 409  # no evidence yet
     wrong = client.put(f"{item}/evidence", headers=manager, content_type="multipart/form-data",
                        data={"file": (io.BytesIO(b"hello"), "iso.txt")})
-    assert wrong.status_code == 422 and "file" in wrong.json["errors"]["json"]
+    assert wrong.status_code == 422 and "file" in wrong.json["errors"]["form"]
     uploaded = client.put(f"{item}/evidence", headers=manager,
                           content_type="multipart/form-data",
                           data={"file": (io.BytesIO(PDF), "iso.pdf")})

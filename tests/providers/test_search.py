@@ -138,7 +138,7 @@ def test_availability_window_and_quantity(app, client, make, catalogue):
 def test_bad_windows_are_explained(client, catalogue):
     response = client.get(f"/api/v1/offers?start={TODAY}")
     assert response.status_code == 422
-    assert "end" in response.json["errors"]["json"]
+    assert "end" in response.json["errors"]["query"]
     response = client.get(f"/api/v1/offers?start={TODAY}&end={TODAY - timedelta(days=1)}")
     assert response.status_code == 422
     response = client.get("/api/v1/offers?price_min=500&price_max=100")

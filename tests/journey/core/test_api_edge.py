@@ -92,7 +92,7 @@ def test_a_url_without_an_operation_answers_before_the_token_is_read(client):
 def test_a_nul_in_a_query_is_refused_with_its_field(client):
     response = client.get("/api/v1/members?city=Vil%00nius")
     assert response.status_code == 422
-    assert "city" in response.json["errors"]["json"]
+    assert "city" in response.json["errors"]["query"]
 
 
 @pytest.mark.parametrize("body, field", [
@@ -164,3 +164,18 @@ def test_schema_level_messages_are_in_the_callers_language(app, client, h, body,
     english = "Unknown field." if field == "foo" else "Invalid input type."
     with app.test_request_context(), force_locale("nb"):
         assert message == gettext(english) != english
+
+
+def test_a_date_is_written_as_the_document_says(client, h):
+    """``YYYY-MM-DD``: the basic ISO form Python also reads (``20270201``) is refused,
+    as the documented pattern refuses it."""
+    for spelling, status in (("20270201", 422), ("2027-02-01", 201)):
+        answer = client.post("/api/v1/journeys", headers=h["patient"],
+                             json={"currency": "EUR", "arrival_on": spelling})
+        assert answer.status_code == status, (spelling, answer.json)
+
+
+def test_a_refused_query_field_is_filed_under_query(client):
+    answer = client.get("/api/v1/offers?start=2027-03-10&end=2027-03-01")
+    assert answer.status_code == 422
+    assert set(answer.json["errors"]) == {"query"}, answer.json
