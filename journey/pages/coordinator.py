@@ -49,6 +49,7 @@ from journey.pages.rows import line_rows, offer_title
 from journey.pages.trip_forms import AddTaskForm, AgendaForm, TaskAssignForm, TaskStatusForm
 from journey.pages.trip_rows import (
     assignee_choices,
+    country_name,
     finished_message,
     is_overdue,
     member_names,
@@ -73,7 +74,7 @@ bp.context_processor(case_context)
 @bp.context_processor
 def blank_forms():
     """The note of an escalation's row, blank (a refused one is shown with its errors)."""
-    return {"blank_note": NoteForm}
+    return {"blank_note": NoteForm, "country_name": country_name}
 
 
 @bp.before_request

@@ -176,9 +176,15 @@ class OfferTermsForm(PageForm):
         return terms
 
 
+def _language_choices() -> list[SelectChoice]:
+    """The languages as the reader names them ("tysk", "ألمانية"), not their codes:
+    WTForms calls this each time the form is shown or checked, in the page's language."""
+    return [SelectChoice(code, language_name(code)) for code in LANGUAGES]
+
+
 class NewOfferForm(OfferTermsForm):
     language = SelectField(_l("Language of the title"),
-                           choices=[SelectChoice(c, c) for c in LANGUAGES])
+                           choices=_language_choices)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
 
 
@@ -228,7 +234,7 @@ class WalkInForm(PageForm):
     nationality = StringField(_l("Nationality (country code)"),
                               validators=[Optional(), Length(2, 2)],
                               filters=[lambda v: v.strip().upper() if v else None])
-    language = SelectField(_l("Language"), choices=[SelectChoice(c, c) for c in LANGUAGES])
+    language = SelectField(_l("Language"), choices=_language_choices)
     currency = StringField(_l("Currency"), default="EUR",
                            validators=[DataRequired(), Length(3, 3)],
                            filters=[lambda v: v.strip().upper() if v else v])

@@ -264,3 +264,18 @@ def test_stripe_js_comes_from_stripe_with_real_stripe_and_from_localstripe_other
         assert stripe_js_url() == "https://js.stripe.com/v3/"
         monkeypatch.setitem(app.config, "STRIPE_API_BASE", "http://127.0.0.1:8420")
         assert stripe_js_url() == "http://127.0.0.1:8420/js.stripe.com/v3/"
+
+
+def test_the_journey_page_names_the_nationality_in_the_readers_language(client, world):
+    journey = open_journey(world, arrival_on=soon(20), nationality="NO")
+    login(client, world["coordinator"])
+    page = client.get(f"/coordinator/journeys/{journey.id}?lang=nb").get_data(as_text=True)
+    assert "Statsborgerskap: Norge" in page
+
+
+def test_the_walk_in_form_names_its_languages(client, world):
+    login(client, world["clinic_manager"])
+    page = client.get(f"/portal/{world['clinic'].id}/journeys/new?lang=nb").get_data(
+        as_text=True)
+    assert '<option value="de">tysk</option>' in page
+    assert '<option value="de">de</option>' not in page
