@@ -69,7 +69,7 @@ from journey.core.validation import at_most
 from journey.invoicing.models import Document, DocumentKind, DocumentMember
 from journey.invoicing.numbering import series_of, take_number
 from providers.models import Offer, Provider
-from providers.services.offers import offer_text
+from providers.services.offers import last_day, offer_text
 
 NO_DOCUMENT = _l("No such document.")
 
@@ -144,6 +144,7 @@ def _line_item(line: BookingLine, language: str, gross: int | None = None) -> di
     return {"line_id": line.id, "offer_id": offer.id, "member_id": line.provider_id,
             "title": text.title if text else f"#{offer.id}",
             "start_on": line.start_on.isoformat(), "end_on": line.end_on.isoformat(),
+            "last_on": last_day(offer, line.start_on, line.end_on).isoformat(),
             "days": line.days, "quantity": line.quantity, "gross_minor": gross,
             "vat_percent": str(percent.normalize() if percent else 0), "vat_minor": vat,
             "net_minor": gross - vat, "included": line.borne_by_provider_id is not None

@@ -22,6 +22,7 @@ from providers.models import (
     CapacityDay,
     ChainLink,
     ConfirmationMode,
+    DurationUnit,
     MemberStatus,
     Offer,
     OfferStatus,
@@ -375,6 +376,15 @@ def set_cancellation_tiers(actor, offer_id: int, tiers) -> Offer:
     _set_tiers(offer, tiers)
     db.session.flush()
     return offer
+
+
+def last_day(offer: Offer | None, start_on: date, end_on: date) -> date:
+    """The last day to show of a line from ``start_on`` to ``end_on`` (the day after
+    its last): for a stay the departure day (its last night's morning), for anything
+    else its last day."""
+    if offer is not None and offer.duration_unit == DurationUnit.NIGHTS:
+        return end_on
+    return max(start_on, end_on - timedelta(days=1))
 
 
 def refund_percent(offer: Offer, days_before_start: int) -> int:

@@ -64,6 +64,7 @@ from journey.trip.models import LegDirection
 from journey.trip.services import travel, travellers
 from providers.models import DurationUnit
 from providers.services.case_requirements import TREATMENT_SIDE
+from providers.services.offers import last_day
 
 JOURNEY = f"/my/journeys/<int(max={MAX_ID}):journey_id>"
 ITEM = f"{JOURNEY}/items/<int(max={MAX_ID}):item_id>"
@@ -169,7 +170,8 @@ def _timeline(journey, violations) -> tuple[list[dict], list]:
         nightly = item.offer.duration_unit == DurationUnit.NIGHTS
         timeline.append({
             "item": item, "title": offer_title(item.offer), "nightly": nightly,
-            "last": item.start_on + timedelta(days=item.days if nightly else item.days - 1),
+            "last": last_day(item.offer, item.start_on,
+                             item.start_on + timedelta(days=item.days)),
             "violations": by_item.get(str(item.id), []),
             "form": ItemForm(formdata=None, obj=item, prefix=f"item{item.id}")})
     return timeline, general
@@ -227,13 +229,9 @@ def _line_ranges(booking) -> dict[int, tuple]:
     if booking is None:
         return {}
     found = offers_by_id(line.offer_id for line in booking.lines)
-    ranges = {}
-    for line in booking.lines:
-        offer = found.get(line.offer_id)
-        nightly = offer is not None and offer.duration_unit == DurationUnit.NIGHTS
-        ranges[line.id] = (line.start_on, line.end_on if nightly
-                           else max(line.start_on, line.end_on - timedelta(days=1)))
-    return ranges
+    return {line.id: (line.start_on, last_day(found.get(line.offer_id), line.start_on,
+                                              line.end_on))
+            for line in booking.lines}
 
 
 def _trip_empty() -> dict:

@@ -2,18 +2,21 @@
 booking's lines, scoped access, PDFs in the payer's language."""
 
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 
 from bookings.models import LineStatus, PaymentStatus, Refund, RefundStatus
 from bookings.services import cancellation
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
-from journey.invoicing import follow, services
+from journey.invoicing import follow, render, services
 from journey.invoicing.models import Document, DocumentCounter, DocumentKind
 from journey.invoicing.services import vat_in
+from journey.pages.layout import day_range
 from providers.services import offers
 from tests.booking_fixtures import confirmed_booking
 
@@ -210,3 +213,20 @@ def test_the_patient_sees_documents_and_refunds_on_the_journey_page(world, gatew
 def world(stripe_app, make):
     from tests.journey.builder_world import build_world
     return build_world(make)
+
+
+def test_a_stay_is_dated_from_its_first_night_to_its_departure(world, gateway, app):
+    """The room's ten nights read as a range on the invoice, the surgery as its day."""
+    booking = confirmed_booking(world, gateway)
+    invoice = services.invoice_of(booking.id)
+    room = next(i for i in invoice.content["lines"] if i["member_id"] == world["hotel"].id)
+    surgery = next(i for i in invoice.content["lines"]
+                   if i["member_id"] == world["clinic"].id)
+    assert (room["start_on"], room["last_on"]) == (room["start_on"], room["end_on"])
+    assert surgery["last_on"] == surgery["start_on"]
+    with app.test_request_context("/"):
+        page = render.body_html(invoice)
+        with force_locale(invoice.language):
+            shown = day_range(date.fromisoformat(room["start_on"]),
+                              date.fromisoformat(room["end_on"]))
+    assert shown in page
