@@ -95,28 +95,46 @@ def wanted_tasks(journey: Journey) -> dict[str, Spec]:
     wanted: dict[str, Spec] = {}
     transfer = next((line for line in lines if line.chain_link == ChainLink.TRANSFER), None)
     interpreters = [line for line in lines if line.chain_link == ChainLink.TRANSLATION]
-    stays = [line for line in lines if line.chain_link in (ChainLink.ACCOMMODATION,
-                                                            ChainLink.TREATMENT)]
+    # Where the patient sleeps, in order (a room; a treatment or a programme of more
+    # than a day): a move from one member's stay to another's asks for a transfer on
+    # the day of the move (a rehabilitation centre's own room and its programme are
+    # one place, and need none).
+    stays = sorted((line for line in lines if line.chain_link == ChainLink.ACCOMMODATION
+                    or (line.chain_link in (ChainLink.TREATMENT, ChainLink.REHABILITATION)
+                        and line.days > 1)),
+                   key=lambda line: (line.start_on, line.id))
+    moves = [(before, after) for before, after in zip(stays, stays[1:], strict=False)
+             if after.provider_id != before.provider_id and after.start_on > before.start_on]
     # The lines that ask for a task of their own; their members (place, time zone) are
     # read only when there are some (a room and a treatment ask for none).
     asking = [line for line in lines if line.chain_link in (
         ChainLink.REHABILITATION, ChainLink.VISA_SUPPORT) or (
         line.chain_link == ChainLink.CONSULTATION and interpreters)]
+    wanted_ids = {line.provider_id for line in asking} | {
+        line.provider_id for move in moves for line in move}
     providers = {p.id: p for p in db.session.scalars(
-        select(Provider).where(Provider.id.in_({line.provider_id for line in asking})))
-    } if asking else {}
+        select(Provider).where(Provider.id.in_(wanted_ids)))} if wanted_ids else {}
+    for before, after in moves:
+        origin, destination = providers[before.provider_id], providers[after.provider_id]
+        zone = destination.timezone
+        wanted[f"line:{after.id}:transfer"] = Spec(
+            TaskKind.TRANSFER_BETWEEN_STAYS, _at(after.start_on, 9, zone), zone,
+            f"{origin.name}, {origin.city} → {destination.name}, {destination.city}",
+            transfer.provider_id if transfer else None, after.id)
     for line in asking:
         provider = providers[line.provider_id]
         zone, place = provider.timezone, f"{provider.name}, {provider.city}"
         if line.chain_link == ChainLink.REHABILITATION:
+            # handed over when the patient comes to the centre: its first stay there
+            # that leads into the programme (its room before the programme starts)
+            arrives = line.start_on
+            for stay in reversed([s for s in stays if s.start_on < line.start_on]):
+                if stay.provider_id != line.provider_id:
+                    break
+                arrives = stay.start_on
             wanted[f"line:{line.id}:handover"] = Spec(
-                TaskKind.SANATORIUM_HANDOVER, _at(line.start_on, 10, zone), zone, place,
+                TaskKind.SANATORIUM_HANDOVER, _at(arrives, 10, zone), zone, place,
                 line.provider_id, line.id)
-            if any(s.provider_id != line.provider_id and s.start_on < line.start_on
-                   for s in stays):
-                wanted[f"line:{line.id}:transfer"] = Spec(
-                    TaskKind.TRANSFER_BETWEEN_STAYS, _at(line.start_on, 9, zone), zone, place,
-                    transfer.provider_id if transfer else None, line.id)
         elif line.chain_link == ChainLink.CONSULTATION and interpreters:
             wanted[f"line:{line.id}:interpreter"] = Spec(
                 TaskKind.INTERPRETER, _at(line.start_on, 9, zone), zone, place,

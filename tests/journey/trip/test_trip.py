@@ -13,6 +13,7 @@ from journey.builder.models import JourneyStatus
 from journey.builder.services import journeys
 from journey.core.errors import Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
+from journey.core.types import today_in
 from journey.trip.models import LegDirection, Task, TaskKind, TaskStatus
 from journey.trip.services import progress, tasks, travel, travellers
 from tests.booking_fixtures import confirmed_booking
@@ -252,3 +253,38 @@ def test_a_booking_confirmed_after_its_authorisation_generates_no_tasks_again(
     db.session.commit()
     assert synced and set(synced) == {journey.id}
     assert {t.status for t in tasks.journey_task_rows(journey.id)} == {TaskStatus.CANCELLED}
+
+
+def test_a_move_between_members_stays_asks_for_a_transfer_that_day(world, gateway, make):
+    """The hotel's two nights, then the sanatorium's room, then its programme: one
+    transfer, on the day the patient moves to the sanatorium (from the hotel to it),
+    and the hand-over to the centre that day, not when its programme starts."""
+    from journey.builder.services import templates
+    from tests.booking_fixtures import authorised_booking, clinic_manager, line_of
+
+    sanatorium_room = make.offer(world["sanatorium"], chain_link="accommodation",
+                                 price_unit="night", capacity_unit="room",
+                                 duration_unit="nights", base_price_minor=7000, capacity=5,
+                                 days=90, texts={"en": {"title": "Sanatorium room"}})
+    template = templates.create_template(
+        clinic_manager(world), provider_id=world["clinic"].id, status="published",
+        texts={"en": {"name": "Knee, then the sanatorium"}},
+        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 3},
+               {"default_offer_id": world["surgery"].id, "day_offset": 2},
+               {"default_offer_id": sanatorium_room.id, "day_offset": 3, "days": 7},
+               {"default_offer_id": world["rehab"].id, "day_offset": 5, "days": 3}])
+    db.session.commit()
+    booking = authorised_booking(world, gateway, template=template)
+    journey = _journey_of(world)
+    rows = {t.source: t for t in tasks.journey_task_rows(journey.id)}
+    moved = line_of(booking, sanatorium_room)
+    transfers = {source for source in rows if source.endswith(":transfer")}
+    assert transfers == {f"line:{moved.id}:transfer"}
+    transfer = rows[f"line:{moved.id}:transfer"]
+    assert "Hotel Tilto" in transfer.place and "Pines Sanatorium" in transfer.place
+    assert transfer.place.index("Hotel Tilto") < transfer.place.index("Pines Sanatorium")
+    handover = rows[f"line:{line_of(booking, world['rehab']).id}:handover"]
+    arrival = moved.start_on
+    assert today_in(handover.timezone, now=handover.due_at) == arrival
+    assert today_in(transfer.timezone, now=transfer.due_at) == arrival
+    assert arrival == line_of(booking, world["rehab"]).start_on - timedelta(days=2)
