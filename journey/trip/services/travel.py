@@ -3,7 +3,7 @@ time; changing them moves the tasks that depend on them."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -24,6 +24,22 @@ def legs_of(journey_id: int) -> dict[LegDirection, TravelLeg]:
         select(TravelLeg).where(TravelLeg.journey_id == journey_id))}
 
 
+#: How far before the trip's first day, or after its last, a flight or train may be.
+LEG_SLACK = timedelta(days=7)
+
+
+def trip_window(journey) -> tuple[date, date] | None:
+    """The trip's first and last day: its arrival and departure, else its items' days
+    (None when it has neither)."""
+    ends = [(item.start_on, item.start_on + timedelta(days=item.days))
+            for item in journey.items]
+    first = journey.arrival_on or min((start for start, _end in ends), default=None)
+    last = journey.departure_on or max((end for _start, end in ends), default=None)
+    if first is None or last is None:
+        return None
+    return first, max(first, last)
+
+
 def set_leg(actor, journey_id: int, direction: LegDirection, *, mode: TravelMode,
             place: str, local_time: datetime, timezone: str, number: str = "",
             carrier: str = "") -> TravelLeg:
@@ -36,6 +52,11 @@ def set_leg(actor, journey_id: int, direction: LegDirection, *, mode: TravelMode
     day = at.astimezone(zone).date()
     if not (date(2000, 1, 1) <= day <= latest_date()):
         raise InvalidInput(fields={"local_time": [_l("Not a date that can be planned.")]})
+    window = trip_window(journey)
+    if window is not None and not window[0] - LEG_SLACK <= day <= window[1] + LEG_SLACK:
+        raise InvalidInput(fields={"local_time": [_l(
+            "Travel within a week of the trip (%(first)s to %(last)s).",
+            first=window[0].isoformat(), last=window[1].isoformat())]})
     if not (place or "").strip():
         raise InvalidInput(fields={"place": [_l("The airport or station.")]})
     leg = legs_of(journey.id).get(direction)

@@ -6,6 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from flask_babel import force_locale, gettext
 
 from journey.builder.services import journeys
 from journey.core.extensions import db
@@ -113,3 +114,24 @@ def test_a_wrong_passport_number_is_explained_in_the_callers_language(client, tr
     assert response.status_code == 422
     message = response.json["errors"]["json"]["passport_number"][0]
     assert "Reisepass" in message or "Pass" in message
+
+
+def test_a_flight_a_year_before_the_trip_is_refused(client, trip, app):
+    """A pick-up planned for a flight a year before the trip (a typo in the year) would
+    send a driver to the airport then: the time must be within a week of the trip."""
+    _world, journey_id, tokens = trip
+    url = f"/api/v1/journeys/{journey_id}/travel/arrival"
+    leg = {"mode": "flight", "number": "LH 886", "place": "Vilnius Airport (VNO)",
+           "timezone": "Europe/Vilnius"}
+    a_year_early = soon(10) - timedelta(days=365)
+    refused = client.put(url, headers={**tokens["patient"], "Accept-Language": "nb"},
+                         json={**leg, "local_time": f"{a_year_early.isoformat()}T14:30:00"})
+    assert refused.status_code == 422
+    with app.test_request_context(), force_locale("nb"):
+        assert refused.json["errors"]["json"]["local_time"][0].startswith(
+            gettext("Travel within a week of the trip (%(first)s to %(last)s).",
+                    first="X", last="Y").split("(")[0])
+    day_before = soon(9).isoformat()
+    accepted = client.put(url, headers=tokens["patient"],
+                          json={**leg, "local_time": f"{day_before}T22:05:00"})
+    assert accepted.status_code == 200, accepted.json
