@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from journey.core.errors import InvalidInput
+from journey.core.errors import Conflict, InvalidInput
 from journey.core.extensions import db
 from journey.core.types import utcnow
 from journey.core.validation import latest_date
@@ -54,9 +54,10 @@ def set_leg(actor, journey_id: int, direction: LegDirection, *, mode: TravelMode
         raise InvalidInput(fields={"local_time": [_l("Not a date that can be planned.")]})
     window = trip_window(journey)
     if window is not None and not window[0] - LEG_SLACK <= day <= window[1] + LEG_SLACK:
-        raise InvalidInput(fields={"local_time": [_l(
-            "Travel within a week of the trip (%(first)s to %(last)s).",
-            first=window[0].isoformat(), last=window[1].isoformat())]})
+        # a conflict with the trip as it stands (its dates may move), not bad input
+        raise Conflict(_l("Travel within a week of the trip (%(first)s to %(last)s).",
+                          first=window[0].isoformat(), last=window[1].isoformat()),
+                       fields={"local_time": [_l("Not near the trip's days.")]})
     if not (place or "").strip():
         raise InvalidInput(fields={"place": [_l("The airport or station.")]})
     leg = legs_of(journey.id).get(direction)
