@@ -20,7 +20,7 @@ def test_the_board_flags_and_looks_a_month_ahead(client, world, gateway, app, mo
     journey = journeys.list_journeys(world["patient"])[0][0]
     travel.set_leg(world["patient"], journey.id, LegDirection.ARRIVAL, mode="flight",
                    place="Vilnius Airport (VNO)", timezone="Europe/Vilnius",
-                   local_time=datetime.combine(soon(2), time(9, 0)))
+                   local_time=datetime.combine(soon(3), time(9, 0)))
     db.session.commit()
     login(client, world["coordinator"])
     html = text(client.get("/coordinator/"))
