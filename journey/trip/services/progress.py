@@ -76,7 +76,9 @@ def advance_journeys(*, now: datetime | None = None) -> int:
 
 def set_progress(actor, journey_id: int, status: JourneyStatus, *,
                  now: datetime | None = None) -> Journey:
-    """A coordinator marks the journey in progress or completed by hand."""
+    """A coordinator marks the journey in progress or completed by hand; its tasks
+    follow as when the job moves it (a completed trip's open logistics are called off,
+    what was done stays done)."""
     if not actor.role.is_cluster:
         raise Forbidden(_l("A coordinator marks the journey's progress."))
     journey = visible_journey(actor, journey_id)
@@ -85,6 +87,7 @@ def set_progress(actor, journey_id: int, status: JourneyStatus, *,
         raise Conflict(_l("In progress or completed."))
     transition(journey, status, actor=actor, reason=why("trip_progressed"), now=now)
     db.session.flush()
+    sync_tasks(journey, now=now)  # as the job does: a trip over asks for no logistics
     return journey
 
 

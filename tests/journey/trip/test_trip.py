@@ -288,3 +288,18 @@ def test_a_move_between_members_stays_asks_for_a_transfer_that_day(world, gatewa
     assert today_in(handover.timezone, now=handover.due_at) == arrival
     assert today_in(transfer.timezone, now=transfer.due_at) == arrival
     assert arrival == line_of(booking, world["rehab"]).start_on - timedelta(days=2)
+
+
+def test_a_trip_marked_over_by_hand_calls_off_its_open_logistics(booked, world):
+    """As when the job moves it: what was done stays done, what is still open of a trip
+    that is over leaves the coordinators' lists."""
+    _booking, journey = booked
+    pickup = next(t for t in tasks.journey_task_rows(journey.id)
+                  if t.kind == TaskKind.AIRPORT_PICKUP)
+    tasks.set_task_status(world["coordinator"], pickup.id, TaskStatus.DONE)
+    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS)
+    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.COMPLETED)
+    db.session.commit()
+    statuses = {t.kind: t.status for t in tasks.journey_task_rows(journey.id)}
+    assert statuses[TaskKind.AIRPORT_PICKUP] == TaskStatus.DONE
+    assert statuses[TaskKind.AIRPORT_DROPOFF] == TaskStatus.CANCELLED
