@@ -14,7 +14,7 @@ from bookings.services import access, escalations
 from journey.builder.models import Journey, JourneyItem, JourneyStatus
 from journey.builder.services.booking_link import journeys_of
 from journey.builder.services.checkout import journey_bookings
-from journey.builder.services.journeys import get_package, load_items, trip_end
+from journey.builder.services.journeys import get_package, load_items, trip_days
 from journey.core.accounts.models import User
 from journey.core.accounts.permissions import require_cluster
 from journey.core.extensions import db
@@ -41,11 +41,11 @@ class Movement:
 
 
 def _first_day(journey: Journey) -> date | None:
-    return journey.arrival_on or min((i.start_on for i in journey.items), default=None)
+    return trip_days(journey)[0]
 
 
 def _last_day(journey: Journey) -> date | None:
-    return journey.departure_on or trip_end(journey.items)
+    return trip_days(journey)[1]
 
 
 def arrivals_and_departures(actor, *, start: date, days: int = 7) -> list[Movement]:

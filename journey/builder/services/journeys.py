@@ -39,10 +39,16 @@ from journey.core.money import require_currency
 from journey.core.persistence import driver_read, page_of, plus_days
 from journey.core.reasons import Why, why
 from journey.core.types import UTCDateTime, today_in, utcnow
-from providers.models import ChainLink, DurationUnit, Offer, Provider
+from providers.models import ChainLink, Offer, Provider
 from providers.services.availability import availability_key, available_condition
 from providers.services.common import check_country, check_language
-from providers.services.offers import get_offer, is_public, offer_row_columns, offer_rows
+from providers.services.offers import (
+    get_offer,
+    is_public,
+    last_day,
+    offer_row_columns,
+    offer_rows,
+)
 
 #: Allowed moves of a journey's state.
 TRANSITIONS = {
@@ -523,14 +529,16 @@ OUTSIDE_THE_STAY = {ChainLink.VISA_SUPPORT, ChainLink.TRAVEL, ChainLink.INSURANC
 def trip_end(items) -> date | None:
     """The departure day the items imply: the check-out of the last night, or the last
     day of a day item (a departure transfer sits on the departure day itself)."""
-    ends = []
-    for item in items:
-        offer = item.offer
-        if offer.chain_link in OUTSIDE_THE_STAY:
-            continue
-        nightly = offer.duration_unit == DurationUnit.NIGHTS
-        ends.append(item.start_on + timedelta(days=item.days if nightly else item.days - 1))
-    return max(ends, default=None)
+    return max((last_day(item.offer, item.start_on, item.start_on + timedelta(days=item.days))
+                for item in items if item.offer.chain_link not in OUTSIDE_THE_STAY),
+               default=None)
+
+
+def trip_days(journey: Journey) -> tuple[date | None, date | None]:
+    """The trip's first and last day: its own arrival and departure, else what its
+    items imply (None where it has neither)."""
+    first = journey.arrival_on or min((item.start_on for item in journey.items), default=None)
+    return first, journey.departure_on or trip_end(journey.items)
 
 
 def journey_item(journey: Journey, item_id: int) -> JourneyItem:

@@ -219,7 +219,7 @@ def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = Fals
             "This package costs more than one card payment can carry (%(amount)s at a "
             "time): a coordinator can split it into several journeys.",
             amount=format_money(Money(MAX_PAYMENT_MINOR, journey.currency),
-                                str(get_locale()))))
+                                str(get_locale() or "en"))))
     # The quote, its lines, the journey's new state and the row recording it in one
     # statement (PostgreSQL), without the unit of work (its flushes took 5-6 ms of a 20 ms
     # quote in-process, then 1 ms of 7 for the state alone: `python -m bench.quote

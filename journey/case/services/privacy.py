@@ -25,7 +25,7 @@ from bookings.models import (
     Refund,
 )
 from journey.builder.models import Journey, JourneyStatus, JourneyTransition
-from journey.builder.services.journeys import trip_end
+from journey.builder.services.journeys import trip_days
 from journey.builder.services.settings import get_settings
 from journey.case.models import (
     AccessAction,
@@ -283,7 +283,7 @@ def erasure_refusal(patient: User, *, now: datetime | None = None) -> Conflict |
     """Why the patient cannot be erased yet: a trip booked or under way."""
     today = today_in(now=now)
     for journey in _journeys(patient):
-        end = journey.departure_on or trip_end(journey.items)
+        end = trip_days(journey)[1]
         if journey.status in UNDER_WAY and (end is None or end >= today):
             return Conflict(_l("A trip is booked or under way: the data is erased after "
                                "it ends."))
@@ -376,7 +376,7 @@ def erase_expired(*, now: datetime | None = None) -> int:
     for patient in db.session.scalars(select(User).where(
             User.role == Role.PATIENT, User.erased_at.is_(None))).all():
         journeys = _journeys(patient)
-        ends = [j.departure_on or trip_end(j.items) or j.created_at.date() for j in journeys]
+        ends = [trip_days(j)[1] or j.created_at.date() for j in journeys]
         if not journeys or max(ends) > limit or erasure_refusal(patient, now=now) is not None:
             continue
         erase_patient(None, patient.id, now=now)

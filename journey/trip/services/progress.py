@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bookings.models import Booking
 from journey.builder.models import Journey, JourneyStatus
 from journey.builder.services.booking_link import follow_booking, journey_of
-from journey.builder.services.journeys import transition, trip_end, visible_journey
+from journey.builder.services.journeys import transition, trip_days, visible_journey
 from journey.core.errors import Conflict, Forbidden
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
@@ -35,7 +35,7 @@ def _span(journey: Journey):
         return None
     first = min(lines, key=lambda line: line.start_on)
     last = max(lines, key=lambda line: line.end_on)
-    end = journey.departure_on or trip_end(journey.items) or last.end_on
+    end = trip_days(journey)[1] or last.end_on
     return (first.start_on, _zone(first.provider_id), end, _zone(last.provider_id))
 
 

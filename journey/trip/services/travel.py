@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from journey.builder.services.journeys import trip_days
 from journey.core.errors import Conflict, InvalidInput
 from journey.core.extensions import db
 from journey.core.types import utcnow
@@ -29,12 +30,9 @@ LEG_SLACK = timedelta(days=7)
 
 
 def trip_window(journey) -> tuple[date, date] | None:
-    """The trip's first and last day: its arrival and departure, else its items' days
-    (None when it has neither)."""
-    ends = [(item.start_on, item.start_on + timedelta(days=item.days))
-            for item in journey.items]
-    first = journey.arrival_on or min((start for start, _end in ends), default=None)
-    last = journey.departure_on or max((end for _start, end in ends), default=None)
+    """The trip's first and last day (:func:`~journey.builder.services.journeys.trip_days`;
+    None when it has neither)."""
+    first, last = trip_days(journey)
     if first is None or last is None:
         return None
     return first, max(first, last)
