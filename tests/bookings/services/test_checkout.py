@@ -426,3 +426,48 @@ def test_a_lost_stripe_answer_is_retried_with_the_same_payment_and_key(world, ga
     # The same row means the same idempotency key (payment-<id>), with which real Stripe
     # answers the first intent again; localstripe ignores idempotency keys, so the
     # number of intents it holds cannot show that here.
+
+
+def test_a_retry_after_a_lost_answer_under_the_same_key_pays_once(world, gateway,
+                                                                   monkeypatch):
+    """Exactly once across the key's release: Stripe authorised but its answer was lost
+    (503), the reservation committed with the payment row is let go, and the client's
+    retry with the same key runs at once — on the same booking and payment row (so the
+    same Stripe idempotency key) — and its answer is the key's from then on."""
+    from bookings.models import IdempotentRequest
+    from bookings.payments import GatewayUnavailable, StripeGateway
+    from journey.builder.services.checkout import checkout_once
+    from journey.core.errors import Busy
+
+    real = StripeGateway.create_intent
+    lost = []
+
+    def answer_lost_once(self, payment, *, payment_method=None):
+        intent = real(self, payment, payment_method=payment_method)
+        if not lost:
+            lost.append(intent.id)
+            raise GatewayUnavailable("connection reset while reading the answer")
+        return intent
+
+    monkeypatch.setattr(StripeGateway, "create_intent", answer_lost_once)
+    quote = accepted_quote(world)
+
+    def pay():
+        return checkout_once(world["patient"], quote.id, key="lost-answer-1",
+                             payment_method="pm_card_visa",
+                             render=lambda booking: {"id": booking.id,
+                                                     "status": booking.status.value})
+
+    with pytest.raises(Busy):
+        pay()
+    db.session.rollback()
+    status, body = pay()
+    db.session.commit()
+    assert (status, body["status"]) == (201, "authorised")
+    (booking,) = db.session.scalars(db.select(Booking)).all()
+    (payment,) = db.session.scalars(db.select(Payment)).all()
+    assert body["id"] == booking.id and payment.status == PaymentStatus.AUTHORISED
+    (key,) = db.session.scalars(db.select(IdempotentRequest)).all()
+    assert (key.status_code, key.body) == (201, body)
+    assert pay() == (201, body)  # the stored answer, nothing run again
+    assert db.session.scalar(db.select(db.func.count(Payment.id))) == 1
