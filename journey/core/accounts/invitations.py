@@ -221,7 +221,7 @@ def register(*, email: str, password: str, full_name: str, locale: str | None = 
     whose account has no password yet is claimed: the person registering is answered as
     for a new account, and the link to set the password goes to the address."""
     now = now or utcnow()
-    check_password_strength(password)
+    check_password_strength(password, email=email)
     if currency is not None:
         require_currency(currency)
     email = normalize_email(email)
@@ -273,7 +273,9 @@ def set_password(raw: str | None, password: str, *, now: datetime | None = None)
     """Set the password with an invitation or reset link: the link is spent, the
     address counts as confirmed, and the user's other open links stop working."""
     now = now or utcnow()
-    check_password_strength(password)  # a weak password does not spend the link
+    live = password_link(raw, now=now)  # (a dead link: refused by its consumption)
+    # a weak password does not spend the link
+    check_password_strength(password, email=live.user.email if live else None)
     record = tokens.consume(raw, PASSWORD_LINKS, now=now)
     user = record.user
     user.password_hash = hash_password(password)

@@ -89,10 +89,39 @@ def has_password(user: User) -> bool:
     return not user.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
 
 
-def check_password_strength(password: str, field: str = "password") -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+#: Passwords of :data:`MIN_PASSWORD_LENGTH` characters or more that lists of leaked
+#: passwords put at the top (compared case-blind, spaces collapsed).
+COMMON_PASSWORDS = frozenset({
+    "0123456789", "1234567890", "0987654321", "9876543210", "12345678910",
+    "123456789a", "a123456789", "1q2w3e4r5t", "q1w2e3r4t5", "1qaz2wsx3edc", "qwertyuiop",
+    "qwerty1234", "qwerty123456", "asdfghjkl;", "zxcvbnm123", "password12", "password123",
+    "password1234", "passw0rd123", "iloveyou12", "abcdefghij", "abcd123456", "abc1234567",
+    "letmein123", "welcome123", "adminadmin", "administrator", "changeme123",
+    "onewindow123",
+})
+
+#: Fewer different characters than this (after the rules above) and a password is a
+#: pattern, not a secret: ``aaaaaaaaaa``, ``ababababab``.
+MIN_DIFFERENT_CHARACTERS = 4
+
+
+def check_password_strength(password: str, field: str = "password", *,
+                            email: str | None = None) -> None:
+    """Refuse a password shorter than :data:`MIN_PASSWORD_LENGTH` characters (runs of
+    spaces count as one, spaces at the ends not at all) or one that is easy to guess: a
+    pattern of a few characters, a well-known one, or the account's e-mail address or
+    its name part."""
+    text = " ".join((password or "").split()).casefold()
+    if len(text) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(fields={field: [
             _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]})
+    address = normalize_email(email or "")
+    guessable = {address, address.partition("@")[0]} if address else set()
+    if (len(set(text) - {" "}) < MIN_DIFFERENT_CHARACTERS or text in COMMON_PASSWORDS
+            or text.replace(" ", "") in guessable):
+        raise InvalidInput(fields={field: [
+            _l("This password is easy to guess: use a few words of your own, not your "
+               "e-mail address.")]})
 
 
 def normalize_email(email: str) -> str:
@@ -107,7 +136,7 @@ def _create_user(*, email, password, full_name, role, provider_id=None, locale=N
                  currency=None) -> User:
     """A new account; without ``password`` it has none until an invitation is used."""
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, email=email)
     if currency is not None:
         currency = require_currency(currency)
     email = normalize_email(email)
@@ -336,7 +365,7 @@ def update_profile(user: User, *, full_name=None, locale=None, currency=None,
     if languages is not None:
         user.other_languages = languages
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, email=user.email)
         user.password_hash = hash_password(password)
     db.session.flush()
     return user

@@ -80,6 +80,16 @@ def test_a_weak_password_does_not_spend_the_link(make):
     assert invitations.password_link(raw) is not None
 
 
+def test_the_accounts_own_address_as_password_does_not_spend_the_link(make):
+    user = make.user(email="walter.inn@example.com")
+    _record, raw = issued(user)
+    with pytest.raises(InvalidInput) as refused:
+        invitations.set_password(raw, "Walter.Inn@Example.com")
+    assert "password" in refused.value.fields
+    db.session.rollback()
+    assert invitations.password_link(raw) is not None
+
+
 @pytest.mark.commits  # threads at once, each with its own connection
 def test_two_uses_at_once_spend_the_link_once(app, make):
     user = make.user()

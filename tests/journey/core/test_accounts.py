@@ -4,7 +4,7 @@ import pytest
 
 from journey.core.accounts import services
 from journey.core.accounts.models import LoginFailure, Role, User
-from journey.core.errors import Forbidden, NotAuthenticated, TooManyRequests
+from journey.core.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyRequests
 from journey.core.extensions import db
 from journey.core.types import utcnow
 from tests.conftest import PASSWORD
@@ -56,6 +56,38 @@ def test_short_password_message_is_translated(app, client, lang, expected):
     assert response.json["errors"]["json"]["password"] == [expected]
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize("password", [
+    " " * 12,  # spaces only
+    "  abc   def  ",  # runs of spaces count once, the ends not at all: 7 characters
+    "aaaaaaaaaaaa", "abababababab", "1212121212",  # a pattern of a few characters
+    "1234567890", "QWERTYUIOP", "Password123",  # at the top of every leaked list
+    "olga.nilsen@example.com",  # the address itself
+])
+def test_a_password_that_is_easy_to_guess_is_refused_and_nothing_is_written(
+        app, client, password):
+    response = client.post("/api/v1/auth/register?lang=nb", json={
+        **REGISTER, "email": "olga.nilsen@example.com", "password": password})
+    assert response.status_code == 422, response.json
+    [message] = response.json["errors"]["json"]["password"]
+    assert message in ("Bruk minst 10 tegn.", "Dette passordet er lett å gjette: bruk "
+                       "noen egne ord, ikke e-postadressen din.")
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+
+
+def test_a_passphrase_with_spaces_is_welcome(client):
+    response = client.post("/api/v1/auth/register", json={
+        **REGISTER, "password": "min hund heter Fido"})
+    assert response.status_code == 201, response.json
+
+
+def test_a_new_password_is_held_to_the_same_rule(make):
+    user = make.user(email="kristian.lunde@example.com")
+    with pytest.raises(InvalidInput) as refused:
+        services.update_profile(user, password="Kristian.Lunde")
+    assert "password" in refused.value.fields
 
 
 def test_field_errors_are_translated(client):
