@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask.views import MethodView
+from flask_babel import gettext
 
-from journey.core.accounts import services
+from journey.core.accounts import invitations, services
 from journey.core.accounts.auth import current_actor, public
+from journey.core.accounts.invitation_schemas import MessageSchema
 from journey.core.accounts.permissions import require_authenticated
 from journey.core.accounts.schemas import (
     CreateUserSchema,
@@ -33,18 +35,28 @@ class Register(MethodView):
     @public
     @blp.arguments(RegisterSchema)
     @blp.response(201, RegisteredSchema)
+    @blp.alt_response(202, schema=MessageSchema, description=(
+        "The address belongs to an account made for its owner that has no password yet "
+        "(a walk-in patient's): no account is made, and a link to set the password goes "
+        "to the address."))
     @links(login={"operationId": "postTokens", "requestBody": {
         "email": "$request.body#/email", "password": "$request.body#/password"}})
     def post(self, data):
         """Register as a patient.
 
-        The answer is the new account. To call anything else, log in with the same
-        e-mail and password at `POST /api/v1/auth/tokens` (the `login` link), or send
-        `"issue_token": true` here and take the bearer token from `token`.
+        The answer is the new account, and a link to confirm the address goes to it. To
+        call anything else, log in with the same e-mail and password at
+        `POST /api/v1/auth/tokens` (the `login` link), or send `"issue_token": true`
+        here and take the bearer token from `token`. An address that already has an
+        account with a password is a conflict (409).
         """
         issue = data.pop("issue_token")
-        user = services.register_patient(**data)
-        return Registered(user, services.issue_token(user, name="registration")
+        done = invitations.register(**data, ip=request.remote_addr)
+        if done.user is None:  # (the documented 201's schema would dump it empty)
+            return jsonify(MessageSchema().dump({"message": gettext(
+                "This address has an account without a password: a link to set one is "
+                "on its way to it.")})), 202
+        return Registered(done.user, services.issue_token(done.user, name="registration")
                           if issue else None)
 
 

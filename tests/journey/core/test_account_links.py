@@ -325,6 +325,31 @@ def test_an_address_with_a_password_is_still_a_conflict(make):
     assert refused.value.status == 409
 
 
+def test_registering_through_the_api_sends_the_link_to_confirm_the_address(client, make):
+    response = client.post("/api/v1/auth/register", json={
+        "email": "New@Example.com", "password": NEW_PASSWORD, "full_name": "New Person"})
+    assert response.status_code == 201, response.json
+    link = db.session.scalar(select(AccountToken))
+    assert (link.user.email, link.purpose) == ("new@example.com",
+                                               TokenPurpose.EMAIL_VERIFICATION)
+
+
+def test_registering_a_walk_ins_address_through_the_api_claims_it(client, make):
+    user = walk_in(email="walter@example.com")
+    response = client.post("/api/v1/auth/register?lang=nb", json={
+        "email": "walter@example.com", "password": NEW_PASSWORD, "full_name": "Someone",
+        "issue_token": True})
+    assert response.status_code == 202, response.json
+    assert response.json == {"message": "Denne adressen har en konto uten passord: en "
+                                        "lenke for å velge et er på vei dit."}
+    assert count(User) == 1 and not services.has_password(user)
+    claim = db.session.scalar(select(AccountToken))
+    assert (claim.user_id, claim.mail_kind) == (user.id, "account_claim")
+    taken = client.post("/api/v1/auth/register", json={
+        "email": "walter@example.com", "password": NEW_PASSWORD, "full_name": "Someone"})
+    assert taken.status_code == 202  # (not 409: the account still has no password)
+
+
 def test_the_register_page_answers_a_claim_as_a_registration(app, make):
     walk_in(email="walter@example.com")
     answers = []
