@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from journey.core.accounts.models import Role
-from journey.core.accounts.schemas import UserSchema, long_enough
-from journey.core.accounts.services import MIN_PASSWORD_LENGTH, has_password
+from journey.core.accounts.schemas import UserSchema, strong_enough
+from journey.core.accounts.services import PASSWORD_SCHEMA, has_password
 from journey.core.api import Flag, NotBlank
 from journey.core.config import LANGUAGES
 from journey.core.validation import T, length
@@ -27,8 +27,8 @@ class LinkSchema(Schema):
 
 class SetPasswordSchema(LinkSchema):
     password = fields.String(required=True, load_only=True,
-                             validate=[length(0, 200), long_enough],
-                             metadata={"minLength": MIN_PASSWORD_LENGTH})
+                             validate=[length(0, 200), strong_enough],
+                             metadata=PASSWORD_SCHEMA)
 
 
 class MessageSchema(Schema):

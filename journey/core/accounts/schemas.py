@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
 
 from journey.core.accounts.models import Role
-from journey.core.accounts.services import MIN_PASSWORD_LENGTH
+from journey.core.accounts.services import PASSWORD_SCHEMA, password_problem
 from journey.core.api import Currency, Flag, Language, NotBlank
 from journey.core.config import LANGUAGES
 from journey.core.i18n import MAX_OTHER_LANGUAGES
@@ -14,18 +14,20 @@ from journey.core.types import MAX_ID
 from journey.core.validation import T, in_range, length
 
 
-def long_enough(password: str) -> None:
-    """The service's rule, checked before the rest (and documented as ``minLength``)."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(str(_l("Use at least %(n)d characters.",
-                                     n=MIN_PASSWORD_LENGTH)))
+def strong_enough(password: str) -> None:
+    """The service's rule (:func:`~journey.core.accounts.services.password_problem`), as
+    much of it as the document can state in ``PASSWORD_SCHEMA``; the account's address
+    is the service's to compare."""
+    problem = password_problem(password)
+    if problem is not None:
+        raise ValidationError(str(problem))
 
 
 class AccountSchema(Schema):
     email = fields.Email(required=True, validate=length(3, 254))
     password = fields.String(required=True, load_only=True,
-                             validate=[length(0, 200), long_enough],
-                             metadata={"minLength": MIN_PASSWORD_LENGTH})
+                             validate=[length(0, 200), strong_enough],
+                             metadata=PASSWORD_SCHEMA)
     full_name = fields.String(required=True, validate=[
         length(1, 200), NotBlank(error=_l("Give the person's name."))])
     locale = fields.String(load_default=None, validate=validate.OneOf(

@@ -90,38 +90,55 @@ def has_password(user: User) -> bool:
 
 
 #: Passwords of :data:`MIN_PASSWORD_LENGTH` characters or more that lists of leaked
-#: passwords put at the top (compared case-blind, spaces collapsed).
-COMMON_PASSWORDS = frozenset({
+#: passwords put at the top (compared case-blind, without spaces).
+COMMON_PASSWORDS = (
     "0123456789", "1234567890", "0987654321", "9876543210", "12345678910",
     "123456789a", "a123456789", "1q2w3e4r5t", "q1w2e3r4t5", "1qaz2wsx3edc", "qwertyuiop",
     "qwerty1234", "qwerty123456", "asdfghjkl;", "zxcvbnm123", "password12", "password123",
     "password1234", "passw0rd123", "iloveyou12", "abcdefghij", "abcd123456", "abc1234567",
     "letmein123", "welcome123", "adminadmin", "administrator", "changeme123",
     "onewindow123",
-})
+)
+_COMMON = frozenset(COMMON_PASSWORDS)
 
-#: Fewer different characters than this (after the rules above) and a password is a
-#: pattern, not a secret: ``aaaaaaaaaa``, ``ababababab``.
-MIN_DIFFERENT_CHARACTERS = 4
+#: The rules of :func:`password_problem` that a JSON Schema can state, for the API's
+#: document: at least :data:`MIN_PASSWORD_LENGTH` characters besides spaces, not one
+#: character over and over, not a well-known one.
+PASSWORD_SCHEMA = {
+    "minLength": MIN_PASSWORD_LENGTH,
+    "pattern": rf"^(?:\s*\S){{{MIN_PASSWORD_LENGTH}}}",
+    "not": {"anyOf": [{"pattern": r"^\s*(\S)(?:\s*\1)*\s*$"},
+                      {"enum": list(COMMON_PASSWORDS)}]},
+    "description": (f"At least {MIN_PASSWORD_LENGTH} characters besides spaces; not one "
+                    "character repeated, not a well-known password, not the account's "
+                    "e-mail address or its name part (422)."),
+}
+
+
+def password_problem(password: str, email: str | None = None):
+    """What is wrong with ``password`` as a new password of the account of ``email``
+    (a message), or None: shorter than :data:`MIN_PASSWORD_LENGTH` characters, or as
+    many besides spaces; one character repeated; a well-known one; the address or its
+    name part."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    bare = "".join(password.split())
+    address = normalize_email(email or "")
+    if (len(bare) < MIN_PASSWORD_LENGTH or len(set(bare)) == 1
+            or (bare := bare.casefold()) in _COMMON
+            or (address and bare in (address, address.partition("@")[0]))):
+        return _l("This password is easy to guess: use a few words of your own, not your "
+                  "e-mail address.")
+    return None
 
 
 def check_password_strength(password: str, field: str = "password", *,
                             email: str | None = None) -> None:
-    """Refuse a password shorter than :data:`MIN_PASSWORD_LENGTH` characters (runs of
-    spaces count as one, spaces at the ends not at all) or one that is easy to guess: a
-    pattern of a few characters, a well-known one, or the account's e-mail address or
-    its name part."""
-    text = " ".join((password or "").split()).casefold()
-    if len(text) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(fields={field: [
-            _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)]})
-    address = normalize_email(email or "")
-    guessable = {address, address.partition("@")[0]} if address else set()
-    if (len(set(text) - {" "}) < MIN_DIFFERENT_CHARACTERS or text in COMMON_PASSWORDS
-            or text.replace(" ", "") in guessable):
-        raise InvalidInput(fields={field: [
-            _l("This password is easy to guess: use a few words of your own, not your "
-               "e-mail address.")]})
+    """Refuse a weak password (:func:`password_problem`) beside ``field``."""
+    problem = password_problem(password, email)
+    if problem is not None:
+        raise InvalidInput(fields={field: [problem]})
 
 
 def normalize_email(email: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from journey.core.accounts import tokens
 from journey.core.accounts.models import Role, TokenPurpose
-from journey.core.accounts.services import MIN_PASSWORD_LENGTH
+from journey.core.accounts.services import MIN_PASSWORD_LENGTH, password_problem
 from journey.core.extensions import db
 
 
@@ -38,6 +38,20 @@ def test_the_document_gives_a_new_password_the_registrations_length(document):
     schemas = document["components"]["schemas"]
     assert schemas["SetPassword"]["properties"]["password"]["minLength"] == \
         schemas["Register"]["properties"]["password"]["minLength"] == MIN_PASSWORD_LENGTH
+
+
+def test_the_document_states_the_password_rule_the_api_applies(document):
+    for name in ("Register", "SetPassword"):
+        rule = document["components"]["schemas"][name]["properties"]["password"]
+        never = rule["not"]["anyOf"]
+        for password, allowed in [("min hund heter Fido", True), ("a-brand-new-pw", True),
+                                  ("  abc   def  ", False), ("x" * 12, False),
+                                  ("1234567890", False)]:
+            by_document = (len(password) >= rule["minLength"]
+                           and re.search(rule["pattern"], password) is not None
+                           and re.search(never[0]["pattern"], password) is None
+                           and password not in never[1]["enum"])
+            assert by_document is allowed is (password_problem(password) is None), password
 
 
 def test_a_short_password_is_refused_by_the_schema_and_keeps_the_link(client, make):
