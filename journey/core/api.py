@@ -45,7 +45,7 @@ from babel.numbers import list_currencies
 from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate
+from marshmallow import RAISE, ValidationError, fields, validate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -73,7 +73,16 @@ NO_NUL = "^[^\\x00]*$"
 NUL_REFUSAL = _l("Text may not contain NUL characters.")
 
 
+#: Query parameters every operation takes besides its own: the interface language.
+COMMON_QUERY = ("lang",)
+
+
 class SafeFlaskParser(FlaskParser):
+    #: A query parameter the operation does not know is refused (422, "Unknown field."),
+    #: as an unknown field of a body is: a misspelt filter must not answer unfiltered.
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": RAISE, "querystring": RAISE}
+
     def _raw_load_json(self, req) -> typing.Any:
         if not body_sent():
             return core.missing
@@ -84,7 +93,14 @@ class SafeFlaskParser(FlaskParser):
                    if "\x00" in name or "\x00" in value}
         if refused:
             raise InvalidInput(fields=refused)
-        return super().load_querystring(req, schema)
+        own = {field.data_key or name for name, field in schema.fields.items()}
+        common = [name for name in COMMON_QUERY if name in req.args and name not in own]
+        if not common:
+            return super().load_querystring(req, schema)
+        args = req.args.copy()
+        for name in common:
+            args.poplist(name)
+        return self._makeproxy(args, schema)
 
 
 #: What a caller is told when a required body is missing (the 415 text, reused).

@@ -165,7 +165,10 @@ def load_config(overrides: dict | None = None) -> dict:
                 "description": (
                     "The catalogue of a medical-tourism cluster. Authenticate with "
                     "`Authorization: Bearer <token>` (POST /api/v1/auth/tokens). "
-                    "Language: `?lang=` or `Accept-Language`; currency: `?currency=`."
+                    "Language: `?lang=` (every operation takes it) or "
+                    "`Accept-Language`; currency: `?currency=`. A query parameter an "
+                    "operation does not know is refused (422), as an unknown field of "
+                    "a body is."
                 )
             },
         },

@@ -179,3 +179,21 @@ def test_a_refused_query_field_is_filed_under_query(client):
     answer = client.get("/api/v1/offers?start=2027-03-10&end=2027-03-01")
     assert answer.status_code == 422
     assert set(answer.json["errors"]) == {"query"}, answer.json
+
+
+def test_an_unknown_query_parameter_is_refused_like_an_unknown_field(client, h):
+    """A misspelt filter must not answer as if there were none."""
+    answer = client.get("/api/v1/offers?citty=Oslo&lang=nb")
+    assert answer.status_code == 422
+    assert answer.json["errors"] == {"query": {"citty": ["Ukjent felt."]}}
+    members = client.get("/api/v1/members?lang=de&kind=clinic&sort_by=name")
+    assert members.status_code == 422
+    assert members.json["errors"] == {"query": {"sort_by": ["Unbekanntes Feld."]}}
+
+
+def test_the_interface_language_is_a_query_parameter_of_every_operation(client, h):
+    """``lang`` chooses the answer's language wherever the operation has a query."""
+    assert client.get("/api/v1/members?lang=nb&kind=clinic").status_code == 200
+    refused = client.get("/api/v1/members?lang=ar&kind=castle")
+    assert refused.status_code == 422 and refused.headers["Content-Language"] == "ar"
+    assert client.get("/api/v1/offers?lang=ar&currency=EUR").status_code == 200
