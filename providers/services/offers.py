@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from operator import attrgetter
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import Boolean, Date, DateTime, Numeric, and_, select
 
 from journey.core.accounts.permissions import can_manage_member, require_member_access
@@ -31,7 +32,12 @@ from providers.models import (
     Provider,
 )
 from providers.procedures import PROCEDURE_TITLES, Procedure, fits_link
-from providers.services.availability import MAX_WINDOW_DAYS, counted_units, used_units
+from providers.services.availability import (
+    MAX_WINDOW_DAYS,
+    counted_units,
+    lock_calendar,
+    used_units,
+)
 from providers.services.common import check_language, text_in
 from providers.services.members import get_member, get_member_for_change
 
@@ -409,11 +415,12 @@ def _check_range(start: date, end: date) -> int:
 
 
 def set_capacity(actor, offer_id: int, *, start: date, end: date, capacity: int,
-                 weekdays: list[int] | None = None) -> int:
+                 weekdays: list[int] | None = None, now: datetime | None = None) -> int:
     """Set the capacity of every day from ``start`` to ``end`` (on ``weekdays`` only,
     0 = Monday, when given). Returns the number of days written."""
     offer = get_offer_for_change(actor, offer_id)
     days = _check_range(start, end)
+    _refuse_below_use(offer.id, start, end, capacity, weekdays, now)
     existing = {row.day: row for row in db.session.scalars(
         select(CapacityDay).where(CapacityDay.offer_id == offer.id,
                                   CapacityDay.day.between(start, end)))}
@@ -439,6 +446,22 @@ def set_capacity(actor, offer_id: int, *, start: date, end: date, capacity: int,
         db.session.add_all(created)
     db.session.flush()
     return written
+
+
+def _refuse_below_use(offer_id: int, start: date, end: date, capacity: int,
+                      weekdays: list[int] | None, now: datetime | None) -> None:
+    """409 when a day of the range would get less capacity than the units in use on it
+    now (held or booked): capacity is never below what is sold. The days' rows are
+    locked first, as a hold's writer locks them, so no hold slips in between."""
+    lock_calendar(offer_id, start, end)
+    for day, units in sorted(used_units(offer_id, start, end, now=now).items()):
+        if units > capacity and (weekdays is None or day.weekday() in weekdays):
+            message = lazy_ngettext(
+                "%(num)d unit is already held or booked on %(day)s; cancel it before "
+                "lowering the capacity below that.",
+                "%(num)d units are already held or booked on %(day)s; cancel them before "
+                "lowering the capacity below that.", units, day=day.isoformat())
+            raise Conflict(message, fields={"capacity": [message]})
 
 
 def capacity_by_day(offer_id: int, start: date, end: date) -> dict[date, int]:

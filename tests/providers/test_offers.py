@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from journey.core.extensions import db
 from journey.core.types import today_in
@@ -205,3 +206,52 @@ def test_the_public_condition_of_a_query_agrees_with_is_public(make):
                                    .where(offers.public_condition())))
     assert found == {offer.id for offer in every if offers.is_public(offer)}
     assert len(found) == 1
+
+
+def test_the_capacity_is_not_lowered_below_what_is_held_or_booked(client, manager, make):
+    """A day keeps at least the units in use on it (held, booked): lowering it further
+    is a 409 in the caller's language that names the day, and writes nothing; the days
+    without that many units in use take the new capacity; an expired hold counts no
+    more."""
+    from bookings.services.availability import Line
+    from bookings.services.holds import place_holds
+    from journey.core.types import utcnow
+    from providers.models import CapacityDay
+
+    member, headers = manager
+    offer = make.offer(member, capacity=3, days=10, chain_link="accommodation",
+                       price_unit="night", capacity_unit="room", duration_unit="nights")
+    start = today_in() + timedelta(days=2)
+    place_holds([Line(offer.id, start, 2, 2)], group_key="guest",
+                ttl=timedelta(minutes=30))  # two rooms, two nights
+    db.session.commit()
+
+    def capacities():
+        db.session.expire_all()
+        return dict(db.session.execute(select(CapacityDay.day, CapacityDay.capacity).where(
+            CapacityDay.offer_id == offer.id)).all())
+
+    before = capacities()
+    body = {"start": start.isoformat(), "end": (start + timedelta(days=3)).isoformat(),
+            "capacity": 1}
+    refused = client.put(f"/api/v1/offers/{offer.id}/calendar", json=body,
+                         headers={**headers, "Accept-Language": "nb"})
+    assert refused.status_code == 409, refused.json
+    assert refused.headers["Content-Language"] == "nb"
+    assert start.isoformat() in refused.json["message"]
+    assert "units are already held" not in refused.json["message"]  # translated
+    assert refused.json["errors"]["json"]["capacity"] == [refused.json["message"]]
+    assert capacities() == before  # nothing written
+    # Down to what is in use is fine, and on other weekdays than the held days too.
+    assert client.put(f"/api/v1/offers/{offer.id}/calendar", json={**body, "capacity": 2},
+                      headers=headers).status_code == 200
+    spared = [d for d in range(7) if d not in (start.weekday(),
+                                                 (start + timedelta(days=1)).weekday())]
+    assert client.put(f"/api/v1/offers/{offer.id}/calendar",
+                      json={**body, "capacity": 0, "weekdays": spared},
+                      headers=headers).status_code == 200
+    # Once the hold has expired, its units are free to take away.
+    offers.set_capacity(make.admin(), offer.id, start=start, end=start, capacity=0,
+                        now=utcnow() + timedelta(hours=1))
+    db.session.commit()
+    assert capacities()[start] == 0
