@@ -196,3 +196,23 @@ def test_dates_far_ahead_are_refused_not_overflowed(app, client, world):
         stored = db.session.get(Journey, journey["id"])
         assert [i.start_on for i in stored.items] == [soon(10)]
         assert stored.departure_on == soon(20)
+
+
+def test_a_template_applied_from_an_arrival_after_the_departure_moves_the_departure(
+        client, world):
+    """The journey was opened for days 10 to 20; the package starts on day 30: its
+    departure follows the package's last day (it was a bare 409 'conflicts with the
+    current state', the database refusing a departure before the arrival)."""
+    from tests.booking_fixtures import knee_package
+
+    template = knee_package(world)
+    journey = _open(client, world["h"]["patient"])
+    applied = client.post(f"/api/v1/journeys/{journey['id']}/apply-template",
+                          json={"template_id": template.id,
+                                "arrival_on": soon(30).isoformat()},
+                          headers=world["h"]["patient"])
+    assert applied.status_code == 200, applied.json
+    assert applied.json["arrival_on"] == soon(30).isoformat()
+    assert applied.json["departure_on"] == soon(40).isoformat()  # the room's 10 nights
+    assert [item["start_on"] for item in applied.json["items"]] == [
+        soon(30).isoformat(), soon(32).isoformat(), soon(35).isoformat()]

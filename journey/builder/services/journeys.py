@@ -621,6 +621,8 @@ def apply_template(actor, journey_id: int, template_id: int, *,
         raise InvalidInput(fields={"arrival_on": [_l("Give the arrival date first.")]})
     check_trip_dates(arrival_on=arrival)
     journey.arrival_on = arrival
+    if journey.departure_on is not None and journey.departure_on <= arrival:
+        journey.departure_on = None  # before the new arrival: the package's end sets it
     journey.template_id = template.id
     journey.items.clear()
     db.session.flush()
