@@ -216,3 +216,21 @@ def test_a_template_applied_from_an_arrival_after_the_departure_moves_the_depart
     assert applied.json["departure_on"] == soon(40).isoformat()  # the room's 10 nights
     assert [item["start_on"] for item in applied.json["items"]] == [
         soon(30).isoformat(), soon(32).isoformat(), soon(35).isoformat()]
+
+
+def test_a_template_is_not_applied_from_an_arrival_in_the_past(app, client, world):
+    """As opening a journey or moving its dates: 422 in the caller's language, nothing
+    written (the package was laid out from 2026-01-01, items and all)."""
+    from tests.booking_fixtures import knee_package
+
+    template = knee_package(world)
+    journey = _open(client, world["h"]["patient"])
+    refused = client.post(f"/api/v1/journeys/{journey['id']}/apply-template",
+                          json={"template_id": template.id,
+                                "arrival_on": soon(-3).isoformat()},
+                          headers={**world["h"]["patient"], "Accept-Language": "nb"})
+    assert refused.status_code == 422, refused.json
+    assert refused.json["errors"]["json"]["arrival_on"] == ["Kan ikke være tilbake i tid."]
+    db.session.expire_all()
+    kept = db.session.get(Journey, journey["id"])
+    assert (kept.arrival_on, kept.items, kept.template_id) == (soon(10), [], None)

@@ -611,7 +611,7 @@ def remove_item(actor, journey_id: int, item_id: int) -> None:
 
 
 def apply_template(actor, journey_id: int, template_id: int, *,
-                   arrival_on: date | None = None) -> Journey:
+                   arrival_on: date | None = None, now: datetime | None = None) -> Journey:
     """Replace the journey's items with a published template's links, placed relative
     to the arrival day (the planner can then move them to available dates)."""
     journey = get_journey_for_change(actor, journey_id)
@@ -620,6 +620,8 @@ def apply_template(actor, journey_id: int, template_id: int, *,
     if arrival is None:
         raise InvalidInput(fields={"arrival_on": [_l("Give the arrival date first.")]})
     check_trip_dates(arrival_on=arrival)
+    if arrival != journey.arrival_on:  # as any change of the dates: not into the past
+        check_not_past({"arrival_on": arrival}, now=now)
     journey.arrival_on = arrival
     if journey.departure_on is not None and journey.departure_on <= arrival:
         journey.departure_on = None  # before the new arrival: the package's end sets it
