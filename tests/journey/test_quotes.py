@@ -156,6 +156,18 @@ def test_only_the_newest_unexpired_version_is_accepted(world):
     assert quotes.accept_quote(world["patient"], new.id).accepted_at == accepted.accepted_at
 
 
+def test_an_accepted_version_that_a_newer_one_replaced_is_not_accepted_again(world):
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    old = quotes.create_quote(world["patient"], journey.id)
+    quotes.accept_quote(world["patient"], old.id)
+    newer = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    with pytest.raises(Conflict):
+        quotes.accept_quote(world["patient"], old.id)
+    assert quotes.accept_quote(world["patient"], newer.id).accepted_at is not None
+
+
 def test_expired_quote_over_the_api(client, make, world):
     journey = _journey(world)
     _add(world, journey, world["room"], soon(10), 10)

@@ -272,9 +272,10 @@ def accept_quote(actor, quote_id: int, *, now: datetime | None = None) -> Quote:
     """The patient (or a coordinator for them) accepts the latest, unexpired version."""
     now = now or utcnow()
     quote = get_quote(actor, quote_id)
-    if quote.accepted_at is not None and actor.role in (Role.PATIENT, Role.COORDINATOR,
-                                                        Role.ADMIN):
-        return quote  # accepting twice changes nothing
+    if (quote.accepted_at is not None and actor.role in (Role.PATIENT, Role.COORDINATOR,
+                                                         Role.ADMIN)
+            and quote.version == latest_version(quote.journey)):
+        return quote  # accepting twice changes nothing (an older version: refused below)
     refuse(acceptance_refusal(actor, quote, now=now))
     quote.accepted_at = now
     quote.accepted_by_id = actor.id
