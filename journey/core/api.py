@@ -93,8 +93,9 @@ class SafeFlaskParser(FlaskParser):
                    if "\x00" in name or "\x00" in value}
         if refused:
             raise InvalidInput(fields=refused)
-        own = {field.data_key or name for name, field in schema.fields.items()}
-        common = [name for name in COMMON_QUERY if name in req.args and name not in own]
+        common = [name for name in COMMON_QUERY if name in req.args
+                  and not any((field.data_key or own) == name
+                              for own, field in schema.fields.items())]
         if not common:
             return super().load_querystring(req, schema)
         args = req.args.copy()
