@@ -117,3 +117,18 @@ def test_a_booking_waiting_for_the_card_may_be_cancelled_not_its_items(world, ga
     assert client.post(f"/my/bookings/{booking.id}/cancel").status_code == 302
     db.session.refresh(booking)
     assert booking.status == BookingStatus.CANCELLED
+
+
+def test_the_cancel_preview_keeps_a_latin_member_name_apart_from_arabic_dates(
+        world, gateway, client):
+    """On a right-to-left page a member's Latin name followed by the dates ("Hotel Tilto
+    · 20 يناير") took the day's number into its left-to-right run, so the day stood
+    beside the name, away from its month: the name is isolated in its own <bdi>."""
+    booking = confirmed_booking(world, gateway)
+    room = line_of(booking, world["room"])
+    login(client, world["patient"])
+    for url in (f"/my/booking-lines/{room.id}/cancel?lang=ar",
+                f"/my/bookings/{booking.id}/cancel?lang=ar"):
+        page = text(client.get(url))
+        assert 'dir="rtl"' in page
+        assert "<bdi>Hotel Tilto</bdi> · " in page, url
