@@ -5,6 +5,9 @@
 - **due now**: what is charged before the balance date (the deposit, or everything);
   before anything is captured it shrinks in proportion when lines leave, after that
   it never exceeds the total.
+- **price breakdown**: the total as the patient reads it: the list price of the lines
+  still booked, less the package discount their members give and the insurer's share,
+  plus the fees cancelled lines keep.
 - **paid**: captured, less refunded; **authorised**: held on a card, not yet captured;
   **balance**: owed and neither paid nor authorised; **overpaid**: paid beyond the
   total, which a refund gives back.
@@ -34,6 +37,35 @@ class Amounts:
 def owed_by_lines(booking: Booking) -> int:
     return sum(line.kept_minor if line.status == LineStatus.CANCELLED else line.amount_minor
                for line in booking.lines)
+
+
+@dataclass(frozen=True)
+class PriceBreakdown:
+    """``list_minor - discount_minor - covered_minor + fees_kept_minor == total_minor``,
+    whatever has been cancelled."""
+
+    list_minor: int
+    discount_minor: int
+    covered_minor: int
+    fees_kept_minor: int
+    total_minor: int
+
+
+def price_breakdown(booking: Booking) -> PriceBreakdown:
+    """The total of ``booking`` from its lines (those :func:`owed_by_lines` counts): a
+    line's value is its list price (its amount, the insurer's share and the discount its
+    member funds); a line another member bears is included and not on the patient's
+    bill; a cancelled line counts for the fee it keeps only."""
+    live = [line for line in booking.lines if line.status != LineStatus.CANCELLED]
+    charged = [line for line in live if line.borne_by_provider_id is None]
+    listed = sum(line.value_minor or line.amount_minor for line in charged)
+    covered = sum(line.covered_minor or 0 for line in live)
+    amount = sum(line.amount_minor for line in live)
+    fees = sum(line.kept_minor for line in booking.lines
+               if line.status == LineStatus.CANCELLED)
+    return PriceBreakdown(list_minor=listed, discount_minor=listed - covered - amount,
+                          covered_minor=covered, fees_kept_minor=fees,
+                          total_minor=amount + fees)
 
 
 def paid_minor(booking: Booking) -> int:

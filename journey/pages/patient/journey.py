@@ -17,6 +17,7 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from bookings.models import BookingStatus
+from bookings.services.amounts import price_breakdown
 from journey.builder.models import JourneyStatus
 from journey.builder.services import checkout, composition, journeys, progress, templates
 from journey.builder.services.journeys import EDITABLE
@@ -213,6 +214,7 @@ def journey_page(journey_id: int, *, status: int = 200, forms: dict | None = Non
         details_form=details, plan_form=plan, apply_form=apply, action_form=ActionForm(),
         plan_reasons=plan_reasons or [], errors=errors or [], booking=booking,
         booking_quote=bookings[0][0] if bookings else None, latest_quote=latest,
+        breakdown=price_breakdown(booking) if booking is not None else None,
         next_step=_next_step(journey, booking, latest, blocking), title=journey_title(journey),
         lines=line_rows(booking.lines) if booking is not None else [],
         line_ranges=_line_ranges(booking),

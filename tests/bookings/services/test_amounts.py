@@ -12,7 +12,7 @@ from bookings.models import (
     Payment,
     PaymentStatus,
 )
-from bookings.services.amounts import amounts_of, owed_by_lines, reprice
+from bookings.services.amounts import amounts_of, owed_by_lines, price_breakdown, reprice
 
 
 def _booking(*amounts, due_now):
@@ -56,3 +56,26 @@ def test_amounts_of_a_booking_with_payments_and_a_refund():
     amounts = amounts_of(booking)
     assert (amounts.paid_minor, amounts.authorised_minor, amounts.balance_minor,
             amounts.overpaid_minor) == (25000, 20000, 55000, 0)
+
+
+def test_the_price_breakdown_adds_up_to_the_total_after_a_cancellation():
+    """List price less discount and insurer, plus the fees cancelled lines keep: the
+    total, whatever left; a line another member bears is not on the patient's bill."""
+    booking = _booking(54000, 20000, 10000, 0, due_now=25200)
+    discounted, covered, kept, borne = booking.lines
+    discounted.value_minor = 60000  # 6000 of package discount
+    covered.value_minor, covered.covered_minor = 30000, 10000
+    kept.value_minor = 10000
+    borne.value_minor, borne.borne_by_provider_id = 45000, 7
+    first = price_breakdown(booking)
+    assert (first.list_minor, first.discount_minor, first.covered_minor,
+            first.fees_kept_minor, first.total_minor) == (100000, 6000, 10000, 0, 84000)
+    kept.status, kept.kept_minor = LineStatus.CANCELLED, 2500
+    discounted.status = LineStatus.CANCELLED
+    reprice(booking, captured=True)
+    after = price_breakdown(booking)
+    assert (after.list_minor, after.discount_minor, after.covered_minor,
+            after.fees_kept_minor) == (30000, 0, 10000, 2500)
+    assert after.total_minor == booking.total_minor == 22500
+    assert after.list_minor - after.discount_minor - after.covered_minor \
+        + after.fees_kept_minor == booking.total_minor

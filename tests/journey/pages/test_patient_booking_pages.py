@@ -132,3 +132,42 @@ def test_the_cancel_preview_keeps_a_latin_member_name_apart_from_arabic_dates(
         page = text(client.get(url))
         assert 'dir="rtl"' in page
         assert "<bdi>Hotel Tilto</bdi> · " in page, url
+
+
+def _dl(html: str, dl_id: str) -> dict[str, str]:
+    """The terms and values of the <dl id=dl_id>, as text."""
+    import re
+    block = re.search(rf'<dl[^>]*id="{dl_id}"[^>]*>(.*?)</dl>', html, re.S).group(1)
+    pairs = re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", block, re.S)
+    return {re.sub(r"<[^>]+>", "", term): re.sub(r"<[^>]+>", "", value)
+            for term, value in pairs}
+
+
+def test_the_price_breakdown_adds_up_after_an_item_is_cancelled(world, gateway, client):
+    """The list price, the package discount and what the patient pays are those of the
+    lines still booked: after the room is cancelled the page no longer shows the quote's
+    list price and discount above a total that left the room out."""
+    from babel.numbers import format_currency
+
+    from bookings.services import cancellation
+    from tests.booking_fixtures import knee_package
+
+    booking = authorised_booking(world, gateway, template=knee_package(world))
+    room, surgery = line_of(booking, world["room"]), line_of(booking, world["surgery"])
+    login(client, world["patient"])
+    url = f"/my/journeys/{journey_of(booking).id}?lang=en"
+
+    def eur(minor):
+        return format_currency(minor / 100, "EUR", locale="en")
+
+    before = _dl(text(client.get(url)), "booking-breakdown")
+    assert before["List price"] == eur(room.value_minor + surgery.value_minor)
+    cancellation.cancel_line(world["patient"], room.id, gateway=gateway)
+    db.session.commit()
+    db.session.refresh(booking)
+    after = _dl(text(client.get(url)), "booking-breakdown")
+    assert after["List price"] == eur(surgery.value_minor)
+    assert after["Package discount"] == "−" + eur(surgery.value_minor - surgery.amount_minor)
+    assert after.get("Cancellation fees kept", eur(0)) == eur(room.kept_minor)
+    assert after["You pay"] == eur(booking.total_minor) == \
+        eur(surgery.amount_minor + room.kept_minor)
