@@ -20,3 +20,22 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// A form sent back with errors: its first field in error (or the form's own message)
+// takes the focus, which brings it into view and has a screen reader read it. On a long
+// page (the journey's travellers, arrival, insurance) the page otherwise opens at its
+// top, far above the message, as if nothing had been refused.
+(function () {
+  var first = document.querySelector("main [aria-invalid='true'], main .form-errors");
+  if (!first) {
+    return;
+  }
+  var details = first.closest("details");
+  if (details) {
+    details.open = true;
+  }
+  if (first.classList.contains("form-errors")) {
+    first.setAttribute("tabindex", "-1");
+  }
+  first.focus();
+})();
