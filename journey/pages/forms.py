@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.localedata import locale_identifiers
-from flask_babel import get_translations, gettext, lazy_ngettext
+from flask_babel import format_decimal, get_translations, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -23,7 +23,15 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
+from wtforms.validators import NumberRange as WTFormsNumberRange
 
 from journey.core.config import LANGUAGES
 from journey.core.i18n import interface_languages, native_name
@@ -69,6 +77,32 @@ class _CatalogTranslations:
 
 
 _TRANSLATIONS = _CatalogTranslations()
+
+
+class NumberRange(WTFormsNumberRange):
+    """WTForms' ``NumberRange`` with its bounds written the page locale's way ("between
+    0 and 1 000 000 000" in Norwegian, not "1000000000"), and silent when what was typed
+    is not a number at all: the field's own "Not a valid number" says it, and "must be
+    between" beside it only contradicted nothing."""
+
+    def __call__(self, form, field):
+        if field.process_errors:
+            raise StopValidation()
+        try:
+            super().__call__(form, field)
+        except ValidationError:
+            low, high = self._resolve(self.min), self._resolve(self.max)
+            if self.message is not None:
+                message = self.message
+            elif high is None:
+                message = field.gettext("Number must be at least %(min)s.")
+            elif low is None:
+                message = field.gettext("Number must be at most %(max)s.")
+            else:
+                message = field.gettext("Number must be between %(min)s and %(max)s.")
+            raise ValidationError(message % {
+                "min": "" if low is None else format_decimal(low),
+                "max": "" if high is None else format_decimal(high)}) from None
 
 
 class PageForm(FlaskForm):

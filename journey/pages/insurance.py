@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from journey.core.accounts.auth import current_actor
 from journey.core.errors import InvalidInput, NotFound
@@ -24,7 +24,7 @@ from journey.insurance.services import guarantees, policies, products, receivabl
 from journey.insurance.services.coverage import active_policy
 from journey.invoicing import services as invoicing
 from journey.pages.common import login_required, submit
-from journey.pages.forms import ActionForm, PageForm
+from journey.pages.forms import ActionForm, NumberRange, PageForm
 from journey.pages.member.access import member_or_cluster
 from journey.pages.portal import formatting_context
 from journey.pages.titles import CHAIN_LINK_TITLES, RECEIVABLE_TITLES

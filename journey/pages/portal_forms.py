@@ -20,12 +20,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from journey.core.config import LANGUAGES
 from journey.pages.common import language_name, page_locale
-from journey.pages.forms import PageForm
+from journey.pages.forms import NumberRange, PageForm
 from journey.pages.titles import (
     CAPACITY_UNIT_TITLES,
     CHAIN_LINK_TITLES,

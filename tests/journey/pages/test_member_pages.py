@@ -133,7 +133,7 @@ def test_staff_create_an_offer_as_a_draft(client, world):
     ({"base_price": "abc"}, "base_price", "Not a valid decimal value."),
     ({"base_price": "NaN"}, "base_price", "Not a valid decimal value."),
     ({"base_price": "12.345"}, "base_price", "Use at most 2 decimal places."),
-    ({"base_price": "-1"}, "base_price", "Number must be between 0 and 1000000000."),
+    ({"base_price": "-1"}, "base_price", "Number must be between 0 and 1,000,000,000."),
     ({"min_quantity": "5", "max_quantity": "2"}, "max_quantity",
      "Must not be less than the minimum quantity."),
     ({"currency": "XYZ"}, "currency", "Not an ISO 4217 currency code."),
@@ -153,6 +153,24 @@ def test_new_offer_form_keeps_the_input_and_shows_the_error_beside_the_field(
     assert message in block.group(0)
     assert re.search(r'name="recovery_days"[^>]*value="10"', page)  # what was typed stays
     assert count(Offer) == before
+
+
+@pytest.mark.parametrize(("lang", "typed", "errors"), [
+    ("nb", "abc", ["Ikke et gyldig tall."]),
+    ("nb", "-1", ["Tallet må være mellom 0 og 1\u00a0000\u00a0000\u00a0000."]),
+    ("de", "-1", ["Die Zahl muss zwischen 0 und 1.000.000.000 liegen."]),
+])
+def test_a_bad_price_gets_one_error_with_the_bounds_written_the_locales_way(
+        client, world, lang, typed, errors):
+    """What is not a number is told so once (not also "must be between 0 and ..."), and
+    the bounds of a range are grouped as the reader writes numbers."""
+    from tests.journey.pages.patient_fixtures import field_errors
+
+    login(client, world["clinic_staff"])
+    response = client.post(f"/portal/{world['clinic'].id}/offers/new?lang={lang}",
+                           data={**NEW_OFFER, "base_price": typed})
+    assert response.status_code == 422
+    assert field_errors(response.get_data(as_text=True), "base_price") == errors
 
 
 def test_edit_the_terms_and_price(client, world):
