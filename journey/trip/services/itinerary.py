@@ -15,7 +15,7 @@ from journey.builder.services.journeys import (
     load_items,
     visible_journey,
 )
-from journey.trip.models import Task, TaskStatus, TravelLeg
+from journey.trip.models import LegDirection, Task, TaskKind, TaskStatus, TravelLeg
 from journey.trip.services.tasks import journey_tasks
 from journey.trip.services.travel import legs_of
 from journey.trip.services.travellers import TravellerView, list_travellers
@@ -36,12 +36,34 @@ class TripView:
     travellers: list[TravellerView]
 
 
+#: Tasks that bring the patient to where the day's lines start: those lines come after
+#: them (the hotel after the pick-up, the centre after the hand-over).
+BRINGING_TASKS = frozenset({TaskKind.AIRPORT_PICKUP, TaskKind.MEET_AND_GREET,
+                            TaskKind.TRANSFER_BETWEEN_STAYS, TaskKind.SANATORIUM_HANDOVER})
+
+
 @dataclass
 class Day:
     day: date
     starts: list[JourneyItem] = field(default_factory=list)
     ends: list[JourneyItem] = field(default_factory=list)
     moments: list[tuple[datetime, str, object]] = field(default_factory=list)
+    #: the day as it is lived: ``("end" | "start", item)``, ``("leg" | "task", thing)``
+    entries: list[tuple[str, object]] = field(default_factory=list)
+
+    def order(self) -> None:
+        """Put the day in the order it is lived. The lines have no hour: what ends (a
+        check-out) comes first, then the travel and tasks at their local times, and what
+        starts right after the last of them that brings the patient there (arriving,
+        a pick-up, a transfer, a hand-over), else before them."""
+        self.moments.sort(key=lambda moment: moment[0])
+        bringing = [n for n, (_at, kind, thing) in enumerate(self.moments)
+                    if (kind == "leg" and thing.direction == LegDirection.ARRIVAL)
+                    or (kind == "task" and thing.kind in BRINGING_TASKS)]
+        cut = bringing[-1] + 1 if bringing else 0
+        moments = [(kind, thing) for _at, kind, thing in self.moments]
+        self.entries = ([("end", item) for item in self.ends] + moments[:cut]
+                        + [("start", item) for item in self.starts] + moments[cut:])
 
 
 def trip_view(actor, journey_id: int) -> TripView:
@@ -66,7 +88,7 @@ def item_end(item: JourneyItem) -> date:
 
 def days_of(view: TripView) -> list[Day]:
     """The trip day by day, on the local calendars: lines that start or end, tasks and
-    travel at their local times, in order."""
+    travel at their local times, each day in the order it is lived (:meth:`Day.order`)."""
     days: dict[date, Day] = {}
 
     def on(day: date) -> Day:
@@ -82,5 +104,5 @@ def days_of(view: TripView) -> list[Day]:
         local = task.due_at.astimezone(ZoneInfo(task.timezone))
         on(local.date()).moments.append((local, "task", task))
     for day in days.values():
-        day.moments.sort(key=lambda moment: moment[0])
+        day.order()
     return [days[key] for key in sorted(days)]

@@ -94,3 +94,34 @@ def test_a_voucher_per_confirmed_line_with_its_own_number(client, world, gateway
     assert client.get(
         f"/journeys/{journey_id}/vouchers/{surgery.line.id}.pdf").status_code == 404
     assert len({v.number for v in vouchers.vouchers(world["patient"], journey_id)}) == 2
+
+
+def test_each_day_is_in_the_order_it_is_lived(client, world, gateway, tmp_path):
+    """The lines have no hour: on the arrival day the hotel comes after the flight and
+    the pick-up, on the last day the check-out before the drop-off and the flight."""
+    booking = confirmed_booking(world, gateway)
+    journey = journeys.list_journeys(world["patient"])[0][0]
+    room = next(line for line in booking.lines if line.offer_id == world["room"].id)
+    for direction, day, at, number in ((LegDirection.ARRIVAL, room.start_on, time(14, 30),
+                                        "LH 886"),
+                                       (LegDirection.DEPARTURE, room.end_on, time(18, 5),
+                                        "LH 887")):
+        travel.set_leg(world["patient"], journey.id, direction, mode="flight",
+                       number=number, place="Vilnius Airport (VNO)",
+                       local_time=datetime.combine(day, at), timezone="Europe/Vilnius")
+    db.session.commit()
+    login(client, world["patient"])
+    html = client.get(f"/journeys/{journey.id}/itinerary?lang=en").get_data(as_text=True)
+    days = re.findall(r'<article class="day">(.*?)</article>', html, re.S)
+    arrival = next(day for day in days if "LH 886" in day)
+    assert arrival.index("LH 886") < arrival.index("Pick-up on arrival") \
+        < arrival.index("Double room")
+    departure = next(day for day in days if "LH 887" in day)
+    assert departure.index("Check-out") < departure.index("Drop-off for departure") \
+        < departure.index("LH 887")
+    pdf = client.get(f"/journeys/{journey.id}/itinerary.pdf?lang=en").data
+    (tmp_path / "itinerary.pdf").write_bytes(pdf)  # to look at: pdftoppm
+    words = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert words.index("LH 886") < words.index("Double room") < words.index("Check-out") \
+        < words.index("LH 887")
+    print(f"\nPDF: {tmp_path / 'itinerary.pdf'}")
