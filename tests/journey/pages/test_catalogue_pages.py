@@ -78,6 +78,20 @@ def test_the_package_page_shows_its_from_price(client, world, make):
     assert "€6,900.00" in block  # 5 nights at 80.00 and the surgery at 6,500.00
 
 
+def test_a_members_name_and_city_are_each_isolated_for_right_to_left_pages(client, world):
+    """Two Latin names side by side on an Arabic page would merge into one run and swap
+    places: each is a <bdi> of its own."""
+    template = templates.create_template(
+        world["coordinator"], status="published", texts={"en": {"name": "Knee week"}},
+        links=[{"default_offer_id": world["room"].id, "day_offset": 0, "days": 5}])
+    db.session.commit()
+    hotel = world["room"].provider
+    pair = (f'<bdi dir="auto">{hotel.name}</bdi> · <bdi dir="auto">{hotel.city}</bdi>')
+    for url in (f"/catalogue/offers/{world['room'].id}?lang=ar",
+                f"/catalogue/packages/{template.id}?lang=ar"):
+        assert pair in client.get(url).get_data(as_text=True), url
+
+
 def test_alternatives_are_priced_in_the_journeys_currency(client, world):
     login_patient(client, world["patient"])
     journey_id = open_journey(client, world, currency="NOK")
