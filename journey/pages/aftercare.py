@@ -41,7 +41,6 @@ from journey.pages.forms import TOO_LONG, ActionForm, PageForm, as_choices
 from journey.pages.member.access import managed_member, member_or_cluster
 from journey.pages.rows import offer_title
 from providers.models import Offer
-from providers.services.case_requirements import TREATMENT_SIDE
 from providers.services.offers import list_member_offers
 
 ID = ID_CONVERTER
@@ -161,7 +160,7 @@ def send_answer(followup_id):
 
 def _treating_offers(actor, provider_id: int) -> list:
     return [offer for offer in list_member_offers(actor, provider_id)
-            if offer.chain_link in TREATMENT_SIDE]
+            if schedules.takes_aftercare(offer)]
 
 
 @bp.get(f"/portal/<{ID}:provider_id>/aftercare")
@@ -215,7 +214,7 @@ def _schedule_page(offer_id: int, *, rows=None, form=None, status: int = 200):
         kind_choices=[(k.value, STEP_KIND_TITLES[k]) for k in StepKind],
         ranges=OFFSET_RANGE, form=form or ActionForm(formdata=None),
         reset_form=ActionForm(formdata=None, prefix="reset"),
-        treating=offer.chain_link in TREATMENT_SIDE), status
+        treating=schedules.takes_aftercare(offer)), status
 
 
 @bp.get(f"/portal/offers/<{ID}:offer_id>/aftercare")

@@ -26,6 +26,7 @@ from bookings.models import (
     RefundStatus,
 )
 from journey.aftercare.models import FOLLOW_UP_STATE_TITLES, WELLBEING_TITLES
+from journey.aftercare.services.schedules import takes_aftercare
 from journey.builder.models import JOURNEY_STATUS_TITLES
 from journey.case.models import REVIEW_STATUS_TITLES, AccessAction, ConsentScope
 from journey.trip.models import (
@@ -277,4 +278,5 @@ TEMPLATE_TITLES = {
     "state_title": state_title,
     "actor_title": actor_title,
     "duration_text": duration_text,
+    "takes_aftercare": takes_aftercare,
 }

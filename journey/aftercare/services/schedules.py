@@ -160,13 +160,19 @@ def _order(step: Step) -> tuple[int, int]:
     return (0, -step.offset) if step.kind == StepKind.BEFORE_DEPARTURE else (1, step.offset)
 
 
+def takes_aftercare(offer) -> bool:
+    """Whether ``offer`` can have follow-ups: consultations, diagnostics, treatments and
+    rehabilitation (a hotel room or a transfer has none)."""
+    return offer.chain_link in TREATMENT_SIDE
+
+
 def set_schedule(actor, offer_id: int, steps: list[dict], *,
                  now: datetime | None = None) -> tuple[Offer, list[Step], bool]:
     """The member's manager sets the schedule of a treating offer (an empty list: no
     follow-ups). Follow-ups not sent yet follow at the next planning."""
     offer = get_offer_for_change(actor, offer_id)
     require_member_access(actor, offer.provider_id, manager=True)
-    if offer.chain_link not in TREATMENT_SIDE:
+    if not takes_aftercare(offer):
         raise InvalidInput(fields={"steps": [_l(
             "Aftercare follow-ups are for consultations, diagnostics, treatments and "
             "rehabilitation.")]})

@@ -170,3 +170,15 @@ def test_the_manager_edits_the_schedule(client, w):
     login(client, w["clinic_staff"])
     assert client.post(url, data={"kind0": "after_treatment", "offset0": "10"}
                        ).status_code == 403
+
+
+def test_only_a_treating_offer_has_an_aftercare_tab(client, w):
+    """A hotel room has no follow-ups: its portal pages offer no tab for them."""
+    login(client, w["clinic_manager"])
+    assert "/aftercare\"" in client.get(f"/portal/offers/{w['surgery'].id}").get_data(
+        as_text=True)
+    client.get("/logout")
+    login(client, w["hotel_staff"])
+    room = client.get(f"/portal/offers/{w['room'].id}")
+    assert room.status_code == 200
+    assert f"/portal/offers/{w['room'].id}/aftercare" not in room.get_data(as_text=True)
