@@ -117,39 +117,48 @@ def save_traveller(actor, journey_id: int, traveller_id: int | None = None,
 
 
 def _apply(traveller: Traveller, data: dict) -> None:
+    """Check every field given and, when all are right, write them; else refuse them all
+    at once (422 with each wrong field's message), writing nothing."""
+    errors: dict[str, list] = {}
     name = (data.get("full_name", traveller.full_name) or "").strip()
     if not name:
-        raise InvalidInput(fields={"full_name": [_l("The name as in the passport.")]})
-    traveller.full_name = name[:200]
-    if "nationality" in data:
-        traveller.nationality = check_country(data["nationality"]) if data["nationality"] \
-            else None
+        errors["full_name"] = [_l("The name as in the passport.")]
+    if data.get("nationality"):
+        try:
+            data["nationality"] = check_country(data["nationality"])
+        except InvalidInput as refused:
+            errors["nationality"] = [message for messages in refused.fields.values()
+                                     for message in messages]
     if data.get("passport_number"):
         number = str(data["passport_number"]).strip().upper()
         if not PASSPORT.fullmatch(number):
-            raise InvalidInput(fields={"passport_number": [_l(
-                "4 to 20 letters and digits, as printed in the passport.")]})
+            errors["passport_number"] = [_l(
+                "4 to 20 letters and digits, as printed in the passport.")]
         data["passport_number"] = number
     if "relationship_to_patient" in data:
         data["relationship_to_patient"] = (data["relationship_to_patient"] or "").strip()[:40]
     if "needs" in data:
         needs = [str(n).strip() for n in data["needs"] or [] if str(n).strip()]
         if len(needs) > 20 or any(len(n) > 90 or "\x00" in n for n in needs):
-            raise InvalidInput(fields={"needs": [_l("At most 20 needs of 90 characters.")]})
+            errors["needs"] = [_l("At most 20 needs of 90 characters.")]
         data["needs"] = needs
-    for field in ("birth_date", "passport_number", "passport_expires_on"):
+    born = data["birth_date"] or None if "birth_date" in data else traveller.birth_date
+    if born is not None and not date(1900, 1, 1) <= born <= today_in():
+        errors["birth_date"] = [_l("Not a possible date of birth.")]
+    expires = (data["passport_expires_on"] or None if "passport_expires_on" in data
+               else traveller.passport_expires_on)
+    if expires is not None and not (date(2000, 1, 1) <= expires <= latest_date()
+                                     .replace(year=latest_date().year + 10)):
+        errors["passport_expires_on"] = [_l("Not a possible expiry date.")]
+    if errors:
+        raise InvalidInput(fields=errors)
+    traveller.full_name = name[:200]
+    for field in ("nationality", "birth_date", "passport_number", "passport_expires_on"):
         if field in data:
             setattr(traveller, field, data[field] or None)  # "" clears it
     for field in ("relationship_to_patient", "needs"):
         if field in data:
             setattr(traveller, field, data[field])
-    if traveller.birth_date is not None and not (
-            date(1900, 1, 1) <= traveller.birth_date <= today_in()):
-        raise InvalidInput(fields={"birth_date": [_l("Not a possible date of birth.")]})
-    expires = traveller.passport_expires_on
-    if expires is not None and not (date(2000, 1, 1) <= expires <= latest_date()
-                                     .replace(year=latest_date().year + 10)):
-        raise InvalidInput(fields={"passport_expires_on": [_l("Not a possible expiry date.")]})
 
 
 def remove_traveller(actor, journey_id: int, traveller_id: int) -> None:

@@ -160,6 +160,26 @@ def test_passport_data_reaches_only_the_members_whose_line_needs_it(make):
                                   is_patient=True)
 
 
+def test_every_wrong_field_of_a_traveller_is_told_at_once_and_nothing_is_written(make):
+    """A form sent back should not hide its next mistake until the first is mended."""
+    world = build_world(make)
+    journey = journeys.open_journey(world["patient"], arrival_on=soon(10),
+                                    departure_on=soon(20), currency="EUR")
+    ingrid = travellers.save_traveller(world["patient"], journey.id,
+                                       full_name="Ingrid Solberg")
+    db.session.commit()
+    with pytest.raises(InvalidInput) as refused:
+        travellers.save_traveller(
+            world["patient"], journey.id, ingrid.id, full_name="Ingrid Nordmann",
+            nationality="XX", passport_number="N!", birth_date=soon(5),
+            passport_expires_on=soon(0).replace(year=1990))
+    assert set(refused.value.fields) == {"nationality", "passport_number", "birth_date",
+                                         "passport_expires_on"}
+    db.session.rollback()
+    assert travellers.list_travellers(world["patient"], journey.id)[0].full_name == \
+        "Ingrid Solberg"
+
+
 def test_a_departure_before_the_arrival_is_refused(booked, world):
     _booking, journey = booked
     with pytest.raises(InvalidInput):
