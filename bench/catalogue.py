@@ -863,7 +863,7 @@ def report(sizes: list[SizeResult]) -> dict:
                 f"({large.offers:,} offers)",
         "value": round(ratio, 3), "target": TARGET_THROUGHPUT_RATIO,
         "pass": ratio >= TARGET_THROUGHPUT_RATIO, "better": "higher",
-        "shown": f"{ratio:.0%}"})
+        "shown": f"{ratio:.1%}"})
     targets.append({
         "name": f"search p99 < {TARGET_P99_MS:.0f} ms ({large.offers:,} offers)",
         "value": large.search.p99_ms, "target": TARGET_P99_MS,

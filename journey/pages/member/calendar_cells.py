@@ -71,11 +71,13 @@ def cells(days: Iterable[dict], *, today: date) -> list[DayCell]:
 
 
 def weekday_names(start: int, locale: str) -> list[tuple[str, str]]:
-    """The seven weekdays from ``start`` (0 = Monday): (abbreviated, full) names."""
+    """The seven weekdays from ``start`` (0 = Monday): (short, full) names. The short
+    ones are CLDR's for calendar columns ("Mo", "ma.", "خميس"): the abbreviated ones of
+    some languages are the full words (Arabic), too wide for seven columns on a phone."""
     monday = date(2024, 1, 1)  # a Monday
     days = [monday + timedelta(days=(start + n) % 7) for n in range(7)]
-    return [(format_date(day, "EEE", locale=locale), format_date(day, "EEEE", locale=locale))
-            for day in days]
+    return [(format_date(day, "EEEEEE", locale=locale),
+             format_date(day, "EEEE", locale=locale)) for day in days]
 
 
 def in_weeks(items: list, first: date, start: int) -> list[list]:

@@ -184,7 +184,8 @@ def test_the_timeline_has_the_bookings_audit_trail(client, world, booking):
     assert f"Line {knee.id}: Waiting for the member → Accepted" in timeline
     assert "Rasa Staff" in timeline  # who accepted
     bookings = page[page.index("<h2>Bookings"):page.index('class="timeline"')]
-    assert "Knee replacement · Neris Clinic" in bookings and "Accepted" in bookings
+    assert ('<bdi dir="auto">Knee replacement</bdi> · <bdi dir="auto">Neris Clinic</bdi>'
+            in bookings) and "Accepted" in bookings
     german = client.get(f"/coordinator/journeys/{journey.id}?lang=de").get_data(as_text=True)
     assert "Angenommen" in german
 

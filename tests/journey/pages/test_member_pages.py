@@ -317,7 +317,9 @@ def test_capacity_calendar_shows_the_month_and_sets_weekdays(client, world):
     login(client, world["clinic_staff"])
     knee = world["knee"]
     page = client.get(f"/portal/offers/{knee.id}/calendar?lang=en").get_data(as_text=True)
-    assert "Mon" in page and "Sun" in page
+    assert '<abbr title="Monday">Mo</abbr>' in page and '<abbr title="Sunday">Su</abbr>' in page
+    arabic = client.get(f"/portal/offers/{knee.id}/calendar?lang=ar").get_data(as_text=True)
+    assert '<abbr title="الخميس">خميس</abbr>' in arabic  # not the whole word twice
     first, last = soon(40), soon(53)
     response = client.post(f"/portal/offers/{knee.id}/calendar", data={
         "start": first.isoformat(), "end": last.isoformat(), "capacity": "3",

@@ -114,6 +114,9 @@ def test_a_booking_waiting_for_the_card_may_be_cancelled_not_its_items(world, ga
     login(client, world["patient"])
     page = text(client.get(f"/my/journeys/{journey_of(booking).id}?lang=en"))
     assert 'id="cancel-booking"' in page and "/my/booking-lines/" not in page
+    # a link to the preview (a form sent by GET left a bare "?" on its address)
+    preview = f'href="/my/bookings/{booking.id}/cancel"'
+    assert preview in page.split('id="cancel-booking"')[1].split("</p>")[0]
     assert client.post(f"/my/bookings/{booking.id}/cancel").status_code == 302
     db.session.refresh(booking)
     assert booking.status == BookingStatus.CANCELLED
