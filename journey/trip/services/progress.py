@@ -4,8 +4,9 @@ of that line). The job moves them; a coordinator can move them by hand."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -13,7 +14,7 @@ from bookings.models import Booking
 from journey.builder.models import Journey, JourneyStatus
 from journey.builder.services.booking_link import follow_booking, journey_of
 from journey.builder.services.journeys import transition, trip_days, visible_journey
-from journey.core.errors import Conflict, Forbidden
+from journey.core.errors import Conflict, Forbidden, refuse
 from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import why
@@ -74,17 +75,44 @@ def advance_journeys(*, now: datetime | None = None) -> int:
     return moved
 
 
+#: How long before the first day of its first line a coordinator may mark a trip in
+#: progress by hand: the patient may land the evening before.
+EARLY_START = timedelta(days=1)
+
+
+def progress_refusal(journey: Journey, status: JourneyStatus, now: datetime):
+    """Why a coordinator may not mark ``journey`` ``status`` by hand at ``now`` (None
+    when they may): not in progress before the day before it begins, not completed
+    before its last day — a trip marked over before it took place would call off its
+    logistics and open its members to reviews of what nobody delivered. Days on the
+    calendar of the place, as the job counts them."""
+    span = _span(journey)
+    if span is None:
+        return None
+    start, start_zone, end, end_zone = span
+    if status == JourneyStatus.IN_PROGRESS and \
+            today_in(start_zone, now=now) < start - EARLY_START:
+        return Conflict(_l("The trip begins on %(day)s: it can be marked in progress from "
+                           "the day before.", day=format_date(start, "long")))
+    if status == JourneyStatus.COMPLETED and today_in(end_zone, now=now) < end:
+        return Conflict(_l("The trip ends on %(day)s: it can be marked completed from "
+                           "that day.", day=format_date(end, "long")))
+    return None
+
+
 def set_progress(actor, journey_id: int, status: JourneyStatus, *,
                  now: datetime | None = None) -> Journey:
-    """A coordinator marks the journey in progress or completed by hand; its tasks
-    follow as when the job moves it (a completed trip's open logistics are called off,
-    what was done stays done)."""
+    """A coordinator marks the journey in progress or completed by hand, once its days
+    have come (:func:`progress_refusal`); its tasks follow as when the job moves it (a
+    completed trip's open logistics are called off, what was done stays done)."""
     if not actor.role.is_cluster:
         raise Forbidden(_l("A coordinator marks the journey's progress."))
+    now = now or utcnow()
     journey = visible_journey(actor, journey_id)
     status = JourneyStatus(status)
     if status not in (JourneyStatus.IN_PROGRESS, JourneyStatus.COMPLETED):
         raise Conflict(_l("In progress or completed."))
+    refuse(progress_refusal(journey, status, now))
     transition(journey, status, actor=actor, reason=why("trip_progressed"), now=now)
     db.session.flush()
     sync_tasks(journey, now=now)  # as the job does: a trip over asks for no logistics

@@ -23,6 +23,7 @@ from journey.trip.models import LegDirection, Task, TaskKind
 from journey.trip.services import progress, travel
 from tests.booking_fixtures import confirmed_booking
 from tests.journey.builder_world import soon
+from tests.journey.trip_clock import begun
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
 
@@ -36,7 +37,8 @@ def aftercare_world(world, gateway, make, *, departure: bool = True, consented: 
                        place="Vilnius Airport (VNO)", number="LH 887",
                        local_time=datetime.combine(soon(20), time(11, 0)),
                        timezone="Europe/Vilnius")
-    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS)
+    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS,
+                          now=begun(journey))
     if consented:
         consent.give_consent(world["patient"], journey.id, [ConsentScope.HEALTH_DATA])
     db.session.commit()

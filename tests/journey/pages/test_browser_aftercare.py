@@ -57,7 +57,8 @@ def _treated(server) -> int:
                                          gateway=StripeGateway.from_config())
         db.session.commit()
         coordinator = get_user_by_email(COORDINATOR["email"])
-        progress.set_progress(coordinator, journey_id, JourneyStatus.IN_PROGRESS)
+        progress.set_progress(coordinator, journey_id, JourneyStatus.IN_PROGRESS,
+                              now=datetime.combine(day, time(12), tzinfo=UTC))
         db.session.commit()
         later = datetime.combine(day + timedelta(days=8), time(12), tzinfo=UTC)
         assert jobs.run_followups(now=later) >= 1

@@ -16,6 +16,7 @@ from journey.reviews.api import blp
 from journey.reviews.models import Review
 from journey.trip.services import progress
 from tests.booking_fixtures import confirmed_booking
+from tests.journey.trip_clock import begun, over
 
 
 def ensure_registered(app) -> None:
@@ -43,9 +44,11 @@ def completed_world(world, gateway, make, *, complete: bool = True, cancel_room=
     if cancel_room is not None:
         cancellation.cancel_line(world[cancel_room], world["room_line"].id, reason="Changed",
                                  gateway=gateway)
-    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS)
+    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS,
+                          now=begun(journey))
     if complete:
-        progress.set_progress(world["coordinator"], journey.id, JourneyStatus.COMPLETED)
+        progress.set_progress(world["coordinator"], journey.id, JourneyStatus.COMPLETED,
+                              now=over(journey))
     db.session.commit()
     world["booking"], world["journey"] = booking, journey
     world["clinic_manager"] = make.user(Role.MEMBER_MANAGER, world["clinic"])

@@ -14,7 +14,6 @@ from sqlalchemy import event
 from journey import mail
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
-from journey.core.types import utcnow
 from journey.reviews import jobs
 from journey.reviews.models import (
     HideReason,
@@ -32,6 +31,7 @@ from journey.reviews.services.reviews import (
     NotServed,
 )
 from tests.journey.reviews.reviews_world import GOOD, completed_world, count, mails, reviews_of
+from tests.journey.trip_clock import over
 
 
 @pytest.fixture
@@ -296,10 +296,11 @@ def test_no_invitation_before_completion_nor_long_after(world, gateway, make):
     assert jobs.invite_reviewers() == 0
     from journey.trip.services import progress
 
-    progress.set_progress(w["coordinator"], w["journey"].id, "completed")
+    ended = over(w["journey"])
+    progress.set_progress(w["coordinator"], w["journey"].id, "completed", now=ended)
     db.session.commit()
-    assert jobs.invite_reviewers(now=utcnow() + timedelta(days=31)) == 0
-    assert jobs.invite_reviewers() == 1
+    assert jobs.invite_reviewers(now=ended + timedelta(days=31)) == 0
+    assert jobs.invite_reviewers(now=ended + timedelta(hours=1)) == 1
 
 
 def test_erasure_leaves_anonymous_ratings_without_text(w, app):

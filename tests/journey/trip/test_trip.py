@@ -11,13 +11,14 @@ import pytest
 from bookings.services import cancellation
 from journey.builder.models import JourneyStatus
 from journey.builder.services import journeys
-from journey.core.errors import Forbidden, InvalidInput, NotFound
+from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.types import today_in
 from journey.trip.models import LegDirection, Task, TaskKind, TaskStatus
 from journey.trip.services import progress, tasks, travel, travellers
 from tests.booking_fixtures import confirmed_booking
 from tests.journey.builder_world import build_world, soon
+from tests.journey.trip_clock import begun, over
 
 VILNIUS = ZoneInfo("Europe/Vilnius")
 
@@ -310,6 +311,21 @@ def test_a_move_between_members_stays_asks_for_a_transfer_that_day(world, gatewa
     assert arrival == line_of(booking, world["rehab"]).start_on - timedelta(days=2)
 
 
+def test_a_trip_is_not_marked_over_before_it_took_place(booked, world):
+    """Marked completed before its days, a trip would call off its pick-ups and open its
+    members to reviews of services nobody delivered."""
+    _booking, journey = booked
+    for status, when in ((JourneyStatus.IN_PROGRESS, begun(journey) - timedelta(days=2)),
+                         (JourneyStatus.COMPLETED, begun(journey))):
+        with pytest.raises(Conflict):
+            progress.set_progress(world["coordinator"], journey.id, status, now=when)
+    assert journey.status == JourneyStatus.CONFIRMED
+    assert all(t.status == TaskStatus.OPEN for t in tasks.journey_task_rows(journey.id))
+    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS,
+                          now=begun(journey) - timedelta(days=1))  # landing the evening before
+    assert journey.status == JourneyStatus.IN_PROGRESS
+
+
 def test_a_trip_marked_over_by_hand_calls_off_its_open_logistics(booked, world):
     """As when the job moves it: what was done stays done, what is still open of a trip
     that is over leaves the coordinators' lists."""
@@ -317,8 +333,10 @@ def test_a_trip_marked_over_by_hand_calls_off_its_open_logistics(booked, world):
     pickup = next(t for t in tasks.journey_task_rows(journey.id)
                   if t.kind == TaskKind.AIRPORT_PICKUP)
     tasks.set_task_status(world["coordinator"], pickup.id, TaskStatus.DONE)
-    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS)
-    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.COMPLETED)
+    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.IN_PROGRESS,
+                          now=begun(journey))
+    progress.set_progress(world["coordinator"], journey.id, JourneyStatus.COMPLETED,
+                          now=over(journey))
     db.session.commit()
     statuses = {t.kind: t.status for t in tasks.journey_task_rows(journey.id)}
     assert statuses[TaskKind.AIRPORT_PICKUP] == TaskStatus.DONE

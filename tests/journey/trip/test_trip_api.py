@@ -8,10 +8,13 @@ from datetime import date, timedelta
 import pytest
 from flask_babel import force_locale, gettext
 
+from journey.builder.models import Journey
 from journey.builder.services import journeys
 from journey.core.extensions import db
+from journey.trip.services import progress
 from tests.booking_fixtures import confirmed_booking
 from tests.journey.builder_world import soon
+from tests.journey.trip_clock import begun
 
 
 @pytest.fixture
@@ -95,11 +98,20 @@ def test_bad_travel_details_are_explained_in_the_callers_language(client, trip):
     assert supplier.status_code == 403
 
 
-def test_a_coordinator_marks_the_progress_by_hand(client, trip):
+def test_a_coordinator_marks_the_progress_by_hand(client, trip, monkeypatch):
     _world, journey_id, tokens = trip
     url = f"/api/v1/journeys/{journey_id}/progress"
     assert client.put(url, headers=tokens["patient"],
                       json={"status": "in_progress"}).status_code == 403
+    early = client.put(url, headers={**tokens["coordinator"], "Accept-Language": "nb"},
+                       json={"status": "in_progress"})
+    assert early.status_code == 409  # the trip is ten days away
+    assert early.json["message"].startswith("Reisen begynner ")
+    first_day = begun(db.session.get(Journey, journey_id))
+    db.session.rollback()
+    monkeypatch.setattr(progress, "utcnow", lambda: first_day)  # its day has come
+    assert client.put(url, headers=tokens["coordinator"],
+                      json={"status": "completed"}).status_code == 409  # not yet over
     moved = client.put(url, headers=tokens["coordinator"], json={"status": "in_progress"})
     assert moved.status_code == 200 and moved.json["status"] == "in_progress"
     assert client.put(url, headers=tokens["coordinator"],
