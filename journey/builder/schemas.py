@@ -147,7 +147,8 @@ class JourneyProfileSchema(Schema):
 
 
 class OpenJourneySchema(JourneyProfileSchema):
-    patient_id = Id(metadata={"description": "Staff: an existing patient account."})
+    patient_id = Id(metadata={"description": "Cluster staff: an existing patient account "
+                                             "(a member's staff give `patient_email`)."})
     patient_email = fields.Email(validate=length(3, 254), metadata={
         "description": "Staff: the patient's e-mail (an account is made if none exists)."})
     patient_name = Text(1, 200, metadata={

@@ -41,6 +41,22 @@ def test_a_supplier_sees_only_its_own_line(client, booked):
     assert listed[0]["nationality"] is None
 
 
+def test_a_member_opens_a_journey_by_the_patients_address_not_any_account(client, booked):
+    """By id, a member's staff could attach a journey to any patient's account and read
+    their name on it; they give the address the patient contacted them from."""
+    world, _journey_id, _quote_id, headers = booked
+    other = world["patient2"]
+    before = len(journeys.list_journeys(other)[0])
+    refused = client.post("/api/v1/journeys", json={"patient_id": other.id},
+                          headers=headers["hotel_staff"])
+    assert refused.status_code == 403, refused.json
+    assert other.full_name not in refused.get_data(as_text=True)
+    assert len(journeys.list_journeys(other)[0]) == before
+    opened = client.post("/api/v1/journeys", json={"patient_id": other.id},
+                         headers=headers["coordinator"])
+    assert opened.status_code == 201, opened.json
+
+
 @pytest.mark.parametrize("reader", ["patient", "clinic_staff", "coordinator"])
 def test_the_patient_the_treating_clinic_and_the_cluster_see_the_trip(client, booked,
                                                                       reader):

@@ -406,6 +406,9 @@ def _patient_for(actor, *, patient_id=None, patient_email=None, patient_name=Non
     if actor.role == Role.PATIENT:
         return actor
     if patient_id is not None:
+        if not actor.role.is_cluster:  # a member would attach journeys to anyone's account
+            raise Forbidden(_l("A member opens a journey for a patient by the patient's "
+                               "e-mail address."))
         patient = db.session.get(User, patient_id)
         if patient is None or patient.role != Role.PATIENT:
             raise InvalidInput(fields={"patient_id": [_l("No such patient.")]})
