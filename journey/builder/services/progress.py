@@ -36,6 +36,8 @@ STEP_TITLES = {
     Step.CONFIRMED: _l("Confirmed"),
 }
 STEPS = tuple(Step)
+#: The last step's title while it is under way: paid, the members still confirming.
+CONFIRMING = _l("Being confirmed")
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,16 @@ def journey_steps(journey: Journey, *, booking: Booking | None = None,
                   has_problems: bool = False) -> list[StepState]:
     """The five steps, each done or not and the current one marked; empty for a
     cancelled journey. Every step before the current one is done, and the last one is
-    done too once every member has confirmed."""
+    done too once every member has confirmed (until then it reads "Being confirmed",
+    not "Confirmed")."""
     current = current_step(journey, booking=booking, has_problems=has_problems)
     if current is None:
         return []
     index = STEPS.index(current)
     finished = journey.status in _FINISHED
-    return [StepState(step, STEP_TITLES[step],
+    confirming = current == Step.CONFIRMED and not finished
+    return [StepState(step, CONFIRMING if confirming and step == Step.CONFIRMED
+                      else STEP_TITLES[step],
                       done=position < index or (finished and step == Step.CONFIRMED),
                       current=step == current)
             for position, step in enumerate(STEPS)]

@@ -48,6 +48,14 @@ def test_one_step_is_current_and_the_ones_before_are_done(status, items, booking
         [current], done)
 
 
+def test_the_last_step_does_not_say_confirmed_while_the_members_confirm():
+    def last_title(status):
+        journey = SimpleNamespace(status=status, items=[object()])
+        return str(progress.journey_steps(journey)[-1].title)
+    assert last_title(JourneyStatus.BOOKED) == "Being confirmed"
+    assert last_title(JourneyStatus.CONFIRMED) == "Confirmed"
+
+
 def test_a_cancelled_journey_shows_no_path():
     assert progress.journey_steps(SimpleNamespace(status=JourneyStatus.CANCELLED,
                                                   items=[])) == []
