@@ -431,7 +431,7 @@ def _journey(today: date, created: Counter) -> None:
     coordinator = get_user_by_email(COORDINATOR["email"])
     template = find_template(DEMO_JOURNEY["template"])
     arrival = demo_arrival(today)
-    journey = journeys.open_journey(manager, patient_id=patient.id, arrival_on=arrival,
+    journey = journeys.open_journey(manager, patient_email=patient.email, arrival_on=arrival,
                                     **DEMO_JOURNEY["profile"])
     journeys.apply_template(manager, journey.id, template.id, arrival_on=arrival)
     journey, reasons = plan_journey(manager, journey.id, arrival_on=arrival)
@@ -474,7 +474,7 @@ def _insured_journey(today: date, created: Counter) -> None:
     template = find_template(INSURED_JOURNEY["template"])
     earliest = today + timedelta(days=INSURED_JOURNEY["arrives_in_days"])
     arrival = earliest + timedelta(days=(6 - earliest.weekday()) % 7)  # a Sunday
-    journey = journeys.open_journey(opener, patient_id=patient.id, arrival_on=arrival,
+    journey = journeys.open_journey(opener, patient_email=patient.email, arrival_on=arrival,
                                     **INSURED_JOURNEY["profile"])
     journeys.apply_template(opener, journey.id, template.id, arrival_on=arrival)
     journey, reasons = plan_journey(opener, journey.id, arrival_on=arrival)

@@ -170,7 +170,7 @@ def _travel(spec: dict, admin: User, coordinator: User, gateway: StripeGateway,
     opened = _at(arrival - timedelta(days=BOOKED_DAYS_AHEAD), 9, 30)
     opener = get_user_by_email(manager_email(spec["opened_by"])) if spec["opened_by"] \
         else patient
-    journey = journeys.open_journey(opener, patient_id=patient.id, arrival_on=arrival,
+    journey = journeys.open_journey(opener, patient_email=patient.email, arrival_on=arrival,
                                     currency="EUR", now=opened, **spec["profile"])
     journey.created_at = opened  # opened then (the column's default is the clock's now)
     journeys.apply_template(opener, journey.id, template.id, arrival_on=arrival)

@@ -78,8 +78,12 @@ def local_time(value: datetime | None, zone: str | None = None, style: str = "me
     except (ZoneInfoNotFoundError, ValueError):
         tzinfo = ZoneInfo(CLUSTER_TIMEZONE)
     locale = page_locale()
-    text = gettext("%(time)s (%(zone)s)", time=date_and_time(value, tzinfo, locale),
-                   zone=get_timezone_location(tzinfo, locale=locale))
+    # The date and time never break inside (a deadline in a narrow cell read "7 декабря"
+    # on one line and "2026 г., 14:00" on the next); the line may break before the zone.
+    when = Markup('<span class="nowrap">{}</span>').format(date_and_time(value, tzinfo,
+                                                                          locale))
+    pattern = escape(gettext("%(time)s (%(zone)s)", time="%(time)s", zone="%(zone)s"))
+    text = pattern % {"time": when, "zone": get_timezone_location(tzinfo, locale=locale)}
     return Markup("<bdi>{}</bdi>").format(text)
 
 

@@ -67,7 +67,8 @@ def journey_row(journey_id: int) -> Journey:
 
 
 def open_journey(world, *, by="coordinator", **data) -> Journey:
-    data.setdefault("patient_id", world["patient"].id)
+    if "patient_id" not in data:  # (a member's staff name the patient by the address)
+        data.setdefault("patient_email", world["patient"].email)
     journey = journeys.open_journey(world[by], **data)
     db.session.commit()
     return journey

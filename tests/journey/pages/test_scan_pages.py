@@ -61,7 +61,7 @@ def test_a_month_in_weeks_from_the_locales_first_day():
     cells = calendar_cells.cells(days, today=date(2026, 3, 4))
     sunday_first = calendar_cells.month_grid(cells, locale="en")
     assert sunday_first.weeks[0][0].day == date(2026, 3, 1)
-    assert sunday_first.weekdays[0] == ("Sun", "Sunday")
+    assert sunday_first.weekdays[0] == ("Su", "Sunday")
     monday_first = calendar_cells.month_grid(cells, locale="lt")
     assert monday_first.weeks[0][:6] == [None] * 6
     assert monday_first.weeks[0][6].day == date(2026, 3, 1)
