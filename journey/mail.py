@@ -30,12 +30,9 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as babel_datetime
-from babel.dates import get_timezone_location
 from flask import current_app, url_for
-from flask_babel import force_locale, format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import force_locale, format_date, format_timedelta, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -50,7 +47,7 @@ from journey.core.accounts.models import AccountToken, Role, TokenPurpose, User
 from journey.core.extensions import db
 from journey.core.money import Money, format_money
 from journey.core.persistence import commit_unit
-from journey.core.types import utcnow
+from journey.core.types import CLUSTER_TIMEZONE, utcnow
 from journey.pages.titles import ESCALATION_TITLES
 from journey.trip.models import TASK_KIND_TITLES, Task, TaskKind, TaskStatus
 from journey.trip.services.calendar import journey_calendar
@@ -331,7 +328,7 @@ def _params(notification: Notification, booking: Booking) -> dict:
         params["item"] = _item_title(line)
         params["start_on"] = format_date(line.start_on, "medium")
         if line.respond_by is not None:
-            params["respond_by"] = format_datetime(line.respond_by, "medium")
+            params["respond_by"] = _deadline(line.respond_by, notification, line.provider_id)
     if "amount_minor" in payload:
         params["amount_minor"] = format_money(
             Money(int(payload["amount_minor"]), payload["currency"]), _locale())
@@ -359,7 +356,7 @@ def _case_params(notification: Notification) -> dict:
                 if notification.recipient == "coordinators"
                 else url_for("journey.show", journey_id=review.journey_id, _external=True))
     return {"journey": review.journey_id, "member": review.provider.name, "item": item,
-            "respond_by": format_datetime(review.respond_by, "medium")
+            "respond_by": _deadline(review.respond_by, notification, review.provider_id)
             if review.respond_by else "", "link": link,
             "missing": "\n".join(f"- {m}" for m in review.missing or []),
             "notes": review.notes or ""}
@@ -383,10 +380,18 @@ def _trip_params(notification: Notification) -> dict:
 
 
 def _zoned(moment, zone: str) -> str:
-    tzinfo = ZoneInfo(zone)
-    return _("%(time)s (%(zone)s)",
-             time=babel_datetime(moment, "medium", tzinfo=tzinfo, locale=_locale()),
-             zone=get_timezone_location(tzinfo, locale=_locale()))
+    return notices.zoned(moment, zone)
+
+
+def _deadline(moment, notification: Notification, provider_id: int) -> str:
+    """A deadline in its reader's zone, with the zone named: a member's in the member's
+    own zone, anyone else's (a coordinator) in the zone of the member it waits for."""
+    kind, _sep, raw_id = notification.recipient.partition(":")
+    reader = db.session.get(Provider, int(raw_id)) if kind == "provider" and raw_id.isdigit() \
+        else None
+    member = reader or db.session.get(Provider, provider_id)
+    return _zoned(moment, member.timezone if member is not None and member.timezone
+                  else CLUSTER_TIMEZONE)
 
 
 def _locale() -> str:

@@ -14,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime, get_timezone_location
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -58,3 +62,14 @@ def queue(key: str, recipient: str, kind: str, *, payload: dict | None = None,
     except IntegrityError:  # the same fact, queued at the same moment elsewhere
         return False
     return True
+
+
+def zoned(moment: datetime, zone: str) -> str:
+    """``moment`` on the clock of ``zone``, the zone named, in the current locale (the
+    reader's, under :func:`journey.mail.compose`): "14 Jan 2027, 21:34:00 (Lithuania
+    Time)"."""
+    locale = str(get_locale() or "en")
+    tzinfo = ZoneInfo(zone)
+    return _("%(time)s (%(zone)s)",
+             time=format_datetime(moment, "medium", tzinfo=tzinfo, locale=locale),
+             zone=get_timezone_location(tzinfo, locale=locale))

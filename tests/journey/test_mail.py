@@ -12,7 +12,7 @@ from bookings.models import Notification
 from journey import mail
 from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db
-from tests.booking_fixtures import confirmed_booking
+from tests.booking_fixtures import authorised_booking, confirmed_booking
 
 POLICY = email.policy.default
 
@@ -173,3 +173,25 @@ def test_an_escalation_is_written_to_every_coordinator(world, gateway, smtp, mak
     assert set(escalated) == {world["coordinator"].email, second.email}
     assert "/coordinator/escalations" in _body(escalated[second.email])
     assert f"booking {booking.id}" in _body(escalated[second.email])
+
+
+def test_a_members_deadline_is_on_its_own_clock_with_the_zone_named(world, gateway, smtp):
+    """A request's "accept or decline by" is the member's local time, its zone named in
+    the member's language, never a bare UTC clock (a member in Vilnius read 19:34:00
+    for a deadline at 21:34 on its own clock)."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime, get_timezone_location
+
+    booking = authorised_booking(world, gateway)
+    mail.send_outbox(transport=smtp.transport)
+    line = booking.lines[0]
+    vilnius = ZoneInfo("Europe/Vilnius")
+    expected = format_datetime(line.respond_by, "medium", tzinfo=vilnius, locale="lt")
+    utc = format_datetime(line.respond_by, "medium", tzinfo=ZoneInfo("UTC"), locale="lt")
+    requests = [m for m in smtp.messages if m["Subject"].startswith("Nauja užklausa")]
+    assert requests
+    for message in requests:
+        body = _body(message)
+        assert f"{expected} ({get_timezone_location(vilnius, locale='lt')})" in body
+        assert utc not in body

@@ -330,6 +330,15 @@ def test_the_insurer_is_told_of_a_request_and_the_patient_of_the_answer(insured)
     to_insurer = [m for m in transport.sent if "BH-1234" in m["Subject"]]
     assert len(to_insurer) == 1
     assert f"/insurer/{insured['insurer'].id}" in to_insurer[0].get_content()
+    # The deadline on the insurer's own clock (Vilnius), the zone named; not UTC.
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+    respond_by = guarantee_of(quote.id).respond_by
+    local = format_datetime(respond_by, "medium", tzinfo=ZoneInfo("Europe/Vilnius"),
+                            locale="en")
+    assert f"{local} (Lithuania Time)" in to_insurer[0].get_content()
+    assert "UTC" not in to_insurer[0].get_content()
     approve(insured, quote)
     transport = ListTransport()
     mail.send_outbox(transport=transport)
