@@ -161,6 +161,19 @@ def test_exchange_rates_are_recorded_and_listed(client, world):
     assert "1 EUR = 11,7025 NOK" in page and "2. März 2026" in page  # one day format
 
 
+
+def test_an_exchange_rate_keeps_its_left_to_right_order_on_an_arabic_page(client, world):
+    """"1 EUR = 11.7 NOK" is a formula in Latin letters: on a right-to-left page it is
+    one left-to-right island, else the bidi algorithm reads "EUR = 11.7 1 NOK"."""
+    login(client, world["admin"])
+    client.post("/admin/rates", data={"base": "EUR", "quote": "NOK", "rate": "11.7",
+                                      "effective_on": "2026-03-02"})
+    page = client.get("/admin/rates?lang=ar").get_data(as_text=True)
+    assert 'dir="rtl"' in page
+    assert '<bdi dir="ltr">1 EUR = 11.7 NOK</bdi>' in page
+    assert '<bdi dir="ltr">EUR → NOK</bdi>' in page
+
+
 @pytest.mark.parametrize(("changes", "field", "message", "status"), [
     ({"quote": "EUR"}, "quote", "Must differ from the base currency.", 422),
     ({"quote": "ABC"}, "quote", "Not an ISO 4217 currency code.", 422),
