@@ -280,3 +280,15 @@ def test_the_walk_in_form_names_its_languages(client, world):
         as_text=True)
     assert '<option value="de">tysk</option>' in page
     assert '<option value="de">de</option>' not in page
+
+
+def test_the_month_of_arrivals_closes_every_name_it_isolates(client, world):
+    """Each arrival's name is one closed ``<bdi>`` inside its link: an unclosed one left
+    the rest of the calendar cell inside the isolate (and the link, for the parser)."""
+    book(world, open_journey(world, arrival_on=soon(2), departure_on=soon(5)))
+    login(client, world["coordinator"])
+    page = client.get(f"/coordinator/arrivals?month={soon(2):%Y-%m}&lang=ar")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Ingrid Solberg" in html
+    assert html.count("<bdi") == html.count("</bdi>")
