@@ -35,6 +35,7 @@ from wtforms.validators import NumberRange as WTFormsNumberRange
 
 from journey.core.config import LANGUAGES
 from journey.core.i18n import interface_languages, native_name
+from journey.core.validation import EARLIEST_DATE, T, latest_date
 from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from journey.trip.services import travellers
 from providers.procedures import procedure_options
@@ -103,6 +104,20 @@ class NumberRange(WTFormsNumberRange):
             raise ValidationError(message % {
                 "min": "" if low is None else format_decimal(low),
                 "max": "" if high is None else format_decimal(high)}) from None
+
+
+class InDateWindow:
+    """A date the cluster can work with: from :data:`~journey.core.validation.EARLIEST_DATE`
+    to the planning horizon, as the API accepts (a year 1 or 9999 would overflow the
+    moments computed from it), with the API's translated message."""
+
+    def __call__(self, form, field):
+        if field.data is None:
+            return
+        earliest, latest = EARLIEST_DATE, latest_date()
+        if not earliest <= field.data <= latest:
+            raise ValidationError(T("Use a date between {min} and {max}.").format(
+                min=earliest.isoformat(), max=latest.isoformat()))
 
 
 class PageForm(FlaskForm):

@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from journey.core.types import CLUSTER_TIMEZONE
-from journey.pages.forms import TOO_LONG, PageForm, QueryForm, as_choices
+from journey.pages.forms import TOO_LONG, InDateWindow, PageForm, QueryForm, as_choices
 from journey.pages.titles import TASK_KIND_TITLES, TRAVEL_MODE_TITLES
 from journey.trip.models import TaskKind, TaskStatus, TravelMode
 
@@ -172,7 +172,7 @@ class AddTaskForm(PageForm):
 class AgendaForm(QueryForm):
     """The agenda's window and filters, from the query string."""
 
-    day = DateField(_l("Day"), validators=[Optional()])
+    day = DateField(_l("Day"), validators=[Optional(), InDateWindow()])
     view = SelectField(_l("View"), choices=as_choices([("day", _l("Day")),
                                                         ("week", _l("Week"))]),
                        default="day", validators=[Optional()])

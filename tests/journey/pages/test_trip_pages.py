@@ -253,6 +253,18 @@ def test_the_agenda_filters_and_puts_the_overdue_first(client, world, booked):
     assert "Not a valid date value." in text(bad) and "Not a valid choice." in text(bad)
 
 
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1999-12-31"])
+def test_a_day_beyond_the_calendar_the_cluster_works_in_is_refused_not_a_500(client, world,
+                                                                             day):
+    login(client, world["coordinator"])
+    for view in ("day", "week"):
+        bad = client.get(f"/coordinator/agenda?day={day}&view={view}&lang=en")
+        assert bad.status_code == 422
+        assert "Use a date between 2000-01-01 and " in text(bad)
+    assert client.get("/coordinator/agenda?day=2000-01-01&view=week").status_code == 200
+
+
 def test_the_agenda_is_the_clusters(client, world):
     login(client, world["hotel_staff"])
     assert client.get("/coordinator/agenda").status_code == 403
