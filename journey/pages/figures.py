@@ -20,6 +20,7 @@ from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_authenticated, require_cluster
 from journey.core.errors import NotFound
 from journey.core.types import ID_CONVERTER, utcnow
+from journey.core.validation import EARLIEST_DATE, T, latest_date
 from journey.figures import dashboard
 from journey.figures.charts import (
     SERIES,
@@ -78,10 +79,15 @@ def _day(name: str, errors: list[str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors.append(_("Give the dates as YYYY-MM-DD."))
         return None
+    if not EARLIEST_DATE <= day <= latest_date():  # year 1 or 9999 overflows the bounds
+        errors.append(T("Use a date between {min} and {max}.").format(
+            min=EARLIEST_DATE.isoformat(), max=latest_date().isoformat()))
+        return None
+    return day
 
 
 def _filters(member) -> tuple[dashboard.Filters, list[str]]:

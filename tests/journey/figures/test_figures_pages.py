@@ -91,3 +91,15 @@ def test_bad_filters_are_said_not_a_500(client, world):
     filtered = client.get(f"/figures?link=treatment&country=DE&start={start}")
     assert filtered.status_code == 200
     assert client.get("/figures?start=2020-01-01").status_code == 400  # over three years
+
+
+@pytest.mark.parametrize("query", ["start=0001-01-01&end=0001-01-02",
+                                   "start=0001-01-01&end=9999-12-31", "end=9999-12-31"])
+def test_a_date_beyond_the_calendar_is_said_not_a_500(client, world, booked, query):
+    login(client, world["admin"])
+    answer = client.get(f"/figures?{query}&lang=en")
+    assert answer.status_code == 400
+    assert "Use a date between 2000-01-01 and " in answer.get_data(as_text=True)
+    member = world["hotel"].id
+    login(client, world["hotel_staff"])
+    assert client.get(f"/portal/{member}/figures?{query}").status_code == 400
