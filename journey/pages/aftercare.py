@@ -37,7 +37,7 @@ from journey.core.files import accepts_upload
 from journey.core.types import ID_CONVERTER, utcnow
 from journey.pages.case import upload_hint
 from journey.pages.common import apply_domain_error, login_required, submit
-from journey.pages.forms import TOO_LONG, ActionForm, PageForm, as_choices
+from journey.pages.forms import ActionForm, PageForm, as_choices
 from journey.pages.member.access import managed_member, member_or_cluster
 from journey.pages.rows import offer_title
 from providers.models import Offer
@@ -61,8 +61,7 @@ class AnswerForm(PageForm):
                                   "that does not heal...)?"), validate_choice=False,
                                choices=YES_NO)
     complications_text = TextAreaField(_l("What happened?"),
-                                       validators=[Length(max=answers.MAX_TEXT,
-                                                          message=TOO_LONG)])
+                                       validators=[Length(max=answers.MAX_TEXT)])
     photo = FileField(_l("A photo"))
     health_data = BooleanField(CONSENT_TEXTS[ConsentScope.HEALTH_DATA])
 

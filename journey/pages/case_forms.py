@@ -32,7 +32,7 @@ from journey.case.models import ConsentScope
 from journey.case.services.case import MAX_TEXT_ANSWER
 from journey.case.services.consent import CONSENT_TEXTS
 from journey.pages.case import QuestionRow
-from journey.pages.forms import TOO_LONG, PageForm, as_choices
+from journey.pages.forms import PageForm, as_choices
 from providers.models import DOCUMENT_KIND_TITLES, QuestionKind
 
 #: The name of a question's field: ``q`` and the question's id.
@@ -143,14 +143,14 @@ class ShareForm(PageForm):
 
 class ApproveForm(PageForm):
     notes = TextAreaField(_l("Notes to the patient (optional)"),
-                          validators=[Length(max=4000, message=TOO_LONG)])
+                          validators=[Length(max=4000)])
 
 
 class MoreForm(PageForm):
     missing = TextAreaField(_l("What is missing, one item a line"),
-                            validators=[Length(max=20 * 302, message=TOO_LONG)])
+                            validators=[Length(max=20 * 302)])
     notes = TextAreaField(_l("Notes to the patient (optional)"),
-                          validators=[Length(max=4000, message=TOO_LONG)])
+                          validators=[Length(max=4000)])
 
     def items(self) -> list[str]:
         return [line.strip() for line in (self.missing.data or "").splitlines()
@@ -159,7 +159,7 @@ class MoreForm(PageForm):
 
 class DeclineForm(PageForm):
     notes = TextAreaField(_l("Reason (shown to the patient)"),
-                          validators=[Length(max=4000, message=TOO_LONG)])
+                          validators=[Length(max=4000)])
     confirm = BooleanField(_l("Yes, decline this patient's case."),
                            validators=[DataRequired(message=_l(
                                "Tick the box to confirm the decline."))])
@@ -168,4 +168,4 @@ class DeclineForm(PageForm):
 class DownloadForm(PageForm):
     """A document downloaded with the reason stated for this reading."""
 
-    reason = HiddenField(validators=[Length(max=500, message=TOO_LONG)])
+    reason = HiddenField(validators=[Length(max=500)])

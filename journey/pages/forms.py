@@ -166,7 +166,6 @@ def language_choices(locale: str | None = None) -> list[tuple[str, str]]:
     return [(code, native_name(code)) for code in interface_languages()]
 
 
-TOO_LONG = _l("This is too long.")
 SORT_CHOICES = as_choices([("relevance", _l("Relevance")),
                            ("price", _l("Price, lowest first")),
                            ("-price", _l("Price, highest first")),
@@ -177,7 +176,7 @@ SEARCH_PAGE_SIZE = 12
 
 class SearchForm(QueryForm):
     q = StringField(_l("What are you looking for?"),
-                    validators=[Optional(), Length(max=100, message=TOO_LONG)])
+                    validators=[Optional(), Length(max=100)])
     chain_link = SelectField(_l("Step of the trip"),
                              choices=_optional_choice(CHAIN_LINK_TITLES, _l("Any step")),
                              default="")
@@ -185,7 +184,7 @@ class SearchForm(QueryForm):
         SelectChoice("", _l("Any treatment")),
         *(SelectChoice(code, title, optgroup=group)
           for code, title, group in procedure_options())])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=100, message=TOO_LONG)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     member_kind = SelectField(_l("Kind of member"),
                               choices=_optional_choice(MEMBER_KIND_TITLES, _l("Any kind")),
                               default="")
@@ -275,14 +274,14 @@ class ReasonForm(PageForm):
 
 class CheckoutForm(PageForm):
     idempotency_key = HiddenField(validators=[DataRequired(),
-                                              Length(min=8, max=200, message=TOO_LONG)])
+                                              Length(min=8, max=200)])
     payment_method = HiddenField(_l("Card"), validators=[
-        DataRequired(message=_l("Enter your card details.")), Length(max=200, message=TOO_LONG)])
+        DataRequired(message=_l("Enter your card details.")), Length(max=200)])
 
 
 class ProfileForm(PageForm):
     full_name = StringField(_l("Full name"),
-                            validators=[DataRequired(), Length(max=200, message=TOO_LONG)])
+                            validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=[])
     currency = SelectField(_l("Currency"), choices=[])
     #: The other languages the person reads, best first: one choice per place (the

@@ -20,7 +20,7 @@ from journey.core.accounts.models import Role
 from journey.core.accounts.permissions import require_cluster
 from journey.core.types import ID_CONVERTER, utcnow
 from journey.pages.common import language_name, login_required, page_arg, submit
-from journey.pages.forms import TOO_LONG, PageForm, as_choices, language_choices
+from journey.pages.forms import PageForm, as_choices, language_choices
 from journey.pages.member.access import managed_member, member_or_cluster
 from journey.pages.portal import formatting_context
 from journey.reviews import mails  # noqa: F401  (registers the e-mail kind)
@@ -68,7 +68,7 @@ class ReviewForm(PageForm):
     punctuality = _rating_field(DIMENSION_TITLES[ReviewDimension.PUNCTUALITY])
     value = _rating_field(DIMENSION_TITLES[ReviewDimension.VALUE])
     text = TextAreaField(_l("Your experience"),
-                         validators=[Length(max=MAX_TEXT, message=TOO_LONG)])
+                         validators=[Length(max=MAX_TEXT)])
     language = SelectField(_l("Language of your text"), validate_choice=False)
     anonymous = BooleanField(_l("Do not show my name: sign the review as \"a patient from "
                                 "my country\""))
@@ -92,19 +92,19 @@ class ReviewForm(PageForm):
 
 class ReplyForm(PageForm):
     text = TextAreaField(_l("Your public answer"),
-                         validators=[Length(max=MAX_REPLY, message=TOO_LONG)])
+                         validators=[Length(max=MAX_REPLY)])
 
 
 class HideForm(PageForm):
     reason = SelectField(_l("Rule broken"), validate_choice=False, choices=as_choices(
         [("", _l("Choose the rule")), *((r.value, t) for r, t in HIDE_REASON_TITLES.items())]))
     note = TextAreaField(_l("Note to the author"),
-                         validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+                         validators=[Length(max=MAX_NOTE)])
 
 
 class UnhideForm(PageForm):
     note = TextAreaField(_l("Why it is shown again"),
-                         validators=[Length(max=MAX_NOTE, message=TOO_LONG)])
+                         validators=[Length(max=MAX_NOTE)])
 
 
 def _titles() -> dict:
@@ -194,7 +194,7 @@ def save(journey_id, provider_id):
             return reviews.submit_review(actor, journey_id, provider_id, data)
         return reviews.edit_review(actor, found.review.id, data)
 
-    saved, status = submit(form, act, raise_access_errors=True, invalid_status=400)
+    saved, status = submit(form, act, raise_access_errors=True)
     if saved is None:
         return _review_page(journey_id, provider_id, form, status)
     flash(_("Thank you: your review is published.") if found.review is None
@@ -234,7 +234,7 @@ def send_reply(provider_id, review_id):
     form = ReplyForm(prefix=f"r{review_id}")
     done, status = submit(form, lambda: reviews.reply(current_actor(), review_id,
                                                       form.text.data or ""),
-                          raise_access_errors=True, invalid_status=400)
+                          raise_access_errors=True)
     if done is None:
         return _member_page(provider_id, failed=review_id, form=form, status=status)
     flash(_("Your answer is published under the review."))

@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
 from journey.core.types import CLUSTER_TIMEZONE
-from journey.pages.forms import TOO_LONG, InDateWindow, PageForm, QueryForm, as_choices
+from journey.pages.forms import InDateWindow, PageForm, QueryForm, as_choices
 from journey.pages.titles import TASK_KIND_TITLES, TRAVEL_MODE_TITLES
 from journey.trip.models import TaskKind, TaskStatus, TravelMode
 
@@ -50,7 +50,7 @@ class TravellerForm(PageForm):
 
     full_name = StringField(_l("Name as in the passport"), filters=[_stripped],
                             render_kw=AUTO, validators=[
-                                DataRequired(), Length(max=200, message=TOO_LONG)])
+                                DataRequired(), Length(max=200)])
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     nationality = SelectField(_l("Nationality"), choices=[], default="")
     passport_number = StringField(_l("Passport number"), filters=[_passport_number],
@@ -62,11 +62,11 @@ class TravellerForm(PageForm):
     passport_expires_on = DateField(_l("Passport valid until"), validators=[Optional()])
     relationship_to_patient = StringField(
         _l("Relationship to the patient"), filters=[_stripped], render_kw=AUTO,
-        validators=[Length(max=40, message=TOO_LONG)])
+        validators=[Length(max=40)])
     wheelchair = BooleanField(_l("Uses a wheelchair"))
     reduced_mobility = BooleanField(_l("Walks with difficulty (reduced mobility)"))
     diet = StringField(_l("Diet"), filters=[_stripped], render_kw=AUTO,
-                       validators=[Length(max=60, message=TOO_LONG)])
+                       validators=[Length(max=60)])
     language = SelectField(_l("Needs an interpreter into"), choices=[], default="")
 
     def needs(self, kept: list[str] = ()) -> list[str]:
@@ -110,11 +110,11 @@ class LegForm(PageForm):
         (mode.value, title) for mode, title in TRAVEL_MODE_TITLES.items()),
         default=TravelMode.FLIGHT.value)
     number = StringField(_l("Flight or train number"), filters=[_stripped], render_kw=AUTO,
-                         validators=[Length(max=20, message=TOO_LONG)])
+                         validators=[Length(max=20)])
     carrier = StringField(_l("Airline or carrier"), filters=[_stripped], render_kw=AUTO,
-                          validators=[Length(max=100, message=TOO_LONG)])
+                          validators=[Length(max=100)])
     place = StringField(_l("Airport or station"), filters=[_stripped], render_kw=AUTO, validators=[
-        DataRequired(), Length(max=200, message=TOO_LONG)])
+        DataRequired(), Length(max=200)])
     local_time = DateTimeLocalField(_l("Local date and time"), format=DATETIME_FORMATS,
                                     validators=[InputRequired()])
     timezone = SelectField(_l("Time zone of the place"), choices=[],
@@ -137,7 +137,7 @@ class TaskStatusForm(PageForm):
     status = StringField(validators=[DataRequired()])
     confirm = BooleanField(_l("Yes, cancel this task."))
     note = StringField(_l("Note (optional)"), filters=[_stripped], render_kw=AUTO,
-                       validators=[Length(max=1000, message=TOO_LONG)])
+                       validators=[Length(max=1000)])
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -158,15 +158,15 @@ class AddTaskForm(PageForm):
         (kind.value, title) for kind, title in TASK_KIND_TITLES.items()),
         default=TaskKind.OTHER.value)
     title = StringField(_l("Title"), filters=[_stripped], render_kw=AUTO,
-                        validators=[Length(max=200, message=TOO_LONG)])
+                        validators=[Length(max=200)])
     local_time = DateTimeLocalField(_l("Local date and time"), format=DATETIME_FORMATS,
                                     validators=[InputRequired()])
     timezone = SelectField(_l("Time zone of the place"), choices=[],
                            default=CLUSTER_TIMEZONE)
     place = StringField(_l("Place"), filters=[_stripped], render_kw=AUTO,
-                        validators=[Length(max=200, message=TOO_LONG)])
+                        validators=[Length(max=200)])
     note = TextAreaField(_l("Note"), filters=[_stripped], render_kw=AUTO,
-                         validators=[Length(max=1000, message=TOO_LONG)])
+                         validators=[Length(max=1000)])
 
 
 class AgendaForm(QueryForm):

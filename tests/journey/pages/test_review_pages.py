@@ -113,6 +113,9 @@ def test_the_member_answers_once_without_knowing_an_anonymous_author(client, w, 
     reply_url = f"/portal/{w['clinic'].id}/reviews/{review.id}/reply"
     empty = client.post(reply_url, data={f"r{review.id}-text": ""})
     assert empty.status_code == 422 and "Write the answer." in text(empty)
+    long = client.post(f"{reply_url}?lang=nb", data={f"r{review.id}-text": "x" * 4001})
+    assert long.status_code == 422  # a field's error, like every form's, with its limit
+    assert "4000" in text(long) and "tegn" in text(long)
     done = client.post(reply_url, data={f"r{review.id}-text": "We are sorry."})
     assert done.status_code == 302
     html = text(client.get(url))
