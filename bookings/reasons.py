@@ -24,6 +24,7 @@ BOOKING_REASONS = {
     "authorisation_released_ended": _l(
         "The card authorisation was released: the booking has ended"),
     "balance_requested": _l("The balance was requested"),
+    "balance_sent": _l("The balance payment was sent to Stripe"),
     "balance_replaced": _l("Replaced by a request for the current balance"),
     "balance_due": _l("The balance was due on %(due_on)s"),
     "amount_owed_changed": _l("The amount owed changed"),

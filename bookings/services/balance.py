@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bookings.models import (
     Booking,
+    BookingEvent,
     BookingStatus,
     EscalationKind,
     Payment,
@@ -35,6 +36,13 @@ from journey.core.extensions import db
 from journey.core.persistence import commit_unit
 from journey.core.reasons import Why, why
 from journey.core.types import today_in, utcnow
+
+#: How long a balance payment that a payer sent to Stripe counts as under way (longer
+#: than a request to Stripe takes, with its retries). A second payer meanwhile is told
+#: so (409); after it (the first payer's worker died before Stripe's answer), the next
+#: payer sends the same row again, under the same Stripe idempotency key, and gets the
+#: intent Stripe made of the first, if any, instead of authorising the card twice.
+UNDER_WAY = timedelta(minutes=2)
 
 
 def open_balance_payment(booking: Booking, *, now: datetime, actor: str,
@@ -92,11 +100,17 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
                                _l("The patient pays (or a coordinator for them)."))
     refuse(balance_refusal(actor, booking))
     who = actor_ref(actor)
+    if under_way(booking, now=now) is not None:
+        raise Conflict(_l("A payment of the balance is already under way; reload in a "
+                          "moment to see it."))
     payment = open_balance_payment(booking, now=now, actor=who, gateway=gateway,
                                    keep_intent=payment_method is None)
     if payment is None:  # not reached: balance_refusal refused a zero balance on the
         # booking, which is locked; None is the reminder job's answer.
         raise Conflict(_l("Nothing is owed on this booking."))
+    if payment.intent_id is None:  # a second payer waits for Stripe's answer to this one
+        record(booking, "payment", payment.id, payment.status, payment.status, actor=who,
+               now=now, reason=why("balance_sent"))
     commit_unit()  # the payment row exists before Stripe is called
     # A refused card fails the row and escalates inside request_payment (409).
     request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
@@ -108,6 +122,24 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
         raise Conflict(_l("The card was not authorised; try another card."))
     advance(booking, gateway, actor=who, now=now)
     return payment
+
+
+def under_way(booking: Booking, *, now: datetime) -> Payment | None:
+    """The balance payment of ``booking`` (locked) that a payer sent to Stripe less than
+    :data:`UNDER_WAY` ago and whose answer is not recorded yet, if any. (A second payer
+    who took that row too sent it to Stripe again and, getting the intent back, found it
+    captured by the first or failed by it: a 409 that explained nothing.)"""
+    current = next((p for p in booking.payments if p.kind == PaymentKind.BALANCE
+                    and p.status == PaymentStatus.CREATED and p.intent_id is None), None)
+    if current is None:
+        return None
+    last = db.session.scalars(select(BookingEvent).where(
+        BookingEvent.booking_id == booking.id, BookingEvent.subject == "payment",
+        BookingEvent.subject_id == current.id)
+        .order_by(BookingEvent.id.desc()).limit(1)).first()
+    if last is None or last.reason_code != "balance_sent" or last.at <= now - UNDER_WAY:
+        return None
+    return current
 
 
 def _failed(booking: Booking, payment: Payment, *, actor: str, now: datetime,

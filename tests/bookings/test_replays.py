@@ -70,8 +70,12 @@ def _count(model, *where) -> int:
 
 
 def _events(booking_id, subject, to_state, subject_id=None) -> int:
+    """Moves into ``to_state`` (not the rows that note a step without a move: "sent
+    to Stripe", "Stripe did not answer")."""
     where = [BookingEvent.booking_id == booking_id, BookingEvent.subject == subject,
-             BookingEvent.to_state == to_state]
+             BookingEvent.to_state == to_state,
+             db.or_(BookingEvent.from_state.is_(None),
+                    BookingEvent.from_state != BookingEvent.to_state)]
     if subject_id is not None:
         where.append(BookingEvent.subject_id == subject_id)
     return _count(BookingEvent, *where)

@@ -1,0 +1,111 @@
+"""Ten payers of one balance at once (a patient's clicks, tabs and a coordinator), each
+with its own Idempotency-Key, and a payer whose worker died while Stripe was asked."""
+
+from datetime import timedelta
+
+import pytest
+from flask_babel import force_locale
+
+from bookings.models import BookingEvent, Payment, PaymentKind, PaymentStatus
+from bookings.services import balance
+from bookings.services.audit import record
+from journey.core.accounts.models import Role
+from journey.core.errors import Conflict
+from journey.core.extensions import db
+from journey.core.reasons import why
+from journey.core.types import utcnow
+from providers.services import offers
+from tests.booking_fixtures import confirmed_booking
+from tests.bookings.test_races import _post, _race
+from tests.journey.builder_world import soon
+
+BALANCE = 511000
+ROUNDS = 3
+PAYERS = 10
+UNDER_WAY = "A payment of the balance is already under way; reload in a moment to see it."
+NOTHING_OWED = "Nothing is owed on this booking."
+
+
+def _balance_rows(booking_id):
+    db.session.rollback()
+    return db.session.scalars(db.select(Payment).where(
+        Payment.booking_id == booking_id, Payment.kind == PaymentKind.BALANCE)
+        .order_by(Payment.id)).all()
+
+
+def _clear_answers() -> dict:
+    """The 409s a second payer may get, by language."""
+    answers = {}
+    for lang in ("en", "de"):
+        with force_locale(lang):
+            answers[lang] = {str(balance._l(UNDER_WAY)), str(balance._l(NOTHING_OWED))}
+    assert answers["de"].isdisjoint(answers["en"])  # the German ones are German
+    return answers
+
+
+@pytest.mark.commits
+def test_ten_payers_of_one_balance_charge_once_and_each_is_told_clearly(
+        stripe_app, make, world, gateway):
+    """One payer charges the balance (201, captured); every other one is told, in their
+    language, that a payment of the balance is under way or that nothing is owed any
+    more. (They were answered the generic "This conflicts with the current state": a
+    second payer took the first one's row while Stripe was asked, sent it again, got the
+    same intent back captured by the first, and failed it, which the payment's state
+    machine refused.)"""
+    for offer in (world["room"], world["surgery"]):  # room for every round's booking
+        offers.set_capacity(world["admin"], offer.id, start=soon(5), end=soon(30),
+                            capacity=2 * ROUNDS)
+    db.session.commit()
+    answers = _clear_answers()
+    for n in range(ROUNDS):
+        patient = make.user(Role.PATIENT, full_name=f"Payer {n}")
+        booking = confirmed_booking(world, gateway, patient=patient)
+        booking_id, deposit_id = booking.id, booking.payments[0].id
+        token = make.token(patient)
+        db.session.commit()
+        url = f"/api/v1/bookings/{booking_id}/balance"
+        langs = ["en", "de"] * (PAYERS // 2)
+        results = _race(stripe_app, *[
+            _post(url, {**token, "Accept-Language": lang}, f"balance-{n}-{k:04d}",
+                  {"payment_method": "pm_card_visa"})
+            for k, lang in enumerate(langs)])
+        paid = [body for code, body in results if code == 201]
+        assert len(paid) == 1, (n, results)
+        assert paid[0]["status"] == "captured", (n, results)
+        for (code, body), lang in zip(results, langs, strict=True):
+            if code != 201:
+                assert code == 409 and body["message"] in answers[lang], (n, lang, body)
+        rows = _balance_rows(booking_id)
+        assert [(p.id, p.status, p.captured_minor) for p in rows] == [
+            (paid[0]["id"], PaymentStatus.CAPTURED, BALANCE)], n
+        assert gateway.retrieve(rows[0].intent_id).status == PaymentStatus.CAPTURED
+        intents = [i for i in gateway.client.v1.payment_intents.list({"limit": 100}).data
+                   if i.metadata.to_dict().get("booking_id") == str(booking_id)
+                   and i.metadata.to_dict().get("payment_id") != str(deposit_id)]
+        assert [i.id for i in intents] == [rows[0].intent_id], n  # one charge at Stripe
+        assert db.session.scalar(db.select(db.func.count(BookingEvent.id)).where(
+            BookingEvent.booking_id == booking_id, BookingEvent.subject == "payment",
+            BookingEvent.subject_id == rows[0].id,
+            BookingEvent.to_state == PaymentStatus.CAPTURED.value)) == 1, n
+
+
+def test_a_balance_payment_whose_payer_died_is_sent_again_after_a_while(world, gateway):
+    """The first payer's worker died after the row was sent to Stripe: while it may still
+    be under way a second payer is told so; after that, the same row is sent again (the
+    same Stripe idempotency key: one intent at most) and paid."""
+    booking = confirmed_booking(world, gateway)
+    now = utcnow()
+    sent = balance.open_balance_payment(booking, now=now, actor="user:1")
+    record(booking, "payment", sent.id, sent.status, sent.status, actor="user:1",
+           now=now - timedelta(seconds=10), reason=why("balance_sent"))
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
+                            gateway=gateway, now=now)
+    assert str(refused.value.message) == UNDER_WAY
+    later = now + balance.UNDER_WAY
+    payment = balance.pay_balance(world["patient"], booking.id,
+                                  payment_method="pm_card_visa", gateway=gateway, now=later)
+    assert payment.id == sent.id and payment.status == PaymentStatus.CAPTURED
+    assert [(p.status, p.captured_minor) for p in _balance_rows(booking.id)] == [
+        (PaymentStatus.CAPTURED, BALANCE)]
