@@ -21,6 +21,8 @@ BOOKING_REASONS = {
     "nothing_to_capture": _l("Nothing to capture"),
     "capture_failed": _l("The capture failed; it will be tried again"),
     "authorisation_released": _l("The card authorisation was released"),
+    "late_authorisation_released": _l(
+        "Stripe answered after the payment had ended; its authorisation was released"),
     "authorisation_released_ended": _l(
         "The card authorisation was released: the booking has ended"),
     "balance_requested": _l("The balance was requested"),

@@ -114,8 +114,14 @@ def pay_balance(actor, booking_id: int, *, payment_method: str | None,
     commit_unit()  # the payment row exists before Stripe is called
     # A refused card fails the row and escalates inside request_payment (409).
     request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
+    if payment.status == PaymentStatus.CANCELLED:  # dropped meanwhile (a cancellation
+        # changed what is owed); request_payment released what Stripe authorised
+        raise Conflict(_l("The amount owed changed while your card was being checked; "
+                          "nothing was charged. Reload to see what is owed."))
     if payment_method is None or payment.status == PaymentStatus.REQUIRES_ACTION:
         return payment  # the client confirms (or the bank asks the patient) with Stripe.js
+    if payment.status == PaymentStatus.CAPTURED:  # by a webhook's step meanwhile
+        return payment
     if payment.status != PaymentStatus.AUTHORISED:
         _failed(booking, payment, actor=who, now=now, reason=why("not_authorised"))
         commit_unit()

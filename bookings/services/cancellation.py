@@ -29,6 +29,7 @@ line owes; for one line cancelled alone the refund is that line's.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -412,6 +413,9 @@ def _settle_after_cancel(booking: Booking, gateway: StripeGateway, *, actor: str
     is now owed, drop an unpaid balance request, end the booking if nothing is left."""
     for payment in booking.payments:  # a balance asked for the old total
         if payment.status in OPEN_PAYMENT:
+            if payment.intent_id is not None:  # else the client could still confirm it
+                with contextlib.suppress(GatewayError):  # (it lapses at Stripe)
+                    gateway.cancel(payment.intent_id)
             move(booking, payment, PaymentStatus.CANCELLED, actor=actor, now=now,
                  reason=why("amount_owed_changed"))
     refunds = _plan_refunds(booking, paid_minor(booking) - booking.total_minor, line=line,

@@ -149,11 +149,33 @@ def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
     lock_booking(payment.booking_id)
     payment.intent_id = intent.id
     payment.client_secret = intent.client_secret
+    if payment.status in (PaymentStatus.CANCELLED, PaymentStatus.FAILED):
+        # Ended while Stripe was asked (a cancellation dropped the balance it was for,
+        # the expiry job ended the booking): whatever Stripe made of it is released,
+        # else the authorisation stays held on the card (the row is final, so neither
+        # the webhook nor the reconcile job would look at it again).
+        _release_late_intent(payment, intent, gateway, actor=actor, now=now)
+        commit_unit()
+        return payment
     apply_intent(payment, intent, actor=actor, now=now)
     if intent.error and payment.status == PaymentStatus.REQUIRES_PAYMENT_METHOD:
         _refused(payment, actor=actor, now=now, reason=intent.error)
     commit_unit()
     return payment
+
+
+def _release_late_intent(payment: Payment, intent, gateway: StripeGateway, *, actor: str,
+                         now: datetime) -> None:
+    if intent.status in FINAL_PAYMENT:
+        return
+    try:
+        gateway.cancel(intent.id)
+    except GatewayError as error:  # it lapses at Stripe on its own
+        record(payment.booking, "payment", payment.id, payment.status, payment.status,
+               actor=actor, now=now, reason=why("stripe_unanswered", note=str(error)))
+        return
+    record(payment.booking, "payment", payment.id, payment.status, payment.status,
+           actor=actor, now=now, reason=why("late_authorisation_released"))
 
 
 def _refused(payment: Payment, *, actor: str, now: datetime, reason: str):

@@ -109,3 +109,60 @@ def test_a_balance_payment_whose_payer_died_is_sent_again_after_a_while(world, g
     assert payment.id == sent.id and payment.status == PaymentStatus.CAPTURED
     assert [(p.status, p.captured_minor) for p in _balance_rows(booking.id)] == [
         (PaymentStatus.CAPTURED, BALANCE)]
+
+
+def test_a_cancellation_while_the_balance_is_charged_leaves_no_authorisation(
+        client, make, world, gateway, monkeypatch):
+    """The patient cancels the booking while their balance payment waits for Stripe's
+    answer: the cancellation drops the balance row; Stripe then authorises the card.
+    That authorisation is released at once (it was left held on the card: the row was
+    final, so neither the payer, the webhook nor the reconcile job touched it) and the
+    payer is told, in their language, that nothing was charged (it was the generic 409
+    of a cancelled payment that could not fail)."""
+    for offer in (world["room"], world["surgery"]):
+        offers.set_cancellation_tiers(world["admin"], offer.id,
+                                      [{"days_before": 0, "refund_percent": 100}])
+    booking = confirmed_booking(world, gateway)
+    booking_id, token = booking.id, make.token(world["patient"])
+    db.session.commit()
+    create_intent = type(gateway).create_intent
+    cancelled = []
+
+    def cancel_meanwhile(self, payment, **kwargs):
+        if payment.kind == PaymentKind.BALANCE and not cancelled:
+            cancelled.append(client.post(f"/api/v1/bookings/{booking_id}/cancel",
+                                         json={}, headers=token))
+        return create_intent(self, payment, **kwargs)
+
+    monkeypatch.setattr(type(gateway), "create_intent", cancel_meanwhile)
+    paying = client.post(f"/api/v1/bookings/{booking_id}/balance",
+                         json={"payment_method": "pm_card_visa"},
+                         headers={**token, "Accept-Language": "de"})
+    assert cancelled[0].status_code == 200, cancelled[0].json
+    assert paying.status_code == 409, paying.json
+    with force_locale("de"):
+        expected = str(balance._l(
+            "The amount owed changed while your card was being checked; nothing was "
+            "charged. Reload to see what is owed."))
+    assert paying.json["message"] == expected and expected.startswith("Der ")
+    (row,) = _balance_rows(booking_id)
+    assert row.status == PaymentStatus.CANCELLED and row.intent_id
+    assert gateway.retrieve(row.intent_id).status == PaymentStatus.CANCELLED  # released
+
+
+def test_a_cancellation_cancels_the_open_balance_intent_at_stripe(client, make, world,
+                                                                  gateway):
+    """A balance asked for without a card has an open intent whose client secret the
+    patient holds: cancelling the booking cancels it at Stripe too (it was only marked
+    cancelled here, so the patient could still confirm it, and the card was held with
+    nobody to release it)."""
+    booking = confirmed_booking(world, gateway)
+    booking_id, token = booking.id, make.token(world["patient"])
+    asked = client.post(f"/api/v1/bookings/{booking_id}/balance", json={}, headers=token)
+    assert asked.status_code == 201, asked.json
+    cancelled = client.post(f"/api/v1/bookings/{booking_id}/cancel", json={},
+                            headers=token)
+    assert cancelled.status_code == 200, cancelled.json
+    (row,) = _balance_rows(booking_id)
+    assert row.status == PaymentStatus.CANCELLED
+    assert gateway.retrieve(asked.json["intent_id"]).status == PaymentStatus.CANCELLED
