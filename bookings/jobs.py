@@ -4,7 +4,7 @@ Stripe gateway (whether it needs it or not) so the scheduler calls them alike.""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -23,13 +23,19 @@ from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
 
+#: A payment row without an intent, this old, may have lost Stripe's answer in a crash
+#: (a request to Stripe takes far less; its search index lags up to a minute) ...
+LOST_AFTER = timedelta(minutes=2)
+#: ... and is looked for at Stripe this long (an authorisation lapses after 7 days).
+LOST_WITHIN = timedelta(days=7)
+
 
 def reconcile_payments(gateway: StripeGateway, *, now: datetime | None = None) -> int:
     """Fetch every intent still waiting and take its state into account, so a lost
     webhook changes nothing; then let every booking take the step it may have missed
     (a capture cut off by a crash, say). Returns how many payments and bookings moved."""
     now = now or utcnow()
-    moved = 0
+    moved = find_lost_intents(gateway, now=now)
     payments = db.session.scalars(select(Payment).where(
         Payment.status.in_(OPEN_PAYMENT + (PaymentStatus.AUTHORISED,)),
         Payment.intent_id.is_not(None))).all()
@@ -42,6 +48,33 @@ def reconcile_payments(gateway: StripeGateway, *, now: datetime | None = None) -
         commit_unit()
     moved += advance_all(gateway, now=now)
     retry_refunds(gateway, now=now)
+    return moved
+
+
+def find_lost_intents(gateway: StripeGateway, *, now: datetime) -> int:
+    """Payment rows committed before Stripe was asked whose answer a crash lost: the
+    intent Stripe made of one (authorised, perhaps) is recorded and applied, so that
+    the booking goes on (the next :func:`~bookings.services.saga.advance` captures a
+    balance, or releases it for a booking that ended). Returns how many moved."""
+    moved = 0
+    ids = db.session.scalars(select(Payment.id).where(
+        Payment.status == PaymentStatus.CREATED, Payment.intent_id.is_(None),
+        Payment.created_at <= now - LOST_AFTER,
+        Payment.created_at > now - LOST_WITHIN).order_by(Payment.id)).all()
+    for payment_id in ids:
+        try:
+            intent = gateway.find_intent(db.session.get(Payment, payment_id))
+        except GatewayError:
+            continue  # the next run tries again
+        if intent is None:
+            continue
+        lock_booking(db.session.get(Payment, payment_id).booking_id)
+        payment = db.session.get(Payment, payment_id, populate_existing=True)
+        if payment.intent_id is None and payment.status == PaymentStatus.CREATED:
+            payment.intent_id, payment.client_secret = intent.id, intent.client_secret
+            moved += 1
+            apply_intent(payment, intent, actor="job:reconcile", now=now)
+        commit_unit()
     return moved
 
 
@@ -74,6 +107,13 @@ def _release_open_payments(booking: Booking, gateway: StripeGateway, *,
     for payment in booking.payments:
         if payment.status not in OPEN_PAYMENT:
             continue
+        if payment.intent_id is None:  # Stripe asked, its answer lost in a crash?
+            try:
+                lost = gateway.find_intent(payment)
+            except GatewayError:
+                return False
+            if lost is not None:
+                payment.intent_id, payment.client_secret = lost.id, lost.client_secret
         if payment.intent_id is not None:
             try:
                 intent = gateway.retrieve(payment.intent_id)

@@ -126,6 +126,7 @@ class StripeGateway:
     def __init__(self, api_key: str, api_base: str, *, return_url: str | None = None):
         self.client = stripe.StripeClient(api_key, base_addresses={"api": api_base})
         self.return_url = return_url
+        self.searchable = not is_localstripe(api_base)  # localstripe has no search API
 
     @classmethod
     def from_config(cls) -> StripeGateway:
@@ -182,6 +183,23 @@ class StripeGateway:
                 raise CardRefused(str(error) or "no such payment method") from error
             raise
         return self._intent(intent)
+
+    @_translated
+    def find_intent(self, payment: Payment) -> Intent | None:
+        """The PaymentIntent Stripe made for our row when a crash lost its answer (the
+        row has no intent id), found by its metadata; None when Stripe made none.
+        Stripe's search (its index lags by up to a minute); localstripe's list."""
+        if self.searchable:
+            found = self.client.v1.payment_intents.search(
+                {"query": f"metadata['payment_id']:'{payment.id}'", "limit": 10}).data
+        else:
+            found = self.client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
+        for obj in found:
+            metadata = obj.metadata.to_dict() if obj.metadata else {}
+            if metadata.get("payment_id") == str(payment.id) and \
+                    metadata.get("booking_id") == str(payment.booking_id):
+                return self._intent(obj)
+        return None
 
     @_translated
     def retrieve(self, intent_id: str) -> Intent:
