@@ -16,7 +16,7 @@ from journey.core.reasons import why
 from journey.core.types import utcnow
 from providers.services import offers
 from tests.booking_fixtures import confirmed_booking
-from tests.bookings.test_races import _post, _race
+from tests.http_races import post, race
 from tests.journey.builder_world import soon
 
 BALANCE = 511000
@@ -65,8 +65,8 @@ def test_ten_payers_of_one_balance_charge_once_and_each_is_told_clearly(
         db.session.commit()
         url = f"/api/v1/bookings/{booking_id}/balance"
         langs = ["en", "de"] * (PAYERS // 2)
-        results = _race(stripe_app, *[
-            _post(url, {**token, "Accept-Language": lang}, f"balance-{n}-{k:04d}",
+        results = race(stripe_app, *[
+            post(url, {**token, "Accept-Language": lang}, f"balance-{n}-{k:04d}",
                   {"payment_method": "pm_card_visa"})
             for k, lang in enumerate(langs)])
         paid = [body for code, body in results if code == 201]

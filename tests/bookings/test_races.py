@@ -5,10 +5,6 @@ the deposit, against the patient's cancellation of the whole booking; two
 cancellations of one booking; two payout runs of one booking. Whichever wins, money
 and states agree, in the database, at localstripe and at the Connect stub."""
 
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from bookings.models import (
@@ -30,6 +26,7 @@ from journey.core.extensions import db
 from providers.services import offers
 from tests.booking_fixtures import authorised_booking, confirmed_booking
 from tests.connect_stub import connect_stub
+from tests.http_races import post, race
 from tests.journey.builder_world import soon
 
 pytestmark = pytest.mark.commits  # threads at once, each with its own connection
@@ -52,35 +49,11 @@ def full_refund(world):
     db.session.commit()
 
 
-def _race(app, *calls):
-    """Run each ``call(client)`` in its own thread, released together by a barrier;
-    returns their responses as (status, body)."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        client = app.test_client()
-        barrier.wait()
-        response = call(client)
-        return response.status_code, response.json
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return [f.result() for f in [pool.submit(run, call) for call in calls]]
-
-
-def _post(url, headers, key, json=None, *, delay=0.0):
-    """A request for :func:`_race`, sent ``delay`` seconds after the barrier."""
-    def call(client):
-        if delay:
-            time.sleep(delay)
-        return client.post(url, json=json, headers={**headers, "Idempotency-Key": key})
-    return call
-
-
 def _twice(app, url, headers, key, json, n):
     """The same caller sends the same request twice at once (a double click, two tabs),
     each under its own Idempotency-Key (``key-a``, ``key-b``), staggered as round ``n``
     of :data:`STAGGER`; returns the status codes, sorted, and the responses."""
-    results = _race(app, *[_post(url, headers, f"{key}-{k}", json, delay=delay)
+    results = race(app, *[post(url, headers, f"{key}-{k}", json, delay=delay)
                            for k, delay in zip("ab", STAGGER[n], strict=True)])
     return sorted(code for code, _body in results), results
 
@@ -145,11 +118,11 @@ def test_the_last_accept_against_the_patients_cancellation(stripe_app, make, wor
         booking_id, surgery_id, headers = booking.id, surgery, make.token(patient)
         db.session.rollback()
         accept_delay, cancel_delay = STAGGER[n % len(STAGGER)]
-        (accepted, accept_body), (cancelled, cancel_body) = _race(
+        (accepted, accept_body), (cancelled, cancel_body) = race(
             stripe_app,
-            _post(f"/api/v1/booking-lines/{surgery_id}/accept", clinic, f"accept-{n:04d}",
+            post(f"/api/v1/booking-lines/{surgery_id}/accept", clinic, f"accept-{n:04d}",
                   delay=accept_delay),
-            _post(f"/api/v1/bookings/{booking_id}/cancel", headers, f"cancel-{n:04d}",
+            post(f"/api/v1/bookings/{booking_id}/cancel", headers, f"cancel-{n:04d}",
                   {"reason": "Race"}, delay=cancel_delay))
         assert cancelled == 200, (n, cancelled, cancel_body)
         assert accepted in (200, 409), (n, accepted, accept_body)  # never a 500
@@ -193,8 +166,8 @@ def test_two_payout_runs_of_one_booking_transfer_once(stripe_app, make, world, g
             booking_id = confirmed_booking(world, gateway, patient=patient).id
             db.session.rollback()
             stub.requests.clear()
-            results = _race(stripe_app, *[
-                _post(f"/api/v1/bookings/{booking_id}/payouts", h, f"payout-{n:04d}-{k}",
+            results = race(stripe_app, *[
+                post(f"/api/v1/bookings/{booking_id}/payouts", h, f"payout-{n:04d}-{k}",
                       delay=delay)
                 for k, (h, delay) in enumerate(zip(admins, STAGGER[n], strict=True))])
             assert [code for code, _body in results] == [200, 200], (n, results)
