@@ -24,7 +24,7 @@ from bookings.models import (
     PaymentStatus,
 )
 from bookings.payments import GatewayError, StripeGateway
-from bookings.services.access import actor_ref, is_customer, patients_booking
+from bookings.services.access import actor_ref, is_customer, lock_booking, patients_booking
 from bookings.services.amounts import balance_minor
 from bookings.services.audit import move, record
 from bookings.services.checkout import request_payment
@@ -156,27 +156,41 @@ def _failed(booking: Booking, payment: Payment, *, actor: str, now: datetime,
 
 def send_balance_reminders(*, now: datetime | None = None) -> int:
     """Remind patients whose balance falls due within the reminder window (once per
-    request), and escalate balances unpaid after their due date. Returns reminders."""
+    request), and escalate balances unpaid after their due date. Returns reminders.
+    Each booking under its lock (:func:`_remind`), one unit of work each."""
     now = now or utcnow()
     today = today_in(now=now)
     window = timedelta(days=current_app.config["BALANCE_REMINDER_DAYS"])
     sent = 0
-    bookings = db.session.scalars(select(Booking).where(
+    booking_ids = db.session.scalars(select(Booking.id).where(
         Booking.status == BookingStatus.CONFIRMED, Booking.balance_due_on.is_not(None),
-        Booking.balance_due_on <= today + window)).all()
-    for booking in bookings:
-        if balance_minor(booking) <= 0:
-            continue
-        payment = open_balance_payment(booking, now=now, actor="job:balance")
-        if payment is None:
-            continue
-        sent += notify(booking, booking.customer_ref, "balance_reminder",
-                       f"payment:{payment.id}", now=now,
-                       payload={"amount_minor": payment.amount_minor,
-                                "currency": payment.currency,
-                                "due_on": booking.balance_due_on.isoformat()})
-        if booking.balance_due_on < today:
-            escalate(booking, EscalationKind.BALANCE_UNPAID, now=now,
-                     detail=why("balance_due", due_on=booking.balance_due_on))
+        Booking.balance_due_on <= today + window).order_by(Booking.id)).all()
+    for booking_id in booking_ids:
+        sent += _remind(booking_id, now=now, today=today)
         commit_unit()
     return sent
+
+
+def _remind(booking_id: int, *, now: datetime, today) -> int:
+    """One booking's reminder, under the booking's lock, as a payer and a cancellation
+    write its balance row: not while a payer's payment is under way at Stripe (the
+    patient is paying; the row is theirs), and not for a booking that a cancellation
+    ended or a payment settled meanwhile. Returns the reminders sent (0 or 1)."""
+    booking = lock_booking(booking_id)
+    if booking is None or booking.status != BookingStatus.CONFIRMED or \
+            balance_minor(booking) <= 0 or under_way(booking, now=now) is not None:
+        return 0
+    payment = open_balance_payment(booking, now=now, actor="job:balance")
+    if payment is None:
+        return 0
+    sent = notify(booking, booking.customer_ref, "balance_reminder",
+                  f"payment:{payment.id}", now=now,
+                  payload={"amount_minor": payment.amount_minor,
+                           "currency": payment.currency,
+                           "due_on": booking.balance_due_on.isoformat()})
+    if booking.balance_due_on < today:
+        escalate(booking, EscalationKind.BALANCE_UNPAID, now=now,
+                 detail=why("balance_due", due_on=booking.balance_due_on))
+    return sent
+
+

@@ -111,6 +111,22 @@ def test_a_balance_payment_whose_payer_died_is_sent_again_after_a_while(world, g
         (PaymentStatus.CAPTURED, BALANCE)]
 
 
+def test_no_reminder_to_pay_while_the_patient_is_paying(world, gateway):
+    """The reminder job takes each booking's lock, as payers do: while a payer's balance
+    payment is under way at Stripe it neither reminds the patient to pay nor touches
+    the row; once that time is over, it reminds as before."""
+    booking = confirmed_booking(world, gateway)
+    now = utcnow()
+    sent = balance.open_balance_payment(booking, now=now, actor="user:1")
+    record(booking, "payment", sent.id, sent.status, sent.status, actor="user:1",
+           now=now - timedelta(seconds=10), reason=why("balance_sent"))
+    db.session.commit()
+    assert balance.send_balance_reminders(now=now) == 0
+    assert [(p.id, p.status) for p in _balance_rows(booking.id)] == [
+        (sent.id, PaymentStatus.CREATED)]
+    assert balance.send_balance_reminders(now=now + balance.UNDER_WAY) == 1
+
+
 def test_a_cancellation_while_the_balance_is_charged_leaves_no_authorisation(
         client, make, world, gateway, monkeypatch):
     """The patient cancels the booking while their balance payment waits for Stripe's
