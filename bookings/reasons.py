@@ -23,6 +23,9 @@ BOOKING_REASONS = {
     "authorisation_released": _l("The card authorisation was released"),
     "late_authorisation_released": _l(
         "Stripe answered after the payment had ended; its authorisation was released"),
+    "late_authorisation_kept": _l(
+        "Stripe answered after the payment had ended and could not release its "
+        "authorisation now; it lapses at Stripe on its own"),
     "authorisation_released_ended": _l(
         "The card authorisation was released: the booking has ended"),
     "balance_requested": _l("The balance was requested"),

@@ -170,9 +170,9 @@ def _release_late_intent(payment: Payment, intent, gateway: StripeGateway, *, ac
         return
     try:
         gateway.cancel(intent.id)
-    except GatewayError as error:  # it lapses at Stripe on its own
+    except GatewayError as error:  # nothing tries again: it lapses at Stripe on its own
         record(payment.booking, "payment", payment.id, payment.status, payment.status,
-               actor=actor, now=now, reason=why("stripe_unanswered", note=str(error)))
+               actor=actor, now=now, reason=why("late_authorisation_kept", note=str(error)))
         return
     record(payment.booking, "payment", payment.id, payment.status, payment.status,
            actor=actor, now=now, reason=why("late_authorisation_released"))

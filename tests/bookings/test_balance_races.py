@@ -2,12 +2,14 @@
 with its own Idempotency-Key, and a payer whose worker died while Stripe was asked."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from flask_babel import force_locale
 
 from bookings.models import BookingEvent, Payment, PaymentKind, PaymentStatus
-from bookings.services import balance
+from bookings.payments import GatewayUnavailable
+from bookings.services import balance, checkout
 from bookings.services.audit import record
 from journey.core.accounts.models import Role
 from journey.core.errors import Conflict
@@ -125,6 +127,23 @@ def test_no_reminder_to_pay_while_the_patient_is_paying(world, gateway):
     assert [(p.id, p.status) for p in _balance_rows(booking.id)] == [
         (sent.id, PaymentStatus.CREATED)]
     assert balance.send_balance_reminders(now=now + balance.UNDER_WAY) == 1
+
+
+def test_a_late_authorisation_that_stripe_cannot_release_is_said_to_lapse(
+        world, gateway, monkeypatch):
+    """Nothing tries again to release it: the booking's history must not promise so."""
+    booking = confirmed_booking(world, gateway)
+    row = balance.open_balance_payment(booking, now=utcnow(), actor="user:1")
+
+    def down(_intent_id):
+        raise GatewayUnavailable("Stripe is down")
+    monkeypatch.setattr(gateway, "cancel", down)
+    checkout._release_late_intent(row, SimpleNamespace(id="pi_late", status="authorised"),
+                                  gateway, actor="user:1", now=utcnow())
+    last = db.session.scalars(db.select(BookingEvent).where(
+        BookingEvent.subject == "payment", BookingEvent.subject_id == row.id)
+        .order_by(BookingEvent.id.desc())).first()
+    assert last.reason_code == "late_authorisation_kept"
 
 
 def test_a_cancellation_while_the_balance_is_charged_leaves_no_authorisation(
