@@ -35,6 +35,7 @@ from wtforms.validators import NumberRange as WTFormsNumberRange
 
 from journey.core.config import LANGUAGES
 from journey.core.i18n import interface_languages, native_name
+from journey.core.types import today_in
 from journey.core.validation import EARLIEST_DATE, T, latest_date
 from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from journey.trip.services import travellers
@@ -226,8 +227,17 @@ class TripForm(PageForm):
     currency = SelectField(_l("Currency"), choices=[])
 
 
+class NotPast:
+    """A day not before today (the cluster's date): the service's rule for a new trip's
+    dates, checked with the form's other fields so that all errors show at once."""
+
+    def __call__(self, form, field):
+        if field.data is not None and field.data < today_in():
+            raise ValidationError(str(_l("Must not be in the past.")))
+
+
 class StartFromPackageForm(TripForm):
-    arrival_on = DateField(_l("Arrival"), validators=[DataRequired()])
+    arrival_on = DateField(_l("Arrival"), validators=[DataRequired(), NotPast()])
 
 
 class TripDetailsForm(TripForm):

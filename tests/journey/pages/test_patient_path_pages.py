@@ -124,6 +124,19 @@ def test_the_checkout_shows_what_is_paid_for_and_says_when_the_hold_runs_out(wor
     assert "<bdi>" in until and "(" in until  # the local time, with its zone named
 
 
+def test_a_package_start_tells_every_wrong_field_at_once(world, client):
+    """No adults and an arrival in the past: both are said on the first try."""
+    template = _discount_template(world)
+    db.session.commit()
+    login(client, world["patient"])
+    answer = client.post(f"/catalogue/packages/{template.id}?lang=en", data={
+        "arrival_on": soon(-3).isoformat(), "adults": "0", "children": "0",
+        "nationality": "DE", "currency": "EUR"})
+    assert answer.status_code == 422
+    html = text(answer)
+    assert "Must not be in the past." in html and "Number must be between 1 and 20." in html
+
+
 def test_starting_from_a_package_plans_dates_on_which_every_item_has_room(world, client):
     """The catalogue's package page starts the journey with its dates planned: the
     surgery has no room on the package's default day, and the journey still starts
