@@ -91,16 +91,23 @@ def test_ten_payers_of_one_balance_charge_once_and_each_is_told_clearly(
             BookingEvent.to_state == PaymentStatus.CAPTURED.value)) == 1, n
 
 
+def _sent_to_stripe(booking, now):
+    """The booking's balance row as a payer left it ten seconds ago: sent to Stripe,
+    no answer recorded yet."""
+    sent = balance.open_balance_payment(booking, now=now, actor="user:1")
+    record(booking, "payment", sent.id, sent.status, sent.status, actor="user:1",
+           now=now - timedelta(seconds=10), reason=why("balance_sent"))
+    db.session.commit()
+    return sent
+
+
 def test_a_balance_payment_whose_payer_died_is_sent_again_after_a_while(world, gateway):
     """The first payer's worker died after the row was sent to Stripe: while it may still
     be under way a second payer is told so; after that, the same row is sent again (the
     same Stripe idempotency key: one intent at most) and paid."""
     booking = confirmed_booking(world, gateway)
     now = utcnow()
-    sent = balance.open_balance_payment(booking, now=now, actor="user:1")
-    record(booking, "payment", sent.id, sent.status, sent.status, actor="user:1",
-           now=now - timedelta(seconds=10), reason=why("balance_sent"))
-    db.session.commit()
+    sent = _sent_to_stripe(booking, now)
     with pytest.raises(Conflict) as refused:
         balance.pay_balance(world["patient"], booking.id, payment_method="pm_card_visa",
                             gateway=gateway, now=now)
@@ -119,10 +126,7 @@ def test_no_reminder_to_pay_while_the_patient_is_paying(world, gateway):
     the row; once that time is over, it reminds as before."""
     booking = confirmed_booking(world, gateway)
     now = utcnow()
-    sent = balance.open_balance_payment(booking, now=now, actor="user:1")
-    record(booking, "payment", sent.id, sent.status, sent.status, actor="user:1",
-           now=now - timedelta(seconds=10), reason=why("balance_sent"))
-    db.session.commit()
+    sent = _sent_to_stripe(booking, now)
     assert balance.send_balance_reminders(now=now) == 0
     assert [(p.id, p.status) for p in _balance_rows(booking.id)] == [
         (sent.id, PaymentStatus.CREATED)]
