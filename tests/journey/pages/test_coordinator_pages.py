@@ -292,3 +292,18 @@ def test_the_month_of_arrivals_closes_every_name_it_isolates(client, world):
     html = page.get_data(as_text=True)
     assert "Ingrid Solberg" in html
     assert html.count("<bdi") == html.count("</bdi>")
+
+
+def test_the_board_and_the_admins_member_pages_close_every_isolate(client, world):
+    """The same unclosed ``<bdi>`` was on the board (its attention list, its movements)
+    and on the admin's member pages."""
+    book(world, open_journey(world, arrival_on=soon(2), departure_on=soon(5)))
+    login(client, world["coordinator"])
+    board = client.get("/coordinator/?lang=ar").get_data(as_text=True)
+    assert "Ingrid Solberg" in board and board.count("<bdi") == board.count("</bdi>")
+    client.get("/logout")
+    login(client, world["admin"])
+    for url in ("/admin/members?lang=ar", f"/admin/members/{world['clinic'].id}?lang=ar"):
+        html = client.get(url).get_data(as_text=True)
+        assert world["clinic"].name in html, url
+        assert html.count("<bdi") == html.count("</bdi>"), url
