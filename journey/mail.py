@@ -47,13 +47,14 @@ from journey.core.accounts.models import AccountToken, Role, TokenPurpose, User
 from journey.core.extensions import db
 from journey.core.money import Money, format_money
 from journey.core.persistence import commit_unit
-from journey.core.types import CLUSTER_TIMEZONE, utcnow
+from journey.core.types import utcnow
 from journey.pages.titles import ESCALATION_TITLES
 from journey.trip.models import TASK_KIND_TITLES, Task, TaskKind, TaskStatus
 from journey.trip.services.calendar import journey_calendar
 from journey.trip.services.reminders import arrival_of
 from journey.trip.services.tasks import journey_task_rows
 from providers.models import Offer, Provider
+from providers.services.members import member_zone
 from providers.services.offers import offer_text
 
 logger = logging.getLogger(__name__)
@@ -370,28 +371,21 @@ def _trip_params(notification: Notification) -> dict:
                    if t.kind == TaskKind.AIRPORT_PICKUP and t.status != TaskStatus.CANCELLED),
                   None)
     pickup_text = _("Your pick-up: %(place)s, %(time)s.", place=pickup.place,
-                    time=_zoned(pickup.due_at, pickup.timezone)) if pickup else _(
+                    time=notices.zoned(pickup.due_at, pickup.timezone)) if pickup else _(
         "Enter your flight or train on your journey page so that we can meet you.")
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     with current_app.test_request_context(base_url=base):
         link = url_for("journey.show", journey_id=journey.id, _external=True)
-    return {"arrival": _zoned(arrival, zone) if arrival else "", "pickup": pickup_text,
+    return {"arrival": notices.zoned(arrival, zone) if arrival else "", "pickup": pickup_text,
             "link": link, "journey": journey.id}
-
-
-def _zoned(moment, zone: str) -> str:
-    return notices.zoned(moment, zone)
 
 
 def _deadline(moment, notification: Notification, provider_id: int) -> str:
     """A deadline in its reader's zone, with the zone named: a member's in the member's
     own zone, anyone else's (a coordinator) in the zone of the member it waits for."""
     kind, _sep, raw_id = notification.recipient.partition(":")
-    reader = db.session.get(Provider, int(raw_id)) if kind == "provider" and raw_id.isdigit() \
-        else None
-    member = reader or db.session.get(Provider, provider_id)
-    return _zoned(moment, member.timezone if member is not None and member.timezone
-                  else CLUSTER_TIMEZONE)
+    reader = int(raw_id) if kind == "provider" and raw_id.isdigit() else provider_id
+    return notices.zoned(moment, member_zone(reader))
 
 
 def _locale() -> str:
@@ -468,7 +462,7 @@ def _task_assigned_params(notification: Notification) -> dict:
                 url_for("member.tasks.index", provider_id=user.provider_id, _external=True)
                 if user is not None and user.provider_id else
                 url_for("main.home", _external=True))
-    return {"task": title, "journey": task.journey_id, "time": _zoned(task.due_at,
+    return {"task": title, "journey": task.journey_id, "time": notices.zoned(task.due_at,
                                                                        task.timezone),
             "place": task.place or "—", "link": link}
 

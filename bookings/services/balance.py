@@ -192,5 +192,3 @@ def _remind(booking_id: int, *, now: datetime, today) -> int:
         escalate(booking, EscalationKind.BALANCE_UNPAID, now=now,
                  detail=why("balance_due", due_on=booking.balance_due_on))
     return sent
-
-

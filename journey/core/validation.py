@@ -105,11 +105,18 @@ class DateWindow(validate.Validator):
         """The first and the last date accepted today."""
         return EARLIEST_DATE, latest_date()
 
-    def __call__(self, value: date) -> date:
+    def refusal(self, value: date) -> str | None:
+        """The message for ``value`` outside the window (None inside it), for the
+        pages' forms and query strings as much as the API's schemas."""
         earliest, latest = self.window()
-        if not earliest <= value <= latest:
-            raise ValidationError(self.error.format(min=earliest.isoformat(),
-                                                    max=latest.isoformat()))
+        if earliest <= value <= latest:
+            return None
+        return self.error.format(min=earliest.isoformat(), max=latest.isoformat())
+
+    def __call__(self, value: date) -> date:
+        message = self.refusal(value)
+        if message is not None:
+            raise ValidationError(message)
         return value
 
 

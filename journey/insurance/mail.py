@@ -17,9 +17,8 @@ from bookings.models import Notification
 from journey import notices
 from journey.core.extensions import db
 from journey.core.money import Money, format_money
-from journey.core.types import CLUSTER_TIMEZONE
 from journey.insurance.models import GUARANTEE_STATUS_TITLES, Guarantee
-from providers.models import Provider
+from providers.services.members import member_zone
 
 REQUESTED = "guarantee_requested"
 ANSWERED = "guarantee_answered"
@@ -37,16 +36,11 @@ def _params(notification: Notification) -> dict:
     return {"policy": guarantee.policy.policy_number, "holder": guarantee.policy.holder_name,
             "amount": format_money(Money(guarantee.requested_minor, guarantee.currency),
                                    locale),
-            "respond_by": notices.zoned(guarantee.respond_by, _zone(guarantee.provider_id)),
+            "respond_by": notices.zoned(guarantee.respond_by,
+                                        member_zone(guarantee.provider_id)),
             "state": str(GUARANTEE_STATUS_TITLES[guarantee.status]),
             "portal": _link("insurance.portal", provider_id=guarantee.provider_id),
             "journey": _link("journey.show", journey_id=guarantee.policy.journey_id)}
-
-
-def _zone(provider_id: int) -> str:
-    """The insurer's zone: a deadline is read on the reader's clock."""
-    insurer = db.session.get(Provider, provider_id)
-    return insurer.timezone if insurer is not None and insurer.timezone else CLUSTER_TIMEZONE
 
 
 def queue_requested(guarantee: Guarantee, *, now) -> None:

@@ -20,7 +20,7 @@ from journey.core.accounts.auth import current_actor
 from journey.core.accounts.permissions import require_authenticated, require_cluster
 from journey.core.errors import NotFound
 from journey.core.types import ID_CONVERTER, utcnow
-from journey.core.validation import EARLIEST_DATE, T, latest_date
+from journey.core.validation import DateWindow
 from journey.figures import dashboard
 from journey.figures.charts import (
     SERIES,
@@ -83,9 +83,9 @@ def _day(name: str, errors: list[str]) -> date | None:
     except ValueError:
         errors.append(_("Give the dates as YYYY-MM-DD."))
         return None
-    if not EARLIEST_DATE <= day <= latest_date():  # year 1 or 9999 overflows the bounds
-        errors.append(T("Use a date between {min} and {max}.").format(
-            min=EARLIEST_DATE.isoformat(), max=latest_date().isoformat()))
+    refused = DateWindow().refusal(day)  # year 1 or 9999 overflows the bounds
+    if refused is not None:
+        errors.append(refused)
         return None
     return day
 

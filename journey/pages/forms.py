@@ -33,10 +33,11 @@ from wtforms.validators import (
 )
 from wtforms.validators import NumberRange as WTFormsNumberRange
 
+from journey.builder.services.journeys import IN_THE_PAST
 from journey.core.config import LANGUAGES
 from journey.core.i18n import interface_languages, native_name
 from journey.core.types import today_in
-from journey.core.validation import EARLIEST_DATE, T, latest_date
+from journey.core.validation import DateWindow
 from journey.pages.titles import CHAIN_LINK_TITLES, MEMBER_KIND_TITLES
 from journey.trip.services import travellers
 from providers.procedures import procedure_options
@@ -113,12 +114,9 @@ class InDateWindow:
     moments computed from it), with the API's translated message."""
 
     def __call__(self, form, field):
-        if field.data is None:
-            return
-        earliest, latest = EARLIEST_DATE, latest_date()
-        if not earliest <= field.data <= latest:
-            raise ValidationError(T("Use a date between {min} and {max}.").format(
-                min=earliest.isoformat(), max=latest.isoformat()))
+        message = DateWindow().refusal(field.data) if field.data is not None else None
+        if message is not None:
+            raise ValidationError(message)
 
 
 class PageForm(FlaskForm):
@@ -233,7 +231,7 @@ class NotPast:
 
     def __call__(self, form, field):
         if field.data is not None and field.data < today_in():
-            raise ValidationError(str(_l("Must not be in the past.")))
+            raise ValidationError(str(IN_THE_PAST))
 
 
 class StartFromPackageForm(TripForm):

@@ -18,7 +18,7 @@ from journey.core.errors import Conflict, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.money import require_currency
 from journey.core.persistence import flush_or_conflict, page_of
-from journey.core.types import utcnow
+from journey.core.types import CLUSTER_TIMEZONE, utcnow
 from providers.models import Accreditation, MemberStatus, Provider, ProviderText
 from providers.services import accreditations as accreditation_service
 from providers.services.common import (
@@ -213,3 +213,10 @@ def placed_members() -> list[Provider]:
 
 def _flush_or_conflict() -> None:
     flush_or_conflict(_l("This conflicts with existing data."))
+
+
+def member_zone(provider_id: int | None) -> str:
+    """The time zone a member's days and deadlines are counted in: its own, else the
+    cluster's (a member gone, or one without a zone)."""
+    member = db.session.get(Provider, provider_id) if provider_id is not None else None
+    return member.timezone if member is not None and member.timezone else CLUSTER_TIMEZONE

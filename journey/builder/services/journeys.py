@@ -390,12 +390,16 @@ def _check_dates(journey: Journey) -> None:
         raise InvalidInput(fields={"departure_on": [_l("Must be after the arrival.")]})
 
 
+#: A new trip's date before today (the cluster's date).
+IN_THE_PAST = _l("Must not be in the past.")
+
+
 def check_not_past(dates: dict[str, date | None], *, now: datetime | None = None) -> None:
     """Refuse any of ``dates`` (by field name) before today, the cluster's: a trip is
     planned for days to come (a trip under way keeps its dates, which are not asked
     again when something else of it changes)."""
     today = today_in(now=now)
-    past = {field: [_l("Must not be in the past.")]
+    past = {field: [IN_THE_PAST]
             for field, value in dates.items() if value is not None and value < today}
     if past:
         raise InvalidInput(fields=past)

@@ -26,7 +26,7 @@ from journey.trip.services.tasks import (
     journey_lines,
     sync_tasks,
 )
-from providers.models import Provider
+from providers.services.members import member_zone
 
 
 def _span(journey: Journey):
@@ -37,12 +37,7 @@ def _span(journey: Journey):
     first = min(lines, key=lambda line: line.start_on)
     last = max(lines, key=lambda line: line.end_on)
     end = trip_days(journey)[1] or last.end_on
-    return (first.start_on, _zone(first.provider_id), end, _zone(last.provider_id))
-
-
-def _zone(provider_id: int) -> str | None:
-    provider = db.session.get(Provider, provider_id)
-    return provider.timezone if provider is not None else None
+    return (first.start_on, member_zone(first.provider_id), end, member_zone(last.provider_id))
 
 
 def due_status(journey: Journey, now: datetime) -> JourneyStatus | None:

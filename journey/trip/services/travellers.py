@@ -27,7 +27,7 @@ from journey.core.accounts.models import Role
 from journey.core.errors import Forbidden, InvalidInput, NotFound
 from journey.core.extensions import db
 from journey.core.types import today_in
-from journey.core.validation import latest_date
+from journey.core.validation import EARLIEST_BIRTH_DATE, EARLIEST_DATE, latest_date
 from journey.trip.models import Traveller
 from providers.models import ChainLink, Offer
 from providers.services.case_requirements import TREATMENT_SIDE
@@ -143,11 +143,11 @@ def _apply(traveller: Traveller, data: dict) -> None:
             errors["needs"] = [_l("At most 20 needs of 90 characters.")]
         data["needs"] = needs
     born = data["birth_date"] or None if "birth_date" in data else traveller.birth_date
-    if born is not None and not date(1900, 1, 1) <= born <= today_in():
+    if born is not None and not EARLIEST_BIRTH_DATE <= born <= today_in():
         errors["birth_date"] = [_l("Not a possible date of birth.")]
     expires = (data["passport_expires_on"] or None if "passport_expires_on" in data
                else traveller.passport_expires_on)
-    if expires is not None and not (date(2000, 1, 1) <= expires <= latest_date()
+    if expires is not None and not (EARLIEST_DATE <= expires <= latest_date()
                                      .replace(year=latest_date().year + 10)):
         errors["passport_expires_on"] = [_l("Not a possible expiry date.")]
     if errors:
