@@ -19,7 +19,7 @@ from journey.trip.models import LegDirection, Task, TaskKind, TaskStatus, Travel
 from journey.trip.services.tasks import journey_tasks
 from journey.trip.services.travel import legs_of
 from journey.trip.services.travellers import TravellerView, list_travellers
-from providers.models import DurationUnit
+from providers.services.offers import last_day
 
 #: Readers who see only their own member's lines and tasks, and no travel details.
 OWN_LINES_ONLY = (JourneyAccess.SUPPLIER, JourneyAccess.TREATING)
@@ -82,8 +82,7 @@ def trip_view(actor, journey_id: int) -> TripView:
 
 def item_end(item: JourneyItem) -> date:
     """The day a line ends: the check-out day for nights, else its last day."""
-    nights = item.offer.duration_unit == DurationUnit.NIGHTS
-    return item.start_on + timedelta(days=item.days if nights else max(item.days - 1, 0))
+    return last_day(item.offer, item.start_on, item.start_on + timedelta(days=item.days))
 
 
 def days_of(view: TripView) -> list[Day]:

@@ -29,7 +29,7 @@ from journey.trip.services.tasks import (
 from providers.services.members import member_zone
 
 
-def _span(journey: Journey):
+def trip_span(journey: Journey):
     """(first day, its zone, last day, its zone) of the journey's live booked lines."""
     lines = [line for line in journey_lines(journey) if line.status in LIVE_LINES]
     if not lines:
@@ -41,7 +41,7 @@ def _span(journey: Journey):
 
 
 def due_status(journey: Journey, now: datetime) -> JourneyStatus | None:
-    span = _span(journey)
+    span = trip_span(journey)
     if span is None:
         return None
     start, start_zone, end, end_zone = span
@@ -81,7 +81,7 @@ def progress_refusal(journey: Journey, status: JourneyStatus, now: datetime):
     before its last day — a trip marked over before it took place would call off its
     logistics and open its members to reviews of what nobody delivered. Days on the
     calendar of the place, as the job counts them."""
-    span = _span(journey)
+    span = trip_span(journey)
     if span is None:
         return None
     start, start_zone, end, end_zone = span
