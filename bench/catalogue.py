@@ -7,8 +7,10 @@
 2. Serves ``bench.wsgi:app`` (the real app plus a one-``SELECT`` baseline route) with
    gunicorn on loopback and loads it with wrk: the baseline with random ids, then the
    catalogue search rotating through realistic query strings.
-3. Does this for a small catalogue (1,000 offers) and a large one (50,000 offers),
-   prints a table and PASS/MISS per target, and writes ``bench/results/catalogue.json``.
+3. Does this for a small catalogue (1,000 offers, in ``onewindow_bench_small``) and a
+   large one (50,000 offers), each served by its own gunicorn and all four loads
+   measured in the same alternating turns; prints a table and PASS/MISS per target, and
+   writes ``bench/results/catalogue.json``.
 
 See bench/README.md for how to read the figures.
 """
@@ -29,12 +31,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from bench.history import HISTORY_NAME, record_run
 from providers.models import (
@@ -769,33 +773,62 @@ def build_catalogue(url: str, members: int, offers: int, parallel: int = 2,
     return build_seconds, steps, counts
 
 
-def measure_size(args, url: str, label: str, offers: int, paths_file: Path,
-                 paths: list[str]) -> SizeResult:
-    print(f"\n== {label}: {args.members:,} members, {offers:,} offers ==", flush=True)
-    build_seconds, steps, counts = build_catalogue(url, args.members, offers,
-                                                   parallel=args.load_parallel,
-                                                   extra_sql=args.extra_sql)
+def size_url(url: str, label: str) -> str:
+    """The database of one catalogue size: the large one in ``url`` itself (kept for
+    ``bench.explain`` and reused by ``bench.quote``), the small one beside it
+    (``onewindow_bench_small``)."""
+    if label == "large":
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{label}").render_as_string(
+        hide_password=False)
 
-    with Server(url, label, args.workers, args.worker_threads) as server:
+
+def measure_sizes(args, url: str, plan: list[tuple[str, int]], paths_file: Path,
+                  paths: list[str]) -> list[SizeResult]:
+    """Build every size's catalogue in its own database, serve each with its own gunicorn
+    and measure them all in the same alternating turns (:func:`measure_interleaved`):
+    the slow-down from the small to the large catalogue compares two searches measured
+    in the same seconds, not minutes apart on a host whose speed drifts. A server that is
+    not being loaded idles."""
+    built = {}
+    for label, offers in plan:
+        print(f"\n== {label}: {args.members:,} members, {offers:,} offers ==", flush=True)
+        built[label] = build_catalogue(size_url(url, label), args.members, offers,
+                                       parallel=args.load_parallel, extra_sql=args.extra_sql)
+    print(f"\n== measuring {' and '.join(label for label, _ in plan)} in alternating turns ==",
+          flush=True)
+    with ExitStack() as stack:
+        servers = {label: stack.enter_context(
+            Server(size_url(url, label), label, args.workers, args.worker_threads))
+            for label, _offers in plan}
         try:
-            return _measure(args, server, label, offers, paths_file, paths, build_seconds,
-                            steps, counts)
+            samples = {}
+            for label, offers in plan:
+                items, total, empty = samples[label] = sanity_check(servers[label], paths,
+                                                                    offers)
+                print(f"  {label} search sample: {items:.1f} items/page, {total:.1f} total "
+                      f"matches on average, {empty:.0%} empty", flush=True)
+            scenarios = []
+            for label, offers in plan:
+                base = servers[label].base
+                scenarios += [Scenario(f"{label} baseline", base, baseline_args(offers), LUA),
+                              Scenario(f"{label} search", base, ["urls", str(paths_file)], LUA,
+                                       relative_to=f"{label} baseline")]
+            results, other_cpu = measure_interleaved(scenarios, args)
         except BenchError as error:
-            raise BenchError(f"{error}\n(server log: {server.log_path})") from error
-
-
-def _measure(args, server: Server, label: str, offers: int, paths_file: Path,
-             paths: list[str], build_seconds: float, steps: dict[str, float],
-             counts: dict[str, int]) -> SizeResult:
-    items, total, empty = sanity_check(server, paths, offers)
-    print(f"  search sample: {items:.1f} items/page, {total:.1f} total matches on average, "
-          f"{empty:.0%} empty", flush=True)
-    results, other_cpu = measure_interleaved(
-        server, [("baseline", baseline_args(offers), LUA),
-                 ("search", ["urls", str(paths_file)], LUA)], args)
-    return SizeResult(label, args.members, offers, build_seconds, steps, counts,
-                      round(items, 2), round(total, 2), round(empty, 3), other_cpu,
-                      results["baseline"], results["search"])
+            logs = ", ".join(str(server.log_path) for server in servers.values())
+            raise BenchError(f"{error}\n(server logs: {logs})") from error
+    sizes = []
+    for label, offers in plan:
+        build_seconds, steps, counts = built[label]
+        items, total, empty = samples[label]
+        sizes.append(SizeResult(
+            label, args.members, offers, build_seconds, steps, counts, round(items, 2),
+            round(total, 2), round(empty, 3),
+            {name: other_cpu[f"{label} {name}"] for name in ("baseline", "search")},
+            results[f"{label} baseline"], results[f"{label} search"]))
+    return sizes
 
 
 def baseline_args(offers: int) -> list[str]:
@@ -803,39 +836,54 @@ def baseline_args(offers: int) -> list[str]:
     return ["ids", str(offers)]
 
 
-def measure_interleaved(server: Server, scenarios: list[tuple[str, list[str], Path]], args
+@dataclass(frozen=True)
+class Scenario:
+    """One load of a benchmark: wrk with ``script`` and its arguments against the server
+    at ``base``; each turn's figure is printed as a share of ``relative_to``'s."""
+
+    name: str
+    base: str
+    script_args: list[str]
+    script: Path
+    relative_to: str | None = None
+
+
+def measure_interleaved(scenarios: list[Scenario], args
                         ) -> tuple[dict[str, WrkResult], dict[str, float | None]]:
-    """Warm up each scenario (``(name, script arguments, wrk script)``), then measure
-    them in ``args.slices`` turns of ``args.duration / args.slices`` seconds each, the
-    order reversed at every turn (A B, B A, A B): a host whose speed drifts during the
-    run slows both alike, where one scenario measured after the other took the whole
-    drift into the ratio. Each scenario's figures are its turns pooled (:func:`pooled`);
-    every turn is printed."""
+    """Warm up each scenario, then measure them in ``args.slices`` turns of
+    ``args.duration / args.slices`` seconds each, the order reversed at every turn (A B,
+    B A, A B): a host whose speed drifts during the run slows all alike, where one
+    scenario measured after the other took the whole drift into the ratio. Each
+    scenario's figures are its turns pooled (:func:`pooled`); every turn is printed."""
     wrk = {"connections": args.connections, "threads": args.threads}
     busy = {}
-    for name, script_args, script in scenarios:
-        busy[name] = other_cpu_share()
-        run_wrk(server.base, script_args, seconds=args.warmup, script=script, **wrk)
+    for scenario in scenarios:
+        busy[scenario.name] = other_cpu_share()
+        run_wrk(scenario.base, scenario.script_args, seconds=args.warmup,
+                script=scenario.script, **wrk)
     seconds = max(1, round(args.duration / args.slices))
-    turns: dict[str, list[WrkResult]] = {name: [] for name, _args, _script in scenarios}
-    first = scenarios[0][0]  # each turn's ratios are to the first scenario's
+    turns: dict[str, list[WrkResult]] = {scenario.name: [] for scenario in scenarios}
     for turn in range(args.slices):
         order = scenarios if turn % 2 == 0 else scenarios[::-1]
-        for name, script_args, script in order:
-            turns[name].append(run_wrk(server.base, script_args, seconds=seconds,
-                                       script=script, **wrk))
+        for scenario in order:
+            turns[scenario.name].append(run_wrk(scenario.base, scenario.script_args,
+                                                seconds=seconds, script=scenario.script,
+                                                **wrk))
         print(f"  turn {turn + 1}: " + ", ".join(
-            f"{name} {turns[name][-1].rps:.1f} req/s"
-            + ("" if name == first else
-               f" ({turns[name][-1].rps / turns[first][-1].rps:.0%} of {first})")
-            for name, _args, _script in scenarios), flush=True)
+            f"{s.name} {turns[s.name][-1].rps:.1f} req/s"
+            + ("" if s.relative_to is None else
+               f" ({turns[s.name][-1].rps / turns[s.relative_to][-1].rps:.0%} of "
+               f"{s.relative_to})")
+            for s in scenarios), flush=True)
     results = {}
-    for name, _args, _script in scenarios:
+    width = max(len(scenario.name) for scenario in scenarios)
+    for scenario in scenarios:
+        name = scenario.name
         r = results[name] = pooled(turns[name])
         if busy[name] is not None and busy[name] > BUSY_WARNING:
             print(f"  WARNING: other processes kept {busy[name]:.0%} of the CPUs busy before "
                   f"{name}; the figures below are unreliable", flush=True)
-        print(f"  {name:<8} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
+        print(f"  {name:<{width}} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms  "
               f"p99 {r.p99_ms:7.2f} ms  ({r.requests:,} requests in {args.slices} turns; "
               f"CPU busy elsewhere before: {_share(busy[name])})", flush=True)
     return results, busy
@@ -978,19 +1026,18 @@ def main(argv: list[str] | None = None) -> int:
     paths_file.write_text("\n".join(paths) + "\n")
 
     started = time.perf_counter()
-    sizes = []
     plan = [("small", args.small), ("large", args.large)]
     if args.only:
         plan = [p for p in plan if p[0] == args.only]
     try:
-        for label, offers in plan:
-            sizes.append(measure_size(args, url, label, offers, paths_file, paths))
+        sizes = measure_sizes(args, url, plan, paths_file, paths)
     except BenchError as error:
         print(f"\nBENCHMARK FAILED: {error}", file=sys.stderr)
         return 2
     summary = report(sizes)
     elapsed = round(time.perf_counter() - started, 1)
-    print(f"\nwhole run {elapsed:.0f} s; database {database_name(url)} kept for EXPLAIN")
+    kept = ", ".join(database_name(size_url(url, label)) for label, _offers in plan)
+    print(f"\nwhole run {elapsed:.0f} s; databases kept for EXPLAIN: {kept}")
 
     document = {
         "benchmark": "catalogue search",

@@ -51,6 +51,7 @@ from bench.catalogue import (
     RESULTS,
     ROOT,
     BenchError,
+    Scenario,
     Server,
     WrkResult,
     add_load_arguments,
@@ -314,8 +315,9 @@ def measure(args, url: str, setup: Setup) -> tuple[dict[str, WrkResult], dict, i
                   f"{answer['total']}", flush=True)
             quote_args = [str(ids_file), str(token_file), str(args.threads)]
             results, other_cpu = measure_interleaved(
-                server, [("baseline", baseline_args(args.large), CATALOGUE_LUA),
-                         ("quote", quote_args, LUA)], args)
+                [Scenario("baseline", server.base, baseline_args(args.large), CATALOGUE_LUA),
+                 Scenario("quote", server.base, quote_args, LUA, relative_to="baseline")],
+                args)
         except BenchError as error:
             raise BenchError(f"{error}\n(409: two quotes of one journey at once clashed on "
                              f"its version; 503: a lock timeout; server log: "
