@@ -61,8 +61,12 @@ def content_filter(value) -> Markup:
 
 @bp.app_template_filter("percent")
 def percent_filter(value) -> str:
-    """An integer percentage (``30``) as the locale writes it (``30 %``, ``30%``)."""
-    return format_percent(Decimal(int(value)) / 100, locale=page_locale())
+    """A percentage (``30``, a VAT rate of ``5.5``) as the locale writes it (``30 %``,
+    ``30%``, ``5,5 %``), its decimals kept. The sign is written as the locale places it,
+    joined to the number: "0 %" with a plain space, as a template wrote it, came apart
+    in a right-to-left line ("% 0")."""
+    return format_percent(Decimal(str(value)) / 100, locale=page_locale(),
+                          decimal_quantization=False)
 
 
 @bp.app_template_global()

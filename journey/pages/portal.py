@@ -15,7 +15,7 @@ from markupsafe import Markup
 from journey.core.money import minor_digits
 from journey.pages.common import language_name, page_locale, show_minor
 from journey.pages.layout import day as layout_day
-from journey.pages.layout import local_time
+from journey.pages.layout import local_time, percent_filter
 from journey.pages.member.calendar_cells import capacity_month
 
 
@@ -85,5 +85,6 @@ def formatting_context() -> dict:
     """What every portal, board and admin template may call: ``fmt.<name>`` and
     ``language_name`` and ``capacity_month`` (the capacity calendar's grid)."""
     return {"fmt": {"money": show_minor, "day": day, "moment": moment, "number": number,
-                    "weekday": weekday, "exact": exact}, "language_name": language_name,
+                    "percent": percent_filter, "weekday": weekday, "exact": exact},
+            "language_name": language_name,
             "capacity_month": capacity_month}

@@ -230,3 +230,22 @@ def test_a_stay_is_dated_from_its_first_night_to_its_departure(world, gateway, a
             shown = day_range(date.fromisoformat(room["start_on"]),
                               date.fromisoformat(room["end_on"]))
     assert shown in page
+
+
+@pytest.mark.parametrize(("locale", "written"), [("ar", "12%"), ("nb", "12\xa0%"),
+                                                 ("en", "12%")])
+def test_the_vat_rate_is_written_as_the_invoice_s_language_writes_a_percentage(
+        world, gateway, app, locale, written):
+    """Babel's percentage, the sign joined to the number: a hand-written "12 %" came
+    apart in an Arabic line ("% 12")."""
+    world["patient"].locale = locale
+    world["room"].vat_percent = Decimal("12")
+    db.session.commit()
+    booking = confirmed_booking(world, gateway)
+    invoice = services.invoice_of(booking.id)
+    assert invoice.language == locale
+    with app.test_request_context("/"):
+        page = render.body_html(invoice)
+    assert f"({written})" in page  # the line's rate
+    assert f"{written} " in page.split(f"({written})", 1)[1]  # and the summary's
+    assert "12 %" not in page
