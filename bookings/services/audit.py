@@ -27,6 +27,10 @@ payment_moved = signals.signal("booking-payment-moved")
 #: Sent as ``refund_moved.send(booking, refund=..., old=..., new=..., now=...)``
 #: (succeeded or failed: the credit note and the patient's e-mail follow).
 refund_moved = signals.signal("booking-refund-moved")
+#: Sent as ``line_cancellation_settled.send(booking, line=..., now=...)`` once a line
+#: cancelled after capture has its final fee (``kept_minor``) and its ledger reversed
+#: (the invoice's credit note follows).
+line_cancellation_settled = signals.signal("booking-line-cancellation-settled")
 #: Sent as ``ledger_posted.send(booking, entry=..., line=...)`` once a settlement ledger
 #: entry is written (in the same transaction; the figures keep their sums from it).
 ledger_posted = signals.signal("ledger-posted")

@@ -57,7 +57,7 @@ from bookings.services.access import (
     patients_booking,
 )
 from bookings.services.amounts import paid_minor, reprice
-from bookings.services.audit import end_line, move, record
+from bookings.services.audit import end_line, line_cancellation_settled, move, record
 from bookings.services.confirmation import cancel_uncaptured
 from bookings.services.escalations import escalate, notify
 from bookings.services.holds import release_holds
@@ -260,7 +260,7 @@ def cancel_line(actor, line_id: int, *, reason: str = "", gateway: StripeGateway
              reason=_fee_kept(booking, line, cause))
     reprice(booking, captured=True)
     _cap_fees(booking, [line], plan)
-    post_cancelled_line(booking, line, now=now)
+    _settle_lines(booking, [line], now=now)
     sync_receivable(booking, now=now)
     if by_member:
         notify(booking, booking.customer_ref, "line_cancelled_by_member", f"line:{line.id}",
@@ -359,8 +359,7 @@ def cancel_booking(actor, booking_id: int, *, reason: str = "",
                  now=now, reason=_fee_kept(booking, line, cause))
     reprice(booking, captured=True)
     _cap_fees(booking, cancelled, plan)
-    for line in cancelled:
-        post_cancelled_line(booking, line, now=now)
+    _settle_lines(booking, cancelled, now=now)
     sync_receivable(booking, now=now)
     _settle_after_cancel(booking, gateway, actor=who, now=now, reason=cause)
     return booking
@@ -385,6 +384,15 @@ def _cap_fees(booking: Booking, lines: list[BookingLine], plan: CancellationPlan
     for line in lines:
         line.kept_minor = plan.kept[line.id]
     reprice(booking, captured=True)
+
+
+def _settle_lines(booking: Booking, lines: list[BookingLine], *, now: datetime) -> None:
+    """The cancelled ``lines``' fees are final (:func:`_cap_fees` has run): their ledger
+    is reversed less the fees, and whoever follows hears of it (the invoice's credit
+    note for what each line no longer costs)."""
+    for line in lines:
+        post_cancelled_line(booking, line, now=now)
+        line_cancellation_settled.send(booking, line=line, now=now)
 
 
 def _drop_uncaptured_line(booking: Booking, line: BookingLine, gateway: StripeGateway, *,

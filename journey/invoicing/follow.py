@@ -1,11 +1,12 @@
 """Invoicing follows the booking engine: its signals (:mod:`bookings.services.audit`)
-issue the documents in the transaction of the fact, and a refund that ends (succeeded
-or failed) is e-mailed to the patient.
+issue the documents in the transaction of the fact (the invoice at confirmation, a
+receipt per capture, a credit note per invoiced line cancelled), and a refund that ends
+(succeeded or failed) is e-mailed to the patient.
 
 E-mail kind (registered with :mod:`journey.notices`):
 
 - ``refund_update`` (to the patient): the amount given back, its state (refunded, or
-  failed: the coordinators are on it) and, when it succeeded, the credit note's number;
+  failed: the coordinators are on it) and the number of the cancellation's credit note;
   with the link to the journey page, where the refund and the documents are listed.
 
 Imported by :mod:`journey.invoicing.api`, so it is connected when the app starts.
@@ -24,7 +25,12 @@ from bookings.models import (
     Refund,
     RefundStatus,
 )
-from bookings.services.audit import booking_moved, payment_moved, refund_moved
+from bookings.services.audit import (
+    booking_moved,
+    line_cancellation_settled,
+    payment_moved,
+    refund_moved,
+)
 from journey import notices
 from journey.builder.services.booking_link import journey_of
 from journey.core.extensions import db
@@ -48,11 +54,13 @@ def _on_payment(booking, *, payment, old=None, new=None, now=None, **_kw) -> Non
         services.on_payment_captured(payment, now=now)
 
 
+def _on_line_settled(booking, *, line, now=None, **_kw) -> None:
+    services.on_line_cancellation_settled(booking, line, now=now)
+
+
 def _on_refund(booking, *, refund, old=None, new=None, now=None, **_kw) -> None:
     if new not in (RefundStatus.SUCCEEDED, RefundStatus.FAILED):
         return
-    if new == RefundStatus.SUCCEEDED:
-        services.on_refund_succeeded(refund, now=now)
     notices.queue(f"refund:{refund.id}:{new.value}", booking.customer_ref, REFUND_MAIL,
                   payload={"refund_id": refund.id}, booking_id=booking.id, now=now)
 
@@ -60,6 +68,7 @@ def _on_refund(booking, *, refund, old=None, new=None, now=None, **_kw) -> None:
 booking_moved.connect(_on_booking, weak=False)
 payment_moved.connect(_on_payment, weak=False)
 refund_moved.connect(_on_refund, weak=False)
+line_cancellation_settled.connect(_on_line_settled, weak=False)
 
 
 def _link(endpoint: str, **values) -> str:
@@ -72,14 +81,14 @@ def _refund_params(notification: Notification) -> dict:
     refund = db.session.get(Refund, notification.payload["refund_id"])
     booking = refund.payment.booking
     journey = journey_of(booking)
-    credit = services.document_for(f"credit_note:refund:{refund.id}")
+    credits = services.credit_notes_of(refund)
     link = (_link("journey.show", journey_id=journey.id) + "#booking" if journey is not None
             else _link("journey.index"))
     return {"booking": booking.id,
             "amount": format_money(Money(refund.amount_minor, refund.currency),
                                    str(get_locale() or "en")),
             "state": str(REFUND_STATE_TITLES[refund.status]),
-            "credit_note": credit.number if credit is not None else "—",
+            "credit_note": ", ".join(note.number for note in credits) or "—",
             "link": link}
 
 

@@ -27,7 +27,7 @@ from journey.core.types import StrEnumType, UTCDateTime, utcnow
 class DocumentKind(enum.StrEnum):
     INVOICE = "invoice"  # what the booking's confirmed lines cost, issued at confirmation
     RECEIPT = "receipt"  # money received: one per captured payment
-    CREDIT_NOTE = "credit_note"  # money given back: one per refund that succeeded
+    CREDIT_NOTE = "credit_note"  # what an invoiced line cancelled no longer costs
 
 
 #: The series' letters per kind (``INV-2026-000001``).
@@ -63,7 +63,7 @@ class Document(db.Model):
     sequence: Mapped[int] = mapped_column(BigInteger)
     number: Mapped[str] = mapped_column(String(60), unique=True)
     #: What it documents, e.g. ``invoice:booking:7``, ``receipt:payment:9``,
-    #: ``credit_note:refund:3``: issuing it again finds this one.
+    #: ``credit_note:line:3``: issuing it again finds this one.
     fact: Mapped[str] = mapped_column(String(120), unique=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"))

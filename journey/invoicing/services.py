@@ -15,9 +15,12 @@ per member and a VAT summary per rate.
 - a **receipt** for each captured payment (the deposit, the balance), after the
   invoice (the deposit is captured just before the booking confirms, in the same
   transaction: its receipt follows the invoice, so it can name it);
-- a **credit note** for each refund that succeeded, naming the invoice: the refunded
-  amount, on the refund's line (a line cancelled alone) or spread over the booking's
-  cancelled lines in proportion to what each gave back (a whole booking cancelled).
+- a **credit note** for each line of the invoice cancelled, naming the invoice: what the
+  line no longer costs, its amount less the fee its member keeps, whether that money
+  goes back to the card (a refund) or comes off a balance not paid yet. So the invoice
+  less its credit notes is always what the booking costs now. (Until 2026-12-08 a credit
+  note followed each refund instead: a line cancelled while only the deposit was paid
+  gave nothing back, so it was never credited and the invoice overstated what was owed.)
 
 Each is issued once per fact (``Document.fact`` is unique: a signal or a job run twice
 issues once), in the transaction of the fact, numbered without gaps
@@ -52,7 +55,6 @@ from bookings.models import (
     Payment,
     PaymentStatus,
     Refund,
-    RefundStatus,
 )
 from bookings.services.saga import BEFORE_CAPTURE
 from journey.builder.models import ClusterSettings
@@ -63,7 +65,6 @@ from journey.core.accounts.models import Role, User
 from journey.core.accounts.permissions import require_admin
 from journey.core.errors import InvalidInput, NotFound
 from journey.core.extensions import db
-from journey.core.money import split_minor
 from journey.core.types import utcnow
 from journey.core.validation import at_most
 from journey.invoicing.models import Document, DocumentKind, DocumentMember
@@ -285,35 +286,43 @@ def issue_receipt(payment: Payment, *, now: datetime | None = None,
                       "amount_minor": payment.captured_minor}})
 
 
-def _credited_lines(booking: Booking, refund: Refund) -> list[tuple[BookingLine, int]]:
-    """The lines ``refund`` gives money back for, with each one's share."""
-    if refund.line_id is not None:
-        line = db.session.get(BookingLine, refund.line_id)
-        return [(line, refund.amount_minor)]
-    singled = set(db.session.scalars(select(Refund.line_id).where(
-        Refund.booking_id == booking.id, Refund.line_id.is_not(None))))
-    lines = [line for line in booking.lines
-             if line.status == LineStatus.CANCELLED and line.id not in singled]
-    weights = [max(0, line.amount_minor - line.kept_minor) for line in lines]
-    if sum(weights) == 0:
-        lines = [line for line in booking.lines if line.amount_minor > 0] or \
-            list(booking.lines)
-        weights = [line.amount_minor or 1 for line in lines]
-    return [(line, share) for line, share in zip(
-        lines, split_minor(refund.amount_minor, weights), strict=True) if share > 0]
-
-
-def issue_credit_note(refund: Refund, *, now: datetime | None = None) -> Document:
-    """A credit note for a refund that succeeded, naming the booking's invoice."""
+def issue_line_credit_note(booking: Booking, line: BookingLine, *,
+                           now: datetime | None = None) -> Document | None:
+    """A credit note for ``line``, cancelled after the booking's invoice listed it: its
+    amount on the invoice less the fee its member keeps (``kept_minor``, final). None
+    when the invoice does not list the line or the fee keeps it all."""
     now = now or utcnow()
-    booking = db.session.get(Booking, refund.booking_id)
-    language = language_of(booking)
-    lines = [_line_item(line, language, gross=share)
-             for line, share in _credited_lines(booking, refund)]
-    return _issue(DocumentKind.CREDIT_NOTE, f"credit_note:refund:{refund.id}", booking,
-                  now=now, lines=lines, total_minor=refund.amount_minor,
-                  refund_id=refund.id, related=invoice_of(booking.id),
-                  extra={"refund": {"id": refund.id, "amount_minor": refund.amount_minor}})
+    invoice = invoice_of(booking.id)
+    if invoice is None:
+        return None
+    invoiced = next((item for item in invoice.content["lines"]
+                     if item.get("line_id") == line.id), None)
+    if invoiced is None:
+        return None
+    credited = invoiced["gross_minor"] - line.kept_minor
+    if credited <= 0:
+        return None
+    return _issue(DocumentKind.CREDIT_NOTE, f"credit_note:line:{line.id}", booking,
+                  now=now, lines=[_line_item(line, invoice.language, gross=credited)],
+                  total_minor=credited, related=invoice,
+                  extra={"cancelled_line": {"line_id": line.id,
+                                            "invoiced_minor": invoiced["gross_minor"],
+                                            "kept_minor": line.kept_minor}})
+
+
+def credit_notes_of(refund: Refund) -> list[Document]:
+    """The credit notes of the cancellation ``refund`` pays back: its line's, or, for a
+    whole booking, those of the booking's cancelled lines."""
+    if refund.line_id is not None:
+        facts = [f"credit_note:line:{refund.line_id}"]
+    else:
+        facts = [f"credit_note:line:{line_id}" for line_id in db.session.scalars(
+            select(BookingLine.id).where(BookingLine.booking_id == refund.booking_id,
+                                         BookingLine.status == LineStatus.CANCELLED))]
+    if not facts:
+        return []
+    return list(db.session.scalars(select(Document).where(Document.fact.in_(facts))
+                                   .order_by(Document.id)))
 
 
 # --- following the booking engine (connected by journey.invoicing.follow) -------------
@@ -353,9 +362,9 @@ def on_payment_captured(payment: Payment, *, now: datetime) -> None:
         issue_receipt(payment, now=now)
 
 
-def on_refund_succeeded(refund: Refund, *, now: datetime) -> None:
-    if refund.status == RefundStatus.SUCCEEDED:
-        issue_credit_note(refund, now=now)
+def on_line_cancellation_settled(booking: Booking, line: BookingLine, *,
+                                 now: datetime) -> None:
+    issue_line_credit_note(booking, line, now=now)
 
 
 # --- reading, with access ------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 from pypdf import PdfReader
 
-from bookings.models import LineStatus, PaymentStatus, Refund, RefundStatus
+from bookings.models import LineStatus, Notification, PaymentStatus, Refund, RefundStatus
 from bookings.services import cancellation
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
@@ -69,7 +69,19 @@ def test_confirmation_issues_the_invoice_and_the_deposit_receipt(world, gateway)
         db.select(DocumentCounter.series, DocumentCounter.last)).all()) == counters
 
 
-def test_a_credit_note_for_each_refund_once(world, gateway):
+def _owed(booking) -> int:
+    """What the booking costs now: its confirmed lines and the fees its cancelled ones
+    keep."""
+    return sum(line.amount_minor if line.status == LineStatus.CONFIRMED else
+               line.kept_minor if line.status == LineStatus.CANCELLED else 0
+               for line in booking.lines)
+
+
+def _credited(booking) -> int:
+    return sum(note.total_minor for note in _docs(booking, DocumentKind.CREDIT_NOTE))
+
+
+def test_a_credit_note_for_each_cancelled_line_once(world, gateway):
     for name in ("room", "surgery"):
         offers.set_cancellation_tiers(world["admin"], world[name].id,
                                       [{"days_before": 0, "refund_percent": 100}])
@@ -80,19 +92,78 @@ def test_a_credit_note_for_each_refund_once(world, gateway):
     refunds = list(db.session.scalars(db.select(Refund).where(
         Refund.booking_id == booking.id)))
     assert refunds and all(r.status == RefundStatus.SUCCEEDED for r in refunds)
-    notes = _docs(booking, DocumentKind.CREDIT_NOTE)
-    assert sorted(n.refund_id for n in notes) == sorted(r.id for r in refunds)
+    [note] = _docs(booking, DocumentKind.CREDIT_NOTE)
     invoice = services.invoice_of(booking.id)
-    for note in notes:
-        refund = db.session.get(Refund, note.refund_id)
-        assert note.total_minor == refund.amount_minor
-        assert note.related_id == invoice.id
-        assert sum(item["gross_minor"] for item in note.content["lines"]) == note.total_minor
-    # the signal fired twice: still one credit note per refund
-    for refund in refunds:
-        follow._on_refund(booking, refund=refund, new=RefundStatus.SUCCEEDED,
-                          now=refund.created_at)
-    assert len(_docs(booking, DocumentKind.CREDIT_NOTE)) == len(refunds)
+    assert note.fact == f"credit_note:line:{surgery.id}"
+    assert note.total_minor == surgery.amount_minor - surgery.kept_minor > 0
+    assert note.related_id == invoice.id
+    assert sum(item["gross_minor"] for item in note.content["lines"]) == note.total_minor
+    assert [item["line_id"] for item in note.content["lines"]] == [surgery.id]
+    assert invoice.total_minor - _credited(booking) == _owed(booking)
+    # the signal again (a step run twice): still one credit note, no number taken
+    services.on_line_cancellation_settled(booking, surgery, now=note.issued_at)
+    assert len(_docs(booking, DocumentKind.CREDIT_NOTE)) == 1
+    # the refund's e-mail names it
+    [mail] = db.session.scalars(db.select(Notification).where(
+        Notification.booking_id == booking.id, Notification.kind == follow.REFUND_MAIL)).all()
+    assert note.number in follow._refund_params(mail)["credit_note"]
+
+
+def test_a_line_cancelled_while_only_the_deposit_is_paid_is_credited(world, gateway):
+    """Nothing goes back to the card (the deposit stays against what is still owed),
+    yet the invoice listed the room: its credit note takes it off, so the invoice less
+    its credit notes is what the booking costs now. (Credit notes followed refunds
+    before: this cancellation had none.)"""
+    offers.set_cancellation_tiers(world["admin"], world["room"].id,
+                                  [{"days_before": 0, "refund_percent": 100}])
+    booking = confirmed_booking(world, gateway)
+    room = next(line for line in booking.lines if line.offer_id == world["room"].id)
+    invoice = services.invoice_of(booking.id)
+    paid = sum(p.captured_minor for p in booking.payments)
+    assert paid <= _owed(booking) - room.amount_minor  # the deposit covers no more
+    cancellation.cancel_line(world["patient"], room.id, gateway=gateway)
+    db.session.commit()
+    assert not db.session.scalars(db.select(Refund).where(
+        Refund.booking_id == booking.id)).all()
+    [note] = _docs(booking, DocumentKind.CREDIT_NOTE)
+    assert note.total_minor == room.amount_minor
+    assert invoice.total_minor - _credited(booking) == _owed(booking)
+
+
+def test_a_fee_kept_is_not_credited(world, gateway):
+    """A line whose terms keep its whole price: no credit note (nothing changed on what
+    is owed); half kept: half credited."""
+    offers.set_cancellation_tiers(world["admin"], world["room"].id,
+                                  [{"days_before": 0, "refund_percent": 0}])
+    offers.set_cancellation_tiers(world["admin"], world["surgery"].id,
+                                  [{"days_before": 0, "refund_percent": 50}])
+    booking = confirmed_booking(world, gateway)
+    room = next(line for line in booking.lines if line.offer_id == world["room"].id)
+    surgery = next(line for line in booking.lines if line.offer_id == world["surgery"].id)
+    invoice = services.invoice_of(booking.id)
+    cancellation.cancel_line(world["patient"], room.id, gateway=gateway)
+    db.session.commit()
+    assert _docs(booking, DocumentKind.CREDIT_NOTE) == []
+    cancellation.cancel_line(world["patient"], surgery.id, gateway=gateway)
+    db.session.commit()
+    [note] = _docs(booking, DocumentKind.CREDIT_NOTE)
+    assert note.total_minor == surgery.amount_minor - surgery.kept_minor
+    assert 0 < surgery.kept_minor < surgery.amount_minor
+    assert invoice.total_minor - _credited(booking) == _owed(booking)
+
+
+def test_a_whole_booking_cancelled_credits_every_line(world, gateway):
+    for name in ("room", "surgery"):
+        offers.set_cancellation_tiers(world["admin"], world[name].id,
+                                      [{"days_before": 0, "refund_percent": 100}])
+    booking = confirmed_booking(world, gateway)
+    invoice = services.invoice_of(booking.id)
+    cancellation.cancel_booking(world["patient"], booking.id, gateway=gateway)
+    db.session.commit()
+    notes = _docs(booking, DocumentKind.CREDIT_NOTE)
+    assert {note.fact for note in notes} == {f"credit_note:line:{line.id}"
+                                            for line in booking.lines}
+    assert invoice.total_minor - _credited(booking) == _owed(booking)
 
 
 def test_access_is_scoped(world, gateway, make, client):
