@@ -147,6 +147,17 @@ class CancellationPlan:
     insurer_reduction_minor: int = 0
     insurer_credit_minor: int = 0
 
+    @property
+    def kept_paid_minor(self) -> int:
+        """What was paid and is not given back: it stays with the booking and counts
+        towards what it owes afterwards."""
+        return self.paid_minor - self.refund_minor
+
+    @property
+    def still_due_minor(self) -> int:
+        """What is left to pay afterwards (the balance still to come)."""
+        return max(0, self.owed_after_minor - self.kept_paid_minor) if self.captured else 0
+
 
 def plan_cancellation(booking: Booking, lines: list[BookingLine], *, by_member: bool,
                       now: datetime) -> CancellationPlan:

@@ -53,6 +53,9 @@ class CancellationPreviewSchema(Schema):
     fee_kept = Money(lambda p: (p.fee_minor, p.currency))
     refund = Money(lambda p: (p.refund_minor, p.currency))
     owed_after = Money(lambda p: (p.owed_after_minor, p.currency))
+    still_due = Money(lambda p: (p.still_due_minor, p.currency), metadata={
+        "description": "What is left to pay afterwards: what the booking then costs less "
+                       "what was paid and stays with it (not refunded)."})
     refund_minor = fields.Integer(metadata={
         "description": "Send it back as `expect_refund_minor` to cancel only at this "
                        "refund."})

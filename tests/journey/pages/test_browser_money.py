@@ -77,6 +77,11 @@ def test_documents_the_price_of_a_cancellation_and_who_pays(page, live_server, t
     refund = int(page.locator("#total-refund").get_attribute("data-refund"))
     assert refund > 0 and "Fee kept" in preview.inner_text()
     screens("cancel-preview")
+    preview_url = page.url
+    page.goto(preview_url + "?lang=ar")
+    assert page.locator("#owed-after").inner_text().strip()  # what stays, said in Arabic
+    screens("cancel-preview-ar")
+    page.goto(preview_url + "?lang=en")
     page.get_by_role("button", name="Yes, cancel this item").click()
     page.wait_for_load_state()
     assert "CN-" in page.locator("#documents").inner_text()  # the credit note

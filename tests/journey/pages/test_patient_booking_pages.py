@@ -174,3 +174,24 @@ def test_the_price_breakdown_adds_up_after_an_item_is_cancelled(world, gateway, 
     assert after.get("Cancellation fees kept", eur(0)) == eur(room.kept_minor)
     assert after["You pay"] == eur(booking.total_minor) == \
         eur(surgery.amount_minor + room.kept_minor)
+
+
+def test_the_cancel_preview_says_what_was_paid_stays_against_what_is_left(world, gateway,
+                                                                           client):
+    """Only the deposit is paid and the room's price is more than it: nothing goes back
+    to the card. The preview says the money paid is not lost: it counts towards the new
+    total, and what is left to pay (the API's preview carries it as ``still_due``)."""
+    offers.set_cancellation_tiers(world["admin"], world["room"].id,
+                                  [{"days_before": 0, "refund_percent": 100}])
+    booking = confirmed_booking(world, gateway)
+    room = line_of(booking, world["room"])
+    login(client, world["patient"])
+    page = text(client.get(f"/my/booking-lines/{room.id}/cancel?lang=en"))
+    paid = sum(p.captured_minor for p in booking.payments)
+    owed_after = booking.total_minor - room.amount_minor
+    assert 'data-refund="0"' in page and 0 < paid < owed_after
+    assert (f"What you have paid, €{paid / 100:,.2f}, stays with the booking and counts "
+            f"towards it: €{(owed_after - paid) / 100:,.2f} is left to pay.") in page
+    preview = client.get(f"/api/v1/bookings/{booking.id}/cancellation-preview"
+                         f"?line_id={room.id}").get_json()
+    assert preview["still_due"]["amount_minor"] == owed_after - paid
