@@ -4,12 +4,23 @@
 --   wrk ... -s bench/catalogue.lua URL -- urls FILE  GET each path of FILE in turn
 --                                                    (every thread starts at a random line)
 --
+-- With BENCH_PACE_MS set, every connection pauses between requests (see below).
 -- Every response outside 200-299 is counted; done() prints the lines that the Python
 -- side parses: "BENCH non2xx=<count> first_status=<status or 0>", and the latency
 -- quantiles.
 
 local threads = {}
 local next_id = 1
+
+-- BENCH_PACE_MS=<mean>: each connection waits a random time (exponential, of that mean,
+-- in milliseconds) before each request, so the load is a set rate below the server's
+-- saturation instead of as fast as it answers (bench/catalogue.py, paced_latency).
+local pace = tonumber(os.getenv("BENCH_PACE_MS") or "")
+if pace and pace > 0 then
+  function delay()
+    return math.floor(-pace * math.log(1 - math.random()))
+  end
+end
 
 function setup(thread)
   thread:set("thread_no", next_id)

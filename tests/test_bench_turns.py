@@ -59,3 +59,10 @@ def test_without_quantiles_the_worst_turn_s_percentile_stands(p99):
     runs = [WrkResult(requests=100, seconds=1.0, rps=100.0, p50_ms=5, p75_ms=6, p90_ms=7,
                       p99_ms=p, non2xx=0) for p in (p99, 30.0)]
     assert pooled(runs).p99_ms == p99
+
+
+def test_the_paced_latency_is_told_beside_the_p99_target():
+    from bench.catalogue import paced_note
+    assert paced_note(None, "quote") == ""
+    paced = {"share": 0.5, "quote": {"rps": 95.4, "p99_ms": 46.04}}
+    assert paced_note(paced, "quote") == "; at 95 req/s, below saturation: 46.0 ms"
