@@ -45,6 +45,16 @@ from journey.core.persistence import commit_unit
 from journey.core.reasons import why
 from journey.core.types import utcnow
 
+#: The 409 of a checkout or payment whose booking expired while Stripe was asked (its
+#: holds ran out; the expiry job ended it): the authorisation was released.
+LAPSED_WHILE_PAYING = _l("This booking lapsed while your card was being checked; nothing "
+                         "was charged. Ask for a new quote.")
+
+
+class BookingLapsed(Conflict):
+    code = "booking_lapsed"
+    default_message = LAPSED_WHILE_PAYING
+
 
 @dataclass(frozen=True)
 class CheckoutLine:
@@ -162,6 +172,16 @@ def request_payment(payment: Payment, gateway: StripeGateway, *, actor: str,
         _refused(payment, actor=actor, now=now, reason=intent.error)
     commit_unit()
     return payment
+
+
+def refuse_ended_meanwhile(booking: Booking) -> None:
+    """409 when ``booking`` ended while its card was being checked (after
+    :func:`request_payment` released what Stripe authorised late): the caller would
+    otherwise answer with an ended booking, or a cancelled payment, as if paid."""
+    if booking.status == BookingStatus.EXPIRED:
+        raise BookingLapsed()
+    if booking.status in ENDED:
+        raise Conflict(_l("This booking has ended; ask for a new quote."))
 
 
 def _release_late_intent(payment: Payment, intent, gateway: StripeGateway, *, actor: str,
@@ -320,5 +340,6 @@ def pay_now(actor, booking_id: int, *, payment_method: str | None,
     commit_unit()  # the payment row exists before Stripe is called
     request_payment(payment, gateway, actor=who, payment_method=payment_method, now=now)
     commit_unit()
+    refuse_ended_meanwhile(booking)
     advance(booking, gateway, actor=who, now=now)
     return payment

@@ -20,6 +20,7 @@ from bookings.services.checkout import (
     checkout_ttl,
     next_attempt,
     payment_link_ttl,
+    refuse_ended_meanwhile,
     request_payment,
     start_checkout,
 )
@@ -164,6 +165,7 @@ def checkout_quote(actor, quote_id: int, *, gateway: StripeGateway | None = None
     gateway = gateway or StripeGateway.from_config()
     request_payment(payment, gateway, actor=who,
                     payment_method=payment_method, now=now)
+    refuse_ended_meanwhile(booking)  # expired while Stripe was asked: 409, not the booking
     if payment.status == PaymentStatus.AUTHORISED:
         # Lines that confirm at once need no member: capture and confirm now rather
         # than at the next webhook or sweep (localstripe sends no authorisation event).

@@ -471,3 +471,76 @@ def test_a_retry_after_a_lost_answer_under_the_same_key_pays_once(world, gateway
     assert (key.status_code, key.body) == (201, body)
     assert pay() == (201, body)  # the stored answer, nothing run again
     assert db.session.scalar(db.select(db.func.count(Payment.id))) == 1
+
+
+def _expire_while_stripe_is_asked(stripe_app, gateway, monkeypatch):
+    """Stripe is asked for the intent; meanwhile the expiry job ends the booking (its
+    holds ran out while the patient's request waited), then Stripe authorises."""
+    from datetime import timedelta
+
+    from bookings.jobs import expire_unpaid
+    from journey.core.types import utcnow
+
+    create_intent = type(gateway).create_intent
+    expired = []
+
+    def expire_meanwhile(self, payment, **kwargs):
+        if not expired:
+            with stripe_app.app_context():
+                expired.append(expire_unpaid(gateway, now=utcnow() + timedelta(days=4)))
+        return create_intent(self, payment, **kwargs)
+    monkeypatch.setattr(type(gateway), "create_intent", expire_meanwhile)
+    return expired
+
+
+def _lapsed_message(lang: str) -> str:
+    from flask_babel import force_locale
+
+    from bookings.services import checkout
+
+    with force_locale(lang):
+        return str(checkout.LAPSED_WHILE_PAYING)
+
+
+def test_a_booking_that_lapses_while_the_card_is_checked_is_a_clear_409(
+        stripe_app, client, accepted, gateway, monkeypatch):
+    """The booking expired while Stripe authorised the card: the authorisation is
+    released, and the checkout says, in the patient's language, that the booking lapsed
+    and nothing was charged (it answered 201 with the expired booking and its cancelled
+    payment, as if the checkout had gone through)."""
+    _world, quote_id, headers = accepted
+    expired = _expire_while_stripe_is_asked(stripe_app, gateway, monkeypatch)
+    response = _checkout(client, quote_id, {**headers, "Accept-Language": "de"})
+    assert expired == [1]
+    assert response.status_code == 409, response.json
+    assert response.json["message"] == _lapsed_message("de") != _lapsed_message("en")
+    assert response.json["error"] == "booking_lapsed"
+    payment = db.session.scalar(db.select(Payment))
+    assert payment.status == PaymentStatus.CANCELLED and payment.intent_id
+    assert gateway.retrieve(payment.intent_id).status == PaymentStatus.CANCELLED
+    again = _checkout(client, quote_id, {**headers, "Accept-Language": "de"})
+    assert again.status_code == 409 and again.json == response.json  # replayed
+
+
+def test_a_payment_link_that_lapses_while_the_card_is_checked_is_a_clear_409(
+        stripe_app, client, make, world, gateway, monkeypatch):
+    """The same for a coordinator's payment link paid at ``/bookings/{id}/pay``: it
+    answered 201 with the cancelled payment."""
+    from journey.builder.services import checkout as journey_checkout
+
+    quote = accepted_quote(world)
+    booking = journey_checkout.checkout_quote(world["coordinator"], quote.id)
+    db.session.commit()
+    booking_id = booking.id
+    expired = _expire_while_stripe_is_asked(stripe_app, gateway, monkeypatch)
+    paid = client.post(f"/api/v1/bookings/{booking_id}/pay?lang=nb",
+                       json={"payment_method": "pm_card_visa"},
+                       headers=make.token(world["patient"]))
+    assert expired == [1]
+    assert paid.status_code == 409, paid.json
+    assert paid.json["message"] == _lapsed_message("nb") != _lapsed_message("en")
+    assert paid.json["error"] == "booking_lapsed"
+    payment = db.session.scalars(db.select(Payment).where(
+        Payment.booking_id == booking_id).order_by(Payment.id)).all()[-1]
+    assert payment.status == PaymentStatus.CANCELLED and payment.intent_id
+    assert gateway.retrieve(payment.intent_id).status == PaymentStatus.CANCELLED
