@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from journey.core import validation
+from journey.core.api import location_of
 from journey.core.config import load_config
 from journey.core.errors import Busy, Conflict, DomainError, http_message, translate_messages
 from journey.core.extensions import api, babel, csrf, db, login_manager, migrate
@@ -343,6 +344,10 @@ def configure_request_edge(app: Flask) -> None:
         if _is_api_request():
             response.headers.setdefault("Content-Language",
                                         content_language_header(page=False))
+            if response.status_code == 201 and "Location" not in response.headers:
+                location = location_of(response)
+                if location:
+                    response.headers["Location"] = location
         elif response.mimetype == "text/html":
             response.headers.setdefault("Content-Language", content_language_header(page=True))
         return response

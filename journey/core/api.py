@@ -36,13 +36,13 @@ import re
 import typing
 from copy import deepcopy
 from datetime import date
-from functools import lru_cache, wraps
+from functools import cache, lru_cache, wraps
 from zoneinfo import available_timezones
 
 import flask_smorest
 from babel import Locale, localedata
 from babel.numbers import list_currencies
-from flask import current_app, request
+from flask import current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, ValidationError, fields, validate
@@ -207,6 +207,53 @@ def link(operation_id: str, **parameters: str) -> dict:
     return {"operationId": operation_id, "parameters": parameters}
 
 
+#: The header of a 201 answer whose ``get`` link reads what it created.
+LOCATION_HEADER = {"Location": {
+    "description": "The URL of what was created (its `get` link's operation).",
+    "schema": {"type": "string", "format": "uri-reference"}}}
+
+
+def _get_link(view_function, method: str) -> dict | None:
+    """The ``get`` link an operation declares from its 201 answer (:func:`links`)."""
+    view_class = getattr(view_function, "view_class", None)
+    handler = getattr(view_class, method, None) if view_class is not None else view_function
+    doc = getattr(handler, "_apidoc", {}).get("manual_doc", {})
+    target = doc.get("responses", {}).get(201, {}).get("links", {}).get("get")
+    return target if target and target["operationId"].startswith("get") else None
+
+
+@cache
+def _endpoint_of(operation_id: str) -> str | None:
+    """The endpoint of a GET operation named the default way (``get`` + view class)."""
+    name = operation_id.removeprefix("get")
+    return next((rule.endpoint for rule in current_app.url_map.iter_rules()
+                 if rule.endpoint.rsplit(".", 1)[-1] == name and "GET" in rule.methods),
+                None)
+
+
+def location_of(response) -> str | None:
+    """The ``Location`` of a 201 answer of the API: its ``get`` link filled from the
+    answer's body and the request's path (None when it declares none)."""
+    view_function = current_app.view_functions.get(request.endpoint or "")
+    target = _get_link(view_function, request.method.lower()) if view_function else None
+    endpoint = _endpoint_of(target["operationId"]) if target else None
+    body = response.get_json(silent=True) if endpoint else None
+    if not isinstance(body, dict):
+        return None
+    values = {}
+    for name, expression in target["parameters"].items():
+        if expression.startswith("$response.body#/"):
+            value = body.get(expression.removeprefix("$response.body#/"))
+        elif expression.startswith("$request.path."):
+            value = (request.view_args or {}).get(expression.removeprefix("$request.path."))
+        else:
+            return None
+        if value is None:
+            return None
+        values[name] = value
+    return url_for(endpoint, **values)
+
+
 def errors(*codes: int, only: bool = False):
     """More error answers than the ones :func:`error_codes` infers (``only``: exactly
     these)."""
@@ -304,6 +351,9 @@ def complete_operation(method: str, operation: dict, rule) -> None:
                  if code != "default"}
     for code in error_codes(method, operation, rule.arguments):
         responses[str(code)] = ERRORS[code][0]
+    created = responses.get("201")
+    if isinstance(created, dict) and "get" in created.get("links", {}):
+        created["headers"] = {**created.get("headers", {}), **LOCATION_HEADER}
     operation["responses"] = dict(sorted(responses.items()))
     operation.setdefault("operationId", method + rule.endpoint.rsplit(".", 1)[-1])
     allowed = operation.get("x-roles")
