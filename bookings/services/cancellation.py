@@ -304,6 +304,11 @@ def line_cancel_refusal(actor, booking: Booking, line: BookingLine, *,
                                            and actor.provider_id == line.provider_id):
         return Forbidden(_l("Only the patient, a coordinator or the line's member may "
                             "cancel it."))
+    if line.status == LineStatus.CANCELLED:
+        return Conflict(_l("This line is already cancelled."))
+    if line.active and booking.status == BookingStatus.PENDING_PAYMENT:
+        return Conflict(_l("This booking is not paid yet, so its lines cannot be cancelled "
+                           "one by one: cancel the whole booking instead."))
     if not line.active or booking.status in LINES_FIXED:
         return Conflict(_l("This line cannot be cancelled any more."))
     if taken_place(line, now=now):

@@ -301,3 +301,41 @@ def test_what_has_taken_place_is_not_cancelled(world, gateway):
     cancellation.cancel_line(world["patient"], last.id, gateway=gateway, now=between)
     db.session.commit()
     assert last.status == LineStatus.CANCELLED
+
+
+def _refusal(lang: str, message: str) -> str:
+    with force_locale(lang):
+        return str(cancellation._l(message))
+
+
+def test_a_line_cancel_refused_says_why_in_the_callers_language(world, gateway, client,
+                                                                 make):
+    """A line of a booking not paid yet (a coordinator's payment link) is refused with
+    what to do instead, and a line cancelled already says so; both answered "This line
+    cannot be cancelled any more", which sent a client looking for a deadline."""
+    from journey.builder.services import checkout as journey_checkout
+    from tests.booking_fixtures import accepted_quote
+
+    headers = {**make.token(world["patient"]), "Accept-Language": "de"}
+    link = journey_checkout.checkout_quote(world["coordinator"], accepted_quote(world).id)
+    db.session.commit()
+    unpaid = client.post(f"/api/v1/booking-lines/{link.lines[0].id}/cancel", json={},
+                         headers=headers)
+    assert unpaid.status_code == 409, unpaid.json
+    english = ("This booking is not paid yet, so its lines cannot be cancelled one by one: "
+               "cancel the whole booking instead.")
+    expected = _refusal("de", english)
+    assert unpaid.json["message"] == expected != english
+    preview = client.get(f"/api/v1/bookings/{link.id}/cancellation-preview"
+                         f"?line_id={link.lines[0].id}", headers=headers)
+    assert preview.status_code == 409 and preview.json["message"] == expected
+    assert client.post(f"/api/v1/bookings/{link.id}/cancel", json={},
+                       headers=headers).status_code == 200
+    db.session.expire_all()
+    booking = confirmed_booking(world, gateway)
+    line = _line(booking, world["room"])
+    url = f"/api/v1/booking-lines/{line.id}/cancel"
+    assert client.post(url, json={}, headers=headers).status_code == 200
+    again = client.post(url, json={}, headers=headers)
+    assert again.status_code == 409, again.json
+    assert again.json["message"] == _refusal("de", "This line is already cancelled.")
