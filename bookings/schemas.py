@@ -184,7 +184,8 @@ class StatementQuerySchema(Schema):
     start = fields.Date(load_default=None, metadata={
         "description": "Bookings starting on or after this day."})
     end = fields.Date(load_default=None, metadata={
-        "description": "Bookings starting on or before this day."})
+        "description": "Bookings starting on or before this day; not before `start` "
+                       "(422)."})
 
 
 class EscalationQuerySchema(Schema):

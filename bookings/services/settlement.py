@@ -181,6 +181,8 @@ def member_statement(actor, provider_id: int, *, start=None, end=None) -> Statem
     require_member_access(actor, provider_id)
     if db.session.get(Provider, provider_id) is None:
         raise NotFound(_l("No such member."))
+    if start is not None and end is not None and end < start:  # else an empty statement
+        raise InvalidInput(fields={"end": [_l("Must not be before the start.")]})
     query = (select(LedgerEntry.booking_id, Booking.reference, Booking.currency,
                     Booking.start_on, LedgerEntry.kind, func.sum(LedgerEntry.amount_minor))
              .join(Booking, Booking.id == LedgerEntry.booking_id)

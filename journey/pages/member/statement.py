@@ -33,6 +33,8 @@ def _day_arg(name: str) -> date | None:
 def show(provider_id):
     provider = managed_member(provider_id)
     start, end = _day_arg("start"), _day_arg("end")
+    if start and end and end < start:  # ignored, as a day that is not one is
+        end = None
     found = settlement.member_statement(current_actor(), provider.id, start=start, end=end)
     documents = invoicing.list_documents(current_actor(), provider_id=provider.id, limit=200)
     return render_template("member/statement.html", provider=provider, statement=found,

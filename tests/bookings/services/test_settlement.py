@@ -205,3 +205,21 @@ def test_the_statement_speaks_the_members_own_currency(world, gateway, rates):
     assert statement.currency == "NOK" and list(statement.totals) == ["EUR"]
     assert statement.in_own_currency["net"] == 568750 * 117 // 10  # 5,687.50 EUR in NOK
     assert statement.in_own_currency["due"] == statement.in_own_currency["net"]
+
+
+def test_a_statement_whose_end_is_before_its_start_is_refused(world, client, make):
+    """As the calendar and the search refuse it (422, on ``end``, in the reader's
+    language); it answered 200 with an empty statement, as if nothing had been earned."""
+    from flask_babel import force_locale
+
+    url = (f"/api/v1/members/{world['clinic'].id}/statement"
+           f"?start={soon(10)}&end={soon(5)}&lang=lt")
+    refused = client.get(url, headers=make.token(world["clinic_staff"]))
+    assert refused.status_code == 422, refused.json
+    with force_locale("lt"):
+        expected = str(settlement._l("Must not be before the start."))
+    assert refused.json["errors"]["query"]["end"] == [expected] != [
+        "Must not be before the start."]
+    same_day = client.get(url.replace(f"end={soon(5)}", f"end={soon(10)}"),
+                          headers=make.token(world["clinic_staff"]))
+    assert same_day.status_code == 200, same_day.json
