@@ -100,7 +100,7 @@ def check_key(key: str | None, *, required: bool) -> str | None:
         return None
     if not 8 <= len(key or "") <= 200 or not (key or "").isprintable():
         raise InvalidInput(fields={"Idempotency-Key": [
-            _l("Send an Idempotency-Key header of 8 to 200 characters.")]})
+            _l("Send an Idempotency-Key header of 8 to 200 characters.")]}, location="headers")
     return key
 
 

@@ -182,7 +182,8 @@ def idempotent(*, required: bool = False):
         def view(*args, **kwargs):
             key = request.headers.get("Idempotency-Key")
             if (key or required) and not _IDEMPOTENCY_KEY.fullmatch(key or ""):
-                raise InvalidInput(fields={"Idempotency-Key": [KEY_REFUSAL]})
+                raise InvalidInput(fields={"Idempotency-Key": [KEY_REFUSAL]},
+                                   location="headers")
             return method(*args, **kwargs)
 
         view._apidoc = deepcopy(getattr(method, "_apidoc", {}))

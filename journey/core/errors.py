@@ -16,15 +16,19 @@ from journey.core.validation import T
 
 
 class DomainError(Exception):
-    """A request that the domain refuses. ``fields`` maps a field to its messages."""
+    """A request that the domain refuses. ``fields`` maps a field to its messages;
+    ``location`` says where they were sent (``headers``), when not where the request's
+    method puts them (:func:`_location`)."""
 
     status: int = 400
     code: str = "bad_request"
     default_message = _l("The request could not be processed.")
 
-    def __init__(self, message=None, *, fields: dict | None = None, headers: dict | None = None):
+    def __init__(self, message=None, *, fields: dict | None = None, headers: dict | None = None,
+                 location: str | None = None):
         self.message = message if message is not None else self.default_message
         self.fields = fields or {}
+        self.location = location
         self.headers = headers or {}
         super().__init__(str(self.message))
 
@@ -36,7 +40,7 @@ class DomainError(Exception):
             "message": str(self.message),
         }
         if self.fields:
-            body["errors"] = {_location(): translate_messages(self.fields)}
+            body["errors"] = {self.location or _location(): translate_messages(self.fields)}
         return body
 
 

@@ -137,10 +137,20 @@ def test_a_decimal_travels_as_a_string_of_its_documented_spelling(client, h):
 
 @pytest.mark.parametrize("key", ["short", "ünicode-key-1", " padded-key "])
 def test_an_idempotency_key_is_printable_ascii_of_8_to_200(client, h, key):
+    """Refused where it was sent: among the headers (it was said to be a field of the
+    JSON body, which has none of that name)."""
     response = client.post("/api/v1/journeys", json={"currency": "EUR"},
                            headers={**h["patient"], "Idempotency-Key": key})
     assert response.status_code == 422
-    assert "Idempotency-Key" in response.json["errors"]["json"]
+    assert list(response.json["errors"]) == ["headers"], response.json
+    assert "Idempotency-Key" in response.json["errors"]["headers"]
+
+
+def test_a_missing_idempotency_key_is_refused_among_the_headers(client, h):
+    response = client.post("/api/v1/quotes/1/checkout", json={}, headers=h["patient"])
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {"headers": {"Idempotency-Key": [
+        "Send an Idempotency-Key header of 8 to 200 characters."]}}
 
 
 def test_the_date_pattern_is_exactly_the_window():
