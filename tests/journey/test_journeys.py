@@ -234,3 +234,31 @@ def test_a_template_is_not_applied_from_an_arrival_in_the_past(app, client, worl
     db.session.expire_all()
     kept = db.session.get(Journey, journey["id"])
     assert (kept.arrival_on, kept.items, kept.template_id) == (soon(10), [], None)
+
+
+def test_a_cancelled_journey_says_it_is_cancelled(app, client, world):
+    """Changing it, quoting it or cancelling it again is a 409 that says it is cancelled,
+    in the patient's language (it said the journey was booked, and cancelling again was
+    a 403 saying only a coordinator cancels a booked journey)."""
+    from flask_babel import force_locale
+
+    from journey.builder.services import journeys
+
+    h = {**world["h"]["patient"], "Accept-Language": "de"}
+    journey = _open(client, h)
+    url = f"/api/v1/journeys/{journey['id']}"
+    assert client.post(f"{url}/cancel", json={}, headers=h).status_code == 200
+    with force_locale("de"):
+        cancelled = str(journeys._l("This journey is cancelled."))
+        again = str(journeys._l("This journey is already cancelled."))
+    assert "Reise" in cancelled and "Reise" in again
+    for answer in (client.patch(url, json={"adults": 2}, headers=h),
+                   client.post(f"{url}/quotes", headers=h),
+                   client.post(f"{url}/items", json={"offer_id": world["room"].id,
+                                                     "start_on": soon(10).isoformat()},
+                               headers=h)):
+        assert (answer.status_code, answer.json["message"]) == (409, cancelled), answer.json
+    for who in (h, world["h"]["coordinator"]):
+        repeated = client.post(f"{url}/cancel", json={}, headers={**who,
+                                                                  "Accept-Language": "de"})
+        assert (repeated.status_code, repeated.json["message"]) == (409, again), repeated.json

@@ -269,9 +269,18 @@ def get_journey_for_change(actor, journey_id: int, *, lock: bool = False) -> Jou
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))
-    if journey.status not in EDITABLE:
-        raise Conflict(_l("This journey is booked; its package can no longer change here."))
+    refuse(not_editable(journey))
     return journey
+
+
+def not_editable(journey: Journey) -> Conflict | None:
+    """Why ``journey``'s package may not change now (None when it may): it is cancelled,
+    or booked (a cancelled journey was said to be booked)."""
+    if journey.status in EDITABLE:
+        return None
+    if journey.status == JourneyStatus.CANCELLED:
+        return Conflict(_l("This journey is cancelled."))
+    return Conflict(_l("This journey is booked; its package can no longer change here."))
 
 
 def list_journeys(actor, *, status: JourneyStatus | None = None,
@@ -338,6 +347,8 @@ def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))
+    if journey.status == JourneyStatus.CANCELLED:  # not "only a coordinator" (403)
+        raise Conflict(_l("This journey is already cancelled."))
     if journey.status not in EDITABLE and not actor.role.is_cluster:
         raise Forbidden(_l("Only a coordinator cancels a booked journey."))
     transition(journey, JourneyStatus.CANCELLED, actor=actor,
@@ -591,8 +602,7 @@ def amend_own_lines(actor, journey: Journey, changes: list[dict]) -> Journey:
     """A treating member changes the dates or extent of its own lines (an amended plan
     after reviewing the patient's case): ``[{"item_id", "start_on", "days",
     "quantity"}]``. Other members' lines are not its to change (422)."""
-    if journey.status not in EDITABLE:
-        raise Conflict(_l("This journey is booked; its package can no longer change here."))
+    refuse(not_editable(journey))
     for index, change in enumerate(changes):
         item = next((i for i in journey.items if i.id == change.get("item_id")), None)
         if item is None or item.offer.provider_id != actor.provider_id:
