@@ -392,3 +392,30 @@ def test_the_items_read_with_their_availability_answer_as_the_availability_check
     rows = journeys.item_rows(journey, available_at=later)
     assert {item.id for item in unavailable_items(journey, now=later, items=rows)} == \
         {past_calendar.id, too_many.id}
+
+
+def test_a_refused_acceptance_says_what_to_do(world):
+    """Changed since and not quoted again: ask for a new quote (it said "accept the
+    newest version", which was this one); on a cancelled journey, that it is cancelled
+    (it said the journey had changed), for the acceptance and for the checkout."""
+    from journey.builder.services import checkout
+
+    journey = _journey(world)
+    item = _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    journeys.update_item(world["patient"], journey.id, item.id, quantity=2)
+    db.session.commit()
+    with force_locale("de"), pytest.raises(Conflict) as changed:
+        quotes.accept_quote(world["patient"], quote.id)
+    with force_locale("de"):
+        assert str(changed.value.message) == str(quotes._l(
+            "The journey has changed since this quote; ask for a new quote.")) != \
+            "The journey has changed since this quote; ask for a new quote."
+    journeys.cancel_journey(world["patient"], journey.id)
+    db.session.commit()
+    for act in (lambda: quotes.accept_quote(world["patient"], quote.id),
+                lambda: checkout.checkout_quote(world["patient"], quote.id)):
+        with pytest.raises(Conflict) as cancelled:
+            act()
+        assert str(cancelled.value.message) == "This journey is cancelled."

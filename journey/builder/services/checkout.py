@@ -56,10 +56,10 @@ def checkout_refusal(actor, quote: Quote, *, now: datetime,
     journey = quote.journey
     if actor.id != journey.patient_id and not actor.role.is_cluster:
         return Forbidden(_l("The patient pays (or a coordinator for them)."))
-    if quote.accepted_at is None or quote.version != latest_version(journey):
-        return Conflict(_l("Accept the newest quote before paying."))
     if journey.status == JourneyStatus.CANCELLED:
         return Conflict(_l("This journey is cancelled."))
+    if quote.accepted_at is None or quote.version != latest_version(journey):
+        return Conflict(_l("Accept the newest quote before paying."))
     payable = BOOKED_FROM_IT if retry else (JourneyStatus.ACCEPTED,)
     if journey.status not in payable:
         return Conflict(_l("The journey has changed since this quote; accept the newest "

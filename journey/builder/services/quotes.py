@@ -260,9 +260,14 @@ def acceptance_refusal(actor, quote: Quote, *, now: datetime) -> DomainError | N
     journey = quote.journey
     if actor.role not in (Role.PATIENT, Role.COORDINATOR, Role.ADMIN):
         return Forbidden(_l("The patient accepts a quote (or a coordinator for them)."))
-    if quote.version != latest_version(journey) or journey.status != JourneyStatus.QUOTED:
+    if journey.status == JourneyStatus.CANCELLED:
+        return Conflict(_l("This journey is cancelled."))
+    if quote.version != latest_version(journey):
         return Conflict(_l("The journey has changed since this quote; accept the newest "
                            "version."))
+    if journey.status != JourneyStatus.QUOTED:  # changed since, and not quoted again
+        return Conflict(_l("The journey has changed since this quote; ask for a new "
+                           "quote."))
     if quote.expires_at <= now:
         return Conflict(_l("This quote has expired; ask for a new one."))
     return None
