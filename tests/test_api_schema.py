@@ -289,8 +289,6 @@ STATE_DEPENDENT = {
     "POST /api/v1/journeys/{journey_id}/plan": {
         "items": "a journey without items has nothing to plan",
         "arrival_on": "planning needs an arrival or a treatment start, sent or stored"},
-    "POST /api/v1/journeys/{journey_id}/quotes": {
-        "currency": "pricing in the journey's currency needs a stored exchange rate"},
     "GET /api/v1/quotes/{quote_id}/diff": {"against": "another version of the same journey"},
     "POST /api/v1/templates": {"links": REFERS + "; and a link's offer is of its link"},
     "PATCH /api/v1/templates/{template_id}": {"links": REFERS},

@@ -419,3 +419,18 @@ def test_a_refused_acceptance_says_what_to_do(world):
         with pytest.raises(Conflict) as cancelled:
             act()
         assert str(cancelled.value.message) == "This journey is cancelled."
+
+
+def test_a_currency_without_a_rate_is_a_conflict_not_a_field_of_no_body(client, make, world):
+    """The quote is asked without a body: a journey in a currency the cluster has no
+    rate for is 409, translated (it was 422 on a ``currency`` field nobody sent)."""
+    journey = _journey(world, currency="ISK")
+    _add(world, journey, world["room"], soon(10), 10)
+    response = client.post(f"/api/v1/journeys/{journey.id}/quotes?lang=de",
+                           headers=make.token(world["patient"]))
+    assert response.status_code == 409, response.json
+    assert "errors" not in response.json
+    with force_locale("de"):
+        assert response.json["message"] == str(quotes._l(
+            "No exchange rate from %(source)s to %(target)s.", source="EUR", target="ISK"))
+    assert "ISK" in response.json["message"] and "EUR" in response.json["message"]

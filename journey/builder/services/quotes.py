@@ -49,8 +49,8 @@ from providers.services.offers import offer_text, price_for
 from providers.services.rates import (
     RATES_VERSION,
     Rate,
+    rate_from_table,
     rates_of_version,
-    require_rate,
     saw_rates_version,
 )
 
@@ -88,7 +88,7 @@ def package_discount(template: PackageTemplate | None, subtotal: int, currency: 
     if template.discount_percent:
         return min(subtotal, percent_of(subtotal, template.discount_percent)), None
     if template.discount_minor:
-        rate = require_rate(table, template.discount_currency, currency)
+        rate = _quoting_rate(table, template.discount_currency, currency)
         amount = convert_minor(template.discount_minor, template.discount_currency, currency,
                                rate.rate)
         return min(subtotal, amount), rate
@@ -161,7 +161,7 @@ def price_journey(journey: Journey, actor, *, now: datetime, locked: bool = Fals
         offer = item.offer
         _language, text = offer_text(offer, journey.language)
         unit, total_offer = item_price(item)
-        rate = require_rate(table, offer.currency, journey.currency)
+        rate = _quoting_rate(table, offer.currency, journey.currency)
         borne = item.borne_by_provider_id is not None
         lines.append(QuoteLine(
             kind=QuoteLineKind.BORNE if borne else QuoteLineKind.ITEM,
@@ -246,6 +246,17 @@ def get_quote(actor, quote_id: int) -> Quote:
     # quote's: kept on it, not dropped by the session and read again on first use.
     set_committed_value(quote, "journey", get_package(actor, quote.journey_id))
     return quote
+
+
+def _quoting_rate(table, source: str, target: str) -> Rate:
+    """The rate a quote converts with; none stored is 409, the journey's currency
+    conflicting with the cluster's rates (it was 422 on a ``currency`` field of a
+    request that has no body)."""
+    rate = rate_from_table(table, source, target)
+    if rate is None:
+        raise Conflict(_l("No exchange rate from %(source)s to %(target)s.", source=source,
+                          target=target))
+    return rate
 
 
 def latest_version(journey: Journey) -> int:
