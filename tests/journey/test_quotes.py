@@ -434,3 +434,39 @@ def test_a_currency_without_a_rate_is_a_conflict_not_a_field_of_no_body(client, 
         assert response.json["message"] == str(quotes._l(
             "No exchange rate from %(source)s to %(target)s.", source="EUR", target="ISK"))
     assert "ISK" in response.json["message"] and "EUR" in response.json["message"]
+
+
+def test_a_journey_waiting_for_its_payment_is_not_quoted_and_paid_again(stripe_app, client,
+                                                                         make, world):
+    """A checkout without a card leaves a booking waiting for its payment (its units
+    held, payable at /bookings/{id}/pay): the journey is not changed or quoted again
+    until that booking is paid or cancelled (a new quote, accepted and paid, and then
+    the first booking paid too, charged the same trip twice)."""
+    from bookings.models import Booking, BookingStatus
+
+    headers = make.token(world["patient"])
+    journey = _journey(world)
+    item = _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    quotes.accept_quote(world["patient"], quote.id)
+    db.session.commit()
+    waiting = client.post(f"/api/v1/quotes/{quote.id}/checkout", json={},
+                          headers={**headers, "Idempotency-Key": "waiting-0001"})
+    assert waiting.status_code == 201 and waiting.json["status"] == "pending_payment"
+    booking_id = waiting.json["id"]
+    url = f"/api/v1/journeys/{journey.id}"
+    with force_locale("de"):
+        expected = str(quotes._l("Booking %(booking)s of this journey is waiting for its "
+                                 "payment: pay it, or cancel it, before changing the "
+                                 "journey.", booking=booking_id))
+    assert str(booking_id) in expected and expected.startswith("Buchung")
+    for answer in (client.post(f"{url}/quotes?lang=de", headers=headers),
+                   client.patch(f"{url}/items/{item.id}?lang=de", json={"quantity": 2},
+                                headers=headers),
+                   client.patch(f"{url}?lang=de", json={"adults": 2}, headers=headers)):
+        assert (answer.status_code, answer.json["message"]) == (409, expected), answer.json
+    assert client.post(f"/api/v1/bookings/{booking_id}/cancel", json={},
+                       headers=headers).status_code == 200
+    again = client.post(f"{url}/quotes", headers=headers)
+    assert again.status_code == 201, again.json
+    assert db.session.scalars(db.select(Booking.status)).all() == [BookingStatus.CANCELLED]

@@ -13,6 +13,7 @@ from sqlalchemy import Integer, bindparam, exists, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bookings.models import Booking, BookingStatus
 from journey.builder.models import (
     JOURNEY_PATH,
     BearingRequest,
@@ -22,6 +23,7 @@ from journey.builder.models import (
     JourneyStatus,
     JourneyTransition,
     PackageTemplate,
+    Quote,
 )
 from journey.builder.plan import MEDICAL_LINKS
 from journey.builder.services.templates import get_template
@@ -269,8 +271,28 @@ def get_journey_for_change(actor, journey_id: int, *, lock: bool = False) -> Jou
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))
-    refuse(not_editable(journey))
+    refuse(not_editable(journey) or checkout_under_way(journey))
     return journey
+
+
+def checkout_under_way(journey: Journey) -> Conflict | None:
+    """409 while a booking of the journey's accepted quote waits for its payment (a
+    checkout whose card is not authorised yet, a coordinator's payment link): it holds
+    the units and may still be paid, so a changed package, quoted and paid again, was
+    a second booking of the same trip, charged twice."""
+    if journey.status != JourneyStatus.ACCEPTED:
+        return None
+    accepted = select(Quote.id).where(Quote.journey_id == journey.id,
+                                      Quote.accepted_at.is_not(None))
+    booking_id = db.session.scalar(select(Booking.id).where(
+        Booking.reference.in_([f"quote:{quote_id}" for quote_id
+                               in db.session.scalars(accepted)]),
+        Booking.status == BookingStatus.PENDING_PAYMENT).limit(1))
+    if booking_id is None:
+        return None
+    return Conflict(_l("Booking %(booking)s of this journey is waiting for its payment: "
+                       "pay it, or cancel it, before changing the journey.",
+                       booking=booking_id))
 
 
 def not_editable(journey: Journey) -> Conflict | None:
@@ -602,7 +624,7 @@ def amend_own_lines(actor, journey: Journey, changes: list[dict]) -> Journey:
     """A treating member changes the dates or extent of its own lines (an amended plan
     after reviewing the patient's case): ``[{"item_id", "start_on", "days",
     "quantity"}]``. Other members' lines are not its to change (422)."""
-    refuse(not_editable(journey))
+    refuse(not_editable(journey) or checkout_under_way(journey))
     for index, change in enumerate(changes):
         item = next((i for i in journey.items if i.id == change.get("item_id")), None)
         if item is None or item.offer.provider_id != actor.provider_id:
