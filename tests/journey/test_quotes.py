@@ -439,9 +439,10 @@ def test_a_currency_without_a_rate_is_a_conflict_not_a_field_of_no_body(client, 
 def test_a_journey_waiting_for_its_payment_is_not_quoted_and_paid_again(stripe_app, client,
                                                                          make, world):
     """A checkout without a card leaves a booking waiting for its payment (its units
-    held, payable at /bookings/{id}/pay): the journey is not changed or quoted again
-    until that booking is paid or cancelled (a new quote, accepted and paid, and then
-    the first booking paid too, charged the same trip twice)."""
+    held, payable at /bookings/{id}/pay): the journey is not changed, quoted again or
+    cancelled until that booking is paid or cancelled (a new quote, accepted and paid,
+    and then the first booking paid too, charged the same trip twice; a journey
+    cancelled meanwhile had its booking paid and confirmed)."""
     from bookings.models import Booking, BookingStatus
 
     headers = make.token(world["patient"])
@@ -463,7 +464,8 @@ def test_a_journey_waiting_for_its_payment_is_not_quoted_and_paid_again(stripe_a
     for answer in (client.post(f"{url}/quotes?lang=de", headers=headers),
                    client.patch(f"{url}/items/{item.id}?lang=de", json={"quantity": 2},
                                 headers=headers),
-                   client.patch(f"{url}?lang=de", json={"adults": 2}, headers=headers)):
+                   client.patch(f"{url}?lang=de", json={"adults": 2}, headers=headers),
+                   client.post(f"{url}/cancel?lang=de", json={}, headers=headers)):
         assert (answer.status_code, answer.json["message"]) == (409, expected), answer.json
     assert client.post(f"/api/v1/bookings/{booking_id}/cancel", json={},
                        headers=headers).status_code == 200

@@ -373,6 +373,8 @@ def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:
         raise Conflict(_l("This journey is already cancelled."))
     if journey.status not in EDITABLE and not actor.role.is_cluster:
         raise Forbidden(_l("Only a coordinator cancels a booked journey."))
+    # its booking waiting for a payment would stay payable: a cancelled trip, charged
+    refuse(checkout_under_way(journey))
     transition(journey, JourneyStatus.CANCELLED, actor=actor,
                reason=why("cancelled", note=reason))
     db.session.flush()
