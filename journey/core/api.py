@@ -714,11 +714,26 @@ class DecimalString(fields.Decimal):
                     "example": example, **kwargs.pop("metadata", {})}
         super().__init__(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
         self._spelling = re.compile(pattern)
+        self._example = example
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not self._spelling.fullmatch(value):
-            raise self.make_error("invalid")
+        # Each refusal says what is wrong: every one was "Not a valid number.", also
+        # for 150 as a percentage or 12.5 sent as a JSON number.
+        if not isinstance(value, str):
+            raise ValidationError(DECIMAL_AS_STRING.format(example=self._example))
+        if not self._spelling.fullmatch(value):
+            if _DECIMAL.fullmatch(value):
+                raise ValidationError(DECIMAL_BEYOND_RULE.format())
+            # not make_error: a field made before validation.install() has English ones
+            raise ValidationError(NOT_A_NUMBER.format())
         return super()._deserialize(value, attr, data, **kwargs)
+
+
+#: A number written in decimals, whatever the field's own rule (``DecimalString``).
+_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+DECIMAL_AS_STRING = T('Send this number as a JSON string, for example "{example}".')
+DECIMAL_BEYOND_RULE = T("This number is out of the allowed range or has too many decimals.")
+NOT_A_NUMBER = T("Not a valid number.")
 
 
 #: A web address as the API takes it: http(s), a host name with a dot, a port, a path.

@@ -207,3 +207,21 @@ def test_the_interface_language_is_a_query_parameter_of_every_operation(client, 
     refused = client.get("/api/v1/members?lang=ar&kind=castle")
     assert refused.status_code == 422 and refused.headers["Content-Language"] == "ar"
     assert client.get("/api/v1/offers?lang=ar&currency=EUR").status_code == 200
+
+
+@pytest.mark.parametrize(("percent", "english"), [
+    ("150", "This number is out of the allowed range or has too many decimals."),
+    ("12.125", "This number is out of the allowed range or has too many decimals."),
+    (12.5, 'Send this number as a JSON string, for example "{example}".'),
+    ("abc", "Not a valid number."),
+])
+def test_a_refused_decimal_says_what_is_wrong_with_it(client, h, percent, english):
+    """Every refusal of a decimal string was "Not a valid number.", also for a number out
+    of its range, with a decimal too many, or sent as a JSON number."""
+    response = client.put("/api/v1/commission-rates/treatment?lang=de",
+                          json={"percent": percent}, headers=h["admin"])
+    assert response.status_code == 422, response.json
+    with force_locale("de"):
+        expected = gettext(english).format(example="12.50")
+    assert response.json["errors"]["json"]["percent"] == [expected]
+    assert expected != english.format(example="12.50")
