@@ -14,7 +14,8 @@ it (:func:`served_languages`, :func:`content_language_header`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, g, has_request_context, request, session
@@ -179,11 +180,26 @@ def _asked_language() -> str:
 
 def note_served(language: str | None) -> None:
     """Note that member content in ``language`` is on this request's response."""
-    if not language or not has_request_context():
+    if not language or not has_request_context() or g.get("_not_on_the_answer"):
         return
     served = g.setdefault("_served_languages", [])
     if language not in served:
         served.append(language)
+
+
+@contextmanager
+def not_on_the_answer() -> Iterator[None]:
+    """Texts picked inside are for something this request writes besides its answer (a
+    document in the patient's language): not noted as served on the answer."""
+    if not has_request_context():
+        yield
+        return
+    before = g.get("_not_on_the_answer", False)
+    g._not_on_the_answer = True
+    try:
+        yield
+    finally:
+        g._not_on_the_answer = before
 
 
 def served_languages() -> list[str]:

@@ -65,6 +65,7 @@ from journey.core.accounts.models import Role, User
 from journey.core.accounts.permissions import require_admin
 from journey.core.errors import InvalidInput, NotFound
 from journey.core.extensions import db
+from journey.core.i18n import not_on_the_answer
 from journey.core.types import utcnow
 from journey.core.validation import at_most
 from journey.invoicing.models import Document, DocumentKind, DocumentMember
@@ -138,7 +139,8 @@ def _buyer(payer: User | None, booking: Booking) -> dict:
 
 def _line_item(line: BookingLine, language: str, gross: int | None = None) -> dict:
     offer = db.session.get(Offer, line.offer_id)
-    _found, text = offer_text(offer, language)
+    with not_on_the_answer():  # the document's language, not the request's answer
+        _found, text = offer_text(offer, language)
     gross = line.amount_minor if gross is None else gross
     percent = Decimal(offer.vat_percent or 0)
     vat = vat_in(gross, percent)

@@ -320,3 +320,25 @@ def test_the_vat_rate_is_written_as_the_invoice_s_language_writes_a_percentage(
     assert f"({written})" in page  # the line's rate
     assert f"{written} " in page.split(f"({written})", 1)[1]  # and the summary's
     assert "12 %" not in page
+
+
+def test_a_document_issued_during_a_request_does_not_change_its_content_language(
+        world, gateway, make, client):
+    """The member's accept that confirms the booking issues the invoice, whose line
+    titles are the offers' texts in the patient's language (here English, for a Norwegian
+    patient): the answer, a booking line with no member text, is Norwegian all the same
+    (its Content-Language said "en", as if the texts picked for the invoice were on it)."""
+    from bookings.services import confirmation
+    from tests.booking_fixtures import authorised_booking
+
+    world["patient"].locale = "nb"
+    booking = authorised_booking(world, gateway)
+    room = next(line for line in booking.lines if line.provider_id == world["hotel"].id)
+    surgery = next(line for line in booking.lines if line.provider_id == world["clinic"].id)
+    confirmation.accept_line(world["hotel_staff"], room.id, gateway=gateway)
+    db.session.commit()
+    accepted = client.post(f"/api/v1/booking-lines/{surgery.id}/accept?lang=nb",
+                           headers=make.token(world["clinic_staff"]))
+    assert accepted.status_code == 200, accepted.json
+    assert services.invoice_of(booking.id) is not None  # issued by this request
+    assert accepted.headers["Content-Language"] == "nb"
