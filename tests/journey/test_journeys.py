@@ -262,3 +262,28 @@ def test_a_cancelled_journey_says_it_is_cancelled(app, client, world):
         repeated = client.post(f"{url}/cancel", json={}, headers={**who,
                                                                   "Accept-Language": "de"})
         assert (repeated.status_code, repeated.json["message"]) == (409, again), repeated.json
+
+
+def test_a_patient_opening_a_journey_for_someone_else_is_told(app, client, world):
+    """A patient's journey is their own: naming another patient (by e-mail or account)
+    is 422 on that field, translated (the journey was opened for the caller instead,
+    without a word); their own address is fine."""
+    from flask_babel import force_locale
+
+    from journey.builder.services import journeys
+
+    h = {**world["h"]["patient"], "Accept-Language": "de"}
+    with force_locale("de"):
+        expected = [str(journeys._l("A patient opens journeys for themselves only: leave "
+                                    "this field out."))]
+    assert expected != ["A patient opens journeys for themselves only: leave this field out."]
+    for field, value in (("patient_email", world["patient2"].email),
+                         ("patient_id", world["patient2"].id)):
+        response = client.post("/api/v1/journeys", json={"currency": "EUR", field: value},
+                               headers=h)
+        assert response.status_code == 422, response.json
+        assert response.json["errors"]["json"] == {field: expected}
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Journey.id))) == 0
+    own = _open(client, h, patient_email=world["patient"].email.upper())
+    assert own["patient_id"] == world["patient"].id

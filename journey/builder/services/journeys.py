@@ -443,6 +443,14 @@ def check_not_past(dates: dict[str, date | None], *, now: datetime | None = None
 def _patient_for(actor, *, patient_id=None, patient_email=None, patient_name=None,
                  language=None) -> User:
     if actor.role == Role.PATIENT:
+        # someone else's journey was silently opened for the caller instead
+        others = {"patient_id": patient_id is not None and patient_id != actor.id,
+                  "patient_email": bool(patient_email) and
+                  normalize_email(patient_email) != normalize_email(actor.email)}
+        if any(others.values()):
+            raise InvalidInput(fields={field: [_l(
+                "A patient opens journeys for themselves only: leave this field out.")]
+                for field, other in others.items() if other})
         return actor
     if patient_id is not None:
         if not actor.role.is_cluster:  # a member would attach journeys to anyone's account
