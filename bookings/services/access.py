@@ -130,7 +130,8 @@ def refunds_for(actor, booking_id: int) -> list[Refund]:
     """A booking's refunds: for its patient and the cluster only."""
     booking = get_visible_booking(actor, booking_id)
     if not (is_cluster(actor) or is_customer(actor, booking)):
-        raise Forbidden()
+        raise Forbidden(_l("A booking's refunds are for its patient and the cluster to "
+                           "see."))
     return refunds_of(booking)
 
 

@@ -339,3 +339,16 @@ def test_a_line_cancel_refused_says_why_in_the_callers_language(world, gateway, 
     again = client.post(url, json={}, headers=headers)
     assert again.status_code == 409, again.json
     assert again.json["message"] == _refusal("de", "This line is already cancelled.")
+
+
+def test_a_member_asking_for_a_bookings_refunds_is_told_whose_they_are(world, gateway,
+                                                                       client, make):
+    """The member sees the booking (its own lines) but not its refunds: the 403 says so,
+    in its language (it was the generic "You are not allowed to do this.")."""
+    booking = confirmed_booking(world, gateway)
+    url = f"/api/v1/bookings/{booking.id}/refunds?lang=de"
+    assert client.get(url, headers=make.token(world["patient"])).status_code == 200
+    refused = client.get(url, headers=make.token(world["hotel_staff"]))
+    assert refused.status_code == 403, refused.json
+    english = "A booking's refunds are for its patient and the cluster to see."
+    assert refused.json["message"] == _refusal("de", english) != english
