@@ -472,3 +472,20 @@ def test_a_journey_waiting_for_its_payment_is_not_quoted_and_paid_again(stripe_a
     again = client.post(f"{url}/quotes", headers=headers)
     assert again.status_code == 201, again.json
     assert db.session.scalars(db.select(Booking.status)).all() == [BookingStatus.CANCELLED]
+
+
+def test_someone_elses_quote_is_a_quote_not_found(client, make, world):
+    """404 names what the caller asked for, a quote (it said "No such journey.")."""
+    journey = _journey(world)
+    _add(world, journey, world["room"], soon(10), 10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    other = {**make.token(world["patient2"]), "Accept-Language": "de",
+             "Idempotency-Key": "others-quote-1"}
+    with force_locale("de"):
+        expected = str(quotes._l("No such quote."))
+    assert expected != "No such quote."
+    for answer in (client.get(f"/api/v1/quotes/{quote.id}", headers=other),
+                   client.post(f"/api/v1/quotes/{quote.id}/accept", headers=other),
+                   client.post(f"/api/v1/quotes/{quote.id}/checkout", json={}, headers=other)):
+        assert (answer.status_code, answer.json["message"]) == (404, expected), answer.json

@@ -244,7 +244,11 @@ def get_quote(actor, quote_id: int) -> Quote:
         raise NotFound(_l("No such quote."))
     # its prices: not for a member supplying a line. The journey read to decide is the
     # quote's: kept on it, not dropped by the session and read again on first use.
-    set_committed_value(quote, "journey", get_package(actor, quote.journey_id))
+    try:
+        journey = get_package(actor, quote.journey_id)
+    except NotFound as hidden:  # a quote the caller may not see is a quote not found
+        raise NotFound(_l("No such quote.")) from hidden
+    set_committed_value(quote, "journey", journey)
     return quote
 
 
