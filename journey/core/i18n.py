@@ -14,6 +14,7 @@ it (:func:`served_languages`, :func:`content_language_header`).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -320,3 +321,18 @@ def translated(label) -> str:
     if key not in memo:
         memo[key] = (label, str(label))  # the label is kept so that its id stays its own
     return memo[key][1]
+
+
+def text_direction(text: object) -> str:
+    """The direction of a text as HTML's ``dir="auto"`` finds it, by its first strong
+    character: ``"rtl"`` (Hebrew, Arabic), ``"ltr"`` (any other script), ``"auto"`` when
+    it has none (digits, signs). For the printed documents: WeasyPrint knows no
+    ``dir="auto"``, so a Latin place on an Arabic page took the page's direction and,
+    wrapped, put its arrow or comma at the wrong end of the line."""
+    for character in str(text or ""):
+        kind = unicodedata.bidirectional(character)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return "auto"

@@ -22,6 +22,7 @@ from flask import Blueprint
 from flask_babel import gettext
 from markupsafe import Markup, escape
 
+from journey.core.i18n import text_direction
 from journey.core.types import CLUSTER_TIMEZONE
 from journey.pages.common import page_locale, page_url, show_minor, show_money
 from journey.pages.forms import language_choices
@@ -57,6 +58,14 @@ def content_filter(value) -> Markup:
     if value is None or value == "":
         return Markup("")
     return Markup("<bdi{}>{}</bdi>").format(served(getattr(value, "language", None)), value)
+
+
+@bp.app_template_filter("text_dir")
+def text_dir_filter(value) -> str:
+    """The direction of a value, for ``dir="{{ value|text_dir }}"`` where a printed
+    document (WeasyPrint, which knows no ``dir="auto"``) shows it
+    (journey.core.i18n.text_direction)."""
+    return text_direction(value)
 
 
 @bp.app_template_filter("percent")

@@ -125,3 +125,26 @@ def test_each_day_is_in_the_order_it_is_lived(client, world, gateway, tmp_path):
     assert words.index("LH 886") < words.index("Double room") < words.index("Check-out") \
         < words.index("LH 887")
     print(f"\nPDF: {tmp_path / 'itinerary.pdf'}")
+
+
+def test_the_arabic_pdf_gives_latin_content_its_direction(client, world, gateway, monkeypatch):
+    """WeasyPrint knows no dir="auto": on an Arabic page, a Latin name or place so marked
+    took the page's direction and, wrapped, put its arrow or comma at the wrong end of
+    the line. The printed HTML names each one's direction."""
+    journey_id = _trip(world, gateway)
+    login(client, world["patient"])
+    printed = []
+
+    class Capture:
+        def __init__(self, string, base_url=None):
+            printed.append(string)
+
+        def write_pdf(self):
+            return b"%PDF-1.7"
+
+    monkeypatch.setattr("journey.pages.itinerary.HTML", Capture)
+    assert client.get(f"/journeys/{journey_id}/itinerary.pdf?lang=ar").status_code == 200
+    html = printed[0]
+    assert 'dir="rtl"' in html and 'dir="auto"' not in html
+    assert re.search(r'<bdi dir="ltr">Vilnius Airport \(VNO\)</bdi>', html)
+    assert re.search(r'<bdi dir="ltr">Ingrid Solberg</bdi>', html)
