@@ -195,3 +195,15 @@ def test_the_cancel_preview_says_what_was_paid_stays_against_what_is_left(world,
     preview = client.get(f"/api/v1/bookings/{booking.id}/cancellation-preview"
                          f"?line_id={room.id}").get_json()
     assert preview["still_due"]["amount_minor"] == owed_after - paid
+
+
+def test_the_cancellation_reason_is_a_styled_field(world, gateway, client):
+    """The reason's box was a bare input (21 px high, 2 px of padding, the browser's own
+    border) under its label: the one unstyled field a patient meets, a small target on a
+    phone. It is a .field like every other, and takes a reason in any script."""
+    booking = confirmed_booking(world, gateway)
+    login(client, world["patient"])
+    page = text(client.get(f"/my/booking-lines/{booking.lines[0].id}/cancel?lang=nb"))
+    field = page.split('id="confirm-cancel"')[1].split("</form>")[0]
+    assert '<div class="field">' in field.split('for="cancel-reason"')[0]
+    assert 'id="cancel-reason" name="reason" maxlength="500" dir="auto"' in field
