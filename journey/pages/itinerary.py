@@ -12,6 +12,7 @@ from weasyprint import HTML
 from journey.core.accounts.auth import current_actor
 from journey.pages.common import login_required
 from journey.pages.portal import formatting_context
+from journey.pages.trip_rows import need_texts
 from journey.trip.models import TASK_KIND_TITLES, TRAVEL_MODE_TITLES
 from journey.trip.services import vouchers
 from journey.trip.services.itinerary import days_of, trip_view
@@ -39,6 +40,7 @@ def _context(journey_id: int) -> dict:
         titles[item.id] = text.title if text else f"#{item.offer_id}"
     return {"view": view, "days": days_of(view), "titles": titles,
             "task_titles": TASK_KIND_TITLES, "mode_titles": TRAVEL_MODE_TITLES,
+            "need_texts": need_texts,
             "day_title": lambda day: format_date(day, "full"),
             "vouchers": {v.line.offer_id: v for v in vouchers.vouchers(actor, journey_id)}}
 

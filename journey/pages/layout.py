@@ -17,6 +17,7 @@ from babel.dates import (
     format_time,
     get_timezone_location,
 )
+from babel.lists import format_list
 from babel.numbers import format_percent
 from flask import Blueprint
 from flask_babel import gettext
@@ -66,6 +67,14 @@ def text_dir_filter(value) -> str:
     document (WeasyPrint, which knows no ``dir="auto"``) shows it
     (journey.core.i18n.text_direction)."""
     return text_direction(value)
+
+
+@bp.app_template_filter("listing")
+def listing_filter(values, titles=None) -> str:
+    """Several things as one list in the reader's language ("A, B og C", "A وB وC"), each
+    through ``titles`` when given (a mapping of codes to their titles)."""
+    names = [str(titles[value] if titles is not None else value) for value in values]
+    return format_list(names, style="standard", locale=page_locale()) if names else ""
 
 
 @bp.app_template_filter("percent")

@@ -148,3 +148,18 @@ def test_the_arabic_pdf_gives_latin_content_its_direction(client, world, gateway
     assert 'dir="rtl"' in html and 'dir="auto"' not in html
     assert re.search(r'<bdi dir="ltr">Vilnius Airport \(VNO\)</bdi>', html)
     assert re.search(r'<bdi dir="ltr">Ingrid Solberg</bdi>', html)
+
+
+def test_the_travellers_needs_are_said_in_the_readers_language(client, world, gateway):
+    """The itinerary (page and PDF) printed the stored codes of a traveller's needs,
+    "wheelchair, diet:halal, language:lt"; it says them as the journey page does, as one
+    list in the reader's language."""
+    journey_id = _trip(world, gateway)
+    traveller = travellers.list_travellers(world["patient"], journey_id)[0]
+    travellers.save_traveller(world["patient"], journey_id, traveller.id,
+                              needs=["wheelchair", "diet:halal", "language:lt"])
+    db.session.commit()
+    login(client, world["patient"])
+    html = text(client.get(f"/journeys/{journey_id}/itinerary?lang=en"))
+    assert "diet:halal" not in html and "wheelchair," not in html
+    assert "Wheelchair, Diet: halal, and Interpreter: Lithuanian" in html
