@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -236,3 +237,27 @@ def test_the_review_pages_fit_a_phone_and_mirror_in_arabic(client, w, browser, a
         screens("hidden")
     finally:
         context.close()
+
+
+
+def test_a_members_links_are_one_list_in_the_readers_language(client, w, monkeypatch):
+    """A member that served two links of the chain had them joined by a Latin comma,
+    "العلاج / الجراحة, استشارة" on an Arabic page; they are one list as the locale writes
+    it ("A وB"; "A og B" in Norwegian)."""
+    from journey.pages import reviews as page
+    from providers.models import ChainLink
+
+    found = page.reviews.reviewables
+
+    def two_links(actor, journey_id):
+        journey, rows = found(actor, journey_id)
+        rows = [SimpleNamespace(provider=row.provider, review=row.review,
+                                links=[ChainLink.CONSULTATION, ChainLink.TREATMENT])
+                for row in rows]
+        return journey, rows
+
+    monkeypatch.setattr(page.reviews, "reviewables", two_links)
+    login(client, w["patient"])
+    url = f"/my/journeys/{w['journey'].id}/reviews"
+    assert "استشارة والعلاج / الجراحة" in text(client.get(f"{url}?lang=ar"))
+    assert "Konsultasjon og Behandling / kirurgi" in text(client.get(f"{url}?lang=nb"))
