@@ -69,6 +69,15 @@ def text_dir_filter(value) -> str:
     return text_direction(value)
 
 
+@bp.app_template_filter("isolated")
+def isolated_filter(value) -> Markup:
+    """A text set into a sentence of the page's language as an isolated run with its
+    own direction, found here rather than by the browser (``dir="auto"``) so that a
+    printed document keeps it too: "Check-out: <bdi dir="ltr">Spa week (7 nights)</bdi>"
+    (without it, an Arabic line read "Spa week (7 :تسجيل المغادرة nights)")."""
+    return Markup('<bdi dir="{}">{}</bdi>').format(text_direction(value), value)
+
+
 @bp.app_template_filter("listing")
 def listing_filter(values, titles=None) -> str:
     """Several things as one list in the reader's language ("A, B og C", "A وB وC"), each

@@ -163,3 +163,15 @@ def test_the_travellers_needs_are_said_in_the_readers_language(client, world, ga
     html = text(client.get(f"/journeys/{journey_id}/itinerary?lang=en"))
     assert "diet:halal" not in html and "wheelchair," not in html
     assert "Wheelchair, Diet: halal, and Interpreter: Lithuanian" in html
+
+
+def test_a_check_out_isolates_the_offers_title(client, world, gateway):
+    """"Check-out: Spa week (7 nights)" on an Arabic itinerary read "Spa week (7
+    :تسجيل المغادرة nights)": the English title, set into the Arabic sentence without
+    isolation, had its parenthesis taken by the line's direction."""
+    journey_id = _trip(world, gateway)
+    login(client, world["patient"])
+    html = text(client.get(f"/journeys/{journey_id}/itinerary?lang=ar"))
+    checkouts = re.findall(r'<li class="checkout muted">(.*?)</li>', html, re.S)
+    assert checkouts
+    assert all(re.search(r'<bdi dir="ltr">[^<]+</bdi>', line) for line in checkouts), checkouts
