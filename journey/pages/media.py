@@ -24,6 +24,7 @@ from journey.core.accounts.permissions import can_manage_member
 from journey.core.extensions import db
 from journey.core.i18n import content_language
 from journey.core.types import ID_CONVERTER
+from journey.pages.common import page_locale
 from providers.media import services as media
 from providers.media.maps import Label, Pin, render_map
 from providers.models import ChainLink, Offer, Provider
@@ -158,7 +159,8 @@ def cluster_map_svg(members) -> Markup:
                  for m in members if _placed(m))
     if not pins:
         return Markup("")
-    return render_map(pins, _("Map of the cluster's members"), labels=city_labels(members))
+    return render_map(pins, _("Map of the cluster's members"), labels=city_labels(members),
+                      language=page_locale())
 
 
 def city_labels(members) -> tuple[Label, ...]:
@@ -180,7 +182,7 @@ def member_map_svg(provider) -> Markup:
     pin = Pin(provider.latitude, provider.longitude, provider.name)
     return render_map((pin,), _("Map: where %(name)s is", name=provider.name),
                       min_span=3.0, css_class="map map-place",
-                      labels=city_labels([provider]))
+                      labels=city_labels([provider]), language=page_locale())
 
 
 @bp.app_template_global()

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from markupsafe import Markup, escape
 
 DATA = Path(__file__).resolve().parent / "data" / "countries-50m.json"
@@ -93,6 +95,18 @@ def countries() -> tuple[Country, ...]:
                              name=geometry.get("properties", {}).get("name", ""),
                              polygons=polygons, box=(min(xs), min(ys), max(xs), max(ys))))
     return tuple(found)
+
+
+def country_name(country: Country, language: str) -> str:
+    """A country's name in ``language`` (CLDR's, through its ISO 3166 number), else the
+    data's English one."""
+    codes = get_global("territory_aliases").get(country.id.zfill(3), [])
+    if len(codes) == 1:
+        try:
+            return Locale.parse(language).territories.get(codes[0]) or country.name
+        except (ValueError, UnknownLocaleError):
+            pass
+    return country.name
 
 
 # --- the view -----------------------------------------------------------------------------
@@ -230,10 +244,12 @@ def _label(label: Label, view: View) -> str:
 
 @lru_cache(maxsize=256)
 def render_map(pins: tuple[Pin, ...], label: str, *, min_span: float = MIN_SPAN,
-               css_class: str = "map", labels: tuple[Label, ...] = ()) -> Markup:
+               css_class: str = "map", labels: tuple[Label, ...] = (),
+               language: str = "en") -> Markup:
     """An inline SVG of ``pins`` over the countries around them, fitted with a margin,
-    with ``labels`` (place names) under them. ``label`` names the map for screen readers.
-    Cached per (pins, label, span, labels)."""
+    with ``labels`` (place names) under them. ``label`` names the map for screen readers;
+    the countries' tooltips are in ``language``. Cached per (pins, label, span, labels,
+    language)."""
     view = fit([(p.longitude, p.latitude) for p in pins], min_span=min_span)
     shapes = []
     for country in countries():
@@ -241,7 +257,7 @@ def render_map(pins: tuple[Pin, ...], label: str, *, min_span: float = MIN_SPAN,
             d = _path(country.polygons, view)
             if d:
                 shapes.append(f'<path class="map-country" d="{d}"><title>'
-                              f'{escape(country.name)}</title></path>')
+                              f'{escape(country_name(country, language))}</title></path>')
     radius = 14.0
     pins_svg = "".join(_pin(pin, view, radius) for pin in
                        sorted(pins, key=lambda p: (-p.latitude, p.longitude)))

@@ -142,3 +142,13 @@ def test_the_portal_uploads_several_pictures_orders_and_describes_them(client, w
     assert db.session.get(Picture, first.id).alt_texts == {"en": "A blue square"}
     assert client.post(f"/portal/pictures/{first.id}/delete").status_code == 302
     assert db.session.scalars(select(Picture.id)).all() == [second.id]
+
+
+@pytest.mark.parametrize(("lang", "lithuania"), [("nb", "Litauen"), ("ar", "ليتوانيا")])
+def test_the_maps_countries_are_named_in_the_readers_language(client, world, lang, lithuania):
+    """The countries' tooltips came from the map data in English ("Lithuania", "Russia")
+    on every page; they are named in the reader's language."""
+    page = client.get(f"/catalogue/members/{world['clinic'].id}?lang={lang}").get_data(
+        as_text=True)
+    assert f"<title>{lithuania}</title>" in page
+    assert "<title>Lithuania</title>" not in page
