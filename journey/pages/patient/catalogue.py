@@ -41,6 +41,7 @@ from journey.pages.patient.journey import (
 )
 from journey.pages.portal import formatting_context
 from journey.pages.rows import journey_titles, offers_by_id
+from journey.pages.trip_rows import country_name
 from journey.reviews.models import DIMENSION_TITLES, HIDE_REASON_TITLES
 from journey.reviews.services import ratings
 from providers.models import CHAIN_LINK_TITLES, ChainLink, ConfirmationMode, MemberKind
@@ -132,7 +133,8 @@ def member(provider_id: int):
                            description_language=description_language, offers=rows,
                            rating=_rating_of(provider.id), reviews=reviews,
                            reviews_total=reviews_total, page=page,
-                           reviews_per_page=REVIEWS_PER_PAGE, **_review_titles())
+                           reviews_per_page=REVIEWS_PER_PAGE, country_name=country_name,
+                           **_review_titles())
 
 
 #: The member's page shows its published reviews this many at a time, the latest first.

@@ -152,3 +152,15 @@ def test_the_maps_countries_are_named_in_the_readers_language(client, world, lan
         as_text=True)
     assert f"<title>{lithuania}</title>" in page
     assert "<title>Lithuania</title>" not in page
+
+
+def test_the_member_page_names_its_country_and_keeps_its_phone_left_to_right(client, world):
+    """The member's location read "Palanga, LT" (the code) and, on an Arabic page, its
+    phone "+370 460 00 501" came out as "501 00 460 370+"; the country is named in the
+    reader's language and the number reads left to right."""
+    clinic = world["clinic"]
+    clinic.phone, clinic.country = "+370 5 000 0105", "LT"
+    db.session.commit()
+    page = client.get(f"/catalogue/members/{clinic.id}?lang=ar").get_data(as_text=True)
+    assert "ليتوانيا" in page and f", {clinic.country}</p>" not in page
+    assert 'dir="ltr">+370 5 000 0105</a>' in page
