@@ -333,3 +333,13 @@ def test_the_patient_downloads_the_trip_calendar_from_the_page(client, world, bo
     response = client.get(link.group(1))
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     assert b"BEGIN:VCALENDAR" in response.data
+
+
+def test_the_calendars_file_type_keeps_its_dot_in_arabic(client, world, booked):
+    """"(.ics)" in an Arabic sentence came out "(ics.)": the dot, a neutral, took the
+    line's direction. The Arabic text isolates the file type (U+2066 ... U+2069)."""
+    _arrive(world, booked)
+    login(client, world["patient"])
+    page = text(client.get(f"/my/journeys/{booked}?lang=ar"))
+    link = re.search(r'id="calendar-download">([^<]+)</a>', page).group(1)
+    assert "(\u2066.ics\u2069)" in link
