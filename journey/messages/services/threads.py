@@ -150,6 +150,21 @@ def _clean_subject(subject) -> str:
     return text
 
 
+def _subject_and_body(subject, body) -> tuple[str, str]:
+    """Both cleaned, or one refusal that names every wrong field (an empty subject and
+    an empty message were refused one after the other, in two rounds)."""
+    errors: dict[str, list] = {}
+    cleaned = []
+    for clean, value in ((_clean_subject, subject), (_clean_body, body)):
+        try:
+            cleaned.append(clean(value))
+        except InvalidInput as refused:
+            errors.update(refused.fields)
+    if errors:
+        raise InvalidInput(fields=errors)
+    return cleaned[0], cleaned[1]
+
+
 def _parties(actor, journey: Journey, provider_ids) -> list[int]:
     wanted = sorted({int(p) for p in provider_ids or []})
     if actor.role.is_member:
@@ -213,8 +228,7 @@ def open_thread(actor, journey_id: int, subject: str, body: str, provider_ids=()
     actor = require_authenticated(actor)
     journey = visible_journey(actor, journey_id)
     refuse(writing_refusal(journey))
-    subject = _clean_subject(subject)
-    text = _clean_body(body)
+    subject, text = _subject_and_body(subject, body)
     parties = _parties(actor, journey, provider_ids)
     attached = _attached(actor, journey, document_ids)
     now = now or utcnow()

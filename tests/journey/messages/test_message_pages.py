@@ -88,6 +88,20 @@ def test_a_new_thread_from_the_form(client, world):
         text(missing)
 
 
+
+def test_an_empty_subject_and_message_are_both_named_at_once(client, world):
+    """An empty subject and an empty message were refused one after the other: the
+    patient fixed the subject, sent, and only then heard that the message was empty.
+    Both are named beside their fields at once, in the page's language."""
+    login(client, world["patient"])
+    url = f"/journeys/{world['journey_id']}/messages/new?lang=nb"
+    missing = client.post(url, data={"subject": " ", "body": ""})
+    assert missing.status_code == 422
+    page = text(missing)
+    assert "Gi samtalen et emne." in page and "Skriv en melding." in page
+    assert threads.threads(world["patient"], world["journey_id"]) == []
+
+
 def test_the_thread_page_in_arabic(client, world):
     thread = _thread(world)
     world["coordinator"].locale = "ar"
