@@ -21,7 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from journey.core.types import CLUSTER_TIMEZONE
 from journey.pages.forms import InDateWindow, PageForm, QueryForm, as_choices
@@ -53,12 +53,10 @@ class TravellerForm(PageForm):
                                 DataRequired(), Length(max=200)])
     birth_date = DateField(_l("Date of birth"), validators=[Optional()])
     nationality = SelectField(_l("Nationality"), choices=[], default="")
+    # Its rule (4 to 20 letters and digits) is the service's, checked with the dates'
+    # so that a wrong number and a wrong date are named together, not in two rounds.
     passport_number = StringField(_l("Passport number"), filters=[_passport_number],
-                                  render_kw=AUTO,
-                                  validators=[Optional(), Regexp(
-                                      r"^[A-Z0-9<]{4,20}$",
-                                      message=_l("4 to 20 letters and digits, as printed "
-                                                 "in the passport."))])
+                                  render_kw=AUTO, validators=[Optional()])
     passport_expires_on = DateField(_l("Passport valid until"), validators=[Optional()])
     relationship_to_patient = StringField(
         _l("Relationship to the patient"), filters=[_stripped], render_kw=AUTO,

@@ -100,6 +100,23 @@ def test_the_patient_adds_a_traveller_and_a_bad_date_writes_nothing(client, worl
     assert db.session.get(Traveller, person.id).needs == ["allergy:latex", "reduced_mobility"]
 
 
+
+def test_a_wrong_passport_number_and_birth_date_are_named_at_once(client, world, booked):
+    """A wrong passport number was refused by the form before the service looked at the
+    dates: the patient fixed it, sent again, and only then heard the birth date was in
+    the future. Both are named beside their fields at once, in the page's language."""
+    login(client, world["patient"])
+    response = client.post(f"/my/journeys/{booked}/travellers?lang=nb", data={
+        "traveller-full_name": "Ingrid Solberg", "traveller-passport_number": "AB-1",
+        "traveller-birth_date": "2999-01-01"})
+    assert response.status_code == 422
+    page = text(response)
+    assert field_errors(page, "traveller-passport_number") == [
+        "4 til 20 bokstaver og sifre, slik det står i passet."]
+    assert field_errors(page, "traveller-birth_date") == ["Ikke en mulig fødselsdato."]
+    assert _travellers() == 0
+
+
 def test_the_patient_enters_the_arrival_and_sees_the_pick_up_in_local_time(client, world,
                                                                            booked):
     login(client, world["patient"])
