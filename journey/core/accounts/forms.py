@@ -8,9 +8,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from journey.core.accounts.models import ROLE_TITLES, Role
+from journey.core.accounts.services import password_problem
 from journey.core.i18n import interface_languages, native_name
 
 
@@ -27,8 +28,16 @@ class LoginForm(FlaskForm):
 class RegisterForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     locale = SelectField(_l("Language"), choices=_language_choices)
+
+    def validate_password(self, field) -> None:
+        """The service's rule (length, easy to guess, the address), asked with the other
+        fields: a weak password was named only once the address was right, in a second
+        round."""
+        problem = password_problem(field.data or "", self.email.data)
+        if problem is not None:
+            raise ValidationError(str(problem))
 
 
 class ForgotPasswordForm(FlaskForm):

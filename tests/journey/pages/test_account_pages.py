@@ -17,6 +17,7 @@ from journey.builder.models import Journey
 from journey.core.accounts import invitations, tokens
 from journey.core.accounts.models import AccountToken, Role, TokenPurpose, User
 from journey.core.extensions import db
+from tests.journey.pages.patient_fixtures import field_errors
 from tests.journey.pages.portal_fixtures import count, fresh, login, portal_world
 
 WALK_IN = {"patient_email": "walkin@example.com", "patient_name": "Walter Inn",
@@ -168,6 +169,26 @@ def test_a_new_patient_confirms_the_address_from_the_profile_state(app, client, 
     assert client.post(path).status_code == 302
     assert "Confirmed" in client.get("/my/profile?lang=en").get_data(as_text=True)
     assert client.get(path).status_code == 410
+
+
+
+def test_registering_names_a_wrong_address_and_a_weak_password_at_once(client, ctx):
+    """A wrong address and a weak password ("aaaaaaaaaaaa") were refused one after the
+    other: the password's rule came only once the address was right. Both are named
+    beside their fields at once, in the page's language, and no account is made."""
+    page = client.post("/register?lang=nb", data={
+        "full_name": "Ingrid Solberg", "email": "not-an-address",
+        "password": "aaaaaaaaaaaa", "locale": "nb"})
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert "Ugyldig e-postadresse." in field_errors(html, "email")
+    assert field_errors(html, "password") == [
+        "Dette passordet er lett å gjette: bruk noen egne ord, ikke e-postadressen din."]
+    short = client.post("/register?lang=nb", data={
+        "full_name": "Ingrid Solberg", "email": "ingrid@example.org", "password": "kort",
+        "locale": "nb"}).get_data(as_text=True)
+    assert field_errors(short, "password") == ["Bruk minst 10 tegn."]
+    assert count(User) == 0
 
 
 # --- the member's staff page -------------------------------------------------------------
