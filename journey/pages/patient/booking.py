@@ -209,6 +209,7 @@ def pay_balance(booking_id: int):
     if paid is not None:
         return after_payment(booking)
     return render_template("patient/balance.html", booking=booking, owed=owed, form=form,
+                           journey=journey_of(booking),
                            stripe_js=stripe_js_url(),
                            publishable_key=current_app.config["STRIPE_PUBLISHABLE_KEY"]), status
 

@@ -207,3 +207,13 @@ def test_the_cancellation_reason_is_a_styled_field(world, gateway, client):
     field = page.split('id="confirm-cancel"')[1].split("</form>")[0]
     assert '<div class="field">' in field.split('for="cancel-reason"')[0]
     assert 'id="cancel-reason" name="reason" maxlength="500" dir="auto"' in field
+
+
+def test_the_balance_page_leads_back_to_the_journey(world, gateway, client):
+    """The balance page had no way back but the site's menu (and, with nothing owed,
+    no way on at all); like the cancel page it leads back to the journey's booking."""
+    booking = confirmed_booking(world, gateway)
+    login(client, world["patient"])
+    page = text(client.get(f"/my/bookings/{booking.id}/balance?lang=nb"))
+    journey = journey_of(booking)
+    assert f'<a href="/my/journeys/{journey.id}#booking">Tilbake til reisen</a>' in page
