@@ -234,6 +234,12 @@ class NotPast:
             raise ValidationError(str(IN_THE_PAST))
 
 
+class NewTripForm(TripForm):
+    """A journey started from nothing: its arrival, if given, not in the past."""
+
+    arrival_on = DateField(_l("Arrival"), validators=[Optional(), NotPast()])
+
+
 class StartFromPackageForm(TripForm):
     arrival_on = DateField(_l("Arrival"), validators=[DataRequired(), NotPast()])
 

@@ -36,9 +36,9 @@ from journey.pages.forms import (
     ActionForm,
     ApplyTemplateForm,
     ItemForm,
+    NewTripForm,
     PlanForm,
     TripDetailsForm,
-    TripForm,
     as_choices,
     country_choices,
     known_nationality,
@@ -102,7 +102,7 @@ def editable_journeys(actor) -> list:
 @login_required
 def index():
     actor = current_actor()
-    form = TripForm()
+    form = NewTripForm()
     trip_choices(form)
     if request.method == "GET":
         form.currency.data = chosen_currency()

@@ -124,6 +124,25 @@ def test_journey_form_keeps_input_and_shows_errors(client, world):
     assert 'value="2030-13-45"' in html and 'value="x"' in html
 
 
+
+def test_a_past_arrival_is_named_with_the_other_errors(client, world):
+    """A journey started from nothing with an arrival in the past and too many adults
+    heard of the adults only; the past arrival came in a second round, from the
+    service. Both are named at once, in the page's language, and nothing is opened."""
+    login(client, world["patient"])
+    past = (utcnow() - timedelta(days=400)).date().isoformat()
+    response = client.post("/my/journeys?lang=nb", data={
+        "arrival_on": past, "adults": "99", "children": "0", "currency": "EUR",
+        "nationality": "DE"})
+    assert response.status_code == 422
+    html = text(response)
+    assert field_errors(html, "arrival_on") == ["Kan ikke være tilbake i tid."]
+    assert field_errors(html, "adults") == ["Tallet må være mellom 1 og 20."]
+    with client.application.app_context():
+        assert db.session.query(Journey).filter_by(patient_id=world["patient"].id).count() \
+            == 0
+
+
 def test_build_quote_accept_and_reach_checkout(client, world):
     login(client, world["patient"])
     journey_id = open_journey(client, world)
