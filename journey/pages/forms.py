@@ -250,7 +250,7 @@ class TripDetailsForm(TripForm):
 
 class AddItemForm(PageForm):
     journey_id = SelectField(_l("Journey"), choices=[], coerce=str)
-    start_on = DateField(_l("Start"), validators=[DataRequired()])
+    start_on = DateField(_l("Start"), validators=[DataRequired(), NotPast()])
     days = IntegerField(_l("Days"), validators=[Optional(), NumberRange(min=1, max=365)])
     quantity = IntegerField(_l("How many"), default=1,
                             validators=[InputRequired(), NumberRange(min=1, max=100)])

@@ -143,6 +143,24 @@ def test_a_past_arrival_is_named_with_the_other_errors(client, world):
             == 0
 
 
+
+def test_an_offers_past_start_is_named_with_the_other_errors(client, world):
+    """Adding an offer with a start in the past, 999 days and no unit heard of the days
+    and the quantity only; the past start came in a second round. All three are named at
+    once, in the page's language, and nothing is added."""
+    login(client, world["patient"])
+    journey_id = open_journey(client, world)
+    past = (utcnow() - timedelta(days=400)).date().isoformat()
+    response = client.post(f"/catalogue/offers/{world['room'].id}?lang=nb", data={
+        "journey_id": str(journey_id), "start_on": past, "days": "999", "quantity": "0"})
+    assert response.status_code == 422
+    html = text(response)
+    assert field_errors(html, "start_on") == ["Kan ikke være tilbake i tid."]
+    assert field_errors(html, "days") == ["Tallet må være mellom 1 og 365."]
+    assert field_errors(html, "quantity") == ["Tallet må være mellom 1 og 100."]
+    assert text(client.get(f"/my/journeys/{journey_id}")).count('class="timeline-item') == 0
+
+
 def test_build_quote_accept_and_reach_checkout(client, world):
     login(client, world["patient"])
     journey_id = open_journey(client, world)
