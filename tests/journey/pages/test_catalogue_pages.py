@@ -67,6 +67,16 @@ def test_the_offer_page_says_from_in_the_readers_currency(client, world):
     assert "NOK" in price and "(€80.00)" in price
 
 
+
+def test_the_offer_pages_date_is_written_as_every_other_date(client, world):
+    """The offer's price date was Babel's "medium" date, "2026/12/29" on an Arabic page
+    that writes every other date "29 ديسمبر 2026"; it is the pages' one format."""
+    html = text(client.get(f"/catalogue/offers/{world['room'].id}?lang=ar"))
+    hint = re.search(r'<p class="hint">([^<]*)</p>', html).group(1)
+    assert re.search(r"\d{1,2} \w+ \d{4}", hint), hint
+    assert not re.search(r"\d+\u200f?/\d+\u200f?/\d+", hint), hint
+
+
 def test_the_package_page_shows_its_from_price(client, world, make):
     template = templates.create_template(
         world["coordinator"], status="published", texts={"en": {"name": "Knee week"}},
