@@ -15,7 +15,7 @@ from datetime import date
 
 from babel.lists import format_list
 from flask import current_app, send_file
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -29,6 +29,7 @@ from journey.core.files import file_size_text, type_names
 from journey.core.i18n import content_language
 from journey.core.types import CLUSTER_TIMEZONE
 from journey.pages.common import page_locale
+from journey.pages.layout import day
 from journey.pages.titles import ACCESS_ACTION_TITLES
 from providers.models import DOCUMENT_KIND_TITLES, OfferQuestion, Provider, QuestionKind
 from providers.services.case_requirements import document_note, question_text
@@ -133,7 +134,7 @@ def answer_words(question: OfferQuestion, value, choices) -> str:
         return format_decimal(value)
     if question.kind == QuestionKind.DATE:
         try:
-            return format_date(date.fromisoformat(str(value)), "medium")
+            return day(date.fromisoformat(str(value)))
         except ValueError:
             return str(value)
     return str(value)

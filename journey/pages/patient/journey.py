@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from bookings.models import BookingStatus
 from bookings.services.amounts import price_breakdown
@@ -43,6 +43,7 @@ from journey.pages.forms import (
     country_choices,
     known_nationality,
 )
+from journey.pages.layout import day
 from journey.pages.patient import case
 from journey.pages.patient.booking import booking_actions
 from journey.pages.rows import (
@@ -295,8 +296,8 @@ def package_started(started: progress.PackageStart) -> str:
     if started.moved:
         return _("The package is applied. Not every item had room for an arrival on "
                  "%(wished)s, so the dates are planned from %(arrival)s. Check them, then "
-                 "ask for a quote.", wished=format_date(started.wished_on, "medium"),
-                 arrival=format_date(started.arrival_on, "medium"))
+                 "ask for a quote.", wished=day(started.wished_on),
+                 arrival=day(started.arrival_on))
     if started.planned:
         return _("The package is applied and its dates are planned. Check them, then ask "
                  "for a quote.")

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from html import unescape
+from types import SimpleNamespace
 
 from babel.dates import format_interval
 
 from bookings.models import BookingStatus
 from journey.builder.services import checkout, journeys, templates
+from journey.builder.services.progress import PackageStart
 from journey.core.extensions import db
+from journey.pages.case import answer_words
+from journey.pages.patient.journey import package_started
+from providers.models import QuestionKind
 from providers.services import offers
 from tests.booking_fixtures import accepted_quote, clinic_manager
 from tests.journey.builder_world import soon
@@ -155,3 +160,23 @@ def test_starting_from_a_package_plans_dates_on_which_every_item_has_room(world,
     assert 'class="error"' not in html.split('id="plan"')[0]
     assert "disabled" not in re.search(r'<button type="submit" id="ask-quote"[^>]*>',
                                        html).group(0)
+
+
+def test_a_moved_packages_message_writes_its_dates_as_the_page_does(app):
+    """"Not every item had room for an arrival on 2027/03/01, so the dates are planned
+    from 2027/03/04" came in Babel's medium dates, numbers on an Arabic page whose
+    timeline says "4 مارس 2027"; the message uses the pages' one date format."""
+    started = PackageStart(journey=None, wished_on=date(2027, 3, 1),
+                           arrival_on=date(2027, 3, 4), reasons=[])
+    with app.test_request_context("/?lang=ar"):
+        message = package_started(started)
+    assert "1 مارس 2027" in message and "4 مارس 2027" in message, message
+
+
+def test_a_date_answer_of_the_case_is_written_as_the_page_does(app):
+    """A case's date answer (the date of a last operation) came in Babel's medium date,
+    "2026/05/03" on an Arabic page; it is the pages' one date format."""
+    question = SimpleNamespace(kind=QuestionKind.DATE)
+    with app.test_request_context("/?lang=ar"):
+        words = answer_words(question, "2026-05-03", [])
+    assert words == "3 مايو 2026", words
