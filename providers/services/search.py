@@ -173,7 +173,11 @@ class SearchResult:
     rates: dict[str, Rate] = field(default_factory=dict)
 
 
-def _validate(query: SearchQuery) -> None:
+def check_query(query: SearchQuery) -> None:
+    """Refuse a query whose fields disagree (an end before the start, a window too long,
+    a maximum price below the minimum, an unknown order), naming every wrong field at
+    once. Asked by the search itself, and by a page whose form refused other fields, so
+    that a patient hears of all of them together."""
     errors = {}
     if (query.start is None) != (query.end is None):
         errors["end" if query.end is None else "start"] = [
@@ -512,7 +516,7 @@ def search_offers(query: SearchQuery, *, now: datetime | None = None,
     pictures), the hits' offers are then loaded as ORM objects with their members; the
     API's answer needs only the statement's columns (:class:`HitOffer`).
     """
-    _validate(query)
+    check_query(query)
     now = now or utcnow()
     price_date = query.start or today_in(now=now)
     chain = fallback_chain(query.language)

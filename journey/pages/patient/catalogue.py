@@ -12,9 +12,9 @@ from werkzeug.datastructures import MultiDict
 from journey.builder.services import journeys, templates
 from journey.builder.services.package_prices import default_arrival, package_price
 from journey.core.accounts.auth import current_actor
-from journey.core.errors import DomainError
+from journey.core.errors import DomainError, InvalidInput
 from journey.core.i18n import content_language
-from journey.core.money import Money
+from journey.core.money import Money, is_currency
 from journey.core.types import MAX_ID, today_in
 from journey.pages.common import (
     apply_domain_error,
@@ -48,7 +48,12 @@ from providers.models import CHAIN_LINK_TITLES, ChainLink, ConfirmationMode, Mem
 from providers.procedures import PROCEDURE_TITLES, Procedure
 from providers.services import members, offers
 from providers.services.offers import offer_text, price_for
-from providers.services.search import RANKED_FROM_REVIEWS, SearchQuery, search_offers
+from providers.services.search import (
+    RANKED_FROM_REVIEWS,
+    SearchQuery,
+    check_query,
+    search_offers,
+)
 
 bp = Blueprint("catalogue", __name__)
 
@@ -69,6 +74,7 @@ def search():
         currencies = [*currencies, args["currency"]]
     form.currency.choices = as_choices((code, code) for code in currencies)
     if not form.validate():
+        _refused_between_fields(form, args["currency"])
         return _catalogue(form, None), 422
     currency = form.currency.data
     try:
@@ -88,6 +94,24 @@ def search():
         apply_domain_error(form, error)
         return _catalogue(form, None), 422
     return _catalogue(form, result)
+
+
+def _refused_between_fields(form: SearchForm, currency: str) -> None:
+    """The search's rules between fields (journey.pages.forms cannot know them), asked of
+    the fields the form could read, so that an end before the start is named with a
+    price written in letters, not in a second round."""
+    def read(*fields):
+        return [None if any(f.errors for f in fields) else f.data for f in fields]
+
+    start, end = read(form.start, form.end)
+    price_min, price_max = read(form.price_min, form.price_max) if is_currency(currency) \
+        else (None, None)
+    try:
+        check_query(SearchQuery(language=content_language(), currency=currency,
+                                price_min=_minor(price_min, currency),
+                                price_max=_minor(price_max, currency), start=start, end=end))
+    except InvalidInput as refused:
+        apply_domain_error(form, refused)
 
 
 def _catalogue(form: SearchForm, result):

@@ -13,7 +13,7 @@ from journey.builder.services import templates
 from journey.core.extensions import db
 from journey.pages.portal_forms import format_local_decimal, parse_local_decimal
 from tests.journey.builder_world import build_world, soon
-from tests.journey.pages.patient_fixtures import add, open_journey, text
+from tests.journey.pages.patient_fixtures import add, field_errors, open_journey, text
 from tests.journey.pages.patient_fixtures import login as login_patient
 from tests.journey.pages.portal_fixtures import login, offer_row, portal_world
 
@@ -75,6 +75,21 @@ def test_the_offer_pages_date_is_written_as_every_other_date(client, world):
     hint = re.search(r'<p class="hint">([^<]*)</p>', html).group(1)
     assert re.search(r"\d{1,2} \w+ \d{4}", hint), hint
     assert not re.search(r"\d+\u200f?/\d+\u200f?/\d+", hint), hint
+
+
+
+def test_a_wrong_price_and_dates_in_the_wrong_order_are_named_at_once(client, world):
+    """A price in letters hid that the end came before the start: the search's rule
+    between fields came only in a second round. Both are named beside their fields."""
+    page = client.get("/catalogue?lang=nb&price_min=abc&start=2027-05-01&end=2027-04-01")
+    assert page.status_code == 422
+    html = text(page)
+    assert field_errors(html, "price_min") == ["Ikke et gyldig tall."]
+    assert field_errors(html, "end") == ["Kan ikke være før starten."]
+    both_wrong = text(client.get("/catalogue?lang=nb&currency=XYZ&price_min=9&price_max=1"
+                                 "&start=2027-05-01&end=x"))
+    assert field_errors(both_wrong, "end") == ["Ikke en gyldig dato."]
+    assert field_errors(both_wrong, "price_max") == []  # no currency to compare them in
 
 
 def test_the_package_page_shows_its_from_price(client, world, make):
