@@ -164,3 +164,13 @@ def test_the_member_page_names_its_country_and_keeps_its_phone_left_to_right(cli
     page = client.get(f"/catalogue/members/{clinic.id}?lang=ar").get_data(as_text=True)
     assert "ليتوانيا" in page and f", {clinic.country}</p>" not in page
     assert 'dir="ltr">+370 5 000 0105</a>' in page
+
+
+def test_the_member_pages_location_is_written_as_the_language_writes_it(client, world):
+    """"Palanga, ليتوانيا": the city and the country were joined by a Latin comma on an
+    Arabic page; the language's own joins them ("،")."""
+    clinic = world["clinic"]
+    page = client.get(f"/catalogue/members/{clinic.id}?lang=ar").get_data(as_text=True)
+    assert f'<bdi dir="auto">{clinic.city}</bdi>، ليتوانيا</p>' in page
+    norwegian = client.get(f"/catalogue/members/{clinic.id}?lang=nb").get_data(as_text=True)
+    assert f'<bdi dir="auto">{clinic.city}</bdi>, Litauen</p>' in norwegian
