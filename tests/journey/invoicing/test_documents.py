@@ -342,3 +342,25 @@ def test_a_document_issued_during_a_request_does_not_change_its_content_language
     assert accepted.status_code == 200, accepted.json
     assert services.invoice_of(booking.id) is not None  # issued by this request
     assert accepted.headers["Content-Language"] == "nb"
+
+
+def test_latin_names_and_addresses_keep_their_direction_on_an_arabic_invoice(world, gateway,
+                                                                            app, tmp_path):
+    """WeasyPrint knows no dir="auto": a Latin address on an Arabic invoice took the
+    page's direction and printed 'Vilnius ,Ratai g. 48', a title ending in a bracket
+    broke it over two lines ('Seaside spa week (7 / (nights'). Each carries its own
+    direction, found from its text."""
+    world["patient"].locale = "ar"
+    world["hotel"].street_address = "Ratai g. 48, Vilnius"
+    world["hotel"].legal_name = "Hotel Baltic UAB"
+    db.session.commit()
+    booking = confirmed_booking(world, gateway)
+    invoice = services.invoice_of(booking.id)
+    with app.test_request_context("/"):
+        page = render.body_html(invoice)
+        (tmp_path / "invoice-ar.pdf").write_bytes(render.pdf_bytes(invoice))  # pdftoppm
+    assert 'dir="auto"' not in page
+    assert '<bdi dir="ltr">Ratai g. 48, Vilnius</bdi>' in page
+    assert '<h2><bdi dir="ltr">Hotel Baltic UAB</bdi></h2>' in page  # on the page's side
+    room = next(i for i in invoice.content["lines"] if i["member_id"] == world["hotel"].id)
+    assert f'<bdi dir="ltr">{room["title"]}</bdi>' in page
