@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bookings.models import Booking, BookingStatus
+from bookings.services.saga import ENDED
 from journey.builder.models import (
     JOURNEY_PATH,
     BearingRequest,
@@ -295,6 +296,26 @@ def checkout_under_way(journey: Journey) -> Conflict | None:
                        booking=booking_id))
 
 
+def booking_still_on(journey: Journey) -> Conflict | None:
+    """409 while a booking of the journey is paid for (or its card authorised) and not
+    cancelled: a booked journey ends by cancelling its booking, under the offers'
+    terms (the fees kept, the refunds, the members told), and the journey follows it.
+    Cancelled by itself, the journey said "cancelled" while its members still expected
+    the patient and the card stayed charged."""
+    if journey.status not in (JourneyStatus.BOOKED, JourneyStatus.CONFIRMED,
+                              JourneyStatus.IN_PROGRESS):
+        return None
+    quotes = select(Quote.id).where(Quote.journey_id == journey.id)
+    booking_id = db.session.scalar(select(Booking.id).where(
+        Booking.reference.in_([f"quote:{quote_id}" for quote_id in db.session.scalars(quotes)]),
+        Booking.status.not_in(ENDED)).limit(1))
+    if booking_id is None:
+        return None
+    return Conflict(_l("Booking %(booking)s of this journey is still on: cancel the booking "
+                       "(under its cancellation terms, with any refund), and the journey is "
+                       "cancelled with it.", booking=booking_id))
+
+
 def not_editable(journey: Journey) -> Conflict | None:
     """Why ``journey``'s package may not change now (None when it may): it is cancelled,
     or booked (a cancelled journey was said to be booked)."""
@@ -375,6 +396,7 @@ def cancel_journey(actor, journey_id: int, *, reason: str = "") -> Journey:
         raise Forbidden(_l("Only a coordinator cancels a booked journey."))
     # its booking waiting for a payment would stay payable: a cancelled trip, charged
     refuse(checkout_under_way(journey))
+    refuse(booking_still_on(journey))
     transition(journey, JourneyStatus.CANCELLED, actor=actor,
                reason=why("cancelled", note=reason))
     db.session.flush()

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select, text, update
 
-from bookings.models import BookingLine
+from bookings.models import Booking, BookingLine
+from bookings.services import cancellation
 from journey.builder.models import Journey, JourneyStatus
 from journey.builder.services import journeys
 from journey.core.extensions import db
@@ -41,7 +42,9 @@ def test_a_journey_keeps_the_furthest_state_it_reached(world, gateway):
     draft = journeys.open_journey(world["patient2"], arrival_on=soon(20),
                                   departure_on=soon(22), currency="EUR", nationality="NO")
     assert draft.reached == JourneyStatus.DRAFT
-    journeys.cancel_journey(world["coordinator"], paid.id, reason="Changed plans")
+    booking = db.session.scalars(select(Booking)).one()  # the journey follows it
+    cancellation.cancel_booking(world["coordinator"], booking.id, reason="Changed plans",
+                                gateway=gateway)
     db.session.commit()
     assert paid.status == JourneyStatus.CANCELLED and paid.reached == JourneyStatus.CONFIRMED
 

@@ -13,6 +13,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy.exc import IntegrityError
 
+from bookings.models import Booking
+from bookings.services import cancellation
+from journey.builder.models import JourneyStatus
 from journey.builder.services import journeys
 from journey.case.services import reviews
 from journey.core.accounts.models import Role
@@ -129,10 +132,21 @@ def test_the_public_check_tells_initials_and_dates_only(booked, world, client):
     assert client.get("/verify/not-a-code").status_code == 404
 
 
-def test_a_cancelled_journey_withdraws_its_letters(booked, world, client):
+def _call_off(world, journey, gateway) -> None:
+    """The coordinator cancels the trip: its booking, which the journey follows (the
+    journey alone is refused while its booking is on)."""
+    with pytest.raises(Conflict, match="still on"):
+        journeys.cancel_journey(world["coordinator"], journey.id, reason="called off")
+    booking = db.session.scalars(db.select(Booking)).one()
+    cancellation.cancel_booking(world["coordinator"], booking.id, reason="called off",
+                                gateway=gateway)
+    assert journey.status == JourneyStatus.CANCELLED
+
+
+def test_a_cancelled_journey_withdraws_its_letters(booked, world, client, gateway):
     journey, patient, _companion = booked
     letter = letters.issue_letter(world["patient"], journey.id, patient.id)
-    journeys.cancel_journey(world["coordinator"], journey.id, reason="called off")
+    _call_off(world, journey, gateway)
     db.session.commit()
     assert letters.verify(letter.code).status == LetterStatus.REVOKED
     assert "no longer valid" in text(client.get(f"/verify/{letter.code}"))
@@ -212,12 +226,13 @@ def test_a_letter_waits_for_the_medical_review(booked, world, monkeypatch):
         letters.issue_letter(world["patient"], journey.id, patient.id)
 
 
-def test_erasing_the_patient_erases_the_letters_and_the_check_says_withdrawn(booked, world):
+def test_erasing_the_patient_erases_the_letters_and_the_check_says_withdrawn(booked, world,
+                                                                            gateway):
     from journey.case.services import privacy
 
     journey, patient, _companion = booked
     letter = letters.issue_letter(world["patient"], journey.id, patient.id)
-    journeys.cancel_journey(world["coordinator"], journey.id, reason="called off")
+    _call_off(world, journey, gateway)
     privacy.erase_patient(None, world["patient"].id)
     db.session.flush()
     found = letters.verify(letter.code)
