@@ -20,9 +20,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from journey.core.accounts.forms import EmailAddress
 from journey.core.config import LANGUAGES
 from journey.pages.common import language_name, page_locale
 from journey.pages.forms import NumberRange, PageForm
@@ -229,7 +230,7 @@ class CapacityForm(PageForm):
 
 class WalkInForm(PageForm):
     patient_email = EmailField(_l("Patient's e-mail"),
-                               validators=[DataRequired(), Email(), Length(max=254)])
+                               validators=[DataRequired(), EmailAddress(), Length(max=254)])
     patient_name = StringField(_l("Patient's full name"), validators=[Length(max=200)])
     nationality = StringField(_l("Nationality (country code)"),
                               validators=[Optional(), Length(2, 2)],
@@ -278,7 +279,7 @@ class MemberForm(PageForm):
     currency = StringField(_l("Currency"), default="EUR",
                            validators=[DataRequired(), Length(3, 3)],
                            filters=[lambda v: v.strip().upper() if v else v])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=254)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), EmailAddress(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(3, 40)])
 
     def profile(self) -> dict:

@@ -191,6 +191,21 @@ def test_registering_names_a_wrong_address_and_a_weak_password_at_once(client, c
     assert count(User) == 0
 
 
+
+def test_a_wrong_address_is_told_as_the_api_tells_it(client, ctx):
+    """The page's e-mail check spoke WTForms' own Arabic ("البريد الالكتروني غير صالح."),
+    spelt otherwise than the project's everywhere else; it says what the API says."""
+    page = client.post("/register?lang=ar", data={
+        "full_name": "Ingrid Solberg", "email": "not-an-address",
+        "password": "a-long-enough-password", "locale": "ar"})
+    api = client.post("/api/v1/auth/register?lang=ar", json={
+        "full_name": "Ingrid Solberg", "email": "not-an-address",
+        "password": "a-long-enough-password"})
+    assert page.status_code == api.status_code == 422
+    said = api.get_json()["errors"]["json"]["email"]
+    assert said == ["عنوان بريد إلكتروني غير صالح."]
+    assert field_errors(page.get_data(as_text=True), "email") == said
+
 # --- the member's staff page -------------------------------------------------------------
 
 def test_the_manager_sees_invites_and_changes_staff(client, world):
