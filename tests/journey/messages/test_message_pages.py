@@ -109,3 +109,17 @@ def test_the_thread_page_in_arabic(client, world):
     login(client, world["coordinator"])
     html = text(client.get(f"/messages/{thread.id}"))
     assert 'dir="rtl"' in html and "messages.css" in html
+
+
+def test_the_people_of_a_thread_are_one_list_in_the_reader_s_language(client, world):
+    """"Between the patient, the coordinators and A, B": the members were joined by a
+    Latin comma inside the sentence (an Arabic page too). Everyone is one list, joined as
+    the reader's language joins one."""
+    thread = _thread(world, providers=("clinic", "hotel"))
+    login(client, world["coordinator"])
+    names = [world["clinic"].name, world["hotel"].name]
+    norwegian = text(client.get(f"/messages/{thread.id}?lang=nb"))
+    assert any(f"Mellom pasienten, koordinatorene, {a} og {b}" in norwegian
+               for a, b in (names, names[::-1]))
+    arabic = text(client.get(f"/messages/{thread.id}?lang=ar"))
+    assert "بين المريض والمنسقين و" in arabic and f"{names[0]}, " not in arabic
