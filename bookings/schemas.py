@@ -118,9 +118,14 @@ class InboxQuerySchema(Schema):
     include_decided = QueryFlag(load_default=False)
 
 
+#: The decline's one rule, said once whichever check finds it broken.
+DECLINE_REASON = _l("Tell the patient why, in 3 to 500 characters.")
+
+
 class DeclineInSchema(Schema):
-    reason = fields.String(required=True, validate=[length(3, 500), NotBlank(3, error=_l(
-        "Tell the patient why, in 3 to 500 characters."))], metadata={
+    reason = fields.String(required=True, validate=[
+        validate.Length(min=3, max=500, error=DECLINE_REASON),
+        NotBlank(3, error=DECLINE_REASON)], metadata={
             "description": "Why, for the patient: 3 to 500 characters (white space at the "
                            "ends does not count)."})
 

@@ -110,11 +110,16 @@ def refuse(refusal: DomainError | None) -> None:
 
 
 def translate_messages(messages):
-    """Render (possibly lazy) messages of a nested error dict as plain strings."""
+    """Render (possibly lazy) messages of a nested error dict as plain strings, each
+    message once per field (two checks of one rule, e.g. a length and a "not blank", may
+    word their refusal alike)."""
     if isinstance(messages, dict):
         return {str(k): translate_messages(v) for k, v in messages.items()}
     if isinstance(messages, list | tuple):
-        return [translate_messages(m) for m in messages]
+        rendered = [translate_messages(m) for m in messages]
+        if all(isinstance(m, str) for m in rendered):
+            return list(dict.fromkeys(rendered))
+        return rendered
     if isinstance(messages, T):  # a message marshmallow raised without formatting it
         return messages.format()  # ("Unknown field.", "Invalid input type.")
     return str(messages)

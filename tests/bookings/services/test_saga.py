@@ -228,6 +228,14 @@ def test_answers_through_the_api_with_an_idempotency_key(world, gateway, client,
                                **make.token(world["hotel_staff"]),
                                "Accept-Language": "de"})
     assert declined.status_code == 422 and "reason" in declined.json["errors"]["json"]
+    # too short, or blank: the rule is said once, not once per check that found it
+    for reason in ("ab", "   "):
+        short = client.post(f"/api/v1/booking-lines/{inbox.json[0]['id']}/decline",
+                            json={"reason": reason}, headers={
+                                **make.token(world["hotel_staff"]), "Accept-Language": "nb"})
+        assert short.status_code == 422
+        [said] = short.json["errors"]["json"]["reason"]
+        assert said != "Tell the patient why, in 3 to 500 characters."  # translated
 
 
 def test_a_crash_between_the_last_answer_and_the_capture_is_repaired_by_the_job(
