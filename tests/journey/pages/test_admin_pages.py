@@ -92,7 +92,7 @@ def test_admin_admits_a_new_member_as_pending(client, world):
     ({"timezone": "Mars/Olympus"}, "timezone", "Not a known time zone."),
     ({"languages": "lt, klingon"}, "languages", "Not a known language code."),
     ({"city": ""}, "city", "This field is required."),
-    ({"email": "not-an-address"}, "email", "Invalid email address."),
+    ({"email": "not-an-address"}, "email", "Not a valid email address."),
 ])
 def test_a_bad_member_is_refused_beside_the_field(client, world, changes, field, message):
     login(client, world["admin"])
@@ -110,7 +110,7 @@ def test_wtforms_own_messages_are_in_the_readers_language(client, world):
         **MEMBER, "email": "not-an-address", "currency": "EURO", "name": "x" * 201})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert beside(page, "email", "Ungültige E-Mail-Adresse.")
+    assert beside(page, "email", "Keine gültige E-Mail-Adresse.")
     assert beside(page, "currency", "Das Feld muss genau 3 Zeichen lang sein.")
     assert beside(page, "name", "Das Feld darf höchstens 200 Zeichen lang sein.")
     russian = client.post("/admin/members/new?lang=ru", data={**MEMBER, "currency": "EURO"})
