@@ -9,7 +9,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, bindparam, exists, or_, select, true
+from sqlalchemy import Integer, bindparam, exists, or_, select, true, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -39,7 +39,7 @@ from journey.core.accounts.services import get_user_by_email, normalize_email
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import require_currency
-from journey.core.persistence import driver_read, page_of, plus_days
+from journey.core.persistence import dialect_name, driver_read, page_of, plus_days
 from journey.core.reasons import Why, why
 from journey.core.types import UTCDateTime, today_in, utcnow
 from providers.models import ChainLink, Offer, Provider
@@ -168,9 +168,15 @@ class SupplierJourneyView:
 
 def visible_journey(actor, journey_id: int, *, lock: bool = False) -> Journey:
     """The journey if ``actor`` may see it (404 otherwise). With ``lock``, its row is
-    locked for the rest of the transaction in the same statement (PostgreSQL ``FOR
-    UPDATE``, read afresh; SQLite serialises writers anyway)."""
+    locked for the rest of the transaction and read afresh: PostgreSQL ``FOR UPDATE``
+    in the same statement; SQLite's write lock through a no-op update first (its reads
+    take no lock: two changes that both read the items before either wrote would each
+    replace what the other wrote)."""
     actor = require_authenticated(actor)
+    if lock and dialect_name() == "sqlite":
+        db.session.execute(update(Journey).where(Journey.id == journey_id)
+                           .values(updated_at=Journey.updated_at)
+                           .execution_options(synchronize_session=False))
     journey = db.session.scalar(_visible_journey_statement(_viewer_kind(actor), lock), {
         "journey_id": journey_id, "actor_id": actor.id, "provider_id": actor.provider_id})
     if journey is None:
@@ -264,11 +270,13 @@ def item_rows(journey: Journey, *, available_at: datetime | None = None
     return items
 
 
-def get_journey_for_change(actor, journey_id: int, *, lock: bool = False) -> Journey:
+def get_journey_for_change(actor, journey_id: int) -> Journey:
     """The journey, for its patient, the member who opened it or the cluster to change;
     a member that delivers or treats a line of it may not (403), anyone else 404.
-    ``lock``: see :func:`visible_journey`."""
-    journey = visible_journey(actor, journey_id, lock=lock)
+    Its row is locked (see :func:`visible_journey`) and read afresh: two changes of one
+    journey at once (two coordinators applying a template, a quote while an item is
+    added) take turns, the second deciding on what the first left."""
+    journey = visible_journey(actor, journey_id, lock=True)
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))

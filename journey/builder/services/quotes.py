@@ -109,7 +109,7 @@ def create_quote(actor, journey_id: int, *, now: datetime | None = None) -> Quot
     plan that can be booked.
     """
     # the journey's row locked as it is read (see price_journey)
-    return price_journey(get_journey_for_change(actor, journey_id, lock=True), actor,
+    return price_journey(get_journey_for_change(actor, journey_id), actor,
                          now=now or utcnow(), locked=True)
 
 
