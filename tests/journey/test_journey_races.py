@@ -8,6 +8,7 @@ from journey.builder.models import Journey, JourneyItem, JourneyStatus, Quote, Q
 from journey.builder.services import journeys, templates
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
+from journey.trip.models import Traveller
 from tests.http_races import race
 from tests.journey.builder_world import build_world, soon
 
@@ -76,3 +77,23 @@ def test_an_item_added_while_the_journey_is_quoted_is_in_the_quote_or_undoes_it(
             Quote.journey_id == journey_id, QuoteLine.journey_item_id.is_not(None))))
         assert status == JourneyStatus.DRAFT or quoted == items, (n, status, items, quoted)
 
+
+def test_two_first_travellers_added_at_once_make_one_patient(app, make):
+    world = build_world(make)
+    headers = make.token(world["patient"])
+    for n in range(ROUNDS):
+        journey = journeys.open_journey(world["patient"], arrival_on=soon(10),
+                                        departure_on=soon(20), currency="EUR")
+        db.session.commit()
+        journey_id = journey.id
+        url = f"/api/v1/journeys/{journey_id}/travellers"
+        results = race(app, *[_post(url, headers, {"full_name": name})
+                              for name in ("Ingrid Solberg", "Ola Solberg")])
+        codes = sorted(code for code, _ in results)
+        assert set(codes) <= {201, 200, 409, 422, 503}, results
+        db.session.rollback()
+        rows = db.session.execute(db.select(Traveller.is_patient, Traveller.position).where(
+            Traveller.journey_id == journey_id)).all()
+        assert [p for p, _ in rows].count(True) == 1, (n, rows, results)
+        positions = [pos for _, pos in rows]
+        assert len(positions) == len(set(positions)), (n, rows, results)

@@ -181,7 +181,7 @@ def issue_calendar_token(actor, journey_id: int, *, now: datetime | None = None)
     """A new private address for the journey's calendar (those who compose the journey;
     a member on it 403, anyone else 404). Returns the raw token, this once; only its
     hash is kept. The journey's older addresses stop working."""
-    journey = composed_journey(actor, journey_id)
+    journey = composed_journey(actor, journey_id, lock=True)
     now = now or utcnow()
     _revoke(journey.id, now)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -194,7 +194,7 @@ def issue_calendar_token(actor, journey_id: int, *, now: datetime | None = None)
 def revoke_calendar_tokens(actor, journey_id: int, *, now: datetime | None = None) -> int:
     """Every private address of the journey's calendar stops working; how many there
     were (0 is no error)."""
-    journey = composed_journey(actor, journey_id)
+    journey = composed_journey(actor, journey_id, lock=True)
     revoked = _revoke(journey.id, now or utcnow())
     db.session.flush()
     return revoked

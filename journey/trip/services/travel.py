@@ -43,7 +43,7 @@ def set_leg(actor, journey_id: int, direction: LegDirection, *, mode: TravelMode
             carrier: str = "") -> TravelLeg:
     """Enter or change how the travellers arrive or leave. ``local_time`` is the time on
     the clock of ``place`` (naive), stored in UTC; the tasks that depend on it move."""
-    journey = composed_journey(actor, journey_id)
+    journey = composed_journey(actor, journey_id, lock=True)
     direction, mode = LegDirection(direction), TravelMode(mode)
     zone = ZoneInfo(check_timezone(timezone))
     at = local_time.replace(tzinfo=zone) if local_time.tzinfo is None else local_time

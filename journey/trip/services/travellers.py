@@ -64,8 +64,13 @@ def sees_passports(actor, journey: Journey) -> bool:
         Offer.chain_link.in_(PASSPORT_LINKS)).limit(1)) is not None
 
 
-def composed_journey(actor, journey_id: int) -> Journey:
-    journey = visible_journey(actor, journey_id)
+def composed_journey(actor, journey_id: int, *, lock: bool = False) -> Journey:
+    """The journey, for those who compose it (a member on it 403, anyone else 404).
+    ``lock`` (every change of the trip): its row locked for the rest of the transaction
+    and read afresh, so two changes at once take turns and the second decides on what
+    the first wrote (two travellers added at once were both the patient, both at
+    position 0)."""
+    journey = visible_journey(actor, journey_id, lock=lock)
     if access_of(actor, journey) not in COMPOSERS:
         raise Forbidden(_l("Only the patient, the member who opened the journey or a "
                            "coordinator can change it."))
@@ -95,7 +100,7 @@ def save_traveller(actor, journey_id: int, traveller_id: int | None = None,
                    **data) -> Traveller:
     """Add a traveller (``traveller_id`` None) or change one. The first one added is the
     patient unless said otherwise; there is at most one patient."""
-    journey = composed_journey(actor, journey_id)
+    journey = composed_journey(actor, journey_id, lock=True)
     existing = travellers_of(journey.id)
     if traveller_id is None:
         if len(existing) >= MAX_TRAVELLERS:
@@ -162,7 +167,7 @@ def _apply(traveller: Traveller, data: dict) -> None:
 
 
 def remove_traveller(actor, journey_id: int, traveller_id: int) -> None:
-    journey = composed_journey(actor, journey_id)
+    journey = composed_journey(actor, journey_id, lock=True)
     traveller = next((t for t in travellers_of(journey.id) if t.id == traveller_id), None)
     if traveller is None:
         raise NotFound(_l("No such traveller."))
