@@ -4,8 +4,15 @@ what the first left (or is told clearly to try again), never on what it read bef
 
 import pytest
 
-from journey.builder.models import Journey, JourneyItem, JourneyStatus, Quote, QuoteLine
-from journey.builder.services import journeys, templates
+from journey.builder.models import (
+    Journey,
+    JourneyItem,
+    JourneyStatus,
+    JourneyTransition,
+    Quote,
+    QuoteLine,
+)
+from journey.builder.services import journeys, quotes, templates
 from journey.core.accounts.models import Role
 from journey.core.extensions import db
 from journey.trip.models import Traveller
@@ -97,3 +104,50 @@ def test_two_first_travellers_added_at_once_make_one_patient(app, make):
         assert [p for p, _ in rows].count(True) == 1, (n, rows, results)
         positions = [pos for _, pos in rows]
         assert len(positions) == len(set(positions)), (n, rows, results)
+
+
+def _quoted_journey(world):
+    journey = journeys.open_journey(world["patient"], arrival_on=soon(10),
+                                    departure_on=soon(20), currency="EUR")
+    journeys.add_item(world["patient"], journey.id, offer_id=world["room"].id,
+                      start_on=soon(10), days=10)
+    quote = quotes.create_quote(world["patient"], journey.id)
+    db.session.commit()
+    return journey.id, quote.id
+
+
+def _accepted_moves(journey_id) -> int:
+    return db.session.scalar(db.select(db.func.count(JourneyTransition.id)).where(
+        JourneyTransition.journey_id == journey_id,
+        JourneyTransition.to_status == JourneyStatus.ACCEPTED))
+
+
+def test_the_same_quote_accepted_twice_at_once_is_accepted_once(app, make):
+    world = build_world(make)
+    headers = [make.token(world["patient"]), make.token(world["coordinator"])]
+    for n in range(ROUNDS):
+        journey_id, quote_id = _quoted_journey(world)
+        url = f"/api/v1/quotes/{quote_id}/accept"
+        results = race(app, *[_post(url, h, None) for h in headers])
+        assert sorted(code for code, _ in results) == [200, 200], results
+        db.session.rollback()
+        assert _accepted_moves(journey_id) == 1, (n, results)
+
+
+def test_a_quote_accepted_while_an_item_is_added_leaves_no_accepted_journey_without_it(
+        app, make):
+    """Whichever comes first: the item after the acceptance makes the journey a draft
+    again; the acceptance after the item is refused (the journey changed)."""
+    world = build_world(make)
+    headers = make.token(world["patient"])
+    for n in range(ROUNDS):
+        journey_id, quote_id = _quoted_journey(world)
+        add = {"offer_id": world["dental"].id, "start_on": soon(12).isoformat()}
+        calls = [_post(f"/api/v1/quotes/{quote_id}/accept", headers, None),
+                 _post(f"/api/v1/journeys/{journey_id}/items", headers, add)]
+        results = race(app, *(calls if n % 2 else calls[::-1]))
+        codes = sorted(code for code, _ in results)
+        assert codes in ([200, 201], [201, 409]), results
+        db.session.rollback()
+        status = db.session.scalar(db.select(Journey.status).where(Journey.id == journey_id))
+        assert status == JourneyStatus.DRAFT, (n, status, results)

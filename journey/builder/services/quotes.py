@@ -34,6 +34,7 @@ from journey.builder.services.journeys import (
     item_rows,
     transition,
     transition_to_write,
+    visible_journey,
 )
 from journey.builder.services.settings import settings_with
 from journey.core.accounts.models import Role
@@ -289,9 +290,16 @@ def acceptance_refusal(actor, quote: Quote, *, now: datetime) -> DomainError | N
 
 
 def accept_quote(actor, quote_id: int, *, now: datetime | None = None) -> Quote:
-    """The patient (or a coordinator for them) accepts the latest, unexpired version."""
+    """The patient (or a coordinator for them) accepts the latest, unexpired version.
+
+    The journey's row is locked first and the quote read afresh, as every change of the
+    journey does: an acceptance at the same moment as another (two tabs) is the same
+    answer, not a second move; one at the same moment as a change of the package or a
+    new version is decided on what that change left."""
     now = now or utcnow()
     quote = get_quote(actor, quote_id)
+    visible_journey(actor, quote.journey_id, lock=True)  # quote.journey, read afresh
+    db.session.refresh(quote, ["accepted_at", "accepted_by_id"])
     if (quote.accepted_at is not None and actor.role in (Role.PATIENT, Role.COORDINATOR,
                                                          Role.ADMIN)
             and quote.version == latest_version(quote.journey)):
