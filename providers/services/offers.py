@@ -10,13 +10,13 @@ from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import Boolean, Date, DateTime, Numeric, and_, select
+from sqlalchemy import Boolean, Date, DateTime, Numeric, and_, select, update
 
 from journey.core.accounts.permissions import can_manage_member, require_member_access
 from journey.core.errors import Conflict, DomainError, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
 from journey.core.money import Money, require_currency
-from journey.core.persistence import json_rows
+from journey.core.persistence import insert_on_conflict, json_rows
 from providers.models import (
     CHAIN_LINK_TITLES,
     CancellationTier,
@@ -417,35 +417,33 @@ def _check_range(start: date, end: date) -> int:
 def set_capacity(actor, offer_id: int, *, start: date, end: date, capacity: int,
                  weekdays: list[int] | None = None, now: datetime | None = None) -> int:
     """Set the capacity of every day from ``start`` to ``end`` (on ``weekdays`` only,
-    0 = Monday, when given). Returns the number of days written."""
+    0 = Monday, when given). Returns the number of days written.
+
+    A day without a row gets one first, by one ``INSERT ... ON CONFLICT DO NOTHING``
+    (another writer of the same new day at the same moment: its row is kept, then
+    overwritten here), so every day's row exists and is locked before the check and
+    the write: two staff setting a new range at once both succeed, the later one's
+    capacity standing (it was a bare "conflicts with the current state" 409)."""
     offer = get_offer_for_change(actor, offer_id)
     days = _check_range(start, end)
-    _refuse_below_use(offer.id, start, end, capacity, weekdays, now)
-    existing = {row.day: row for row in db.session.scalars(
-        select(CapacityDay).where(CapacityDay.offer_id == offer.id,
-                                  CapacityDay.day.between(start, end)))}
-    written = 0
-    created = []
-    for i in range(days):
-        day = start + timedelta(days=i)
-        if weekdays is not None and day.weekday() not in weekdays:
-            continue
-        row = existing.get(day)
-        if row is None:
-            created.append(CapacityDay(offer_id=offer.id, day=day, capacity=capacity,
-                                       used=0))
-        else:
-            row.capacity = capacity  # only the capacity: ``used`` is the engine's
-        written += 1
-    if created:
+    chosen = [start + timedelta(days=i) for i in range(days)
+              if weekdays is None or (start + timedelta(days=i)).weekday() in weekdays]
+    if chosen:
         # A new day starts with what already uses it, if anything (normally nothing:
         # units are taken only where there is capacity).
-        counted = counted_units(offer.id, created[0].day, created[-1].day)
-        for row in created:
-            row.used = counted.get(row.day, 0)
-        db.session.add_all(created)
+        counted = counted_units(offer.id, chosen[0], chosen[-1])
+        table = CapacityDay.__table__
+        db.session.execute(insert_on_conflict(table).values([
+            {"offer_id": offer.id, "day": day, "capacity": capacity,
+             "used": counted.get(day, 0)} for day in chosen])
+            .on_conflict_do_nothing(index_elements=["offer_id", "day"]))
+    _refuse_below_use(offer.id, start, end, capacity, weekdays, now)
+    if chosen:
+        db.session.execute(update(CapacityDay).where(
+            CapacityDay.offer_id == offer.id, CapacityDay.day.in_(chosen))
+            .values(capacity=capacity))  # only the capacity: ``used`` is the engine's
     db.session.flush()
-    return written
+    return len(chosen)
 
 
 def _refuse_below_use(offer_id: int, start: date, end: date, capacity: int,
