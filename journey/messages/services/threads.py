@@ -46,7 +46,7 @@ from journey.core.accounts.models import Role
 from journey.core.accounts.permissions import require_authenticated, require_cluster
 from journey.core.errors import Conflict, Forbidden, InvalidInput, NotFound, refuse
 from journey.core.extensions import db
-from journey.core.persistence import page_of
+from journey.core.persistence import insert_on_conflict, page_of
 from journey.core.types import utcnow
 from journey.core.validation import at_most
 from journey.messages.models import (
@@ -276,8 +276,12 @@ def add_member(actor, thread_id: int, provider_id: int, *,
         raise InvalidInput(fields={"provider_id": [_l(
             "Only the members on this journey take part in its conversations.")]})
     if provider_id not in thread.provider_ids:
-        thread.members.append(ThreadMember(provider_id=provider_id, added_at=now or utcnow()))
-        db.session.flush()
+        # One INSERT ... ON CONFLICT DO NOTHING: two coordinators adding the same member
+        # at the same moment both succeed (the second got a bare 409 from the key).
+        db.session.execute(insert_on_conflict(ThreadMember.__table__).values(
+            thread_id=thread.id, provider_id=provider_id, added_at=now or utcnow())
+            .on_conflict_do_nothing(index_elements=["thread_id", "provider_id"]))
+        db.session.expire(thread, ["members"])
     return thread
 
 
