@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from journey.core.accounts.permissions import require_authenticated, require_cluster
 from journey.core.errors import Conflict, InvalidInput, NotFound
@@ -67,6 +67,23 @@ def _log(review: Review, action: ModerationAction, actor, reason: HideReason | N
                                     note=note, actor_id=actor.id, at=now))
 
 
+def _move(review: Review, to: ReviewState, refusal: type[Conflict], **values) -> None:
+    """Hide (``to`` HIDDEN) or show the review by one conditional UPDATE whose row count
+    is checked: of two coordinators doing it at the same moment, the second is refused
+    (``refusal``) instead of doing it again, with a second entry in the log and its
+    reason written over the first's."""
+    hiding = to == ReviewState.HIDDEN
+    db.session.flush()
+    written = db.session.execute(
+        update(Review).where(Review.id == review.id,
+                             Review.state != ReviewState.HIDDEN if hiding
+                             else Review.state == ReviewState.HIDDEN)
+        .values(state=to, **values).execution_options(synchronize_session=False)).rowcount
+    if not written:
+        raise refusal()
+    db.session.refresh(review)
+
+
 def hide_review(actor, review_id: int, reason, note: str | None = "", *,
                 now: datetime | None = None) -> Review:
     """Hide a review for ``reason`` (a :class:`HideReason`; ``other`` needs a note); the
@@ -80,11 +97,9 @@ def hide_review(actor, review_id: int, reason, note: str | None = "", *,
     if reason == HideReason.OTHER and not note:
         raise InvalidInput(fields={"note": [_l("Explain which rule the review breaks.")]})
     review = _review(review_id)
-    if review.state == ReviewState.HIDDEN:
-        raise AlreadyHidden()
     now = now or utcnow()
-    review.state, review.hidden_reason, review.hidden_note = ReviewState.HIDDEN, reason, note
-    review.hidden_at = now
+    _move(review, ReviewState.HIDDEN, AlreadyHidden, hidden_reason=reason, hidden_note=note,
+          hidden_at=now)
     _log(review, ModerationAction.HIDE, actor, reason, note, now)
     recount(review.provider_id)  # flushes
     return review
@@ -96,11 +111,9 @@ def unhide_review(actor, review_id: int, note: str | None = "", *,
     actor = require_cluster(actor)
     note = _note(note)
     review = _review(review_id)
-    if review.state != ReviewState.HIDDEN:
-        raise NotHidden()
     now = now or utcnow()
-    review.state, review.hidden_reason, review.hidden_note = ReviewState.PUBLISHED, None, ""
-    review.hidden_at = None
+    _move(review, ReviewState.PUBLISHED, NotHidden, hidden_reason=None, hidden_note="",
+          hidden_at=None)
     _log(review, ModerationAction.UNHIDE, actor, None, note, now)
     recount(review.provider_id)  # flushes
     return review
