@@ -353,8 +353,17 @@ def configure_request_edge(app: Flask) -> None:
         return response
 
 
+#: PostgreSQL's answers that mean "try again": a deadlock (one of the two transactions is
+#: rolled back), a serialisation failure, a lock not available (NOWAIT, lock_timeout).
+RETRY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
 def is_lock_error(error: OperationalError) -> bool:
+    """A lock that could not be had, or a transaction the database rolled back for
+    another's sake (a deadlock): "busy, try again" (503), not a 500."""
+    if getattr(error.orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
     message = str(error.orig).lower() if error.orig is not None else ""
     return any(text in message for text in ("database is locked", "lock timeout",
-                                            "could not obtain lock"))
+                                            "could not obtain lock", "deadlock detected"))
 
